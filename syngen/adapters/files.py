@@ -1,0 +1,137 @@
+"""Tables from and to files: CSV/TSV and Parquet.
+
+CSV is read as text and typed here, column by column, so that what is written back looks
+like what was read: integers stay integers even with gaps, codes with leading zeros stay
+text, and every problem names the file.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from syngen.errors import SyngenError
+
+CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def _numeric_or_text(column: pd.Series) -> pd.Series:
+    """The column as numbers when every value is a number written as one, else as is."""
+    text = column.dropna()
+    if text.empty:
+        return column
+    numbers = pd.to_numeric(text, errors="coerce")
+    if numbers.isna().any() or text.str.match(r"^[+-]?0\d").any():
+        return column  # words, or codes whose leading zeros matter
+    if text.str.contains(r"[.eEnN]", regex=True).any():
+        return pd.to_numeric(column).astype("float64")
+    whole = pd.to_numeric(column)
+    return whole.astype("Int64" if column.isna().any() else "int64") if whole.dtype.kind in "iuf" else whole
+
+
+def read_table(source: str | os.PathLike, row_limit: int | None = None,
+               drop_null: bool = False) -> pd.DataFrame:
+    """Read a CSV/TSV/Parquet file; ``row_limit`` keeps a seeded random sample of rows."""
+    path = Path(source)
+    if not path.exists():
+        raise SyngenError(f"source file not found: '{path}'")
+    if path.is_dir():
+        raise SyngenError(f"source '{path}' is a folder; give a CSV or Parquet file")
+    suffix = path.suffix.lower()
+    if suffix in PARQUET_SUFFIXES:
+        try:
+            data = pd.read_parquet(path)
+        except Exception as error:  # pyarrow raises several types for damaged files
+            raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
+    elif suffix in CSV_SUFFIXES or suffix == "":
+        data = _read_csv(path, CSV_SUFFIXES.get(suffix))
+    else:
+        raise SyngenError(f"unsupported source format '{suffix}' for '{path}'; "
+                          "use .csv, .tsv or .parquet")
+    if data.shape[1] == 0:
+        raise SyngenError(f"'{path}' has no columns")
+    if data.empty:
+        raise SyngenError(f"'{path}' has a header but no rows")
+    if drop_null:
+        data = data.dropna()
+        if data.empty:
+            raise SyngenError(f"'{path}': every row has a null, so --drop_null leaves nothing to learn")
+    if row_limit is not None and len(data) > row_limit:
+        if row_limit < 1:
+            raise SyngenError(f"--row_limit must be at least 1, got {row_limit}")
+        data = data.sample(row_limit, random_state=0).sort_index()
+    return data.reset_index(drop=True)
+
+
+def _read_csv(path: Path, sep: str | None) -> pd.DataFrame:
+    try:
+        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=True, encoding="utf-8-sig",
+                          engine="python" if sep is None else "c", skipinitialspace=False)
+    except pd.errors.EmptyDataError:
+        raise SyngenError(f"'{path}' is empty") from None
+    except UnicodeDecodeError as error:
+        raise SyngenError(
+            f"'{path}' is not UTF-8 text (byte {error.object[error.start:error.start + 1]!r} "
+            f"at position {error.start}); re-save it as UTF-8") from None
+    except pd.errors.ParserError as error:
+        raise SyngenError(f"'{path}' is not a well-formed CSV file: {error}") from None
+    unnamed = [c for c in raw.columns if str(c).startswith("Unnamed: ")]
+    if unnamed and raw[unnamed].isna().all().all():
+        raw = raw.drop(columns=unnamed)  # trailing separators
+    return raw.apply(_numeric_or_text)
+
+
+def output_format(path: str | os.PathLike) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        return suffix[1:]
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    raise SyngenError(f"cannot write '{path}': use a .csv, .tsv or .parquet file name")
+
+
+def write_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike) -> int:
+    """Stream DataFrames into one file; the file appears only when every batch is written,
+    so a failure leaves any earlier file as it was. Returns the number of rows written."""
+    target = Path(path)
+    kind = output_format(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    rows = 0
+    try:
+        if kind == "parquet":
+            rows = _write_parquet(batches, staging)
+        else:
+            sep = "," if kind == "csv" else "\t"
+            with open(staging, "w", newline="", encoding="utf-8") as out:
+                for i, batch in enumerate(batches):
+                    batch.to_csv(out, index=False, header=(i == 0), sep=sep)
+                    rows += len(batch)
+        os.replace(staging, target)
+    finally:
+        if os.path.exists(staging):
+            os.remove(staging)
+    return rows
+
+
+def _write_parquet(batches: Iterable[pd.DataFrame], path: str) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer, rows = None, 0
+    try:
+        for batch in batches:
+            table = pa.Table.from_pandas(batch, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table.cast(writer.schema))
+            rows += len(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows

@@ -1,0 +1,33 @@
+"""Where models and outputs live on disk (the original syngen's layout, kept for users'
+scripts): ``model_artifacts/resources/<table>/`` and
+``model_artifacts/tmp_store/<table>/merged_infer_<table>.csv``."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from syngen.errors import SyngenError
+
+DEFAULT_ROOT = "model_artifacts"
+_SAFE_NAME = re.compile(r"^[^/\\\x00]+$")
+
+
+def root(artifacts_dir: str | os.PathLike | None = None) -> Path:
+    return Path(artifacts_dir if artifacts_dir is not None else DEFAULT_ROOT)
+
+
+def check_table_name(table_name: str) -> str:
+    if not table_name or not _SAFE_NAME.match(table_name) or table_name in (".", ".."):
+        raise SyngenError(f"invalid table name {table_name!r}: it names a folder, so it cannot be "
+                          "empty or contain '/' or '\\'")
+    return table_name
+
+
+def model_dir(table_name: str, artifacts_dir=None) -> Path:
+    return root(artifacts_dir) / "resources" / check_table_name(table_name)
+
+
+def default_output(table_name: str, artifacts_dir=None) -> Path:
+    name = check_table_name(table_name)
+    return root(artifacts_dir) / "tmp_store" / name / f"merged_infer_{name}.csv"

@@ -1,0 +1,91 @@
+"""What every column codec shares: null share, source dtype, and a plain-data state.
+
+A codec learns one column. Learned codecs (``encoders.py``) turn it into model inputs and
+model outputs back into values; generated codecs (``generators.py``) make values on their own.
+Either way the state is JSON plus NumPy arrays, never pickle.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+_REGISTRY: dict[str, type["Codec"]] = {}
+
+
+def register(*kinds: str):
+    """Class decorator: the codec used for these column kinds."""
+    def wrap(cls):
+        for kind in kinds:
+            _REGISTRY[kind] = cls
+        return cls
+    return wrap
+
+
+def codec_for(name: str, kind: str) -> "Codec":
+    return _REGISTRY[kind](name, kind)
+
+
+class Codec:
+    learned = False
+
+    def __init__(self, name: str, kind: str):
+        self.name = name
+        self.kind = kind
+        self.dtype = "object"
+        self.null_share = 0.0
+
+    def fit(self, column: pd.Series) -> "Codec":
+        self.dtype = str(column.dtype)
+        nulls = column.isna()
+        self.null_share = float(nulls.mean())
+        self._fit(column[~nulls])
+        return self
+
+    def _fit(self, values: pd.Series) -> None:
+        """Learn from the non-null values."""
+
+    # -- plain-data state ---------------------------------------------------------------
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        meta = {"name": self.name, "kind": self.kind, "dtype": self.dtype,
+                "null_share": self.null_share}
+        extra, arrays = self._state()
+        meta.update(extra)
+        return meta, arrays
+
+    def _state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return {}, {}
+
+    @staticmethod
+    def from_state(meta: dict, arrays: dict[str, np.ndarray]) -> "Codec":
+        codec = codec_for(meta["name"], meta["kind"])
+        codec.dtype = meta["dtype"]
+        codec.null_share = meta["null_share"]
+        codec._load(meta, arrays)
+        return codec
+
+    def _load(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Restore what ``_state`` saved."""
+
+    # -- output -------------------------------------------------------------------------
+    def null_mask(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Rows to leave empty, at the column's learned null share."""
+        return rng.random(n) < self.null_share
+
+    def restore_dtype(self, values, nulls: np.ndarray | None = None) -> pd.Series:
+        """Values in the source column's dtype; integers with nulls become nullable Int64."""
+        series = pd.Series(values)
+        if nulls is not None and nulls.any():
+            series = series.astype(object)
+            series[nulls] = None
+        has_nulls = bool(series.isna().any())
+        dtype = self.dtype
+        if dtype.lower().startswith(("int", "uint")):
+            series = pd.to_numeric(series)
+            return series.astype(dtype.capitalize() if has_nulls else dtype.lower())
+        if dtype.startswith("float"):
+            return pd.to_numeric(series).astype(dtype)
+        if dtype in ("bool", "boolean"):
+            return series.astype("boolean" if has_nulls else "bool")
+        if dtype.startswith("datetime64"):
+            return series.astype(dtype) if not has_nulls else pd.to_datetime(series).astype(dtype)
+        return series.astype(object).where(series.notna(), None) if has_nulls else series.astype(object)

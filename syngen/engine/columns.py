@@ -1,0 +1,145 @@
+"""Column kinds: what each column is, decided from its values unless the user says otherwise.
+
+The kind decides how a column is modelled. Learned kinds (numbers, categories, dates) go
+through the autoencoder; generated kinds (identifiers, UUIDs, emails, free text, constants)
+are produced from a pattern learned from the column, so real values are never copied.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from syngen.errors import SyngenError
+
+LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date", "time")
+GENERATED_KINDS = ("id", "sequence", "uuid", "email", "text", "constant", "empty")
+KINDS = LEARNED_KINDS + GENERATED_KINDS
+
+# Numbers with this many distinct values or fewer are modelled as categories (their values kept).
+MAX_NUMERIC_CATEGORIES = 15
+_SAMPLE = 2000
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+
+# Text date/time formats we recognise, most specific first; the first that parses every
+# sampled value wins, and the output is written back in the same format.
+DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%fZ",
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S",
+)
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y%m%d", "%d-%m-%Y",
+                "%d %b %Y", "%b %d, %Y", "%d-%b-%Y")
+TIME_FORMATS = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
+
+
+def _sample(values: pd.Series) -> pd.Series:
+    return values if len(values) <= _SAMPLE else values.sample(_SAMPLE, random_state=0)
+
+
+def _parses(values: pd.Series, fmt: str) -> bool:
+    parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+    return bool(parsed.notna().all())
+
+
+def detect_text_format(values: pd.Series) -> tuple[str, str] | None:
+    """(kind, strftime format) when every value is a date, datetime or time of day, else None."""
+    sample = _sample(values)
+    if not sample.str.contains(r"\d", regex=True).all():
+        return None
+    for kind, formats in (("time", TIME_FORMATS), ("date", DATE_FORMATS),
+                          ("datetime", DATETIME_FORMATS)):
+        for fmt in formats:
+            if _parses(sample, fmt) and (len(sample) == len(values) or _parses(values, fmt)):
+                return kind, fmt
+    return None
+
+
+def _check_single_type(name: str, values: pd.Series) -> None:
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred.startswith("mixed"):
+        kinds = values.map(lambda v: type(v).__name__).value_counts()
+        examples = ", ".join(
+            repr(values[values.map(lambda v, t=t: type(v).__name__ == t)].iloc[0]) for t in kinds.index[:3])
+        raise SyngenError(
+            f"column '{name}' mixes values of types {', '.join(kinds.index[:3])} (e.g. {examples}); "
+            "cast it to one type (or to text) before training, or declare its kind")
+
+
+def _is_word_text(values: pd.Series) -> bool:
+    sample = _sample(values)
+    words = sample.str.split().str.len()
+    return bool(words.mean() >= 4 or (sample.str.len().mean() >= 40 and words.mean() >= 2))
+
+
+def detect_kind(name: str, column: pd.Series) -> str:
+    """The kind of one column from its values (see KINDS)."""
+    values = column.dropna()
+    if values.empty:
+        return "empty"
+    if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+        _check_single_type(name, values)
+    distinct = values.nunique()
+    if distinct == 1:
+        return "constant"
+    if pd.api.types.is_bool_dtype(values):
+        return "boolean"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "datetime"
+    if pd.api.types.is_numeric_dtype(values):
+        if distinct == 2:
+            return "boolean"
+        if distinct <= MAX_NUMERIC_CATEGORIES:
+            return "categorical"
+        if pd.api.types.is_integer_dtype(values):
+            is_key = distinct == len(values) and len(values) >= 20
+            span = int(values.max()) - int(values.min()) + 1
+            return "sequence" if is_key and span <= 1.5 * len(values) else "integer"
+        return "float"
+    values = values.astype(str)
+    if distinct == 2:
+        return "boolean"
+    sample = _sample(values)
+    if sample.str.match(_UUID).all():
+        return "uuid"
+    if sample.str.match(_EMAIL).mean() >= 0.95:
+        return "email"
+    text_format = detect_text_format(values)
+    if text_format is not None:
+        return text_format[0]
+    unique_share = distinct / len(values)
+    if distinct > 50 and _is_word_text(values):
+        return "text"
+    no_spaces = not sample.str.contains(r"\s", regex=True).any()
+    code_like = no_spaces and sample.str.contains(r"\d", regex=True).mean() >= 0.9
+    if no_spaces and unique_share >= 0.9 and len(values) >= 20:
+        return "id"
+    if code_like and distinct > 100 and unique_share >= 0.2:
+        return "id"
+    return "categorical"
+
+
+def detect_kinds(df: pd.DataFrame, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Kinds of every column; ``overrides`` (column -> kind) win over detection."""
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(df.columns))
+    if unknown:
+        raise SyngenError(f"kind given for unknown column(s) {', '.join(map(repr, unknown))}; "
+                          f"the table has: {', '.join(map(str, df.columns))}")
+    bad = {c: k for c, k in overrides.items() if k not in KINDS}
+    if bad:
+        c, k = next(iter(bad.items()))
+        raise SyngenError(f"column '{c}': unknown kind '{k}'; use one of: {', '.join(KINDS)}")
+    return {c: overrides.get(c) or detect_kind(str(c), df[c]) for c in df.columns}
+
+
+def decimals_of(values: np.ndarray) -> int:
+    """Fewest decimals (0..6) that represent every value, so output keeps the source precision."""
+    for d in range(7):
+        if np.allclose(values, np.round(values, d), rtol=0, atol=1e-9):
+            return d
+    return 6

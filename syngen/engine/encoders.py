@@ -1,0 +1,277 @@
+"""Learned codecs: columns in and out of the autoencoder, vectorised.
+
+Numbers and dates are mapped through their empirical quantiles onto a standard normal, so
+skewed and multi-modal columns (amounts, prices, zero-inflated counts) become easy targets
+and decode back inside the observed range with the observed point masses. Categories are
+one-hot and decoded by sampling the predicted probabilities, which keeps rare values alive.
+Nulls are a separate learned signal, so their share and their links to other columns hold.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+
+from syngen.engine.codec import Codec, register
+from syngen.engine.columns import decimals_of, detect_text_format
+
+MAX_QUANTILES = 10000  # fine enough that rare extremes stay rare
+MAX_CALIBRATION_QUANTILES = 2000
+# Numbers with at most this many distinct values (prices on a menu, ages, counts) are
+# generated only as values that occur in the source.
+MAX_SNAP_VALUES = 500
+# Categories beyond this many (by frequency) share one learned "other" slot and are then
+# drawn from their observed frequencies.
+MAX_CATEGORIES = 100
+_EPS = 1e-6
+_SECONDS_PER_DAY = 86400
+
+
+class LearnedCodec(Codec):
+    learned = True
+
+    def blocks(self) -> list[tuple[str, int]]:
+        """Model output blocks, as (type, width): 'num' (real value), 'null' (logit),
+        'cat' (logits)."""
+        raise NotImplementedError
+
+    def encode(self, column: pd.Series) -> np.ndarray:
+        raise NotImplementedError
+
+    def decode(self, outputs: list[np.ndarray], rng: np.random.Generator) -> pd.Series:
+        raise NotImplementedError
+
+    def calibrate(self, outputs: list[np.ndarray], encoded: np.ndarray) -> None:
+        """Learn from how the trained model reconstructs the training rows (optional)."""
+
+    def calibrate_marginal(self, outputs: list[np.ndarray], rng: np.random.Generator) -> None:
+        """Learn from a large sample of the model's own generated outputs (optional)."""
+
+
+def sample_categories(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One category index per row, drawn from softmax(logits)."""
+    logits = logits - logits.max(axis=1, keepdims=True)
+    probs = np.exp(logits)
+    cumulative = np.cumsum(probs, axis=1)
+    draws = rng.random(len(logits))[:, None] * cumulative[:, -1:]
+    return np.minimum((cumulative < draws).sum(axis=1), logits.shape[1] - 1)
+
+
+def sample_nulls(logit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Null flags drawn with the predicted probability sigmoid(logit)."""
+    return rng.random(len(logit)) < 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
+
+
+class QuantileNormal:
+    """Monotone map of a column onto N(0, 1) through its empirical quantiles (and back)."""
+
+    def __init__(self, quantiles: np.ndarray):
+        self.quantiles = quantiles
+        self.references = np.linspace(0.0, 1.0, len(quantiles))
+
+    @classmethod
+    def fit(cls, values: np.ndarray) -> "QuantileNormal":
+        n = min(MAX_QUANTILES, len(values))
+        return cls(np.quantile(values, np.linspace(0.0, 1.0, n)))
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        q, r = self.quantiles, self.references
+        # average of forward and backward interpolation: ties map to the middle of their mass
+        u = 0.5 * (np.interp(x, q, r) - np.interp(-x, -q[::-1], -r[::-1]))
+        return ndtri(np.clip(u, _EPS, 1 - _EPS))
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        return self.inverse_uniform(ndtr(z))
+
+    def inverse_uniform(self, u: np.ndarray) -> np.ndarray:
+        return np.interp(u, self.references, self.quantiles)
+
+
+@register("float", "integer", "datetime", "date", "time")
+class NumericCodec(LearnedCodec):
+    """Numbers, and dates/times as seconds (text dates keep their exact text format)."""
+
+    def __init__(self, name, kind):
+        super().__init__(name, kind)
+        self.transform: QuantileNormal | None = None
+        self.decimals = 0
+        self.text_format: str | None = None
+        self.resolution = 0.0  # datetimes: output rounded to this many seconds (0: as is)
+        self.timezone: str | None = None
+        self.support = np.zeros(0)  # the observed values, when few enough to snap to
+        self.noise = 0.0  # spread of the value around the decoder's prediction (normal scale)
+        self.generated = np.zeros(0)  # quantiles of the model's generated values (normal scale)
+        self.count = 0  # non-null values seen in training
+
+    def _to_number(self, values: pd.Series) -> np.ndarray:
+        if self.kind in ("float", "integer"):
+            return pd.to_numeric(values).to_numpy(dtype=np.float64)
+        if self.text_format is not None:
+            parsed = pd.to_datetime(values.astype(str), format=self.text_format)
+        else:
+            parsed = pd.to_datetime(values)
+            if parsed.dt.tz is not None:
+                parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        if self.kind == "time":
+            return (parsed - parsed.dt.normalize()).dt.total_seconds().to_numpy()
+        return (parsed.astype("datetime64[ns]").astype("int64") / 1e9).to_numpy(dtype=np.float64)
+
+    def _fit(self, values):
+        if self.kind in ("datetime", "date", "time"):
+            if pd.api.types.is_datetime64_any_dtype(values):
+                tz = getattr(values.dt, "tz", None)
+                self.timezone = str(tz) if tz is not None else None
+            else:
+                found = detect_text_format(values.astype(str))
+                self.text_format = found[1] if found else None
+        x = self._to_number(values)
+        self.count = len(x)
+        if self.kind == "float":
+            self.decimals = decimals_of(x)
+        elif self.kind in ("datetime", "date", "time"):
+            self.resolution = next((r for r in (_SECONDS_PER_DAY, 3600, 60, 1)
+                                    if np.allclose(np.mod(x, r), 0)), 0.0)
+        self.transform = QuantileNormal.fit(x) if len(x) else QuantileNormal(np.zeros(1))
+        distinct = np.unique(x)
+        self.support = distinct if len(distinct) <= MAX_SNAP_VALUES else np.zeros(0)
+
+    def _snap(self, x: np.ndarray) -> np.ndarray:
+        """Each value moved to the nearest observed one."""
+        support = self.support
+        right = np.clip(np.searchsorted(support, x), 1, len(support) - 1)
+        left = right - 1
+        return np.where(np.abs(x - support[left]) <= np.abs(support[right] - x), support[left], support[right])
+
+    def blocks(self):
+        return [("num", 1)] + ([("null", 1)] if self.null_share > 0 else [])
+
+    def encode(self, column):
+        nulls = column.isna().to_numpy()
+        z = np.zeros(len(column), dtype=np.float32)
+        if (~nulls).any():
+            z[~nulls] = self.transform.transform(self._to_number(column[~nulls]))
+        parts = [z[:, None]]
+        if self.null_share > 0:
+            parts.append(nulls.astype(np.float32)[:, None])
+        return np.hstack(parts)
+
+    def calibrate(self, outputs, encoded):
+        """The decoder predicts a value's mean given the latent code; what it cannot explain
+        is added back as noise at generation, so the marginal keeps its full spread."""
+        present = encoded[:, 1] == 0 if self.null_share > 0 else np.ones(len(encoded), bool)
+        residual = outputs[0][present, 0] - encoded[present, 0]
+        self.noise = float(np.std(residual)) if present.any() else 0.0
+
+    def calibrate_marginal(self, outputs, rng):
+        """Quantiles of what the model generates, so that generation can map its values onto
+        the source's quantiles: the marginal (tails included) then matches the source,
+        while the ranks, and with them the links to other columns, stay the model's.
+        The outermost 1/n of generated values map onto the observed minimum and maximum,
+        which the source holds with that weight too."""
+        z = self._noisy(outputs[0], rng)
+        tail = 1.0 / max(self.count, 2)
+        self.generated = np.quantile(z, np.linspace(tail, 1.0 - tail, MAX_CALIBRATION_QUANTILES))
+
+    def _noisy(self, output: np.ndarray, rng) -> np.ndarray:
+        z = output[:, 0].astype(np.float64)
+        return z + self.noise * rng.standard_normal(len(z)) if self.noise else z
+
+    def decode(self, outputs, rng):
+        z = self._noisy(outputs[0], rng)
+        if len(self.generated) > 1:
+            u = np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated)))
+            x = self.transform.inverse_uniform(u)
+        else:
+            x = self.transform.inverse(z)
+        nulls = sample_nulls(outputs[1][:, 0], rng) if self.null_share > 0 else None
+        if len(self.support) > 1:
+            x = self._snap(x)
+        if self.kind == "integer":
+            x = np.rint(x)
+        elif self.kind == "float":
+            x = np.round(x, self.decimals)
+        else:
+            if self.resolution:
+                x = np.round(x / self.resolution) * self.resolution
+            return self.restore_dtype(self._format_datetime(x), nulls)
+        return self.restore_dtype(x, nulls)
+
+    def _format_datetime(self, seconds: np.ndarray):
+        stamps = pd.Series(pd.to_datetime(np.round(seconds * 1e6).astype("int64"), unit="us"))
+        if self.text_format is not None:
+            return stamps.dt.strftime(self.text_format).to_numpy(dtype=object)
+        if self.timezone:
+            stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(self.timezone)
+        return stamps
+
+    def _state(self):
+        meta = {"decimals": self.decimals, "text_format": self.text_format,
+                "resolution": self.resolution, "timezone": self.timezone, "noise": self.noise,
+                "count": self.count}
+        return meta, {"quantiles": self.transform.quantiles, "support": self.support,
+                      "generated": self.generated}
+
+    def _load(self, meta, arrays):
+        self.decimals = meta["decimals"]
+        self.text_format = meta["text_format"]
+        self.resolution = meta["resolution"]
+        self.timezone = meta["timezone"]
+        self.noise = meta["noise"]
+        self.count = meta["count"]
+        self.transform = QuantileNormal(arrays["quantiles"])
+        self.support = arrays["support"]
+        self.generated = arrays["generated"]
+
+
+@register("categorical", "boolean")
+class CategoricalCodec(LearnedCodec):
+    """Seen values only; the most frequent are learned, the long tail keeps its frequencies."""
+
+    def __init__(self, name, kind):
+        super().__init__(name, kind)
+        self.categories: list = []
+        self.tail: list = []
+        self.tail_weights: list[float] = []
+
+    def _fit(self, values):
+        counts = values.value_counts(sort=True)
+        self.categories = counts.index[:MAX_CATEGORIES].tolist()
+        tail = counts.iloc[MAX_CATEGORIES:]
+        self.tail = tail.index.tolist()
+        self.tail_weights = (tail / tail.sum()).tolist() if len(tail) else []
+
+    @property
+    def _width(self) -> int:
+        return len(self.categories) + bool(self.tail) + (self.null_share > 0)
+
+    def blocks(self):
+        return [("cat", self._width)]
+
+    def encode(self, column):
+        codes = pd.Index(self.categories).get_indexer(column)
+        codes[codes < 0] = len(self.categories)  # tail values share the "other" slot
+        codes[column.isna().to_numpy()] = self._width - 1
+        onehot = np.zeros((len(column), self._width), dtype=np.float32)
+        onehot[np.arange(len(column)), codes] = 1.0
+        return onehot
+
+    def decode(self, outputs, rng):
+        codes = sample_categories(outputs[0], rng)
+        known = len(self.categories)
+        values = np.empty(len(codes), dtype=object)
+        values[codes < known] = np.asarray(self.categories + [None], dtype=object)[codes[codes < known]]
+        other = codes == known if self.tail else np.zeros(len(codes), dtype=bool)
+        if other.any():
+            picks = rng.choice(len(self.tail), size=int(other.sum()), p=np.asarray(self.tail_weights))
+            values[other] = np.asarray(self.tail, dtype=object)[picks]
+        nulls = codes == self._width - 1 if self.null_share > 0 else None
+        return self.restore_dtype(values, nulls)
+
+    def _state(self):
+        return {"categories": self.categories, "tail": self.tail,
+                "tail_weights": self.tail_weights}, {}
+
+    def _load(self, meta, arrays):
+        self.categories = meta["categories"]
+        self.tail = meta["tail"]
+        self.tail_weights = meta["tail_weights"]

@@ -1,0 +1,255 @@
+"""Synthesizer: learn one table, generate any number of rows from it, save and load.
+
+Generation is batched and keyed by row position: batch ``k`` of a run depends only on the
+artifacts, the run's seed and its first row, so batches stream to a sink in bounded memory
+and can be produced by several processes with the same result as one.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from syngen.engine import encoders, generators  # noqa: F401  (registers the codecs)
+from syngen.engine.codec import Codec, codec_for
+from syngen.engine.columns import detect_kinds
+from syngen.engine.latent import LatentMixture
+from syngen.engine.network import Mlp
+from syngen.errors import SyngenError
+
+FORMAT_VERSION = 1
+MODEL_FILE = "model.json"
+ARRAYS_FILE = "arrays.npz"
+MIN_ROWS = 2
+# Without an explicit epoch count, train for about this many optimiser steps (early
+# stopping usually ends sooner), within these epoch bounds.
+TARGET_STEPS = 6000
+EPOCH_BOUNDS = (20, 300)
+DEFAULT_BATCH_ROWS = 50_000
+CALIBRATION_ROWS = 50_000  # generated once after training to calibrate the marginals
+
+
+def default_epochs(rows: int, batch_size: int) -> int:
+    steps_per_epoch = max(1, math.ceil(rows * 0.9 / batch_size))
+    return int(np.clip(math.ceil(TARGET_STEPS / steps_per_epoch), *EPOCH_BOUNDS))
+
+
+class Synthesizer:
+    """One table's generative model.
+
+    Parameters mirror the CLI: ``epochs`` (None: automatic, with early stopping),
+    ``batch_size`` (training rows per step), ``random_seed`` (reproducible training),
+    ``columns`` (column -> kind overrides, see ``syngen.engine.columns.KINDS``).
+    """
+
+    def __init__(self, epochs: int | None = None, batch_size: int = 256, random_seed: int | None = None,
+                 columns: dict[str, str] | None = None, latent_dim: int = 16, kl_weight: float = 0.2):
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.random_seed = random_seed
+        self.column_kinds = dict(columns or {})
+        self.latent_dim = latent_dim
+        self.kl_weight = kl_weight
+        self.columns: list[str] = []
+        self.codecs: list[Codec] = []
+        self.decoder: Mlp | None = None
+        self.mixture: LatentMixture | None = None
+        self.training: dict = {}
+
+    # -- learning ---------------------------------------------------------------------------
+    @property
+    def kinds(self) -> dict[str, str]:
+        return {c.name: c.kind for c in self.codecs}
+
+    def fit(self, data: pd.DataFrame, on_epoch: Callable[[int, int, dict], None] | None = None
+            ) -> "Synthesizer":
+        """Learn ``data``. ``on_epoch(epoch, epochs, logs)`` is called after every epoch."""
+        _check_table(data)
+        started = time.perf_counter()
+        seed = self.random_seed if self.random_seed is not None else int(np.random.SeedSequence().entropy % 2**31)
+        kinds = detect_kinds(data, self.column_kinds)
+        self.columns = [str(c) for c in data.columns]
+        self.codecs = [codec_for(str(c), kinds[c]).fit(data[c]) for c in data.columns]
+        learned = [c for c in self.codecs if c.learned]
+        epochs_run = 0
+        if learned:
+            matrix = np.hstack([c.encode(data[c.name]) for c in learned]).astype(np.float32)
+            blocks = [b for c in learned for b in c.blocks()]
+            from syngen.engine import vae  # the deep-learning backend loads only here
+
+            epochs = self.epochs or default_epochs(len(data), self.batch_size)
+            hook = (lambda epoch, logs: on_epoch(epoch, epochs, logs)) if on_epoch else None
+            result = vae.train(matrix, blocks, vae.TrainConfig(
+                epochs=epochs, batch_size=self.batch_size, latent_dim=self.latent_dim,
+                kl_weight=self.kl_weight, seed=seed, on_epoch=hook))
+            self.decoder = result.decoder
+            codes = result.encoder(matrix)
+            reconstructed = self.decoder(codes)
+            for codec, (outputs, encoded) in zip(learned, _split(learned, reconstructed, matrix)):
+                codec.calibrate(outputs, encoded)
+            self.mixture = LatentMixture.fit(codes, seed)
+            calibration_rng = np.random.default_rng([seed, 1])
+            generated = self.decoder(self.mixture.sample(CALIBRATION_ROWS, calibration_rng))
+            for codec, (outputs, _) in zip(learned, _split(learned, generated, generated)):
+                codec.calibrate_marginal(outputs, calibration_rng)
+            epochs_run = result.epochs_run
+        self.training = {"rows": int(len(data)), "epochs_run": epochs_run, "seed": seed,
+                         "seconds": round(time.perf_counter() - started, 2)}
+        return self
+
+    # -- generation -------------------------------------------------------------------------
+    def _require_fitted(self) -> None:
+        if not self.codecs:
+            raise SyngenError("the model is not trained yet: call fit() or load() first")
+
+    def generate_batch(self, start: int, n: int, total: int, seed: int) -> pd.DataFrame:
+        """Rows ``start .. start+n`` of a run of ``total`` rows with seed ``seed``."""
+        self._require_fitted()
+        rng = np.random.default_rng([seed, start])
+        outputs: dict[str, pd.Series] = {}
+        learned = [c for c in self.codecs if c.learned]
+        if learned:
+            raw = self.decoder(self.mixture.sample(n, rng))
+            for codec, (parts, _) in zip(learned, _split(learned, raw, raw)):
+                outputs[codec.name] = codec.decode(parts, rng)
+        for codec in self.codecs:
+            if not codec.learned:
+                outputs[codec.name] = codec.generate(n, rng, start, total, seed)
+        frame = pd.DataFrame({name: outputs[name].reset_index(drop=True) for name in self.columns})
+        frame.index = pd.RangeIndex(start, start + n)
+        return frame
+
+    def iter_batches(self, size: int, random_seed: int | None = None,
+                     batch_size: int | None = None) -> Iterator[pd.DataFrame]:
+        """``size`` rows as DataFrames of at most ``batch_size`` rows each."""
+        seed = resolve_seed(random_seed)
+        for start, n in batch_plan(size, batch_size):
+            yield self.generate_batch(start, n, size, seed)
+
+    def sample(self, size: int, random_seed: int | None = None, batch_size: int | None = None
+               ) -> pd.DataFrame:
+        """``size`` synthetic rows with the source's columns, in order, and dtypes."""
+        batches = list(self.iter_batches(size, random_seed, batch_size))
+        if not batches:
+            return self.generate_batch(0, 0, 0, resolve_seed(random_seed))
+        return pd.concat(batches, ignore_index=True)
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model as plain data (JSON + .npz) to the folder ``path``, atomically."""
+        self._require_fitted()
+        from syngen import __version__
+
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {}
+        columns = []
+        for i, codec in enumerate(self.codecs):
+            meta, codec_arrays = codec.state()
+            columns.append(meta)
+            arrays.update({f"column{i}.{k}": v for k, v in codec_arrays.items()})
+        network = {}
+        if self.decoder is not None:
+            activations, decoder_arrays = self.decoder.state("decoder")
+            arrays.update(decoder_arrays)
+            arrays.update(self.mixture.state())
+            network = {"decoder_activations": activations, "latent_dim": self.latent_dim,
+                       "kl_weight": self.kl_weight}
+        document = {"format_version": FORMAT_VERSION, "syngen_version": __version__,
+                    "columns": columns, "network": network, "training": self.training}
+        staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+        try:
+            (staging / MODEL_FILE).write_text(json.dumps(document, indent=1, default=_json_default))
+            np.savez(staging / ARRAYS_FILE, **arrays)
+            if target.exists():
+                shutil.rmtree(target)
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Synthesizer":
+        folder = Path(path)
+        model_file = folder / MODEL_FILE
+        if not model_file.is_file():
+            raise SyngenError(f"no trained model in '{folder}' (missing {MODEL_FILE})")
+        try:
+            document = json.loads(model_file.read_text())
+            version = document.get("format_version")
+        except (json.JSONDecodeError, AttributeError) as error:
+            raise SyngenError(f"the model file '{model_file}' is damaged ({error}); train again") from None
+        if version != FORMAT_VERSION:
+            raise SyngenError(
+                f"the model in '{folder}' has format {version} (made by syngen "
+                f"{document.get('syngen_version')}); this syngen reads format {FORMAT_VERSION}: train again")
+        with np.load(folder / ARRAYS_FILE, allow_pickle=False) as stored:
+            arrays = dict(stored)
+        model = cls()
+        model.training = document["training"]
+        model.columns = [c["name"] for c in document["columns"]]
+        model.codecs = []
+        for i, meta in enumerate(document["columns"]):
+            prefix = f"column{i}."
+            model.codecs.append(Codec.from_state(
+                meta, {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}))
+        network = document["network"]
+        if network:
+            model.latent_dim = network["latent_dim"]
+            model.kl_weight = network["kl_weight"]
+            model.decoder = Mlp.from_state("decoder", network["decoder_activations"], arrays)
+            model.mixture = LatentMixture.from_state(arrays)
+        return model
+
+
+def resolve_seed(random_seed: int | None) -> int:
+    """The run's seed: the user's, or a fresh one (every batch of a run shares it)."""
+    if random_seed is not None:
+        return int(random_seed)
+    return int(np.random.SeedSequence().entropy % 2**31)
+
+
+def batch_plan(size: int, batch_size: int | None) -> list[tuple[int, int]]:
+    """(first row, rows) of each batch."""
+    step = max(1, int(batch_size or DEFAULT_BATCH_ROWS))
+    return [(start, min(step, size - start)) for start in range(0, size, step)]
+
+
+def _split(codecs, outputs: np.ndarray, encoded: np.ndarray):
+    """Per codec: its output blocks, and its slice of the encoded matrix."""
+    position = 0
+    for codec in codecs:
+        parts = []
+        first = position
+        for _, width in codec.blocks():
+            parts.append(outputs[:, position:position + width])
+            position += width
+        yield parts, encoded[:, first:position]
+
+
+def _check_table(data: pd.DataFrame) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise SyngenError(f"expected a pandas DataFrame, got {type(data).__name__}")
+    if data.shape[1] == 0:
+        raise SyngenError("the table has no columns")
+    duplicated = data.columns[data.columns.duplicated()].tolist()
+    if duplicated:
+        raise SyngenError(f"the table has duplicate column names: {', '.join(map(str, duplicated))}")
+    if len(data) < MIN_ROWS:
+        raise SyngenError(f"the table has {len(data)} row(s); at least {MIN_ROWS} are needed to learn from")
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} {value!r} in the model file")

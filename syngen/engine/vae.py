@@ -1,0 +1,194 @@
+"""The variational autoencoder (Keras 3) and its training loop.
+
+Imported only to train: it pulls in the deep-learning backend. The loss is a real generative
+objective: per-column reconstruction terms (squared error on quantile-normal numbers,
+cross-entropy on categories, binary cross-entropy on null flags) plus a weighted KL term,
+trained with early stopping on a validation split. The trained layers are exported as
+NumPy (``network.Mlp``) for generation.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from syngen.engine.network import Mlp
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def _import_keras_quietly():
+    """Import Keras with the native libraries' start-up chatter (CUDA probes, absl
+    warnings written straight to file descriptor 2) kept off the user's terminal."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras
+            import keras.ops  # noqa: F401  (loads the backend)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return keras
+
+
+keras = _import_keras_quietly()
+layers, ops = keras.layers, keras.ops
+
+
+@dataclass
+class TrainConfig:
+    epochs: int
+    batch_size: int
+    latent_dim: int = 16
+    hidden: tuple[int, ...] = (256, 128)
+    kl_weight: float = 0.2
+    patience: int = 20
+    validation_share: float = 0.1
+    seed: int = 0
+    on_epoch: Callable[[int, dict], None] | None = None
+
+
+@dataclass
+class TrainResult:
+    encoder: Mlp
+    decoder: Mlp
+    epochs_run: int
+    history: dict = field(default_factory=dict)
+
+
+class _Layout:
+    """Where each output block sits in the model's input/output vector."""
+
+    def __init__(self, blocks: list[tuple[str, int]]):
+        self.numeric, self.numeric_null, self.nulls, self.categories = [], [], [], []
+        position = 0
+        for kind, width in blocks:
+            if kind == "num":
+                self.numeric.append(position)
+                self.numeric_null.append(-1)
+            elif kind == "null":
+                self.nulls.append(position)
+                self.numeric_null[-1] = position  # a null flag follows its numeric value
+            else:
+                self.categories.append((position, width))
+            position += width
+        self.width = position
+
+
+class VariationalAutoencoder(keras.Model):
+    def __init__(self, layout: _Layout, config: TrainConfig):
+        super().__init__()
+        self.layout = layout
+        self.config = config
+        self.encoder_layers = [layers.Dense(h, activation="relu") for h in config.hidden]
+        self.mean_layer = layers.Dense(config.latent_dim)
+        self.log_var_layer = layers.Dense(config.latent_dim)
+        self.decoder_layers = [layers.Dense(h, activation="relu") for h in reversed(config.hidden)]
+        self.output_layer = layers.Dense(layout.width)
+        self.noise = keras.random.SeedGenerator(config.seed)
+        self._numeric = np.asarray(layout.numeric, dtype="int32")
+        # flags of each numeric column's nulls, or a zero column when it has none
+        self._numeric_null = np.asarray(
+            [p if p >= 0 else layout.width for p in layout.numeric_null], dtype="int32")
+        self._nulls = np.asarray(layout.nulls, dtype="int32")
+
+    def call(self, x, training=False):
+        h = x
+        for layer in self.encoder_layers:
+            h = layer(h)
+        mean, log_var = self.mean_layer(h), ops.clip(self.log_var_layer(h), -10.0, 10.0)
+        z = mean
+        if training:
+            z = mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean), seed=self.noise)
+        h = z
+        for layer in self.decoder_layers:
+            h = layer(h)
+        return ops.concatenate([self.output_layer(h), mean, log_var], axis=1)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        width, latent = self.layout.width, self.config.latent_dim
+        out = y_pred[:, :width]
+        mean, log_var = y_pred[:, width:width + latent], y_pred[:, width + latent:]
+        recon = ops.zeros_like(out[:, 0])
+        if len(self._numeric):
+            padded = ops.concatenate([y, ops.zeros_like(y[:, :1])], axis=1)
+            present = 1.0 - ops.take(padded, self._numeric_null, axis=1)
+            error = ops.take(out, self._numeric, axis=1) - ops.take(y, self._numeric, axis=1)
+            recon = recon + ops.sum(present * ops.square(error), axis=1)
+        if len(self._nulls):
+            logits, flags = ops.take(out, self._nulls, axis=1), ops.take(y, self._nulls, axis=1)
+            recon = recon + ops.sum(ops.softplus(logits) - flags * logits, axis=1)
+        for start, size in self.layout.categories:
+            logits, onehot = out[:, start:start + size], y[:, start:start + size]
+            recon = recon + ops.logsumexp(logits, axis=1) - ops.sum(onehot * logits, axis=1)
+        kl = -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=1)
+        return ops.mean(recon + self.config.kl_weight * kl)
+
+    def export(self) -> tuple[Mlp, Mlp]:
+        def dense(layer, activation):
+            kernel, bias = (np.asarray(v, dtype=np.float32) for v in layer.get_weights())
+            return kernel, bias, activation
+        encoder = Mlp([dense(l, "relu") for l in self.encoder_layers] + [dense(self.mean_layer, "linear")])
+        decoder = Mlp([dense(l, "relu") for l in self.decoder_layers] + [dense(self.output_layer, "linear")])
+        return encoder, decoder
+
+
+def train(data: np.ndarray, blocks: list[tuple[str, int]], config: TrainConfig) -> TrainResult:
+    """Fit the autoencoder on encoded rows; returns its layers as NumPy.
+
+    A whole epoch runs inside one compiled TensorFlow function (shuffle, batches, updates):
+    on a network this small, per-step Python overhead would otherwise dominate.
+    """
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    order = rng.permutation(len(data))
+    n_val = int(len(data) * config.validation_share) if len(data) >= 200 else 0
+    val = tf.constant(data[order[:n_val]] if n_val else data[order])
+    fit_np = data[order[n_val:]]
+    rows = len(fit_np)
+    batch = min(config.batch_size, rows)
+    steps = -(-rows // batch)
+    model = VariationalAutoencoder(_Layout(blocks), config)
+    model(fit_np[:1])  # build the layers
+    optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+    optimizer.build(model.trainable_variables)
+
+    @tf.function(reduce_retracing=True)
+    def train_step(x):
+        with tf.GradientTape() as tape:
+            loss = model.compute_loss(y=x, y_pred=model(x, training=True))
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply(gradients, model.trainable_variables)
+        return loss
+
+    def run_epoch():
+        shuffled = fit_np[rng.permutation(rows)]
+        losses = [train_step(tf.constant(shuffled[i:i + batch])) for i in range(0, rows, batch)]
+        return float(np.mean([float(v) for v in losses]))
+
+    @tf.function
+    def evaluate():
+        return model.compute_loss(y=val, y_pred=model(val, training=False))
+
+    history: dict[str, list[float]] = {"loss": [], "val_loss": []}
+    best, best_weights, waited = np.inf, model.get_weights(), 0
+    for epoch in range(1, config.epochs + 1):
+        history["loss"].append(float(run_epoch()))
+        history["val_loss"].append(float(evaluate()))
+        if config.on_epoch:
+            config.on_epoch(epoch, {k: v[-1] for k, v in history.items()})
+        if history["val_loss"][-1] < best - 1e-4:
+            best, best_weights, waited = history["val_loss"][-1], model.get_weights(), 0
+        else:
+            waited += 1
+            if waited >= config.patience:
+                break
+    model.set_weights(best_weights)
+    encoder, decoder = model.export()
+    return TrainResult(encoder, decoder, len(history["loss"]), history)

@@ -1,0 +1,137 @@
+"""The two jobs behind the CLIs: train a table from its source, and generate it to a sink.
+
+These functions hold no presentation: progress arrives through callbacks, so the CLI can
+draw rich progress bars and the Python API can stay silent.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pandas as pd
+
+from syngen import artifacts
+from syngen.adapters.files import output_format, read_table, write_batches
+from syngen.engine.synthesizer import Synthesizer, batch_plan, resolve_seed
+from syngen.errors import SyngenError
+
+
+PREVIEW_ROWS = 2000
+
+
+@dataclass
+class TrainResult:
+    table_name: str
+    model_dir: Path
+    rows: int
+    kinds: dict[str, str]
+    epochs_run: int
+    seconds: float
+
+
+@dataclass
+class InferResult:
+    table_name: str
+    output: Path
+    rows: int
+    seed: int
+    preview: pd.DataFrame  # the first rows generated, for a summary
+
+
+def train_table(source: str, table_name: str, *, epochs: int | None = None, row_limit: int | None = None,
+                drop_null: bool = False, batch_size: int = 256, random_seed: int | None = None,
+                columns: dict[str, str] | None = None, artifacts_dir=None,
+                on_start: Callable[[pd.DataFrame], None] | None = None,
+                on_epoch: Callable[[int, int, dict], None] | None = None) -> TrainResult:
+    """Read ``source``, learn it, and save the model under the artifacts folder."""
+    target = artifacts.model_dir(table_name, artifacts_dir)
+    if batch_size < 1:
+        raise SyngenError(f"--batch_size must be at least 1, got {batch_size}")
+    if epochs is not None and epochs < 1:
+        raise SyngenError(f"--epochs must be at least 1, got {epochs}")
+    data = read_table(source, row_limit=row_limit, drop_null=drop_null)
+    if on_start:
+        on_start(data)
+    try:
+        model = Synthesizer(epochs=epochs, batch_size=batch_size, random_seed=random_seed,
+                            columns=columns).fit(data, on_epoch=on_epoch)
+    except SyngenError as error:
+        raise SyngenError(f"table '{table_name}' ({source}): {error}") from None
+    model.training["source"] = str(source)
+    model.save(target)
+    return TrainResult(table_name, target, len(data), model.kinds, model.training["epochs_run"],
+                       model.training["seconds"])
+
+
+def load_model(table_name: str, artifacts_dir=None) -> Synthesizer:
+    folder = artifacts.model_dir(table_name, artifacts_dir)
+    if not folder.exists():
+        raise SyngenError(f"no trained model for table '{table_name}' in '{folder}'; "
+                          f"run: train --source PATH --table_name {table_name}")
+    try:
+        return Synthesizer.load(folder)
+    except SyngenError as error:
+        raise SyngenError(f"{error}; run: train --source PATH --table_name {table_name}") from None
+
+
+def infer_table(table_name: str, size: int, *, run_parallel: bool = False, batch_size: int | None = None,
+                random_seed: int | None = None, output: str | os.PathLike | None = None,
+                artifacts_dir=None, on_rows: Callable[[int], None] | None = None) -> InferResult:
+    """Generate ``size`` rows in batches, streamed to ``output`` (CSV/TSV/Parquet)."""
+    if size < 1:
+        raise SyngenError(f"size must be at least 1, got {size}")
+    if batch_size is not None and batch_size < 1:
+        raise SyngenError(f"--batch_size must be at least 1, got {batch_size}")
+    model = load_model(table_name, artifacts_dir)
+    target = Path(output) if output else artifacts.default_output(table_name, artifacts_dir)
+    output_format(target)  # fail on an unsupported name before any work
+    seed = resolve_seed(random_seed)
+    plan = batch_plan(size, batch_size)
+    if run_parallel and len(plan) > 1:
+        batches = _parallel_batches(artifacts.model_dir(table_name, artifacts_dir), plan, size, seed)
+    else:
+        batches = (model.generate_batch(start, n, size, seed) for start, n in plan)
+    preview = []
+    rows = write_batches(_observed(batches, on_rows, preview), target)
+    return InferResult(table_name, target, rows, seed, preview[0])
+
+
+def _observed(batches: Iterator[pd.DataFrame], on_rows, preview: list) -> Iterator[pd.DataFrame]:
+    """Pass batches through, reporting progress and keeping the head of the first."""
+    for batch in batches:
+        if not preview:
+            preview.append(batch.head(PREVIEW_ROWS))
+        yield batch
+        if on_rows:
+            on_rows(len(batch))
+
+
+_WORKER_MODEL: Synthesizer | None = None
+
+
+def _load_in_worker(folder: str) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = Synthesizer.load(folder)
+
+
+def _batch_in_worker(start: int, n: int, total: int, seed: int) -> pd.DataFrame:
+    return _WORKER_MODEL.generate_batch(start, n, total, seed)
+
+
+def _parallel_batches(folder: Path, plan, size: int, seed: int) -> Iterator[pd.DataFrame]:
+    """Batches from worker processes, in order, with a bounded number in flight."""
+    workers = max(1, min(os.cpu_count() or 1, len(plan)))
+    window = 2 * workers
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                             initializer=_load_in_worker, initargs=(str(folder),)) as pool:
+        pending = []
+        for start, n in plan:
+            pending.append(pool.submit(_batch_in_worker, start, n, size, seed))
+            if len(pending) >= window:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()

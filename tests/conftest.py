@@ -1,0 +1,45 @@
+"""Shared fixtures: real tables from ../shared/data and small, fast training settings."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = (ROOT.parent / "shared" / "data" / "single").resolve()
+BIN = Path(sys.executable).parent
+FAST = {"epochs": 8, "random_seed": 1}
+
+
+def real(name: str) -> pd.DataFrame:
+    """A real table, read the way the CLI reads it."""
+    from syngen.adapters.files import read_table
+    return read_table(DATA / f"{name}.csv")
+
+
+def run_cli(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Run one of the installed console scripts (train, infer, syngen) as a user would."""
+    env = dict(os.environ, COLUMNS="200")
+    done = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, capture_output=True, text=True, env=env)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{args} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+@pytest.fixture(scope="session")
+def churn_model():
+    from syngen import Synthesizer
+    return Synthesizer(**FAST).fit(real("churn"))
+
+
+@pytest.fixture(scope="session")
+def trained_cwd(tmp_path_factory):
+    """A working folder where churn has been trained with the CLI."""
+    cwd = tmp_path_factory.mktemp("cli")
+    run_cli("train", "--source", str(DATA / "churn.csv"), "--table_name", "churn",
+            "--epochs", "5", "--random_seed", "1", cwd=cwd)
+    return cwd

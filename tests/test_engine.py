@@ -1,0 +1,172 @@
+"""The single-table engine on real tables: shapes, types, domains, nulls, determinism."""
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import FAST, real
+from syngen import Synthesizer, SyngenError
+
+
+def test_columns_order_and_dtypes_kept(churn_model):
+    source = real("churn")
+    synthetic = churn_model.sample(3000, random_seed=5)
+    assert list(synthetic.columns) == list(source.columns)
+    assert len(synthetic) == 3000
+    assert synthetic.dtypes.astype(str).to_dict() == source.dtypes.astype(str).to_dict()
+
+
+def test_values_stay_in_the_source_domain(churn_model):
+    source = real("churn")
+    synthetic = churn_model.sample(5000, random_seed=5)
+    for column in source.columns:
+        kind = churn_model.kinds[column]
+        if kind in ("categorical", "boolean"):
+            assert set(synthetic[column].dropna()) <= set(source[column].dropna()), column
+        else:
+            assert synthetic[column].min() >= source[column].min(), column
+            assert synthetic[column].max() <= source[column].max(), column
+    # integers stay whole, money keeps two decimals
+    assert (synthetic["tenure"] == synthetic["tenure"].round()).all()
+    cents = (synthetic["monthly_charges"] * 100).round(6)
+    assert (cents == cents.round()).all()
+
+
+def test_categories_keep_their_frequencies(churn_model):
+    source = real("churn")
+    synthetic = churn_model.sample(7000, random_seed=2)
+    for column in ("contract", "payment_method", "internet_service"):
+        real_share = source[column].value_counts(normalize=True)
+        synth_share = synthetic[column].value_counts(normalize=True).reindex(real_share.index, fill_value=0)
+        assert (real_share - synth_share).abs().sum() / 2 < 0.12, column  # total variation distance
+
+
+def test_same_seed_same_rows_other_seed_other_rows(churn_model):
+    first = churn_model.sample(2000, random_seed=11, batch_size=700)
+    again = churn_model.sample(2000, random_seed=11, batch_size=700)
+    other = churn_model.sample(2000, random_seed=12, batch_size=700)
+    pd.testing.assert_frame_equal(first, again)
+    assert not first.equals(other)
+
+
+def test_batches_are_bounded(churn_model):
+    sizes = [len(b) for b in churn_model.iter_batches(2500, random_seed=1, batch_size=1000)]
+    assert sizes == [1000, 1000, 500]
+
+
+def test_save_load_is_plain_data_and_identical(churn_model, tmp_path):
+    churn_model.save(tmp_path / "churn")
+    files = sorted(p.name for p in (tmp_path / "churn").iterdir())
+    assert files == ["arrays.npz", "model.json"]
+    document = json.loads((tmp_path / "churn" / "model.json").read_text())
+    assert document["format_version"] == 1
+    with zipfile.ZipFile(tmp_path / "churn" / "arrays.npz") as archive:
+        for name in archive.namelist():  # every array loads without pickle
+            assert np.load(archive.open(name), allow_pickle=False) is not None
+    loaded = Synthesizer.load(tmp_path / "churn")
+    pd.testing.assert_frame_equal(loaded.sample(500, random_seed=4), churn_model.sample(500, random_seed=4))
+
+
+def test_null_shares_are_learned():
+    source = real("credit")
+    model = Synthesizer(**FAST).fit(source)
+    synthetic = model.sample(len(source), random_seed=3)
+    for column in ("Income", "Assets", "Home"):
+        assert abs(synthetic[column].isna().mean() - source[column].isna().mean()) < 0.03, column
+    assert str(synthetic["Seniority"].dtype) == "int64"
+    assert str(synthetic["Income"].dtype) == "float64"  # written as 129.0 in the source
+    assert (synthetic["Income"].dropna() % 1 == 0).all()
+
+
+def test_dates_times_and_order_ids_keep_their_text_format():
+    source = real("pizzaplace").sample(4000, random_state=0)
+    model = Synthesizer(**FAST).fit(source)
+    assert model.kinds["date"] == "date" and model.kinds["time"] == "time" and model.kinds["id"] == "id"
+    synthetic = model.sample(3000, random_seed=1)
+    assert synthetic["date"].str.fullmatch(r"2015-\d\d-\d\d").all()
+    assert synthetic["time"].str.fullmatch(r"\d\d:\d\d:\d\d").all()
+    assert synthetic["id"].str.fullmatch(r"2015-\d{6}").all()
+    dates = pd.to_datetime(synthetic["date"])
+    assert dates.min() >= pd.Timestamp("2015-01-01") and dates.max() <= pd.Timestamp("2015-12-31")
+    # order ids repeat (several pizzas per order) about as often as in the source
+    ratio = synthetic["id"].nunique() / len(synthetic)
+    assert abs(ratio - source["id"].nunique() / len(source)) < 0.1
+
+
+def test_license_numbers_are_new_unique_and_in_the_source_patterns():
+    source = real("seattlepets")
+    model = Synthesizer(**FAST).fit(source[["license_number", "species", "license_issue_date"]])
+    assert model.kinds["license_number"] == "id"
+    synthetic = model.sample(20000, random_seed=9, batch_size=6000)
+    licenses = synthetic["license_number"]
+    assert licenses.is_unique
+    assert not licenses.isin(set(source["license_number"])).any()
+    shape = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 26)
+    real_shapes = source["license_number"].str.translate(shape).value_counts(normalize=True)
+    synth_shapes = licenses.str.translate(shape).value_counts(normalize=True)
+    assert set(synth_shapes.index) <= set(real_shapes.index)
+    assert abs(synth_shapes.get("9999999", 0) - real_shapes["9999999"]) < 0.05
+
+
+def test_generated_kinds_emails_uuids_text_constants():
+    pets = real("seattlepets").dropna(subset=["animal_name"]).head(3000).reset_index(drop=True)
+    rng = np.random.default_rng(0)
+    domains = rng.choice(["gmail.com", "yahoo.com", "seattle.gov"], size=len(pets), p=[0.6, 0.3, 0.1])
+    table = pd.DataFrame({
+        "email": pets["animal_name"].str.lower().str.replace(r"[^a-z]", "", regex=True)
+                 + pets.index.astype(str) + "@" + domains,
+        "uuid": [f"{rng.integers(2**32):08x}-{rng.integers(2**16):04x}-4{rng.integers(2**12):03x}-"
+                 f"a{rng.integers(2**12):03x}-{rng.integers(2**48):012x}" for _ in range(len(pets))],
+        "breed_notes": pets["primary_breed"] + " and " + pets["secondary_breed"].fillna("no second breed")
+                       + " for " + pets["animal_name"],
+        "city": "Seattle",
+        "species": pets["species"],
+    })
+    model = Synthesizer(**FAST).fit(table)
+    assert model.kinds == {"email": "email", "uuid": "uuid", "breed_notes": "text",
+                           "city": "constant", "species": "categorical"}
+    synthetic = model.sample(2000, random_seed=1)
+    assert synthetic["email"].is_unique and not synthetic["email"].isin(set(table["email"])).any()
+    share = synthetic["email"].str.split("@").str[1].value_counts(normalize=True)
+    assert abs(share["gmail.com"] - 0.6) < 0.05
+    assert synthetic["uuid"].str.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}").all()
+    assert synthetic["uuid"].is_unique
+    vocabulary = set(" ".join(table["breed_notes"]).split())
+    words = " ".join(synthetic["breed_notes"]).split()
+    assert set(words) <= vocabulary  # real words only, no gibberish
+    lengths = synthetic["breed_notes"].str.split().str.len()
+    assert abs(lengths.mean() - table["breed_notes"].str.split().str.len().mean()) < 1.5
+    assert (synthetic["city"] == "Seattle").all()
+
+
+def test_kind_overrides_and_their_errors():
+    source = real("taxi")
+    model = Synthesizer(epochs=2, random_seed=1, columns={"hour": "categorical"}).fit(source)
+    assert model.kinds["hour"] == "categorical"
+    assert set(model.sample(500, random_seed=1)["hour"]) <= set(source["hour"])
+    with pytest.raises(SyngenError, match="unknown kind 'colour'"):
+        Synthesizer(columns={"hour": "colour"}).fit(source)
+    with pytest.raises(SyngenError, match="unknown column"):
+        Synthesizer(columns={"minute": "integer"}).fit(source)
+
+
+def test_bad_tables_get_clear_errors():
+    with pytest.raises(SyngenError, match="1 row"):
+        Synthesizer().fit(real("churn").head(1))
+    with pytest.raises(SyngenError, match="no columns"):
+        Synthesizer().fit(pd.DataFrame(index=range(5)))
+    mixed = real("taxi").head(100).assign(distance=lambda d: d["distance"].astype(object))
+    mixed.loc[3, "distance"] = "far"
+    with pytest.raises(SyngenError, match="column 'distance' mixes values of types"):
+        Synthesizer().fit(mixed)
+
+
+def test_a_table_of_one_column_is_learned():
+    source = real("taxi")[["distance"]]
+    synthetic = Synthesizer(**FAST).fit(source).sample(1000, random_seed=1)
+    assert list(synthetic.columns) == ["distance"]
+    assert synthetic["distance"].between(source["distance"].min(), source["distance"].max()).all()
