@@ -23,7 +23,10 @@ _ALPHABETS = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii
 # positions that showed at most this many characters keep exactly those (prefixes, years);
 # the others may take any character of their class
 _KEEP_OBSERVED = 3
-_RETRIES = 3  # alternative slots tried when a generated identifier equals a real one
+NEARLY_UNIQUE = 0.98
+SPACE_FACTOR = 4  # patterns get at least this many times the room their values need
+STRATA = 1000  # template shares are kept to 1/STRATA
+_RETRIES = 6  # alternative slots tried when a generated identifier equals a real one
 _U64 = np.uint64
 
 
@@ -69,6 +72,20 @@ class _Template:
                 alphabets.append(_ALPHABETS[symbol])
                 freqs.append([])
         return cls(pattern, weight, alphabets, freqs)
+
+    def roomy(self, values: int) -> "_Template":
+        """This pattern, with kept-as-observed positions (rightmost first) opened to their
+        whole character class until it has room for ``values`` values."""
+        alphabets, freqs = list(self.alphabets), list(self.freqs)
+        template = self
+        for position in reversed(range(len(self.pattern))):
+            if template.capacity >= values:
+                break
+            symbol = self.pattern[position]
+            if symbol in _ALPHABETS and len(alphabets[position]) < len(_ALPHABETS[symbol]):
+                alphabets[position], freqs[position] = _ALPHABETS[symbol], []
+                template = _Template(self.pattern, self.weight, list(alphabets), list(freqs))
+        return template
 
     @property
     def capacity(self) -> int:
@@ -140,23 +157,45 @@ class IdentifierCodec(Codec):
 
     def generate(self, n: int, rng: np.random.Generator, start: int, total: int, seed: int) -> pd.Series:
         rows = np.arange(start, start + n, dtype=np.int64)
-        needed = max(int(np.ceil(total * self.unique_share)), 1)
+        # a column unique but for a few slips (duplicated exports) is treated as unique
+        share = 1.0 if self.unique_share >= NEARLY_UNIQUE else self.unique_share
+        needed = max(int(np.ceil(total * share)), 1)
         slots = np.floor(rows * (needed / total)).astype(np.int64) if needed < total else rows
-        usable = [t for t in self.templates if t.capacity >= needed]
-        if not usable:
-            widest = max(self.templates, key=lambda t: t.capacity)
-            raise SyngenError(
-                f"column '{self.name}': cannot make {needed} distinct values in the pattern "
-                f"'{widest.pattern}' (room for {widest.capacity}); generate fewer rows")
-        weights = np.cumsum([t.weight for t in usable])
-        choice = np.minimum(np.searchsorted(weights / weights[-1], _uniform(slots, seed, 7),
-                                            side="right"), len(usable) - 1)
+        usable, counts = self._strata(needed)
+        # slot -> (template, index within the template), injective and stateless: every run
+        # of STRATA consecutive slots gives each template its share of residues, shuffled
+        residue = (slots % STRATA) * _Template._coprime(STRATA, seed) % STRATA
+        owner = np.repeat(np.arange(len(usable)), counts)
+        rank = np.concatenate([np.arange(c) for c in counts])
+        choice = owner[residue]
+        local = (slots // STRATA) * np.asarray(counts)[choice] + rank[residue]
         values = np.empty(n, dtype=object)
         for index, template in enumerate(usable):
             rows_here = choice == index
             if rows_here.any():
-                values[rows_here] = self._render_unseen(template, slots[rows_here], seed, needed)
+                room = -(-needed // STRATA) * counts[index]
+                values[rows_here] = self._render_unseen(template, local[rows_here], seed, room)
         return self.restore_dtype(values, self.null_mask(n, rng))
+
+    def _strata(self, needed: int) -> tuple[list[_Template], list[int]]:
+        """Templates with room for their share of ``needed`` values, and how many of every
+        STRATA slots each one gets (proportional to its weight in the source)."""
+        # room for the real values too, so that new ones can avoid them
+        real = len(self.real_hashes)
+        usable = [t.roomy(SPACE_FACTOR * (needed + int(t.weight * real))) for t in self.templates]
+        while usable:
+            weights = np.asarray([t.weight for t in usable])
+            counts = np.floor(weights / weights.sum() * STRATA).astype(int)
+            counts[np.argsort(-(weights / weights.sum() * STRATA - counts))[:STRATA - counts.sum()]] += 1
+            short = [t for t, c in zip(usable, counts) if t.capacity < -(-needed // STRATA) * c]
+            if not short:
+                keep = counts > 0
+                return [t for t, k in zip(usable, keep) if k], [int(c) for c in counts[keep]]
+            usable = [t for t in usable if t not in short]
+        widest = max(self.templates, key=lambda t: t.capacity)
+        raise SyngenError(
+            f"column '{self.name}': cannot make {needed} distinct values in the pattern "
+            f"'{widest.pattern}' (room for {widest.capacity}); generate fewer rows")
 
     def _render_unseen(self, template, slots, seed, needed):
         """Render, re-rendering from a spare slot (slot + k * needed) where a value is real."""

@@ -23,20 +23,15 @@ class LatentMixture:
 
     @classmethod
     def fit(cls, codes: np.ndarray, seed: int) -> "LatentMixture":
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.mixture import BayesianGaussianMixture
-
         rng = np.random.default_rng(seed)
         if len(codes) > MAX_FIT_ROWS:
             codes = codes[rng.choice(len(codes), MAX_FIT_ROWS, replace=False)]
-        components = int(min(MAX_COMPONENTS, max(1, len(codes) // 20)))
-        mixture = BayesianGaussianMixture(
-            n_components=components, covariance_type="full", max_iter=60, n_init=1,
-            weight_concentration_prior_type="dirichlet_process", reg_covar=1e-5,
-            random_state=seed)
-        with warnings.catch_warnings():  # an unconverged fit still samples well; it is not news
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            mixture.fit(codes.astype(np.float64))
+        distinct = len(np.unique(codes.round(4), axis=0))
+        components = int(min(MAX_COMPONENTS, max(1, len(codes) // 20), distinct))
+        try:
+            mixture = _fit_mixture(codes, components, seed, reg_covar=1e-3)
+        except ValueError:  # codes collapsed onto a few points (e.g. one small category)
+            mixture = _fit_mixture(codes, 1, seed, reg_covar=1e-2)
         keep = mixture.weights_ >= _MIN_WEIGHT
         weights = mixture.weights_[keep] / mixture.weights_[keep].sum()
         cholesky = np.linalg.cholesky(mixture.covariances_[keep])
@@ -58,3 +53,17 @@ class LatentMixture:
     @classmethod
     def from_state(cls, arrays) -> "LatentMixture":
         return cls(arrays["latent.weights"], arrays["latent.means"], arrays["latent.cholesky"])
+
+
+def _fit_mixture(codes: np.ndarray, components: int, seed: int, reg_covar: float):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import BayesianGaussianMixture
+
+    mixture = BayesianGaussianMixture(
+        n_components=components, covariance_type="full", max_iter=60, n_init=1,
+        weight_concentration_prior_type="dirichlet_process", reg_covar=reg_covar,
+        random_state=seed)
+    with warnings.catch_warnings():  # an unconverged fit still samples well; it is not news
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mixture.fit(codes.astype(np.float64))
+    return mixture

@@ -31,7 +31,7 @@ ARRAYS_FILE = "arrays.npz"
 MIN_ROWS = 2
 # Without an explicit epoch count, train for about this many optimiser steps (early
 # stopping usually ends sooner), within these epoch bounds.
-TARGET_STEPS = 6000
+TARGET_STEPS = 12000
 EPOCH_BOUNDS = (20, 300)
 DEFAULT_BATCH_ROWS = 50_000
 CALIBRATION_ROWS = 50_000  # generated once after training to calibrate the marginals
@@ -51,7 +51,7 @@ class Synthesizer:
     """
 
     def __init__(self, epochs: int | None = None, batch_size: int = 256, random_seed: int | None = None,
-                 columns: dict[str, str] | None = None, latent_dim: int = 16, kl_weight: float = 0.2):
+                 columns: dict[str, str] | None = None, latent_dim: int = 24, kl_weight: float = 0.1):
         self.epochs = epochs
         self.batch_size = batch_size
         self.random_seed = random_seed

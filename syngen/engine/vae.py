@@ -43,9 +43,9 @@ layers, ops = keras.layers, keras.ops
 class TrainConfig:
     epochs: int
     batch_size: int
-    latent_dim: int = 16
+    latent_dim: int = 24
     hidden: tuple[int, ...] = (256, 128)
-    kl_weight: float = 0.2
+    kl_weight: float = 0.1
     patience: int = 20
     validation_share: float = 0.1
     seed: int = 0
