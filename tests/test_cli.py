@@ -100,3 +100,15 @@ def test_incompatible_model_says_to_retrain(tmp_path, trained_cwd):
     model.write_text(model.read_text().replace('"format_version": 1', '"format_version": 999'))
     error = _fails(tmp_path, "infer", "10", "churn")
     assert "format 999" in error and "train --source PATH --table_name churn" in error
+
+
+def test_row_limit_and_drop_null(tmp_path):
+    import json
+    run_cli("train", "--source", str(DATA / "credit.csv"), "--table_name", "credit", "--row_limit", "800",
+            "--drop_null", "True", "--epochs", "2", "--batch_size", "64", cwd=tmp_path)
+    model = json.loads((tmp_path / "model_artifacts/resources/credit/model.json").read_text())
+    assert model["training"]["rows"] == 800
+    assert all(column["null_share"] == 0 for column in model["columns"])
+    run_cli("infer", "300", "credit", cwd=tmp_path)
+    output = pd.read_csv(tmp_path / "model_artifacts/tmp_store/credit/merged_infer_credit.csv")
+    assert len(output) == 300 and not output.isna().any().any()

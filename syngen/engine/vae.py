@@ -140,8 +140,9 @@ class VariationalAutoencoder(keras.Model):
 def train(data: np.ndarray, blocks: list[tuple[str, int]], config: TrainConfig) -> TrainResult:
     """Fit the autoencoder on encoded rows; returns its layers as NumPy.
 
-    A whole epoch runs inside one compiled TensorFlow function (shuffle, batches, updates):
-    on a network this small, per-step Python overhead would otherwise dominate.
+    Each step is one compiled TensorFlow function, driven by a plain loop with early
+    stopping on the validation loss (on all rows when the table is too small to split);
+    the best weights are kept.
     """
     import tensorflow as tf
 
@@ -153,7 +154,6 @@ def train(data: np.ndarray, blocks: list[tuple[str, int]], config: TrainConfig) 
     fit_np = data[order[n_val:]]
     rows = len(fit_np)
     batch = min(config.batch_size, rows)
-    steps = -(-rows // batch)
     model = VariationalAutoencoder(_Layout(blocks), config)
     model(fit_np[:1])  # build the layers
     optimizer = keras.optimizers.Adam(learning_rate=1e-3)
