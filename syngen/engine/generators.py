@@ -144,8 +144,10 @@ class IdentifierCodec(Codec):
         self.templates: list[_Template] = []
         self.unique_share = 1.0
         self.real_hashes = np.zeros(0, dtype=_U64)
+        self._strata_for: dict[int, tuple[list[_Template], list[int]]] = {}  # per run size
 
     def _fit(self, values):
+        self._strata_for = {}
         values = values.astype(str)
         self.unique_share = float(values.nunique() / max(len(values), 1))
         patterns = values.str.translate(_CLASS_OF)
@@ -161,7 +163,9 @@ class IdentifierCodec(Codec):
         share = 1.0 if self.unique_share >= NEARLY_UNIQUE else self.unique_share
         needed = max(int(np.ceil(total * share)), 1)
         slots = np.floor(rows * (needed / total)).astype(np.int64) if needed < total else rows
-        usable, counts = self._strata(needed)
+        if needed not in self._strata_for:  # the same for every batch of a run
+            self._strata_for[needed] = self._strata(needed)
+        usable, counts = self._strata_for[needed]
         # slot -> (template, index within the template), injective and stateless: every run
         # of STRATA consecutive slots gives each template its share of residues, shuffled
         residue = (slots % STRATA) * _Template._coprime(STRATA, seed) % STRATA

@@ -43,9 +43,9 @@ layers, ops = keras.layers, keras.ops
 class TrainConfig:
     epochs: int
     batch_size: int
-    latent_dim: int = 24
+    latent_dim: int  # the defaults live in Synthesizer, the one public entry point
+    kl_weight: float
     hidden: tuple[int, ...] = (256, 128)
-    kl_weight: float = 0.1
     patience: int = 20
     validation_share: float = 0.1
     seed: int = 0
