@@ -11,7 +11,8 @@ import warnings
 import numpy as np
 
 MAX_COMPONENTS = 15
-MAX_FIT_ROWS = 5000
+MAX_FIT_ROWS = 3000
+MAX_ITER = 30  # the fit has mostly settled by then; full convergence costs 3x the time
 _MIN_WEIGHT = 1e-3
 
 
@@ -60,7 +61,7 @@ def _fit_mixture(codes: np.ndarray, components: int, seed: int, reg_covar: float
     from sklearn.mixture import BayesianGaussianMixture
 
     mixture = BayesianGaussianMixture(
-        n_components=components, covariance_type="full", max_iter=60, n_init=1,
+        n_components=components, covariance_type="full", max_iter=MAX_ITER, n_init=1,
         weight_concentration_prior_type="dirichlet_process", reg_covar=reg_covar,
         random_state=seed)
     with warnings.catch_warnings():  # an unconverged fit still samples well; it is not news

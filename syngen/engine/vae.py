@@ -95,6 +95,14 @@ class VariationalAutoencoder(keras.Model):
         self._numeric_null = np.asarray(
             [p if p >= 0 else layout.width for p in layout.numeric_null], dtype="int32")
         self._nulls = np.asarray(layout.nulls, dtype="int32")
+        # every category block as one row of a padded index matrix, so the loss of all
+        # categorical columns is a handful of tensor ops however many columns there are;
+        # padding points past the output, at a logit of -inf
+        widest = max((size for _, size in layout.categories), default=0)
+        self._category_index = np.full((len(layout.categories), widest), layout.width, dtype="int32")
+        for row, (start, size) in enumerate(layout.categories):
+            self._category_index[row, :size] = np.arange(start, start + size)
+        self._category_positions = self._category_index[self._category_index < layout.width]
 
     def call(self, x, training=False):
         h = x
@@ -122,9 +130,12 @@ class VariationalAutoencoder(keras.Model):
         if len(self._nulls):
             logits, flags = ops.take(out, self._nulls, axis=1), ops.take(y, self._nulls, axis=1)
             recon = recon + ops.sum(ops.softplus(logits) - flags * logits, axis=1)
-        for start, size in self.layout.categories:
-            logits, onehot = out[:, start:start + size], y[:, start:start + size]
-            recon = recon + ops.logsumexp(logits, axis=1) - ops.sum(onehot * logits, axis=1)
+        if len(self._category_index):
+            padded = ops.concatenate([out, ops.full_like(out[:, :1], -1e9)], axis=1)
+            blocks = ops.take(padded, self._category_index, axis=1)  # rows x columns x width
+            chosen = ops.take(y, self._category_positions, axis=1) * ops.take(
+                out, self._category_positions, axis=1)
+            recon = recon + ops.sum(ops.logsumexp(blocks, axis=2), axis=1) - ops.sum(chosen, axis=1)
         kl = -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=1)
         return ops.mean(recon + self.config.kl_weight * kl)
 
@@ -159,18 +170,24 @@ def train(data: np.ndarray, blocks: list[tuple[str, int]], config: TrainConfig) 
     optimizer = keras.optimizers.Adam(learning_rate=1e-3)
     optimizer.build(model.trainable_variables)
 
-    @tf.function(reduce_retracing=True)
-    def train_step(x):
-        with tf.GradientTape() as tape:
-            loss = model.compute_loss(y=x, y_pred=model(x, training=True))
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply(gradients, model.trainable_variables)
-        return loss
+    data_on_device = tf.constant(fit_np)
+    steps = (rows + batch - 1) // batch
+
+    @tf.function
+    def train_epoch(permutation):
+        """One pass over the rows in the given order, as one graph: no Python per step."""
+        total = tf.constant(0.0)
+        for step in tf.range(steps):
+            x = tf.gather(data_on_device, permutation[step * batch:(step + 1) * batch])
+            with tf.GradientTape() as tape:
+                loss = model.compute_loss(y=x, y_pred=model(x, training=True))
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply(gradients, model.trainable_variables)
+            total += loss
+        return total / tf.cast(steps, tf.float32)
 
     def run_epoch():
-        shuffled = fit_np[rng.permutation(rows)]
-        losses = [train_step(tf.constant(shuffled[i:i + batch])) for i in range(0, rows, batch)]
-        return float(np.mean([float(v) for v in losses]))
+        return float(train_epoch(tf.constant(rng.permutation(rows).astype(np.int32))))
 
     @tf.function
     def evaluate():
