@@ -90,14 +90,20 @@ def infer_table(table_name: str, size: int, *, run_parallel: bool = False, batch
     target = Path(output) if output else artifacts.default_output(table_name, artifacts_dir)
     output_format(target)  # fail on an unsupported name before any work
     seed = resolve_seed(random_seed)
-    plan = batch_plan(size, batch_size)
-    if run_parallel and len(plan) > 1:
-        batches = _parallel_batches(artifacts.model_dir(table_name, artifacts_dir), plan, size, seed)
-    else:
-        batches = (model.generate_batch(start, n, size, seed) for start, n in plan)
+    batches = generate_batches(model, artifacts.model_dir(table_name, artifacts_dir), size, seed,
+                               batch_size, run_parallel)
     preview = []
     rows = write_batches(_observed(batches, on_rows, preview), target)
     return InferResult(table_name, target, rows, seed, preview[0])
+
+
+def generate_batches(model: Synthesizer, folder: Path, size: int, seed: int, batch_size: int | None,
+                     run_parallel: bool) -> Iterator[pd.DataFrame]:
+    """The run's batches in order, from this process or from workers that load ``folder``."""
+    plan = batch_plan(size, batch_size)
+    if run_parallel and len(plan) > 1:
+        return _parallel_batches(folder, plan, size, seed)
+    return (model.generate_batch(start, n, size, seed) for start, n in plan)
 
 
 def _observed(batches: Iterator[pd.DataFrame], on_rows, preview: list) -> Iterator[pd.DataFrame]:

@@ -157,12 +157,16 @@ def test_kind_overrides_and_their_errors():
 def test_bad_tables_get_clear_errors():
     with pytest.raises(SyngenError, match="1 row"):
         Synthesizer().fit(real("churn").head(1))
-    with pytest.raises(SyngenError, match="no columns"):
-        Synthesizer().fit(pd.DataFrame(index=range(5)))
     mixed = real("taxi").head(100).assign(distance=lambda d: d["distance"].astype(object))
     mixed.loc[3, "distance"] = "far"
     with pytest.raises(SyngenError, match="column 'distance' mixes values of types"):
         Synthesizer().fit(mixed)
+
+
+def test_a_table_of_keys_only_keeps_its_row_count():
+    """Linked tables made only of foreign keys leave no column to learn, just rows."""
+    synthetic = Synthesizer().fit(pd.DataFrame(index=range(5))).sample(7, random_seed=1)
+    assert synthetic.shape == (7, 0)
 
 
 def test_a_table_of_one_column_is_learned():

@@ -36,22 +36,14 @@ def _numeric_or_text(column: pd.Series) -> pd.Series:
 def read_table(source: str | os.PathLike, row_limit: int | None = None,
                drop_null: bool = False) -> pd.DataFrame:
     """Read a CSV/TSV/Parquet file; ``row_limit`` keeps a seeded random sample of rows."""
-    path = Path(source)
-    if not path.exists():
-        raise SyngenError(f"source file not found: '{path}'")
-    if path.is_dir():
-        raise SyngenError(f"source '{path}' is a folder; give a CSV or Parquet file")
-    suffix = path.suffix.lower()
-    if suffix in PARQUET_SUFFIXES:
+    path, parquet = _source_path(source)
+    if parquet:
         try:
             data = pd.read_parquet(path)
         except Exception as error:  # pyarrow raises several types for damaged files
             raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
-    elif suffix in CSV_SUFFIXES or suffix == "":
-        data = _read_csv(path, CSV_SUFFIXES.get(suffix))
     else:
-        raise SyngenError(f"unsupported source format '{suffix}' for '{path}'; "
-                          "use .csv, .tsv or .parquet")
+        data = _read_csv(path, CSV_SUFFIXES.get(path.suffix.lower()))
     if data.shape[1] == 0:
         raise SyngenError(f"'{path}' has no columns")
     if data.empty:
@@ -67,10 +59,37 @@ def read_table(source: str | os.PathLike, row_limit: int | None = None,
     return data.reset_index(drop=True)
 
 
-def _read_csv(path: Path, sep: str | None) -> pd.DataFrame:
+def read_columns(source: str | os.PathLike) -> list[str]:
+    """The column names of a CSV/TSV/Parquet file, reading only its header."""
+    path, parquet = _source_path(source)
+    if parquet:
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.read_schema(path).names)
+        except Exception as error:  # pyarrow raises several types for damaged files
+            raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
+    return [str(c) for c in _read_csv(path, CSV_SUFFIXES.get(path.suffix.lower()), nrows=0).columns]
+
+
+def _source_path(source: str | os.PathLike) -> tuple[Path, bool]:
+    """The checked path of a readable source file, and whether it is Parquet (else CSV/TSV)."""
+    path = Path(source)
+    if not path.exists():
+        raise SyngenError(f"source file not found: '{path}'")
+    if path.is_dir():
+        raise SyngenError(f"source '{path}' is a folder; give a CSV or Parquet file")
+    suffix = path.suffix.lower()
+    if suffix not in PARQUET_SUFFIXES and suffix not in CSV_SUFFIXES and suffix != "":
+        raise SyngenError(f"unsupported source format '{suffix}' for '{path}'; use .csv, .tsv or .parquet")
+    return path, suffix in PARQUET_SUFFIXES
+
+
+def _read_csv(path: Path, sep: str | None, nrows: int | None = None) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=True, encoding="utf-8-sig",
-                          engine="python" if sep is None else "c", skipinitialspace=False)
+                          engine="python" if sep is None else "c", skipinitialspace=False,
+                          nrows=nrows)
     except pd.errors.EmptyDataError:
         raise SyngenError(f"'{path}' is empty") from None
     except UnicodeDecodeError as error:

@@ -30,28 +30,28 @@ def _option(*names, **kwargs):
     return click.option(*names, *dashed, **kwargs)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@_option("--source", required=True, help="CSV, TSV or Parquet file to learn from.")
-@_option("--table_name", required=True, help="Name of the table; models and outputs are filed under it.")
-@_option("--epochs", type=int, default=None,
-         help="Maximum training epochs (default: chosen from the table size; early stopping may end sooner).")
-@_option("--row_limit", type=int, default=None, help="Train on a random sample of this many rows.")
-@_option("--drop_null", type=_BOOL, default=False, show_default=True, help="Drop rows that contain nulls before training.")
-@_option("--batch_size", type=int, default=256, show_default=True, help="Training rows per optimisation step.")
-@_option("--random_seed", type=int, default=None, help="Seed for reproducible training.")
-def train(source, table_name, epochs, row_limit, drop_null, batch_size, random_seed):
-    """Learn a table and save its model under ./model_artifacts/resources/TABLE_NAME."""
-    from syngen.runs import train_table
+def _given(ctx: click.Context, *names: str) -> dict:
+    """The options the user typed (metadata values win over these, defaults do not count)."""
+    return {name: ctx.params[name] for name in names
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
 
+
+def _load_metadata(path):
+    from syngen.metadata import load_metadata
+
+    return load_metadata(path)
+
+
+def _log(message: str) -> None:
+    console.print(f"[yellow]Note:[/] {message}", highlight=False)
+
+
+def _training_progress(table_name: str):
     progress = Progress(TextColumn("[bold]Training {task.fields[table]}"), BarColumn(),
                         TextColumn("{task.fields[epoch]}"),
                         TextColumn("{task.fields[loss]}"), TimeElapsedColumn(), TextColumn("ETA"),
                         TimeRemainingColumn(), console=console, transient=False)
     task = progress.add_task("train", total=None, table=table_name, loss="", epoch="")
-
-    def on_start(data):
-        console.print(f"Read [bold]{len(data):,}[/] rows x {data.shape[1]} columns from {source}",
-                      highlight=False)
 
     def on_epoch(epoch, epochs_total, logs):
         loss = f"loss {logs.get('loss', float('nan')):.3f}"
@@ -59,6 +59,38 @@ def train(source, table_name, epochs, row_limit, drop_null, batch_size, random_s
             loss += f"  val {logs['val_loss']:.3f}"
         progress.update(task, completed=epoch, total=epochs_total, loss=loss,
                         epoch=f"epoch {epoch}/{epochs_total}")
+    return progress, task, on_epoch
+
+
+TRAIN_OPTIONS = ("epochs", "row_limit", "drop_null", "batch_size", "random_seed")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@_option("--source", default=None, help="CSV, TSV or Parquet file to learn from.")
+@_option("--table_name", default=None, help="Name of the table; models and outputs are filed under it.")
+@_option("--metadata_path", default=None,
+         help="YAML file of linked tables (sources, settings, keys); trains them all. Its values win over these options.")
+@_option("--epochs", type=int, default=None,
+         help="Maximum training epochs (default: chosen from the table size; early stopping may end sooner).")
+@_option("--row_limit", type=int, default=None, help="Train on a random sample of this many rows.")
+@_option("--drop_null", type=_BOOL, default=False, show_default=True, help="Drop rows that contain nulls before training.")
+@_option("--batch_size", type=int, default=256, show_default=True, help="Training rows per optimisation step.")
+@_option("--random_seed", type=int, default=None, help="Seed for reproducible training.")
+@click.pass_context
+def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, batch_size, random_seed):
+    """Learn a table (or every table of --metadata_path) and save its model under
+    ./model_artifacts/resources/TABLE_NAME."""
+    if metadata_path:
+        return _train_linked(metadata_path, _given(ctx, *TRAIN_OPTIONS), source, table_name)
+    if not source or not table_name:
+        _fail(SyngenError("give --source and --table_name, or --metadata_path"))
+    from syngen.runs import train_table
+
+    progress, task, on_epoch = _training_progress(table_name)
+
+    def on_start(data):
+        console.print(f"Read [bold]{len(data):,}[/] rows x {data.shape[1]} columns from {source}",
+                      highlight=False)
 
     try:
         with progress:
@@ -77,6 +109,33 @@ def train(source, table_name, epochs, row_limit, drop_null, batch_size, random_s
                   f"({result.epochs_run} epochs); model saved to [bold]{result.model_dir}[/]", highlight=False)
 
 
+def _train_linked(metadata_path, given: dict, source, table_name) -> None:
+    from syngen.relational import train_tables
+
+    if source or table_name:
+        _log("--source and --table_name are ignored: the metadata file names the tables and sources")
+    progress, task, on_epoch = _training_progress("")
+
+    def on_table(name, rows):
+        progress.reset(task, total=None)
+        progress.update(task, table=f"{name} ({rows:,} rows)", loss="", epoch="")
+
+    try:
+        metadata = _load_metadata(metadata_path)
+        with progress:
+            reports = train_tables(metadata, given, log=_log, on_table=on_table, on_epoch=on_epoch)
+    except SyngenError as error:
+        _fail(error)
+    summary = Table(title="Trained tables", show_edge=False)
+    for column in ("table", "rows", "epochs", "seconds", "notes"):
+        summary.add_column(column)
+    for report in reports:
+        summary.add_row(report.table, f"{report.rows:,}", str(report.epochs_run), f"{report.seconds:.1f}",
+                        "\n".join(report.notes))
+    console.print(summary)
+    console.print("Models saved under [bold]model_artifacts/resources/[/]", highlight=False)
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("size_arg", metavar="[SIZE]", required=False, type=int)
 @click.argument("table_arg", metavar="[TABLE_NAME]", required=False)
@@ -91,8 +150,18 @@ def train(source, table_name, epochs, row_limit, drop_null, batch_size, random_s
 @_option("--output", default=None,
          help="Output file (.csv, .tsv or .parquet); default "
               "./model_artifacts/tmp_store/TABLE_NAME/merged_infer_TABLE_NAME.csv.")
-def infer(size_arg, table_arg, size, table_name, run_parallel, batch_size, random_seed, print_report, output):
+@_option("--metadata_path", default=None,
+         help="YAML file of linked tables: generates them all, parents first, keys valid. "
+              "Its values win over these options; --size then applies to tables without parents.")
+@click.pass_context
+def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, random_seed, print_report,
+          output, metadata_path):
     """Generate synthetic rows of a trained table: infer 5000 TABLE_NAME."""
+    if metadata_path:
+        given = _given(ctx, "size", "run_parallel", "batch_size", "random_seed", "print_report")
+        if size_arg is not None:
+            given["size"] = size_arg
+        return _infer_linked(metadata_path, given, table_name or table_arg, output)
     from syngen.runs import infer_table
 
     size = size if size is not None else (size_arg if size_arg is not None else 100)
@@ -125,6 +194,41 @@ def infer(size_arg, table_arg, size, table_name, run_parallel, batch_size, rando
                       "the synthetic data was written as usual.")
 
 
+def _infer_linked(metadata_path, given: dict, table_name, output) -> None:
+    from syngen.relational import infer_tables
+
+    if table_name or output:
+        _log("--table_name and --output are ignored: the metadata file names the tables and "
+             "their infer_settings.destination")
+    progress = Progress(TextColumn("[bold]Generating {task.fields[table]}"), BarColumn(), TaskProgressColumn(),
+                        TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"), TimeElapsedColumn(),
+                        console=console)
+    task = progress.add_task("infer", total=0, table="")
+
+    def on_table(name, rows):
+        progress.reset(task, total=rows)
+        progress.update(task, table=name)
+
+    started = time.perf_counter()
+    try:
+        metadata = _load_metadata(metadata_path)
+        with progress:
+            reports = infer_tables(metadata, given, log=_log, on_table=on_table,
+                                   on_rows=lambda rows: progress.advance(task, rows))
+    except SyngenError as error:
+        _fail(error)
+    summary = Table(title="Generated tables", show_edge=False)
+    for column in ("table", "rows", "output", "notes"):
+        summary.add_column(column)
+    for report in reports:
+        summary.add_row(report.table, f"{report.rows:,}", str(report.output), "\n".join(report.notes))
+    console.print(summary)
+    console.print(f"Generated {len(reports)} tables in {time.perf_counter() - started:.1f} s", highlight=False)
+    if given.get("print_report"):
+        console.print("The quality report is not available yet in this version; "
+                      "the synthetic data was written as usual.")
+
+
 def _summary(data) -> None:
     """One screen: each generated column's null share, distinct values and examples."""
     table = Table(title="Generated data (sample)", show_edge=False)
@@ -147,3 +251,37 @@ def cli():
 
 cli.add_command(train)
 cli.add_command(infer)
+
+
+@cli.group()
+def metadata():
+    """Check and explain metadata files."""
+
+
+@metadata.command("validate")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--no-sources", is_flag=True, help="Check the file alone, without opening the sources.")
+def validate(path, no_sources):
+    """Check a metadata file against the schema and its sources; list every problem."""
+    from syngen.metadata import load_metadata
+    from syngen.metadata.graph import plan
+
+    try:
+        loaded = load_metadata(path, check_sources=not no_sources)
+    except SyngenError as error:
+        _fail(error)
+    order = plan(loaded)
+    console.print(f"[green]OK[/]: {len(loaded.tables)} tables; generation order: {', '.join(order.order)}",
+                  highlight=False)
+    for table, key in sorted(order.late):
+        console.print(f"  {table}.{key} closes a loop: filled after its parent is generated", highlight=False)
+
+
+@cli.command()
+def schema():
+    """Print the metadata JSON Schema (for editors: save it, or point them at the path on stderr)."""
+    from syngen.metadata import schema_path
+
+    path = schema_path()
+    console.print(f"# {path}", highlight=False)
+    click.echo(path.read_text())

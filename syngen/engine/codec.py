@@ -44,6 +44,12 @@ class Codec:
     def _fit(self, values: pd.Series) -> None:
         """Learn from the non-null values."""
 
+    def as_key(self, nullable: bool = False) -> None:
+        """Generate this column as a key: distinct values (codecs that can repeat values
+        override this) and, unless ``nullable``, no nulls, whatever the source held."""
+        if not nullable:
+            self.null_share = 0.0
+
     # -- plain-data state ---------------------------------------------------------------
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
         meta = {"name": self.name, "kind": self.kind, "dtype": self.dtype,

@@ -157,6 +157,10 @@ class IdentifierCodec(Codec):
             for p, c in counts.items()]
         self.real_hashes = _hash_values(values.to_numpy())
 
+    def as_key(self, nullable: bool = False) -> None:
+        super().as_key(nullable)
+        self.unique_share = 1.0
+
     def generate(self, n: int, rng: np.random.Generator, start: int, total: int, seed: int) -> pd.Series:
         rows = np.arange(start, start + n, dtype=np.int64)
         # a column unique but for a few slips (duplicated exports) is treated as unique

@@ -107,7 +107,7 @@ class Synthesizer:
 
     # -- generation -------------------------------------------------------------------------
     def _require_fitted(self) -> None:
-        if not self.codecs:
+        if not self.training:
             raise SyngenError("the model is not trained yet: call fit() or load() first")
 
     def generate_batch(self, start: int, n: int, total: int, seed: int) -> pd.DataFrame:
@@ -123,9 +123,8 @@ class Synthesizer:
         for codec in self.codecs:
             if not codec.learned:
                 outputs[codec.name] = codec.generate(n, rng, start, total, seed)
-        frame = pd.DataFrame({name: outputs[name].reset_index(drop=True) for name in self.columns})
-        frame.index = pd.RangeIndex(start, start + n)
-        return frame
+        index = pd.RangeIndex(start, start + n)
+        return pd.DataFrame({name: outputs[name].set_axis(index) for name in self.columns}, index=index)
 
     def iter_batches(self, size: int, random_seed: int | None = None,
                      batch_size: int | None = None) -> Iterator[pd.DataFrame]:
@@ -238,8 +237,6 @@ def _split(codecs, outputs: np.ndarray, encoded: np.ndarray):
 def _check_table(data: pd.DataFrame) -> None:
     if not isinstance(data, pd.DataFrame):
         raise SyngenError(f"expected a pandas DataFrame, got {type(data).__name__}")
-    if data.shape[1] == 0:
-        raise SyngenError("the table has no columns")
     duplicated = data.columns[data.columns.duplicated()].tolist()
     if duplicated:
         raise SyngenError(f"the table has duplicate column names: {', '.join(map(str, duplicated))}")

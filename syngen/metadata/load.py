@@ -1,0 +1,265 @@
+"""Read a metadata YAML file: JSON Schema check, then meaning, every problem reported at once.
+
+Each problem names its place as a dotted YAML path and a line, e.g.
+``ORDER.keys.FK1.references.table (line 12): no table 'CUSTOMERS' (did you mean 'CUSTOMER'?)``.
+Only PyYAML and jsonschema are needed here: validating a file never loads the engine.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from syngen.errors import SyngenError
+from syngen.metadata.model import Key, Metadata, Table
+
+GLOBAL = "global"
+SCHEMA_FILE = "metadata.schema.json"
+
+
+class MetadataError(SyngenError):
+    """Everything wrong with one metadata file."""
+
+    def __init__(self, path, problems: list[str]):
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        super().__init__(f"metadata file '{path}' has {count}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def schema_path() -> Path:
+    """The shipped JSON Schema (``schemas/metadata.schema.json`` in the source tree)."""
+    try:
+        return Path(str(resources.files("syngen.schemas") / SCHEMA_FILE))
+    except ModuleNotFoundError:  # an editable install maps only the syngen/ folder
+        return Path(__file__).resolve().parents[2] / "schemas" / SCHEMA_FILE
+
+
+def load_schema() -> dict:
+    return json.loads(schema_path().read_text())
+
+
+def load_metadata(path, check_sources: bool = True) -> Metadata:
+    """Parse, validate and model the metadata file at ``path``.
+
+    ``check_sources`` also opens each table's source (header only) to check that key and
+    override columns exist in it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SyngenError(f"metadata file not found: '{path}'")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SyngenError(f"metadata file '{path}' is not UTF-8 text") from None
+    document, lines = _parse(path, text)
+    problems, broken_tables = _schema_problems(document, lines)
+    tables = {name: _table(name, body, document.get(GLOBAL) or {})
+              for name, body in document.items() if name != GLOBAL and name not in broken_tables}
+    metadata = Metadata(tables, path)
+    problems += _meaning_problems(metadata, lines, check_sources, skip=broken_tables)
+    if problems:
+        raise MetadataError(path, problems)
+    return metadata
+
+
+# -- YAML with line numbers ------------------------------------------------------------------
+
+def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int]]:
+    """The document, and the line of every mapping key and sequence item by its path."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        document = loader.construct_document(node) if node is not None else None
+        lines: dict[tuple, int] = {}
+        duplicates: list[str] = []
+        _index(loader, node, (), lines, duplicates)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise MetadataError(path, [f"YAML syntax error{where}: {problem}"]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(document, dict):
+        raise MetadataError(path, ["the file must be a mapping of table names to their settings "
+                                   f"(found {type(document).__name__})"])
+    bad_names = [f"{name!r} (line {lines.get((name,), '?')}): table names must be text"
+                 for name in document if not isinstance(name, str)]
+    if duplicates or bad_names:
+        raise MetadataError(path, duplicates + bad_names)
+    return document, lines
+
+
+def _index(loader, node, prefix: tuple, lines: dict, duplicates: list) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            path = prefix + (key,)
+            if path in lines:
+                duplicates.append(f"{_dotted(path)} (line {key_node.start_mark.line + 1}): "
+                                  f"given twice (first on line {lines[path]})")
+                continue
+            lines[path] = key_node.start_mark.line + 1
+            _index(loader, value_node, path, lines, duplicates)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[prefix + (i,)] = item.start_mark.line + 1
+            _index(loader, item, prefix + (i,), lines, duplicates)
+
+
+def _dotted(path) -> str:
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
+
+
+def _place(path, lines: dict) -> str:
+    path = tuple(path)
+    for end in range(len(path), 0, -1):
+        if path[:end] in lines:
+            return f"{_dotted(path) or '(top level)'} (line {lines[path[:end]]})"
+    return _dotted(path) or "(top level)"
+
+
+def _suggest(word, choices) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# -- shape: the JSON Schema ------------------------------------------------------------------
+
+def _schema_problems(document: dict, lines: dict) -> tuple[list[str], set[str]]:
+    """Problems of shape, and the tables they concern (whose meaning is then not checked)."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(load_schema())
+    problems, tables = [], set()
+    for error in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
+        problems.extend(_describe(error, lines))
+        if error.absolute_path:
+            tables.add(error.absolute_path[0])
+    return problems, tables
+
+
+def _describe(error, lines: dict) -> list[str]:
+    path = list(error.absolute_path)
+    instance, schema = error.instance, error.schema
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = list(schema.get("properties", {}))
+        return [f"{_place(path + [name], lines)}: unknown setting '{name}'{_suggest(name, allowed)}; "
+                f"allowed here: {', '.join(allowed)}"
+                for name in instance if name not in allowed]
+    if error.validator == "enum":
+        choices = schema["enum"]
+        return [f"{_place(path, lines)}: {instance!r} is not one of {', '.join(map(str, choices))}"
+                f"{_suggest(instance, choices)}"]
+    if error.validator == "required":
+        return [f"{_place(path, lines)}: {error.message.replace('is a required property', 'is required')}"]
+    if error.validator == "type":
+        expected = schema["type"]
+        return [f"{_place(path, lines)}: expected {'a mapping' if expected == 'object' else 'a list' if expected == 'array' else expected}, "
+                f"got {instance!r}"]
+    if error.validator == "minProperties" and not path:
+        return ["the file declares no tables"]
+    return [f"{_place(path, lines)}: {error.message}"]
+
+
+# -- the model -------------------------------------------------------------------------------
+
+def _table(name: str, body: dict, global_settings: dict) -> Table:
+    body = body or {}
+    train = {**(global_settings.get("train_settings") or {}), **(body.get("train_settings") or {})}
+    infer = {**(global_settings.get("infer_settings") or {}), **(body.get("infer_settings") or {})}
+    source = body.get("source") or train.pop("source", None)
+    train.pop("source", None)
+    keys = []
+    for key_name, key in (body.get("keys") or {}).items():
+        references = key.get("references") or {}
+        keys.append(Key(str(key_name), key["type"], tuple(key["columns"]), references.get("table"),
+                        tuple(references.get("columns") or ())))
+    kinds = {column: spec["kind"] for column, spec in (body.get("columns") or {}).items() if spec.get("kind")}
+    return Table(name, source, train, infer, keys, kinds)
+
+
+# -- meaning: keys, references, sources ------------------------------------------------------
+
+def _meaning_problems(metadata: Metadata, lines: dict, check_sources: bool, skip: set) -> list[str]:
+    problems: list[str] = []
+    tables = metadata.tables
+    for table in tables.values():
+        at = lambda *p: _place((table.name,) + p, lines)  # noqa: E731
+        primaries = [k for k in table.keys if k.type == "PK"]
+        if len(primaries) > 1:
+            problems.append(f"{at('keys', primaries[1].name)}: table '{table.name}' has "
+                            f"{len(primaries)} primary keys ({', '.join(k.name for k in primaries)}); "
+                            "keep one PK and declare the others as UQ")
+        for key in table.keys:
+            repeated = sorted({c for c in key.columns if key.columns.count(c) > 1})
+            if repeated:
+                problems.append(f"{at('keys', key.name, 'columns')}: column(s) {', '.join(repeated)} listed twice")
+            if key.type != "FK" and key.parent is not None:
+                problems.append(f"{at('keys', key.name, 'references')}: only an FK references "
+                                f"another table, this key is a {key.type}")
+            if key.type == "FK":
+                problems += _reference_problems(table, key, tables, at, skip)
+    if check_sources:
+        problems += _source_problems(metadata, lines)
+    return problems
+
+
+def _reference_problems(table: Table, key: Key, tables: dict, at, skip: set) -> list[str]:
+    if key.parent is None:
+        return [f"{at('keys', key.name)}: an FK needs 'references' (table and columns)"]
+    if key.parent in skip:
+        return []
+    parent = tables.get(key.parent)
+    if parent is None:
+        return [f"{at('keys', key.name, 'references', 'table')}: no table '{key.parent}'"
+                f"{_suggest(key.parent, tables)}"]
+    if len(key.columns) != len(key.parent_columns):
+        return [f"{at('keys', key.name, 'columns')}: the FK has {len(key.columns)} column(s) but "
+                f"references {len(key.parent_columns)} in '{key.parent}'"]
+    targets = {k.columns for k in parent.unique_keys}
+    if key.parent_columns not in targets:
+        declared = "; ".join(f"{k.type} ({', '.join(k.columns)})" for k in parent.unique_keys) or "none"
+        return [f"{at('keys', key.name, 'references', 'columns')}: ({', '.join(key.parent_columns)}) "
+                f"is not a PK or UQ of '{key.parent}' (its keys: {declared})"]
+    return []
+
+
+def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
+    from syngen.adapters.files import read_columns
+
+    problems = []
+    for table in metadata.tables.values():
+        where = ("source",) if (table.name, "source") in lines else ("train_settings", "source")
+        if table.source is None:
+            problems.append(f"{_place((table.name,), lines)}: no source; give 'source' "
+                            "(or train_settings.source)")
+            continue
+        try:
+            columns = read_columns(metadata.resolve(table.source))
+        except SyngenError as error:
+            problems.append(f"{_place((table.name,) + where, lines)}: {error}")
+            continue
+        for key in table.keys:
+            missing = [c for c in key.columns if c not in columns]
+            for column in missing:
+                problems.append(f"{_place((table.name, 'keys', key.name, 'columns'), lines)}: no column "
+                                f"'{column}' in {table.source}{_suggest(column, columns)}")
+        for key in table.foreign_keys:
+            parent = metadata.tables.get(key.parent)
+            if parent is None or parent.source is None:
+                continue
+            try:
+                parent_columns = read_columns(metadata.resolve(parent.source))
+            except SyngenError:
+                continue  # reported with the parent
+            for column in (c for c in key.parent_columns if c not in parent_columns):
+                problems.append(f"{_place((table.name, 'keys', key.name, 'references', 'columns'), lines)}: "
+                                f"no column '{column}' in {parent.source}{_suggest(column, parent_columns)}")
+        for column in (c for c in table.kinds if c not in columns):
+            problems.append(f"{_place((table.name, 'columns', column), lines)}: no column '{column}' "
+                            f"in {table.source}{_suggest(column, columns)}")
+    return problems

@@ -1,0 +1,60 @@
+"""Metadata as plain objects: what the rest of syngen reads once the file has been checked."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TRAIN_DEFAULTS = {"drop_null": False, "batch_size": 256, "orphans": "keep"}
+INFER_DEFAULTS = {"run_parallel": False, "print_report": False}
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: str  # PK, UQ, FK or TKN
+    columns: tuple[str, ...]
+    parent: str | None = None  # FK only: the referenced table and its columns
+    parent_columns: tuple[str, ...] = ()
+
+
+@dataclass
+class Table:
+    name: str
+    source: str | None
+    train_settings: dict = field(default_factory=dict)
+    infer_settings: dict = field(default_factory=dict)
+    keys: list[Key] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)  # column -> kind override
+
+    @property
+    def primary_key(self) -> Key | None:
+        return next((k for k in self.keys if k.type == "PK"), None)
+
+    @property
+    def foreign_keys(self) -> list[Key]:
+        return [k for k in self.keys if k.type == "FK"]
+
+    @property
+    def unique_keys(self) -> list[Key]:
+        """PK and UQ keys: column tuples that must not repeat."""
+        return [k for k in self.keys if k.type in ("PK", "UQ")]
+
+
+@dataclass
+class Metadata:
+    tables: dict[str, Table]
+    path: Path | None = None
+
+    def resolve(self, location: str) -> str:
+        """A source or destination path, relative to the metadata file's folder."""
+        if self.path is None or "://" in location or Path(location).is_absolute():
+            return location
+        return str(self.path.parent / location)
+
+
+def effective_settings(own: dict, defaults: dict, cli: dict) -> tuple[dict, list[str]]:
+    """Settings for one table: the metadata's values win over command-line ones, which win
+    over defaults. Returns the settings and the names of command-line values overridden."""
+    settings = {**defaults, **{k: v for k, v in cli.items() if v is not None}, **own}
+    ignored = sorted(k for k, v in cli.items() if v is not None and k in own and own[k] != v)
+    return settings, ignored

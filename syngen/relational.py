@@ -1,0 +1,431 @@
+"""Many tables at once: learn them from a metadata file, generate them with every key valid.
+
+Keys are never learned by the autoencoder. PK and UQ columns are generated unique in the
+source's format; FK columns are assigned from the generated parent keys. How many children
+each parent has is learned *by the parent's model*, as one extra count column per relation,
+so the counts keep both their distribution and their link to the parent's attributes; a
+child's size follows from its generated parents unless the user sets it.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from syngen import artifacts
+from syngen.adapters.files import output_format, read_table, write_batches
+from syngen.engine.columns import detect_kind
+from syngen.engine.synthesizer import Synthesizer, resolve_seed
+from syngen.errors import SyngenError
+from syngen.metadata.graph import Plan, plan as plan_of
+from syngen.metadata.model import INFER_DEFAULTS, TRAIN_DEFAULTS, Key, Metadata, effective_settings
+
+COUNT_PREFIX = "__children__"
+KEY_KINDS = ("sequence", "uuid", "id")
+_DEDUPE_ROUNDS = 100
+_SEPARATOR = "\x1f"
+
+
+def count_column(child: str, key: Key) -> str:
+    return f"{COUNT_PREFIX}{child}.{key.name}"
+
+
+@dataclass
+class TableReport:
+    """What training or generation found out about one table, for the user."""
+    table: str
+    rows: int = 0
+    notes: list[str] = field(default_factory=list)
+    output: Path | None = None
+    seconds: float = 0.0
+    epochs_run: int = 0
+
+
+# -- training -------------------------------------------------------------------------------
+
+def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
+                 log: Callable[[str], None] = lambda message: None,
+                 on_table: Callable[[str, int], None] | None = None,
+                 on_epoch: Callable[[int, int, dict], None] | None = None) -> list[TableReport]:
+    """Learn every table of ``metadata``; ``cli`` holds the command-line values given."""
+    plan = plan_of(metadata)
+    settings = {name: _settings(metadata, name, "train_settings", TRAIN_DEFAULTS, cli, log)
+                for name in plan.order}
+    frames = {}
+    for name in plan.order:
+        s = settings[name]
+        frames[name] = read_table(metadata.resolve(metadata.tables[name].source),
+                                  row_limit=s.get("row_limit"), drop_null=s["drop_null"])
+    reports = {name: TableReport(name) for name in plan.order}
+    for name in plan.order:
+        _report_duplicate_keys(metadata, name, frames[name], reports[name])
+    links = {name: _clean_links(metadata, name, frames, settings[name]["orphans"], reports[name])
+             for name in plan.order}
+    counts = _children_counts(metadata, frames)
+    for name in plan.order:
+        table = metadata.tables[name]
+        frame = frames[name]
+        if on_table:
+            on_table(name, len(frame))
+        fk_columns = {c for k in table.foreign_keys for c in k.columns}
+        learned = frame.drop(columns=[c for c in frame.columns if c in fk_columns])
+        for column, values in counts.get(name, {}).items():
+            learned[column] = values
+        kinds = {**table.kinds, **_key_kinds(table, frame, fk_columns),
+                 **{c: "integer" for c in counts.get(name, {})}}
+        s = settings[name]
+        try:
+            model = Synthesizer(epochs=s.get("epochs"), batch_size=s["batch_size"],
+                                random_seed=s.get("random_seed"), columns=kinds).fit(learned, on_epoch=on_epoch)
+        except SyngenError as error:
+            raise SyngenError(f"table '{name}': {error}") from None
+        _mark_keys(model, table, fk_columns)
+        model.training["source"] = table.source
+        model.training["relations"] = {"columns": [str(c) for c in frame.columns], "foreign_keys": links[name]}
+        model.save(artifacts.model_dir(name, artifacts_dir))
+        report = reports[name]
+        report.rows, report.seconds = len(frame), model.training["seconds"]
+        report.epochs_run = model.training["epochs_run"]
+    return [reports[name] for name in plan.order]
+
+
+def _settings(metadata, name, section, defaults, cli, log) -> dict:
+    settings, ignored = effective_settings(getattr(metadata.tables[name], section), defaults, cli)
+    for option in ignored:
+        log(f"table '{name}': {section}.{option} = {settings[option]!r} from the metadata file "
+            f"wins over --{option} {cli[option]!r}")
+    return settings
+
+
+def _report_duplicate_keys(metadata, name, frame, report) -> None:
+    for key in metadata.tables[name].unique_keys:
+        values = frame[list(key.columns)].dropna()
+        repeated = int(values.duplicated().sum())
+        if repeated:
+            report.notes.append(
+                f"{key.type} {key.name} ({', '.join(key.columns)}) is not unique in the source: "
+                f"{repeated} repeated value(s); generated values are unique")
+
+
+def _tuples(frame: pd.DataFrame, columns) -> pd.Series:
+    """Each row's key as one comparable string (composite keys included)."""
+    parts = [frame[c].astype(str) for c in columns]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + _SEPARATOR + part
+    return joined
+
+
+def _clean_links(metadata, name, frames, orphans: str, report) -> list[dict]:
+    """Per FK: orphans counted and handled, and the share of rows without a parent."""
+    table = metadata.tables[name]
+    links = []
+    for key in table.foreign_keys:
+        child = frames[name]
+        parent = frames[key.parent]
+        present = child[list(key.columns)].notna().all(axis=1)
+        known = _tuples(child, key.columns).isin(set(_tuples(parent, key.parent_columns)))
+        orphan = present & ~known
+        found = int(orphan.sum())
+        if found:
+            if orphans == "drop":
+                frames[name] = child = child[~orphan].reset_index(drop=True)
+                present = present[~orphan].reset_index(drop=True)
+                action = "dropped (train_settings.orphans: drop)"
+            else:
+                child.loc[orphan, list(key.columns)] = None
+                present = present & ~orphan
+                action = "kept, with the link treated as unknown (null)"
+            report.notes.append(f"FK {key.name}: {found} row(s) reference no row of "
+                                f"'{key.parent}' (orphans); {action}")
+        links.append({"name": key.name, "null_share": float(1 - present.mean()) if len(present) else 0.0,
+                      "orphans": found, "children_per_parent": float(present.sum() / len(parent))})
+    return links
+
+
+def _children_counts(metadata, frames) -> dict[str, dict[str, np.ndarray]]:
+    """Per parent table: for each FK pointing at it, every parent row's number of children."""
+    counts: dict[str, dict[str, np.ndarray]] = {}
+    for name, table in metadata.tables.items():
+        for key in table.foreign_keys:
+            child = frames[name]
+            linked = child[list(key.columns)].notna().all(axis=1)
+            per_key = _tuples(child[linked], key.columns).value_counts()
+            parent_keys = _tuples(frames[key.parent], key.parent_columns)
+            column = parent_keys.map(per_key).fillna(0).astype(np.int64).to_numpy()
+            counts.setdefault(key.parent, {})[count_column(name, key)] = column
+    return counts
+
+
+def _key_kinds(table, frame, fk_columns) -> dict[str, str]:
+    """Generated kinds for PK/UQ/TKN columns that are not FKs."""
+    kinds = {}
+    for key in table.keys:
+        if key.type == "FK":
+            continue
+        own = [c for c in key.columns if c not in fk_columns]
+        # in a composite key, one generated unique column makes the tuple unique
+        for column in (own if key.type == "TKN" else own[-1:]):
+            detected = detect_kind(column, frame[column])
+            if detected in KEY_KINDS:
+                kinds[column] = detected
+            else:
+                kinds[column] = "sequence" if pd.api.types.is_integer_dtype(frame[column]) else "id"
+    return kinds
+
+
+def _mark_keys(model: Synthesizer, table, fk_columns) -> None:
+    key_columns = {c: k.type for k in table.keys if k.type in ("PK", "UQ") for c in k.columns
+                   if c not in fk_columns}
+    for codec in model.codecs:
+        if codec.name in key_columns:
+            codec.as_key(nullable=key_columns[codec.name] == "UQ")
+
+
+# -- generation -----------------------------------------------------------------------------
+
+@dataclass
+class _Generated:
+    """What children need of a generated table: its referenced keys and children counts."""
+    keys: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
+    counts: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
+                 log: Callable[[str], None] = lambda message: None,
+                 on_table: Callable[[str, int], None] | None = None,
+                 on_rows: Callable[[int], None] | None = None) -> list[TableReport]:
+    """Generate every table of ``metadata``, parents first, with valid keys."""
+    from syngen.runs import generate_batches, load_model
+
+    plan = plan_of(metadata)
+    settings = {name: _settings(metadata, name, "infer_settings", INFER_DEFAULTS, cli, log)
+                for name in plan.order}
+    models = {name: load_model(name, artifacts_dir) for name in plan.order}
+    for name, model in models.items():
+        if "relations" not in model.training:
+            raise SyngenError(f"the model of table '{name}' was trained on its own, without the metadata "
+                              f"file; run: train --metadata_path {metadata.path}")
+    run_seed = resolve_seed(cli.get("random_seed"))
+    referenced = _referenced_keys(metadata)
+    generated: dict[str, _Generated] = {}
+    deferred: dict[str, tuple[pd.DataFrame, TableReport, dict]] = {}
+    reports = []
+    for name in plan.order:
+        table, model, s = metadata.tables[name], models[name], settings[name]
+        seed = int(s["random_seed"]) if s.get("random_seed") is not None else _table_seed(run_seed, name)
+        rng = np.random.default_rng([seed, 7])
+        report = TableReport(name)
+        # a table with parents takes its size from them, unless its own settings give one
+        driving = plan.driving_key(metadata, name)
+        size = s.get("size") if driving is None else table.infer_settings.get("size")
+        size, links = _assign_links(metadata, plan, name, model, size, generated, rng, report)
+        if size < 1:
+            raise SyngenError(f"table '{name}': its parents got no children in this run, so it would "
+                              "be empty; set infer_settings.size")
+        target = _destination(metadata, name, s, artifacts_dir)
+        columns = model.training["relations"]["columns"]
+        state = _Generated()
+        generated[name] = state
+        if on_table:
+            on_table(name, size)
+
+        def finished(batches, links=links, columns=columns, state=state, name=name):
+            for batch in batches:
+                yield _finish_batch(batch, links, columns, state, referenced.get(name, ()), on_rows)
+
+        batches = finished(generate_batches(model, artifacts.model_dir(name, artifacts_dir), size, seed,
+                                            s.get("batch_size"), s["run_parallel"]))
+        report.rows = size
+        report.output = target
+        if any(plan.is_late(name, k) for k in table.foreign_keys):
+            deferred[name] = (pd.concat(list(batches), ignore_index=True), report, {"seed": seed})
+        else:
+            write_batches(batches, target)
+        _seal(state)
+        reports.append(report)
+    for name, (frame, report, extra) in deferred.items():
+        rng = np.random.default_rng([extra["seed"], 8])
+        _fill_late_links(metadata, plan, name, frame, models[name], generated, rng)
+        write_batches([frame], report.output)
+    return reports
+
+
+def _table_seed(run_seed: int, name: str) -> int:
+    return (run_seed * 1_000_003 + zlib.crc32(name.encode())) % 2**31
+
+
+def _destination(metadata, name, settings, artifacts_dir) -> Path:
+    target = settings.get("destination")
+    path = Path(metadata.resolve(target)) if target else artifacts.default_output(name, artifacts_dir)
+    output_format(path)
+    return path
+
+
+def _referenced_keys(metadata) -> dict[str, set[tuple[str, ...]]]:
+    referenced: dict[str, set[tuple[str, ...]]] = {}
+    for table in metadata.tables.values():
+        for key in table.foreign_keys:
+            referenced.setdefault(key.parent, set()).add(key.parent_columns)
+    return referenced
+
+
+def _finish_batch(batch, links, columns, state: _Generated, referenced, on_rows) -> pd.DataFrame:
+    """Put the FK values in, keep what children need, and restore the source's columns."""
+    start = batch.index[0] if len(batch) else 0
+    for column, values in links.items():
+        batch[column] = values.iloc[start:start + len(batch)].set_axis(batch.index)
+    for column in [c for c in batch.columns if str(c).startswith(COUNT_PREFIX)]:
+        state.counts.setdefault(column, []).append(batch.pop(column).to_numpy())
+    for key_columns in referenced:
+        state.keys.setdefault(key_columns, []).append(batch[list(key_columns)])
+    missing = [c for c in columns if c not in batch.columns]
+    for column in missing:  # late links, filled when the whole table is made
+        batch[column] = None
+    if on_rows:
+        on_rows(len(batch))
+    return batch[columns].reset_index(drop=True)
+
+
+def _seal(state: _Generated) -> None:
+    state.counts = {c: np.concatenate(parts) for c, parts in state.counts.items()}
+    state.keys = {k: pd.concat(parts, ignore_index=True) for k, parts in state.keys.items()}
+
+
+def _assign_links(metadata, plan: Plan, name, model, size, generated, rng, report
+                  ) -> tuple[int, dict[str, pd.Series]]:
+    """The table's size and the values of its (not late) FK columns, row by row."""
+    table = metadata.tables[name]
+    stats = {link["name"]: link for link in model.training["relations"]["foreign_keys"]}
+    driving = plan.driving_key(metadata, name)
+    if size is None:
+        if driving is None:
+            size = int(model.training["rows"])
+        else:
+            # the source's children per parent times the parents generated: the counts drawn
+            # for a handful of parents would make the size of a whole branch a lottery
+            parents = len(generated[driving.parent].counts[count_column(name, driving)])
+            null_share = stats[driving.name]["null_share"]
+            linked = int(round(stats[driving.name]["children_per_parent"] * parents))
+            size = linked + int(round(linked * null_share / max(1 - null_share, 1e-9)))
+    indices: dict[str, np.ndarray] = {}
+    for key in table.foreign_keys:
+        if plan.is_late(name, key):
+            continue
+        parent = generated[key.parent]
+        counts = parent.counts[count_column(name, key)]
+        indices[key.name] = _link_rows(counts, size, stats[key.name]["null_share"], rng,
+                                       keep_together=key == driving)
+    size, indices = _unique_fk_tuples(table, indices, generated, size, rng, report)
+    values: dict[str, pd.Series] = {}
+    for key in table.foreign_keys:
+        if key.name in indices:
+            values.update(_key_values(generated[key.parent].keys[key.parent_columns], key, indices[key.name]))
+    return size, values
+
+
+def _link_rows(counts: np.ndarray, size: int, null_share: float, rng, keep_together: bool) -> np.ndarray:
+    """For ``size`` child rows, the parent row each links to (-1: none).
+
+    Parents get children in proportion to their learned counts; the driving link keeps each
+    parent's children together, as exports usually list them.
+    """
+    linked = int(round(size * (1 - null_share)))
+    parents = np.repeat(np.arange(len(counts)), _scale(counts, linked, rng))
+    if not keep_together:
+        parents = rng.permutation(parents)
+    rows = np.full(size, -1, dtype=np.int64)
+    slots = np.sort(rng.choice(size, len(parents), replace=False)) if len(parents) < size else np.arange(size)
+    rows[slots] = parents
+    return rows
+
+
+def _scale(counts: np.ndarray, total: int, rng) -> np.ndarray:
+    """Integer counts in the same proportions, summing to ``total``."""
+    counts = np.asarray(counts, dtype=np.float64).clip(min=0)
+    if counts.sum() == 0:
+        counts = np.ones_like(counts)
+    exact = counts * (total / counts.sum())
+    scaled = np.floor(exact).astype(np.int64)
+    short = total - int(scaled.sum())
+    if short > 0:
+        remainder = exact - scaled
+        weights = remainder / remainder.sum() if remainder.sum() > 0 else None
+        scaled[rng.choice(len(counts), short, replace=False, p=weights)] += 1
+    return scaled
+
+
+def _unique_fk_tuples(table, indices, generated, size, rng, report):
+    """Make a PK/UQ made only of FK columns unique (a playlist holding a track twice) by
+    swapping the repeated rows' last link with other rows' links: every parent keeps its
+    number of children. Rows still repeated after the last round are left out, and reported."""
+    fk_of = {c: k for k in table.foreign_keys if k.name in indices for c in k.columns}
+    for key in table.unique_keys:
+        if not all(c in fk_of for c in key.columns):
+            continue
+        keys = list(dict.fromkeys(fk_of[c] for c in key.columns))
+        if len(keys) < 2:
+            continue
+        moving = indices[keys[-1].name]
+        parent_rows = len(next(iter(generated[keys[-1].parent].keys.values())))
+        for round_ in range(2 * _DEDUPE_ROUNDS):
+            repeated = np.flatnonzero(_repeated(indices, keys))
+            if not len(repeated):
+                break
+            if round_ < _DEDUPE_ROUNDS:
+                partners = rng.integers(0, len(moving), len(repeated))
+                moving[repeated], moving[partners] = moving[partners], moving[repeated]
+            else:  # swapping cannot help (a parent needs more distinct partners than exist twice)
+                moving[repeated] = rng.integers(0, parent_rows, len(repeated))
+        keep = ~_repeated(indices, keys)
+        if not keep.all():
+            report.notes.append(f"{key.type} {key.name}: {int((~keep).sum())} row(s) left out: "
+                                "no unused parent combination was found for them")
+            indices = {k: v[keep] for k, v in indices.items()}
+            size = int(keep.sum())
+    return size, indices
+
+
+def _repeated(indices, keys) -> np.ndarray:
+    frame = pd.DataFrame({k.name: indices[k.name] for k in keys})
+    return frame.duplicated().to_numpy() & (frame >= 0).all(axis=1).to_numpy()
+
+
+def _key_values(parent_keys: pd.DataFrame, key: Key, rows: np.ndarray) -> dict[str, pd.Series]:
+    values = {}
+    linked = rows >= 0
+    for child_column, parent_column in zip(key.columns, key.parent_columns):
+        source = parent_keys[parent_column]
+        picked = source.iloc[np.where(linked, rows, 0)].reset_index(drop=True)
+        if not linked.all():
+            picked = picked.astype("Int64" if pd.api.types.is_integer_dtype(picked) else object)
+            picked[~linked] = None
+        values[child_column] = picked
+    return values
+
+
+def _fill_late_links(metadata, plan, name, frame, model, generated, rng) -> None:
+    stats = {link["name"]: link for link in model.training["relations"]["foreign_keys"]}
+    for key in metadata.tables[name].foreign_keys:
+        if not plan.is_late(name, key):
+            continue
+        parent = generated[key.parent]
+        rows = _link_rows(parent.counts[count_column(name, key)], len(frame),
+                          stats[key.name]["null_share"], rng, keep_together=False)
+        if key.parent == name:
+            _avoid_self_links(rows, rng)
+        for column, values in _key_values(parent.keys[key.parent_columns], key, rows).items():
+            frame[column] = values.set_axis(frame.index)
+
+
+def _avoid_self_links(rows: np.ndarray, rng) -> None:
+    """A row that would reference itself swaps its link with another row's."""
+    own = np.flatnonzero(rows == np.arange(len(rows)))
+    for row in own:  # few rows: those whose drawn parent happens to be themselves
+        other = int(rng.integers(len(rows)))
+        if rows[other] != row and rows[row] != other:
+            rows[row], rows[other] = rows[other], rows[row]

@@ -1,0 +1,162 @@
+"""The metadata file: schema, meaning, the key graph, and one clear message per mistake."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+
+import pytest
+
+from conftest import ROOT, run_cli
+from syngen.metadata import load_metadata, schema_path
+from syngen.metadata.graph import plan
+from syngen.metadata.load import MetadataError
+
+CHINOOK = ROOT / "examples" / "chinook"
+
+
+@pytest.fixture()
+def chinook_copy(tmp_path):
+    """The shipped Chinook example in a scratch folder, to break on purpose."""
+    for item in CHINOOK.iterdir():
+        shutil.copy(item, tmp_path / item.name)
+    return tmp_path / "metadata.yaml"
+
+
+def problems_of(path, text: str) -> list[str]:
+    path.write_text(text)
+    with pytest.raises(MetadataError) as caught:
+        load_metadata(path)
+    return caught.value.problems
+
+
+def edit(path, old: str, new: str) -> str:
+    text = path.read_text()
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def test_the_shipped_example_is_valid_and_ordered_parents_first():
+    metadata = load_metadata(CHINOOK / "metadata.yaml")
+    order = plan(metadata)
+    position = {name: i for i, name in enumerate(order.order)}
+    for table in metadata.tables.values():
+        for key in table.foreign_keys:
+            if not order.is_late(table.name, key):
+                assert position[key.parent] < position[table.name], (table.name, key.name)
+    assert order.late == {("Employee", "fk_employee_manager")}
+    assert metadata.tables["PlaylistTrack"].primary_key.columns == ("PlaylistId", "TrackId")
+    assert metadata.tables["Invoice"].train_settings["random_seed"] == 1  # from global
+
+
+def test_cycles_are_cut_at_one_link(tmp_path):
+    (tmp_path / "store.csv").write_text("store_id,manager_staff_id\n1,10\n2,11\n")
+    (tmp_path / "staff.csv").write_text("staff_id,store_id\n10,1\n11,2\n12,2\n")
+    path = tmp_path / "m.yaml"
+    path.write_text("""
+store:
+  source: store.csv
+  keys:
+    pk: {type: PK, columns: [store_id]}
+    manager: {type: FK, columns: [manager_staff_id], references: {table: staff, columns: [staff_id]}}
+staff:
+  source: staff.csv
+  keys:
+    pk: {type: PK, columns: [staff_id]}
+    store: {type: FK, columns: [store_id], references: {table: store, columns: [store_id]}}
+""")
+    order = plan(load_metadata(path))
+    assert sorted(order.order) == ["staff", "store"] and len(order.late) == 1
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("table: Customer, columns: [CustomerId]}", "table: Customers, columns: [CustomerId]}",
+     r"Invoice\.keys\.fk_invoice_customer\.references\.table \(line \d+\): no table 'Customers' "
+     r"\(did you mean 'Customer'\?\)"),
+    ("columns: [ArtistId]\n      references: {table: Artist",
+     "columns: [ArtistID]\n      references: {table: Artist",
+     r"Album\.keys\.fk_album_artist\.columns \(line \d+\): no column 'ArtistID' in Album\.csv "
+     r"\(did you mean 'ArtistId'\?\)"),
+    ("references: {table: Artist, columns: [ArtistId]}", "references: {table: Artist, columns: [Name]}",
+     r"Album\.keys\.fk_album_artist\.references\.columns \(line \d+\): \(Name\) is not a PK or UQ of 'Artist'"),
+    ("pk_genre: {type: PK, columns: [GenreId]}",
+     "pk_genre: {type: PK, columns: [GenreId]}\n    pk_name: {type: PK, columns: [Name]}",
+     r"Genre\.keys\.pk_name \(line \d+\): table 'Genre' has 2 primary keys"),
+    ("columns: [ArtistId]\n      references: {table: Artist, columns: [ArtistId]}",
+     "columns: [ArtistId, Title]\n      references: {table: Artist, columns: [ArtistId]}",
+     r"Album\.keys\.fk_album_artist\.columns \(line \d+\): the FK has 2 column\(s\) but references 1"),
+    ("    random_seed: 1\n  infer_settings", "    random_seed: one\n  infer_settings",
+     r"global\.train_settings\.random_seed \(line \d+\): expected integer, got 'one'"),
+    ("pk_genre: {type: PK,", "pk_genre: {type: PKK,",
+     r"Genre\.keys\.pk_genre\.type \(line \d+\): 'PKK' is not one of PK, UQ, FK, TKN \(did you mean 'PK'\?\)"),
+    ("Genre:\n  source: Genre.csv", "Genre:\n  source: Genre.csv\n  train_setings: {epochs: 3}",
+     r"Genre\.train_setings \(line \d+\): unknown setting 'train_setings' \(did you mean 'train_settings'\?\)"),
+    ("Playlist:\n  source: Playlist.csv", "Playlist:\n  source: Playlists.csv",
+     r"Playlist\.source \(line \d+\): source file not found: '.*Playlists\.csv'"),
+    ("type: FK\n      columns: [ArtistId]\n      references: {table: Artist, columns: [ArtistId]}",
+     "type: FK\n      columns: [ArtistId]",
+     r"Album\.keys\.fk_album_artist \(line \d+\): an FK needs 'references'"),
+    ("MediaType:\n  source: MediaType.csv\n", "MediaType:\n  source: MediaType.csv\nGenre:\n  source: Genre.csv\n",
+     r"Genre \(line \d+\): given twice \(first on line \d+\)"),
+    ("pk_artist: {type: PK, columns: [ArtistId]}", "pk_artist: {type: PK, columns: ArtistId}",
+     r"Artist\.keys\.pk_artist\.columns \(line \d+\): expected a list, got 'ArtistId'"),
+    ("    pk_playlist: {type: PK, columns: [PlaylistId]}", "    pk_playlist: {type: PK, columns: [PlaylistId]",
+     r"YAML syntax error \(line \d+, column \d+\)"),
+])
+def test_bad_metadata_gets_one_clear_message_naming_the_place(chinook_copy, old, new, expected):
+    problems = problems_of(chinook_copy, edit(chinook_copy, old, new))
+    assert len(problems) == 1, problems
+    assert re.search(expected, problems[0]), problems[0]
+
+
+def test_every_problem_is_reported_at_once(chinook_copy):
+    text = edit(chinook_copy, "pk_genre: {type: PK,", "pk_genre: {type: PKK,")
+    text = text.replace("table: Customer, columns", "table: Custome, columns")
+    text = text.replace("Playlist:\n  source: Playlist.csv", "Playlist:\n  source: Missing.csv")
+    problems = problems_of(chinook_copy, text)
+    assert len(problems) == 3, problems
+    # the line given is where the problem is
+    lines = chinook_copy.read_text().splitlines()
+    where = int(re.search(r"line (\d+)", [p for p in problems if "PKK" in p][0]).group(1))
+    assert "PKK" in lines[where - 1]
+
+
+def test_empty_and_non_mapping_files_are_refused(tmp_path):
+    path = tmp_path / "m.yaml"
+    assert "must be a mapping" in problems_of(path, "")[0]
+    assert "must be a mapping" in problems_of(path, "- a\n- b\n")[0]
+
+
+def test_validate_command_and_schema_need_no_deep_learning(chinook_copy):
+    done = run_cli("syngen", "metadata", "validate", str(chinook_copy), cwd=chinook_copy.parent)
+    assert "OK" in done.stderr and "Employee.fk_employee_manager closes a loop" in done.stderr
+    chinook_copy.write_text(edit(chinook_copy, "type: PK, columns: [GenreId]", "type: PK, columns: [Genre]"))
+    failed = run_cli("syngen", "metadata", "validate", str(chinook_copy), cwd=chinook_copy.parent, check=False)
+    assert failed.returncode == 1 and "no column 'Genre'" in failed.stderr and "Traceback" not in failed.stderr
+    shown = run_cli("syngen", "schema", cwd=chinook_copy.parent)
+    assert json.loads(shown.stdout)["$schema"].endswith("2020-12/schema")
+    probe = ("import sys; from syngen.metadata import load_metadata; "
+             f"load_metadata({str(CHINOOK / 'metadata.yaml')!r}); "
+             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    run_cli(sys.executable, "-c", probe, cwd=chinook_copy.parent)
+
+
+def test_the_schema_documents_every_setting():
+    schema = json.loads(schema_path().read_text())
+
+    def walk(node, path):
+        for name, child in node.get("properties", {}).items():
+            if "$ref" not in child:
+                assert child.get("description"), f"{path}.{name} has no description"
+            walk(child, f"{path}.{name}")
+    for name, definition in schema["$defs"].items():
+        walk(definition, name)
+
+
+def test_packaged_modules_are_all_listed():
+    """pyproject lists packages explicitly (to map schemas/ into the wheel): keep it whole."""
+    tomllib = pytest.importorskip("tomllib")
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "syngen").rglob("__init__.py")}
+    assert found | {"syngen.schemas"} == listed
