@@ -171,3 +171,40 @@ Album:
     linked = album["ArtistId"].dropna()
     assert linked.isin(set(artist["ArtistId"])).all()
     assert abs(album["ArtistId"].isna().mean() - orphans / len(albums)) <= 0.08
+
+
+def test_a_metadata_file_in_the_original_syngen_style_works(tmp_path):
+    """Sources under train_settings, relative to the working folder; CSV format options;
+    nulls for unset values; a child's size set by hand; a primary key with a duplicate."""
+    (tmp_path / "data").mkdir()
+    artists = read_table(CHINOOK_YAML.parent / "Artist.csv")
+    pd.concat([artists, artists.head(1)]).to_csv(tmp_path / "data" / "artists.csv", sep=";", index=False)
+    shutil.copy(CHINOOK_YAML.parent / "Album.csv", tmp_path / "data" / "albums.csv")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "metadata.yaml").write_text("""
+global:
+  train_settings: {epochs: 3, drop_null: false, row_limit: null, print_report: false}
+ARTISTS:
+  train_settings:
+    source: "./data/artists.csv"
+  format: {sep: ";"}
+  keys:
+    PK_ARTIST: {type: "PK", columns: [ArtistId]}
+ALBUMS:
+  train_settings:
+    source: "./data/albums.csv"
+  infer_settings:
+    size: 1000
+    destination: "../out/albums.parquet"
+  keys:
+    PK_ALBUM: {type: "PK", columns: [AlbumId]}
+    FK1: {type: "FK", columns: [ArtistId], references: {table: "ARTISTS", columns: [ArtistId]}}
+""")
+    trained = run_cli("train", "--metadata_path", "conf/metadata.yaml", cwd=tmp_path)
+    assert "PK PK_ARTIST (ArtistId) is not unique in the source: 1 repeated value(s)" in " ".join(trained.stderr.split())
+    run_cli("infer", "--metadata_path", "conf/metadata.yaml", cwd=tmp_path)
+    albums = pd.read_parquet(tmp_path / "out" / "albums.parquet")
+    artists_out = read_table(tmp_path / "model_artifacts" / "tmp_store" / "ARTISTS" / "merged_infer_ARTISTS.csv")
+    assert len(albums) == 1000 and albums["AlbumId"].is_unique
+    assert len(artists_out) == len(artists) + 1 and artists_out["ArtistId"].is_unique
+    assert albums["ArtistId"].isin(set(artists_out["ArtistId"])).all()

@@ -6,6 +6,7 @@ text, and every problem names the file.
 """
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from pathlib import Path
@@ -34,8 +35,9 @@ def _numeric_or_text(column: pd.Series) -> pd.Series:
 
 
 def read_table(source: str | os.PathLike, row_limit: int | None = None,
-               drop_null: bool = False) -> pd.DataFrame:
-    """Read a CSV/TSV/Parquet file; ``row_limit`` keeps a seeded random sample of rows."""
+               drop_null: bool = False, csv_options: dict | None = None) -> pd.DataFrame:
+    """Read a CSV/TSV/Parquet file; ``row_limit`` keeps a seeded random sample of rows;
+    ``csv_options`` are a metadata file's ``format`` settings."""
     path, parquet = _source_path(source)
     if parquet:
         try:
@@ -43,7 +45,7 @@ def read_table(source: str | os.PathLike, row_limit: int | None = None,
         except Exception as error:  # pyarrow raises several types for damaged files
             raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
     else:
-        data = _read_csv(path, CSV_SUFFIXES.get(path.suffix.lower()))
+        data = _read_csv(path, CSV_SUFFIXES.get(path.suffix.lower()), csv_options)
     if data.shape[1] == 0:
         raise SyngenError(f"'{path}' has no columns")
     if data.empty:
@@ -59,7 +61,7 @@ def read_table(source: str | os.PathLike, row_limit: int | None = None,
     return data.reset_index(drop=True)
 
 
-def read_columns(source: str | os.PathLike) -> list[str]:
+def read_columns(source: str | os.PathLike, csv_options: dict | None = None) -> list[str]:
     """The column names of a CSV/TSV/Parquet file, reading only its header."""
     path, parquet = _source_path(source)
     if parquet:
@@ -69,7 +71,7 @@ def read_columns(source: str | os.PathLike) -> list[str]:
             return list(pq.read_schema(path).names)
         except Exception as error:  # pyarrow raises several types for damaged files
             raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
-    return [str(c) for c in _read_csv(path, CSV_SUFFIXES.get(path.suffix.lower()), nrows=0).columns]
+    return [str(c) for c in _read_csv(path, CSV_SUFFIXES.get(path.suffix.lower()), csv_options, nrows=0).columns]
 
 
 def _source_path(source: str | os.PathLike) -> tuple[Path, bool]:
@@ -85,11 +87,20 @@ def _source_path(source: str | os.PathLike) -> tuple[Path, bool]:
     return path, suffix in PARQUET_SUFFIXES
 
 
-def _read_csv(path: Path, sep: str | None, nrows: int | None = None) -> pd.DataFrame:
+_QUOTING = {"Minimal": csv.QUOTE_MINIMAL, "All": csv.QUOTE_ALL, "NonNumeric": csv.QUOTE_NONNUMERIC,
+            "None": csv.QUOTE_NONE}
+
+
+def _read_csv(path: Path, sep: str | None, options: dict | None = None, nrows: int | None = None) -> pd.DataFrame:
+    options = dict(options or {})
+    sep = options.pop("sep", sep)
+    if "quoting" in options:
+        options["quoting"] = _QUOTING[options["quoting"]]
+    options.setdefault("encoding", "utf-8-sig")
     try:
-        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=True, encoding="utf-8-sig",
+        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=True,
                           engine="python" if sep is None else "c", skipinitialspace=False,
-                          nrows=nrows)
+                          nrows=nrows, **options)
     except pd.errors.EmptyDataError:
         raise SyngenError(f"'{path}' is empty") from None
     except UnicodeDecodeError as error:

@@ -224,9 +224,6 @@ def _infer_linked(metadata_path, given: dict, table_name, output) -> None:
         summary.add_row(report.table, f"{report.rows:,}", str(report.output), "\n".join(report.notes))
     console.print(summary)
     console.print(f"Generated {len(reports)} tables in {time.perf_counter() - started:.1f} s", highlight=False)
-    if given.get("print_report"):
-        console.print("The quality report is not available yet in this version; "
-                      "the synthetic data was written as usual.")
 
 
 def _summary(data) -> None:

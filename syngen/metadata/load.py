@@ -157,9 +157,10 @@ def _describe(error, lines: dict) -> list[str]:
     if error.validator == "required":
         return [f"{_place(path, lines)}: {error.message.replace('is a required property', 'is required')}"]
     if error.validator == "type":
-        expected = schema["type"]
-        return [f"{_place(path, lines)}: expected {'a mapping' if expected == 'object' else 'a list' if expected == 'array' else expected}, "
-                f"got {instance!r}"]
+        names = {"object": "a mapping", "array": "a list", "null": "nothing"}
+        expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        wanted = " or ".join(names.get(t, t) for t in expected if t != "null")
+        return [f"{_place(path, lines)}: expected {wanted}, got {instance!r}"]
     if error.validator == "minProperties" and not path:
         return ["the file declares no tables"]
     return [f"{_place(path, lines)}: {error.message}"]
@@ -179,7 +180,7 @@ def _table(name: str, body: dict, global_settings: dict) -> Table:
         keys.append(Key(str(key_name), key["type"], tuple(key["columns"]), references.get("table"),
                         tuple(references.get("columns") or ())))
     kinds = {column: spec["kind"] for column, spec in (body.get("columns") or {}).items() if spec.get("kind")}
-    return Table(name, source, train, infer, keys, kinds)
+    return Table(name, source, train, infer, keys, kinds, dict(body.get("format") or {}))
 
 
 # -- meaning: keys, references, sources ------------------------------------------------------
@@ -239,7 +240,7 @@ def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
                             "(or train_settings.source)")
             continue
         try:
-            columns = read_columns(metadata.resolve(table.source))
+            columns = read_columns(metadata.resolve(table.source), table.csv_options)
         except SyngenError as error:
             problems.append(f"{_place((table.name,) + where, lines)}: {error}")
             continue
@@ -253,7 +254,7 @@ def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
             if parent is None or parent.source is None:
                 continue
             try:
-                parent_columns = read_columns(metadata.resolve(parent.source))
+                parent_columns = read_columns(metadata.resolve(parent.source), parent.csv_options)
             except SyngenError:
                 continue  # reported with the parent
             for column in (c for c in key.parent_columns if c not in parent_columns):

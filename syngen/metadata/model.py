@@ -25,6 +25,7 @@ class Table:
     infer_settings: dict = field(default_factory=dict)
     keys: list[Key] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)  # column -> kind override
+    csv_options: dict = field(default_factory=dict)  # the file's 'format' section
 
     @property
     def primary_key(self) -> Key | None:
@@ -46,15 +47,21 @@ class Metadata:
     path: Path | None = None
 
     def resolve(self, location: str) -> str:
-        """A source or destination path, relative to the metadata file's folder."""
+        """A source or destination path: relative ones are read from the metadata file's
+        folder, or, for a source found only there, from the working folder (as the
+        original syngen's files expect)."""
         if self.path is None or "://" in location or Path(location).is_absolute():
             return location
-        return str(self.path.parent / location)
+        beside = self.path.parent / location
+        if not beside.exists() and Path(location).exists():
+            return location
+        return str(beside)
 
 
 def effective_settings(own: dict, defaults: dict, cli: dict) -> tuple[dict, list[str]]:
     """Settings for one table: the metadata's values win over command-line ones, which win
     over defaults. Returns the settings and the names of command-line values overridden."""
+    own = {k: v for k, v in own.items() if v is not None}  # null: not set
     settings = {**defaults, **{k: v for k, v in cli.items() if v is not None}, **own}
     ignored = sorted(k for k, v in cli.items() if v is not None and k in own and own[k] != v)
     return settings, ignored
