@@ -86,7 +86,8 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
             raise SyngenError(f"table '{name}': {error}") from None
         _mark_keys(model, table, fk_columns)
         model.training["source"] = table.source
-        model.training["relations"] = {"columns": [str(c) for c in frame.columns], "foreign_keys": links[name]}
+        model.training["relations"] = {"columns": [str(c) for c in frame.columns], "foreign_keys": links[name],
+                                       "tokens": _token_stats(table, frame)}
         model.save(artifacts.model_dir(name, artifacts_dir))
         report = reports[name]
         report.rows, report.seconds = len(frame), model.training["seconds"]
@@ -170,6 +171,17 @@ def _children_counts(metadata, frames) -> dict[str, dict[str, np.ndarray]]:
     return counts
 
 
+def _token_stats(table, frame) -> dict[str, dict]:
+    """Per TKN key: whether its tokens are unique per row, and its null share."""
+    stats = {}
+    for key in (k for k in table.keys if k.type == "TKN"):
+        values = frame[list(key.columns)]
+        present = values.notna().all(axis=1)
+        stats[key.name] = {"unique": not bool(values[present].duplicated().any()),
+                           "null_share": float(1 - present.mean())}
+    return stats
+
+
 def _key_kinds(table, frame, fk_columns) -> dict[str, str]:
     """Generated kinds for PK/UQ/TKN columns that are not FKs."""
     kinds = {}
@@ -221,7 +233,10 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
             raise SyngenError(f"the model of table '{name}' was trained on its own, without the metadata "
                               f"file; run: train --metadata_path {metadata.path}")
     run_seed = resolve_seed(cli.get("random_seed"))
+    owners = _token_owners(metadata, plan)
     referenced = _referenced_keys(metadata)
+    for owner, columns in owners.values():
+        referenced.setdefault(owner, set()).add(columns)
     generated: dict[str, _Generated] = {}
     deferred: dict[str, tuple[pd.DataFrame, TableReport, dict]] = {}
     reports = []
@@ -234,6 +249,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         driving = plan.driving_key(metadata, name)
         size = s.get("size") if driving is None else table.infer_settings.get("size")
         size, links = _assign_links(metadata, plan, name, model, size, generated, rng, report)
+        links.update(_shared_tokens(table, model, owners, generated, size, rng))
         if size < 1:
             raise SyngenError(f"table '{name}': its parents got no children in this run, so it would "
                               "be empty; set infer_settings.size")
@@ -274,6 +290,40 @@ def _destination(metadata, name, settings, artifacts_dir) -> Path:
     path = Path(metadata.resolve(target)) if target else artifacts.default_output(name, artifacts_dir)
     output_format(path)
     return path
+
+
+def _token_owners(metadata, plan: Plan) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """TKN key name -> the first table (in generation order) that has it, and its columns:
+    that table's generated tokens are the set every other table with the name draws from."""
+    owners: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for name in plan.order:
+        for key in metadata.tables[name].keys:
+            if key.type == "TKN":
+                owners.setdefault(key.name, (name, key.columns))
+    return owners
+
+
+def _shared_tokens(table, model, owners, generated, size, rng) -> dict[str, pd.Series]:
+    """Token columns of a table that is not its tokens' owner, drawn from the owner's set
+    (without repeats where the source had none), so joins on them still work."""
+    values: dict[str, pd.Series] = {}
+    stats = model.training["relations"].get("tokens", {})
+    for key in (k for k in table.keys if k.type == "TKN"):
+        owner, owner_columns = owners[key.name]
+        if owner == table.name:
+            continue
+        pool = generated[owner].keys[owner_columns].dropna().reset_index(drop=True)
+        if pool.empty:
+            continue  # the owner generated no tokens: keep this table's own
+        unique = stats.get(key.name, {}).get("unique", False)
+        if unique and len(pool) >= size:
+            rows = rng.permutation(len(pool))[:size]
+        else:
+            rows = rng.integers(0, len(pool), size)
+        rows[rng.random(size) < stats.get(key.name, {}).get("null_share", 0.0)] = -1
+        shared = Key(key.name, "TKN", key.columns, owner, owner_columns)
+        values.update(_key_values(pool, shared, rows))
+    return values
 
 
 def _referenced_keys(metadata) -> dict[str, set[tuple[str, ...]]]:

@@ -137,6 +137,10 @@ def test_northwind_text_and_composite_keys_hold(northwind):
     # codes like 'ALFKI' (the source also holds one odd 'Val2 ')
     assert synthetic["Customers"]["CustomerID"].str.fullmatch(r"[A-Z]{5}").mean() >= 0.95
     assert not set(synthetic["Customers"]["CustomerID"]) & set(real["Customers"]["CustomerID"])
+    # token keys of one name draw from one set: postal codes still join orders to customers
+    shipped_to = synthetic["Orders"]["ShipPostalCode"].dropna()
+    assert shipped_to.isin(set(synthetic["Customers"]["PostalCode"].dropna())).all()
+    assert abs(synthetic["Orders"]["ShipPostalCode"].isna().mean() - real["Orders"]["ShipPostalCode"].isna().mean()) < 0.05
     details = synthetic["Order Details"]
     assert not details.duplicated(["OrderID", "ProductID"]).any()
     assert len(details) > 0.7 * len(real["Order Details"])

@@ -110,6 +110,17 @@ def test_bad_metadata_gets_one_clear_message_naming_the_place(chinook_copy, old,
     assert re.search(expected, problems[0]), problems[0]
 
 
+def test_token_keys_of_one_name_must_match(chinook_copy):
+    text = edit(chinook_copy, "pk_employee: {type: PK, columns: [EmployeeId]}",
+                "pk_employee: {type: PK, columns: [EmployeeId]}\n    mail: {type: TKN, columns: [Email]}")
+    text = text.replace("pk_customer: {type: PK, columns: [CustomerId]}",
+                        "pk_customer: {type: PK, columns: [CustomerId]}\n    mail: {type: TKN, columns: [Email, Phone]}")
+    problems = problems_of(chinook_copy, text)
+    assert len(problems) == 1 and re.search(
+        r"Customer\.keys\.mail\.columns \(line \d+\): TKN 'mail' has 2 column\(s\) here but 1 in 'Employee'",
+        problems[0]), problems
+
+
 def test_every_problem_is_reported_at_once(chinook_copy):
     text = edit(chinook_copy, "pk_genre: {type: PK,", "pk_genre: {type: PKK,")
     text = text.replace("table: Customer, columns", "table: Custome, columns")

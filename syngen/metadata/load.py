@@ -204,8 +204,22 @@ def _meaning_problems(metadata: Metadata, lines: dict, check_sources: bool, skip
                                 f"another table, this key is a {key.type}")
             if key.type == "FK":
                 problems += _reference_problems(table, key, tables, at, skip)
+    problems += _token_problems(metadata, lines)
     if check_sources:
         problems += _source_problems(metadata, lines)
+    return problems
+
+
+def _token_problems(metadata: Metadata, lines: dict) -> list[str]:
+    """TKN keys that share a name share one token set, so they must have as many columns."""
+    problems, first = [], {}
+    for table in metadata.tables.values():
+        for key in (k for k in table.keys if k.type == "TKN"):
+            owner = first.setdefault(key.name, (table.name, key))
+            if len(owner[1].columns) != len(key.columns):
+                problems.append(f"{_place((table.name, 'keys', key.name, 'columns'), lines)}: TKN "
+                                f"'{key.name}' has {len(key.columns)} column(s) here but "
+                                f"{len(owner[1].columns)} in '{owner[0]}'; keys of one name share their tokens")
     return problems
 
 
