@@ -171,3 +171,18 @@ def test_packaged_modules_are_all_listed():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "syngen").rglob("__init__.py")}
     assert found | {"syngen.schemas"} == listed
+
+
+def test_metadata_infer_proposes_the_keys_of_a_folder(tmp_path):
+    target = tmp_path / "proposed.yaml"
+    run_cli("syngen", "metadata", "infer", "--source", str(CHINOOK), "--output", str(target), cwd=tmp_path)
+    assert "100.0% of 2,240 values found in Invoice.InvoiceId" in target.read_text()
+    proposed = load_metadata(target)  # valid, with sources found relative to the file
+    shipped = load_metadata(CHINOOK / "metadata.yaml")
+
+    def keys(metadata):
+        return {(t.name, k.type, k.columns, k.parent, k.parent_columns)
+                for t in metadata.tables.values() for k in t.keys}
+    named_unlike = {("Employee", "FK", ("ReportsTo",), "Employee", ("EmployeeId",)),
+                    ("Customer", "FK", ("SupportRepId",), "Employee", ("EmployeeId",))}
+    assert keys(proposed) == keys(shipped) - named_unlike

@@ -274,6 +274,38 @@ def validate(path, no_sources):
         console.print(f"  {table}.{key} closes a loop: filled after its parent is generated", highlight=False)
 
 
+@metadata.command("infer")
+@click.option("--source", required=True, type=click.Path(file_okay=False),
+              help="Folder of CSV/Parquet files, one table each (named after the file).")
+@click.option("--output", default=None, type=click.Path(dir_okay=False),
+              help="Write the YAML here (default: print it). Sources in it are relative to this file.")
+def infer_metadata(source, output):
+    """Propose a metadata file: PKs and FKs guessed from the data, with their evidence."""
+    from pathlib import Path
+
+    from syngen.metadata.discover import discover
+
+    try:
+        text = discover(source)
+        if output:
+            target = Path(output)
+            text = text.replace("  source: ", "  source: " + _relative_prefix(Path(source), target.parent))
+            target.write_text(text)
+            console.print(f"Wrote [bold]{target}[/]; check the keys, then: "
+                          f"syngen metadata validate {target}", highlight=False)
+        else:
+            click.echo(text)
+    except SyngenError as error:
+        _fail(error)
+
+
+def _relative_prefix(source, folder) -> str:
+    import os
+
+    prefix = os.path.relpath(source.resolve(), folder.resolve())
+    return "" if prefix == "." else prefix.replace(os.sep, "/") + "/"
+
+
 @cli.command()
 def schema():
     """Print the metadata JSON Schema (for editors: save it, or point them at the path on stderr)."""
