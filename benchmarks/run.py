@@ -75,6 +75,9 @@ EXTRA_SAMPLE_ROWS = 100_000
 MEMORY_SIZES = (100_000, 1_000_000)
 MEMORY_BATCH_ROWS = 50_000
 
+# benchmarks/linked.py writes its section after this line; run.py keeps it
+LINKED_MARKER = "<!-- linked tables: written by benchmarks/linked.py -->"
+
 JOB_COMMAND = "_job"
 JOB_MARKER = "@@benchmark-job "
 ERROR_TAIL_CHARS = 3000
@@ -575,7 +578,9 @@ def write_report(path: Path, results: dict) -> None:
                                                                         "error": "did not run"}),
                                  tvae_epochs)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines).rstrip() + "\n")
+    kept = path.read_text().split(LINKED_MARKER, 1) if path.exists() else []
+    linked = LINKED_MARKER + kept[1] if len(kept) == 2 else ""
+    path.write_text("\n".join(lines).rstrip() + "\n" + ("\n" + linked if linked else ""))
 
 
 # --------------------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ def _report_duplicate_keys(metadata, name, frame, report) -> None:
                 f"{repeated} repeated value(s); generated values are unique")
 
 
-def _tuples(frame: pd.DataFrame, columns) -> pd.Series:
+def key_tuples(frame: pd.DataFrame, columns) -> pd.Series:
     """Each row's key as one comparable string (composite keys included)."""
     parts = [frame[c].astype(str) for c in columns]
     joined = parts[0]
@@ -138,7 +138,7 @@ def _clean_links(metadata, name, frames, orphans: str, report) -> list[dict]:
         child = frames[name]
         parent = frames[key.parent]
         present = child[list(key.columns)].notna().all(axis=1)
-        known = _tuples(child, key.columns).isin(set(_tuples(parent, key.parent_columns)))
+        known = key_tuples(child, key.columns).isin(set(key_tuples(parent, key.parent_columns)))
         orphan = present & ~known
         found = int(orphan.sum())
         if found:
@@ -157,17 +157,20 @@ def _clean_links(metadata, name, frames, orphans: str, report) -> list[dict]:
     return links
 
 
+def children_per_parent(child: pd.DataFrame, parent: pd.DataFrame, key: Key) -> np.ndarray:
+    """How many child rows each parent row has through ``key`` (zeros included)."""
+    linked = child[list(key.columns)].notna().all(axis=1)
+    per_key = key_tuples(child[linked], key.columns).value_counts()
+    return key_tuples(parent, key.parent_columns).map(per_key).fillna(0).astype(np.int64).to_numpy()
+
+
 def _children_counts(metadata, frames) -> dict[str, dict[str, np.ndarray]]:
     """Per parent table: for each FK pointing at it, every parent row's number of children."""
     counts: dict[str, dict[str, np.ndarray]] = {}
     for name, table in metadata.tables.items():
         for key in table.foreign_keys:
-            child = frames[name]
-            linked = child[list(key.columns)].notna().all(axis=1)
-            per_key = _tuples(child[linked], key.columns).value_counts()
-            parent_keys = _tuples(frames[key.parent], key.parent_columns)
-            column = parent_keys.map(per_key).fillna(0).astype(np.int64).to_numpy()
-            counts.setdefault(key.parent, {})[count_column(name, key)] = column
+            counts.setdefault(key.parent, {})[count_column(name, key)] = children_per_parent(
+                frames[name], frames[key.parent], key)
     return counts
 
 

@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import BIN, DATA, run_cli
+from conftest import DATA, run_cli
 
 OUTPUT = "model_artifacts/tmp_store/churn/merged_infer_churn.csv"
 

@@ -6,7 +6,6 @@ import csv
 import shutil
 import sqlite3
 
-import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import ks_2samp
@@ -14,6 +13,7 @@ from scipy.stats import ks_2samp
 from conftest import ROOT, run_cli
 from syngen.adapters.files import read_table
 from syngen.metadata import load_metadata
+from syngen.relational import children_per_parent, key_tuples
 
 RELATIONAL = (ROOT.parent / "shared" / "data" / "relational").resolve()
 CHINOOK_YAML = ROOT / "examples" / "chinook" / "metadata.yaml"
@@ -63,16 +63,6 @@ def northwind(tmp_path_factory):
     return run_linked(tmp_path_factory, "northwind.sqlite", NORTHWIND_YAML, "--epochs", "30")
 
 
-def tuples(frame: pd.DataFrame, columns) -> pd.Series:
-    return frame[list(columns)].astype(str).agg("\x1f".join, axis=1)
-
-
-def children_per_parent(child, parent, key) -> np.ndarray:
-    """How many child rows each parent row has (zeros included)."""
-    counts = tuples(child.dropna(subset=list(key.columns)), key.columns).value_counts()
-    return tuples(parent, key.parent_columns).map(counts).fillna(0).to_numpy()
-
-
 def assert_keys_hold(metadata, synthetic):
     for name, table in metadata.tables.items():
         frame = synthetic[name]
@@ -83,8 +73,8 @@ def assert_keys_hold(metadata, synthetic):
             assert not values.dropna().duplicated().any(), f"{name}.{key.name} repeats values"
         for key in table.foreign_keys:
             linked = frame[list(key.columns)].notna().all(axis=1)
-            parent_keys = set(tuples(synthetic[key.parent], key.parent_columns))
-            orphans = ~tuples(frame[linked], key.columns).isin(parent_keys)
+            parent_keys = set(key_tuples(synthetic[key.parent], key.parent_columns))
+            orphans = ~key_tuples(frame[linked], key.columns).isin(parent_keys)
             assert not orphans.any(), f"{name}.{key.name}: {int(orphans.sum())} values with no parent"
 
 
