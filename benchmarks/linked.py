@@ -31,7 +31,9 @@ SCORED_KINDS = {"float": "numerical", "integer": "numerical", "categorical": "ca
 
 
 def table_quality(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict, key_columns: set):
-    from sdmetrics.reports import QualityReport
+    with warnings.catch_warnings():  # the single-table report's deprecation notice
+        warnings.simplefilter("ignore")
+        from sdmetrics.reports.single_table import QualityReport
 
     columns = {c: {"sdtype": SCORED_KINDS[k]} for c, k in kinds.items()
                if k in SCORED_KINDS and c not in key_columns and c in real.columns}
