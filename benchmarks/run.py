@@ -229,11 +229,17 @@ def _exit_text(code: int) -> str:
     return f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
 
 
+STEP_TIMEOUT: float | None = None  # seconds; --step-timeout
+
+
 def run_job(kind: str, params: dict, cwd: Path) -> dict:
     """Parent side: run a job in a fresh interpreter and return its measurements."""
     command = [sys.executable, str(Path(__file__).resolve()), JOB_COMMAND, kind, json.dumps(params)]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    try:
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=STEP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise StepFailed(f"{kind} stopped after {STEP_TIMEOUT:.0f} s (--step-timeout)") from None
     elapsed = time.perf_counter() - started
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(JOB_MARKER):
@@ -602,6 +608,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--baseline-epochs", type=int, default=None, metavar="N",
                         help=f"TVAE epochs, for quick checks only (default: SDV's "
                              f"{SDV_DEFAULT_TVAE_EPOCHS}, which published figures must use)")
+    parser.add_argument("--step-timeout", type=float, default=None, metavar="SECONDS",
+                        help="stop any fit or generation step that runs longer (recorded as stopped)")
     args = parser.parse_args(argv)
     args.datasets = [name.strip() for name in args.datasets.split(",") if name.strip()]
     unknown = [name for name in args.datasets if name not in TARGETS]
@@ -617,6 +625,8 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] == JOB_COMMAND:
         return job_main(argv[1:])
     args = parse_args(argv)
+    global STEP_TIMEOUT
+    STEP_TIMEOUT = args.step_timeout
     if args.with_baselines and importlib.util.find_spec("sdv") is None:
         print("The baselines need SDV, which is not installed. Install it with:\n"
               '    pip install -e ".[baselines]"', file=sys.stderr)

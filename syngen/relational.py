@@ -76,12 +76,15 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         learned = frame.drop(columns=[c for c in frame.columns if c in fk_columns])
         for column, values in counts.get(name, {}).items():
             learned[column] = values
-        kinds = {**table.kinds, **_key_kinds(table, frame, fk_columns),
+        kinds = {**{c: k for c, k in table.kinds.items() if c in learned.columns},
+                 **_key_kinds(table, frame, fk_columns),
                  **{c: "integer" for c in counts.get(name, {})}}
         s = settings[name]
         try:
             model = Synthesizer(epochs=s.get("epochs"), batch_size=s["batch_size"],
-                                random_seed=s.get("random_seed"), columns=kinds).fit(learned, on_epoch=on_epoch)
+                                random_seed=s.get("random_seed"), columns=kinds,
+                                formats={c: f for c, f in table.formats.items() if c in learned.columns}
+                                ).fit(learned, on_epoch=on_epoch)
         except SyngenError as error:
             raise SyngenError(f"table '{name}': {error}") from None
         _mark_keys(model, table, fk_columns)
@@ -230,7 +233,13 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
     settings = {name: _settings(metadata, name, "infer_settings", INFER_DEFAULTS, cli, log)
                 for name in plan.order}
     _note_reports(settings, log)
-    models = {name: load_model(name, artifacts_dir) for name in plan.order}
+    models = {}
+    for name in plan.order:
+        try:
+            models[name] = load_model(name, artifacts_dir)
+        except SyngenError as error:
+            reason = str(error).split("; run:")[0]
+            raise SyngenError(f"{reason}; run: train --metadata_path {metadata.path}") from None
     for name, model in models.items():
         if "relations" not in model.training:
             raise SyngenError(f"the model of table '{name}' was trained on its own, without the metadata "

@@ -156,10 +156,15 @@ Album:
     pk: {type: PK, columns: [AlbumId]}
     artist: {type: FK, columns: [ArtistId], references: {table: Artist, columns: [ArtistId]}}
 """)
+    missing = run_cli("infer", "--metadata_path", "m.yaml", cwd=tmp_path, check=False)
+    assert missing.returncode == 1 and "run: train --metadata_path m.yaml" in " ".join(missing.stderr.split())
     trained = run_cli("train", "--metadata_path", "m.yaml", "--epochs", "5", cwd=tmp_path)
     assert f"{orphans} row(s) reference no row of 'Artist'" in " ".join(trained.stderr.split())
-    run_cli("infer", "--metadata_path", "m.yaml", cwd=tmp_path)
     out = tmp_path / "model_artifacts" / "tmp_store"
+    run_cli("infer", "--metadata_path", "m.yaml", "--random_seed", "3", cwd=tmp_path)
+    first = (out / "Album" / "merged_infer_Album.csv").read_bytes()
+    run_cli("infer", "--metadata_path", "m.yaml", "--random_seed", "3", cwd=tmp_path)
+    assert (out / "Album" / "merged_infer_Album.csv").read_bytes() == first  # same seed, same bytes
     album = read_table(out / "Album" / "merged_infer_Album.csv")
     artist = read_table(out / "Artist" / "merged_infer_Artist.csv")
     linked = album["ArtistId"].dropna()
@@ -202,3 +207,38 @@ ALBUMS:
     assert len(albums) == 1000 and albums["AlbumId"].is_unique
     assert len(artists_out) == len(artists) + 1 and artists_out["ArtistId"].is_unique
     assert albums["ArtistId"].isin(set(artists_out["ArtistId"])).all()
+
+
+def test_a_cycle_is_generated_valid_and_orphans_can_be_dropped(tmp_path):
+    """Artist.BestAlbumId -> Album and Album.ArtistId -> Artist close a loop (neither FK is
+    nullable); albums of a removed artist are dropped on request."""
+    artists = read_table(CHINOOK_YAML.parent / "Artist.csv")
+    albums = read_table(CHINOOK_YAML.parent / "Album.csv")
+    best = albums.groupby("ArtistId")["AlbumId"].min()
+    artists = artists[artists["ArtistId"].isin(best.index)].assign(BestAlbumId=lambda a: a["ArtistId"].map(best))
+    artists = artists[artists["ArtistId"] != 22]  # Led Zeppelin's 14 albums become orphans
+    artists.to_csv(tmp_path / "Artist.csv", index=False)
+    albums.to_csv(tmp_path / "Album.csv", index=False)
+    (tmp_path / "m.yaml").write_text("""
+global: {train_settings: {epochs: 5}}
+Artist:
+  source: Artist.csv
+  keys:
+    pk: {type: PK, columns: [ArtistId]}
+    best_album: {type: FK, columns: [BestAlbumId], references: {table: Album, columns: [AlbumId]}}
+Album:
+  source: Album.csv
+  train_settings: {orphans: drop}
+  keys:
+    pk: {type: PK, columns: [AlbumId]}
+    artist: {type: FK, columns: [ArtistId], references: {table: Artist, columns: [ArtistId]}}
+""")
+    trained = run_cli("train", "--metadata_path", "m.yaml", cwd=tmp_path)
+    assert "14 row(s) reference no row of 'Artist' (orphans); dropped" in " ".join(trained.stderr.split())
+    run_cli("infer", "--metadata_path", "m.yaml", cwd=tmp_path)
+    out = tmp_path / "model_artifacts" / "tmp_store"
+    artist = read_table(out / "Artist" / "merged_infer_Artist.csv")
+    album = read_table(out / "Album" / "merged_infer_Album.csv")
+    assert artist["BestAlbumId"].notna().all() and artist["BestAlbumId"].isin(set(album["AlbumId"])).all()
+    assert album["ArtistId"].notna().all() and album["ArtistId"].isin(set(artist["ArtistId"])).all()
+    assert abs(len(album) - (len(albums) - 14)) <= 0.1 * len(albums)

@@ -186,3 +186,16 @@ def test_metadata_infer_proposes_the_keys_of_a_folder(tmp_path):
     named_unlike = {("Employee", "FK", ("ReportsTo",), "Employee", ("EmployeeId",)),
                     ("Customer", "FK", ("SupportRepId",), "Employee", ("EmployeeId",))}
     assert keys(proposed) == keys(shipped) - named_unlike
+
+
+def test_column_overrides_are_read_and_checked(chinook_copy):
+    text = edit(chinook_copy, "Invoice:\n  source: Invoice.csv",
+                "Invoice:\n  source: Invoice.csv\n  columns:\n"
+                "    InvoiceDate: {kind: datetime, format: '%Y-%m-%d %H:%M:%S'}\n"
+                "    BillingCity: {kind: categorical}")
+    chinook_copy.write_text(text)
+    invoice = load_metadata(chinook_copy).tables["Invoice"]
+    assert invoice.kinds == {"InvoiceDate": "datetime", "BillingCity": "categorical"}
+    assert invoice.formats == {"InvoiceDate": "%Y-%m-%d %H:%M:%S"}
+    problems = problems_of(chinook_copy, text.replace("BillingCity: {kind", "BilingCity: {kind"))
+    assert len(problems) == 1 and "Invoice.columns.BilingCity" in problems[0] and "did you mean 'BillingCity'" in problems[0]

@@ -14,6 +14,7 @@ from scipy.special import ndtr, ndtri
 
 from syngen.engine.codec import Codec, register
 from syngen.engine.columns import decimals_of, detect_text_format
+from syngen.errors import SyngenError
 
 MAX_QUANTILES = 10000  # fine enough that rare extremes stay rare
 MAX_CALIBRATION_QUANTILES = 2000
@@ -95,7 +96,6 @@ class NumericCodec(LearnedCodec):
         super().__init__(name, kind)
         self.transform: QuantileNormal | None = None
         self.decimals = 0
-        self.text_format: str | None = None
         self.resolution = 0.0  # datetimes: output rounded to this many seconds (0: as is)
         self.timezone: str | None = None
         self.support = np.zeros(0)  # the observed values, when few enough to snap to
@@ -121,6 +121,12 @@ class NumericCodec(LearnedCodec):
             if pd.api.types.is_datetime64_any_dtype(values):
                 tz = getattr(values.dt, "tz", None)
                 self.timezone = str(tz) if tz is not None else None
+            elif self.text_format is not None:  # given by the user
+                parsed = pd.to_datetime(values.astype(str), format=self.text_format, errors="coerce")
+                if parsed.isna().any():
+                    bad = values[parsed.isna()].iloc[0]
+                    raise SyngenError(f"column '{self.name}': value {bad!r} does not match the format "
+                                      f"'{self.text_format}' given for it")
             else:
                 found = detect_text_format(values.astype(str))
                 self.text_format = found[1] if found else None
@@ -180,7 +186,7 @@ class NumericCodec(LearnedCodec):
         z = self._noisy(outputs[0], rng)
         if len(self.generated) > 1:
             u = np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated)))
-            x = self.transform.inverse_uniform(u)
+            x = self.transform.inverse_uniform(self._boundaries(z, u, rng))
         else:
             x = self.transform.inverse(z)
         nulls = sample_nulls(outputs[1][:, 0], rng) if self.null_share > 0 else None
@@ -195,6 +201,20 @@ class NumericCodec(LearnedCodec):
                 x = np.round(x / self.resolution) * self.resolution
             return self.restore_dtype(self._format_datetime(x), nulls)
         return self.restore_dtype(x, nulls)
+
+    def _boundaries(self, z: np.ndarray, u: np.ndarray, rng) -> np.ndarray:
+        """Put the observed minimum and maximum in this batch as often as the source has
+        them (n / rows learned, rounded at random), on the rows the model ranks most extreme.
+        Left to chance, a table of the source's size misses its boundary values a third of
+        the time; test data should hold them."""
+        expected = len(z) / max(self.count, 2)
+        inside = 1.0 / max(self.count, 2)
+        order = np.argsort(z, kind="stable")
+        for rows, edge, demoted in ((order[::-1], 1.0, 1.0 - inside), (order, 0.0, inside)):
+            at_edge = min(int(expected + rng.random()), len(z))
+            u[u == edge] = demoted
+            u[rows[:at_edge]] = edge
+        return u
 
     def _format_datetime(self, seconds: np.ndarray):
         stamps = pd.Series(pd.to_datetime(np.round(seconds * 1e6).astype("int64"), unit="us"))

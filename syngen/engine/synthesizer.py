@@ -47,15 +47,18 @@ class Synthesizer:
 
     Parameters mirror the CLI: ``epochs`` (None: automatic, with early stopping),
     ``batch_size`` (training rows per step), ``random_seed`` (reproducible training),
-    ``columns`` (column -> kind overrides, see ``syngen.engine.columns.KINDS``).
+    ``columns`` (column -> kind overrides, see ``syngen.engine.columns.KINDS``),
+    ``formats`` (column -> strftime format of a text date/time column, instead of the detected one).
     """
 
     def __init__(self, epochs: int | None = None, batch_size: int = 256, random_seed: int | None = None,
-                 columns: dict[str, str] | None = None, latent_dim: int = 24, kl_weight: float = 0.1):
+                 columns: dict[str, str] | None = None, formats: dict[str, str] | None = None,
+                 latent_dim: int = 24, kl_weight: float = 0.1):
         self.epochs = epochs
         self.batch_size = batch_size
         self.random_seed = random_seed
         self.column_kinds = dict(columns or {})
+        self.formats = dict(formats or {})
         self.latent_dim = latent_dim
         self.kl_weight = kl_weight
         self.columns: list[str] = []
@@ -76,8 +79,11 @@ class Synthesizer:
         started = time.perf_counter()
         seed = self.random_seed if self.random_seed is not None else int(np.random.SeedSequence().entropy % 2**31)
         kinds = detect_kinds(data, self.column_kinds)
+        unknown = sorted(set(self.formats) - set(map(str, data.columns)))
+        if unknown:
+            raise SyngenError(f"format given for unknown column(s) {', '.join(map(repr, unknown))}")
         self.columns = [str(c) for c in data.columns]
-        self.codecs = [codec_for(str(c), kinds[c]).fit(data[c]) for c in data.columns]
+        self.codecs = [codec_for(str(c), kinds[c]).fit(data[c], self.formats.get(c)) for c in data.columns]
         learned = [c for c in self.codecs if c.learned]
         epochs_run = 0
         if learned:

@@ -25,6 +25,7 @@ class Table:
     infer_settings: dict = field(default_factory=dict)
     keys: list[Key] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)  # column -> kind override
+    formats: dict[str, str] = field(default_factory=dict)  # column -> strftime format
     csv_options: dict = field(default_factory=dict)  # the file's 'format' section
 
     @property
