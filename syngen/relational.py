@@ -254,7 +254,8 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
     reports = []
     for name in plan.order:
         table, model, s = metadata.tables[name], models[name], settings[name]
-        seed = int(s["random_seed"]) if s.get("random_seed") is not None else _table_seed(run_seed, name)
+        # one seed per table, so that tables sharing a run seed do not share random draws
+        seed = _table_seed(int(s["random_seed"]) if s.get("random_seed") is not None else run_seed, name)
         rng = np.random.default_rng([seed, 7])
         report = TableReport(name)
         # a table with parents takes its size from them, unless its own settings give one
