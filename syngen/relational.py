@@ -496,9 +496,16 @@ def _fill_late_links(metadata, plan, name, frame, model, generated, rng) -> None
 
 
 def _avoid_self_links(rows: np.ndarray, rng) -> None:
-    """A row that would reference itself swaps its link with another row's."""
+    """A row that would reference itself swaps its link with another row's; where every
+    candidate holds the same parent, it links to another row at random (or to none in a
+    one-row table)."""
     own = np.flatnonzero(rows == np.arange(len(rows)))
     for row in own:  # few rows: those whose drawn parent happens to be themselves
         other = int(rng.integers(len(rows)))
         if rows[other] != row and rows[row] != other:
             rows[row], rows[other] = rows[other], rows[row]
+    still = np.flatnonzero(rows == np.arange(len(rows)))
+    if len(rows) < 2:
+        rows[still] = -1
+    elif len(still):
+        rows[still] = (still + rng.integers(1, len(rows), len(still))) % len(rows)

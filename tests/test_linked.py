@@ -6,6 +6,7 @@ import csv
 import shutil
 import sqlite3
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import ks_2samp
@@ -13,7 +14,7 @@ from scipy.stats import ks_2samp
 from conftest import ROOT, run_cli
 from syngen.adapters.files import read_table
 from syngen.metadata import load_metadata
-from syngen.relational import children_per_parent, key_tuples
+from syngen.relational import _avoid_self_links, children_per_parent, key_tuples
 
 RELATIONAL = (ROOT.parent / "shared" / "data" / "relational").resolve()
 CHINOOK_YAML = ROOT / "examples" / "chinook" / "metadata.yaml"
@@ -242,3 +243,10 @@ Album:
     assert artist["BestAlbumId"].notna().all() and artist["BestAlbumId"].isin(set(album["AlbumId"])).all()
     assert album["ArtistId"].notna().all() and album["ArtistId"].isin(set(artist["ArtistId"])).all()
     assert abs(len(album) - (len(albums) - 14)) <= 0.1 * len(albums)
+
+
+def test_no_row_references_itself_even_when_all_share_one_parent():
+    rows = np.array([4] * 7 + [-1])  # what Chinook's 8 employees drew: everyone reports to row 4
+    _avoid_self_links(rows, np.random.default_rng(0))
+    linked = rows >= 0
+    assert (rows[linked] != np.arange(8)[linked]).all() and (rows == -1).sum() == 1
