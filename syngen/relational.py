@@ -392,7 +392,8 @@ def _assign_links(metadata, plan: Plan, name, model, size, generated, rng, repor
         parent = generated[key.parent]
         counts = parent.counts[count_column(name, key)]
         indices[key.name] = _link_rows(counts, size, stats[key.name]["null_share"], rng,
-                                       keep_together=key == driving)
+                                       keep_together=key == driving,
+                                       cap=_partners(table, key, generated))
     size, indices = _unique_fk_tuples(table, indices, generated, size, rng, report)
     values: dict[str, pd.Series] = {}
     for key in table.foreign_keys:
@@ -401,14 +402,28 @@ def _assign_links(metadata, plan: Plan, name, model, size, generated, rng, repor
     return size, values
 
 
-def _link_rows(counts: np.ndarray, size: int, null_share: float, rng, keep_together: bool) -> np.ndarray:
+def _partners(table, key: Key, generated) -> int | None:
+    """When ``key`` is part of a PK/UQ made only of FKs, how many distinct partners a parent
+    can have: the rows of the other parents in that key (a playlist holds each track once)."""
+    fk_of = {c: k for k in table.foreign_keys for c in k.columns}
+    for unique in table.unique_keys:
+        if key.columns[0] in unique.columns and all(c in fk_of for c in unique.columns):
+            others = {fk_of[c].name: fk_of[c] for c in unique.columns if fk_of[c] != key}
+            if others and all(k.parent in generated for k in others.values()):
+                return int(np.prod([len(next(iter(generated[k.parent].keys.values())))
+                                    for k in others.values()]))
+    return None
+
+
+def _link_rows(counts: np.ndarray, size: int, null_share: float, rng, keep_together: bool,
+               cap: int | None = None) -> np.ndarray:
     """For ``size`` child rows, the parent row each links to (-1: none).
 
-    Parents get children in proportion to their learned counts; the driving link keeps each
-    parent's children together, as exports usually list them.
+    Parents get children in proportion to their learned counts, at most ``cap`` each; the
+    driving link keeps each parent's children together, as exports usually list them.
     """
     linked = int(round(size * (1 - null_share)))
-    parents = np.repeat(np.arange(len(counts)), _scale(counts, linked, rng))
+    parents = np.repeat(np.arange(len(counts)), _scale(counts, linked, rng, cap))
     if not keep_together:
         parents = rng.permutation(parents)
     rows = np.full(size, -1, dtype=np.int64)
@@ -417,8 +432,25 @@ def _link_rows(counts: np.ndarray, size: int, null_share: float, rng, keep_toget
     return rows
 
 
-def _scale(counts: np.ndarray, total: int, rng) -> np.ndarray:
-    """Integer counts in the same proportions, summing to ``total``."""
+def _scale(counts: np.ndarray, total: int, rng, cap: int | None = None) -> np.ndarray:
+    """Integer counts in the same proportions, summing to ``total``; with ``cap``, what a
+    parent would get beyond it goes to the others, in proportion too (while they have room)."""
+    scaled = _proportional(counts, total, rng)
+    if cap is None or cap * len(scaled) < total:  # no room for all: the repeats are reported later
+        return scaled
+    for _ in range(20):
+        excess = int(np.clip(scaled - cap, 0, None).sum())
+        room = np.clip(cap - scaled, 0, None)
+        if not excess or not room.sum():
+            break
+        scaled = np.minimum(scaled, cap)
+        weights = np.where(room > 0, np.asarray(counts, dtype=np.float64).clip(min=0) + 1e-9, 0.0)
+        scaled += np.minimum(_proportional(weights, excess, rng), room)
+    return np.minimum(scaled, cap)
+
+
+def _proportional(counts: np.ndarray, total: int, rng) -> np.ndarray:
+    """Integer counts in the same proportions as ``counts``, summing to ``total``."""
     counts = np.asarray(counts, dtype=np.float64).clip(min=0)
     if counts.sum() == 0:
         counts = np.ones_like(counts)
