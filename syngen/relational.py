@@ -53,9 +53,7 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
                  on_epoch: Callable[[int, int, dict], None] | None = None) -> list[TableReport]:
     """Learn every table of ``metadata``; ``cli`` holds the command-line values given."""
     plan = plan_of(metadata)
-    settings = {name: _settings(metadata, name, "train_settings", TRAIN_DEFAULTS, cli, log)
-                for name in plan.order}
-    _note_reports(settings, log)
+    settings = _all_settings(metadata, plan, "train_settings", TRAIN_DEFAULTS, cli, log)
     frames = {}
     for name in plan.order:
         s = settings[name]
@@ -98,20 +96,21 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
     return [reports[name] for name in plan.order]
 
 
-def _settings(metadata, name, section, defaults, cli, log) -> dict:
-    settings, ignored = effective_settings(getattr(metadata.tables[name], section), defaults, cli)
-    for option in ignored:
-        log(f"table '{name}': {section}.{option} = {settings[option]!r} from the metadata file "
-            f"wins over --{option} {cli[option]!r}")
-    return settings
-
-
-def _note_reports(settings: dict[str, dict], log) -> None:
+def _all_settings(metadata, plan: Plan, section, defaults, cli, log) -> dict[str, dict]:
+    """Every table's effective settings; says which command-line values the file overrode,
+    and, once, that reports asked for are not available yet."""
+    settings = {}
+    for name in plan.order:
+        settings[name], ignored = effective_settings(getattr(metadata.tables[name], section), defaults, cli)
+        for option in ignored:
+            log(f"table '{name}': {section}.{option} = {settings[name][option]!r} from the metadata file "
+                f"wins over --{option} {cli[option]!r}")
     asking = [name for name, s in settings.items()
               if s.get("print_report") or s.get("reports") not in (None, "none", [])]
     if asking:
         log(f"reports are not available yet in this version (asked for: {', '.join(asking)}); "
             "the data is written as usual")
+    return settings
 
 
 def _report_duplicate_keys(metadata, name, frame, report) -> None:
@@ -217,7 +216,8 @@ def _mark_keys(model: Synthesizer, table, fk_columns) -> None:
 
 @dataclass
 class _Generated:
-    """What children need of a generated table: its referenced keys and children counts."""
+    """What children need of a generated table: its rows, referenced keys, children counts."""
+    rows: int = 0
     keys: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
     counts: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -230,9 +230,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
     from syngen.runs import generate_batches, load_model
 
     plan = plan_of(metadata)
-    settings = {name: _settings(metadata, name, "infer_settings", INFER_DEFAULTS, cli, log)
-                for name in plan.order}
-    _note_reports(settings, log)
+    settings = _all_settings(metadata, plan, "infer_settings", INFER_DEFAULTS, cli, log)
     models = {}
     for name in plan.order:
         try:
@@ -250,7 +248,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
     for owner, columns in owners.values():
         referenced.setdefault(owner, set()).add(columns)
     generated: dict[str, _Generated] = {}
-    deferred: dict[str, tuple[pd.DataFrame, TableReport, dict]] = {}
+    deferred: dict[str, tuple[pd.DataFrame, TableReport, int]] = {}  # tables with late links, and seeds
     reports = []
     for name in plan.order:
         table, model, s = metadata.tables[name], models[name], settings[name]
@@ -268,7 +266,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
                               "be empty; set infer_settings.size")
         target = _destination(metadata, name, s, artifacts_dir)
         columns = model.training["relations"]["columns"]
-        state = _Generated()
+        state = _Generated(rows=size)
         generated[name] = state
         if on_table:
             on_table(name, size)
@@ -282,13 +280,13 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         report.rows = size
         report.output = target
         if any(plan.is_late(name, k) for k in table.foreign_keys):
-            deferred[name] = (pd.concat(list(batches), ignore_index=True), report, {"seed": seed})
+            deferred[name] = (pd.concat(list(batches), ignore_index=True), report, seed)
         else:
             write_batches(batches, target)
         _seal(state)
         reports.append(report)
-    for name, (frame, report, extra) in deferred.items():
-        rng = np.random.default_rng([extra["seed"], 8])
+    for name, (frame, report, seed) in deferred.items():
+        rng = np.random.default_rng([seed, 8])
         _fill_late_links(metadata, plan, name, frame, models[name], generated, rng)
         write_batches([frame], report.output)
     return reports
@@ -410,8 +408,7 @@ def _partners(table, key: Key, generated) -> int | None:
         if key.columns[0] in unique.columns and all(c in fk_of for c in unique.columns):
             others = {fk_of[c].name: fk_of[c] for c in unique.columns if fk_of[c] != key}
             if others and all(k.parent in generated for k in others.values()):
-                return int(np.prod([len(next(iter(generated[k.parent].keys.values())))
-                                    for k in others.values()]))
+                return int(np.prod([generated[k.parent].rows for k in others.values()]))
     return None
 
 
@@ -476,7 +473,7 @@ def _unique_fk_tuples(table, indices, generated, size, rng, report):
         if len(keys) < 2:
             continue
         moving = indices[keys[-1].name]
-        parent_rows = len(next(iter(generated[keys[-1].parent].keys.values())))
+        parent_rows = generated[keys[-1].parent].rows
         for round_ in range(2 * _DEDUPE_ROUNDS):
             repeated = np.flatnonzero(_repeated(indices, keys))
             if not len(repeated):
