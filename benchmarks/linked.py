@@ -24,7 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from run import DEFAULT_REPORT, LINKED_MARKER, REPO, environment
+from run import DEFAULT_REPORT, REPO, environment
+from sections import write_section
+
+MARKER = "<!-- linked tables: written by benchmarks/linked.py -->"
 
 SCORED_KINDS = {"float": "numerical", "integer": "numerical", "categorical": "categorical",
                 "boolean": "categorical", "datetime": "datetime", "date": "datetime"}
@@ -58,7 +61,8 @@ def main(argv: list[str]) -> int:
 
     from syngen.adapters.files import read_table
     from syngen.metadata import load_metadata
-    from syngen.relational import children_per_parent, infer_tables, key_tuples, train_tables
+    from syngen.keys import key_tuples
+    from syngen.relational import children_per_parent, infer_tables, train_tables
     from syngen.runs import load_model
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="syngen-linked-"))
@@ -89,7 +93,7 @@ def main(argv: list[str]) -> int:
 
     env = environment(with_baselines=False)
     machine = env["machine"]
-    lines = [LINKED_MARKER, "", "## Linked tables", "",
+    lines = ["", "## Linked tables", "",
              f"- Command: `python {shlex.join(['benchmarks/linked.py', *argv])}`",
              f"- Date (UTC): {datetime.now(timezone.utc):%Y-%m-%d %H:%M}",
              f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs",
@@ -111,11 +115,8 @@ def main(argv: list[str]) -> int:
               "| --- | ---: | ---: | --- |"]
     for relation, valid, ks, null_real, null_synth in links:
         lines.append(f"| {relation} | {valid:.1%} | {ks:.3f} | {null_real:.1%} / {null_synth:.1%} |")
-    report_path = Path(args.report)
-    text = report_path.read_text() if report_path.exists() else "# Benchmarks\n"
-    head = text.split(LINKED_MARKER)[0].rstrip()
-    report_path.write_text(head + "\n\n" + "\n".join(lines) + "\n")
-    print(f"wrote {report_path}")
+    write_section(Path(args.report), MARKER, lines)
+    print(f"wrote {args.report}")
     return 0
 
 

@@ -32,6 +32,8 @@ from datetime import datetime, timezone
 from importlib import metadata as package_metadata
 from pathlib import Path
 
+from sections import write_head
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 DATA_DIR = SHARED / "data" / "single"
@@ -75,8 +77,6 @@ EXTRA_SAMPLE_ROWS = 100_000
 MEMORY_SIZES = (100_000, 1_000_000)
 MEMORY_BATCH_ROWS = 50_000
 
-# benchmarks/linked.py writes its section after this line; run.py keeps it
-LINKED_MARKER = "<!-- linked tables: written by benchmarks/linked.py -->"
 
 JOB_COMMAND = "_job"
 JOB_MARKER = "@@benchmark-job "
@@ -587,10 +587,7 @@ def write_report(path: Path, results: dict) -> None:
         lines += dataset_section(name, results["datasets"].get(name, {"target": TARGETS[name],
                                                                         "error": "did not run"}),
                                  tvae_epochs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    kept = path.read_text().split(LINKED_MARKER, 1) if path.exists() else []
-    linked = LINKED_MARKER + kept[1] if len(kept) == 2 else ""
-    path.write_text("\n".join(lines).rstrip() + "\n" + ("\n" + linked if linked else ""))
+    write_head(path, lines)
 
 
 # --------------------------------------------------------------------------------------------

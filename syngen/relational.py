@@ -10,24 +10,25 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from syngen import artifacts
-from syngen.adapters.files import output_format, read_table, write_batches
-from syngen.engine.columns import detect_kind
+from syngen.adapters.sources import describe_source, read_source
+from syngen.adapters.sql import Constraint, is_database_url
+from syngen.adapters.targets import check_location, describe_target, open_targets
 from syngen.engine.synthesizer import Synthesizer, resolve_seed
 from syngen.errors import SyngenError
+from syngen.keys import key_kinds, key_tuples, mark_keys
+from syngen.runs import generate_batches, load_model, record_schema, table_spec
+from syngen.metadata.declared import merge_declared
 from syngen.metadata.graph import Plan, plan as plan_of
 from syngen.metadata.model import INFER_DEFAULTS, TRAIN_DEFAULTS, Key, Metadata, effective_settings
 
 COUNT_PREFIX = "__children__"
-KEY_KINDS = ("sequence", "uuid", "id")
 _DEDUPE_ROUNDS = 100
-_SEPARATOR = "\x1f"
 
 
 def count_column(child: str, key: Key) -> str:
@@ -40,7 +41,7 @@ class TableReport:
     table: str
     rows: int = 0
     notes: list[str] = field(default_factory=list)
-    output: Path | None = None
+    output: str | None = None  # where the table went (a path, or a database URL without password)
     seconds: float = 0.0
     epochs_run: int = 0
 
@@ -52,14 +53,19 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
                  on_table: Callable[[str, int], None] | None = None,
                  on_epoch: Callable[[int, int, dict], None] | None = None) -> list[TableReport]:
     """Learn every table of ``metadata``; ``cli`` holds the command-line values given."""
+    added = merge_declared(metadata)
+    if added:
+        log(f"{len(added)} key(s) declared by the source database(s) added to the metadata")
     plan = plan_of(metadata)
     settings = _all_settings(metadata, plan, "train_settings", TRAIN_DEFAULTS, cli, log)
-    frames = {}
-    for name in plan.order:
-        s = settings[name]
-        frames[name] = read_table(metadata.resolve(metadata.tables[name].source), row_limit=s.get("row_limit"),
-                                  drop_null=s["drop_null"], csv_options=metadata.tables[name].csv_options)
+    frames, declared = {}, {}
     reports = {name: TableReport(name) for name in plan.order}
+    for name in plan.order:
+        s, table = settings[name], metadata.tables[name]
+        loaded = read_source(metadata.resolve(table.source), name, row_limit=s.get("row_limit"),
+                             drop_null=s["drop_null"], csv_options=table.csv_options)
+        frames[name], declared[name] = loaded.frame, loaded.declared
+        reports[name].notes += loaded.notes
     for name in plan.order:
         _report_duplicate_keys(metadata, name, frames[name], reports[name])
     links = {name: _clean_links(metadata, name, frames, settings[name]["orphans"], reports[name])
@@ -75,7 +81,7 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         for column, values in counts.get(name, {}).items():
             learned[column] = values
         kinds = {**{c: k for c, k in table.kinds.items() if c in learned.columns},
-                 **_key_kinds(table, frame, fk_columns),
+                 **key_kinds(table.keys, frame, fk_columns),
                  **{c: "integer" for c in counts.get(name, {})}}
         s = settings[name]
         try:
@@ -85,8 +91,9 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
                                 ).fit(learned, on_epoch=on_epoch)
         except SyngenError as error:
             raise SyngenError(f"table '{name}': {error}") from None
-        _mark_keys(model, table, fk_columns)
-        model.training["source"] = table.source
+        mark_keys(model, table.keys, fk_columns)
+        model.training["source"] = describe_source(metadata.resolve(table.source))
+        record_schema(model, frame, declared[name], table.keys)
         model.training["relations"] = {"columns": [str(c) for c in frame.columns], "foreign_keys": links[name],
                                        "tokens": _token_stats(table, frame)}
         model.save(artifacts.model_dir(name, artifacts_dir))
@@ -121,15 +128,6 @@ def _report_duplicate_keys(metadata, name, frame, report) -> None:
             report.notes.append(
                 f"{key.type} {key.name} ({', '.join(key.columns)}) is not unique in the source: "
                 f"{repeated} repeated value(s); generated values are unique")
-
-
-def key_tuples(frame: pd.DataFrame, columns) -> pd.Series:
-    """Each row's key as one comparable string (composite keys included)."""
-    parts = [frame[c].astype(str) for c in columns]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined + _SEPARATOR + part
-    return joined
 
 
 def _clean_links(metadata, name, frames, orphans: str, report) -> list[dict]:
@@ -187,31 +185,6 @@ def _token_stats(table, frame) -> dict[str, dict]:
     return stats
 
 
-def _key_kinds(table, frame, fk_columns) -> dict[str, str]:
-    """Generated kinds for PK/UQ/TKN columns that are not FKs."""
-    kinds = {}
-    for key in table.keys:
-        if key.type == "FK":
-            continue
-        own = [c for c in key.columns if c not in fk_columns]
-        # in a composite key, one generated unique column makes the tuple unique
-        for column in (own if key.type == "TKN" else own[-1:]):
-            detected = detect_kind(column, frame[column])
-            if detected in KEY_KINDS:
-                kinds[column] = detected
-            else:
-                kinds[column] = "sequence" if pd.api.types.is_integer_dtype(frame[column]) else "id"
-    return kinds
-
-
-def _mark_keys(model: Synthesizer, table, fk_columns) -> None:
-    key_columns = {c: k.type for k in table.keys if k.type in ("PK", "UQ") for c in k.columns
-                   if c not in fk_columns}
-    for codec in model.codecs:
-        if codec.name in key_columns:
-            codec.as_key(nullable=key_columns[codec.name] == "UQ")
-
-
 # -- generation -----------------------------------------------------------------------------
 
 @dataclass
@@ -222,13 +195,14 @@ class _Generated:
     counts: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
+def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str | None = None,
+                 if_exists: str = "fail",
                  log: Callable[[str], None] = lambda message: None,
                  on_table: Callable[[str, int], None] | None = None,
                  on_rows: Callable[[int], None] | None = None) -> list[TableReport]:
-    """Generate every table of ``metadata``, parents first, with valid keys."""
-    from syngen.runs import generate_batches, load_model
-
+    """Generate every table of ``metadata``, parents first, with valid keys, into each
+    table's ``destination``, else ``output`` (a database URL), else CSV files in the
+    artifacts folder. The run is all-or-nothing: files appear and databases commit at the end."""
     plan = plan_of(metadata)
     settings = _all_settings(metadata, plan, "infer_settings", INFER_DEFAULTS, cli, log)
     models = {}
@@ -242,65 +216,88 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         if "relations" not in model.training:
             raise SyngenError(f"the model of table '{name}' was trained on its own, without the metadata "
                               f"file; run: train --metadata_path {metadata.path}")
+    locations = {name: _destination(metadata, name, settings[name], output, artifacts_dir) for name in plan.order}
+    specs = {name: table_spec(name, models[name], _constraints(metadata.tables[name]),
+                              [k.columns for k in metadata.tables[name].foreign_keys if _closes_loop(plan, name, k)])
+             for name in plan.order if is_database_url(locations[name])}
     run_seed = resolve_seed(cli.get("random_seed"))
     owners = _token_owners(metadata, plan)
     referenced = _referenced_keys(metadata)
     for owner, columns in owners.values():
         referenced.setdefault(owner, set()).add(columns)
     generated: dict[str, _Generated] = {}
-    deferred: dict[str, tuple[pd.DataFrame, TableReport, int]] = {}  # tables with late links, and seeds
+    held: dict[str, tuple[pd.DataFrame, int]] = {}  # tables waiting for a loop to close, and seeds
     reports = []
-    for name in plan.order:
-        table, model, s = metadata.tables[name], models[name], settings[name]
-        # one seed per table, so that tables sharing a run seed do not share random draws
-        seed = _table_seed(int(s["random_seed"]) if s.get("random_seed") is not None else run_seed, name)
-        rng = np.random.default_rng([seed, 7])
-        report = TableReport(name)
-        # a table with parents takes its size from them, unless its own settings give one
-        driving = plan.driving_key(metadata, name)
-        size = s.get("size") if driving is None else table.infer_settings.get("size")
-        size, links = _assign_links(metadata, plan, name, model, size, generated, rng, report)
-        links.update(_shared_tokens(table, model, owners, generated, size, rng))
-        if size < 1:
-            raise SyngenError(f"table '{name}': its parents got no children in this run, so it would "
-                              "be empty; set infer_settings.size")
-        target = _destination(metadata, name, s, artifacts_dir)
-        columns = model.training["relations"]["columns"]
-        state = _Generated(rows=size)
-        generated[name] = state
-        if on_table:
-            on_table(name, size)
+    with open_targets(locations, specs, if_exists) as targets:
+        for name in plan.order:
+            table, model, s = metadata.tables[name], models[name], settings[name]
+            # one seed per table, so that tables sharing a run seed do not share random draws
+            seed = _table_seed(int(s["random_seed"]) if s.get("random_seed") is not None else run_seed, name)
+            rng = np.random.default_rng([seed, 7])
+            report = TableReport(name, output=describe_target(locations[name]))
+            # a table with parents takes its size from them, unless its own settings give one
+            driving = plan.driving_key(metadata, name)
+            size = s.get("size") if driving is None else table.infer_settings.get("size")
+            size, links = _assign_links(metadata, plan, name, model, size, generated, rng, report)
+            links.update(_shared_tokens(table, model, owners, generated, size, rng))
+            if size < 1:
+                raise SyngenError(f"table '{name}': its parents got no children in this run, so it would "
+                                  "be empty; set infer_settings.size")
+            columns = model.training["relations"]["columns"]
+            state = _Generated(rows=size)
+            generated[name] = state
+            if on_table:
+                on_table(name, size)
 
-        def finished(batches, links=links, columns=columns, state=state, name=name):
-            for batch in batches:
-                yield _finish_batch(batch, links, columns, state, referenced.get(name, ()), on_rows)
+            def finished(batches, links=links, columns=columns, state=state, name=name):
+                for batch in batches:
+                    yield _finish_batch(batch, links, columns, state, referenced.get(name, ()), on_rows)
 
-        batches = finished(generate_batches(model, artifacts.model_dir(name, artifacts_dir), size, seed,
-                                            s.get("batch_size"), s["run_parallel"]))
-        report.rows = size
-        report.output = target
-        if any(plan.is_late(name, k) for k in table.foreign_keys):
-            deferred[name] = (pd.concat(list(batches), ignore_index=True), report, seed)
-        else:
-            write_batches(batches, target)
-        _seal(state)
-        reports.append(report)
-    for name, (frame, report, seed) in deferred.items():
-        rng = np.random.default_rng([seed, 8])
-        _fill_late_links(metadata, plan, name, frame, models[name], generated, rng)
-        write_batches([frame], report.output)
+            batches = finished(generate_batches(model, artifacts.model_dir(name, artifacts_dir), size, seed,
+                                                s.get("batch_size"), s["run_parallel"]))
+            report.rows = size
+            late = [k for k in table.foreign_keys if plan.is_late(name, k)]
+            if not late:
+                targets[name].write(name, batches)
+                _seal(state)
+            else:  # whole in memory: its self-references now, its loop-closing links at the end
+                frame = pd.concat(list(batches), ignore_index=True)
+                _seal(state)
+                _fill_late_links(metadata, name, frame, model, generated, np.random.default_rng([seed, 8]),
+                                 [k for k in late if k.parent == name])
+                if any(_closes_loop(plan, name, k) for k in late):
+                    targets[name].hold(name, frame)
+                    held[name] = (frame, seed)
+                else:
+                    targets[name].write(name, [frame])
+            reports.append(report)
+        for name, (frame, seed) in held.items():
+            _fill_late_links(metadata, name, frame, models[name], generated, np.random.default_rng([seed, 9]),
+                             [k for k in metadata.tables[name].foreign_keys if _closes_loop(plan, name, k)])
+            targets[name].complete(name, frame)
+    for report in reports:
+        report.notes += targets[report.table].notes.get(report.table, [])
     return reports
+
+
+def _closes_loop(plan: Plan, name: str, key: Key) -> bool:
+    """A late link to another table: its parent is generated after this table."""
+    return plan.is_late(name, key) and key.parent != name
+
+
+def _constraints(table) -> list[Constraint]:
+    return [Constraint(k.type, k.columns, k.parent, k.parent_columns) for k in table.keys if k.type != "TKN"]
 
 
 def _table_seed(run_seed: int, name: str) -> int:
     return (run_seed * 1_000_003 + zlib.crc32(name.encode())) % 2**31
 
 
-def _destination(metadata, name, settings, artifacts_dir) -> Path:
+def _destination(metadata, name, settings, output, artifacts_dir) -> str:
     target = settings.get("destination")
-    path = Path(metadata.resolve(target)) if target else artifacts.default_output(name, artifacts_dir)
-    output_format(path)
-    return path
+    location = metadata.resolve(target) if target else (output or str(artifacts.default_output(name, artifacts_dir)))
+    check_location(location)
+    return location
 
 
 def _token_owners(metadata, plan: Plan) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -510,18 +507,45 @@ def _key_values(parent_keys: pd.DataFrame, key: Key, rows: np.ndarray) -> dict[s
     return values
 
 
-def _fill_late_links(metadata, plan, name, frame, model, generated, rng) -> None:
+def _fill_late_links(metadata, name, frame, model, generated, rng, keys: list[Key]) -> None:
+    """Fill the FK columns of ``keys`` (late links) once their parent table exists."""
     stats = {link["name"]: link for link in model.training["relations"]["foreign_keys"]}
-    for key in metadata.tables[name].foreign_keys:
-        if not plan.is_late(name, key):
-            continue
+    for key in keys:
         parent = generated[key.parent]
-        rows = _link_rows(parent.counts[count_column(name, key)], len(frame),
-                          stats[key.name]["null_share"], rng, keep_together=False)
-        if key.parent == name:
-            _avoid_self_links(rows, rng)
+        counts, null_share = parent.counts[count_column(name, key)], stats[key.name]["null_share"]
+        if key.parent == name and null_share > 0:
+            rows = _tree_links(counts, null_share, rng)
+        else:
+            rows = _link_rows(counts, len(frame), null_share, rng, keep_together=False)
+            if key.parent == name:
+                _avoid_self_links(rows, rng)
         for column, values in _key_values(parent.keys[key.parent_columns], key, rows).items():
             frame[column] = values.set_axis(frame.index)
+
+
+def _tree_links(counts: np.ndarray, null_share: float, rng) -> np.ndarray:
+    """A table's links to itself as a forest (an org chart, a category tree): roots have no
+    parent and every other row hangs below one, so no chain of links loops back on itself.
+    Rows keep about their learned number of children, and rows with more children sit
+    nearer the roots (a root is drawn in proportion to its children, like a CEO)."""
+    size = len(counts)
+    roots = min(size, max(1, int(round(size * null_share))))
+    slots = _scale(counts, size - roots, rng)
+    weights = slots + 1e-6
+    top = rng.choice(size, roots, replace=False, p=weights / weights.sum())
+    rest = np.setdiff1d(np.arange(size), top)
+    rest = rest[np.lexsort((rng.random(len(rest)), -slots[rest]))]  # busiest first, ties at random
+    rows = np.full(size, -1, dtype=np.int64)
+    level, placed = top, 0
+    while placed < len(rest):
+        parents = rng.permutation(np.repeat(level, slots[level]))
+        if not len(parents):  # the placed rows have no room left: the rest hang below any of them
+            rows[rest[placed:]] = rng.choice(np.concatenate([top, rest[:placed]]), len(rest) - placed)
+            break
+        children = rest[placed:placed + len(parents)]
+        rows[children] = parents[:len(children)]
+        level, placed = children, placed + len(children)
+    return rows
 
 
 def _avoid_self_links(rows: np.ndarray, rng) -> None:

@@ -15,9 +15,14 @@ from typing import Callable, Iterator
 import pandas as pd
 
 from syngen import artifacts
-from syngen.adapters.files import output_format, read_table, write_batches
+from syngen.adapters.sources import describe_source, read_source
+from syngen.adapters.sql import ColumnSpec, Constraint, column_specs, is_database_url
+from syngen.adapters.sql_write import TableSpec
+from syngen.adapters.targets import check_location, describe_target, open_targets
 from syngen.engine.synthesizer import Synthesizer, batch_plan, resolve_seed
 from syngen.errors import SyngenError
+from syngen.keys import key_kinds, mark_keys
+from syngen.metadata.model import Key
 
 
 PREVIEW_ROWS = 2000
@@ -36,7 +41,7 @@ class TrainResult:
 @dataclass
 class InferResult:
     table_name: str
-    output: Path
+    output: str
     rows: int
     seed: int
     preview: pd.DataFrame  # the first rows generated, for a summary
@@ -53,18 +58,47 @@ def train_table(source: str, table_name: str, *, epochs: int | None = None, row_
         raise SyngenError(f"--batch_size must be at least 1, got {batch_size}")
     if epochs is not None and epochs < 1:
         raise SyngenError(f"--epochs must be at least 1, got {epochs}")
-    data = read_table(source, row_limit=row_limit, drop_null=drop_null)
+    loaded = read_source(source, table_name, row_limit=row_limit, drop_null=drop_null)
+    data = loaded.frame
     if on_start:
         on_start(data)
+    # a database's PRIMARY KEY / UNIQUE columns are generated unique, never learned
+    keys = [Key(f"{c.type}{i}", c.type, c.columns) for i, c in
+            enumerate(loaded.declared.constraints if loaded.declared else []) if c.type in ("PK", "UQ")]
     try:
         model = Synthesizer(epochs=epochs, batch_size=batch_size, random_seed=random_seed,
-                            columns=columns).fit(data, on_epoch=on_epoch)
+                            columns={**key_kinds(keys, data, ()), **(columns or {})}).fit(data, on_epoch=on_epoch)
     except SyngenError as error:
-        raise SyngenError(f"table '{table_name}' ({source}): {error}") from None
-    model.training["source"] = str(source)
+        raise SyngenError(f"table '{table_name}' ({describe_source(source)}): {error}") from None
+    mark_keys(model, keys, ())
+    model.training["source"] = describe_source(source)
+    record_schema(model, data, loaded.declared, keys)
     model.save(target)
     return TrainResult(table_name, target, len(data), model.kinds, model.training["epochs_run"],
                        model.training["seconds"])
+
+
+def record_schema(model: Synthesizer, frame: pd.DataFrame, declared, keys) -> None:
+    """Keep how the table's columns would be created in a database (types, NOT NULL, text
+    formats of dates) and its PK/UQ keys, so generated rows can be written back faithfully."""
+    model.training["schema"] = {
+        "columns": [c.to_dict() for c in column_specs(frame, model.kinds, declared)],
+        "formats": model.text_formats,
+        "keys": [{"type": k.type, "columns": list(k.columns)} for k in keys if k.type in ("PK", "UQ")]}
+
+
+def table_spec(name: str, model: Synthesizer, constraints: list[Constraint] | None = None,
+               closing=()) -> TableSpec:
+    """What a database target needs to create and fill the table; ``constraints`` replace
+    the PK/UQ keys the model was trained with (a linked run knows its FKs too)."""
+    schema = model.training.get("schema")
+    if schema is None:
+        raise SyngenError(f"the model of table '{name}' was saved by an older version without column "
+                          "types; train it again to write it to a database")
+    if constraints is None:
+        constraints = [Constraint(k["type"], tuple(k["columns"])) for k in schema["keys"]]
+    return TableSpec(name, [ColumnSpec.from_dict(c) for c in schema["columns"]], constraints,
+                     dict(schema["formats"]), set(closing))
 
 
 def load_model(table_name: str, artifacts_dir=None) -> Synthesizer:
@@ -80,21 +114,25 @@ def load_model(table_name: str, artifacts_dir=None) -> Synthesizer:
 
 def infer_table(table_name: str, size: int, *, run_parallel: bool = False, batch_size: int | None = None,
                 random_seed: int | None = None, output: str | os.PathLike | None = None,
-                artifacts_dir=None, on_rows: Callable[[int], None] | None = None) -> InferResult:
-    """Generate ``size`` rows in batches, streamed to ``output`` (CSV/TSV/Parquet)."""
+                if_exists: str = "fail", artifacts_dir=None,
+                on_rows: Callable[[int], None] | None = None) -> InferResult:
+    """Generate ``size`` rows in batches, streamed to ``output``: a CSV/TSV/Parquet file
+    (local or remote) or a database URL (the table created there, in one transaction)."""
     if size < 1:
         raise SyngenError(f"size must be at least 1, got {size}")
     if batch_size is not None and batch_size < 1:
         raise SyngenError(f"--batch_size must be at least 1, got {batch_size}")
     model = load_model(table_name, artifacts_dir)
-    target = Path(output) if output else artifacts.default_output(table_name, artifacts_dir)
-    output_format(target)  # fail on an unsupported name before any work
+    target = str(output) if output else str(artifacts.default_output(table_name, artifacts_dir))
+    check_location(target)  # fail on an unsupported name before any work
     seed = resolve_seed(random_seed)
     batches = generate_batches(model, artifacts.model_dir(table_name, artifacts_dir), size, seed,
                                batch_size, run_parallel)
     preview = []
-    rows = write_batches(_observed(batches, on_rows, preview), target)
-    return InferResult(table_name, target, rows, seed, preview[0])
+    specs = {table_name: table_spec(table_name, model)} if is_database_url(target) else {}
+    with open_targets({table_name: target}, specs, if_exists) as targets:
+        rows = targets[table_name].write(table_name, _observed(batches, on_rows, preview))
+    return InferResult(table_name, describe_target(target), rows, seed, preview[0])
 
 
 def generate_batches(model: Synthesizer, folder: Path, size: int, seed: int, batch_size: int | None,

@@ -14,7 +14,8 @@ from scipy.stats import ks_2samp
 from conftest import ROOT, run_cli
 from syngen.adapters.files import read_table
 from syngen.metadata import load_metadata
-from syngen.relational import _avoid_self_links, children_per_parent, key_tuples
+from syngen.keys import key_tuples
+from syngen.relational import _avoid_self_links, children_per_parent
 
 RELATIONAL = (ROOT.parent / "shared" / "data" / "relational").resolve()
 CHINOOK_YAML = ROOT / "examples" / "chinook" / "metadata.yaml"

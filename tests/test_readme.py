@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 
+import duckdb
 import pandas as pd
 
 from conftest import ROOT
@@ -35,8 +36,14 @@ def test_quick_start_installs_and_generates(tmp_path):
     done = subprocess.run(["bash", "-c", quick_start_commands()[0]], cwd=project,
                           capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    output = project / "model_artifacts" / "tmp_store" / "churn" / "merged_infer_churn.csv"
-    assert "merged_infer_churn.csv" in done.stderr.replace("\n", "")
-    frame = pd.read_csv(output)
-    assert frame.shape == (5000, 20)
-    assert list(frame.columns) == list(pd.read_csv(project / "examples" / "churn.csv", nrows=1).columns)
+    assert "Generated 11 tables" in done.stderr
+    database = duckdb.connect(str(project / "model_artifacts" / "synthetic.duckdb"), read_only=True)
+    constraints = dict(database.execute(
+        "select constraint_type, count(*) from duckdb_constraints() group by 1").fetchall())
+    invoices = database.execute('select * from "Invoice"').df()
+    lonely = database.execute('select count(*) from "InvoiceLine" l left join "Invoice" i using ("InvoiceId") '
+                              'where i."InvoiceId" is null').fetchone()[0]
+    database.close()
+    assert constraints["PRIMARY KEY"] == 11 and constraints["FOREIGN KEY"] == 11 and lonely == 0
+    assert list(invoices.columns) == list(pd.read_csv(project / "examples" / "chinook" / "Invoice.csv",
+                                                      nrows=1).columns)

@@ -1,4 +1,4 @@
-"""Tables from and to files: CSV/TSV and Parquet.
+"""Tables from and to files: CSV/TSV and Parquet, local or at fsspec URLs (``s3://``).
 
 CSV is read as text and typed here, column by column, so that what is written back looks
 like what was read: integers stay integers even with gaps, codes with leading zeros stay
@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Iterable
 
 import pandas as pd
@@ -45,7 +45,7 @@ def read_table(source: str | os.PathLike, row_limit: int | None = None,
         except Exception as error:  # pyarrow raises several types for damaged files
             raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
     else:
-        data = _read_csv(path, CSV_SUFFIXES.get(path.suffix.lower()), csv_options)
+        data = _read_csv(path, CSV_SUFFIXES.get(_suffix(path)), csv_options)
     if data.shape[1] == 0:
         raise SyngenError(f"'{path}' has no columns")
     if data.empty:
@@ -71,27 +71,49 @@ def read_columns(source: str | os.PathLike, csv_options: dict | None = None) -> 
             return list(pq.read_schema(path).names)
         except Exception as error:  # pyarrow raises several types for damaged files
             raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
-    return [str(c) for c in _read_csv(path, CSV_SUFFIXES.get(path.suffix.lower()), csv_options, nrows=0).columns]
+    return [str(c) for c in _read_csv(path, CSV_SUFFIXES.get(_suffix(path)), csv_options, nrows=0).columns]
 
 
-def _source_path(source: str | os.PathLike) -> tuple[Path, bool]:
-    """The checked path of a readable source file, and whether it is Parquet (else CSV/TSV)."""
-    path = Path(source)
-    if not path.exists():
-        raise SyngenError(f"source file not found: '{path}'")
-    if path.is_dir():
-        raise SyngenError(f"source '{path}' is a folder; give a CSV or Parquet file")
+def _suffix(location) -> str:
+    return PurePosixPath(str(location)).suffix.lower()
+
+
+def is_remote(location) -> bool:
+    return isinstance(location, str) and "://" in location and not location.startswith("file://")
+
+
+def _source_path(source: str | os.PathLike) -> tuple[Path | str, bool]:
+    """The checked location of a readable source file, and whether it is Parquet (else CSV/TSV).
+    Remote URLs stay strings: pandas and pyarrow open them through fsspec."""
+    if is_remote(source):
+        import fsspec
+
+        try:
+            fs, inner = fsspec.core.url_to_fs(source)
+            exists, folder = fs.exists(inner), fs.isdir(inner)
+        except ImportError as error:
+            raise SyngenError(f"reading '{source}' needs {error.name}; for s3:// pip install 'syngen[s3]'") from None
+        except Exception as error:  # credentials, network: the storage's own words
+            raise SyngenError(f"cannot reach '{source}': {error}") from None
+        path = PurePosixPath(inner)
+    else:
+        path = Path(source)
+        exists, folder = path.exists(), path.is_dir()
+    if not exists:
+        raise SyngenError(f"source file not found: '{source}'")
+    if folder:
+        raise SyngenError(f"source '{source}' is a folder; give a CSV or Parquet file")
     suffix = path.suffix.lower()
     if suffix not in PARQUET_SUFFIXES and suffix not in CSV_SUFFIXES and suffix != "":
         raise SyngenError(f"unsupported source format '{suffix}' for '{path}'; use .csv, .tsv or .parquet")
-    return path, suffix in PARQUET_SUFFIXES
+    return (source if is_remote(source) else path), suffix in PARQUET_SUFFIXES
 
 
 _QUOTING = {"Minimal": csv.QUOTE_MINIMAL, "All": csv.QUOTE_ALL, "NonNumeric": csv.QUOTE_NONNUMERIC,
             "None": csv.QUOTE_NONE}
 
 
-def _read_csv(path: Path, sep: str | None, options: dict | None = None, nrows: int | None = None) -> pd.DataFrame:
+def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nrows: int | None = None) -> pd.DataFrame:
     options = dict(options or {})
     sep = options.pop("sep", sep)
     if "quoting" in options:
@@ -116,7 +138,7 @@ def _read_csv(path: Path, sep: str | None, options: dict | None = None, nrows: i
 
 
 def output_format(path: str | os.PathLike) -> str:
-    suffix = Path(path).suffix.lower()
+    suffix = _suffix(path)
     if suffix in (".csv", ".tsv"):
         return suffix[1:]
     if suffix in PARQUET_SUFFIXES:
@@ -127,10 +149,21 @@ def output_format(path: str | os.PathLike) -> str:
 def write_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike) -> int:
     """Stream DataFrames into one file; the file appears only when every batch is written,
     so a failure leaves any earlier file as it was. Returns the number of rows written."""
-    target = Path(path)
-    kind = output_format(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    staging, rows = stage_batches(batches, path)
+    publish(staging, path)
+    return rows
+
+
+def stage_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike) -> tuple[str, int]:
+    """Write the batches to a hidden file beside ``path`` (in the temporary folder for a
+    remote ``path``); ``publish`` moves it into place, ``discard`` removes it."""
+    kind = output_format(path)
+    if is_remote(path):
+        handle, staging = tempfile.mkstemp(prefix=".syngen-", suffix=_suffix(path))
+    else:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
     rows = 0
     try:
@@ -142,11 +175,34 @@ def write_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike) -> i
                 for i, batch in enumerate(batches):
                     batch.to_csv(out, index=False, header=(i == 0), sep=sep)
                     rows += len(batch)
-        os.replace(staging, target)
+    except BaseException:
+        discard(staging)
+        raise
+    return staging, rows
+
+
+def publish(staging: str, path: str | os.PathLike) -> None:
+    """Move a staged file into place: a rename locally, one upload (atomic on S3) remotely."""
+    try:
+        if is_remote(path):
+            import fsspec
+
+            try:
+                fs, inner = fsspec.core.url_to_fs(str(path))
+                fs.put_file(staging, inner)
+            except ImportError as error:
+                raise SyngenError(f"writing '{path}' needs {error.name}; for s3:// pip install 'syngen[s3]'") from None
+            except Exception as error:
+                raise SyngenError(f"cannot write '{path}': {error}") from None
+        else:
+            os.replace(staging, path)
     finally:
-        if os.path.exists(staging):
-            os.remove(staging)
-    return rows
+        discard(staging)
+
+
+def discard(staging: str) -> None:
+    if os.path.exists(staging):
+        os.remove(staging)
 
 
 def _write_parquet(batches: Iterable[pd.DataFrame], path: str) -> int:

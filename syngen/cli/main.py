@@ -36,10 +36,10 @@ def _given(ctx: click.Context, *names: str) -> dict:
             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
 
 
-def _load_metadata(path):
+def _load_metadata(path, check_sources: bool = True):
     from syngen.metadata import load_metadata
 
-    return load_metadata(path)
+    return load_metadata(path, check_sources=check_sources)
 
 
 def _log(message: str) -> None:
@@ -62,11 +62,15 @@ def _training_progress(table_name: str):
     return progress, task, on_epoch
 
 
+DEFAULT_DATABASE = "model_artifacts/synthetic.duckdb"
 TRAIN_OPTIONS = ("epochs", "row_limit", "drop_null", "batch_size", "random_seed")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@_option("--source", default=None, help="CSV, TSV or Parquet file to learn from.")
+@_option("--source", default=None,
+         help="CSV, TSV or Parquet file (local or s3://...) to learn from, or a database URL "
+              "(duckdb:///shop.duckdb, postgresql://user@host/db): with --table_name that table, "
+              "without it every table, keys read from the database.")
 @_option("--table_name", default=None, help="Name of the table; models and outputs are filed under it.")
 @_option("--metadata_path", default=None,
          help="YAML file of linked tables (sources, settings, keys); trains them all. Its values win over these options.")
@@ -81,9 +85,18 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
     """Learn a table (or every table of --metadata_path) and save its model under
     ./model_artifacts/resources/TABLE_NAME."""
     if metadata_path:
-        return _train_linked(metadata_path, _given(ctx, *TRAIN_OPTIONS), source, table_name)
+        if source or table_name:
+            _log("--source and --table_name are ignored: the metadata file names the tables and sources")
+        try:
+            metadata = _load_metadata(metadata_path)
+        except SyngenError as error:
+            _fail(error)
+        return _train_linked(metadata, _given(ctx, *TRAIN_OPTIONS))
+    if source and not table_name and _is_database(source):
+        return _train_database(source, _given(ctx, *TRAIN_OPTIONS))
     if not source or not table_name:
-        _fail(SyngenError("give --source and --table_name, or --metadata_path"))
+        _fail(SyngenError("give --source and --table_name, or --metadata_path "
+                          "(or a database URL as --source alone, to learn all its tables)"))
     from syngen.runs import train_table
 
     progress, task, on_epoch = _training_progress(table_name)
@@ -109,11 +122,36 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
                   f"({result.epochs_run} epochs); model saved to [bold]{result.model_dir}[/]", highlight=False)
 
 
-def _train_linked(metadata_path, given: dict, source, table_name) -> None:
+def _is_database(source) -> bool:
+    from syngen.adapters.sql import is_database_url
+
+    return is_database_url(source)
+
+
+def _train_database(url, given: dict) -> None:
+    """Every table of a database: its declared keys become a metadata file in the artifacts
+    folder, which ``infer --metadata_path`` then uses."""
+    from syngen import artifacts
+    from syngen.metadata.discover import discover
+
+    target = artifacts.root() / "metadata.yaml"
+    try:
+        text = discover(url)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        metadata = _load_metadata(target, check_sources=False)
+    except SyngenError as error:
+        _fail(error)
+    for table in metadata.tables.values():
+        table.source = url  # the file shows it without its password
+    console.print(f"Found {len(metadata.tables)} tables; their keys are in [bold]{target}[/]", highlight=False)
+    _train_linked(metadata, given)
+    console.print(f"Next: syngen infer --metadata_path {target}", highlight=False)
+
+
+def _train_linked(metadata, given: dict) -> None:
     from syngen.relational import train_tables
 
-    if source or table_name:
-        _log("--source and --table_name are ignored: the metadata file names the tables and sources")
     progress, task, on_epoch = _training_progress("")
 
     def on_table(name, rows):
@@ -121,7 +159,6 @@ def _train_linked(metadata_path, given: dict, source, table_name) -> None:
         progress.update(task, table=f"{name} ({rows:,} rows)", loss="", epoch="")
 
     try:
-        metadata = _load_metadata(metadata_path)
         with progress:
             reports = train_tables(metadata, given, log=_log, on_table=on_table, on_epoch=on_epoch)
     except SyngenError as error:
@@ -148,20 +185,27 @@ def _train_linked(metadata_path, given: dict, source, table_name) -> None:
 @_option("--random_seed", type=int, default=None, help="Seed for byte-identical output.")
 @_option("--print_report", type=_BOOL, default=False, show_default=True, help="Write a quality report.")
 @_option("--output", default=None,
-         help="Output file (.csv, .tsv or .parquet); default "
-              "./model_artifacts/tmp_store/TABLE_NAME/merged_infer_TABLE_NAME.csv.")
+         help="Output file (.csv, .tsv or .parquet; local or s3://...) or database URL "
+              "(duckdb:///out.duckdb, postgresql://user@host/db); default "
+              "./model_artifacts/tmp_store/TABLE_NAME/merged_infer_TABLE_NAME.csv. With --metadata_path: "
+              "the database for tables without a destination (syngen infer: "
+              f"duckdb:///{DEFAULT_DATABASE} by default).")
+@_option("--if_exists", type=click.Choice(["fail", "replace", "append"]), default="fail", show_default=True,
+         help="When the output database already has the table: stop, drop and recreate it, or add rows.")
 @_option("--metadata_path", default=None,
          help="YAML file of linked tables: generates them all, parents first, keys valid. "
               "Its values win over these options; --size then applies to tables without parents.")
 @click.pass_context
 def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, random_seed, print_report,
-          output, metadata_path):
+          output, if_exists, metadata_path):
     """Generate synthetic rows of a trained table: infer 5000 TABLE_NAME."""
     if metadata_path:
         given = _given(ctx, "size", "run_parallel", "batch_size", "random_seed", "print_report")
         if size_arg is not None:
             given["size"] = size_arg
-        return _infer_linked(metadata_path, given, table_name or table_arg, output)
+        if output is None and ctx.parent is not None:  # 'syngen infer': one embedded database
+            output = f"duckdb:///{DEFAULT_DATABASE}"
+        return _infer_linked(metadata_path, given, table_name or table_arg, output, if_exists)
     from syngen.runs import infer_table
 
     size = size if size is not None else (size_arg if size_arg is not None else 100)
@@ -182,7 +226,7 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
     try:
         with progress:
             result = infer_table(table_name, size, run_parallel=run_parallel, batch_size=batch_size,
-                                 random_seed=random_seed, output=output, on_rows=on_rows)
+                                 random_seed=random_seed, output=output, if_exists=if_exists, on_rows=on_rows)
     except SyngenError as error:
         _fail(error)
     seconds = time.perf_counter() - started
@@ -194,12 +238,11 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
                       "the synthetic data was written as usual.")
 
 
-def _infer_linked(metadata_path, given: dict, table_name, output) -> None:
+def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> None:
     from syngen.relational import infer_tables
 
-    if table_name or output:
-        _log("--table_name and --output are ignored: the metadata file names the tables and "
-             "their infer_settings.destination")
+    if table_name:
+        _log("--table_name is ignored: the metadata file names the tables")
     progress = Progress(TextColumn("[bold]Generating {task.fields[table]}"), BarColumn(), TaskProgressColumn(),
                         TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"), TimeElapsedColumn(),
                         console=console)
@@ -211,10 +254,10 @@ def _infer_linked(metadata_path, given: dict, table_name, output) -> None:
 
     started = time.perf_counter()
     try:
-        metadata = _load_metadata(metadata_path)
+        metadata = _load_metadata(metadata_path, check_sources=False)  # generating needs no source
         with progress:
-            reports = infer_tables(metadata, given, log=_log, on_table=on_table,
-                                   on_rows=lambda rows: progress.advance(task, rows))
+            reports = infer_tables(metadata, given, output=output, if_exists=if_exists, log=_log,
+                                   on_table=on_table, on_rows=lambda rows: progress.advance(task, rows))
     except SyngenError as error:
         _fail(error)
     summary = Table(title="Generated tables", show_edge=False)
@@ -275,8 +318,9 @@ def validate(path, no_sources):
 
 
 @metadata.command("infer")
-@click.option("--source", required=True, type=click.Path(file_okay=False),
-              help="Folder of CSV/Parquet files, one table each (named after the file).")
+@click.option("--source", required=True,
+              help="Folder of CSV/Parquet files, one table each (named after the file), or a database "
+                   "URL (its declared keys; guessed from the data where it declares none).")
 @click.option("--output", default=None, type=click.Path(dir_okay=False),
               help="Write the YAML here (default: print it). Sources in it are relative to this file.")
 def infer_metadata(source, output):
@@ -289,7 +333,8 @@ def infer_metadata(source, output):
         text = discover(source)
         if output:
             target = Path(output)
-            text = text.replace("  source: ", "  source: " + _relative_prefix(Path(source), target.parent))
+            if not _is_database(source):
+                text = text.replace("  source: ", "  source: " + _relative_prefix(Path(source), target.parent))
             target.write_text(text)
             console.print(f"Wrote [bold]{target}[/]; check the keys, then: "
                           f"syngen metadata validate {target}", highlight=False)

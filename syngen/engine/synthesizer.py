@@ -72,6 +72,11 @@ class Synthesizer:
     def kinds(self) -> dict[str, str]:
         return {c.name: c.kind for c in self.codecs}
 
+    @property
+    def text_formats(self) -> dict[str, str]:
+        """strftime formats of the date and time columns read as text."""
+        return {c.name: c.text_format for c in self.codecs if getattr(c, "text_format", None)}
+
     def fit(self, data: pd.DataFrame, on_epoch: Callable[[int, int, dict], None] | None = None
             ) -> "Synthesizer":
         """Learn ``data``. ``on_epoch(epoch, epochs, logs)`` is called after every epoch."""

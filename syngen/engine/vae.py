@@ -157,6 +157,9 @@ def train(data: np.ndarray, blocks: list[tuple[str, int]], config: TrainConfig) 
     """
     import tensorflow as tf
 
+    # each table compiles its own step functions; TensorFlow's "retracing" warning about
+    # that is expected here, not a sign of a problem
+    tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     order = rng.permutation(len(data))

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from syngen.adapters.files import CSV_SUFFIXES, PARQUET_SUFFIXES, read_table
+from syngen.adapters.sql import is_database_url
 from syngen.errors import SyngenError
 
 INCLUSION = 0.95
@@ -83,16 +84,52 @@ def _foreign_keys(name, frame, keys: dict[str, _Guess], frames) -> list[_Guess]:
     return guesses
 
 
-def discover(folder: str | Path) -> str:
-    """A starter metadata YAML (with comments) for every CSV/Parquet file in ``folder``."""
-    folder = Path(folder)
+def discover(source: str | Path) -> str:
+    """A starter metadata YAML (with comments) for every CSV/Parquet file in a folder, or for
+    every table of a database (its declared keys; guessed from the data if it declares none)."""
+    if is_database_url(str(source)):
+        return _from_database(str(source))
+    folder = Path(source)
     if not folder.is_dir():
-        raise SyngenError(f"'{folder}' is not a folder of CSV or Parquet files")
+        raise SyngenError(f"'{folder}' is not a folder of CSV or Parquet files, nor a database URL")
     files = sorted(p for p in folder.iterdir()
                    if p.suffix.lower() in set(CSV_SUFFIXES) | set(PARQUET_SUFFIXES) and p.is_file())
     if not files:
         raise SyngenError(f"no CSV or Parquet files in '{folder}'")
     frames = {p.stem: read_table(p) for p in files}
+    header = ["# Proposed by 'syngen metadata infer' from the data: check every key before training.",
+              "# Sources are relative to this file's folder. A link whose column is named unlike the",
+              "# parent's key (Employee.ReportsTo -> EmployeeId) is not guessed: add it by hand."]
+    return _render(header, {p.stem: _yaml_name(p.name) for p in files}, _guessed(frames))
+
+
+def _from_database(url: str) -> str:
+    from syngen.adapters import sql
+    from syngen.metadata.declared import declared_keys
+
+    schemas = sql.describe(url)
+    counts = sql.row_counts(url, list(schemas))
+    empty = sorted(name for name, rows in counts.items() if rows == 0)
+    schemas = {name: schema for name, schema in schemas.items() if counts[name]}
+    if not schemas:
+        raise SyngenError(f"no tables with rows in {sql.safe_url(url)}")
+    sources = {name: _yaml_name(sql.safe_url(url)) for name in schemas}
+    left_out = [f"# Left out, having no rows to learn from: {', '.join(empty)}."] if empty else []
+    if any(schema.constraints for schema in schemas.values()):
+        header = [f"# Keys declared by the database {sql.safe_url(url)}, read by 'syngen metadata infer'."]
+        header += left_out
+        entries = {name: [(key.name, key.type, _Guess(list(key.columns), "", key.parent,
+                                                      list(key.parent_columns) or None))
+                          for key in declared_keys(schema, schemas)] for name, schema in schemas.items()}
+        return _render(header, sources, entries)
+    frames = {name: sql.read_table(url, name)[0] for name in schemas}
+    header = [f"# The database {sql.safe_url(url)} declares no keys: these are guessed from the data",
+              "# by 'syngen metadata infer'. Check every key before training."] + left_out
+    return _render(header, sources, _guessed(frames))
+
+
+def _guessed(frames: dict[str, pd.DataFrame]) -> dict[str, list]:
+    """Per table: (key name, type, guess) for the PK and FKs the data suggests."""
     keys = {name: _primary_key(name, frame) for name, frame in frames.items()}
     foreign = {name: _foreign_keys(name, frame, keys, frames) for name, frame in frames.items()}
     for name, guesses in foreign.items():
@@ -100,30 +137,32 @@ def discover(folder: str | Path) -> str:
         if keys[name] is None and len(columns) >= 2 and not frames[name][columns].duplicated().any():
             keys[name] = _Guess(columns, f"no single-column key; its FK columns are unique together "
                                          f"in {len(frames[name]):,} rows")
-    lines = ["# Proposed by 'syngen metadata infer' from the data: check every key before training.",
-             "# Sources are relative to this file's folder. A link whose column is named unlike the",
-             "# parent's key (Employee.ReportsTo -> EmployeeId) is not guessed: add it by hand.", ""]
-    for path in files:
-        name = path.stem
-        lines += [f"{_yaml_name(name)}:", f"  source: {_yaml_name(path.name)}"]
-        entries = []
-        if keys[name] is not None:
-            entries.append(("pk_" + _snake(name), "PK", keys[name]))
-        for guess in foreign[name]:
-            entries.append((f"fk_{_snake(name)}_{_snake(guess.parent)}_{_snake(guess.columns[0])}", "FK", guess))
-        if entries:
+    entries = {}
+    for name in frames:
+        entries[name] = [("pk_" + _snake(name), "PK", keys[name])] if keys[name] is not None else []
+        entries[name] += [(f"fk_{_snake(name)}_{_snake(g.parent)}_{_snake(g.columns[0])}", "FK", g)
+                          for g in foreign[name]]
+    return entries
+
+
+def _render(header: list[str], sources: dict[str, str], entries: dict[str, list]) -> str:
+    lines = header + [""]
+    for name, source in sources.items():
+        lines += [f"{_yaml_name(name)}:", f"  source: {source}"]
+        if entries[name]:
             lines.append("  keys:")
         else:
             lines.append("  # no key found: no unique id-like column, no column named like another table's key")
-        for key_name, key_type, guess in entries:
-            lines.append(f"    # {guess.evidence}")
+        for key_name, key_type, guess in entries[name]:
+            if guess.evidence:
+                lines.append(f"    # {guess.evidence}")
             columns = ", ".join(_yaml_name(c) for c in guess.columns)
             if key_type == "FK":
                 parent_columns = ", ".join(_yaml_name(c) for c in guess.parent_columns)
                 lines.append(f"    {key_name}: {{type: FK, columns: [{columns}], references: "
                              f"{{table: {_yaml_name(guess.parent)}, columns: [{parent_columns}]}}}}")
             else:
-                lines.append(f"    {key_name}: {{type: PK, columns: [{columns}]}}")
+                lines.append(f"    {key_name}: {{type: {key_type}, columns: [{columns}]}}")
         lines.append("")
     return "\n".join(lines)
 

@@ -247,7 +247,7 @@ def _reference_problems(table: Table, key: Key, tables: dict, at, skip: set) -> 
 
 
 def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
-    from syngen.adapters.files import read_columns
+    from syngen.adapters.sources import source_columns
 
     problems = []
     for table in metadata.tables.values():
@@ -257,7 +257,7 @@ def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
                             "(or train_settings.source)")
             continue
         try:
-            columns = read_columns(metadata.resolve(table.source), table.csv_options)
+            columns = source_columns(metadata.resolve(table.source), table.name, table.csv_options)
         except SyngenError as error:
             problems.append(f"{_place((table.name,) + where, lines)}: {error}")
             continue
@@ -271,7 +271,7 @@ def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
             if parent is None or parent.source is None:
                 continue
             try:
-                parent_columns = read_columns(metadata.resolve(parent.source), parent.csv_options)
+                parent_columns = source_columns(metadata.resolve(parent.source), parent.name, parent.csv_options)
             except SyngenError:
                 continue  # reported with the parent
             for column in (c for c in key.parent_columns if c not in parent_columns):

@@ -1,0 +1,86 @@
+"""DuckDB's own paths: its catalog functions for what tables declare (the SQLAlchemy
+inspector of ``duckdb_engine`` cannot reflect keys on DuckDB 2.x), and Arrow transfers for
+reading and inserting whole DataFrames at once instead of row by row."""
+from __future__ import annotations
+
+import itertools
+import re
+
+import pandas as pd
+import sqlalchemy as sa
+
+from syngen.adapters.sql import ColumnSpec, Constraint, TableSchema, _check_table
+
+_TYPES = {
+    "TINYINT": "SmallInteger", "SMALLINT": "SmallInteger", "INTEGER": "Integer", "BIGINT": "BigInteger",
+    "HUGEINT": "Numeric", "UTINYINT": "SmallInteger", "USMALLINT": "Integer", "UINTEGER": "BigInteger",
+    "UBIGINT": "Numeric", "FLOAT": "Float", "DOUBLE": "Double", "BOOLEAN": "Boolean", "DATE": "Date",
+    "TIME": "Time", "TIMESTAMP": "DateTime", "TIMESTAMP WITH TIME ZONE": "DateTime", "UUID": "Uuid",
+    "BLOB": "LargeBinary", "INTERVAL": "Interval", "VARCHAR": "Text",
+}
+_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
+_OWN = "schema_name = current_schema() AND database_name = current_database()"
+_SCRATCH = itertools.count()
+
+
+def _type_spec(data_type: str, length) -> dict:
+    decimal = _DECIMAL.match(data_type)
+    if decimal:
+        return {"type": "Numeric", "precision": int(decimal[1]), "scale": int(decimal[2])}
+    spec = {"type": _TYPES.get(data_type, "Text")}
+    if spec["type"] == "Text" and data_type == "VARCHAR" and length:
+        spec = {"type": "String", "length": int(length)}
+    if data_type == "TIMESTAMP WITH TIME ZONE":
+        spec["timezone"] = True
+    return spec
+
+
+def table_names(connection: sa.Connection) -> list[str]:
+    rows = connection.execute(sa.text(
+        f"SELECT table_name FROM duckdb_tables() WHERE NOT internal AND {_OWN} ORDER BY table_name"))
+    return [r[0] for r in rows]
+
+
+def describe(connection: sa.Connection, names: list[str] | None) -> dict[str, TableSchema]:
+    known = table_names(connection)
+    for name in names or []:
+        _check_table(name, known, str(connection.engine.url))
+    wanted = set(names or known)
+    schemas = {name: TableSchema(name, []) for name in (names or known)}
+    for table, column, data_type, nullable, length in connection.execute(sa.text(
+            "SELECT table_name, column_name, data_type, is_nullable, character_maximum_length "
+            f"FROM duckdb_columns() WHERE NOT internal AND {_OWN} ORDER BY table_name, column_index")):
+        if table in wanted:
+            schemas[table].columns.append(ColumnSpec(column, _type_spec(data_type, length), bool(nullable)))
+    kinds = {"PRIMARY KEY": "PK", "UNIQUE": "UQ", "FOREIGN KEY": "FK"}
+    for table, kind, columns, parent, parent_columns in connection.execute(sa.text(
+            "SELECT table_name, constraint_type, constraint_column_names, referenced_table, "
+            f"referenced_column_names FROM duckdb_constraints() WHERE {_OWN} ORDER BY table_name, constraint_index")):
+        if table in wanted and kind in kinds:
+            schemas[table].constraints.append(Constraint(kinds[kind], tuple(columns), parent if kind == "FOREIGN KEY"
+                                                         else None, tuple(parent_columns or ())))
+    return schemas
+
+
+def _native(connection: sa.Connection):
+    return connection.connection.driver_connection
+
+
+def read_frame(connection: sa.Connection, statement) -> pd.DataFrame:
+    """The statement's rows through Arrow (bound values inlined by SQLAlchemy's compiler)."""
+    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    return _native(connection).execute(sql).df()
+
+
+def insert_frame(connection: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
+    """Insert a whole DataFrame in one statement, DuckDB casting its columns to the table's."""
+    native = _native(connection)
+    view = f"syngen_batch_{next(_SCRATCH)}"
+    native.register(view, frame)
+    try:
+        quote = connection.dialect.identifier_preparer.quote
+        names = ", ".join(quote(c) for c in frame.columns)
+        target = connection.dialect.identifier_preparer.format_table(table)
+        native.execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM {view}")
+    finally:
+        native.unregister(view)

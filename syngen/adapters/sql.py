@@ -1,0 +1,356 @@
+"""Tables from databases, by SQLAlchemy URL: reading (bounded, sampled in the database),
+and what the database declares about them (column types, NOT NULL, PK, UNIQUE, FK).
+
+Values are read raw, without the dialect's type processing, and then typed the way a CSV
+file is (integers stay integers with gaps, dates stay text in the database's format), so a
+table learns the same from a database as from its export. Identifiers are always quoted by
+SQLAlchemy; passwords never leave this module in a message.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from syngen.errors import SyngenError
+
+READ_CHUNK_ROWS = 50_000
+_KEY_SAMPLE_CHUNK = 1_000  # keys per IN (...) when fetching a sample by primary key
+
+
+def is_database_url(text) -> bool:
+    """A SQLAlchemy URL (``dialect[+driver]://...``) rather than a path or fsspec URL."""
+    if not isinstance(text, str) or "://" not in text:
+        return False
+    from fsspec.registry import known_implementations
+
+    return text.split("://", 1)[0].lower() not in known_implementations
+
+
+def safe_url(url: str) -> str:
+    """The URL as it may be shown: password hidden."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even parseable: show only its scheme
+        return url.split("://", 1)[0] + "://***"
+
+
+def _scrub(message: str, url: str) -> str:
+    try:
+        password = sa.make_url(url).password
+    except Exception:
+        password = None
+    message = message.replace(url, safe_url(url))
+    return message.replace(str(password), "***") if password else message
+
+
+def _reason(error: Exception) -> str:
+    """The driver's own words, without SQLAlchemy's statement dump and links."""
+    text = str(getattr(error, "orig", None) or error)
+    return text.split("\n[SQL:")[0].split("\n(Background")[0].strip()
+
+
+def database_error(error: Exception, url: str, doing: str) -> SyngenError:
+    return SyngenError(_scrub(f"{doing} in {safe_url(url)}: {_reason(error)}", url))
+
+
+def engine_for(url: str) -> sa.Engine:
+    """An engine for ``url``, or a clear error: unknown dialect, missing driver."""
+    try:
+        parsed = sa.make_url(url)
+    except Exception:
+        raise SyngenError(f"'{safe_url(url)}' is not a database URL "
+                          "(expected dialect://user@host/database or duckdb:///file.duckdb)") from None
+    try:
+        return sa.create_engine(parsed)
+    except sa.exc.NoSuchModuleError:
+        raise SyngenError(f"no SQLAlchemy dialect '{parsed.drivername}' for {safe_url(url)}; "
+                          "install its package (PostgreSQL: pip install 'syngen[postgres]')") from None
+    except ModuleNotFoundError as error:
+        raise SyngenError(f"the driver for {safe_url(url)} is not installed ({error.name}); "
+                          "PostgreSQL: pip install 'syngen[postgres]'") from None
+
+
+@contextmanager
+def connected(url: str, doing: str) -> Iterator[sa.Connection]:
+    """A connection whose failures become one clear, password-free error."""
+    engine = engine_for(url)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    except SyngenError:
+        raise
+    except sa.exc.SQLAlchemyError as error:
+        raise database_error(error, url, doing) from None
+    finally:
+        engine.dispose()
+
+
+# -- what the database declares --------------------------------------------------------------
+
+@dataclass
+class ColumnSpec:
+    """A column as a database should hold it: name, portable type, NOT NULL."""
+    name: str
+    type: dict  # {"type": generic SQLAlchemy type name, "length": .., "precision": .., "scale": ..}
+    nullable: bool = True
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "type": self.type, "nullable": self.nullable}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ColumnSpec":
+        return cls(data["name"], data["type"], data["nullable"])
+
+
+@dataclass(frozen=True)
+class Constraint:
+    type: str  # PK, UQ or FK
+    columns: tuple[str, ...]
+    parent: str | None = None
+    parent_columns: tuple[str, ...] = ()
+
+
+@dataclass
+class TableSchema:
+    name: str
+    columns: list[ColumnSpec]
+    constraints: list[Constraint] = field(default_factory=list)
+
+
+_GENERIC_TYPES = {cls.__name__: cls for cls in (
+    sa.SmallInteger, sa.Integer, sa.BigInteger, sa.Float, sa.Double, sa.Numeric, sa.String, sa.Text,
+    sa.Unicode, sa.UnicodeText, sa.Date, sa.DateTime, sa.Time, sa.Boolean, sa.Uuid, sa.Interval,
+    sa.LargeBinary, sa.JSON)}
+_TYPE_ARGUMENTS = ("length", "precision", "scale", "timezone")
+BINARY = "LargeBinary"
+
+
+def type_spec(column_type) -> dict:
+    """A dialect's column type as portable data (SQLAlchemy's generic type)."""
+    try:
+        generic = column_type.as_generic()
+    except NotImplementedError:  # dialect-only types (arrays, ranges...): kept as text
+        return {"type": "Text"}
+    name = type(generic).__name__
+    if name not in _GENERIC_TYPES:
+        return {"type": "Text"}
+    spec = {"type": name}
+    for argument in _TYPE_ARGUMENTS:
+        value = getattr(generic, argument, None)
+        if value not in (None, False) and not (argument == "precision" and name in ("Float", "Double")):
+            spec[argument] = value
+    return spec
+
+
+def sa_type(spec: dict):
+    """The SQLAlchemy type of a portable type spec; the target dialect compiles it."""
+    cls = _GENERIC_TYPES.get(spec["type"], sa.Text)
+    arguments = {k: v for k, v in spec.items() if k in _TYPE_ARGUMENTS}
+    if cls is sa.Numeric:
+        arguments["asdecimal"] = False
+    try:
+        return cls(**arguments)
+    except TypeError:
+        return cls()
+
+
+def table_names(url: str) -> list[str]:
+    with connected(url, "listing tables") as connection:
+        if connection.dialect.name == "duckdb":
+            from syngen.adapters.duckdb import table_names as duckdb_tables
+
+            return duckdb_tables(connection)
+        return sorted(sa.inspect(connection).get_table_names())
+
+
+def describe(url: str, names: list[str] | None = None) -> dict[str, TableSchema]:
+    """Column types, NOT NULL, PK, UNIQUE and FK (composite too) of the database's tables."""
+    with connected(url, "reading table definitions") as connection:
+        if connection.dialect.name == "duckdb":
+            from syngen.adapters.duckdb import describe as duckdb_describe
+
+            return duckdb_describe(connection, names)
+        inspector = sa.inspect(connection)
+        known = inspector.get_table_names()
+        for name in names or []:
+            _check_table(name, known, url)
+        schemas = {}
+        for name in names or sorted(known):
+            columns = [ColumnSpec(c["name"], type_spec(c["type"]), bool(c["nullable"]))
+                       for c in inspector.get_columns(name)]
+            constraints = []
+            primary = inspector.get_pk_constraint(name).get("constrained_columns") or []
+            if primary:
+                constraints.append(Constraint("PK", tuple(primary)))
+                for column in columns:
+                    column.nullable = column.nullable and column.name not in primary
+            for unique in inspector.get_unique_constraints(name):
+                constraints.append(Constraint("UQ", tuple(unique["column_names"])))
+            for foreign in inspector.get_foreign_keys(name):
+                constraints.append(Constraint("FK", tuple(foreign["constrained_columns"]),
+                                              foreign["referred_table"], tuple(foreign["referred_columns"])))
+            schemas[name] = TableSchema(name, columns, constraints)
+        return schemas
+
+
+def _check_table(name: str, known: list[str], url: str) -> None:
+    if name not in known:
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; it has: {', '.join(known[:20]) or 'no tables'}"
+        raise SyngenError(f"no table '{name}' in {safe_url(url)}{hint}")
+
+
+def row_counts(url: str, names: list[str]) -> dict[str, int]:
+    with connected(url, "counting rows") as connection:
+        return {name: connection.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
+                for name in names}
+
+
+def read_columns(url: str, table: str) -> list[str]:
+    return [c.name for c in describe(url, [table])[table].columns]
+
+
+# -- reading rows ----------------------------------------------------------------------------
+
+def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bool = False,
+               seed: int = 0) -> tuple[pd.DataFrame, list[str], TableSchema]:
+    """A table's rows typed as from a CSV export, notes on what was left out, and what the
+    database declares about the table (binary columns, left out, dropped from it).
+
+    ``row_limit`` samples in the database: by primary key when the table has one (only the
+    keys travel), else by a seeded priority sample over chunks (memory stays bounded).
+    """
+    schema = describe(url, [table])[table]
+    binary = [c.name for c in schema.columns if c.type["type"] == BINARY]
+    notes = [f"binary column(s) left out: {', '.join(binary)}"] if binary else []
+    columns = [c for c in schema.columns if c.type["type"] != BINARY]
+    if not columns:
+        raise SyngenError(f"table '{table}' in {safe_url(url)} has no columns syngen can learn")
+    if row_limit is not None and row_limit < 1:
+        raise SyngenError(f"--row_limit must be at least 1, got {row_limit}")
+    with connected(url, f"reading table '{table}'") as connection:
+        selectable = sa.table(table, *[sa.column(c.name) for c in columns])
+        statement = sa.select(*selectable.columns)
+        if drop_null:
+            statement = statement.where(sa.and_(*[c.isnot(None) for c in selectable.columns]))
+        total = connection.execute(sa.select(sa.func.count()).select_from(statement.subquery())).scalar_one()
+        primary = next((k.columns for k in schema.constraints if k.type == "PK"), ())
+        if row_limit is None or total <= row_limit:
+            frame = _read_all(connection, statement)
+        elif len(primary) == 1 and primary[0] in selectable.columns:
+            frame = _sample_by_key(connection, statement, selectable.columns[primary[0]], row_limit, seed)
+        else:
+            frame = _priority_sample(connection, statement, row_limit, seed)
+    if frame.empty:
+        raise SyngenError(f"table '{table}' in {safe_url(url)} has no rows"
+                          + (" without nulls (--drop_null)" if drop_null else ""))
+    learnable = {c.name for c in columns}
+    declared = TableSchema(table, columns, [k for k in schema.constraints
+                                            if all(c in learnable for c in k.columns)])
+    return typed(frame, columns), notes, declared
+
+
+def _chunks(connection, statement) -> Iterator[pd.DataFrame]:
+    result = connection.execution_options(stream_results=True).execute(statement)
+    names = list(result.keys())
+    while rows := result.fetchmany(READ_CHUNK_ROWS):
+        yield pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
+
+
+def _read_all(connection, statement) -> pd.DataFrame:
+    if connection.dialect.name == "duckdb":
+        from syngen.adapters.duckdb import read_frame
+
+        return read_frame(connection, statement)
+    parts = list(_chunks(connection, statement))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=[c.name for c in statement.selected_columns])
+
+
+def _sample_by_key(connection, statement, key, row_limit, seed) -> pd.DataFrame:
+    subquery = statement.subquery()
+    keys = pd.Series(connection.execute(sa.select(subquery.c[key.name])).scalars().all())
+    chosen = np.sort(np.random.default_rng(seed).choice(len(keys), row_limit, replace=False))
+    picked = keys.iloc[chosen].tolist()
+    parts = [_read_all(connection, statement.where(key.in_(picked[i:i + _KEY_SAMPLE_CHUNK])))
+             for i in range(0, len(picked), _KEY_SAMPLE_CHUNK)]
+    order = {value: i for i, value in enumerate(picked)}
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.iloc[np.argsort(frame[key.name].map(order).to_numpy())].reset_index(drop=True)
+
+
+def _priority_sample(connection, statement, row_limit, seed) -> pd.DataFrame:
+    """The ``row_limit`` rows with the smallest seeded random priorities, chunk by chunk."""
+    rng = np.random.default_rng(seed)
+    kept: pd.DataFrame | None = None
+    for chunk in _chunks(connection, statement):
+        chunk["__priority__"] = rng.random(len(chunk))
+        kept = chunk if kept is None else pd.concat([kept, chunk], ignore_index=True)
+        kept = kept.nsmallest(row_limit, "__priority__")
+    return kept.sort_index().drop(columns="__priority__").reset_index(drop=True)
+
+
+_INTEGER_TYPES = {"SmallInteger", "Integer", "BigInteger"}
+
+
+def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
+    """Raw database values typed as syngen reads CSV: numbers as numbers (integers stay
+    integers with nulls), dates and times as ISO text, decimals as floats, UUIDs as text."""
+    out = {}
+    for spec in columns:
+        values = frame[spec.name]
+        present = values.dropna()
+        first = present.iloc[0] if len(present) else None
+        if spec.type["type"] in _INTEGER_TYPES or isinstance(first, (int, np.integer)) and not isinstance(first, bool):
+            numbers = pd.to_numeric(values, errors="coerce")
+            whole = numbers.dropna()
+            if len(whole) == len(present) and (whole == np.floor(whole)).all():
+                values = numbers.astype("Int64" if values.isna().any() else "int64")
+        elif isinstance(first, decimal.Decimal):
+            values = pd.to_numeric(values.map(float, na_action="ignore")).astype("float64")
+        elif isinstance(first, dt.datetime) or pd.api.types.is_datetime64_any_dtype(values):
+            values = pd.to_datetime(values)
+        elif isinstance(first, (dt.date, dt.time)):
+            values = values.map(lambda v: v.isoformat(), na_action="ignore")  # one call per value, C-level map
+        elif isinstance(first, uuid.UUID):
+            values = values.astype("string").astype(object).where(values.notna(), None)
+        out[spec.name] = values
+    return pd.DataFrame(out, index=frame.index)
+
+
+
+_KIND_TYPES = {"date": "Date", "datetime": "DateTime", "time": "Time"}
+
+
+def column_specs(frame: pd.DataFrame, kinds: dict[str, str], declared: TableSchema | None) -> list[ColumnSpec]:
+    """How each source column should be created in a target database: as the source database
+    declares it, else from what was read (integers, floats, booleans, dates, text)."""
+    known = {c.name: c for c in declared.columns} if declared else {}
+    specs = []
+    for name in frame.columns:
+        if name in known:
+            specs.append(known[name])
+            continue
+        values = frame[name]
+        if pd.api.types.is_bool_dtype(values):
+            kind = "Boolean"
+        elif pd.api.types.is_integer_dtype(values):
+            kind = "BigInteger"
+        elif pd.api.types.is_float_dtype(values):
+            kind = "Double"
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            kind = "DateTime"
+        else:
+            kind = _KIND_TYPES.get(kinds.get(name), "Text")
+        specs.append(ColumnSpec(str(name), {"type": kind}, True))
+    return specs

@@ -1,0 +1,301 @@
+"""Writing generated tables into a database: all tables of a run in one transaction, created
+with their types, NOT NULL, PRIMARY KEY, UNIQUE and FOREIGN KEY constraints, parents first.
+
+Where foreign keys form a loop, the table that closes it is inserted with the closing
+column empty and updated once its parents exist (DuckDB cannot declare such a constraint at
+all; it is left out there, and said). A table that references itself is inserted level by
+level, roots first, so that every row's parent is already there when it arrives. Any
+failure, Ctrl-C included, rolls the whole transaction back: the target stays as it was.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from syngen.adapters.sql import ColumnSpec, Constraint, database_error, engine_for, safe_url, sa_type
+from syngen.errors import SyngenError
+from syngen.keys import key_tuples
+
+IF_EXISTS = ("fail", "replace", "append")
+INSERT_CHUNK_ROWS = 10_000
+
+
+@dataclass
+class TableSpec:
+    """A table to create and fill: columns, constraints, text formats of its date columns."""
+    name: str
+    columns: list[ColumnSpec]
+    constraints: list[Constraint] = field(default_factory=list)
+    formats: dict[str, str] = field(default_factory=dict)
+    closing: set[tuple[str, ...]] = field(default_factory=set)  # FK columns that close a loop
+
+
+class DatabaseWriter:
+    """One target database for one run: ``with DatabaseWriter(url, specs) as db: db.insert(..)``."""
+
+    def __init__(self, url: str, specs: list[TableSpec], if_exists: str = "fail"):
+        if if_exists not in IF_EXISTS:
+            raise SyngenError(f"--if-exists must be one of {', '.join(IF_EXISTS)}, got {if_exists!r}")
+        self.url, self.if_exists = url, if_exists
+        self.specs = {spec.name: spec for spec in specs}
+        self.notes: dict[str, list[str]] = {}  # table -> what could not be declared as asked
+        self._engine = engine_for(url)
+        self._connection: sa.Connection | None = None
+        self._transaction = None
+        self._tables: dict[str, sa.Table] = {}
+        self._not_null_later: list[tuple[str, str]] = []
+        self._table = None  # the table being written, for error messages
+
+    # -- the transaction -----------------------------------------------------------------
+
+    def __enter__(self) -> "DatabaseWriter":
+        try:
+            self._connection = self._engine.connect()
+            if self._connection.dialect.name == "sqlite":
+                self._connection.exec_driver_sql("PRAGMA foreign_keys = ON")  # off by default, per connection
+                self._connection.commit()
+            self._transaction = self._connection.begin()
+            self._create()
+        except BaseException as error:
+            self._abort()
+            raise self._error(error, "preparing the tables") from None
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if kind is not None:
+            self._abort()
+            if isinstance(error, (sa.exc.SQLAlchemyError, _DriverError)):
+                raise self._error(error, f"writing table '{self._table}'") from None
+            return
+        try:
+            self._table = None
+            for table, column in self._not_null_later:
+                self._set_not_null(table, column)
+            self._transaction.commit()
+        except BaseException as error:
+            self._abort()
+            raise self._error(error, "committing") from None
+        finally:
+            self._close()
+
+    def _abort(self) -> None:
+        if self._transaction is not None and self._transaction.is_active:
+            try:
+                self._transaction.rollback()
+            except sa.exc.SQLAlchemyError:
+                pass  # the connection is gone: the server rolls back on its own
+        self._close()
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        self._engine.dispose()
+
+    def _error(self, error: BaseException, doing: str) -> BaseException:
+        if isinstance(error, SyngenError):
+            return error
+        if isinstance(error, (sa.exc.SQLAlchemyError, _DriverError)):
+            wrapped = database_error(error, self.url, doing)
+            return SyngenError(f"{wrapped}; nothing was written (the transaction was rolled back)")
+        return error
+
+    # -- creating ------------------------------------------------------------------------
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def _create(self) -> None:
+        existing = set(sa.inspect(self._connection).get_table_names()) if self.dialect != "duckdb" else \
+            set(_duckdb_tables(self._connection))
+        present = [name for name in self.specs if name in existing]
+        if present and self.if_exists == "fail":
+            raise SyngenError(f"{safe_url(self.url)} already has table(s) {', '.join(present)}; "
+                              "choose --if-exists replace (drop and recreate) or append")
+        metadata = sa.MetaData()
+        for spec in self.specs.values():
+            self._tables[spec.name] = self._table_of(spec, metadata)
+        if present and self.if_exists == "replace":
+            for name in reversed(list(self.specs)):
+                if name in existing:
+                    sa.Table(name, sa.MetaData()).drop(self._connection)
+            present = []
+        metadata.create_all(self._connection, tables=[t for n, t in self._tables.items() if n not in present])
+
+    def _table_of(self, spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
+        closing_not_null = {c for columns in spec.closing for c in columns
+                            if not next(col for col in spec.columns if col.name == c).nullable}
+        columns = []
+        for column in spec.columns:
+            nullable = column.nullable or column.name in closing_not_null
+            if column.name in closing_not_null and self.dialect == "postgresql":
+                self._not_null_later.append((spec.name, column.name))
+            elif column.name in closing_not_null:  # SQLite cannot alter it; DuckDB not once referenced
+                self.notes.setdefault(spec.name, []).append(
+                    f"{column.name} is created without NOT NULL: it closes a foreign-key loop, filled after "
+                    f"its parent, and {self.dialect} cannot add NOT NULL afterwards")
+            columns.append(sa.Column(column.name, sa_type(column.type), nullable=nullable, autoincrement=False))
+        constraints = []
+        for key in spec.constraints:
+            if key.type == "PK":
+                constraints.append(sa.PrimaryKeyConstraint(*key.columns))
+            elif key.type == "UQ":
+                constraints.append(sa.UniqueConstraint(*key.columns))
+            elif key.columns in spec.closing and self.dialect == "duckdb":
+                self.notes.setdefault(spec.name, []).append(
+                    f"FK ({', '.join(key.columns)}) -> {key.parent} closes a loop: DuckDB cannot declare it, "
+                    "so it is documented here, not enforced")
+            elif key.type == "FK":
+                constraints.append(sa.ForeignKeyConstraint(
+                    list(key.columns), [f"{key.parent}.{c}" for c in key.parent_columns],
+                    use_alter=key.columns in spec.closing))
+        return sa.Table(spec.name, metadata, *columns, *constraints)
+
+    def _set_not_null(self, table: str, column: str) -> None:
+        preparer = self._connection.dialect.identifier_preparer
+        self._connection.exec_driver_sql(
+            f"ALTER TABLE {preparer.format_table(self._tables[table])} "
+            f"ALTER COLUMN {preparer.quote(column)} SET NOT NULL")
+
+    # -- filling -------------------------------------------------------------------------
+
+    def insert(self, name: str, batches: Iterable[pd.DataFrame]) -> int:
+        """Insert the table's rows; a self-referencing table arrives whole and goes in by levels."""
+        self._table = name
+        spec = self.specs[name]
+        self_links = [k for k in spec.constraints if k.type == "FK" and k.parent == name
+                      and k.columns not in spec.closing]
+        rows = 0
+        if self_links:
+            frame = pd.concat(list(batches), ignore_index=True)
+            for level in _levels(frame, self_links):
+                self._insert_frame(spec, frame[level])
+            return len(frame)
+        for batch in batches:
+            self._insert_frame(spec, batch)
+            rows += len(batch)
+        return rows
+
+    def fill_closing(self, name: str, frame: pd.DataFrame) -> None:
+        """Set the loop-closing FK columns of rows inserted with them empty, by primary key."""
+        self._table = name
+        spec = self.specs[name]
+        key = next((k for k in spec.constraints if k.type in ("PK", "UQ")), None)
+        if key is None:
+            raise SyngenError(f"table '{name}' closes a foreign-key loop but has no PRIMARY KEY or UNIQUE "
+                              "key to fill it by; add one to the metadata")
+        table = self._tables[name]
+        columns = [c for cols in spec.closing for c in cols]
+        values = _python_values(frame[list(key.columns) + columns], spec)
+        rows = values.rename(columns={c: f"_k{i}" for i, c in enumerate(key.columns)}).to_dict("records")
+        statement = table.update().where(*[table.c[c] == sa.bindparam(f"_k{i}") for i, c in enumerate(key.columns)]
+                                         ).values({c: sa.bindparam(c) for c in columns})
+        for start in range(0, len(rows), INSERT_CHUNK_ROWS):
+            self._connection.execute(statement, rows[start:start + INSERT_CHUNK_ROWS])
+
+    def _insert_frame(self, spec: TableSpec, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        table = self._tables[spec.name]
+        frame = _typed_for_database(frame, spec)
+        if self.dialect == "duckdb":
+            from syngen.adapters.duckdb import insert_frame
+
+            insert_frame(self._connection, table, frame)
+        elif self.dialect == "postgresql" and self._engine.driver == "psycopg":
+            _copy_postgres(self._connection, table, frame)
+        else:
+            records = _python_values(frame, spec).to_dict("records")
+            for start in range(0, len(records), INSERT_CHUNK_ROWS):
+                self._connection.execute(table.insert(), records[start:start + INSERT_CHUNK_ROWS])
+
+
+def _driver_errors() -> tuple:
+    """The drivers' own error types, raised by the native fast paths (DuckDB, COPY)."""
+    import duckdb
+
+    errors = [duckdb.Error]
+    try:
+        import psycopg
+
+        errors.append(psycopg.Error)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+_DriverError = _driver_errors()
+
+
+def _duckdb_tables(connection) -> list[str]:
+    from syngen.adapters.duckdb import table_names
+
+    return table_names(connection)
+
+
+def _levels(frame: pd.DataFrame, links: list[Constraint]) -> Iterable[np.ndarray]:
+    """Boolean row masks, roots first, each level referencing only rows of earlier levels."""
+    own = {key: key_tuples(frame, key.parent_columns) for key in links}
+    parent = {key: key_tuples(frame, key.columns).where(frame[list(key.columns)].notna().all(axis=1))
+              for key in links}
+    placed = np.zeros(len(frame), dtype=bool)
+    while not placed.all():
+        ready = ~placed
+        for key in links:
+            known = set(own[key][placed])
+            ready &= parent[key].isna().to_numpy() | parent[key].isin(known).to_numpy() | \
+                ~parent[key].isin(set(own[key])).to_numpy()
+        if not ready.any():  # rows that reference each other in a loop: together, and let the database judge
+            ready = ~placed
+        yield ready
+        placed |= ready
+
+
+def _typed_for_database(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Dates and times from their text format to real values, for the column types."""
+    frame = frame.copy()
+    for column in spec.columns:
+        kind = column.type["type"]
+        if kind in ("Date", "DateTime") and column.name in frame and not \
+                pd.api.types.is_datetime64_any_dtype(frame[column.name]):
+            parsed = pd.to_datetime(frame[column.name], format=spec.formats.get(column.name), errors="coerce")
+            frame[column.name] = parsed.dt.normalize() if kind == "Date" else parsed
+    return frame
+
+
+def _python_values(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Values as DB-API drivers take them: None for nulls, dates as dates, times as times."""
+    out = frame.astype(object).where(frame.notna(), None)
+    for column in spec.columns:
+        name, kind = column.name, column.type["type"]
+        if name not in frame:
+            continue
+        if kind == "Date" and pd.api.types.is_datetime64_any_dtype(frame[name]):
+            out[name] = pd.Series(frame[name].dt.date, index=frame.index).where(frame[name].notna(), None)
+        elif kind == "DateTime" and pd.api.types.is_datetime64_any_dtype(frame[name]):
+            out[name] = pd.Series(frame[name].dt.to_pydatetime(), index=frame.index, dtype=object).where(
+                frame[name].notna(), None)
+        elif kind == "Time":
+            times = pd.to_datetime(frame[name], format=spec.formats.get(name), errors="coerce")
+            out[name] = pd.Series(times.dt.time, index=frame.index).where(times.notna(), None)
+    return out
+
+
+_NULL = "\\N"
+
+
+def _copy_postgres(connection: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
+    """PostgreSQL's COPY in CSV form: one vectorised text conversion, no per-row statements."""
+    preparer = connection.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(c) for c in frame.columns)
+    text = io.StringIO()
+    frame.to_csv(text, index=False, header=False, na_rep=_NULL)
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {preparer.format_table(table)} ({names}) FROM STDIN "
+                     f"WITH (FORMAT csv, NULL '{_NULL}')") as copy:
+        copy.write(text.getvalue())

@@ -1,0 +1,101 @@
+"""Where a run's generated tables go: files (one per table) or databases (one transaction
+per database), behind one small interface, so that a run is all-or-nothing either way.
+
+A run calls, per table and parents first, ``write`` (rows streamed) or ``hold`` (a table
+whose loop-closing FK columns are not known yet, given whole with those columns empty), then
+``complete`` for the held tables once every table exists. Staged files are published and
+database transactions committed only when the whole run succeeded.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pandas as pd
+
+from syngen.adapters.files import discard, output_format, publish, stage_batches
+from syngen.adapters.sql import is_database_url, safe_url
+from syngen.adapters.sql_write import DatabaseWriter, TableSpec
+
+
+class FileTargets:
+    """Each table to its own file; all files appear together at the end of the run."""
+
+    def __init__(self, paths: dict[str, str]):
+        self.paths = paths
+        self.notes: dict[str, list[str]] = {}
+        self._staged: dict[str, str] = {}
+
+    def write(self, name: str, batches: Iterable[pd.DataFrame]) -> int:
+        self._staged[name], rows = stage_batches(batches, self.paths[name])
+        return rows
+
+    def hold(self, name: str, frame: pd.DataFrame) -> None:
+        """Files are written whole at the end, when the loop is closed."""
+
+    def complete(self, name: str, frame: pd.DataFrame) -> None:
+        self.write(name, [frame])
+
+    def commit(self) -> None:
+        for name, staging in list(self._staged.items()):
+            publish(staging, self.paths[name])
+            del self._staged[name]
+
+    def abort(self) -> None:
+        for staging in self._staged.values():
+            discard(staging)
+
+
+class DatabaseTarget:
+    def __init__(self, writer: DatabaseWriter, closing: dict[str, list[str]]):
+        self.writer = writer
+        self.closing = closing  # table -> columns inserted empty, filled by complete()
+        self.notes = writer.notes
+
+    def write(self, name: str, batches: Iterable[pd.DataFrame]) -> int:
+        return self.writer.insert(name, batches)
+
+    def hold(self, name: str, frame: pd.DataFrame) -> None:
+        self.writer.insert(name, [frame.assign(**{c: None for c in self.closing.get(name, [])})])
+
+    def complete(self, name: str, frame: pd.DataFrame) -> None:
+        self.writer.fill_closing(name, frame)
+
+
+def describe_target(location: str) -> str:
+    return safe_url(location) if is_database_url(location) else str(location)
+
+
+def check_location(location: str) -> None:
+    """Fail early on an output that cannot be written (unsupported file type)."""
+    if not is_database_url(location):
+        output_format(location)
+
+
+@contextmanager
+def open_targets(locations: dict[str, str], specs: dict[str, TableSpec], if_exists: str = "fail"
+                 ) -> Iterator[dict[str, FileTargets | DatabaseTarget]]:
+    """Targets for the tables (in write order): each database URL gets one writer and one
+    transaction; files are staged. Everything commits together when the block succeeds."""
+    by_url: dict[str, list[str]] = {}
+    files = {}
+    for name, location in locations.items():
+        if is_database_url(location):
+            by_url.setdefault(location, []).append(name)
+        else:
+            files[name] = str(location) if "://" in str(location) else os.fspath(Path(location))
+    file_targets = FileTargets(files)
+    targets: dict[str, FileTargets | DatabaseTarget] = {name: file_targets for name in files}
+    try:
+        with ExitStack() as stack:
+            for url, names in by_url.items():
+                writer = stack.enter_context(DatabaseWriter(url, [specs[n] for n in names], if_exists))
+                target = DatabaseTarget(writer, {n: [c for cols in specs[n].closing for c in cols] for n in names})
+                targets.update({n: target for n in names})
+            yield targets
+    except BaseException:
+        file_targets.abort()
+        raise
+    file_targets.commit()

@@ -1,0 +1,44 @@
+"""Keys of a table as the engine and the writers see them: which columns are generated as
+keys (never learned), and each row's key as one comparable value."""
+from __future__ import annotations
+
+import pandas as pd
+
+from syngen.engine.columns import detect_kind
+
+KEY_KINDS = ("sequence", "uuid", "id")
+_SEPARATOR = "\x1f"
+
+
+def key_tuples(frame: pd.DataFrame, columns) -> pd.Series:
+    """Each row's key as one comparable string (composite keys included)."""
+    parts = [frame[c].astype(str) for c in columns]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + _SEPARATOR + part
+    return joined
+
+
+def key_kinds(keys, frame: pd.DataFrame, fk_columns) -> dict[str, str]:
+    """Generated kinds for PK/UQ/TKN columns that are not FKs."""
+    kinds = {}
+    for key in keys:
+        if key.type == "FK":
+            continue
+        own = [c for c in key.columns if c not in fk_columns]
+        # in a composite key, one generated unique column makes the tuple unique
+        for column in (own if key.type == "TKN" else own[-1:]):
+            detected = detect_kind(column, frame[column])
+            if detected in KEY_KINDS:
+                kinds[column] = detected
+            else:
+                kinds[column] = "sequence" if pd.api.types.is_integer_dtype(frame[column]) else "id"
+    return kinds
+
+
+def mark_keys(model, keys, fk_columns) -> None:
+    """Make the model generate PK/UQ columns unique (PK ones never null)."""
+    key_columns = {c: k.type for k in keys if k.type in ("PK", "UQ") for c in k.columns if c not in fk_columns}
+    for codec in model.codecs:
+        if codec.name in key_columns:
+            codec.as_key(nullable=key_columns[codec.name] == "UQ")

@@ -1,0 +1,49 @@
+"""Keys a database declares (PRIMARY KEY, UNIQUE, FOREIGN KEY) as metadata keys, and their
+merge into a metadata file whose tables come from that database: where both speak of the
+same key, the file wins."""
+from __future__ import annotations
+
+import re
+
+from syngen.adapters import sql
+from syngen.metadata.model import Key, Metadata
+
+
+def _snake(columns) -> str:
+    return "_".join(re.sub(r"[^a-z0-9]+", "_", str(c).lower()).strip("_") for c in columns)
+
+
+def declared_keys(schema: sql.TableSchema, tables) -> list[Key]:
+    """The table's declared keys; FKs only towards ``tables`` (the ones in the run)."""
+    keys = []
+    for constraint in schema.constraints:
+        if constraint.type == "PK":
+            keys.append(Key("pk", "PK", constraint.columns))
+        elif constraint.type == "UQ":
+            keys.append(Key(f"uq_{_snake(constraint.columns)}", "UQ", constraint.columns))
+        elif constraint.parent in tables:
+            keys.append(Key(f"fk_{_snake(constraint.columns)}", "FK", constraint.columns, constraint.parent,
+                            constraint.parent_columns))
+    return keys
+
+
+def merge_declared(metadata: Metadata) -> list[str]:
+    """Add to each database-sourced table the keys its database declares and the file does
+    not; returns one note per key added."""
+    by_url: dict[str, list[str]] = {}
+    for name, table in metadata.tables.items():
+        source = metadata.resolve(table.source) if table.source else None
+        if sql.is_database_url(source):
+            by_url.setdefault(source, []).append(name)
+    notes = []
+    for url, names in by_url.items():
+        schemas = sql.describe(url, names)
+        for name in names:
+            table = metadata.tables[name]
+            for key in declared_keys(schemas[name], metadata.tables):
+                spoken = any(k.name == key.name or (k.type, k.columns) == (key.type, key.columns)
+                             or (key.type == "PK" and k.type == "PK") for k in table.keys)
+                if not spoken:
+                    table.keys.append(key)
+                    notes.append(f"table '{name}': {key.type} ({', '.join(key.columns)}) from the database")
+    return notes
