@@ -94,8 +94,8 @@ def main(argv: list[str]) -> int:
 
     machine = environment(with_baselines=False)["machine"]
     lines = ["", "## Writing generated rows into databases", "",
-             f"- Command: `python {shlex.join(['benchmarks/writes.py', *[a for a in argv if a != args.postgres]])}` "
-             "(with `--postgres URL` of a local server)",
+             f"- Command: `python {shlex.join(['benchmarks/writes.py', *['URL' if a == args.postgres else a for a in argv]])}`"
+             + ("" if "--postgres" in argv else " (PostgreSQL URL from SYNGEN_TEST_POSTGRES_URL)"),
              f"- Date (UTC): {datetime.now(timezone.utc):%Y-%m-%d %H:%M}",
              f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs; "
              "PostgreSQL 15 on 127.0.0.1 (fsync off), DuckDB file on local disk",

@@ -1,10 +1,11 @@
 """DuckDB's own paths: its catalog functions for what tables declare (the SQLAlchemy
 inspector of ``duckdb_engine`` cannot reflect keys on DuckDB 2.x), and Arrow transfers for
-reading and inserting whole DataFrames at once instead of row by row."""
+reading whole tables, and Parquet for inserting whole batches at once instead of row by row."""
 from __future__ import annotations
 
-import itertools
+import os
 import re
+import tempfile
 
 import pandas as pd
 import sqlalchemy as sa
@@ -20,7 +21,6 @@ _TYPES = {
 }
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
 _OWN = "schema_name = current_schema() AND database_name = current_database()"
-_SCRATCH = itertools.count()
 
 
 def _type_spec(data_type: str, length) -> dict:
@@ -73,14 +73,16 @@ def read_frame(connection: sa.Connection, statement) -> pd.DataFrame:
 
 
 def insert_frame(connection: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
-    """Insert a whole DataFrame in one statement, DuckDB casting its columns to the table's."""
-    native = _native(connection)
-    view = f"syngen_batch_{next(_SCRATCH)}"
-    native.register(view, frame)
-    try:
-        quote = connection.dialect.identifier_preparer.quote
-        names = ", ".join(quote(c) for c in frame.columns)
-        target = connection.dialect.identifier_preparer.format_table(table)
-        native.execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM {view}")
-    finally:
-        native.unregister(view)
+    """Insert a whole DataFrame in one statement, DuckDB casting its columns to the table's.
+
+    The batch goes through a Parquet file rather than a registered DataFrame: DuckDB keeps
+    a scanned DataFrame's (or Arrow table's) strings alive until the transaction commits, so
+    memory would grow with the table; what it reads from a file it owns and can spill.
+    """
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in frame.columns)
+    target = connection.dialect.identifier_preparer.format_table(table)
+    with tempfile.TemporaryDirectory(prefix="syngen-") as folder:
+        path = os.path.join(folder, "batch.parquet")
+        frame.to_parquet(path, index=False)
+        _native(connection).execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM read_parquet(?)", [path])

@@ -23,6 +23,7 @@ from syngen.keys import key_tuples
 
 IF_EXISTS = ("fail", "replace", "append")
 INSERT_CHUNK_ROWS = 10_000
+DUCKDB_MEMORY_LIMIT = "256MB"
 
 
 @dataclass
@@ -56,6 +57,9 @@ class DatabaseWriter:
     def __enter__(self) -> "DatabaseWriter":
         try:
             self._connection = self._engine.connect()
+            if self.dialect == "duckdb":  # uncommitted rows spill to disk instead of growing memory
+                self._connection.exec_driver_sql(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+                self._connection.commit()
             if self._connection.dialect.name == "sqlite":
                 self._connection.exec_driver_sql("PRAGMA foreign_keys = ON")  # off by default, per connection
                 self._connection.commit()
