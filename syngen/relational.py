@@ -220,6 +220,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
     specs = {name: table_spec(name, models[name], _constraints(metadata.tables[name]),
                               [k.columns for k in metadata.tables[name].foreign_keys if _closes_loop(plan, name, k)])
              for name in plan.order if is_database_url(locations[name])}
+    _align_link_types(metadata, specs)
     run_seed = resolve_seed(cli.get("random_seed"))
     owners = _token_owners(metadata, plan)
     referenced = _referenced_keys(metadata)
@@ -278,6 +279,19 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
     for report in reports:
         report.notes += targets[report.table].notes.get(report.table, [])
     return reports
+
+
+def _align_link_types(metadata, specs) -> None:
+    """FK columns take their parent column's type: a database refuses a foreign key between
+    different types, which files can suggest (an FK column with no value reads as text)."""
+    for name, spec in specs.items():
+        for key in metadata.tables[name].foreign_keys:
+            if key.parent not in specs:
+                continue
+            parent_types = {c.name: c.type for c in specs[key.parent].columns}
+            for column in spec.columns:
+                if column.name in key.columns:
+                    column.type = parent_types[key.parent_columns[key.columns.index(column.name)]]
 
 
 def _closes_loop(plan: Plan, name: str, key: Key) -> bool:
