@@ -355,3 +355,23 @@ def test_s3_sources_and_destinations(s3, tmp_path):
     assert generated.shape == (700, 7) and list(generated.columns) == list(pd.read_csv(DATA / "taxi.csv", nrows=1))
     missing = run_cli("train", "--source", "s3://data/in/nope.csv", "--table_name", "x", cwd=tmp_path, check=False)
     assert missing.returncode == 1 and "source file not found: 's3://data/in/nope.csv'" in missing.stderr
+
+
+def test_sqlite_values_of_mixed_types_read_as_a_csv_export_would(tmp_path):
+    source = sqlite3.connect(tmp_path / "mixed.db")
+    source.execute("create table t (code, amount, note text)")  # no declared types: SQLite keeps each value's
+    source.executemany("insert into t values (?, ?, ?)",
+                       [("007", 1, "a"), (8, "2", None), ("B9", 3.5, "c"), (None, 4, '{"k": 1}')])
+    source.commit()
+    source.close()
+    frame, _, declared = sql.read_table(f"sqlite:///{tmp_path / 'mixed.db'}", "t")
+    assert frame["code"].tolist()[:3] == ["007", "8", "B9"] and frame["code"].isna().tolist()[3]
+    assert frame["amount"].dtype == "float64" and frame["amount"].tolist() == [1.0, 2.0, 3.5, 4.0]
+    assert [c.name for c in declared.columns] == ["code", "amount", "note"]
+
+
+def test_reading_a_missing_database_file_says_so_and_creates_nothing(tmp_path):
+    for url in (f"sqlite:///{tmp_path / 'typo.db'}", f"duckdb:///{tmp_path / 'typo.duckdb'}"):
+        with pytest.raises(SyngenError, match="database file not found"):
+            sql.read_table(url, "orders")
+    assert not list(tmp_path.iterdir())

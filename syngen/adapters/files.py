@@ -20,7 +20,7 @@ CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-def _numeric_or_text(column: pd.Series) -> pd.Series:
+def numeric_or_text(column: pd.Series) -> pd.Series:
     """The column as numbers when every value is a number written as one, else as is."""
     text = column.dropna()
     if text.empty:
@@ -134,7 +134,7 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
     unnamed = [c for c in raw.columns if str(c).startswith("Unnamed: ")]
     if unnamed and raw[unnamed].isna().all().all():
         raw = raw.drop(columns=unnamed)  # trailing separators
-    return raw.apply(_numeric_or_text)
+    return raw.apply(numeric_or_text)
 
 
 def output_format(path: str | os.PathLike) -> str:

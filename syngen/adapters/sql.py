@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -78,10 +80,23 @@ def engine_for(url: str) -> sa.Engine:
                           "PostgreSQL: pip install 'syngen[postgres]'") from None
 
 
+_FILE_DIALECTS = ("sqlite", "duckdb")
+
+
+def _check_file_exists(url: str) -> None:
+    """Reading must not create an empty SQLite or DuckDB file where the user mistyped a path."""
+    parsed = sa.make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() in _FILE_DIALECTS and database not in ("", ":memory:") \
+            and not database.startswith("file:") and not Path(database).exists():
+        raise SyngenError(f"database file not found: '{database}' (from {safe_url(url)})")
+
+
 @contextmanager
 def connected(url: str, doing: str) -> Iterator[sa.Connection]:
-    """A connection whose failures become one clear, password-free error."""
+    """A connection for reading, whose failures become one clear, password-free error."""
     engine = engine_for(url)
+    _check_file_exists(url)
     try:
         with engine.connect() as connection:
             yield connection
@@ -301,17 +316,26 @@ def _priority_sample(connection, statement, row_limit, seed) -> pd.DataFrame:
 
 
 _INTEGER_TYPES = {"SmallInteger", "Integer", "BigInteger"}
+_MIXED = ("mixed", "mixed-integer", "mixed-integer-float")
 
 
 def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
     """Raw database values typed as syngen reads CSV: numbers as numbers (integers stay
-    integers with nulls), dates and times as ISO text, decimals as floats, UUIDs as text."""
+    integers with nulls), dates and times as ISO text, decimals as floats, UUIDs as text,
+    JSON documents as their text, and a column of mixed values (SQLite allows them) as a CSV
+    export of it would read."""
+    from syngen.adapters.files import numeric_or_text
+
     out = {}
     for spec in columns:
         values = frame[spec.name]
         present = values.dropna()
         first = present.iloc[0] if len(present) else None
-        if spec.type["type"] in _INTEGER_TYPES or isinstance(first, (int, np.integer)) and not isinstance(first, bool):
+        if pd.api.types.infer_dtype(present, skipna=True) in _MIXED:
+            values = numeric_or_text(values.astype(str).where(values.notna(), None))
+        elif isinstance(first, (dict, list)):
+            values = values.map(json.dumps, na_action="ignore")
+        elif spec.type["type"] in _INTEGER_TYPES or isinstance(first, (int, np.integer)) and not isinstance(first, bool):
             numbers = pd.to_numeric(values, errors="coerce")
             whole = numbers.dropna()
             if len(whole) == len(present) and (whole == np.floor(whole)).all():
