@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Callable
 
 import numpy as np
@@ -308,8 +309,19 @@ def _table_seed(run_seed: int, name: str) -> int:
 
 
 def _destination(metadata, name, settings, output, artifacts_dir) -> str:
+    """A table's output: its own destination, else ``output`` (a database URL, or a folder
+    that gets one CSV file per table), else the original syngen's CSV path."""
     target = settings.get("destination")
-    location = metadata.resolve(target) if target else (output or str(artifacts.default_output(name, artifacts_dir)))
+    if target:
+        location = metadata.resolve(target)
+    elif output and not is_database_url(output):
+        if PurePosixPath(str(output)).suffix:
+            raise SyngenError(f"--output '{output}' names one file, but the metadata file has several "
+                              "tables: give a database URL or a folder (or each table's "
+                              "infer_settings.destination)")
+        location = f"{str(output).rstrip('/')}/{name}.csv"
+    else:
+        location = output or str(artifacts.default_output(name, artifacts_dir))
     check_location(location)
     return location
 

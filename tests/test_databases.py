@@ -375,3 +375,15 @@ def test_reading_a_missing_database_file_says_so_and_creates_nothing(tmp_path):
         with pytest.raises(SyngenError, match="database file not found"):
             sql.read_table(url, "orders")
     assert not list(tmp_path.iterdir())
+
+
+def test_linked_output_to_a_folder_or_a_single_file(chinook, tmp_path):
+    from syngen.relational import infer_tables
+
+    cwd, metadata, _ = chinook
+    reports = infer_tables(metadata, {"random_seed": 2}, artifacts_dir=cwd / "model_artifacts",
+                           output=str(tmp_path / "out"))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{n}.csv" for n in metadata.tables)
+    assert sum(len(pd.read_csv(tmp_path / "out" / f"{r.table}.csv")) for r in reports) == sum(r.rows for r in reports)
+    with pytest.raises(SyngenError, match="names one file, but the metadata file has several tables"):
+        infer_tables(metadata, {}, artifacts_dir=cwd / "model_artifacts", output=str(tmp_path / "all.csv"))

@@ -188,8 +188,8 @@ def _train_linked(metadata, given: dict) -> None:
          help="Output file (.csv, .tsv or .parquet; local or s3://...) or database URL "
               "(duckdb:///out.duckdb, postgresql://user@host/db); default "
               "./model_artifacts/tmp_store/TABLE_NAME/merged_infer_TABLE_NAME.csv. With --metadata_path: "
-              "the database for tables without a destination (syngen infer: "
-              f"duckdb:///{DEFAULT_DATABASE} by default).")
+              "a database URL or a folder (one CSV per table) for tables without a destination "
+              f"(syngen infer: duckdb:///{DEFAULT_DATABASE} by default).")
 @_option("--if_exists", type=click.Choice(["fail", "replace", "append"]), default="fail", show_default=True,
          help="When the output database already has the table: stop, drop and recreate it, or add rows.")
 @_option("--metadata_path", default=None,
