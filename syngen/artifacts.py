@@ -31,3 +31,8 @@ def model_dir(table_name: str, artifacts_dir=None) -> Path:
 def default_output(table_name: str, artifacts_dir=None) -> Path:
     name = check_table_name(table_name)
     return root(artifacts_dir) / "tmp_store" / name / f"merged_infer_{name}.csv"
+
+
+def report_path(table_name: str, artifacts_dir=None) -> Path:
+    name = check_table_name(table_name)
+    return root(artifacts_dir) / "tmp_store" / name / f"report_{name}.html"

@@ -105,20 +105,28 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
 
 
 def _all_settings(metadata, plan: Plan, section, defaults, cli, log) -> dict[str, dict]:
-    """Every table's effective settings; says which command-line values the file overrode,
-    and, once, that reports asked for are not available yet."""
+    """Every table's effective settings; says which command-line values the file overrode."""
     settings = {}
     for name in plan.order:
         settings[name], ignored = effective_settings(getattr(metadata.tables[name], section), defaults, cli)
         for option in ignored:
             log(f"table '{name}': {section}.{option} = {settings[name][option]!r} from the metadata file "
                 f"wins over --{option} {cli[option]!r}")
-    asking = [name for name, s in settings.items()
-              if s.get("print_report") or s.get("reports") not in (None, "none", [])]
-    if asking:
-        log(f"reports are not available yet in this version (asked for: {', '.join(asking)}); "
-            "the data is written as usual")
     return settings
+
+
+def wants_report(metadata: Metadata, cli: dict) -> bool:
+    """Whether a linked run asks for the report: --print_report, or the file's print_report
+    (infer settings) or the original syngen's ``reports`` (train settings)."""
+    return bool(cli.get("print_report")) or any(
+        t.infer_settings.get("print_report") or t.train_settings.get("print_report")
+        or t.train_settings.get("reports") not in (None, "none", []) for t in metadata.tables.values())
+
+
+def destinations(metadata: Metadata, output: str | None = None, artifacts_dir=None) -> dict[str, str]:
+    """Where each table of a linked run goes (see ``infer_tables``)."""
+    return {name: _destination(metadata, name, table.infer_settings, output, artifacts_dir)
+            for name, table in metadata.tables.items()}
 
 
 def _report_duplicate_keys(metadata, name, frame, report) -> None:
@@ -217,7 +225,8 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
         if "relations" not in model.training:
             raise SyngenError(f"the model of table '{name}' was trained on its own, without the metadata "
                               f"file; run: train --metadata_path {metadata.path}")
-    locations = {name: _destination(metadata, name, settings[name], output, artifacts_dir) for name in plan.order}
+    places = destinations(metadata, output, artifacts_dir)
+    locations = {name: places[name] for name in plan.order}  # parents first: tables are created in this order
     specs = {name: table_spec(name, models[name], _constraints(metadata.tables[name]),
                               [k.columns for k in metadata.tables[name].foreign_keys if _closes_loop(plan, name, k)])
              for name in plan.order if is_database_url(locations[name])}

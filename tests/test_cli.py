@@ -58,11 +58,6 @@ def test_syngen_group_and_parquet_output(trained_cwd):
     assert str(frame["tenure"].dtype) == "int64" and str(frame["monthly_charges"].dtype) == "float64"
 
 
-def test_print_report_does_not_crash(trained_cwd):
-    done = run_cli("infer", "50", "churn", "--print_report", "True", cwd=trained_cwd)
-    assert "report is not available yet" in done.stderr
-
-
 def _fails(cwd, *args) -> str:
     done = run_cli(*args, cwd=cwd, check=False)
     assert done.returncode == 1, done

@@ -4,6 +4,7 @@ themselves asked whether every constraint holds."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -387,3 +388,12 @@ def test_linked_output_to_a_folder_or_a_single_file(chinook, tmp_path):
     assert sum(len(pd.read_csv(tmp_path / "out" / f"{r.table}.csv")) for r in reports) == sum(r.rows for r in reports)
     with pytest.raises(SyngenError, match="names one file, but the metadata file has several tables"):
         infer_tables(metadata, {}, artifacts_dir=cwd / "model_artifacts", output=str(tmp_path / "all.csv"))
+
+
+def test_the_linked_report_checks_every_key_and_draws_children_per_parent(chinook):
+    cwd, metadata, _ = chinook
+    done = run_cli("syngen", "report", "--metadata_path", "model_artifacts/metadata.yaml", cwd=cwd)
+    assert re.search(r"key violations\s*│\s*0\b", done.stderr)
+    page = (cwd / "model_artifacts" / "tmp_store" / "report.html").read_text()
+    assert page.count("<td>valid</td>") == 22 and 'class="bad"' not in page  # 11 PKs, 11 FKs
+    assert page.count("children per parent row") == 11

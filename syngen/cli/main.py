@@ -183,7 +183,8 @@ def _train_linked(metadata, given: dict) -> None:
 @_option("--batch_size", type=int, default=None,
          help="Rows per generated batch; bounds memory (default 50000).")
 @_option("--random_seed", type=int, default=None, help="Seed for byte-identical output.")
-@_option("--print_report", type=_BOOL, default=False, show_default=True, help="Write a quality report.")
+@_option("--print_report", type=_BOOL, default=False, show_default=True,
+         help="Also write the HTML quality and privacy report (real vs synthetic) and print its headline.")
 @_option("--output", default=None,
          help="Output file (.csv, .tsv or .parquet; local or s3://...) or database URL "
               "(duckdb:///out.duckdb, postgresql://user@host/db); default "
@@ -234,8 +235,7 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
                   f"({result.rows / max(seconds, 1e-9):,.0f} rows/s, seed {result.seed})", highlight=False)
     _summary(result.preview)
     if print_report:
-        console.print("The quality report is not available yet in this version; "
-                      "the synthetic data was written as usual.")
+        _report(lambda report_table, _: report_table(table_name, output or None))
 
 
 def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> None:
@@ -267,6 +267,32 @@ def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> 
         summary.add_row(report.table, f"{report.rows:,}", str(report.output), "\n".join(report.notes))
     console.print(summary)
     console.print(f"Generated {len(reports)} tables in {time.perf_counter() - started:.1f} s", highlight=False)
+    from syngen.relational import destinations, wants_report
+
+    if wants_report(metadata, given):
+        _report(lambda _, report_tables: report_tables(metadata, destinations(metadata, output)))
+
+
+def _report(build) -> None:
+    """Build a report (``build`` gets report_table and report_tables) and print its headline."""
+    from syngen.report import report_table, report_tables
+
+    started = time.perf_counter()
+    try:
+        with console.status("Writing the report"):
+            result = build(report_table, report_tables)
+    except SyngenError as error:
+        _fail(error)
+    headline = Table(title="Report", show_edge=False)
+    headline.add_column("measure")
+    headline.add_column("value", justify="right")
+    from syngen.report.page import shown
+
+    for label, value in result.headline.items():
+        headline.add_row(label, shown(label, value))
+    console.print(headline)
+    console.print(f"Report written to [bold]{result.path}[/] in {time.perf_counter() - started:.1f} s",
+                  highlight=False)
 
 
 def _summary(data) -> None:
@@ -349,6 +375,37 @@ def _relative_prefix(source, folder) -> str:
 
     prefix = os.path.relpath(source.resolve(), folder.resolve())
     return "" if prefix == "." else prefix.replace(os.sep, "/") + "/"
+
+
+@cli.command()
+@click.argument("table_name", required=False)
+@click.option("--metadata_path", "--metadata-path", default=None, type=click.Path(dir_okay=False),
+              help="Report every table of a linked run (keys and children per parent too).")
+@click.option("--synthetic", default=None,
+              help="Where the synthetic data is: a file or database URL (default: where infer writes it; "
+                   "with --metadata_path, a database URL or folder as given to infer --output).")
+@click.option("--target", default=None, help="A column to predict: train on synthetic, test on real.")
+@click.option("--output", default=None, type=click.Path(dir_okay=False),
+              help="The HTML file (default: model_artifacts/tmp_store/TABLE/report_TABLE.html, "
+                   "or model_artifacts/tmp_store/report.html for linked tables).")
+def report(table_name, metadata_path, synthetic, target, output):
+    """Compare real and synthetic data in one HTML page: distributions, pairs, accuracy matrix,
+    privacy and utility."""
+    if metadata_path:
+        from syngen.relational import destinations
+
+        try:
+            metadata = _load_metadata(metadata_path, check_sources=False)
+        except SyngenError as error:
+            _fail(error)
+        from pathlib import Path
+
+        default = f"duckdb:///{DEFAULT_DATABASE}" if Path(DEFAULT_DATABASE).exists() else None
+        locations = destinations(metadata, synthetic or default)
+        return _report(lambda _, report_tables: report_tables(metadata, locations, output=output))
+    if not table_name:
+        _fail(SyngenError("which table? syngen report TABLE_NAME, or --metadata_path FILE"))
+    _report(lambda report_table, _: report_table(table_name, synthetic, target=target, output=output))
 
 
 @cli.command()

@@ -1,0 +1,199 @@
+"""Build the report of a run: read (samples of) the real source and the synthetic output,
+measure, draw, and write one HTML file; the headline figures are returned for the console."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from syngen import artifacts
+from syngen.adapters.sources import read_source
+from syngen.errors import SyngenError
+from syngen.report import figures
+from syngen.report.metrics import TableMetrics, measure
+from syngen.report.page import cards, chart, esc, number, page, shown, table
+
+REPORT_ROWS = 20_000  # rows sampled from each side: measures and plots stay fast on any size
+
+
+@dataclass
+class ReportResult:
+    path: Path
+    headline: dict[str, float] = field(default_factory=dict)
+    tables: dict[str, TableMetrics] = field(default_factory=dict)
+
+
+def _sample(location: str, name: str, what: str) -> pd.DataFrame:
+    try:
+        return read_source(location, name, row_limit=REPORT_ROWS).frame
+    except SyngenError as error:
+        raise SyngenError(f"report of '{name}': cannot read the {what} data: {error}") from None
+
+
+def _headline(metrics: TableMetrics) -> dict[str, float]:
+    return {"quality": metrics.quality, "column shapes": metrics.shape_score, "pair trends": metrics.pair_score,
+            "median accuracy": metrics.median_accuracy,
+            "exact copies": metrics.privacy.get("exact_copies", float("nan")),
+            "DCR ratio": metrics.privacy.get("dcr_ratio", float("nan"))}
+
+
+def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model, target: str | None,
+                   extra: str = "", with_cards: bool = True) -> tuple[TableMetrics, str]:
+    kinds, formats = model.kinds, model.text_formats
+    metrics = measure(real, synthetic, kinds, formats, target)
+    head = _headline(metrics)
+    parts = [f'<section id="{esc(name)}"><h2>{esc(name)}</h2>',
+             f'<div class="muted">{len(real):,} real rows and {len(synthetic):,} synthetic rows compared '
+             f"(samples of at most {REPORT_ROWS:,} each)</div>",
+             _summary(head) if with_cards else "", extra]
+    rows = []
+    for column, kind in kinds.items():
+        shape = metrics.shapes.get(column)
+        real_nulls = real[column].isna().mean() if column in real else float("nan")
+        synthetic_nulls = synthetic[column].isna().mean() if column in synthetic else float("nan")
+        rows.append([esc(column), esc(kind), number(shape) if shape is not None else "generated, not compared",
+                     f"{real_nulls:.1%} / {synthetic_nulls:.1%}",
+                     f"{real[column].nunique():,} / {synthetic[column].nunique():,}" if column in synthetic else "–"])
+    parts += ["<h3>Columns</h3>", table(["column", "kind", "shape score", "nulls real / synthetic",
+                                         "distinct real / synthetic"], rows, {2})]
+    numbers = {c: (metrics_values(real, c, kinds, formats), metrics_values(synthetic, c, kinds, formats))
+               for c in metrics.columns}
+    parts.append('<div class="grid">' + "".join(
+        chart(figures.distribution(c, *numbers[c], metrics.columns[c], kinds[c])) for c in metrics.columns) + "</div>")
+    if metrics.accuracy is not None and len(metrics.accuracy) >= 2:
+        parts += ["<h3>Pairs</h3>",
+                  f"<p>Accuracy matrix (as in the original syngen): for each pair of columns, the share of "
+                  f"their binned joint distribution the synthetic data reproduces; median accuracy "
+                  f"<b>{number(metrics.median_accuracy)}</b>. SDMetrics-style pair trends: "
+                  f"<b>{number(metrics.pair_score)}</b>.</p>", '<div class="grid">',
+                  chart(figures.heatmap(metrics.accuracy, "accuracy matrix", 0.5, 1.0))]
+        if metrics.correlation_real is not None:
+            parts += [chart(figures.heatmap(metrics.correlation_real, "correlation, real", -1, 1, "RdBu_r")),
+                      chart(figures.heatmap(metrics.correlation_synthetic, "correlation, synthetic", -1, 1,
+                                            "RdBu_r")),
+                      chart(figures.heatmap((metrics.correlation_synthetic - metrics.correlation_real).abs(),
+                                            "correlation, |difference|", 0, 1, "Reds"))]
+        parts.append("</div>")
+    privacy = metrics.privacy
+    parts += ["<h3>Privacy</h3>", table(["measure", "synthetic", "real baseline", "reading"], [
+        ["rows copied exactly from the real data", f"{privacy['exact_copies']:.2%}",
+         f"{privacy['real_copies_baseline']:.2%}",
+         "the baseline: real rows that repeat another real row"],
+        ["median distance to the closest real row", number(privacy.get("dcr_synthetic")),
+         number(privacy.get("dcr_holdout")),
+         f"ratio {number(privacy.get('dcr_ratio'))}: near or above 1, synthetic rows are no closer to real "
+         "rows than real rows are to each other (the baseline); near 0, they copy them"]])]
+    if metrics.utility:
+        u = metrics.utility
+        parts += ["<h3>Utility</h3>", f"<p>{esc(u['error'])}</p>" if "error" in u else table(
+            ["target", "metric", "train on real, test on real", "train on synthetic, test on real"],
+            [[esc(u["target"]), esc(u["metric"]), number(u["train_real"]), number(u["train_synthetic"])]], {2, 3})]
+    parts.append("</section>")
+    return metrics, "".join(parts)
+
+
+def metrics_values(frame: pd.DataFrame, column: str, kinds, formats) -> pd.Series:
+    from syngen.report.metrics import NUMERIC_KINDS, as_numbers
+
+    if kinds[column] in NUMERIC_KINDS:
+        return as_numbers(frame[column], kinds[column], formats.get(column))
+    return frame[column]
+
+
+def _summary(headline: dict[str, float]) -> str:
+    return cards([(label, shown(label, value)) for label, value in headline.items()])
+
+
+def report_table(table_name: str, synthetic: str | None = None, *, target: str | None = None,
+                 output: str | None = None, artifacts_dir=None) -> ReportResult:
+    """Compare a trained table's source with its synthetic output (default: where ``infer``
+    writes it); write the HTML report beside the output unless ``output`` says where."""
+    from syngen.runs import load_model
+
+    model = load_model(table_name, artifacts_dir)
+    source = model.training.get("source")
+    location = str(synthetic or artifacts.default_output(table_name, artifacts_dir))
+    real = _sample(_real_location(source, table_name), table_name, "real")
+    fake = _sample(location, table_name, "synthetic")
+    metrics, section = _table_section(table_name, real, fake, model, target, with_cards=False)
+    headline = _headline(metrics)
+    path = Path(output) if output else artifacts.report_path(table_name, artifacts_dir)
+    _write(path, page(f"syngen report: {table_name}", _summary(headline), [section]))
+    return ReportResult(path, headline, {table_name: metrics})
+
+
+def _real_location(source: str | None, table_name: str) -> str:
+    if not source or "***" in source:
+        raise SyngenError(f"report of '{table_name}': the model does not record a readable source "
+                          "(a database URL with a password is stored without it); give the real data again "
+                          "by training from a readable source")
+    return source
+
+
+def report_tables(metadata, locations: dict[str, str], *, output: str | None = None,
+                  artifacts_dir=None) -> ReportResult:
+    """The report of a linked run: each table as above, then every key checked and the
+    children-per-parent distributions, real vs synthetic (whole key columns are read)."""
+    from syngen.keys import key_tuples
+    from syngen.relational import children_per_parent
+    from syngen.runs import load_model
+
+    sections, metrics, keys_rows, count_charts = [], {}, [], []
+    real_keys, fake_keys = {}, {}
+    for name, table_meta in metadata.tables.items():
+        model = load_model(name, artifacts_dir)
+        real_full = read_source(metadata.resolve(table_meta.source), name,
+                                csv_options=table_meta.csv_options).frame
+        fake_full = read_source(locations[name], name).frame
+        key_columns = {c for k in table_meta.keys for c in k.columns}
+        real_keys[name], fake_keys[name] = real_full, fake_full
+        real, fake = (frame.sample(min(len(frame), REPORT_ROWS), random_state=0) for frame in (real_full, fake_full))
+        learned = {c: k for c, k in model.kinds.items() if c not in key_columns}
+        model_view = _ModelView(learned, model.text_formats)
+        metrics[name], section = _table_section(name, real, fake, model_view, None)
+        sections.append(section)
+    for name, table_meta in metadata.tables.items():
+        frame = fake_keys[name]
+        for key in table_meta.unique_keys:
+            repeated = int(frame[list(key.columns)].dropna().duplicated().sum())
+            nulls = int(frame[list(key.columns)].isna().any(axis=1).sum()) if key.type == "PK" else 0
+            keys_rows.append([esc(name), esc(key.type), esc(", ".join(key.columns)), "–",
+                              _flag(repeated + nulls, f"{repeated} repeated, {nulls} null")])
+        for key in table_meta.foreign_keys:
+            linked = frame[list(key.columns)].notna().all(axis=1)
+            parents = set(key_tuples(fake_keys[key.parent], key.parent_columns))
+            orphans = int((~key_tuples(frame[linked], key.columns).isin(parents)).sum())
+            keys_rows.append([esc(name), "FK", esc(", ".join(key.columns)), esc(key.parent),
+                              _flag(orphans, f"{orphans} orphan(s)")])
+            count_charts.append(chart(figures.counts_histogram(
+                f"{name}.{key.name} → {key.parent}",
+                children_per_parent(real_keys[name], real_keys[key.parent], key),
+                children_per_parent(frame, fake_keys[key.parent], key))))
+    keys_section = ('<section id="keys"><h2>Keys</h2>'
+                    + table(["table", "type", "columns", "references", "synthetic data"], keys_rows)
+                    + "<h3>Children per parent</h3>" + '<div class="grid">' + "".join(count_charts) + "</div></section>")
+    headline = {label: float(np.nanmean([_headline(m)[label] for m in metrics.values()]))
+                for label in ("quality", "column shapes", "pair trends", "median accuracy")}
+    headline["key violations"] = float(sum("bad" in row[-1] for row in keys_rows))
+    path = Path(output) if output else artifacts.root(artifacts_dir) / "tmp_store" / "report.html"
+    _write(path, page(f"syngen report: {len(metadata.tables)} linked tables", _summary(headline),
+                      [keys_section] + sections))
+    return ReportResult(path, headline, metrics)
+
+
+@dataclass
+class _ModelView:
+    """What a table section needs of a model, here without the key columns (generated)."""
+    kinds: dict[str, str]
+    text_formats: dict[str, str]
+
+
+def _flag(problems: int, text: str) -> str:
+    return f'<span class="bad">{esc(text)}</span>' if problems else "valid"
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,251 @@
+"""Real-vs-synthetic measures, vectorised over samples so a report of a big table is quick.
+
+Column shapes and pair trends follow SDMetrics' definitions (KS / total-variation complements,
+correlation and contingency similarity), so scores are comparable with other tools. The
+accuracy matrix is the original syngen's: for every pair of columns, how much of their joint
+distribution (binned) the synthetic data reproduces, with its median as the headline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import ks_2samp
+
+NUMERIC_KINDS = ("float", "integer", "datetime", "date", "time")
+CATEGORY_KINDS = ("categorical", "boolean", "constant")
+BINS = 10
+TOP_CATEGORIES = 20
+PRIVACY_ROWS = 3000
+
+
+def comparable_columns(kinds: dict[str, str]) -> dict[str, str]:
+    """Columns the model learns (numbers, dates, categories): 'numeric' or 'categorical'.
+    Generated kinds (ids, emails, free text) are made fresh by design, not compared."""
+    return {c: ("numeric" if k in NUMERIC_KINDS else "categorical")
+            for c, k in kinds.items() if k in NUMERIC_KINDS + CATEGORY_KINDS}
+
+
+def as_numbers(values: pd.Series, kind: str, text_format: str | None = None) -> pd.Series:
+    """A numeric or date/time column as floats (dates and times as seconds)."""
+    if kind in ("datetime", "date", "time") and not pd.api.types.is_numeric_dtype(values):
+        stamps = pd.to_datetime(values, format=text_format, errors="coerce")
+        seconds = stamps.astype("int64").astype("float64") / 1e9
+        return seconds.where(stamps.notna())
+    return pd.to_numeric(values, errors="coerce").astype("float64")
+
+
+def column_shape(real: pd.Series, synthetic: pd.Series, kind: str) -> float:
+    """SDMetrics' KSComplement (numbers) or TVComplement (categories), nulls left out."""
+    r, s = real.dropna(), synthetic.dropna()
+    if r.empty or s.empty:
+        return float(r.empty and s.empty)
+    if kind == "numeric":
+        return 1.0 - float(ks_2samp(r.to_numpy(), s.to_numpy(), method="asymp").statistic)
+    p = r.astype(str).value_counts(normalize=True)
+    q = s.astype(str).value_counts(normalize=True)
+    return 1.0 - 0.5 * float(p.subtract(q, fill_value=0).abs().sum())
+
+
+def binned(real: pd.Series, synthetic: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """Both columns as shared bin codes: numbers in the real data's deciles, categories as
+    their most frequent values plus 'other'; null is a bin of its own. Returns codes and count."""
+    if kind == "numeric":
+        edges = np.unique(np.nanquantile(real.to_numpy(dtype=float), np.linspace(0, 1, BINS + 1)[1:-1])) \
+            if real.notna().any() else np.array([])
+        codes = [np.where(v.isna(), len(edges) + 1, np.searchsorted(edges, v.to_numpy(dtype=float), side="right"))
+                 for v in (real, synthetic)]
+        return codes[0], codes[1], len(edges) + 2
+    top = real.dropna().astype(str).value_counts().index[:TOP_CATEGORIES]
+    lookup = {value: i for i, value in enumerate(top)}
+    codes = []
+    for values in (real, synthetic):
+        code = values.astype(str).map(lookup).fillna(len(top)).to_numpy(dtype=np.int64)
+        code[values.isna().to_numpy()] = len(top) + 1
+        codes.append(code)
+    return codes[0], codes[1], len(top) + 2
+
+
+def _tv_complement(a: np.ndarray, b: np.ndarray, size: int) -> float:
+    p = np.bincount(a, minlength=size) / max(len(a), 1)
+    q = np.bincount(b, minlength=size) / max(len(b), 1)
+    return 1.0 - 0.5 * float(np.abs(p - q).sum())
+
+
+@dataclass
+class TableMetrics:
+    columns: dict[str, str]  # compared column -> numeric / categorical
+    shapes: dict[str, float] = field(default_factory=dict)
+    accuracy: pd.DataFrame | None = None  # the original syngen's accuracy matrix
+    pair_trends: dict[tuple[str, str], float] = field(default_factory=dict)
+    correlation_real: pd.DataFrame | None = None
+    correlation_synthetic: pd.DataFrame | None = None
+    privacy: dict[str, float] = field(default_factory=dict)
+    utility: dict[str, float | str] = field(default_factory=dict)
+
+    @property
+    def shape_score(self) -> float:
+        return float(np.mean(list(self.shapes.values()))) if self.shapes else float("nan")
+
+    @property
+    def pair_score(self) -> float:
+        return float(np.mean(list(self.pair_trends.values()))) if self.pair_trends else float("nan")
+
+    @property
+    def quality(self) -> float:
+        """SDMetrics' overall quality: the mean of column shapes and pair trends."""
+        scores = [s for s in (self.shape_score, self.pair_score) if not np.isnan(s)]
+        return float(np.mean(scores)) if scores else float("nan")
+
+    @property
+    def median_accuracy(self) -> float:
+        if self.accuracy is None or len(self.accuracy) < 2:
+            return float("nan")
+        values = self.accuracy.to_numpy()
+        return float(np.median(values[~np.eye(len(values), dtype=bool)]))
+
+
+def measure(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
+            text_formats: dict[str, str] | None = None, target: str | None = None,
+            seed: int = 0) -> TableMetrics:
+    """Every measure of the report for one table (``real`` and ``synthetic`` already sampled)."""
+    columns = {c: k for c, k in comparable_columns(kinds).items() if c in real and c in synthetic}
+    numbers = {c: (as_numbers(real[c], kinds[c], (text_formats or {}).get(c)),
+                   as_numbers(synthetic[c], kinds[c], (text_formats or {}).get(c)))
+               for c, k in columns.items() if k == "numeric"}
+    values = {c: numbers.get(c, (real[c], synthetic[c])) for c in columns}
+    metrics = TableMetrics(columns)
+    metrics.shapes = {c: column_shape(*values[c], k) for c, k in columns.items()}
+    codes = {c: binned(*values[c], k) for c, k in columns.items()}
+    names = list(columns)
+    matrix = np.ones((len(names), len(names)))
+    for i, a in enumerate(names):
+        matrix[i, i] = _tv_complement(*codes[a])
+        for j in range(i + 1, len(names)):
+            b = names[j]
+            size = codes[a][2] * codes[b][2]
+            joint = _tv_complement(codes[a][0] * codes[b][2] + codes[b][0], codes[a][1] * codes[b][2] + codes[b][1],
+                                   size)
+            matrix[i, j] = matrix[j, i] = joint
+            both_numeric = columns[a] == columns[b] == "numeric"
+            metrics.pair_trends[(a, b)] = _correlation_similarity(values[a], values[b]) if both_numeric else joint
+    metrics.accuracy = pd.DataFrame(matrix, index=names, columns=names)
+    numeric = [c for c in names if columns[c] == "numeric"]
+    if len(numeric) >= 2:
+        metrics.correlation_real = pd.DataFrame({c: numbers[c][0] for c in numeric}).corr()
+        metrics.correlation_synthetic = pd.DataFrame({c: numbers[c][1] for c in numeric}).corr()
+    metrics.privacy = privacy(real, synthetic, columns, numbers, seed)
+    if target:
+        metrics.utility = utility(real, synthetic, columns, numbers, target, seed)
+    return metrics
+
+
+def _correlation_similarity(a, b) -> float:
+    """SDMetrics' CorrelationSimilarity: 1 - |Pearson real - Pearson synthetic| / 2."""
+    def pearson(x, y):
+        both = x.notna() & y.notna()
+        if both.sum() < 3 or x[both].std() == 0 or y[both].std() == 0:
+            return 0.0
+        return float(np.corrcoef(x[both], y[both])[0, 1])
+    return 1.0 - abs(pearson(a[0], b[0]) - pearson(a[1], b[1])) / 2
+
+
+def _features(frame: pd.DataFrame, columns: dict[str, str], numbers: dict, side: int,
+              scale: dict[str, tuple[float, float]], categories: dict[str, list]) -> np.ndarray:
+    """Rows as vectors for distances: numbers scaled by the real spread (null -> its own
+    flag), categories one-hot over the real data's most frequent values. ``side`` picks the
+    real (0) or synthetic (1) numbers."""
+    parts = []
+    for column, kind in columns.items():
+        if kind == "numeric":
+            values = numbers[column][side]
+            centre, spread = scale[column]
+            parts.append(((values - centre) / spread).fillna(0).to_numpy()[:, None])
+            parts.append(values.isna().to_numpy(dtype=float)[:, None])
+        else:
+            text = frame[column].astype(str)
+            parts.append(np.stack([(text == v).to_numpy(dtype=float) for v in categories[column]], axis=1))
+    return np.hstack(parts) if parts else np.zeros((len(frame), 1))
+
+
+def privacy(real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str], numbers: dict,
+            seed: int) -> dict[str, float]:
+    """Exact copies and distance to closest record (DCR), each beside the real data's own
+    baseline: how often a real row repeats another one, and how close a real row comes to
+    its nearest *other* real row. A DCR ratio near 1 means synthetic rows sit among the real
+    ones like new real rows would; near 0, they copy them."""
+    from sklearn.neighbors import NearestNeighbors
+
+    shared = [c for c in real.columns if c in synthetic.columns]
+    real_rows = pd.util.hash_pandas_object(real[shared].astype(str), index=False)
+    synthetic_rows = pd.util.hash_pandas_object(synthetic[shared].astype(str), index=False)
+    result = {"exact_copies": float(synthetic_rows.isin(set(real_rows)).mean()),
+              "real_copies_baseline": float(real_rows.duplicated(keep=False).mean())}
+    if not columns or len(real) < 3:
+        return result
+    scale = {}
+    for column, kind in columns.items():
+        if kind == "numeric":
+            values = numbers[column][0]
+            scale[column] = (float(values.mean()) if values.notna().any() else 0.0,
+                             float(values.std()) if values.std() and values.std() > 0 else 1.0)
+    categories = {c: list(real[c].astype(str).value_counts().index[:TOP_CATEGORIES])
+                  for c, k in columns.items() if k == "categorical"}
+    rng = np.random.default_rng(seed)
+    reference = _features(real, columns, numbers, 0, scale, categories)[rng.permutation(len(real))[:2 * PRIVACY_ROWS]]
+    fake = _features(synthetic, columns, numbers, 1, scale, categories)[rng.permutation(len(synthetic))[:PRIVACY_ROWS]]
+    index = NearestNeighbors(n_neighbors=2).fit(reference)
+    synthetic_distance = float(np.median(index.kneighbors(fake, n_neighbors=1)[0]))
+    real_distance = float(np.median(index.kneighbors(reference[:PRIVACY_ROWS])[0][:, 1]))
+    result.update(dcr_synthetic=synthetic_distance, dcr_holdout=real_distance,
+                  dcr_ratio=synthetic_distance / real_distance if real_distance > 0 else float("inf"))
+    return result
+
+
+def utility(real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str], numbers: dict,
+            target: str, seed: int) -> dict[str, float | str]:
+    """Train on synthetic, test on real (TSTR) against train on real, test on real, with a
+    gradient-boosted model; accuracy for a categorical target, R² for a numeric one."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.metrics import accuracy_score, r2_score
+
+    if target not in columns:
+        return {"error": f"target '{target}' is not a learned column"}
+    features = [c for c in columns if c != target]
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(real))
+    cut = int(len(real) * 0.7)
+    train_rows, test_rows = order[:cut], order[cut:]
+
+    def matrix(frame, side, rows):
+        """Features of ``rows`` (positions) of the real (0) or synthetic (1) frame."""
+        out = {}
+        for column in features:
+            if columns[column] == "numeric":
+                out[column] = numbers[column][side].iloc[rows].to_numpy()
+            else:
+                out[column] = pd.Categorical(frame[column].iloc[rows].astype(str),
+                                             categories=real[column].astype(str).value_counts().index[:250])
+        return pd.DataFrame(out)
+
+    def labels(frame, side, rows):
+        if columns[target] == "categorical":
+            return frame[target].iloc[rows].astype(str).to_numpy()
+        return numbers[target][side].iloc[rows].to_numpy()
+    classify = columns[target] == "categorical"
+    model_type = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
+    truth = labels(real, 0, test_rows)
+    scores = {}
+    for name, frame, side, rows in (("real", real, 0, train_rows),
+                                    ("synthetic", synthetic, 1, np.arange(len(synthetic)))):
+        y = labels(frame, side, rows)
+        keep = pd.notna(y)
+        model = model_type(categorical_features="from_dtype", random_state=seed)
+        model.fit(matrix(frame, side, rows)[keep], y[keep])
+        known = pd.notna(truth)
+        predicted = model.predict(matrix(real, 0, test_rows)[known])
+        scores[name] = float(accuracy_score(truth[known], predicted) if classify
+                             else r2_score(truth[known], predicted))
+    return {"target": target, "metric": "accuracy" if classify else "R²",
+            "train_real": scores["real"], "train_synthetic": scores["synthetic"]}

@@ -1,0 +1,85 @@
+"""The quality and privacy report: its measures on real data, the CLI, and the page itself
+rendered in headless Chromium (no console message, every figure laid out, a screenshot kept)."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, real, run_cli
+from syngen.report.metrics import measure
+
+SCREENSHOTS = ROOT / "test-artifacts"  # kept after the run, for a look at the page
+
+
+def test_real_data_against_itself_scores_high_and_copies_show(churn_model):
+    data = real("churn")
+    order = np.random.default_rng(0).permutation(len(data))
+    first, second = data.iloc[order[:3500]].reset_index(drop=True), data.iloc[order[3500:]].reset_index(drop=True)
+    fresh = measure(first, second, churn_model.kinds, target="churn")
+    assert fresh.quality > 0.95 and fresh.median_accuracy > 0.9
+    assert fresh.privacy["exact_copies"] < 0.01 and 0.8 < fresh.privacy["dcr_ratio"] < 1.5
+    assert fresh.utility["metric"] == "accuracy" and fresh.utility["train_synthetic"] > 0.7
+
+    copied = measure(first, first.copy(), churn_model.kinds)
+    assert copied.privacy["exact_copies"] == 1.0 and copied.privacy["dcr_ratio"] == 0.0
+
+    shuffled = first.copy()
+    for i, column in enumerate(first.columns):  # each column permuted on its own
+        shuffled[column] = first[column].sample(frac=1, random_state=i).to_numpy()
+    broken = measure(first, shuffled, churn_model.kinds)
+    # every column keeps its distribution, every link between columns is gone
+    assert broken.shape_score > 0.99 and broken.pair_score < fresh.pair_score - 0.05
+    assert broken.median_accuracy < fresh.median_accuracy - 0.02
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium package)")
+    return found
+
+
+def open_in_chromium(page, tmp_path, screenshot=None) -> tuple[str, str]:
+    """The page's DOM after its scripts ran, and what the browser logged (console included)."""
+    flags = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+             "--window-size=1280,2400"]
+    dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    if screenshot:
+        subprocess.run(flags + [f"--screenshot={screenshot}", page.as_uri()], capture_output=True, timeout=120)
+    return dom.stdout, dom.stderr
+
+
+def test_infer_print_report_writes_a_page_that_renders_offline(trained_cwd, tmp_path):
+    done = run_cli("infer", "3000", "churn", "--random_seed", "2", "--print_report", "True", cwd=trained_cwd)
+    text = " ".join(done.stderr.split())
+    assert "median accuracy" in text and "Report written to" in text
+    page = trained_cwd / "model_artifacts" / "tmp_store" / "churn" / "report_churn.html"
+    html = page.read_text()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing fetched from anywhere
+    for heading in ("Columns", "Pairs", "Privacy", "accuracy matrix"):
+        assert heading in html
+    SCREENSHOTS.mkdir(exist_ok=True)
+    dom, log = open_in_chromium(page, tmp_path, SCREENSHOTS / "report_churn.png")
+    expected = int(re.search(r'data-figures-expected="(\d+)"', dom).group(1))
+    rendered = int(re.search(r'data-figures-rendered="(\d+)"', dom).group(1))
+    assert expected == rendered == 20 + 4  # one per learned column, accuracy + 3 correlation heatmaps
+    assert "CONSOLE" not in log, log
+    assert (SCREENSHOTS / "report_churn.png").stat().st_size > 50_000
+
+
+def test_syngen_report_with_a_target_and_bad_requests(trained_cwd, tmp_path):
+    run_cli("infer", "2000", "churn", "--random_seed", "3", cwd=trained_cwd)
+    out = tmp_path / "r.html"
+    done = run_cli("syngen", "report", "churn", "--target", "churn", "--output", str(out), cwd=trained_cwd)
+    assert "quality" in done.stderr and out.exists()
+    assert "train on synthetic, test on real" in out.read_text()
+    missing = run_cli("syngen", "report", "nope", cwd=trained_cwd, check=False)
+    assert missing.returncode == 1 and "no trained model for table 'nope'" in missing.stderr
+    no_output = run_cli("syngen", "report", "churn", "--synthetic", "missing.csv", cwd=trained_cwd, check=False)
+    assert no_output.returncode == 1 and "cannot read the synthetic data" in no_output.stderr
