@@ -68,7 +68,7 @@ def test_infer_print_report_writes_a_page_that_renders_offline(trained_cwd, tmp_
     dom, log = open_in_chromium(page, tmp_path, SCREENSHOTS / "report_churn.png")
     expected = int(re.search(r'data-figures-expected="(\d+)"', dom).group(1))
     rendered = int(re.search(r'data-figures-rendered="(\d+)"', dom).group(1))
-    assert expected == rendered == 20 + 4  # one per learned column, accuracy + 3 correlation heatmaps
+    assert expected == rendered == 20 + 4  # one per learned column, accuracy + 3 association heatmaps
     assert "CONSOLE" not in log, log
     assert (SCREENSHOTS / "report_churn.png").stat().st_size > 50_000
 
@@ -83,3 +83,13 @@ def test_syngen_report_with_a_target_and_bad_requests(trained_cwd, tmp_path):
     assert missing.returncode == 1 and "no trained model for table 'nope'" in missing.stderr
     no_output = run_cli("syngen", "report", "churn", "--synthetic", "missing.csv", cwd=trained_cwd, check=False)
     assert no_output.returncode == 1 and "cannot read the synthetic data" in no_output.stderr
+
+
+def test_association_sees_links_between_categories_and_numbers(churn_model):
+    data = real("churn")
+    metrics = measure(data, data, churn_model.kinds)
+    association = metrics.association_real
+    # fibre customers pay more; whether one streams TV says nothing about one's sex
+    assert association.loc["internet_service", "monthly_charges"] > 0.5
+    assert association.loc["female", "streaming_tv"] < 0.05
+    assert np.allclose(association, metrics.association_synthetic)

@@ -67,14 +67,13 @@ def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model
                   f"<p>Accuracy matrix (as in the original syngen): for each pair of columns, the share of "
                   f"their binned joint distribution the synthetic data reproduces; median accuracy "
                   f"<b>{number(metrics.median_accuracy)}</b>. SDMetrics-style pair trends: "
-                  f"<b>{number(metrics.pair_score)}</b>.</p>", '<div class="grid">',
+                  f"<b>{number(metrics.pair_score)}</b>. Association is Cramér's V between the binned columns "
+                  "(numbers in deciles), so it covers categories and numbers alike.</p>", '<div class="grid">',
                   chart(figures.heatmap(metrics.accuracy, "accuracy matrix", 0.5, 1.0))]
-        if metrics.correlation_real is not None:
-            parts += [chart(figures.heatmap(metrics.correlation_real, "correlation, real", -1, 1, "RdBu_r")),
-                      chart(figures.heatmap(metrics.correlation_synthetic, "correlation, synthetic", -1, 1,
-                                            "RdBu_r")),
-                      chart(figures.heatmap((metrics.correlation_synthetic - metrics.correlation_real).abs(),
-                                            "correlation, |difference|", 0, 1, "Reds"))]
+        parts += [chart(figures.heatmap(metrics.association_real, "association (Cramér's V), real", 0, 1)),
+                  chart(figures.heatmap(metrics.association_synthetic, "association (Cramér's V), synthetic", 0, 1)),
+                  chart(figures.heatmap((metrics.association_synthetic - metrics.association_real).abs(),
+                                        "association, |difference|", 0, 0.5, "Reds"))]
         parts.append("</div>")
     privacy = metrics.privacy
     parts += ["<h3>Privacy</h3>", table(["measure", "synthetic", "real baseline", "reading"], [

@@ -79,8 +79,8 @@ class TableMetrics:
     shapes: dict[str, float] = field(default_factory=dict)
     accuracy: pd.DataFrame | None = None  # the original syngen's accuracy matrix
     pair_trends: dict[tuple[str, str], float] = field(default_factory=dict)
-    correlation_real: pd.DataFrame | None = None
-    correlation_synthetic: pd.DataFrame | None = None
+    association_real: pd.DataFrame | None = None  # Cramér's V on the binned columns
+    association_synthetic: pd.DataFrame | None = None
     privacy: dict[str, float] = field(default_factory=dict)
     utility: dict[str, float | str] = field(default_factory=dict)
 
@@ -120,25 +120,39 @@ def measure(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
     codes = {c: binned(*values[c], k) for c, k in columns.items()}
     names = list(columns)
     matrix = np.ones((len(names), len(names)))
+    association = np.ones((2, len(names), len(names)))
     for i, a in enumerate(names):
         matrix[i, i] = _tv_complement(*codes[a])
         for j in range(i + 1, len(names)):
             b = names[j]
             size = codes[a][2] * codes[b][2]
-            joint = _tv_complement(codes[a][0] * codes[b][2] + codes[b][0], codes[a][1] * codes[b][2] + codes[b][1],
-                                   size)
+            pair = [codes[a][side] * codes[b][2] + codes[b][side] for side in (0, 1)]
+            joint = _tv_complement(*pair, size)
             matrix[i, j] = matrix[j, i] = joint
+            for side in (0, 1):
+                association[side, i, j] = association[side, j, i] = _cramers_v(
+                    pair[side], codes[a][2], codes[b][2])
             both_numeric = columns[a] == columns[b] == "numeric"
             metrics.pair_trends[(a, b)] = _correlation_similarity(values[a], values[b]) if both_numeric else joint
     metrics.accuracy = pd.DataFrame(matrix, index=names, columns=names)
-    numeric = [c for c in names if columns[c] == "numeric"]
-    if len(numeric) >= 2:
-        metrics.correlation_real = pd.DataFrame({c: numbers[c][0] for c in numeric}).corr()
-        metrics.correlation_synthetic = pd.DataFrame({c: numbers[c][1] for c in numeric}).corr()
+    metrics.association_real, metrics.association_synthetic = (
+        pd.DataFrame(association[side], index=names, columns=names) for side in (0, 1))
     metrics.privacy = privacy(real, synthetic, columns, numbers, seed)
     if target:
         metrics.utility = utility(real, synthetic, columns, numbers, target, seed)
     return metrics
+
+
+def _cramers_v(joint_codes: np.ndarray, rows: int, columns: int) -> float:
+    """Association of two binned columns, 0 (independent) to 1, for any mix of kinds."""
+    table = np.bincount(joint_codes, minlength=rows * columns).reshape(rows, columns).astype(float)
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    if min(table.shape) < 2:
+        return 0.0
+    total = table.sum()
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / total
+    chi2 = float(((table - expected) ** 2 / expected).sum())
+    return float(np.sqrt(chi2 / (total * (min(table.shape) - 1))))
 
 
 def _correlation_similarity(a, b) -> float:
