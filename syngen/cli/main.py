@@ -408,6 +408,54 @@ def report(table_name, metadata_path, synthetic, target, output):
     _report(lambda report_table, _: report_table(table_name, synthetic, target=target, output=output))
 
 
+@cli.command("dbt")
+@click.option("--project", "project_dir", required=True, type=click.Path(file_okay=False, exists=True),
+              help="The dbt project (the folder of dbt_project.yml).")
+@click.option("--select", multiple=True, help="Seeds to generate (repeat; default: all).")
+@click.option("--size", type=int, default=None, help="Rows of each seed without parents (children follow).")
+@click.option("--scale", type=float, default=None, help="Or: seeds without parents at this share of their rows.")
+@click.option("--random_seed", "--random-seed", type=int, default=None, help="Seed for reproducible output.")
+@click.option("--epochs", type=int, default=None, help="Maximum training epochs per seed.")
+@click.option("--out", default=None, type=click.Path(file_okay=False),
+              help="Folder for the synthetic seeds and their properties file (default PROJECT/synthetic_seeds).")
+@click.option("--overwrite", is_flag=True, help="Replace files already in --out.")
+@click.option("--build", is_flag=True, help="Then run 'dbt build' on a copy of the project with these seeds; "
+                                           "fail if any of the project's tests fails.")
+@click.option("--dbt", "dbt_command", default="dbt", show_default=True, help="The dbt executable for --build.")
+@click.option("--profiles-dir", default=None, type=click.Path(file_okay=False),
+              help="dbt's profiles folder for --build (default: the project's).")
+@click.option("--target", default=None, help="dbt target for --build.")
+def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out, overwrite, build, dbt_command,
+                      profiles_dir, target):
+    """Learn a dbt project's seeds, with its tests as keys, and write synthetic seeds."""
+    from syngen.seeds import build as run_build, generate_seeds
+
+    if size is not None and scale is not None:
+        _fail(SyngenError("give --size or --scale, not both"))
+    try:
+        with console.status("Learning and generating the seeds"):
+            result = generate_seeds(project_dir, out, select=list(select) or None, size=size, scale=scale,
+                                    random_seed=random_seed, epochs=epochs, overwrite=overwrite, log=_log)
+        for line in result.mapping.applied:
+            console.print(f"  [green]mapped[/] {line}", highlight=False)
+        for line in result.mapping.unmapped:
+            console.print(f"  [yellow]not mapped[/] {line}", highlight=False)
+        for line in result.violations:
+            console.print(f"  [red]violates[/] {line}", highlight=False)
+        console.print(f"Wrote {len(result.rows)} seeds ({sum(result.rows.values()):,} rows) to "
+                      f"[bold]{result.out}[/]", highlight=False)
+        if build:
+            with console.status("dbt build on the synthetic seeds"):
+                output = run_build(project_dir, result.out, list(result.rows), dbt=dbt_command,
+                                   profiles_dir=profiles_dir, target=target)
+            done = [line for line in output.splitlines() if "Done. PASS=" in line]
+            console.print(f"dbt build passed: {done[-1].split('Done. ')[-1] if done else 'ok'}", highlight=False)
+    except SyngenError as error:
+        _fail(error)
+    if result.violations:
+        sys.exit(1)
+
+
 @cli.command()
 def schema():
     """Print the metadata JSON Schema (for editors: save it, or point them at the path on stderr)."""

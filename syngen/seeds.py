@@ -1,0 +1,130 @@
+"""A dbt project's seeds, learned and generated: the job behind ``syngen dbt``.
+
+The project's tests become keys (see ``syngen.adapters.dbt``), the seeds are trained as linked
+tables, and synthetic seeds with the same names, header and column order are written to a
+folder, with a properties file carrying the tests that apply to them. ``build`` then runs the
+user's own ``dbt build`` on a copy of the project whose seeds are the synthetic ones: the
+project's tests are the quality gate.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import yaml
+
+from syngen.adapters.dbt import Mapping, load_project, to_metadata
+from syngen.adapters.files import read_table
+from syngen.errors import SyngenError
+
+PROPERTIES_FILE = "_syngen_seeds.yml"
+_OUTPUT_TAIL = 4000
+
+
+@dataclass
+class SeedsResult:
+    out: Path
+    mapping: Mapping
+    rows: dict[str, int] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+    build_output: str | None = None
+
+
+def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, size: int | None = None,
+                   scale: float | None = None, random_seed: int | None = None, epochs: int | None = None,
+                   overwrite: bool = False, artifacts_dir=None,
+                   log: Callable[[str], None] = lambda message: None) -> SeedsResult:
+    from syngen.relational import infer_tables, train_tables
+    from syngen.metadata.graph import plan
+
+    project = load_project(project_dir)
+    mapping = to_metadata(project, select)
+    metadata = mapping.metadata
+    if not metadata.tables:
+        raise SyngenError(f"no seeds to learn in {project.root}")
+    target = Path(out) if out else project.root / "synthetic_seeds"
+    planned = [target / f"{name}.csv" for name in metadata.tables] + [target / PROPERTIES_FILE]
+    existing = [str(p) for p in planned if p.exists()]
+    if existing and not overwrite:
+        raise SyngenError(f"would overwrite {', '.join(existing)}; pass --overwrite to replace them")
+    train_tables(metadata, {k: v for k, v in {"random_seed": random_seed, "epochs": epochs}.items()
+                            if v is not None}, artifacts_dir=artifacts_dir, log=log)
+    order = plan(metadata)
+    for name in order.order:
+        if order.driving_key(metadata, name) is None and scale is not None:
+            source_rows = len(read_table(metadata.tables[name].source))
+            metadata.tables[name].infer_settings["size"] = max(1, round(source_rows * scale))
+    cli = {k: v for k, v in {"random_seed": random_seed, "size": size}.items() if v is not None}
+    reports = infer_tables(metadata, cli, artifacts_dir=artifacts_dir, output=str(target), log=log)
+    result = SeedsResult(target, mapping, {r.table: r.rows for r in reports})
+    result.violations = _accepted_violations(mapping, target)
+    (target / PROPERTIES_FILE).write_text(_properties(mapping))
+    return result
+
+
+def _accepted_violations(mapping: Mapping, folder: Path) -> list[str]:
+    """accepted_values checked on the generated seeds (values compared as text, as dbt does)."""
+    problems = []
+    for (seed, column), values in mapping.accepted.items():
+        generated = pd.read_csv(folder / f"{seed}.csv", dtype=str, keep_default_na=False)[column]
+        allowed = {str(v) for v in values} | {""}
+        bad = sorted(set(generated) - allowed)
+        if bad:
+            problems.append(f"{seed}.{column}: {len(bad)} value(s) outside accepted_values, e.g. {bad[:3]}")
+    return problems
+
+
+def _properties(mapping: Mapping) -> str:
+    """A properties file for the synthetic seeds, with the tests that apply to their columns."""
+    seeds = []
+    for name, table in mapping.metadata.tables.items():
+        columns: dict[str, list] = {}
+        for key in table.keys:
+            column = key.columns[0]
+            if key.type in ("PK", "UQ"):
+                columns.setdefault(column, []).append("unique")
+                if key.type == "PK":
+                    columns[column].append("not_null")
+            elif key.type == "FK":
+                columns.setdefault(column, []).append({"relationships": {"arguments": {
+                    "to": f"ref('{key.parent}')", "field": key.parent_columns[0]}}})
+        for seed, column in sorted(mapping.not_null):
+            if seed == name and "not_null" not in columns.get(column, []):
+                columns.setdefault(column, []).append("not_null")
+        for (seed, column), values in mapping.accepted.items():
+            if seed == name:
+                columns.setdefault(column, []).append({"accepted_values": {"arguments": {"values": values}}})
+        if columns:
+            seeds.append({"name": name, "columns": [{"name": c, "data_tests": t} for c, t in columns.items()]})
+    header = "# Tests of the synthetic seeds, mapped from the project's tests by 'syngen dbt'.\n"
+    return header + yaml.safe_dump({"version": 2, "seeds": seeds}, sort_keys=False, allow_unicode=True)
+
+
+def build(project_dir, seeds_folder: Path, names, *, dbt: str = "dbt", profiles_dir=None,
+          target: str | None = None) -> str:
+    """Run ``dbt build`` on a copy of the project whose seeds are the synthetic ones; the
+    project itself is not touched. Returns dbt's output; fails with its tail if a test fails."""
+    executable = shutil.which(dbt)
+    if executable is None:
+        raise SyngenError(f"'{dbt}' not found: install dbt and your adapter (e.g. pip install dbt-core "
+                          "dbt-duckdb), or give its path with --dbt")
+    project = load_project(project_dir)
+    with tempfile.TemporaryDirectory(prefix="syngen-dbt-") as folder:
+        copy = Path(folder) / project.root.name
+        shutil.copytree(project.root, copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages",
+                                                                           "model_artifacts", seeds_folder.name))
+        for name in names:
+            shutil.copyfile(seeds_folder / f"{name}.csv", copy / project.seeds[name].relative_to(project.root))
+        command = [executable, "build", "--profiles-dir", str(Path(profiles_dir).resolve() if profiles_dir else copy)]
+        if target:
+            command += ["--target", target]
+        done = subprocess.run(command, cwd=copy, capture_output=True, text=True)
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise SyngenError(f"dbt build failed on the synthetic seeds:\n{output[-_OUTPUT_TAIL:]}")
+    return output

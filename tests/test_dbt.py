@@ -1,0 +1,102 @@
+"""dbt projects: tests read in both syntaxes and mapped onto seed columns through renaming
+models, synthetic seeds written beside the project, and the project's own `dbt build`
+passing on them."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT, run_cli
+from syngen.adapters.dbt import lineage, load_project, to_metadata
+from syngen.errors import SyngenError
+
+EXAMPLE = ROOT / "examples" / "dbt_shop"
+
+
+def keys_of(mapping) -> set:
+    return {(name, k.type, k.columns, k.parent, k.parent_columns)
+            for name, t in mapping.metadata.tables.items() for k in t.keys}
+
+
+def test_tests_in_both_syntaxes_map_onto_seed_columns_through_renames():
+    project = load_project(EXAMPLE)
+    # data_tests with arguments: (new), tests with top-level arguments (old)
+    assert {t.name for t in project.tests} == {"unique", "not_null", "relationships", "accepted_values"}
+    assert lineage(project)[("stg_invoices", "invoiced_at")] == ("raw_invoices", "InvoiceDate")
+    mapping = to_metadata(project)
+    assert keys_of(mapping) == {
+        ("raw_customers", "PK", ("CustomerId",), None, ()),
+        ("raw_invoices", "PK", ("InvoiceId",), None, ()),
+        ("raw_invoice_lines", "PK", ("InvoiceLineId",), None, ()),
+        ("raw_invoices", "FK", ("CustomerId",), "raw_customers", ("CustomerId",)),
+        ("raw_invoice_lines", "FK", ("InvoiceId",), "raw_invoices", ("InvoiceId",))}
+    assert mapping.accepted[("raw_invoice_lines", "Quantity")] == [1]
+    assert ("raw_customers", "Email") in mapping.not_null and not mapping.unmapped
+
+
+def test_disabled_tests_self_references_packages_and_what_cannot_be_mapped(tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
+    (project / "models" / "staging" / "stg_managers.sql").write_text(
+        "{{ config(materialized='view') }}\nselect CustomerId as id, SupportRepId + 0 as rep, "
+        "upper(Country) as country_code from {{ ref('shop', 'raw_customers') }} c")
+    (project / "seeds" / "props.yml").write_text("""
+version: 2
+seeds:
+  - name: raw_customers
+    columns:
+      - name: SupportRepId
+        tests:
+          - relationships: {to: ref('raw_customers'), field: CustomerId}
+      - name: Company
+        data_tests:
+          - unique: {config: {enabled: false}}
+models:
+  - name: stg_managers
+    columns:
+      - name: id
+        data_tests: [{unique: {config: {severity: warn}}}]
+      - name: country_code
+        data_tests: [not_null, dbt_utils.not_empty_string]
+""")
+    mapping = to_metadata(load_project(project))
+    keys = keys_of(mapping)
+    assert ("raw_customers", "FK", ("SupportRepId",), "raw_customers", ("CustomerId",)) in keys  # self-reference
+    assert not any(k[2] == ("Company",) for k in keys)  # disabled
+    assert lineage(load_project(project))[("stg_managers", "id")] == ("raw_customers", "CustomerId")
+    reasons = " ".join(mapping.unmapped)
+    assert "not_null on stg_managers.country_code" in reasons and "could not be followed" in reasons
+    assert "not_empty_string" in reasons
+    with pytest.raises(SyngenError, match="no seed named nope"):
+        to_metadata(load_project(project), ["nope"])
+
+
+def dbt_executable() -> str:
+    found = os.environ.get("SYNGEN_TEST_DBT") or shutil.which("dbt")
+    if not found:
+        pytest.skip("no dbt executable (.ci/run installs dbt-core and dbt-duckdb 1.11 and sets SYNGEN_TEST_DBT)")
+    return found
+
+
+def test_synthetic_seeds_pass_the_projects_own_dbt_build(tmp_path):
+    dbt = dbt_executable()
+    project = tmp_path / "dbt_shop"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
+    done = run_cli("syngen", "dbt", "--project", str(project), "--epochs", "5", "--random_seed", "1",
+                   "--scale", "0.5", "--build", "--dbt", dbt, cwd=tmp_path)
+    text = " ".join(done.stderr.split())
+    assert "dbt build passed: PASS=20 WARN=0 ERROR=0" in text, done.stderr
+    out = project / "synthetic_seeds"
+    for seed in ("raw_customers", "raw_invoices", "raw_invoice_lines"):
+        real = pd.read_csv(project / "seeds" / f"{seed}.csv", nrows=5)
+        fake = pd.read_csv(out / f"{seed}.csv")
+        assert list(fake.columns) == list(real.columns)
+    customers = pd.read_csv(out / "raw_customers.csv")
+    assert abs(len(customers) - round(59 * 0.5)) <= 1
+    assert "relationships" in (out / "_syngen_seeds.yml").read_text()
+    again = run_cli("syngen", "dbt", "--project", str(project), "--epochs", "2", cwd=tmp_path, check=False)
+    assert again.returncode == 1 and "--overwrite" in again.stderr
