@@ -8,6 +8,7 @@ project's tests are the quality gate.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -123,7 +124,9 @@ def build(project_dir, seeds_folder: Path, names, *, dbt: str = "dbt", profiles_
         command = [executable, "build", "--profiles-dir", str(Path(profiles_dir).resolve() if profiles_dir else copy)]
         if target:
             command += ["--target", target]
-        done = subprocess.run(command, cwd=copy, capture_output=True, text=True)
+        # a run on a throw-away copy: no usage statistics unless the user asked for them
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": os.environ.get("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")}
+        done = subprocess.run(command, cwd=copy, capture_output=True, text=True, env=env)
     output = done.stdout + done.stderr
     if done.returncode != 0:
         raise SyngenError(f"dbt build failed on the synthetic seeds:\n{output[-_OUTPUT_TAIL:]}")
