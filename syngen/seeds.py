@@ -69,8 +69,17 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
 
 
 def _accepted_violations(mapping: Mapping, folder: Path) -> list[str]:
-    """accepted_values checked on the generated seeds (values compared as text, as dbt does)."""
+    """accepted_values (compared as text, as dbt does) and accepted_range checked on the
+    generated seeds."""
     problems = []
+    for (seed, column), (low, high, inclusive) in mapping.ranges.items():
+        values = pd.to_numeric(pd.read_csv(folder / f"{seed}.csv")[column], errors="coerce").dropna()
+        outside = ((values < low) if low is not None else False) | ((values > high) if high is not None else False)
+        if not inclusive:
+            outside = outside | ((values == low) if low is not None else False) | \
+                ((values == high) if high is not None else False)
+        if bool(pd.Series(outside).any()):
+            problems.append(f"{seed}.{column}: {int(pd.Series(outside).sum())} value(s) outside accepted_range")
     for (seed, column), values in mapping.accepted.items():
         generated = pd.read_csv(folder / f"{seed}.csv", dtype=str, keep_default_na=False)[column]
         allowed = {str(v) for v in values} | {""}
@@ -85,7 +94,7 @@ def _properties(mapping: Mapping) -> str:
     seeds = []
     for name, table in mapping.metadata.tables.items():
         columns: dict[str, list] = {}
-        for key in table.keys:
+        for key in (k for k in table.keys if len(k.columns) == 1):  # composite keys need dbt_utils
             column = key.columns[0]
             if key.type in ("PK", "UQ"):
                 columns.setdefault(column, []).append("unique")

@@ -56,6 +56,18 @@ seeds:
         data_tests:
           - unique: {config: {enabled: false}}
 models:
+  - name: stg_invoice_lines
+    data_tests:
+      - dbt_utils.unique_combination_of_columns:
+          arguments: {combination_of_columns: [invoice_id, track_id]}
+  - name: stg_invoices
+    columns:
+      - name: total
+        data_tests:
+          - dbt_utils.accepted_range: {arguments: {min_value: 0}}
+      - name: billing_country
+        data_tests:
+          - unique: {config: {where: "total > 20"}}
   - name: stg_managers
     columns:
       - name: id
@@ -67,10 +79,13 @@ models:
     keys = keys_of(mapping)
     assert ("raw_customers", "FK", ("SupportRepId",), "raw_customers", ("CustomerId",)) in keys  # self-reference
     assert not any(k[2] == ("Company",) for k in keys)  # disabled
+    assert ("raw_invoice_lines", "UQ", ("InvoiceId", "TrackId"), None, ()) in keys  # model-level, composite
+    assert mapping.ranges[("raw_invoices", "Total")] == (0, None, True)
+    assert not any(k[2] == ("BillingCountry",) for k in keys)  # unique only where total > 20
     assert lineage(load_project(project))[("stg_managers", "id")] == ("raw_customers", "CustomerId")
     reasons = " ".join(mapping.unmapped)
     assert "not_null on stg_managers.country_code" in reasons and "could not be followed" in reasons
-    assert "not_empty_string" in reasons
+    assert "not_empty_string" in reasons and "applies only where total > 20" in reasons
     with pytest.raises(SyngenError, match="no seed named nope"):
         to_metadata(load_project(project), ["nope"])
 
@@ -100,3 +115,18 @@ def test_synthetic_seeds_pass_the_projects_own_dbt_build(tmp_path):
     assert "relationships" in (out / "_syngen_seeds.yml").read_text()
     again = run_cli("syngen", "dbt", "--project", str(project), "--epochs", "2", cwd=tmp_path, check=False)
     assert again.returncode == 1 and "--overwrite" in again.stderr
+
+
+def test_the_manifest_when_present_gives_the_same_keys_as_the_yaml(tmp_path):
+    import subprocess
+
+    dbt = dbt_executable()
+    project = tmp_path / "dbt_shop"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
+    from_yaml = to_metadata(load_project(project))
+    subprocess.run([dbt, "parse", "--profiles-dir", str(project)], cwd=project, check=True, capture_output=True,
+                   env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    assert (project / "target" / "manifest.json").exists()
+    from_manifest = to_metadata(load_project(project))
+    assert keys_of(from_manifest) == keys_of(from_yaml)
+    assert from_manifest.accepted == from_yaml.accepted and from_manifest.not_null == from_yaml.not_null

@@ -18,7 +18,8 @@ import yaml
 from syngen.errors import SyngenError
 from syngen.metadata.model import Key, Metadata, Table
 
-KNOWN_TESTS = ("unique", "not_null", "relationships", "accepted_values")
+KNOWN_TESTS = ("unique", "not_null", "relationships", "accepted_values", "unique_combination_of_columns",
+               "accepted_range")
 _REF = re.compile(r"""\{\{\s*(ref|source)\(\s*(['"][^'"]+['"])\s*(?:,\s*(['"][^'"]+['"])\s*)?\)\s*\}\}""")
 _JINJA = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.S)
 _EXPRESSION = re.compile(r"\{\{.*?\}\}", re.S)
@@ -32,6 +33,7 @@ class DbtTest:
     arguments: dict
     origin: str  # file that declares it
     severity: str = "error"
+    where: str | None = None  # config.where: the test applies to a subset of rows
 
 
 @dataclass
@@ -54,10 +56,36 @@ def load_project(root: str | Path) -> DbtProject:
     seeds = {p.stem: p for folder in seed_paths if folder.is_dir() for p in sorted(folder.rglob("*.csv"))}
     models = {p.stem: p for folder in model_paths if folder.is_dir() for p in sorted(folder.rglob("*.sql"))}
     project = DbtProject(root, str(config.get("name", root.name)), seeds, models)
+    manifest = root / config.get("target-path", "target") / "manifest.json"
+    if manifest.is_file():  # what dbt itself parsed (packages' tests, macros resolved)
+        project.tests = _tests_from_manifest(manifest)
+        return project
     for folder in seed_paths + model_paths:
         for path in sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml")) if folder.is_dir() else []:
             project.tests += _tests_in(path, root)
     return project
+
+
+def _tests_from_manifest(path: Path) -> list[DbtTest]:
+    import json
+
+    try:
+        nodes = json.loads(path.read_text())["nodes"]
+    except (ValueError, KeyError) as error:
+        raise SyngenError(f"cannot read dbt's manifest '{path}': {error}; run 'dbt parse' again or delete it") from None
+    tests = []
+    for node in nodes.values():
+        if node.get("resource_type") != "test" or not node.get("test_metadata") or not node.get("attached_node"):
+            continue
+        config = node.get("config") or {}
+        if config.get("enabled") is False:
+            continue
+        kwargs = {k: v for k, v in (node["test_metadata"].get("kwargs") or {}).items() if k != "model"}
+        tests.append(DbtTest(node["test_metadata"]["name"], node["attached_node"].split(".")[-1],
+                             node.get("column_name") or kwargs.get("column_name") or "", kwargs,
+                             node.get("original_file_path", str(path)), str(config.get("severity", "error")).lower(),
+                             config.get("where")))
+    return tests
 
 
 def _tests_in(path: Path, root: Path) -> list[DbtTest]:
@@ -66,13 +94,17 @@ def _tests_in(path: Path, root: Path) -> list[DbtTest]:
     except yaml.YAMLError as error:
         raise SyngenError(f"dbt properties file '{path}' is not valid YAML: {error}") from None
     tests = []
+    origin = str(path.relative_to(root))
     for section in ("models", "seeds"):
         for node in document.get(section) or []:
+            entries = [(entry, "") for entry in (node.get("data_tests") or []) + (node.get("tests") or [])]
             for column in node.get("columns") or []:
-                for entry in (column.get("data_tests") or []) + (column.get("tests") or []):
-                    test = _test(entry, node["name"], column["name"], str(path.relative_to(root)))
-                    if test is not None:
-                        tests.append(test)
+                entries += [(entry, column["name"])
+                            for entry in (column.get("data_tests") or []) + (column.get("tests") or [])]
+            for entry, column in entries:
+                test = _test(entry, node["name"], column, origin)
+                if test is not None:
+                    tests.append(test)
     return tests
 
 
@@ -88,7 +120,8 @@ def _test(entry, node: str, column: str, origin: str) -> DbtTest | None:
         return None
     arguments = {**{k: v for k, v in body.items() if k != "arguments"}, **(body.get("arguments") or {})}
     severity = str(config.get("severity", arguments.pop("severity", "error"))).lower()
-    return DbtTest(name.split(".")[-1], node, column, arguments, origin, severity)
+    where = config.get("where", arguments.pop("where", None))
+    return DbtTest(name.split(".")[-1], node, column, arguments, origin, severity, where)
 
 
 def lineage(project: DbtProject) -> dict[tuple[str, str], tuple[str, str]]:
@@ -140,6 +173,7 @@ class Mapping:
     unmapped: list[str]
     accepted: dict[tuple[str, str], list] = field(default_factory=dict)
     not_null: set[tuple[str, str]] = field(default_factory=set)
+    ranges: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (min, max, inclusive)
 
 
 def to_metadata(project: DbtProject, select: list[str] | None = None) -> Mapping:
@@ -158,9 +192,16 @@ def to_metadata(project: DbtProject, select: list[str] | None = None) -> Mapping
         return lineage_map.get((node, column))
     found: dict[str, dict[tuple[str, str], list[DbtTest]]] = {}
     mapping = Mapping(Metadata({}), [], [])
+    combinations = []
     for test in project.tests:
+        if test.name == "unique_combination_of_columns":
+            combinations.append(test)
+            continue
         target = place(test.node, test.column)
-        if test.name not in KNOWN_TESTS:
+        if test.where and test.name in ("unique", "relationships"):
+            mapping.unmapped.append(f"{test.name} on {test.node}.{test.column} ({test.origin}): it applies only "
+                                    f"where {test.where}, so it is not a key of the whole seed")
+        elif test.name not in KNOWN_TESTS:
             mapping.unmapped.append(f"{test.name} on {test.node}.{test.column} ({test.origin}): not a test syngen maps")
         elif target is None:
             mapping.unmapped.append(f"{test.name} on {test.node}.{test.column} ({test.origin}): the column's seed "
@@ -169,6 +210,21 @@ def to_metadata(project: DbtProject, select: list[str] | None = None) -> Mapping
             found.setdefault(test.name, {}).setdefault(target, []).append(test)
     tables = {n: Table(n, str(project.seeds[n])) for n in names}
     unique, not_null = found.get("unique", {}), found.get("not_null", {})
+    for test in combinations:
+        columns = [place(test.node, c) for c in test.arguments.get("combination_of_columns") or []]
+        seeds = {c[0] for c in columns if c}
+        if not columns or None in columns or len(seeds) != 1:
+            mapping.unmapped.append(f"unique_combination_of_columns on {test.node} ({test.origin}): its columns do "
+                                    "not all come from one seed")
+            continue
+        seed = seeds.pop()
+        if seed not in tables:
+            continue
+        kind = "UQ" if tables[seed].primary_key or any(t[0] == seed for t in unique if t in not_null) else "PK"
+        tables[seed].keys.append(Key(f"{kind.lower()}_{'_'.join(c[1] for c in columns)}", kind,
+                                     tuple(c[1] for c in columns)))
+        mapping.applied.append(f"unique_combination_of_columns on {test.node} ({test.origin}) -> {kind} "
+                               f"{seed}({', '.join(c[1] for c in columns)})")
     for (seed, column), tests in unique.items():
         table = tables[seed]
         kind = "PK" if (seed, column) in not_null and table.primary_key is None else "UQ"
@@ -193,6 +249,12 @@ def to_metadata(project: DbtProject, select: list[str] | None = None) -> Mapping
         mapping.not_null.add((seed, column))
         mapping.applied.append(f"not_null on {tests[0].node}.{tests[0].column} ({tests[0].origin}) -> "
                                f"{seed}.{column} generated without nulls where the seed has none")
+    for (seed, column), tests in found.get("accepted_range", {}).items():
+        bounds = {k: tests[0].arguments.get(k) for k in ("min_value", "max_value")}
+        mapping.ranges[(seed, column)] = (bounds["min_value"], bounds["max_value"],
+                                          tests[0].arguments.get("inclusive", True))
+        mapping.applied.append(f"accepted_range on {tests[0].node}.{tests[0].column} ({tests[0].origin}) -> "
+                               f"{seed}.{column} stays in the seed's own range, checked after generation")
     for (seed, column), tests in found.get("accepted_values", {}).items():
         mapping.accepted[(seed, column)] = list(tests[0].arguments.get("values") or [])
         mapping.applied.append(f"accepted_values on {tests[0].node}.{tests[0].column} ({tests[0].origin}) -> "
