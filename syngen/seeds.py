@@ -19,8 +19,8 @@ from typing import Callable
 import pandas as pd
 import yaml
 
-from syngen.adapters.dbt import Mapping, load_project, to_metadata
-from syngen.adapters.files import read_table
+from syngen.adapters.dbt import Mapping, load_project, profile_database, to_metadata
+from syngen.adapters.sources import read_source
 from syngen.errors import SyngenError
 
 PROPERTIES_FILE = "_syngen_seeds.yml"
@@ -38,13 +38,17 @@ class SeedsResult:
 
 def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, size: int | None = None,
                    scale: float | None = None, random_seed: int | None = None, epochs: int | None = None,
-                   overwrite: bool = False, artifacts_dir=None,
+                   overwrite: bool = False, from_database: bool = False, profiles_dir=None,
+                   target: str | None = None, artifacts_dir=None,
                    log: Callable[[str], None] = lambda message: None) -> SeedsResult:
+    """Learn the seeds (from their files, or ``from_database``: the profile's target database)
+    and write synthetic ones; see the module's docstring."""
     from syngen.relational import infer_tables, train_tables
     from syngen.metadata.graph import plan
 
     project = load_project(project_dir)
-    mapping = to_metadata(project, select)
+    database = profile_database(project, profiles_dir, target) if from_database else None
+    mapping = to_metadata(project, select, database)
     metadata = mapping.metadata
     if not metadata.tables:
         raise SyngenError(f"no seeds to learn in {project.root}")
@@ -58,7 +62,7 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
     order = plan(metadata)
     for name in order.order:
         if order.driving_key(metadata, name) is None and scale is not None:
-            source_rows = len(read_table(metadata.tables[name].source))
+            source_rows = len(read_source(metadata.tables[name].source, name).frame)
             metadata.tables[name].infer_settings["size"] = max(1, round(source_rows * scale))
     cli = {k: v for k, v in {"random_seed": random_seed, "size": size}.items() if v is not None}
     reports = infer_tables(metadata, cli, artifacts_dir=artifacts_dir, output=str(target), log=log)

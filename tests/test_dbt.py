@@ -130,3 +130,22 @@ def test_the_manifest_when_present_gives_the_same_keys_as_the_yaml(tmp_path):
     from_manifest = to_metadata(load_project(project))
     assert keys_of(from_manifest) == keys_of(from_yaml)
     assert from_manifest.accepted == from_yaml.accepted and from_manifest.not_null == from_yaml.not_null
+
+
+def test_seeds_can_be_learned_from_the_profiles_duckdb_database(tmp_path):
+    import subprocess
+
+    dbt = dbt_executable()
+    project = tmp_path / "dbt_shop"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
+    missing = run_cli("syngen", "dbt", "--project", str(project), "--from-database", cwd=tmp_path, check=False)
+    assert missing.returncode == 1 and "database file not found" in missing.stderr
+    subprocess.run([dbt, "seed", "--profiles-dir", str(project)], cwd=project, check=True, capture_output=True,
+                   env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    run_cli("syngen", "dbt", "--project", str(project), "--from-database", "--epochs", "3", "--size", "40",
+            "--out", str(tmp_path / "out"), cwd=tmp_path)
+    customers = pd.read_csv(tmp_path / "out" / "raw_customers.csv")
+    invoices = pd.read_csv(tmp_path / "out" / "raw_invoices.csv")
+    assert len(customers) == 40 and customers["CustomerId"].is_unique
+    assert invoices["CustomerId"].isin(set(customers["CustomerId"])).all()
+    assert list(invoices.columns) == list(pd.read_csv(project / "seeds" / "raw_invoices.csv", nrows=1).columns)

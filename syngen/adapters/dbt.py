@@ -176,10 +176,36 @@ class Mapping:
     ranges: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (min, max, inclusive)
 
 
-def to_metadata(project: DbtProject, select: list[str] | None = None) -> Mapping:
+def profile_database(project: DbtProject, profiles_dir=None, target: str | None = None) -> str:
+    """The SQLAlchemy URL of the project's target database (dbt-duckdb), from profiles.yml
+    (the given folder, the project's, else ~/.dbt), where ``dbt seed`` put the seeds."""
+    config = yaml.safe_load((project.root / "dbt_project.yml").read_text()) or {}
+    folders = [Path(profiles_dir)] if profiles_dir else [project.root, Path.home() / ".dbt"]
+    found = next((f / "profiles.yml" for f in folders if (f / "profiles.yml").is_file()), None)
+    if found is None:
+        raise SyngenError(f"no profiles.yml in {', '.join(map(str, folders))}; give --profiles-dir")
+    profiles = yaml.safe_load(found.read_text()) or {}
+    profile = profiles.get(config.get("profile", project.name))
+    if not profile:
+        raise SyngenError(f"{found} has no profile '{config.get('profile', project.name)}'")
+    name = target or profile.get("target")
+    output = (profile.get("outputs") or {}).get(name)
+    if not output:
+        raise SyngenError(f"{found}: profile '{config.get('profile')}' has no target '{name}'")
+    if output.get("type") != "duckdb":
+        raise SyngenError(f"reading seeds from a '{output.get('type')}' target is not supported yet (dbt-duckdb "
+                          "is); train from the seed files instead (leave out --from-database)")
+    path = Path(str(output.get("path", ":memory:")))
+    if str(path) == ":memory:":
+        raise SyngenError(f"{found}: target '{name}' is an in-memory DuckDB database; nothing to read")
+    return f"duckdb:///{path if path.is_absolute() else project.root / path}"
+
+
+def to_metadata(project: DbtProject, select: list[str] | None = None, database: str | None = None) -> Mapping:
     """Seeds as tables, tests as keys: unique + not_null -> PK, unique -> UQ, relationships
     -> FK; not_null and accepted_values are kept by the engine (nulls and values are only
-    generated as seen) and checked after generation."""
+    generated as seen) and checked after generation. With ``database`` (a URL), the seeds'
+    rows are read from its tables of the same names instead of the CSV files."""
     lineage_map = lineage(project)
     names = [n for n in project.seeds if not select or n in select]
     unknown = [n for n in select or [] if n not in project.seeds]
@@ -208,7 +234,7 @@ def to_metadata(project: DbtProject, select: list[str] | None = None) -> Mapping
                                     "could not be followed through the model's SQL")
         elif target[0] in names:
             found.setdefault(test.name, {}).setdefault(target, []).append(test)
-    tables = {n: Table(n, str(project.seeds[n])) for n in names}
+    tables = {n: Table(n, database or str(project.seeds[n])) for n in names}
     unique, not_null = found.get("unique", {}), found.get("not_null", {})
     for test in combinations:
         columns = [place(test.node, c) for c in test.arguments.get("combination_of_columns") or []]

@@ -421,12 +421,14 @@ def report(table_name, metadata_path, synthetic, target, output):
 @click.option("--overwrite", is_flag=True, help="Replace files already in --out.")
 @click.option("--build", is_flag=True, help="Then run 'dbt build' on a copy of the project with these seeds; "
                                            "fail if any of the project's tests fails.")
+@click.option("--from-database", is_flag=True,
+              help="Learn the seeds from the tables 'dbt seed' made in the profile's target (dbt-duckdb).")
 @click.option("--dbt", "dbt_command", default="dbt", show_default=True, help="The dbt executable for --build.")
 @click.option("--profiles-dir", default=None, type=click.Path(file_okay=False),
-              help="dbt's profiles folder for --build (default: the project's).")
-@click.option("--target", default=None, help="dbt target for --build.")
-def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out, overwrite, build, dbt_command,
-                      profiles_dir, target):
+              help="dbt's profiles folder (default: the project's, else ~/.dbt).")
+@click.option("--target", default=None, help="dbt target (default: the profile's).")
+def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out, overwrite, build, from_database,
+                      dbt_command, profiles_dir, target):
     """Learn a dbt project's seeds, with its tests as keys, and write synthetic seeds."""
     from syngen.seeds import build as run_build, generate_seeds
 
@@ -435,7 +437,9 @@ def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out
     try:
         with console.status("Learning and generating the seeds"):
             result = generate_seeds(project_dir, out, select=list(select) or None, size=size, scale=scale,
-                                    random_seed=random_seed, epochs=epochs, overwrite=overwrite, log=_log)
+                                    random_seed=random_seed, epochs=epochs, overwrite=overwrite,
+                                    from_database=from_database, profiles_dir=profiles_dir, target=target,
+                                    log=_log)
         for line in result.mapping.applied:
             console.print(f"  [green]mapped[/] {line}", highlight=False)
         for line in result.mapping.unmapped:
