@@ -69,8 +69,12 @@ models:
         data_tests:
           - unique: {config: {where: "total > 20"}}
   - name: stg_managers
+    config: {contract: {enforced: true}}
     columns:
+      - name: rep
+        constraints: [{type: foreign_key, to: "ref('stg_managers')", to_columns: [id]}]
       - name: id
+        constraints: [{type: primary_key}]
         data_tests: [{unique: {config: {severity: warn}}}]
       - name: country_code
         data_tests: [not_null, dbt_utils.not_empty_string]
@@ -83,6 +87,8 @@ models:
     assert mapping.ranges[("raw_invoices", "Total")] == (0, None, True)
     assert not any(k[2] == ("BillingCountry",) for k in keys)  # unique only where total > 20
     assert lineage(load_project(project))[("stg_managers", "id")] == ("raw_customers", "CustomerId")
+    assert any("(constraint)" in line and "-> PK raw_customers(CustomerId)" in line for line in mapping.applied)
+    assert "relationships on stg_managers.rep" in " ".join(mapping.unmapped)  # 'SupportRepId + 0': computed
     reasons = " ".join(mapping.unmapped)
     assert "not_null on stg_managers.country_code" in reasons and "could not be followed" in reasons
     assert "not_empty_string" in reasons and "applies only where total > 20" in reasons

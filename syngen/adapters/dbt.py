@@ -105,6 +105,24 @@ def _tests_in(path: Path, root: Path) -> list[DbtTest]:
                 test = _test(entry, node["name"], column, origin)
                 if test is not None:
                     tests.append(test)
+            for column in node.get("columns") or []:
+                tests += _constraint_tests(column.get("constraints") or [], node["name"], column["name"], origin)
+    return tests
+
+
+def _constraint_tests(constraints: list, node: str, column: str, origin: str) -> list[DbtTest]:
+    """A model contract's column constraints as the tests they amount to."""
+    tests = []
+    for constraint in constraints:
+        kind = constraint.get("type")
+        if kind in ("primary_key", "unique"):
+            tests.append(DbtTest("unique", node, column, {}, f"{origin} (constraint)"))
+        if kind in ("primary_key", "not_null"):
+            tests.append(DbtTest("not_null", node, column, {}, f"{origin} (constraint)"))
+        if kind == "foreign_key" and constraint.get("to"):
+            field_name = (constraint.get("to_columns") or [column])[0]
+            tests.append(DbtTest("relationships", node, column, {"to": constraint["to"], "field": field_name},
+                                 f"{origin} (constraint)"))
     return tests
 
 
@@ -159,6 +177,11 @@ def lineage(project: DbtProject) -> dict[tuple[str, str], tuple[str, str]]:
         if node in project.seeds:
             resolved[key] = (node, column)
     return resolved
+
+
+def _sources(tests: list[DbtTest]) -> str:
+    """Where a mapped item came from: every test behind it, with its file."""
+    return "; ".join(dict.fromkeys(f"{t.name} on {t.node}.{t.column} ({t.origin})" for t in tests))
 
 
 def _parent_of(argument: str) -> str | None:
@@ -255,8 +278,7 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
         table = tables[seed]
         kind = "PK" if (seed, column) in not_null and table.primary_key is None else "UQ"
         table.keys.append(Key(f"{kind.lower()}_{column}", kind, (column,)))
-        mapping.applied.append(f"{tests[0].name} on {tests[0].node}.{tests[0].column} ({tests[0].origin}) -> "
-                               f"{kind} {seed}({column})")
+        mapping.applied.append(f"{_sources(tests + not_null.get((seed, column), []))} -> {kind} {seed}({column})")
     for (seed, column), tests in found.get("relationships", {}).items():
         test = tests[0]
         parent = place(_parent_of(test.arguments.get("to")), test.arguments.get("field"))
