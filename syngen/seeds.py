@@ -21,6 +21,7 @@ import yaml
 
 from syngen.adapters.dbt import Mapping, load_project, profile_database, to_metadata
 from syngen.adapters.sources import read_source
+from syngen.adapters.targets import describe_target
 from syngen.errors import SyngenError
 
 PROPERTIES_FILE = "_syngen_seeds.yml"
@@ -29,7 +30,7 @@ _OUTPUT_TAIL = 4000
 
 @dataclass
 class SeedsResult:
-    out: Path
+    out: str  # the folder of seed files, or the database (password hidden)
     mapping: Mapping
     rows: dict[str, int] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
@@ -38,11 +39,12 @@ class SeedsResult:
 
 def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, size: int | None = None,
                    scale: float | None = None, random_seed: int | None = None, epochs: int | None = None,
-                   overwrite: bool = False, from_database: bool = False, profiles_dir=None,
-                   target: str | None = None, artifacts_dir=None,
+                   overwrite: bool = False, from_database: bool = False, to_database: bool = False,
+                   profiles_dir=None, target: str | None = None, artifacts_dir=None,
                    log: Callable[[str], None] = lambda message: None) -> SeedsResult:
     """Learn the seeds (from their files, or ``from_database``: the profile's target database)
-    and write synthetic ones; see the module's docstring."""
+    and write synthetic ones as seed files, or ``to_database``: as tables of the profile's
+    target database (replacing tables of the same names only with ``overwrite``)."""
     from syngen.relational import infer_tables, train_tables
     from syngen.metadata.graph import plan
 
@@ -52,10 +54,11 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
     metadata = mapping.metadata
     if not metadata.tables:
         raise SyngenError(f"no seeds to learn in {project.root}")
-    target = Path(out) if out else project.root / "synthetic_seeds"
-    planned = [target / f"{name}.csv" for name in metadata.tables] + [target / PROPERTIES_FILE]
+    database_out = profile_database(project, profiles_dir, target) if to_database else None
+    folder = Path(out) if out else project.root / "synthetic_seeds"
+    planned = [folder / f"{name}.csv" for name in metadata.tables] + [folder / PROPERTIES_FILE]
     existing = [str(p) for p in planned if p.exists()]
-    if existing and not overwrite:
+    if existing and not overwrite and not database_out:
         raise SyngenError(f"would overwrite {', '.join(existing)}; pass --overwrite to replace them")
     train_tables(metadata, {k: v for k, v in {"random_seed": random_seed, "epochs": epochs}.items()
                             if v is not None}, artifacts_dir=artifacts_dir, log=log)
@@ -65,19 +68,24 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
             source_rows = len(read_source(metadata.tables[name].source, name).frame)
             metadata.tables[name].infer_settings["size"] = max(1, round(source_rows * scale))
     cli = {k: v for k, v in {"random_seed": random_seed, "size": size}.items() if v is not None}
-    reports = infer_tables(metadata, cli, artifacts_dir=artifacts_dir, output=str(target), log=log)
-    result = SeedsResult(target, mapping, {r.table: r.rows for r in reports})
-    result.violations = _accepted_violations(mapping, target)
-    (target / PROPERTIES_FILE).write_text(_properties(mapping))
+    reports = infer_tables(metadata, cli, artifacts_dir=artifacts_dir, output=database_out or str(folder),
+                           if_exists="replace" if overwrite else "fail", log=log)
+    locations = {r.table: database_out or str(folder / f"{r.table}.csv") for r in reports}
+    result = SeedsResult(describe_target(database_out) if database_out else str(folder), mapping,
+                         {r.table: r.rows for r in reports})
+    result.violations = _accepted_violations(mapping, locations)
+    if not database_out:
+        (folder / PROPERTIES_FILE).write_text(_properties(mapping))
     return result
 
 
-def _accepted_violations(mapping: Mapping, folder: Path) -> list[str]:
+def _accepted_violations(mapping: Mapping, locations: dict[str, str]) -> list[str]:
     """accepted_values (compared as text, as dbt does) and accepted_range checked on the
     generated seeds."""
     problems = []
+    frames = {seed: read_source(location, seed).frame for seed, location in locations.items()}
     for (seed, column), (low, high, inclusive) in mapping.ranges.items():
-        values = pd.to_numeric(pd.read_csv(folder / f"{seed}.csv")[column], errors="coerce").dropna()
+        values = pd.to_numeric(frames[seed][column], errors="coerce").dropna()
         outside = ((values < low) if low is not None else False) | ((values > high) if high is not None else False)
         if not inclusive:
             outside = outside | ((values == low) if low is not None else False) | \
@@ -85,9 +93,8 @@ def _accepted_violations(mapping: Mapping, folder: Path) -> list[str]:
         if bool(pd.Series(outside).any()):
             problems.append(f"{seed}.{column}: {int(pd.Series(outside).sum())} value(s) outside accepted_range")
     for (seed, column), values in mapping.accepted.items():
-        generated = pd.read_csv(folder / f"{seed}.csv", dtype=str, keep_default_na=False)[column]
-        allowed = {str(v) for v in values} | {""}
-        bad = sorted(set(generated) - allowed)
+        generated = frames[seed][column].dropna().astype(str)
+        bad = sorted(set(generated) - {str(v) for v in values})
         if bad:
             problems.append(f"{seed}.{column}: {len(bad)} value(s) outside accepted_values, e.g. {bad[:3]}")
     return problems

@@ -155,3 +155,23 @@ def test_seeds_can_be_learned_from_the_profiles_duckdb_database(tmp_path):
     assert len(customers) == 40 and customers["CustomerId"].is_unique
     assert invoices["CustomerId"].isin(set(customers["CustomerId"])).all()
     assert list(invoices.columns) == list(pd.read_csv(project / "seeds" / "raw_invoices.csv", nrows=1).columns)
+
+
+def test_synthetic_seeds_can_go_into_the_profiles_database(tmp_path):
+    import duckdb
+
+    project = tmp_path / "dbt_shop"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
+    (project / "target").mkdir()
+    done = run_cli("syngen", "dbt", "--project", str(project), "--to-database", "--epochs", "3", "--size", "30",
+                   cwd=tmp_path)
+    assert "duckdb:///" in " ".join(done.stderr.split())
+    database = duckdb.connect(str(project / "target" / "shop.duckdb"), read_only=True)
+    counts = dict(database.execute("select table_name, estimated_size from duckdb_tables()").fetchall())
+    fks = database.execute("select count(*) from duckdb_constraints() where constraint_type = 'FOREIGN KEY'").fetchone()
+    database.close()
+    assert counts["raw_customers"] == 30 and set(counts) == {"raw_customers", "raw_invoices", "raw_invoice_lines"}
+    assert fks[0] == 2
+    again = run_cli("syngen", "dbt", "--project", str(project), "--to-database", "--epochs", "2", cwd=tmp_path,
+                    check=False)
+    assert again.returncode == 1 and "already has table(s)" in again.stderr

@@ -421,24 +421,31 @@ def report(table_name, metadata_path, synthetic, target, output):
 @click.option("--overwrite", is_flag=True, help="Replace files already in --out.")
 @click.option("--build", is_flag=True, help="Then run 'dbt build' on a copy of the project with these seeds; "
                                            "fail if any of the project's tests fails.")
+@click.option("--to-database", is_flag=True,
+              help="Write the synthetic tables into the profile's target database (dbt-duckdb) instead of files.")
 @click.option("--from-database", is_flag=True,
               help="Learn the seeds from the tables 'dbt seed' made in the profile's target (dbt-duckdb).")
 @click.option("--dbt", "dbt_command", default="dbt", show_default=True, help="The dbt executable for --build.")
 @click.option("--profiles-dir", default=None, type=click.Path(file_okay=False),
               help="dbt's profiles folder (default: the project's, else ~/.dbt).")
 @click.option("--target", default=None, help="dbt target (default: the profile's).")
-def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out, overwrite, build, from_database,
-                      dbt_command, profiles_dir, target):
+def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out, overwrite, build, to_database,
+                      from_database, dbt_command, profiles_dir, target):
     """Learn a dbt project's seeds, with its tests as keys, and write synthetic seeds."""
+    from pathlib import Path
+
     from syngen.seeds import build as run_build, generate_seeds
 
     if size is not None and scale is not None:
         _fail(SyngenError("give --size or --scale, not both"))
+    if build and to_database:
+        _fail(SyngenError("--build runs dbt on synthetic seed files; leave out --to-database"))
     try:
         with console.status("Learning and generating the seeds"):
             result = generate_seeds(project_dir, out, select=list(select) or None, size=size, scale=scale,
                                     random_seed=random_seed, epochs=epochs, overwrite=overwrite,
-                                    from_database=from_database, profiles_dir=profiles_dir, target=target,
+                                    from_database=from_database, to_database=to_database,
+                                    profiles_dir=profiles_dir, target=target,
                                     log=_log)
         for line in result.mapping.applied:
             console.print(f"  [green]mapped[/] {line}", highlight=False)
@@ -450,7 +457,7 @@ def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out
                       f"[bold]{result.out}[/]", highlight=False)
         if build:
             with console.status("dbt build on the synthetic seeds"):
-                output = run_build(project_dir, result.out, list(result.rows), dbt=dbt_command,
+                output = run_build(project_dir, Path(result.out), list(result.rows), dbt=dbt_command,
                                    profiles_dir=profiles_dir, target=target)
             done = [line for line in output.splitlines() if "Done. PASS=" in line]
             console.print(f"dbt build passed: {done[-1].split('Done. ')[-1] if done else 'ok'}", highlight=False)
