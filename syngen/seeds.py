@@ -58,7 +58,9 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
     folder = Path(out) if out else project.root / "synthetic_seeds"
     planned = [folder / f"{name}.csv" for name in metadata.tables] + [folder / PROPERTIES_FILE]
     existing = [str(p) for p in planned if p.exists()]
-    if existing and not overwrite and not database_out:
+    if database_out and not overwrite:
+        existing = [f"table {n}" for n in _database_tables(database_out) if n in metadata.tables]
+    if existing and not overwrite:
         raise SyngenError(f"would overwrite {', '.join(existing)}; pass --overwrite to replace them")
     train_tables(metadata, {k: v for k, v in {"random_seed": random_seed, "epochs": epochs}.items()
                             if v is not None}, artifacts_dir=artifacts_dir, log=log)
@@ -77,6 +79,15 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
     if not database_out:
         (folder / PROPERTIES_FILE).write_text(_properties(mapping))
     return result
+
+
+def _database_tables(url: str) -> list[str]:
+    """Tables already in the profile's DuckDB file (none while the file does not exist)."""
+    import sqlalchemy as sa
+
+    from syngen.adapters.sql import table_names
+
+    return table_names(url) if Path(sa.make_url(url).database).exists() else []
 
 
 def _accepted_violations(mapping: Mapping, locations: dict[str, str]) -> list[str]:

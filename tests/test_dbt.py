@@ -174,4 +174,5 @@ def test_synthetic_seeds_can_go_into_the_profiles_database(tmp_path):
     assert fks[0] == 2
     again = run_cli("syngen", "dbt", "--project", str(project), "--to-database", "--epochs", "2", cwd=tmp_path,
                     check=False)
-    assert again.returncode == 1 and "already has table(s)" in again.stderr
+    assert again.returncode == 1 and "would overwrite table raw_customers" in again.stderr
+    assert "--overwrite" in again.stderr
