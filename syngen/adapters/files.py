@@ -18,26 +18,32 @@ from syngen.errors import SyngenError
 
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
 PARQUET_SUFFIXES = (".parquet", ".pq")
+_PROBE = 1000  # values tried first when deciding whether a column is text
 
 
 def numeric_or_text(column: pd.Series) -> pd.Series:
-    """The column as numbers when every value is a number written as one, else as is."""
+    """The column as numbers when every value is a number written as one, else as is:
+    whole numbers as integers (nullable when there are gaps), others as floats."""
     text = column.dropna()
     if text.empty:
         return column
+    if pd.to_numeric(text.iloc[:_PROBE], errors="coerce").isna().any():
+        return column  # one word among the first values decides, without converting them all
     numbers = pd.to_numeric(text, errors="coerce")
     if numbers.isna().any() or text.str.match(r"^[+-]?0\d").any():
         return column  # words, or codes whose leading zeros matter
-    if text.str.contains(r"[.eEnN]", regex=True).any():
-        return pd.to_numeric(column).astype("float64")
-    whole = pd.to_numeric(column)
-    return whole.astype("Int64" if column.isna().any() else "int64") if whole.dtype.kind in "iuf" else whole
+    if numbers.dtype.kind == "f":  # a decimal point or exponent somewhere: floats, even if whole
+        return numbers.reindex(column.index).astype("float64")
+    if numbers.dtype.kind not in "iu":
+        return column
+    return numbers.reindex(column.index).astype("Int64") if len(text) < len(column) else numbers.astype("int64")
 
 
 def read_table(source: str | os.PathLike, row_limit: int | None = None,
                drop_null: bool = False, csv_options: dict | None = None) -> pd.DataFrame:
     """Read a CSV/TSV/Parquet file; ``row_limit`` keeps a seeded random sample of rows;
-    ``csv_options`` are a metadata file's ``format`` settings."""
+    ``csv_options`` are a metadata file's ``format`` settings. CSV text is typed after the
+    sample is drawn: typing is most of the work on a big file."""
     path, parquet = _source_path(source)
     if parquet:
         try:
@@ -58,6 +64,8 @@ def read_table(source: str | os.PathLike, row_limit: int | None = None,
         if row_limit < 1:
             raise SyngenError(f"--row_limit must be at least 1, got {row_limit}")
         data = data.sample(row_limit, random_state=0).sort_index()
+    if not parquet:
+        data = data.apply(numeric_or_text)
     return data.reset_index(drop=True)
 
 
@@ -113,7 +121,9 @@ _QUOTING = {"Minimal": csv.QUOTE_MINIMAL, "All": csv.QUOTE_ALL, "NonNumeric": cs
             "None": csv.QUOTE_NONE}
 
 
-def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nrows: int | None = None) -> pd.DataFrame:
+def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nrows: int | None = None
+              ) -> pd.DataFrame:
+    """The file's cells as text (typing is ``numeric_or_text``'s job, after any sampling)."""
     options = dict(options or {})
     sep = options.pop("sep", sep)
     if "quoting" in options:
@@ -134,7 +144,7 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
     unnamed = [c for c in raw.columns if str(c).startswith("Unnamed: ")]
     if unnamed and raw[unnamed].isna().all().all():
         raw = raw.drop(columns=unnamed)  # trailing separators
-    return raw.apply(numeric_or_text)
+    return raw
 
 
 def output_format(path: str | os.PathLike) -> str:
