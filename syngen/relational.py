@@ -228,7 +228,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
     places = destinations(metadata, output, artifacts_dir)
     locations = {name: places[name] for name in plan.order}  # parents first: tables are created in this order
     specs = {name: table_spec(name, models[name], _constraints(metadata.tables[name]),
-                              [k.columns for k in metadata.tables[name].foreign_keys if _closes_loop(plan, name, k)])
+                              [k.columns for k in _closing_keys(metadata, plan, name)])
              for name in plan.order if is_database_url(locations[name])}
     _align_link_types(metadata, specs)
     run_seed = resolve_seed(cli.get("random_seed"))
@@ -276,7 +276,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                 _seal(state)
                 _fill_late_links(metadata, name, frame, model, generated, np.random.default_rng([seed, 8]),
                                  [k for k in late if k.parent == name])
-                if any(_closes_loop(plan, name, k) for k in late):
+                if _closing_keys(metadata, plan, name):
                     targets[name].hold(name, frame)
                     held[name] = (frame, seed)
                 else:
@@ -284,7 +284,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             reports.append(report)
         for name, (frame, seed) in held.items():
             _fill_late_links(metadata, name, frame, models[name], generated, np.random.default_rng([seed, 9]),
-                             [k for k in metadata.tables[name].foreign_keys if _closes_loop(plan, name, k)])
+                             _closing_keys(metadata, plan, name))
             targets[name].complete(name, frame)
     for report in reports:
         report.notes += targets[report.table].notes.get(report.table, [])
@@ -304,9 +304,9 @@ def _align_link_types(metadata, specs) -> None:
                     column.type = parent_types[key.parent_columns[key.columns.index(column.name)]]
 
 
-def _closes_loop(plan: Plan, name: str, key: Key) -> bool:
-    """A late link to another table: its parent is generated after this table."""
-    return plan.is_late(name, key) and key.parent != name
+def _closing_keys(metadata, plan: Plan, name: str) -> list[Key]:
+    """The table's late links to other tables: FKs whose parent is generated after it."""
+    return [k for k in metadata.tables[name].foreign_keys if plan.is_late(name, k) and k.parent != name]
 
 
 def _constraints(table) -> list[Constraint]:

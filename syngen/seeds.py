@@ -83,11 +83,10 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
 
 def _database_tables(url: str) -> list[str]:
     """Tables already in the profile's DuckDB file (none while the file does not exist)."""
-    import sqlalchemy as sa
+    from syngen.adapters.sql import database_file, table_names
 
-    from syngen.adapters.sql import table_names
-
-    return table_names(url) if Path(sa.make_url(url).database).exists() else []
+    path = database_file(url)
+    return table_names(url) if path is None or path.exists() else []
 
 
 def _accepted_violations(mapping: Mapping, locations: dict[str, str]) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = (ROOT.parent / "shared" / "data" / "single").resolve()
+RELATIONAL = (ROOT.parent / "shared" / "data" / "relational").resolve()
 BIN = Path(sys.executable).parent
 FAST = {"epochs": 8, "random_seed": 1}
 
@@ -19,6 +20,19 @@ def real(name: str) -> pd.DataFrame:
     """A real table, read the way the CLI reads it."""
     from syngen.adapters.files import read_table
     return read_table(DATA / f"{name}.csv")
+
+
+def read_only(database: str) -> str:
+    """A SQLAlchemy URL that opens one of the shared SQLite files read-only."""
+    return f"sqlite:///file:{RELATIONAL / database}?mode=ro&uri=true"
+
+
+def unavailable(what: str) -> None:
+    """A server or program a test needs is missing. Under .ci/run (which installs them all and
+    sets SYNGEN_CI) that fails the test; on a developer's machine the test is skipped."""
+    if os.environ.get("SYNGEN_CI"):
+        pytest.fail(f"{what}: .ci/run should have provided it")
+    pytest.skip(what)
 
 
 def run_cli(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:

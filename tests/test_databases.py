@@ -18,18 +18,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from conftest import DATA, ROOT, run_cli
+from conftest import DATA, RELATIONAL, read_only, run_cli, unavailable
 from syngen.adapters import sql
 from syngen.errors import SyngenError
 from syngen.metadata import load_metadata
 
-RELATIONAL = (ROOT.parent / "shared" / "data" / "relational").resolve()
 PG_ENV = "SYNGEN_TEST_POSTGRES_URL"
-
-
-def read_only(database: str) -> str:
-    """A SQLAlchemy URL that opens the shared SQLite file read-only."""
-    return f"sqlite:///file:{RELATIONAL / database}?mode=ro&uri=true"
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +31,7 @@ def postgres():
     """A function making a fresh, empty PostgreSQL database per call (server from .ci/run)."""
     url = os.environ.get(PG_ENV)
     if not url:
-        pytest.skip(f"{PG_ENV} is not set (.ci/run starts a PostgreSQL server and sets it)")
+        unavailable(f"{PG_ENV} is not set (.ci/run starts a PostgreSQL server and sets it)")
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
 
     def fresh() -> str:
@@ -163,7 +157,7 @@ def _snapshot(url: str, names) -> dict[str, pd.DataFrame]:
 
 
 class _Interrupted(KeyboardInterrupt):
-    pass
+    """Ctrl-C, raised from the progress callback in the middle of a run."""
 
 
 @pytest.mark.parametrize("target", ["duckdb", "postgresql"])

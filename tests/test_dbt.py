@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, unavailable
 from syngen.adapters.dbt import lineage, load_project, to_metadata
 from syngen.errors import SyngenError
 
@@ -99,7 +98,7 @@ models:
 def dbt_executable() -> str:
     found = os.environ.get("SYNGEN_TEST_DBT") or shutil.which("dbt")
     if not found:
-        pytest.skip("no dbt executable (.ci/run installs dbt-core and dbt-duckdb 1.11 and sets SYNGEN_TEST_DBT)")
+        unavailable("no dbt executable (.ci/run installs dbt-core and dbt-duckdb 1.11 and sets SYNGEN_TEST_DBT)")
     return found
 
 

@@ -2,44 +2,30 @@
 parent realistic, dirty sources reported."""
 from __future__ import annotations
 
-import csv
 import shutil
-import sqlite3
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import ks_2samp
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, read_only, run_cli
+from syngen.adapters import sql
 from syngen.adapters.files import read_table
 from syngen.metadata import load_metadata
 from syngen.keys import key_tuples
 from syngen.relational import _avoid_self_links, children_per_parent
 
-RELATIONAL = (ROOT.parent / "shared" / "data" / "relational").resolve()
 CHINOOK_YAML = ROOT / "examples" / "chinook" / "metadata.yaml"
 NORTHWIND_YAML = ROOT / "tests" / "fixtures" / "northwind.yaml"
 
 
 def export(database: str, folder) -> None:
-    """Every non-empty table of a SQLite file as CSV (BLOB columns left out), read-only."""
-    connection = sqlite3.connect(f"file:{RELATIONAL / database}?mode=ro", uri=True)
-    try:
-        names = [r[0] for r in connection.execute(
-            "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'")]
-        for name in names:
-            columns = [r[1] for r in connection.execute("select * from pragma_table_info(?)", (name,))
-                       if r[2].upper() != "BLOB"]
-            quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
-            rows = connection.execute(f'select {quoted} from "{name}"').fetchall()
-            if rows:
-                with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as out:
-                    writer = csv.writer(out)
-                    writer.writerow(columns)
-                    writer.writerows(rows)
-    finally:
-        connection.close()
+    """Every non-empty table of a shared SQLite file as CSV (binary columns left out), read-only."""
+    url = read_only(database)
+    for name, rows in sql.row_counts(url, sql.table_names(url)).items():
+        if rows:
+            sql.read_table(url, name)[0].to_csv(folder / f"{name}.csv", index=False)
 
 
 def run_linked(tmp_path_factory, database: str, metadata_file, *train_args):

@@ -7,9 +7,8 @@ import shutil
 import subprocess
 
 import numpy as np
-import pytest
 
-from conftest import ROOT, real, run_cli
+from conftest import ROOT, real, run_cli, unavailable
 from syngen.report.metrics import measure
 
 SCREENSHOTS = ROOT / "test-artifacts"  # kept after the run, for a look at the page
@@ -39,7 +38,7 @@ def test_real_data_against_itself_scores_high_and_copies_show(churn_model):
 def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if not found:
-        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium package)")
+        unavailable("Chromium is not installed (.ci/run installs Debian's chromium package)")
     return found
 
 

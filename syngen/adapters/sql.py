@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from syngen.adapters.files import numeric_or_text
 from syngen.errors import SyngenError
 
 READ_CHUNK_ROWS = 50_000
@@ -83,13 +84,21 @@ def engine_for(url: str) -> sa.Engine:
 _FILE_DIALECTS = ("sqlite", "duckdb")
 
 
-def _check_file_exists(url: str) -> None:
-    """Reading must not create an empty SQLite or DuckDB file where the user mistyped a path."""
+def database_file(url: str) -> Path | None:
+    """The local file of a SQLite or DuckDB URL (None for servers, memory and URI forms)."""
     parsed = sa.make_url(url)
     database = parsed.database or ""
     if parsed.get_backend_name() in _FILE_DIALECTS and database not in ("", ":memory:") \
-            and not database.startswith("file:") and not Path(database).exists():
-        raise SyngenError(f"database file not found: '{database}' (from {safe_url(url)})")
+            and not database.startswith("file:"):
+        return Path(database)
+    return None
+
+
+def _check_file_exists(url: str) -> None:
+    """Reading must not create an empty SQLite or DuckDB file where the user mistyped a path."""
+    path = database_file(url)
+    if path is not None and not path.exists():
+        raise SyngenError(f"database file not found: '{path}' (from {safe_url(url)})")
 
 
 @contextmanager
@@ -179,11 +188,16 @@ def sa_type(spec: dict):
 
 def table_names(url: str) -> list[str]:
     with connected(url, "listing tables") as connection:
-        if connection.dialect.name == "duckdb":
-            from syngen.adapters.duckdb import table_names as duckdb_tables
+        return connection_tables(connection)
 
-            return duckdb_tables(connection)
-        return sorted(sa.inspect(connection).get_table_names())
+
+def connection_tables(connection: sa.Connection) -> list[str]:
+    """The tables a connection sees (DuckDB through its catalog, others by SQLAlchemy)."""
+    if connection.dialect.name == "duckdb":
+        from syngen.adapters.duckdb import table_names as duckdb_tables
+
+        return duckdb_tables(connection)
+    return sorted(sa.inspect(connection).get_table_names())
 
 
 def describe(url: str, names: list[str] | None = None) -> dict[str, TableSchema]:
@@ -324,8 +338,6 @@ def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
     integers with nulls), dates and times as ISO text, decimals as floats, UUIDs as text,
     JSON documents as their text, and a column of mixed values (SQLite allows them) as a CSV
     export of it would read."""
-    from syngen.adapters.files import numeric_or_text
-
     out = {}
     for spec in columns:
         values = frame[spec.name]
@@ -345,12 +357,11 @@ def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
         elif isinstance(first, dt.datetime) or pd.api.types.is_datetime64_any_dtype(values):
             values = pd.to_datetime(values)
         elif isinstance(first, (dt.date, dt.time)):
-            values = values.map(lambda v: v.isoformat(), na_action="ignore")  # one call per value, C-level map
+            values = values.map(lambda v: v.isoformat(), na_action="ignore")
         elif isinstance(first, uuid.UUID):
             values = values.astype("string").astype(object).where(values.notna(), None)
         out[spec.name] = values
     return pd.DataFrame(out, index=frame.index)
-
 
 
 _KIND_TYPES = {"date": "Date", "datetime": "DateTime", "time": "Time"}

@@ -9,6 +9,7 @@ failure, Ctrl-C included, rolls the whole transaction back: the target stays as 
 """
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -17,7 +18,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from syngen.adapters.sql import ColumnSpec, Constraint, database_error, engine_for, safe_url, sa_type
+from syngen.adapters.sql import (ColumnSpec, Constraint, connection_tables, database_error, engine_for, safe_url,
+                                 sa_type)
 from syngen.errors import SyngenError
 from syngen.keys import key_tuples
 
@@ -34,6 +36,10 @@ class TableSpec:
     constraints: list[Constraint] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
     closing: set[tuple[str, ...]] = field(default_factory=set)  # FK columns that close a loop
+
+    @property
+    def closing_columns(self) -> list[str]:
+        return [c for columns in self.closing for c in columns]
 
 
 class DatabaseWriter:
@@ -89,10 +95,9 @@ class DatabaseWriter:
 
     def _abort(self) -> None:
         if self._transaction is not None and self._transaction.is_active:
-            try:
+            # a connection that is gone cannot roll back: its server does so on its own
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
                 self._transaction.rollback()
-            except sa.exc.SQLAlchemyError:
-                pass  # the connection is gone: the server rolls back on its own
         self._close()
 
     def _close(self) -> None:
@@ -115,8 +120,7 @@ class DatabaseWriter:
         return self._engine.dialect.name
 
     def _create(self) -> None:
-        existing = set(sa.inspect(self._connection).get_table_names()) if self.dialect != "duckdb" else \
-            set(_duckdb_tables(self._connection))
+        existing = set(connection_tables(self._connection))
         present = [name for name in self.specs if name in existing]
         if present and self.if_exists == "fail":
             raise SyngenError(f"{safe_url(self.url)} already has table(s) {', '.join(present)}; "
@@ -132,7 +136,7 @@ class DatabaseWriter:
         metadata.create_all(self._connection, tables=[t for n, t in self._tables.items() if n not in present])
 
     def _table_of(self, spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
-        closing_not_null = {c for columns in spec.closing for c in columns
+        closing_not_null = {c for c in spec.closing_columns
                             if not next(col for col in spec.columns if col.name == c).nullable}
         columns = []
         for column in spec.columns:
@@ -194,7 +198,7 @@ class DatabaseWriter:
             raise SyngenError(f"table '{name}' closes a foreign-key loop but has no PRIMARY KEY or UNIQUE "
                               "key to fill it by; add one to the metadata")
         table = self._tables[name]
-        columns = [c for cols in spec.closing for c in cols]
+        columns = spec.closing_columns
         values = _python_values(frame[list(key.columns) + columns], spec)
         rows = values.rename(columns={c: f"_k{i}" for i, c in enumerate(key.columns)}).to_dict("records")
         statement = table.update().where(*[table.c[c] == sa.bindparam(f"_k{i}") for i, c in enumerate(key.columns)]
@@ -223,23 +227,14 @@ def _driver_errors() -> tuple:
     """The drivers' own error types, raised by the native fast paths (DuckDB, COPY)."""
     import duckdb
 
-    errors = [duckdb.Error]
     try:
         import psycopg
-
-        errors.append(psycopg.Error)
-    except ImportError:
-        pass
-    return tuple(errors)
+    except ImportError:  # PostgreSQL's driver is an optional extra
+        return (duckdb.Error,)
+    return (duckdb.Error, psycopg.Error)
 
 
 _DriverError = _driver_errors()
-
-
-def _duckdb_tables(connection) -> list[str]:
-    from syngen.adapters.duckdb import table_names
-
-    return table_names(connection)
 
 
 def _levels(frame: pd.DataFrame, links: list[Constraint]) -> Iterable[np.ndarray]:

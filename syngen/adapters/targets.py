@@ -49,16 +49,16 @@ class FileTargets:
 
 
 class DatabaseTarget:
-    def __init__(self, writer: DatabaseWriter, closing: dict[str, list[str]]):
+    def __init__(self, writer: DatabaseWriter):
         self.writer = writer
-        self.closing = closing  # table -> columns inserted empty, filled by complete()
         self.notes = writer.notes
 
     def write(self, name: str, batches: Iterable[pd.DataFrame]) -> int:
         return self.writer.insert(name, batches)
 
     def hold(self, name: str, frame: pd.DataFrame) -> None:
-        self.writer.insert(name, [frame.assign(**{c: None for c in self.closing.get(name, [])})])
+        """Insert the rows now with their loop-closing columns empty; ``complete`` fills them."""
+        self.writer.insert(name, [frame.assign(**{c: None for c in self.writer.specs[name].closing_columns})])
 
     def complete(self, name: str, frame: pd.DataFrame) -> None:
         self.writer.fill_closing(name, frame)
@@ -92,7 +92,7 @@ def open_targets(locations: dict[str, str], specs: dict[str, TableSpec], if_exis
         with ExitStack() as stack:
             for url, names in by_url.items():
                 writer = stack.enter_context(DatabaseWriter(url, [specs[n] for n in names], if_exists))
-                target = DatabaseTarget(writer, {n: [c for cols in specs[n].closing for c in cols] for n in names})
+                target = DatabaseTarget(writer)
                 targets.update({n: target for n in names})
             yield targets
     except BaseException:

@@ -58,10 +58,9 @@ def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model
                      f"{real[column].nunique():,} / {synthetic[column].nunique():,}" if column in synthetic else "–"])
     parts += ["<h3>Columns</h3>", table(["column", "kind", "shape score", "nulls real / synthetic",
                                          "distinct real / synthetic"], rows, {2})]
-    numbers = {c: (metrics_values(real, c, kinds, formats), metrics_values(synthetic, c, kinds, formats))
-               for c in metrics.columns}
     parts.append('<div class="grid">' + "".join(
-        chart(figures.distribution(c, *numbers[c], metrics.columns[c], kinds[c])) for c in metrics.columns) + "</div>")
+        chart(figures.distribution(c, *metrics.values[c], metrics.columns[c], kinds[c])) for c in metrics.columns)
+        + "</div>")
     if metrics.accuracy is not None and len(metrics.accuracy) >= 2:
         parts += ["<h3>Pairs</h3>",
                   f"<p>Accuracy matrix (as in the original syngen): for each pair of columns, the share of "
@@ -91,14 +90,6 @@ def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model
             [[esc(u["target"]), esc(u["metric"]), number(u["train_real"]), number(u["train_synthetic"])]], {2, 3})]
     parts.append("</section>")
     return metrics, "".join(parts)
-
-
-def metrics_values(frame: pd.DataFrame, column: str, kinds, formats) -> pd.Series:
-    from syngen.report.metrics import NUMERIC_KINDS, as_numbers
-
-    if kinds[column] in NUMERIC_KINDS:
-        return as_numbers(frame[column], kinds[column], formats.get(column))
-    return frame[column]
 
 
 def _summary(headline: dict[str, float]) -> str:

@@ -76,6 +76,7 @@ def _tv_complement(a: np.ndarray, b: np.ndarray, size: int) -> float:
 @dataclass
 class TableMetrics:
     columns: dict[str, str]  # compared column -> numeric / categorical
+    values: dict[str, tuple[pd.Series, pd.Series]] = field(default_factory=dict)  # real, synthetic; dates as seconds
     shapes: dict[str, float] = field(default_factory=dict)
     accuracy: pd.DataFrame | None = None  # the original syngen's accuracy matrix
     pair_trends: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -115,7 +116,7 @@ def measure(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
                    as_numbers(synthetic[c], kinds[c], (text_formats or {}).get(c)))
                for c, k in columns.items() if k == "numeric"}
     values = {c: numbers.get(c, (real[c], synthetic[c])) for c in columns}
-    metrics = TableMetrics(columns)
+    metrics = TableMetrics(columns, values)
     metrics.shapes = {c: column_shape(*values[c], k) for c, k in columns.items()}
     codes = {c: binned(*values[c], k) for c, k in columns.items()}
     names = list(columns)
