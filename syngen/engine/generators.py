@@ -134,6 +134,17 @@ class _Template:
                 "freqs": self.freqs}
 
 
+def _interleaved(counts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """For STRATA positions: which template each holds and its index among that template's
+    positions, spread so that every window of consecutive positions holds each template in
+    proportion to its count (the j-th of c positions sits at (j + 0.5) / c of the cycle)."""
+    counts = np.asarray(counts)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    rank = np.concatenate([np.arange(c) for c in counts])
+    order = np.argsort((rank + 0.5) / counts[owner], kind="stable")
+    return owner[order], rank[order]
+
+
 @register("id")
 class IdentifierCodec(Codec):
     """Codes such as license numbers: same character patterns, unique where the source is,
@@ -170,13 +181,13 @@ class IdentifierCodec(Codec):
         if needed not in self._strata_for:  # the same for every batch of a run
             self._strata_for[needed] = self._strata(needed)
         usable, counts = self._strata_for[needed]
-        # slot -> (template, index within the template), injective and stateless: every run
-        # of STRATA consecutive slots gives each template its share of residues, shuffled
-        residue = (slots % STRATA) * _Template._coprime(STRATA, seed) % STRATA
-        owner = np.repeat(np.arange(len(usable)), counts)
-        rank = np.concatenate([np.arange(c) for c in counts])
-        choice = owner[residue]
-        local = (slots // STRATA) * np.asarray(counts)[choice] + rank[residue]
+        # slot -> (template, index within the template), injective and stateless: positions
+        # interleave the templates, so any run of consecutive slots, short tables included,
+        # gives each template its share (within one value); the seed shifts where runs start
+        owner, rank = _interleaved(counts)
+        position = (slots + seed) % STRATA
+        choice = owner[position]
+        local = (slots // STRATA) * np.asarray(counts)[choice] + rank[position]
         values = np.empty(n, dtype=object)
         for index, template in enumerate(usable):
             rows_here = choice == index
