@@ -10,6 +10,7 @@ import pytest
 
 from conftest import FAST, real
 from syngen import Synthesizer, SyngenError
+from syngen.engine import synthesizer
 
 
 def test_columns_order_and_dtypes_kept(churn_model):
@@ -37,12 +38,15 @@ def test_values_stay_in_the_source_domain(churn_model):
 
 
 def test_categories_keep_their_frequencies(churn_model):
+    """Every category keeps its share (a VAE left alone moves some by 5 points; calibrated
+    logits keep them within sampling noise)."""
     source = real("churn")
     synthetic = churn_model.sample(7000, random_seed=2)
-    for column in ("contract", "payment_method", "internet_service"):
-        real_share = source[column].value_counts(normalize=True)
-        synth_share = synthetic[column].value_counts(normalize=True).reindex(real_share.index, fill_value=0)
-        assert (real_share - synth_share).abs().sum() / 2 < 0.12, column  # total variation distance
+    for column, kind in churn_model.kinds.items():
+        if kind in ("categorical", "boolean"):
+            real_share = source[column].value_counts(normalize=True)
+            synth_share = synthetic[column].value_counts(normalize=True).reindex(real_share.index, fill_value=0)
+            assert (real_share - synth_share).abs().sum() / 2 < 0.02, column  # total variation distance
 
 
 def test_same_seed_same_rows_other_seed_other_rows(churn_model):
@@ -63,7 +67,7 @@ def test_save_load_is_plain_data_and_identical(churn_model, tmp_path):
     files = sorted(p.name for p in (tmp_path / "churn").iterdir())
     assert files == ["arrays.npz", "model.json"]
     document = json.loads((tmp_path / "churn" / "model.json").read_text())
-    assert document["format_version"] == 1
+    assert document["format_version"] == synthesizer.FORMAT_VERSION
     with zipfile.ZipFile(tmp_path / "churn" / "arrays.npz") as archive:
         for name in archive.namelist():  # every array loads without pickle
             assert np.load(archive.open(name), allow_pickle=False) is not None
@@ -73,10 +77,10 @@ def test_save_load_is_plain_data_and_identical(churn_model, tmp_path):
 
 def test_null_shares_are_learned():
     source = real("credit")
-    model = Synthesizer(**{**FAST, "epochs": 30}).fit(source)  # 8 epochs leave Income's nulls 3 points high
+    model = Synthesizer(**FAST).fit(source)  # 8 epochs left alone put Income's nulls 3 points high
     synthetic = model.sample(len(source), random_seed=3)
     for column in ("Income", "Assets", "Home"):
-        assert abs(synthetic[column].isna().mean() - source[column].isna().mean()) < 0.03, column
+        assert abs(synthetic[column].isna().mean() - source[column].isna().mean()) < 0.015, column
     assert str(synthetic["Seniority"].dtype) == "int64"
     assert str(synthetic["Income"].dtype) == "float64"  # written as 129.0 in the source
     assert (synthetic["Income"].dropna() % 1 == 0).all()

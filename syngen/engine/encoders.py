@@ -58,6 +58,27 @@ def sample_categories(logits: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return np.minimum((cumulative < draws).sum(axis=1), logits.shape[1] - 1)
 
 
+def marginal_bias(logits: np.ndarray, shares: np.ndarray, rows: int = 10_000, steps: int = 200,
+                  tolerance: float = 1e-4) -> np.ndarray:
+    """Offsets for the logits that make the mean predicted probabilities equal the source's
+    shares. A VAE pulls rare values towards common ones (Diamonds' 'Good' cut came out at
+    5.7 % for 9.0 %); the offsets restore the source's mix while the model still decides
+    which rows get which value (iterative proportional fitting on the model's own output)."""
+    logits = logits[:rows].astype(np.float64)
+    bias = np.zeros(logits.shape[1])
+    target = np.log(shares)
+    for _ in range(steps):
+        shifted = logits + bias
+        shifted -= shifted.max(axis=1, keepdims=True)
+        probs = np.exp(shifted)
+        probs /= probs.sum(axis=1, keepdims=True)
+        gap = target - np.log(probs.mean(axis=0))
+        bias += gap
+        if np.abs(gap).max() < tolerance:
+            break
+    return bias - bias.mean()
+
+
 def sample_nulls(logit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Null flags drawn with the predicted probability sigmoid(logit)."""
     return rng.random(len(logit)) < 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
@@ -101,6 +122,7 @@ class NumericCodec(LearnedCodec):
         self.support = np.zeros(0)  # the observed values, when few enough to snap to
         self.noise = 0.0  # spread of the value around the decoder's prediction (normal scale)
         self.generated = np.zeros(0)  # quantiles of the model's generated values (normal scale)
+        self.null_bias = 0.0  # added to the null logit so the generated null share is the source's
         self.count = 0  # non-null values seen in training
 
     def _to_number(self, values: pd.Series) -> np.ndarray:
@@ -173,10 +195,16 @@ class NumericCodec(LearnedCodec):
         the source's quantiles: the marginal (tails included) then matches the source,
         while the ranks, and with them the links to other columns, stay the model's.
         The outermost 1/n of generated values map onto the observed minimum and maximum,
-        which the source holds with that weight too."""
+        which the source holds with that weight too. The null flag gets an offset that
+        makes the generated null share the source's (see ``marginal_bias``)."""
         z = self._noisy(outputs[0], rng)
         tail = 1.0 / max(self.count, 2)
         self.generated = np.quantile(z, np.linspace(tail, 1.0 - tail, MAX_CALIBRATION_QUANTILES))
+        if self.null_share > 0:
+            logit = outputs[1][:, 0]
+            bias = marginal_bias(np.column_stack([np.zeros_like(logit), logit]),
+                                 np.array([1.0 - self.null_share, self.null_share]))
+            self.null_bias = float(bias[1] - bias[0])
 
     def _noisy(self, output: np.ndarray, rng) -> np.ndarray:
         z = output[:, 0].astype(np.float64)
@@ -189,7 +217,7 @@ class NumericCodec(LearnedCodec):
             x = self.transform.inverse_uniform(self._boundaries(z, u, rng))
         else:
             x = self.transform.inverse(z)
-        nulls = sample_nulls(outputs[1][:, 0], rng) if self.null_share > 0 else None
+        nulls = sample_nulls(outputs[1][:, 0] + self.null_bias, rng) if self.null_share > 0 else None
         if len(self.support) > 1:
             x = self._snap(x)
         if self.kind == "integer":
@@ -227,7 +255,7 @@ class NumericCodec(LearnedCodec):
     def _state(self):
         meta = {"decimals": self.decimals, "text_format": self.text_format,
                 "resolution": self.resolution, "timezone": self.timezone, "noise": self.noise,
-                "count": self.count}
+                "count": self.count, "null_bias": self.null_bias}
         return meta, {"quantiles": self.transform.quantiles, "support": self.support,
                       "generated": self.generated}
 
@@ -238,6 +266,7 @@ class NumericCodec(LearnedCodec):
         self.timezone = meta["timezone"]
         self.noise = meta["noise"]
         self.count = meta["count"]
+        self.null_bias = meta["null_bias"]
         self.transform = QuantileNormal(arrays["quantiles"])
         self.support = arrays["support"]
         self.generated = arrays["generated"]
@@ -252,6 +281,8 @@ class CategoricalCodec(LearnedCodec):
         self.categories: list = []
         self.tail: list = []
         self.tail_weights: list[float] = []
+        self.shares = np.zeros(0)  # of each output slot (categories, "other", null) in the source
+        self.bias = np.zeros(0)  # added to the model's logits so the generated mix matches them
 
     def _fit(self, values):
         counts = values.value_counts(sort=True)
@@ -259,6 +290,11 @@ class CategoricalCodec(LearnedCodec):
         tail = counts.iloc[MAX_CATEGORIES:]
         self.tail = tail.index.tolist()
         self.tail_weights = (tail / tail.sum()).tolist() if len(tail) else []
+        present = (1.0 - self.null_share) / len(values)
+        shares = (counts.iloc[:MAX_CATEGORIES] * present).tolist()
+        shares += [tail.sum() * present] * bool(len(tail)) + [self.null_share] * (self.null_share > 0)
+        self.shares = np.asarray(shares)
+        self.bias = np.zeros(len(shares))
 
     @property
     def _width(self) -> int:
@@ -275,8 +311,11 @@ class CategoricalCodec(LearnedCodec):
         onehot[np.arange(len(column)), codes] = 1.0
         return onehot
 
+    def calibrate_marginal(self, outputs, rng):
+        self.bias = marginal_bias(outputs[0], self.shares)
+
     def decode(self, outputs, rng):
-        codes = sample_categories(outputs[0], rng)
+        codes = sample_categories(outputs[0] + self.bias, rng)
         known = len(self.categories)
         values = np.empty(len(codes), dtype=object)
         values[codes < known] = np.asarray(self.categories + [None], dtype=object)[codes[codes < known]]
@@ -288,10 +327,12 @@ class CategoricalCodec(LearnedCodec):
         return self.restore_dtype(values, nulls)
 
     def _state(self):
-        return {"categories": self.categories, "tail": self.tail,
-                "tail_weights": self.tail_weights}, {}
+        return ({"categories": self.categories, "tail": self.tail, "tail_weights": self.tail_weights},
+                {"shares": self.shares, "bias": self.bias})
 
     def _load(self, meta, arrays):
         self.categories = meta["categories"]
         self.tail = meta["tail"]
         self.tail_weights = meta["tail_weights"]
+        self.shares = arrays["shares"]
+        self.bias = arrays["bias"]
