@@ -72,6 +72,10 @@ BASELINES = ("gaussian_copula", "tvae")
 TOOL_NAMES = {SYNGEN: "syngen (defaults)", "gaussian_copula": "SDV GaussianCopula", "tvae": "SDV TVAE"}
 SDV_DEFAULT_TVAE_EPOCHS = 300
 
+# the scorer's SDMetrics quality is also taken on these further samples of real and synthetic
+# rows (its --seed), to show how much of a figure is the luck of one sample
+QUALITY_SEEDS = (0, 1, 2, 3, 4)
+
 # churn extras: in-process sampling speed, and memory of streamed generation at two sizes
 EXTRA_SAMPLE_ROWS = 100_000
 MEMORY_SIZES = (100_000, 1_000_000)
@@ -180,7 +184,30 @@ def job_baseline_sample(params: dict):
     return run
 
 
+def job_quality_samples(params: dict):
+    """The scorer's quality report on several seeded samples, prepared as score.py prepares it."""
+    import pandas as pd
+    spec = importlib.util.spec_from_file_location("score", SCORE_SCRIPT)
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+
+    def run():
+        real = pd.read_csv(params["train"], low_memory=False)
+        other = pd.read_csv(params["synthetic"], low_memory=False)
+        inferred = scorer.infer_metadata(real)["columns"]
+        given = scorer.load_metadata(params["metadata"])["columns"] if params.get("metadata") else {}
+        meta = {"columns": {c: given.get(c, inferred[c]) for c in real.columns}}
+        real, other, _ = scorer.align(real, other, meta)
+        compared = [c for c in real.columns if c in other.columns and meta["columns"][c]["sdtype"] != "id"]
+        meta = {"columns": {c: meta["columns"][c] for c in compared}}
+        reports = [scorer.sdmetrics_reports(real[compared], other[compared], meta, 20000, seed)["quality"]
+                   for seed in params["seeds"]]
+        return {"seeds": params["seeds"], "overall": [r["overall"] for r in reports]}
+    return run
+
+
 JOBS = {
+    "quality_samples": job_quality_samples,
     "syngen_fit": job_syngen_fit,
     "syngen_infer": job_syngen_infer,
     "syngen_sample": job_syngen_sample,
@@ -289,6 +316,12 @@ def score(name: str, tool: str, train: Path, holdout: Path, synthetic: Path, fol
     return json.loads(out.read_text())
 
 
+def quality_samples(train: Path, rows: Path, metadata: Path | None, folder: Path) -> dict:
+    params = {"train": str(train), "synthetic": str(rows), "seeds": list(QUALITY_SEEDS),
+              "metadata": str(metadata) if metadata else None}
+    return run_job("quality_samples", params, folder)
+
+
 def fit_and_generate(tool: str, name: str, train: Path, folder: Path, tvae_epochs: int | None) -> dict:
     """Fit on the training part, then generate as many rows, each step in its own process."""
     synthetic = folder / "synthetic.csv"
@@ -327,6 +360,7 @@ def run_tool(tool: str, name: str, train: Path, holdout: Path, metadata: Path | 
         record["score"] = score(name, tool, train, holdout, Path(record["synthetic"]), folder, metadata)
         quality = record["score"]["quality"]["overall"]
         log(f"{label}: quality {quality:.3f} (scored in {record['score'].get('score_seconds')} s)")
+        record["quality_samples"] = quality_samples(train, Path(record["synthetic"]), metadata, folder)
     except (StepFailed, KeyError, ValueError) as error:
         log(f"{label}: scoring FAILED: {_summary(error)}")
         record["score"] = {"error": str(error)}
@@ -370,6 +404,11 @@ def run_dataset(name: str, tools: list[str], workdir: Path, tvae_epochs: int | N
         return entry
     metadata = scorer_metadata(name, workdir)
     entry["scorer_metadata"] = str(metadata) if metadata else None
+    log(f"[{name}] scoring the real held-out rows on {len(QUALITY_SEEDS)} samples")
+    try:
+        entry["holdout_quality_samples"] = quality_samples(train, holdout, metadata, workdir)
+    except StepFailed as error:
+        entry["holdout_quality_samples"] = {"error": str(error)}
     for tool in tools:
         entry["tools"][tool] = run_tool(tool, name, train, holdout, metadata, workdir, tvae_epochs)
     if name == "churn" and "error" not in entry["tools"][SYNGEN]:
@@ -438,6 +477,10 @@ def _ml_cell(ml: dict | None) -> str:
     return f"acc {_fmt(synth.get('accuracy'))} (real {_fmt(real.get('accuracy'))})"
 
 
+def _spread(values: list[float]) -> str:
+    return f"{sum(values) / len(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
 def tool_label(tool: str, tvae_epochs: int | None) -> str:
     if tool == "tvae":
         return f"{TOOL_NAMES[tool]} ({tvae_epochs or SDV_DEFAULT_TVAE_EPOCHS} epochs)"
@@ -478,6 +521,13 @@ def dataset_section(name: str, entry: dict, tvae_epochs: int | None) -> list[str
                       _ml_cell(result.get("ml_efficacy"))]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
+    samples = [("real held-out rows", entry.get("holdout_quality_samples", {}))]
+    samples += [(tool_label(tool, tvae_epochs), record.get("quality_samples", {}))
+                for tool, record in entry["tools"].items()]
+    cells = [f"{label} {_spread(found['overall'])}" for label, found in samples if "overall" in found]
+    if cells:
+        lines += [f"Quality overall on {len(QUALITY_SEEDS)} samples (scorer seeds "
+                  f"{QUALITY_SEEDS[0]}-{QUALITY_SEEDS[-1]}; mean, min-max): " + "; ".join(cells) + ".", ""]
     syngen = entry["tools"].get(SYNGEN, {})
     if "fit" in syngen:
         fit = syngen["fit"]
@@ -578,7 +628,8 @@ def write_report(path: Path, results: dict) -> None:
         "pair trends bin each numeric column on each data set's own min..max, and the scorer "
         "compares samples of at most 20,000 rows: whether a table's one or two outliers (diamonds' "
         "depth 43 and 79, taxi's 42.3-mile trip) land in both samples moves a table's score by "
-        "up to 0.05 from run to run, for every tool.",
+        "up to 0.05 from run to run, for every tool. Below each table, the quality of the same "
+        "rows on five scorer samples, the real held-out rows' among them, shows that spread.",
         "",
         "## Results",
         "",
