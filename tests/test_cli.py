@@ -1,6 +1,8 @@
 """The train / infer / syngen commands, run as installed console scripts."""
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 
@@ -89,16 +91,16 @@ def test_missing_file_model_and_table_fail_clearly(tmp_path, trained_cwd):
 
 
 def test_incompatible_model_says_to_retrain(tmp_path, trained_cwd):
-    import shutil
     shutil.copytree(trained_cwd / "model_artifacts", tmp_path / "model_artifacts")
     model = tmp_path / "model_artifacts" / "resources" / "churn" / "model.json"
-    model.write_text(model.read_text().replace('"format_version": 1', '"format_version": 999'))
+    document = json.loads(model.read_text())
+    document["format_version"] = 999
+    model.write_text(json.dumps(document))
     error = _fails(tmp_path, "infer", "10", "churn")
     assert "format 999" in error and "train --source PATH --table_name churn" in error
 
 
 def test_row_limit_and_drop_null(tmp_path):
-    import json
     run_cli("train", "--source", str(DATA / "credit.csv"), "--table_name", "credit", "--row_limit", "800",
             "--drop_null", "True", "--epochs", "2", "--batch_size", "64", cwd=tmp_path)
     model = json.loads((tmp_path / "model_artifacts/resources/credit/model.json").read_text())
