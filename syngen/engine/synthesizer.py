@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from syngen.engine import encoders, generators  # noqa: F401  (registers the codecs)
 from syngen.engine.codec import Codec, codec_for
@@ -102,19 +103,26 @@ class Synthesizer:
                 epochs=epochs, batch_size=self.batch_size, latent_dim=self.latent_dim,
                 kl_weight=self.kl_weight, seed=seed, on_epoch=hook))
             self.decoder = result.decoder
-            codes = result.encoder(matrix)
-            reconstructed = self.decoder(codes)
-            for codec, (outputs, encoded) in zip(learned, _split(learned, reconstructed, matrix)):
-                codec.calibrate(outputs, encoded)
-            self.mixture = LatentMixture.fit(codes, seed)
-            calibration_rng = np.random.default_rng([seed, 1])
-            generated = self.decoder(self.mixture.sample(CALIBRATION_ROWS, calibration_rng))
-            for codec, (outputs, _) in zip(learned, _split(learned, generated, generated)):
-                codec.calibrate_marginal(outputs, calibration_rng)
+            # TensorFlow's idle workers keep the cores busy for a while after training;
+            # multi-threaded BLAS beside them runs several times slower than one thread.
+            with threadpool_limits(limits=1, user_api="blas"):
+                self._calibrate(learned, matrix, result.encoder(matrix), seed)
             epochs_run = result.epochs_run
         self.training = {"rows": int(len(data)), "epochs_run": epochs_run, "seed": seed,
                          "seconds": round(time.perf_counter() - started, 2)}
         return self
+
+    def _calibrate(self, learned: list[Codec], matrix: np.ndarray, codes: np.ndarray, seed: int) -> None:
+        """Fit the latent sampler, then let each codec measure the model's output against
+        the data: reconstruction noise first, then the marginals of generated rows."""
+        reconstructed = self.decoder(codes)
+        for codec, (outputs, encoded) in zip(learned, _split(learned, reconstructed, matrix)):
+            codec.calibrate(outputs, encoded)
+        self.mixture = LatentMixture.fit(codes, seed)
+        rng = np.random.default_rng([seed, 1])
+        generated = self.decoder(self.mixture.sample(CALIBRATION_ROWS, rng))
+        for codec, (outputs, _) in zip(learned, _split(learned, generated, generated)):
+            codec.calibrate_marginal(outputs, rng)
 
     # -- generation -------------------------------------------------------------------------
     def _require_fitted(self) -> None:
