@@ -23,6 +23,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -103,7 +104,7 @@ def job_syngen_fit(params: dict):
     import syngen.engine.vae  # noqa: F401  (TensorFlow, loaded before the clock like SDV's torch)
 
     def run():
-        result = train_table(params["source"], params["table_name"])
+        result = train_table(params["source"], params["table_name"], random_seed=0)
         return {"rows": result.rows, "model_fit_seconds": result.seconds,
                 "epochs_run": result.epochs_run}
     return run
@@ -239,15 +240,20 @@ class StepFailed(Exception):
     """A child step failed; the message carries the end of its error output."""
 
 
+EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*:")
+
+
 def _tail(text: str) -> str:
     text = (text or "").strip()
     return text if len(text) <= ERROR_TAIL_CHARS else "..." + text[-ERROR_TAIL_CHARS:]
 
 
-def _summary(text, limit: int = 300) -> str:
-    """The last line of an error text, for logs and tables: a traceback ends with the error."""
-    lines = [line for line in str(text).splitlines() if line.strip()]
-    line = lines[-1] if lines else str(text)
+def _summary(text, limit: int = 500) -> str:
+    """An error text in one line, for logs and tables: from a traceback, its last exception
+    line and what follows it (joblib, for one, puts the workers' exit codes there)."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    raised = [i for i, line in enumerate(lines) if EXCEPTION_LINE.match(line)]
+    line = " ".join(lines[raised[-1]:] if raised else lines[-1:]) or str(text)
     return line if len(line) <= limit else line[:limit] + "..."
 
 
@@ -602,8 +608,9 @@ def write_report(path: Path, results: dict) -> None:
         "",
         "Each table is split 80/20 with the shared seeded split (`../shared/bench/split.py`). Each "
         "tool fits the 80 % with its defaults, then generates as many rows as it learned from; "
-        "the fit and the generation each run in a fresh process. syngen generates with "
-        "`--random_seed 0`. The shared scorer (`../shared/bench/score.py`) compares the synthetic "
+        "the fit and the generation each run in a fresh process. syngen trains and generates with "
+        "`--random_seed 0`, so its scores repeat from run to run. The shared scorer "
+        "(`../shared/bench/score.py`) compares the synthetic "
         "rows with the 80 % (quality, privacy) and trains a model on them to predict the target, "
         "tested on the held-out 20 % (ML efficacy).",
         "",
