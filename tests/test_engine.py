@@ -101,6 +101,32 @@ def test_dates_times_and_order_ids_keep_their_text_format():
     assert abs(ratio - source["id"].nunique() / len(source)) < 0.1
 
 
+def test_exact_links_between_columns_hold(churn_model, tmp_path):
+    """A pizza's name fixes its type, name and size its price; churn's multiple_lines fixes
+    phone_service. Generated rows keep these links, after a save and load too."""
+    source = real("pizzaplace").sample(4000, random_state=0)
+    Synthesizer(**FAST).fit(source).save(tmp_path / "pizza")
+    model = Synthesizer.load(tmp_path / "pizza")
+    assert [(d.determinants, d.dependent) for d in model.dependencies] == [
+        (["name"], "type"), (["name", "size"], "price")]
+    synthetic = model.sample(3000, random_seed=1)
+    type_of = source.groupby("name")["type"].first()
+    assert (synthetic["type"] == synthetic["name"].map(type_of)).all()
+    price_of = source.groupby(["name", "size"])["price"].first().rename("menu")
+    menu = synthetic.join(price_of, on=["name", "size"])["menu"]
+    assert menu.notna().mean() > 0.95  # combinations the source does not have keep the model's price
+    assert (synthetic["price"][menu.notna()] == menu.dropna()).all()
+    assert str(synthetic["price"].dtype) == "float64"
+
+    phone = real("churn").groupby("multiple_lines")["phone_service"].first()
+    churn = churn_model.sample(3000, random_seed=2)
+    assert (churn["phone_service"] == churn["multiple_lines"].map(phone)).all()
+
+    shuffled = source.assign(price=source["price"].sample(frac=1, random_state=0).to_numpy())
+    model = Synthesizer(**{**FAST, "epochs": 1}).fit(shuffled)
+    assert [d.dependent for d in model.dependencies] == ["type"]
+
+
 def test_a_given_date_format_is_read_and_written():
     """Day-first dates where detection cannot tell: the user's format wins."""
     source = real("pizzaplace").sample(2000, random_state=0)[["date", "price"]]

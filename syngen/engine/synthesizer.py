@@ -22,11 +22,12 @@ from threadpoolctl import threadpool_limits
 from syngen.engine import encoders, generators  # noqa: F401  (registers the codecs)
 from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import detect_kinds
+from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
 from syngen.errors import SyngenError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MODEL_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
 MIN_ROWS = 2
@@ -66,6 +67,7 @@ class Synthesizer:
         self.codecs: list[Codec] = []
         self.decoder: Mlp | None = None
         self.mixture: LatentMixture | None = None
+        self.dependencies: list[Dependency] = []
         self.training: dict = {}
 
     # -- learning ---------------------------------------------------------------------------
@@ -90,6 +92,8 @@ class Synthesizer:
             raise SyngenError(f"format given for unknown column(s) {', '.join(map(repr, unknown))}")
         self.columns = [str(c) for c in data.columns]
         self.codecs = [codec_for(str(c), kinds[c]).fit(data[c], self.formats.get(c)) for c in data.columns]
+        self.dependencies = find_dependencies(data.set_axis(self.columns, axis=1),
+                                              {str(c): k for c, k in kinds.items()})
         learned = [c for c in self.codecs if c.learned]
         epochs_run = 0
         if learned:
@@ -143,7 +147,10 @@ class Synthesizer:
             if not codec.learned:
                 outputs[codec.name] = codec.generate(n, rng, start, total, seed)
         index = pd.RangeIndex(start, start + n)
-        return pd.DataFrame({name: outputs[name].set_axis(index) for name in self.columns}, index=index)
+        frame = pd.DataFrame({name: outputs[name].set_axis(index) for name in self.columns}, index=index)
+        for dependency in self.dependencies:
+            dependency.apply(frame)
+        return frame
 
     def iter_batches(self, size: int, random_seed: int | None = None,
                      batch_size: int | None = None) -> Iterator[pd.DataFrame]:
@@ -182,7 +189,8 @@ class Synthesizer:
             network = {"decoder_activations": activations, "latent_dim": self.latent_dim,
                        "kl_weight": self.kl_weight}
         document = {"format_version": FORMAT_VERSION, "syngen_version": __version__,
-                    "columns": columns, "network": network, "training": self.training}
+                    "columns": columns, "network": network,
+                    "dependencies": [d.state() for d in self.dependencies], "training": self.training}
         staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
         try:
             (staging / MODEL_FILE).write_text(json.dumps(document, indent=1, default=_json_default))
@@ -219,6 +227,7 @@ class Synthesizer:
             prefix = f"column{i}."
             model.codecs.append(Codec.from_state(
                 meta, {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}))
+        model.dependencies = [Dependency.from_state(d) for d in document["dependencies"]]
         network = document["network"]
         if network:
             model.latent_dim = network["latent_dim"]

@@ -1,0 +1,129 @@
+"""Columns that other columns fix exactly: a pizza's name and size set its price, a product
+code its category. The autoencoder learns such links only approximately (pizzaplace's price
+matched its name and size in half the generated rows), while test data that breaks them is
+obviously wrong. So they are found in the source at fit time, as lookup tables, and
+generated rows take the looked-up value wherever their determining values occur in the source.
+
+Only well-supported links are kept: at least ``MIN_ROWS_PER_GROUP`` source rows per
+determining value on average, so a small table's coincidences do not become rules.
+Determinants are categorical or boolean columns; a column is either determined or
+determining, never both, so the lookups can be applied in any order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+MIN_ROWS_PER_GROUP = 20
+DETERMINANT_KINDS = ("categorical", "boolean")
+DEPENDENT_KINDS = ("categorical", "boolean", "integer", "float")
+SCREEN_ROWS = 5000  # a violation among these rows rules a candidate out cheaply
+_MATCHED = "_merge"
+
+
+@dataclass
+class Dependency:
+    determinants: list[str]
+    dependent: str
+    lookup: pd.DataFrame  # the determinants' observed combinations and the dependent's value
+
+    def apply(self, frame: pd.DataFrame) -> None:
+        """Set the dependent column, in place, on rows whose determining values the source
+        holds; other rows keep the model's value."""
+        keys = _plain(frame[self.determinants])
+        merged = keys.merge(self.lookup, how="left", on=self.determinants, indicator=True,
+                            validate="many_to_one")
+        found = (merged[_MATCHED] == "both").to_numpy()
+        if found.any():
+            column = frame[self.dependent]
+            values = pd.Series(merged[self.dependent].to_numpy(), index=frame.index)
+            frame[self.dependent] = column.astype(object).mask(found, values).astype(column.dtype)
+
+    def state(self) -> dict:
+        return {"determinants": self.determinants, "dependent": self.dependent,
+                "rows": self.lookup.to_numpy().tolist()}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Dependency":
+        columns = state["determinants"] + [state["dependent"]]
+        return cls(state["determinants"], state["dependent"],
+                   pd.DataFrame(state["rows"], columns=columns, dtype=object))
+
+
+def find_dependencies(data: pd.DataFrame, kinds: dict[str, str]) -> list[Dependency]:
+    """Exact links from one or two categorical columns to another column in ``data``."""
+    rows = len(data)
+    max_groups = rows // MIN_ROWS_PER_GROUP
+    if max_groups < 2:
+        return []
+    columns = [c for c in data.columns if kinds.get(c) in DETERMINANT_KINDS + DEPENDENT_KINDS]
+    screen = np.sort(np.random.default_rng(0).permutation(rows)[:SCREEN_ROWS])
+    screened = {c: _codes(data[c].iloc[screen]) for c in columns}  # the whole table only if needed
+    full: dict[str, np.ndarray] = {}
+
+    def codes(column: str) -> np.ndarray:
+        if column not in full:
+            full[column] = _codes(data[column])
+        return full[column]
+
+    candidates = [c for c in columns if kinds[c] in DETERMINANT_KINDS and screened[c].max() + 1 <= max_groups]
+    found: list[Dependency] = []
+    determining: set[str] = set()
+    for size in (1, 2):
+        for determinants in combinations(candidates, size):
+            if any(d.dependent in determinants for d in found):
+                continue
+            open_ = [c for c in columns if kinds[c] in DEPENDENT_KINDS and c not in determinants
+                     and c not in determining and not any(d.dependent == c for d in found)]
+            sampled = _combined([screened[c] for c in determinants])
+            passing = [c for c, ok in zip(open_, _determines(sampled, [screened[c] for c in open_])) if ok]
+            if not passing:
+                continue
+            group = _combined([codes(c) for c in determinants])
+            if not 1 < group.max() + 1 <= max_groups:
+                continue
+            targets = [codes(c) for c in passing]
+            for dependent, target, ok in zip(passing, targets, _determines(group, targets)):
+                if ok and target.max() >= 1:
+                    found.append(_dependency(data, list(determinants), dependent))
+                    determining.update(determinants)
+    return found
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """One integer per distinct value, nulls included as a value of their own."""
+    return pd.factorize(values, use_na_sentinel=False)[0].astype(np.int64)
+
+
+def _combined(columns: list[np.ndarray]) -> np.ndarray:
+    """One code per distinct combination of the columns' codes."""
+    if len(columns) == 1:
+        return columns[0]
+    return pd.factorize(columns[0] * (columns[1].max() + 1) + columns[1])[0].astype(np.int64)
+
+
+def _determines(group: np.ndarray, targets: list[np.ndarray]) -> np.ndarray:
+    """For each target: whether every group holds a single one of its codes. Rows sorted by
+    group once; a target fails where it changes between neighbours of the same group."""
+    if not targets:
+        return np.zeros(0, bool)
+    order = np.argsort(group, kind="stable")
+    within = group[order][1:] == group[order][:-1]
+    sorted_targets = np.column_stack(targets)[order]
+    changes = sorted_targets[1:] != sorted_targets[:-1]
+    return ~(changes & within[:, None]).any(axis=0)
+
+
+def _dependency(data: pd.DataFrame, determinants: list[str], dependent: str) -> Dependency:
+    lookup = _plain(data[determinants + [dependent]].drop_duplicates(determinants))
+    return Dependency(determinants, dependent, lookup.reset_index(drop=True))
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns as Python objects with None for nulls, so source values, generated values and
+    values read back from JSON compare equal whatever dtype each came in."""
+    plain = frame.astype(object)
+    return plain.where(frame.notna(), None)
