@@ -21,7 +21,7 @@ MIN_ROWS_PER_GROUP = 20
 DETERMINANT_KINDS = ("categorical", "boolean")
 DEPENDENT_KINDS = ("categorical", "boolean", "integer", "float")
 SCREEN_ROWS = 5000  # a violation among these rows rules a candidate out cheaply
-_MATCHED = "_merge"
+_MATCHED = "__syngen_matched__"
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Dependency:
         """Set the dependent column, in place, on rows whose determining values the source
         holds; other rows keep the model's value."""
         keys = _plain(frame[self.determinants])
-        merged = keys.merge(self.lookup, how="left", on=self.determinants, indicator=True,
+        merged = keys.merge(self.lookup, how="left", on=self.determinants, indicator=_MATCHED,
                             validate="many_to_one")
         found = (merged[_MATCHED] == "both").to_numpy()
         if found.any():
