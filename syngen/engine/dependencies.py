@@ -72,12 +72,13 @@ def find_dependencies(data: pd.DataFrame, kinds: dict[str, str]) -> list[Depende
     candidates = [c for c in columns if kinds[c] in DETERMINANT_KINDS and screened[c].max() + 1 <= max_groups]
     found: list[Dependency] = []
     determining: set[str] = set()
+    determined: set[str] = set()
     for size in (1, 2):
         for determinants in combinations(candidates, size):
-            if any(d.dependent in determinants for d in found):
+            if determined.intersection(determinants):
                 continue
-            open_ = [c for c in columns if kinds[c] in DEPENDENT_KINDS and c not in determinants
-                     and c not in determining and not any(d.dependent == c for d in found)]
+            open_ = [c for c in columns if kinds[c] in DEPENDENT_KINDS
+                     and c not in determinants and c not in determining and c not in determined]
             sampled = _combined([screened[c] for c in determinants])
             passing = [c for c, ok in zip(open_, _determines(sampled, [screened[c] for c in open_])) if ok]
             if not passing:
@@ -90,6 +91,7 @@ def find_dependencies(data: pd.DataFrame, kinds: dict[str, str]) -> list[Depende
                 if ok and target.max() >= 1:
                     found.append(_dependency(data, list(determinants), dependent))
                     determining.update(determinants)
+                    determined.add(dependent)
     return found
 
 
