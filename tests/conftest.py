@@ -16,6 +16,13 @@ BIN = Path(sys.executable).parent
 FAST = {"epochs": 8, "random_seed": 1}
 
 
+def pytest_sessionstart(session):
+    """The tests learn real tables; without them every test would fail on its own."""
+    if not DATA.is_dir() or not RELATIONAL.is_dir():
+        pytest.exit(f"the tests read the real tables in {DATA.parent}, the 'shared/data' folder "
+                    f"beside this checkout ({ROOT.name}); it is missing", returncode=4)
+
+
 def real(name: str) -> pd.DataFrame:
     """A real table, read the way the CLI reads it."""
     from syngen.adapters.files import read_table
