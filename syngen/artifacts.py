@@ -28,6 +28,11 @@ def model_dir(table_name: str, artifacts_dir=None) -> Path:
     return root(artifacts_dir) / "resources" / check_table_name(table_name)
 
 
+def secret_path(table_name: str, artifacts_dir=None) -> Path:
+    """The model's real-value key: outside ``resources/``, so that folder can be shared."""
+    return root(artifacts_dir) / "secrets" / f"{check_table_name(table_name)}.key"
+
+
 def default_output(table_name: str, artifacts_dir=None) -> Path:
     name = check_table_name(table_name)
     return root(artifacts_dir) / "tmp_store" / name / f"merged_infer_{name}.csv"

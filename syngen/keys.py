@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from syngen.engine.columns import detect_kind
+from syngen.engine.columns import detect_kinds
 
 KEY_KINDS = ("sequence", "uuid", "id")
+# identifying kinds a token column keeps: cards stay Luhn-valid cards, IBANs valid IBANs
+TOKEN_KINDS = ("uuid", "email", "phone", "national_id", "card_number", "account_number", "iban")
 _SEPARATOR = "\x1f"
 
 
@@ -28,8 +30,10 @@ def key_kinds(keys, frame: pd.DataFrame, fk_columns) -> dict[str, str]:
         own = [c for c in key.columns if c not in fk_columns]
         # in a composite key, one generated unique column makes the tuple unique
         for column in (own if key.type == "TKN" else own[-1:]):
-            detected = detect_kind(column, frame[column])
-            if detected in KEY_KINDS:
+            detected = detect_kinds(frame[[column]])[column]
+            if key.type == "TKN":  # never real, never from a real value: no sequence from the real start
+                kinds[column] = detected if detected in TOKEN_KINDS else "id"
+            elif detected in KEY_KINDS + TOKEN_KINDS:
                 kinds[column] = detected
             else:
                 kinds[column] = "sequence" if pd.api.types.is_integer_dtype(frame[column]) else "id"

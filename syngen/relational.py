@@ -45,6 +45,7 @@ class TableReport:
     output: str | None = None  # where the table went (a path, or a database URL without password)
     seconds: float = 0.0
     epochs_run: int = 0
+    identifying: dict[str, str] = field(default_factory=dict)  # column -> how it is protected
 
 
 # -- training -------------------------------------------------------------------------------
@@ -88,7 +89,10 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         try:
             model = Synthesizer(epochs=s.get("epochs"), batch_size=s["batch_size"],
                                 random_seed=s.get("random_seed"), columns=kinds,
-                                formats={c: f for c, f in table.formats.items() if c in learned.columns}
+                                formats={c: f for c, f in table.formats.items() if c in learned.columns},
+                                rare_threshold=s["rare_threshold"],
+                                rare_thresholds={c: k for c, k in table.rare_thresholds.items()
+                                                 if c in learned.columns},
                                 ).fit(learned, on_epoch=on_epoch)
         except SyngenError as error:
             raise SyngenError(f"table '{name}': {error}") from None
@@ -97,8 +101,9 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         record_schema(model, frame, declared[name], table.keys)
         model.training["relations"] = {"columns": [str(c) for c in frame.columns], "foreign_keys": links[name],
                                        "tokens": _token_stats(table, frame)}
-        model.save(artifacts.model_dir(name, artifacts_dir))
+        model.save(artifacts.model_dir(name, artifacts_dir), artifacts.secret_path(name, artifacts_dir))
         report = reports[name]
+        report.identifying = model.identifying
         report.rows, report.seconds = len(frame), model.training["seconds"]
         report.epochs_run = model.training["epochs_run"]
     return [reports[name] for name in plan.order]

@@ -23,6 +23,7 @@ from syngen.engine.synthesizer import Synthesizer, batch_plan, resolve_seed
 from syngen.errors import SyngenError
 from syngen.keys import key_kinds, mark_keys
 from syngen.metadata.model import Key
+from syngen.privacy import RARE_THRESHOLD
 
 
 PREVIEW_ROWS = 2000
@@ -36,6 +37,7 @@ class TrainResult:
     kinds: dict[str, str]
     epochs_run: int
     seconds: float
+    identifying: dict[str, str]  # column -> how it is protected
 
 
 @dataclass
@@ -49,7 +51,7 @@ class InferResult:
 
 def train_table(source: str, table_name: str, *, epochs: int | None = None, row_limit: int | None = None,
                 drop_null: bool = False, batch_size: int = 256, random_seed: int | None = None,
-                columns: dict[str, str] | None = None, artifacts_dir=None,
+                columns: dict[str, str] | None = None, rare_threshold: int = RARE_THRESHOLD, artifacts_dir=None,
                 on_start: Callable[[pd.DataFrame], None] | None = None,
                 on_epoch: Callable[[int, int, dict], None] | None = None) -> TrainResult:
     """Read ``source``, learn it, and save the model under the artifacts folder."""
@@ -67,15 +69,16 @@ def train_table(source: str, table_name: str, *, epochs: int | None = None, row_
             enumerate(loaded.declared.constraints if loaded.declared else []) if c.type in ("PK", "UQ")]
     try:
         model = Synthesizer(epochs=epochs, batch_size=batch_size, random_seed=random_seed,
-                            columns={**key_kinds(keys, data, ()), **(columns or {})}).fit(data, on_epoch=on_epoch)
+                            columns={**key_kinds(keys, data, ()), **(columns or {})},
+                            rare_threshold=rare_threshold).fit(data, on_epoch=on_epoch)
     except SyngenError as error:
         raise SyngenError(f"table '{table_name}' ({describe_source(source)}): {error}") from None
     mark_keys(model, keys, ())
     model.training["source"] = describe_source(source)
     record_schema(model, data, loaded.declared, keys)
-    model.save(target)
+    model.save(target, artifacts.secret_path(table_name, artifacts_dir))
     return TrainResult(table_name, target, len(data), model.kinds, model.training["epochs_run"],
-                       model.training["seconds"])
+                       model.training["seconds"], model.identifying)
 
 
 def record_schema(model: Synthesizer, frame: pd.DataFrame, declared, keys) -> None:
@@ -107,7 +110,7 @@ def load_model(table_name: str, artifacts_dir=None) -> Synthesizer:
         raise SyngenError(f"no trained model for table '{table_name}' in '{folder}'; "
                           f"run: train --source PATH --table_name {table_name}")
     try:
-        return Synthesizer.load(folder)
+        return Synthesizer.load(folder, artifacts.secret_path(table_name, artifacts_dir))
     except SyngenError as error:
         raise SyngenError(f"{error}; run: train --source PATH --table_name {table_name}") from None
 
@@ -140,7 +143,7 @@ def generate_batches(model: Synthesizer, folder: Path, size: int, seed: int, bat
     """The run's batches in order, from this process or from workers that load ``folder``."""
     plan = batch_plan(size, batch_size)
     if run_parallel and len(plan) > 1:
-        return _parallel_batches(folder, plan, size, seed)
+        return _parallel_batches(folder, model.secret, plan, size, seed)
     return (model.generate_batch(start, n, size, seed) for start, n in plan)
 
 
@@ -157,21 +160,22 @@ def _observed(batches: Iterator[pd.DataFrame], on_rows, preview: list) -> Iterat
 _WORKER_MODEL: Synthesizer | None = None
 
 
-def _load_in_worker(folder: str) -> None:
+def _load_in_worker(folder: str, secret: str | None) -> None:
     global _WORKER_MODEL
     _WORKER_MODEL = Synthesizer.load(folder)
+    _WORKER_MODEL.secret = secret  # the parent's key, wherever its file lives
 
 
 def _batch_in_worker(start: int, n: int, total: int, seed: int) -> pd.DataFrame:
     return _WORKER_MODEL.generate_batch(start, n, total, seed)
 
 
-def _parallel_batches(folder: Path, plan, size: int, seed: int) -> Iterator[pd.DataFrame]:
+def _parallel_batches(folder: Path, secret: str | None, plan, size: int, seed: int) -> Iterator[pd.DataFrame]:
     """Batches from worker processes, in order, with a bounded number in flight."""
     workers = max(1, min(os.cpu_count() or 1, len(plan)))
     window = 2 * workers
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                             initializer=_load_in_worker, initargs=(str(folder),)) as pool:
+                             initializer=_load_in_worker, initargs=(str(folder), secret)) as pool:
         pending = []
         for start, n in plan:
             pending.append(pool.submit(_batch_in_worker, start, n, size, seed))

@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from syngen.errors import SyngenError
 
@@ -63,7 +64,7 @@ def _training_progress(table_name: str):
 
 
 DEFAULT_DATABASE = "model_artifacts/synthetic.duckdb"
-TRAIN_OPTIONS = ("epochs", "row_limit", "drop_null", "batch_size", "random_seed")
+TRAIN_OPTIONS = ("epochs", "row_limit", "drop_null", "batch_size", "random_seed", "rare_threshold")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,8 +81,11 @@ TRAIN_OPTIONS = ("epochs", "row_limit", "drop_null", "batch_size", "random_seed"
 @_option("--drop_null", type=_BOOL, default=False, show_default=True, help="Drop rows that contain nulls before training.")
 @_option("--batch_size", type=int, default=256, show_default=True, help="Training rows per optimisation step.")
 @_option("--random_seed", type=int, default=None, help="Seed for reproducible training.")
+@_option("--rare_threshold", type=click.IntRange(min=1), default=5, show_default=True,
+         help="Category values seen fewer times are never generated as they are (1 keeps them all).")
 @click.pass_context
-def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, batch_size, random_seed):
+def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, batch_size, random_seed,
+          rare_threshold):
     """Learn a table (or every table of --metadata_path) and save its model under
     ./model_artifacts/resources/TABLE_NAME."""
     if metadata_path:
@@ -109,7 +113,7 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
         with progress:
             result = train_table(source, table_name, epochs=epochs, row_limit=row_limit,
                                  drop_null=drop_null, batch_size=batch_size, random_seed=random_seed,
-                                 on_start=on_start, on_epoch=on_epoch)
+                                 rare_threshold=rare_threshold, on_start=on_start, on_epoch=on_epoch)
     except SyngenError as error:
         _fail(error)
     kinds = Table(title=f"Columns of {table_name}", show_edge=False)
@@ -118,6 +122,7 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
     for column, kind in result.kinds.items():
         kinds.add_row(column, kind)
     console.print(kinds)
+    _print_identifying({table_name: result.identifying})
     console.print(f"Trained on {result.rows:,} rows in {result.seconds:.1f} s "
                   f"({result.epochs_run} epochs); model saved to [bold]{result.model_dir}[/]", highlight=False)
 
@@ -170,7 +175,23 @@ def _train_linked(metadata, given: dict) -> None:
         summary.add_row(report.table, f"{report.rows:,}", str(report.epochs_run), f"{report.seconds:.1f}",
                         "\n".join(report.notes))
     console.print(summary)
+    _print_identifying({report.table: report.identifying for report in reports})
     console.print("Models saved under [bold]model_artifacts/resources/[/]", highlight=False)
+
+
+def _print_identifying(tables: dict[str, dict[str, str]]) -> None:
+    """Which columns are treated as personal data, and how (user text printed literally)."""
+    listed = Table(title="Personal data: never copied", show_edge=False)
+    for column in ("table", "column", "treated as"):
+        listed.add_column(column)
+    for table, columns in tables.items():
+        for column, how in columns.items():
+            listed.add_row(Text(table), Text(column), Text(how))
+    if listed.row_count:
+        console.print(listed)
+    else:
+        console.print("No column was recognised as personal data (names, addresses, phones, ids); "
+                      "declare one with columns: {COLUMN: {kind: phone}} in a metadata file", markup=False)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from syngen.errors import SyngenError
+from syngen.privacy import Protection
 
 _REGISTRY: dict[str, type["Codec"]] = {}
 
@@ -36,12 +37,15 @@ class Codec:
         self.dtype = "object"
         self.null_share = 0.0
 
-    def fit(self, column: pd.Series, text_format: str | None = None) -> "Codec":
-        """Learn the column; ``text_format`` is a user's strftime format for text dates."""
+    def fit(self, column: pd.Series, text_format: str | None = None,
+            protection: Protection | None = None) -> "Codec":
+        """Learn the column; ``text_format`` is a user's strftime format for text dates;
+        ``protection`` says how real values are kept out of the model."""
         if text_format is not None and self.kind not in ("datetime", "date", "time"):
             raise SyngenError(f"column '{self.name}': a format applies to datetime, date and time "
                               f"columns, and this one is {self.kind}; give its kind too")
         self.text_format = text_format
+        self.protection = protection or Protection()
         self.dtype = str(column.dtype)
         nulls = column.isna()
         self.null_share = float(nulls.mean())

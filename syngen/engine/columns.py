@@ -1,5 +1,8 @@
 """Column kinds: what each column is, decided from its values unless the user says otherwise.
 
+A column that means something personal (a name, a phone, a city: ``syngen.privacy.meaning``)
+gets that meaning as its kind, so that it is generated rather than copied.
+
 The kind decides how a column is modelled. Learned kinds (numbers, categories, dates) go
 through the autoencoder; generated kinds (identifiers, UUIDs, emails, free text, constants)
 are produced from a pattern learned from the column, so real values are never copied.
@@ -12,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from syngen.errors import SyngenError
+from syngen.privacy.meaning import IDENTIFYING, LOCATION, detect_meanings
 
-LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date", "time")
-GENERATED_KINDS = ("id", "sequence", "uuid", "email", "text", "constant", "empty")
+LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date", "time") + LOCATION
+GENERATED_KINDS = ("id", "sequence", "uuid", "email", "text", "constant", "empty") + IDENTIFYING
 KINDS = LEARNED_KINDS + GENERATED_KINDS
 
 # Numbers with this many distinct values or fewer are modelled as categories (their values kept).
@@ -134,7 +138,9 @@ def detect_kinds(df: pd.DataFrame, overrides: dict[str, str] | None = None) -> d
     if bad:
         c, k = next(iter(bad.items()))
         raise SyngenError(f"column '{c}': unknown kind '{k}'; use one of: {', '.join(KINDS)}")
-    return {c: overrides.get(c) or detect_kind(str(c), df[c]) for c in df.columns}
+    kinds = {c: overrides.get(c) or detect_kind(str(c), df[c]) for c in df.columns}
+    kinds.update(detect_meanings(df, kinds, fixed={c for c in overrides if overrides[c]}))
+    return kinds
 
 
 def decimals_of(values: np.ndarray) -> int:

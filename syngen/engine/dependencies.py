@@ -53,7 +53,7 @@ class Dependency:
                    pd.DataFrame(state["rows"], columns=columns, dtype=object))
 
 
-def find_dependencies(data: pd.DataFrame, kinds: dict[str, str]) -> list[Dependency]:
+def find_dependencies(data: pd.DataFrame, kinds: dict[str, str], rare_threshold: int = 1) -> list[Dependency]:
     """Exact links from one or two categorical columns to another column in ``data``."""
     rows = len(data)
     max_groups = rows // MIN_ROWS_PER_GROUP
@@ -89,7 +89,7 @@ def find_dependencies(data: pd.DataFrame, kinds: dict[str, str]) -> list[Depende
             targets = [codes(c) for c in passing]
             for dependent, target, ok in zip(passing, targets, _determines(group, targets)):
                 if ok and target.max() >= 1:
-                    found.append(_dependency(data, list(determinants), dependent))
+                    found.append(_dependency(data, list(determinants), dependent, rare_threshold))
                     determining.update(determinants)
                     determined.add(dependent)
     return found
@@ -119,8 +119,12 @@ def _determines(group: np.ndarray, targets: list[np.ndarray]) -> np.ndarray:
     return ~(changes & within[:, None]).any(axis=0)
 
 
-def _dependency(data: pd.DataFrame, determinants: list[str], dependent: str) -> Dependency:
-    lookup = _plain(data[determinants + [dependent]].drop_duplicates(determinants))
+def _dependency(data: pd.DataFrame, determinants: list[str], dependent: str, rare_threshold: int) -> Dependency:
+    """The lookup table, without combinations seen fewer than ``rare_threshold`` times: those
+    identify someone, and keep the model's value."""
+    sizes = data.groupby(determinants, dropna=False, sort=False)[dependent].transform("size")
+    common = data.loc[sizes.to_numpy() >= rare_threshold, determinants + [dependent]]
+    lookup = _plain(common.drop_duplicates(determinants))
     return Dependency(determinants, dependent, lookup.reset_index(drop=True))
 
 

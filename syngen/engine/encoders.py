@@ -15,6 +15,7 @@ from scipy.special import ndtr, ndtri
 from syngen.engine.codec import Codec, register
 from syngen.engine.columns import decimals_of, detect_text_format
 from syngen.errors import SyngenError
+from syngen.privacy import RARE, pending
 
 MAX_QUANTILES = 10000  # fine enough that rare extremes stay rare
 MAX_CALIBRATION_QUANTILES = 2000
@@ -274,38 +275,71 @@ class NumericCodec(LearnedCodec):
 
 @register("categorical", "boolean")
 class CategoricalCodec(LearnedCodec):
-    """Seen values only; the most frequent are learned, the long tail keeps its frequencies."""
+    """Seen values only; the most frequent are learned, the long tail keeps its frequencies.
+
+    Values seen fewer than ``rare_threshold`` times identify someone, so they are neither
+    stored nor generated: the model learns them as one 'rare' slot, and a row that draws it
+    gets one of the frequent values instead (by the model's odds for that row), or, where
+    the column has no frequent value, a value made in the rare values' character patterns.
+    Booleans are flags, not identities, and keep both values.
+    """
+
+    replaces_rare_with_frequent = True  # place columns make a new value of their meaning instead
 
     def __init__(self, name, kind):
         super().__init__(name, kind)
         self.categories: list = []
         self.tail: list = []
         self.tail_weights: list[float] = []
-        self.shares = np.zeros(0)  # of each output slot (categories, "other", null) in the source
+        self.rare_share = 0.0  # of rows holding a rare value
+        self.rare_patterns: list[tuple[str, float]] = []  # their shapes, when nothing is frequent
+        self.rare_hashes = np.zeros(0, dtype=np.uint64)  # keyed: generated values avoid them
+        self.shares = np.zeros(0)  # of each output slot (categories, "other", rare, null) in the source
         self.bias = np.zeros(0)  # added to the model's logits so the generated mix matches them
 
     def _fit(self, values):
+        from syngen.privacy import guard, patterns
+
         counts = values.value_counts(sort=True)
-        self.categories = counts.index[:MAX_CATEGORIES].tolist()
-        tail = counts.iloc[MAX_CATEGORIES:]
+        threshold = 1 if self.kind == "boolean" else self.protection.rare_threshold
+        rare = counts[counts < threshold]
+        frequent = counts[counts >= threshold]
+        self.categories = frequent.index[:MAX_CATEGORIES].tolist()
+        tail = frequent.iloc[MAX_CATEGORIES:]
         self.tail = tail.index.tolist()
         self.tail_weights = (tail / tail.sum()).tolist() if len(tail) else []
         present = (1.0 - self.null_share) / len(values)
-        shares = (counts.iloc[:MAX_CATEGORIES] * present).tolist()
-        shares += [tail.sum() * present] * bool(len(tail)) + [self.null_share] * (self.null_share > 0)
+        self.rare_share = float(rare.sum() * present)
+        self.rare_patterns = patterns.pattern_weights(pd.Series(rare.index)) if frequent.empty else []
+        if len(rare) and self.protection.secret:
+            self.rare_hashes = guard.keyed_hashes(self._as_text(rare.index), self.protection.secret)
+        shares = (frequent.iloc[:MAX_CATEGORIES] * present).tolist()
+        shares += [tail.sum() * present] * bool(len(tail)) + [self.rare_share] * bool(len(rare))
+        shares += [self.null_share] * (self.null_share > 0)
         self.shares = np.asarray(shares)
         self.bias = np.zeros(len(shares))
 
+    def _as_text(self, values) -> list[str]:
+        """Values as compared by the real-value check (what a generated value would print as)."""
+        return [str(v) for v in values]
+
+    @property
+    def _rare_slot(self) -> int | None:
+        return len(self.categories) + bool(self.tail) if self.rare_share > 0 else None
+
     @property
     def _width(self) -> int:
-        return len(self.categories) + bool(self.tail) + (self.null_share > 0)
+        return len(self.categories) + bool(self.tail) + (self.rare_share > 0) + (self.null_share > 0)
 
     def blocks(self):
         return [("cat", self._width)]
 
     def encode(self, column):
         codes = pd.Index(self.categories).get_indexer(column)
-        codes[codes < 0] = len(self.categories)  # tail values share the "other" slot
+        if self.tail:
+            codes[(codes < 0) & column.isin(self.tail).to_numpy()] = len(self.categories)
+        if self._rare_slot is not None:
+            codes[codes < 0] = self._rare_slot
         codes[column.isna().to_numpy()] = self._width - 1
         onehot = np.zeros((len(column), self._width), dtype=np.float32)
         onehot[np.arange(len(column)), codes] = 1.0
@@ -315,7 +349,15 @@ class CategoricalCodec(LearnedCodec):
         self.bias = marginal_bias(outputs[0], self.shares)
 
     def decode(self, outputs, rng):
-        codes = sample_categories(outputs[0] + self.bias, rng)
+        logits = outputs[0] + self.bias
+        codes = sample_categories(logits, rng)
+        rare = self._rare_slot
+        if rare is not None and (self.categories or self.tail) and self.replaces_rare_with_frequent:
+            redraw = codes == rare
+            if redraw.any():  # the frequent values, by the model's odds for these rows
+                masked = logits[redraw].copy()
+                masked[:, rare] = -np.inf
+                codes[redraw] = sample_categories(masked, rng)
         known = len(self.categories)
         values = np.empty(len(codes), dtype=object)
         values[codes < known] = np.asarray(self.categories + [None], dtype=object)[codes[codes < known]]
@@ -324,15 +366,37 @@ class CategoricalCodec(LearnedCodec):
             picks = rng.choice(len(self.tail), size=int(other.sum()), p=np.asarray(self.tail_weights))
             values[other] = np.asarray(self.tail, dtype=object)[picks]
         nulls = codes == self._width - 1 if self.null_share > 0 else None
+        if rare is not None and (codes == rare).any():  # made later, knowing the row (fill_rare)
+            values[codes == rare] = RARE
+            return pd.Series(values, dtype=object)
         return self.restore_dtype(values, nulls)
 
+    def fill_rare(self, values: pd.Series, rows, rng: np.random.Generator) -> pd.Series:
+        """Values for the cells left RARE by ``decode``: made in the rare values' patterns,
+        never equal to one of them; then the column in its source dtype."""
+        from syngen.privacy import guard, patterns
+
+        marked = pending(values)
+        if marked.any():
+            shapes = self.rare_patterns or [("a", 1.0)]
+            made = patterns.render_many(shapes, int(marked.sum()), rng)
+            guard.remake(made, lambda index: patterns.render_many(shapes, len(index), rng), self.rare_hashes,
+                         rows.secret)
+            values = values.copy()
+            values[marked] = made
+        return self.restore_dtype(values.to_numpy(dtype=object), values.isna().to_numpy())
+
     def _state(self):
-        return ({"categories": self.categories, "tail": self.tail, "tail_weights": self.tail_weights},
-                {"shares": self.shares, "bias": self.bias})
+        return ({"categories": self.categories, "tail": self.tail, "tail_weights": self.tail_weights,
+                 "rare_share": self.rare_share, "rare_patterns": self.rare_patterns},
+                {"shares": self.shares, "bias": self.bias, "rare_hashes": self.rare_hashes})
 
     def _load(self, meta, arrays):
         self.categories = meta["categories"]
         self.tail = meta["tail"]
         self.tail_weights = meta["tail_weights"]
+        self.rare_share = meta["rare_share"]
+        self.rare_patterns = [tuple(p) for p in meta["rare_patterns"]]
         self.shares = arrays["shares"]
         self.bias = arrays["bias"]
+        self.rare_hashes = arrays["rare_hashes"]

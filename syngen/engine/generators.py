@@ -14,6 +14,8 @@ import pandas as pd
 
 from syngen.engine.codec import Codec, register
 from syngen.errors import SyngenError
+from syngen.privacy import fake, guard
+from syngen.privacy.persona import Rows
 
 _MAX_TEMPLATES = 20
 _CLASS_OF = str.maketrans({**{c: "9" for c in string.digits},
@@ -46,10 +48,6 @@ def _uniform(slots: np.ndarray, seed: int, salt: int) -> np.ndarray:
         return (_mix(slots.astype(_U64) ^ key) >> _U64(11)).astype(np.float64) / float(1 << 53)
 
 
-def _hash_values(values: np.ndarray) -> np.ndarray:
-    return np.sort(pd.util.hash_array(values.astype(object)))
-
-
 class _Template:
     """One character pattern, e.g. 'A999999' for 'S124529', with per-position alphabets."""
 
@@ -60,12 +58,18 @@ class _Template:
         self.freqs = freqs
 
     @classmethod
-    def learn(cls, pattern: str, weight: float, values: np.ndarray) -> "_Template":
+    def learn(cls, pattern: str, weight: float, values: np.ndarray, keep: bool,
+              no_leading_zero: bool = False) -> "_Template":
+        """``keep``: positions showing few characters keep exactly those (only when the
+        pattern has enough values that no one's characters stand out)."""
         chars = values.astype(f"U{len(pattern)}").view(np.uint32).reshape(len(values), len(pattern))
         alphabets, freqs = [], []
         for position, symbol in enumerate(pattern):
             seen, counts = np.unique(chars[:, position], return_counts=True)
-            if len(seen) <= _KEEP_OBSERVED or symbol not in _ALPHABETS:
+            if position == 0 and symbol == "9" and no_leading_zero and not (keep and len(seen) <= _KEEP_OBSERVED):
+                alphabets.append(string.digits[1:])
+                freqs.append([])
+            elif (keep and len(seen) <= _KEEP_OBSERVED) or symbol not in _ALPHABETS:
                 alphabets.append("".join(map(chr, seen)))
                 freqs.append((counts / counts.sum()).tolist())
             else:
@@ -103,12 +107,17 @@ class _Template:
         multiplier = self._coprime(span, seed)
         with np.errstate(over="ignore"):
             code = (slots.astype(_U64) * _U64(multiplier) + _U64(seed % span)) % _U64(span)
+        # the code's digits fill the permuted positions right to left, as in a number, so
+        # that spare slots (slot + k * needed) change the leading characters, not the last
+        digits = {}
+        for position in permuted:  # rightmost first
+            digits[position] = code % _U64(len(self.alphabets[position]))
+            code //= _U64(len(self.alphabets[position]))
         columns = []
         for position, alphabet in enumerate(self.alphabets):
             letters = np.frombuffer(alphabet.encode("utf-32-le"), dtype=np.uint32)
-            if position in permuted:
-                index = code % _U64(len(alphabet))
-                code //= _U64(len(alphabet))
+            if position in digits:
+                index = digits[position]
             elif self.freqs[position]:
                 u = _uniform(slots, seed, 101 + position)
                 index = np.minimum(np.searchsorted(np.cumsum(self.freqs[position]), u, side="right"),
@@ -121,10 +130,13 @@ class _Template:
 
     @staticmethod
     def _coprime(span: int, seed: int) -> int:
-        """A multiplier coprime with span, so slot -> slot * m mod span is a permutation."""
+        """A multiplier coprime with span, so slot -> slot * m mod span is a permutation; near
+        span / golden ratio (shifted by the seed), so that the spare slots tried for a value
+        that is real (slot + k * needed) land far apart rather than next to it again."""
         if span <= 2:
             return 1
-        candidate = int(_mix(np.asarray([seed], dtype=_U64))[0] % _U64(span)) | 1
+        jitter = int(_mix(np.asarray([seed], dtype=_U64))[0] % _U64(max(span // 1000, 1)))
+        candidate = (int(span * 0.6180339887498949) + jitter) % span | 1
         while np.gcd(candidate, span) != 1:
             candidate = (candidate + 2) % span or 1
         return candidate
@@ -154,7 +166,7 @@ class IdentifierCodec(Codec):
         super().__init__(name, kind)
         self.templates: list[_Template] = []
         self.unique_share = 1.0
-        self.real_hashes = np.zeros(0, dtype=_U64)
+        self.hashes = np.zeros(0, dtype=_U64)  # keyed hashes of the real values (privacy.guard)
         self._strata_for: dict[int, tuple[list[_Template], list[int]]] = {}  # per run size
 
     def _fit(self, values):
@@ -163,16 +175,21 @@ class IdentifierCodec(Codec):
         self.unique_share = float(values.nunique() / max(len(values), 1))
         patterns = values.str.translate(_CLASS_OF)
         counts = patterns.value_counts().iloc[:_MAX_TEMPLATES]
+        numeric = self.dtype.lower().startswith(("int", "uint"))
         self.templates = [
-            _Template.learn(p, float(c / counts.sum()), values[patterns == p].to_numpy())
+            _Template.learn(p, float(c / counts.sum()), values[patterns == p].to_numpy(),
+                            keep=c >= self.protection.rare_threshold, no_leading_zero=numeric)
             for p, c in counts.items()]
-        self.real_hashes = _hash_values(values.to_numpy())
+        if self.protection.secret:
+            self.hashes = guard.keyed_hashes(values, self.protection.secret)
 
     def as_key(self, nullable: bool = False) -> None:
         super().as_key(nullable)
         self.unique_share = 1.0
 
-    def generate(self, n: int, rng: np.random.Generator, start: int, total: int, seed: int) -> pd.Series:
+    def generate(self, n: int, rng: np.random.Generator, start: int, total: int, seed: int,
+                 rows=None) -> pd.Series:
+        secret = rows.secret if rows is not None else None
         rows = np.arange(start, start + n, dtype=np.int64)
         # a column unique but for a few slips (duplicated exports) is treated as unique
         share = 1.0 if self.unique_share >= NEARLY_UNIQUE else self.unique_share
@@ -193,14 +210,14 @@ class IdentifierCodec(Codec):
             rows_here = choice == index
             if rows_here.any():
                 room = -(-needed // STRATA) * counts[index]
-                values[rows_here] = self._render_unseen(template, local[rows_here], seed, room)
+                values[rows_here] = self._render_unseen(template, local[rows_here], seed, room, secret)
         return self.restore_dtype(values, self.null_mask(n, rng))
 
     def _strata(self, needed: int) -> tuple[list[_Template], list[int]]:
         """Templates with room for their share of ``needed`` values, and how many of every
         STRATA slots each one gets (proportional to its weight in the source)."""
         # room for the real values too, so that new ones can avoid them
-        real = len(self.real_hashes)
+        real = len(self.hashes)
         usable = [t.roomy(SPACE_FACTOR * (needed + int(t.weight * real))) for t in self.templates]
         while usable:
             weights = np.asarray([t.weight for t in usable])
@@ -216,30 +233,24 @@ class IdentifierCodec(Codec):
             f"column '{self.name}': cannot make {needed} distinct values in the pattern "
             f"'{widest.pattern}' (room for {widest.capacity}); generate fewer rows")
 
-    def _render_unseen(self, template, slots, seed, needed):
+    def _render_unseen(self, template, slots, seed, needed, secret):
         """Render, re-rendering from a spare slot (slot + k * needed) where a value is real."""
         values = template.render(slots, seed, needed)
         for attempt in range(1, _RETRIES + 1):
-            copied = self.is_real(values)
+            copied = guard.contains(self.hashes, values, secret)
             if not copied.any() or (attempt + 1) * needed > template.capacity:
                 break
             values[copied] = template.render(slots[copied] + attempt * needed, seed, needed)
         return values
 
-    def is_real(self, values: np.ndarray) -> np.ndarray:
-        hashes = pd.util.hash_array(values.astype(object))
-        found = np.searchsorted(self.real_hashes, hashes)
-        found = np.minimum(found, max(len(self.real_hashes) - 1, 0))
-        return self.real_hashes[found] == hashes if len(self.real_hashes) else np.zeros(len(values), bool)
-
     def _state(self):
         return ({"unique_share": self.unique_share, "templates": [t.to_dict() for t in self.templates]},
-                {"real_hashes": self.real_hashes})
+                {"hashes": self.hashes})
 
     def _load(self, meta, arrays):
         self.unique_share = meta["unique_share"]
         self.templates = [_Template(**t) for t in meta["templates"]]
-        self.real_hashes = arrays["real_hashes"]
+        self.hashes = arrays["hashes"]
 
 
 @register("sequence")
@@ -257,7 +268,7 @@ class SequenceCodec(Codec):
         self.step = int(np.median(steps)) if len(steps) else 1
         self.step = max(self.step, 1)
 
-    def generate(self, n, rng, start, total, seed):
+    def generate(self, n, rng, start, total, seed, rows=None):
         return self.restore_dtype(self.first + self.step * np.arange(start, start + n, dtype=np.int64))
 
     def _state(self):
@@ -278,7 +289,7 @@ class UuidCodec(Codec):
     def _fit(self, values):
         self.upper = bool(values.astype(str).str.contains("[A-F]", regex=True).mean() > 0.5)
 
-    def generate(self, n, rng, start, total, seed):
+    def generate(self, n, rng, start, total, seed, rows=None):
         raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
         raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
         raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
@@ -301,42 +312,102 @@ class UuidCodec(Codec):
 
 @register("email")
 class EmailCodec(Codec):
-    """Local parts in the source's patterns (unique where emails are), domains at their
-    observed frequencies."""
+    """Addresses made from the row's person, in the styles the source's local parts show
+    (first.last, first_last, flast, ...) and with their share of trailing digits. Domains
+    seen at least k times keep their frequencies; the rest become free-mail domains of the
+    row's locale. Never a real address (keyed check), distinct where the source's are."""
 
     _MAX_DOMAINS = 1000
+    _STYLES = ("first.last", "first_last", "firstlast", "flast", "first", "firstl")
 
     def __init__(self, name, kind):
         super().__init__(name, kind)
-        self.local = IdentifierCodec(f"{name} (local part)", "id")
+        self.styles = [1.0 / len(self._STYLES)] * len(self._STYLES)
+        self.digits = 0.0  # local parts ending in digits
         self.domains: list[str] = []
         self.domain_weights: list[float] = []
+        self.other_domains = 1.0  # share of addresses at a rare domain
+        self.unique = False
+        self.upper = False
+        self.hashes = np.zeros(0, dtype=_U64)
 
     def _fit(self, values):
-        parts = values.astype(str).str.rsplit("@", n=1, expand=True)
-        self.local._fit(parts[0])
-        # uniqueness is a property of whole addresses, not of their local parts
-        self.local.unique_share = float(values.nunique() / max(len(values), 1))
-        counts = parts[1].str.lower().value_counts().iloc[: self._MAX_DOMAINS]
-        self.domains = counts.index.tolist()
-        self.domain_weights = (counts / counts.sum()).tolist()
+        text = values.astype(str).str.strip()
+        parts = text.str.rsplit("@", n=1, expand=True)
+        local = parts[0].str.lower()
+        core = local.str.replace(r"\d+$", "", regex=True)
+        self.digits = float((local != core).mean())
+        dotted = core.str.fullmatch(r"[a-z]+\.[a-z]+")
+        underscored = core.str.fullmatch(r"[a-z]+_[a-z]+")
+        alpha = (~dotted & ~underscored).mean() / 4
+        self.styles = [float(dotted.mean()), float(underscored.mean())] + [float(alpha)] * 4
+        counts = parts[1].str.lower().value_counts()
+        frequent = counts[counts >= self.protection.rare_threshold].iloc[: self._MAX_DOMAINS]
+        self.domains = frequent.index.tolist()
+        self.domain_weights = (frequent / max(frequent.sum(), 1)).tolist()
+        self.other_domains = float(1.0 - frequent.sum() / max(counts.sum(), 1))
+        self.unique = bool(len(text) and values.nunique() / len(values) >= NEARLY_UNIQUE)
+        self.upper = bool((text == text.str.upper()).mean() >= 0.9)
+        if self.protection.secret:  # generated addresses are lower case
+            self.hashes = guard.keyed_hashes(text.str.lower(), self.protection.secret)
 
-    def generate(self, n, rng, start, total, seed):
-        locals_ = self.local.generate(n, rng, start, total, seed).astype(str).to_numpy(dtype=object)
-        domains = np.asarray(self.domains, dtype=object)[
-            rng.choice(len(self.domains), size=n, p=np.asarray(self.domain_weights))]
-        return self.restore_dtype(locals_ + "@" + domains, self.null_mask(n, rng))
+    def as_key(self, nullable: bool = False) -> None:
+        super().as_key(nullable)
+        self.unique = True
+
+    def generate(self, n, rng, start, total, seed, rows=None):
+        rows = rows if rows is not None else Rows.plain(n, seed, start)
+        values = self._make(rows, rng, force_digits=False)
+        # a real or repeated address is remade with digits; what still repeats gets the row's position
+        left = guard.remake(values, lambda index: self._make(rows.take(index, rng), rng, force_digits=True),
+                            self.hashes, rows.secret, self.unique, rounds=_RETRIES)
+        if len(left):
+            local, _, domain = pd.Series(values[left], dtype=object).str.rpartition("@").T.to_numpy()
+            values[left] = local + "." + (left + start).astype(str) + "@" + domain
+        if self.upper:
+            values = pd.Series(values, dtype=object).str.upper().to_numpy(dtype=object)
+        return self.restore_dtype(values, self.null_mask(n, rng))
+
+    def _make(self, rows, rng, force_digits: bool) -> np.ndarray:
+        n = len(rows)
+        first, last = rows.people()
+        first, last = _ascii(first), _ascii(last)
+        shares = np.asarray(self.styles, dtype=np.float64)
+        style = rng.choice(len(self._STYLES), size=n, p=shares / shares.sum())
+        f0 = pd.Series(first, dtype=object).str[:1].to_numpy(dtype=object)
+        l0 = pd.Series(last, dtype=object).str[:1].to_numpy(dtype=object)
+        local = np.select([style == 0, style == 1, style == 2, style == 3, style == 4],
+                          [first + "." + last, first + "_" + last, first + last, f0 + last, first],
+                          first + l0).astype(object)
+        digits = rng.random(n) < (1.0 if force_digits else self.digits)
+        numbers = rng.integers(1, 10 ** rng.integers(1, 5, n)).astype(str).astype(object)
+        local = np.where(digits, local + numbers, local)
+        domain = np.empty(n, dtype=object)
+        other = rng.random(n) < self.other_domains if self.domains else np.ones(n, dtype=bool)
+        if other.any():
+            domain[other] = fake.draw(rows.locales[other], "domain", rows.seed, rng)
+        if (~other).any():
+            picks = rng.choice(len(self.domains), size=int((~other).sum()), p=np.asarray(self.domain_weights))
+            domain[~other] = np.asarray(self.domains, dtype=object)[picks]
+        return (local + "@" + domain).astype(object)
 
     def _state(self):
-        meta, arrays = self.local.state()
-        return ({"local": meta, "domains": self.domains, "domain_weights": self.domain_weights},
-                {f"local.{k}": v for k, v in arrays.items()})
+        return ({"styles": self.styles, "digits": self.digits, "domains": self.domains,
+                 "domain_weights": self.domain_weights, "other_domains": self.other_domains,
+                 "unique": self.unique, "upper": self.upper}, {"hashes": self.hashes})
 
     def _load(self, meta, arrays):
-        self.local = Codec.from_state(meta["local"], {k[6:]: v for k, v in arrays.items()
-                                                      if k.startswith("local.")})
-        self.domains = meta["domains"]
-        self.domain_weights = meta["domain_weights"]
+        for key in ("styles", "digits", "domains", "domain_weights", "other_domains", "unique", "upper"):
+            setattr(self, key, meta[key])
+        self.hashes = arrays["hashes"]
+
+
+def _ascii(names: np.ndarray) -> np.ndarray:
+    """Names as an address's local part: lower-case ASCII letters only."""
+    text = pd.Series(names, dtype=object).astype(str).str.normalize("NFKD")
+    text = text.str.encode("ascii", "ignore").str.decode("ascii").str.lower()
+    text = text.str.replace(r"[^a-z]", "", regex=True)
+    return text.where(text != "", "user").to_numpy(dtype=object)
 
 
 @register("text")
@@ -360,7 +431,13 @@ class TextCodec(Codec):
         tokens = values.str.split()
         lengths = tokens.str.len().clip(1, 200).to_numpy()
         words = tokens.explode().dropna()
-        counts = words.value_counts().iloc[: self._VOCABULARY]
+        counts = words.value_counts()
+        # a word seen fewer than k times (a name, a number inside the text) is never kept
+        counts = counts[counts >= self.protection.rare_threshold].iloc[: self._VOCABULARY]
+        if counts.empty:  # nothing common enough: words of a neutral vocabulary
+            common = pd.Series(fake.pool("la", "word", 0, 500)).value_counts()
+            words = pd.Series(common.index[np.arange(len(words)) % len(common)], index=words.index)
+            counts = words.value_counts()
         self.vocabulary = counts.index.tolist()
         ids = pd.Series(pd.Index(self.vocabulary).get_indexer(words), index=words.index)
         position = ids.groupby(level=0).cumcount().to_numpy()
@@ -386,7 +463,7 @@ class TextCodec(Codec):
             "cumulative": (pair_counts.a + within.groupby(pair_counts.a).cumsum()).to_numpy(),
         }
 
-    def generate(self, n, rng, start, total, seed):
+    def generate(self, n, rng, start, total, seed, rows=None):
         a = self.arrays
         lengths = rng.choice(len(a["lengths"]), size=n, p=a["lengths"] / a["lengths"].sum())
         lengths = np.maximum(lengths, 1)
@@ -432,7 +509,7 @@ class ConstantCodec(Codec):
             # JSON keeps str, numbers and booleans; dates and the like travel as their text
             self.value = first if isinstance(first, (str, int, float, bool)) else str(first)
 
-    def generate(self, n, rng, start, total, seed):
+    def generate(self, n, rng, start, total, seed, rows=None):
         values = np.full(n, self.value, dtype=object)
         nulls = np.ones(n, dtype=bool) if self.kind == "empty" else self.null_mask(n, rng)
         return self.restore_dtype(values, nulls)

@@ -20,6 +20,10 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from syngen.engine import encoders, generators  # noqa: F401  (registers the codecs)
+from syngen.privacy import codecs as personal_codecs  # noqa: F401  (registers the codecs)
+from syngen.privacy import RARE_THRESHOLD, Protection, guard
+from syngen.privacy.meaning import IDENTIFYING, LOCATION
+from syngen.privacy.persona import Persona
 from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import detect_kinds
 from syngen.engine.dependencies import Dependency, find_dependencies
@@ -27,7 +31,7 @@ from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
 from syngen.errors import SyngenError
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MODEL_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
 MIN_ROWS = 2
@@ -50,17 +54,22 @@ class Synthesizer:
     Parameters mirror the CLI: ``epochs`` (None: automatic, with early stopping),
     ``batch_size`` (training rows per step), ``random_seed`` (reproducible training),
     ``columns`` (column -> kind overrides, see ``syngen.engine.columns.KINDS``),
-    ``formats`` (column -> strftime format of a text date/time column, instead of the detected one).
+    ``formats`` (column -> strftime format of a text date/time column, instead of the detected one),
+    ``rare_threshold`` (category values seen fewer times are never generated as they are) and
+    ``rare_thresholds`` (column -> its own threshold).
     """
 
     def __init__(self, epochs: int | None = None, batch_size: int = 256, random_seed: int | None = None,
                  columns: dict[str, str] | None = None, formats: dict[str, str] | None = None,
+                 rare_threshold: int = RARE_THRESHOLD, rare_thresholds: dict[str, int] | None = None,
                  latent_dim: int = 24, kl_weight: float = 0.1):
         self.epochs = epochs
         self.batch_size = batch_size
         self.random_seed = random_seed
         self.column_kinds = dict(columns or {})
         self.formats = dict(formats or {})
+        self.rare_threshold = rare_threshold
+        self.rare_thresholds = dict(rare_thresholds or {})
         self.latent_dim = latent_dim
         self.kl_weight = kl_weight
         self.columns: list[str] = []
@@ -68,12 +77,27 @@ class Synthesizer:
         self.decoder: Mlp | None = None
         self.mixture: LatentMixture | None = None
         self.dependencies: list[Dependency] = []
+        self.persona = Persona()
+        self.secret: str | None = None  # the key of the real-value check; saved apart from the model
         self.training: dict = {}
 
     # -- learning ---------------------------------------------------------------------------
     @property
     def kinds(self) -> dict[str, str]:
         return {c.name: c.kind for c in self.codecs}
+
+    @property
+    def identifying(self) -> dict[str, str]:
+        """Columns that mean something personal, and how each is generated."""
+        how = {}
+        for codec in self.codecs:
+            if codec.kind in IDENTIFYING or codec.kind == "email":
+                how[codec.name] = f"{codec.kind}: made anew, never a real value"
+            elif codec.kind in LOCATION:
+                made = "other countries" if codec.kind == "country" else f"a {codec.kind} of the row's country"
+                how[codec.name] = (f"{codec.kind}: values seen fewer than {codec.protection.rare_threshold} "
+                                   f"times replaced by {made}")
+        return how
 
     @property
     def text_formats(self) -> dict[str, str]:
@@ -90,10 +114,17 @@ class Synthesizer:
         unknown = sorted(set(self.formats) - set(map(str, data.columns)))
         if unknown:
             raise SyngenError(f"format given for unknown column(s) {', '.join(map(repr, unknown))}")
+        unknown = sorted(set(self.rare_thresholds) - set(map(str, data.columns)))
+        if unknown:
+            raise SyngenError(f"rare-value threshold given for unknown column(s) {', '.join(map(repr, unknown))}")
         self.columns = [str(c) for c in data.columns]
-        self.codecs = [codec_for(str(c), kinds[c]).fit(data[c], self.formats.get(c)) for c in data.columns]
-        self.dependencies = find_dependencies(data.set_axis(self.columns, axis=1),
-                                              {str(c): k for c, k in kinds.items()})
+        self.secret = guard.new_secret()
+        self.codecs = [codec_for(str(c), kinds[c]).fit(data[c], self.formats.get(c), Protection(
+            self.secret, int(self.rare_thresholds.get(str(c), self.rare_threshold)))) for c in data.columns]
+        named = data.set_axis(self.columns, axis=1)
+        str_kinds = {str(c): k for c, k in kinds.items()}
+        self.dependencies = find_dependencies(named, str_kinds, self.rare_threshold)
+        self.persona = Persona.fit(named, str_kinds, self._by_name, self.secret)
         learned = [c for c in self.codecs if c.learned]
         epochs_run = 0
         if learned:
@@ -128,6 +159,10 @@ class Synthesizer:
         for codec, (outputs, _) in zip(learned, _split(learned, generated, generated)):
             codec.calibrate_marginal(outputs, rng)
 
+    @property
+    def _by_name(self) -> dict[str, Codec]:
+        return {c.name: c for c in self.codecs}
+
     # -- generation -------------------------------------------------------------------------
     def _require_fitted(self) -> None:
         if not self.training:
@@ -143,9 +178,11 @@ class Synthesizer:
             raw = self.decoder(self.mixture.sample(n, rng))
             for codec, (parts, _) in zip(learned, _split(learned, raw, raw)):
                 outputs[codec.name] = codec.decode(parts, rng)
+        # one person and place per row, shared by its identifying columns
+        rows = self.persona.rows(outputs, self._by_name, n, seed, start, self.secret)
         for codec in self.codecs:
             if not codec.learned:
-                outputs[codec.name] = codec.generate(n, rng, start, total, seed)
+                outputs[codec.name] = codec.generate(n, rng, start, total, seed, rows)
         index = pd.RangeIndex(start, start + n)
         frame = pd.DataFrame({name: outputs[name].set_axis(index) for name in self.columns}, index=index)
         for dependency in self.dependencies:
@@ -168,8 +205,10 @@ class Synthesizer:
         return pd.concat(batches, ignore_index=True)
 
     # -- persistence ------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the model as plain data (JSON + .npz) to the folder ``path``, atomically."""
+    def save(self, path: str | os.PathLike, secret_path: str | os.PathLike | None = None) -> Path:
+        """Write the model as plain data (JSON + .npz) to the folder ``path``, atomically, and
+        its real-value key to ``secret_path`` (default: ``<path>.key`` beside the folder), so
+        that the folder can be shared without it (see ``syngen.privacy.guard``)."""
         self._require_fitted()
         from syngen import __version__
 
@@ -188,8 +227,10 @@ class Synthesizer:
             arrays.update(self.mixture.state())
             network = {"decoder_activations": activations, "latent_dim": self.latent_dim,
                        "kl_weight": self.kl_weight}
+        persona, persona_arrays = self.persona.state()
+        arrays.update(persona_arrays)
         document = {"format_version": FORMAT_VERSION, "syngen_version": __version__,
-                    "columns": columns, "network": network,
+                    "columns": columns, "network": network, "persona": persona,
                     "dependencies": [d.state() for d in self.dependencies], "training": self.training}
         staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
         try:
@@ -198,12 +239,16 @@ class Synthesizer:
             if target.exists():
                 shutil.rmtree(target)
             staging.rename(target)
+            if self.secret:
+                guard.write_secret(_secret_path(target, secret_path), self.secret)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return target
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Synthesizer":
+    def load(cls, path: str | os.PathLike, secret_path: str | os.PathLike | None = None) -> "Synthesizer":
+        """The model in the folder ``path``; without its key file (``secret_path``, default
+        ``<path>.key``) it generates as well, without checking for real values."""
         folder = Path(path)
         model_file = folder / MODEL_FILE
         if not model_file.is_file():
@@ -228,6 +273,8 @@ class Synthesizer:
             model.codecs.append(Codec.from_state(
                 meta, {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}))
         model.dependencies = [Dependency.from_state(d) for d in document["dependencies"]]
+        model.persona = Persona.from_state(document["persona"], arrays)
+        model.secret = guard.read_secret(_secret_path(folder, secret_path))
         network = document["network"]
         if network:
             model.latent_dim = network["latent_dim"]
@@ -235,6 +282,10 @@ class Synthesizer:
             model.decoder = Mlp.from_state("decoder", network["decoder_activations"], arrays)
             model.mixture = LatentMixture.from_state(arrays)
         return model
+
+
+def _secret_path(folder: Path, secret_path) -> Path:
+    return Path(secret_path) if secret_path is not None else folder.with_name(folder.name + ".key")
 
 
 def resolve_seed(random_seed: int | None) -> int:

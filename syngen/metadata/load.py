@@ -182,7 +182,9 @@ def _table(name: str, body: dict, global_settings: dict) -> Table:
     columns = body.get("columns") or {}
     kinds = {column: spec["kind"] for column, spec in columns.items() if (spec or {}).get("kind")}
     formats = {column: spec["format"] for column, spec in columns.items() if (spec or {}).get("format")}
-    return Table(name, source, train, infer, keys, kinds, formats=formats,
+    rare = {column: spec["rare_threshold"] for column, spec in columns.items()
+            if (spec or {}).get("rare_threshold") is not None}
+    return Table(name, source, train, infer, keys, kinds, formats=formats, rare_thresholds=rare,
                  csv_options=dict(body.get("format") or {}))
 
 
@@ -277,7 +279,7 @@ def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
             for column in (c for c in key.parent_columns if c not in parent_columns):
                 problems.append(f"{_place((table.name, 'keys', key.name, 'references', 'columns'), lines)}: "
                                 f"no column '{column}' in {parent.source}{_suggest(column, parent_columns)}")
-        for column in (c for c in {**table.kinds, **table.formats} if c not in columns):
+        for column in (c for c in {**table.kinds, **table.formats, **table.rare_thresholds} if c not in columns):
             problems.append(f"{_place((table.name, 'columns', column), lines)}: no column '{column}' "
                             f"in {table.source}{_suggest(column, columns)}")
     return problems

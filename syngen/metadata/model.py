@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TRAIN_DEFAULTS = {"drop_null": False, "batch_size": 256, "orphans": "keep"}
+from syngen.privacy import RARE_THRESHOLD
+
+TRAIN_DEFAULTS = {"drop_null": False, "batch_size": 256, "orphans": "keep", "rare_threshold": RARE_THRESHOLD}
 INFER_DEFAULTS = {"run_parallel": False, "print_report": False}
 
 
@@ -26,6 +28,7 @@ class Table:
     keys: list[Key] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)  # column -> kind override
     formats: dict[str, str] = field(default_factory=dict)  # column -> strftime format
+    rare_thresholds: dict[str, int] = field(default_factory=dict)  # column -> its own threshold
     csv_options: dict = field(default_factory=dict)  # the file's 'format' section
 
     @property

