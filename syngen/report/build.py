@@ -11,6 +11,8 @@ import pandas as pd
 from syngen import artifacts
 from syngen.adapters.sources import read_source
 from syngen.errors import SyngenError
+from syngen.privacy import RARE_THRESHOLD
+from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.report import figures
 from syngen.report.metrics import TableMetrics, measure
 from syngen.report.page import cards, chart, esc, number, page, shown, table
@@ -53,7 +55,9 @@ def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model
         shape = metrics.shapes.get(column)
         real_nulls = real[column].isna().mean() if column in real else float("nan")
         synthetic_nulls = synthetic[column].isna().mean() if column in synthetic else float("nan")
-        rows.append([esc(column), esc(kind), number(shape) if shape is not None else "generated, not compared",
+        score = (number(shape) if shape is not None else
+                 f"format {number(metrics.formats[column])}" if column in metrics.formats else "generated, not compared")
+        rows.append([esc(column), esc(kind), score,
                      f"{real_nulls:.1%} / {synthetic_nulls:.1%}",
                      f"{real[column].nunique():,} / {synthetic[column].nunique():,}" if column in synthetic else "–"])
     parts += ["<h3>Columns</h3>", table(["column", "kind", "shape score", "nulls real / synthetic",
@@ -83,6 +87,7 @@ def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model
          number(privacy.get("dcr_holdout")),
          f"ratio {number(privacy.get('dcr_ratio'))}: near or above 1, synthetic rows are no closer to real "
          "rows than real rows are to each other (the baseline); near 0, they copy them"]])]
+    parts += _copies_section(metrics, kinds)
     if metrics.utility:
         u = metrics.utility
         parts += ["<h3>Utility</h3>", f"<p>{esc(u['error'])}</p>" if "error" in u else table(
@@ -90,6 +95,26 @@ def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model
             [[esc(u["target"]), esc(u["metric"]), number(u["train_real"]), number(u["train_synthetic"])]], {2, 3})]
     parts.append("</section>")
     return metrics, "".join(parts)
+
+
+def _copies_section(metrics: TableMetrics, kinds: dict[str, str]) -> list[str]:
+    """Per column: how many generated values are real ones, and whether rare values appear."""
+    if not metrics.copies:
+        return []
+    rows = []
+    for column, (real_share, rare_share) in metrics.copies.items():
+        kind = kinds[column]
+        expected = ("real names, never a real (first, last) pair" if kind in ("first_name", "last_name") else
+                    "made anew: 0% expected" if kind in IDENTIFYING + ("email",) else
+                    "frequent values kept, rare ones replaced" if kind in LOCATION + ("categorical",) else "")
+        rows.append([esc(column), esc(kind), f"{real_share:.1%}", ("–" if rare_share != rare_share else f'<span class="bad">{rare_share:.2%}</span>' if rare_share
+                      else "0%"),
+                     expected])
+    return ["<h4>Values per column</h4>",
+            "<p>The share of generated values equal to a value of the real column, and the share equal "
+            f"to a real value seen fewer than {RARE_THRESHOLD} times there (a rare value identifies "
+            "someone: it should not appear).</p>",
+            table(["column", "kind", "equal to a real value", "equal to a rare real value", "reading"], rows)]
 
 
 def _summary(headline: dict[str, float]) -> str:

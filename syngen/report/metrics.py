@@ -13,8 +13,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 
+from syngen.privacy import RARE_THRESHOLD
+from syngen.privacy.meaning import IDENTIFYING, LOCATION
+from syngen.privacy.patterns import patterns_of
+
 NUMERIC_KINDS = ("float", "integer", "datetime", "date", "time")
-CATEGORY_KINDS = ("categorical", "boolean", "constant")
+CATEGORY_KINDS = ("categorical", "boolean", "constant") + LOCATION
+# made anew, so compared by their format (character shapes and lengths), not their values
+FORMAT_KINDS = IDENTIFYING + ("email", "id", "uuid", "text")
 BINS = 10
 TOP_CATEGORIES = 20
 PRIVACY_ROWS = 3000
@@ -46,6 +52,41 @@ def column_shape(real: pd.Series, synthetic: pd.Series, kind: str) -> float:
     p = r.astype(str).value_counts(normalize=True)
     q = s.astype(str).value_counts(normalize=True)
     return 1.0 - 0.5 * float(p.subtract(q, fill_value=0).abs().sum())
+
+
+def format_shape(real: pd.Series, synthetic: pd.Series) -> float:
+    """How well generated values keep the source's format, not its values: the mean of the
+    total-variation complement of their shapes (character classes with runs folded:
+    '+1 (780) 428-9482' -> '+9 (9) 9-9') and the KS complement of their lengths."""
+    real, synthetic = real.dropna().astype(str), synthetic.dropna().astype(str)
+    if real.empty or synthetic.empty:
+        return float(real.empty == synthetic.empty)
+    fold = lambda text: patterns_of(text).str.replace(r"(.)\1+", r"\1", regex=True)  # noqa: E731
+    shares = pd.concat([fold(real).value_counts(normalize=True), fold(synthetic).value_counts(normalize=True)],
+                       axis=1).fillna(0.0)
+    shapes = 1.0 - 0.5 * float(np.abs(shares.iloc[:, 0] - shares.iloc[:, 1]).sum())
+    lengths = 1.0 - float(ks_2samp(real.str.len(), synthetic.str.len()).statistic)
+    return (shapes + lengths) / 2
+
+
+def value_copies(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
+                 rare_threshold: int = RARE_THRESHOLD) -> dict[str, tuple[float, float]]:
+    """Per text-like column: the share of generated values equal to a real value, and the
+    share equal to a real value seen fewer than ``rare_threshold`` times (in the real sample)."""
+    found = {}
+    for column, kind in kinds.items():
+        if kind in NUMERIC_KINDS + ("boolean", "constant", "empty", "sequence") or column not in synthetic:
+            continue
+        real_text = real[column].dropna().astype(str)
+        made = synthetic[column].dropna().astype(str)
+        if made.empty:
+            continue
+        counts = real_text.value_counts()
+        rare = counts.index[counts < rare_threshold]
+        # a first or last name alone is a common word of its language, not someone's
+        alone = kind in ("first_name", "last_name")
+        found[column] = (float(made.isin(counts.index).mean()), float("nan") if alone else float(made.isin(rare).mean()))
+    return found
 
 
 def binned(real: pd.Series, synthetic: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray, int]:
@@ -84,6 +125,8 @@ class TableMetrics:
     association_synthetic: pd.DataFrame | None = None
     privacy: dict[str, float] = field(default_factory=dict)
     utility: dict[str, float | str] = field(default_factory=dict)
+    formats: dict[str, float] = field(default_factory=dict)  # generated columns: format score
+    copies: dict[str, tuple[float, float]] = field(default_factory=dict)  # column -> (real share, rare share)
 
     @property
     def shape_score(self) -> float:
@@ -139,6 +182,9 @@ def measure(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
     metrics.association_real, metrics.association_synthetic = (
         pd.DataFrame(association[side], index=names, columns=names) for side in (0, 1))
     metrics.privacy = privacy(real, synthetic, columns, numbers, seed)
+    metrics.formats = {c: format_shape(real[c], synthetic[c]) for c, k in kinds.items()
+                       if k in FORMAT_KINDS and c in real and c in synthetic}
+    metrics.copies = value_copies(real, synthetic, kinds)
     if target:
         metrics.utility = utility(real, synthetic, columns, numbers, target, seed)
     return metrics
