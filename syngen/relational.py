@@ -104,6 +104,7 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         model.save(artifacts.model_dir(name, artifacts_dir), artifacts.secret_path(name, artifacts_dir))
         report = reports[name]
         report.identifying = model.identifying
+        report.notes += model.notes
         report.rows, report.seconds = len(frame), model.training["seconds"]
         report.epochs_run = model.training["epochs_run"]
     return [reports[name] for name in plan.order]

@@ -38,6 +38,7 @@ class TrainResult:
     epochs_run: int
     seconds: float
     identifying: dict[str, str]  # column -> how it is protected
+    notes: list[str]  # what training found worth saying (columns whose values are mostly rare)
 
 
 @dataclass
@@ -78,7 +79,7 @@ def train_table(source: str, table_name: str, *, epochs: int | None = None, row_
     record_schema(model, data, loaded.declared, keys)
     model.save(target, artifacts.secret_path(table_name, artifacts_dir))
     return TrainResult(table_name, target, len(data), model.kinds, model.training["epochs_run"],
-                       model.training["seconds"], model.identifying)
+                       model.training["seconds"], model.identifying, model.notes)
 
 
 def record_schema(model: Synthesizer, frame: pd.DataFrame, declared, keys) -> None:

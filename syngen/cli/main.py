@@ -44,7 +44,7 @@ def _load_metadata(path, check_sources: bool = True):
 
 
 def _log(message: str) -> None:
-    console.print(f"[yellow]Note:[/] {message}", highlight=False)
+    console.print(Text.assemble(("Note: ", "yellow"), str(message)), highlight=False)
 
 
 def _training_progress(table_name: str):
@@ -123,6 +123,8 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
         kinds.add_row(column, kind)
     console.print(kinds)
     _print_identifying({table_name: result.identifying})
+    for note in result.notes:
+        _log(note)
     console.print(f"Trained on {result.rows:,} rows in {result.seconds:.1f} s "
                   f"({result.epochs_run} epochs); model saved to [bold]{result.model_dir}[/]", highlight=False)
 

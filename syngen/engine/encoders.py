@@ -273,6 +273,15 @@ class NumericCodec(LearnedCodec):
         self.generated = arrays["generated"]
 
 
+_FLAGS = frozenset({"0", "1", "true", "false", "yes", "no", "y", "n", "t", "f", "0.0", "1.0"})
+
+
+def _is_flag(values: pd.Index) -> bool:
+    """Two values that are a flag (yes/no, 0/1, True/False), not an id seen once beside a
+    common value."""
+    return pd.api.types.is_bool_dtype(values) or {str(v).strip().lower() for v in values} <= _FLAGS
+
+
 @register("categorical", "boolean")
 class CategoricalCodec(LearnedCodec):
     """Seen values only; the most frequent are learned, the long tail keeps its frequencies.
@@ -281,7 +290,7 @@ class CategoricalCodec(LearnedCodec):
     stored nor generated: the model learns them as one 'rare' slot, and a row that draws it
     gets one of the frequent values instead (by the model's odds for that row), or, where
     the column has no frequent value, a value made in the rare values' character patterns.
-    Booleans are flags, not identities, and keep both values.
+    Flags (yes/no, 0/1) are not identities and keep both values.
     """
 
     replaces_rare_with_frequent = True  # place columns make a new value of their meaning instead
@@ -301,7 +310,7 @@ class CategoricalCodec(LearnedCodec):
         from syngen.privacy import guard, patterns
 
         counts = values.value_counts(sort=True)
-        threshold = 1 if self.kind == "boolean" else self.protection.rare_threshold
+        threshold = 1 if self.kind == "boolean" and _is_flag(counts.index) else self.protection.rare_threshold
         rare = counts[counts < threshold]
         frequent = counts[counts >= threshold]
         self.categories = frequent.index[:MAX_CATEGORIES].tolist()
@@ -372,16 +381,17 @@ class CategoricalCodec(LearnedCodec):
         return self.restore_dtype(values, nulls)
 
     def fill_rare(self, values: pd.Series, rows, rng: np.random.Generator) -> pd.Series:
-        """Values for the cells left RARE by ``decode``: made in the rare values' patterns,
-        never equal to one of them; then the column in its source dtype."""
+        """Values for the cells left RARE by ``decode``: made in the rare values' patterns
+        (words where they have words), never equal to one of them; then the column in its
+        source dtype."""
         from syngen.privacy import guard, patterns
 
         marked = pending(values)
         if marked.any():
             shapes = self.rare_patterns or [("a", 1.0)]
-            made = patterns.render_many(shapes, int(marked.sum()), rng)
-            guard.remake(made, lambda index: patterns.render_many(shapes, len(index), rng), self.rare_hashes,
-                         rows.secret)
+            make = lambda count: patterns.with_words(patterns.render_many(shapes, count, rng), rng)  # noqa: E731
+            made = make(int(marked.sum()))
+            guard.remake(made, lambda index: make(len(index)), self.rare_hashes, rows.secret)
             values = values.copy()
             values[marked] = made
         return self.restore_dtype(values.to_numpy(dtype=object), values.isna().to_numpy())

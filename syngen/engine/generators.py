@@ -48,7 +48,7 @@ def _uniform(slots: np.ndarray, seed: int, salt: int) -> np.ndarray:
         return (_mix(slots.astype(_U64) ^ key) >> _U64(11)).astype(np.float64) / float(1 << 53)
 
 
-class _Template:
+class Template:
     """One character pattern, e.g. 'A999999' for 'S124529', with per-position alphabets."""
 
     def __init__(self, pattern: str, weight: float, alphabets: list[str], freqs: list[list[float]]):
@@ -59,7 +59,7 @@ class _Template:
 
     @classmethod
     def learn(cls, pattern: str, weight: float, values: np.ndarray, keep: bool,
-              no_leading_zero: bool = False) -> "_Template":
+              no_leading_zero: bool = False) -> "Template":
         """``keep``: positions showing few characters keep exactly those (only when the
         pattern has enough values that no one's characters stand out)."""
         chars = values.astype(f"U{len(pattern)}").view(np.uint32).reshape(len(values), len(pattern))
@@ -77,7 +77,7 @@ class _Template:
                 freqs.append([])
         return cls(pattern, weight, alphabets, freqs)
 
-    def roomy(self, values: int) -> "_Template":
+    def roomy(self, values: int) -> "Template":
         """This pattern, with kept-as-observed positions (rightmost first) opened to their
         whole character class until it has room for ``values`` values."""
         alphabets, freqs = list(self.alphabets), list(self.freqs)
@@ -88,7 +88,7 @@ class _Template:
             symbol = self.pattern[position]
             if symbol in _ALPHABETS and len(alphabets[position]) < len(_ALPHABETS[symbol]):
                 alphabets[position], freqs[position] = _ALPHABETS[symbol], []
-                template = _Template(self.pattern, self.weight, list(alphabets), list(freqs))
+                template = Template(self.pattern, self.weight, list(alphabets), list(freqs))
         return template
 
     @property
@@ -164,10 +164,10 @@ class IdentifierCodec(Codec):
 
     def __init__(self, name, kind):
         super().__init__(name, kind)
-        self.templates: list[_Template] = []
+        self.templates: list[Template] = []
         self.unique_share = 1.0
         self.hashes = np.zeros(0, dtype=_U64)  # keyed hashes of the real values (privacy.guard)
-        self._strata_for: dict[int, tuple[list[_Template], list[int]]] = {}  # per run size
+        self._strata_for: dict[int, tuple[list[Template], list[int]]] = {}  # per run size
 
     def _fit(self, values):
         self._strata_for = {}
@@ -177,7 +177,7 @@ class IdentifierCodec(Codec):
         counts = patterns.value_counts().iloc[:_MAX_TEMPLATES]
         numeric = self.dtype.lower().startswith(("int", "uint"))
         self.templates = [
-            _Template.learn(p, float(c / counts.sum()), values[patterns == p].to_numpy(),
+            Template.learn(p, float(c / counts.sum()), values[patterns == p].to_numpy(),
                             keep=c >= self.protection.rare_threshold, no_leading_zero=numeric)
             for p, c in counts.items()]
         if self.protection.secret:
@@ -213,7 +213,7 @@ class IdentifierCodec(Codec):
                 values[rows_here] = self._render_unseen(template, local[rows_here], seed, room, secret)
         return self.restore_dtype(values, self.null_mask(n, rng))
 
-    def _strata(self, needed: int) -> tuple[list[_Template], list[int]]:
+    def _strata(self, needed: int) -> tuple[list[Template], list[int]]:
         """Templates with room for their share of ``needed`` values, and how many of every
         STRATA slots each one gets (proportional to its weight in the source)."""
         # room for the real values too, so that new ones can avoid them
@@ -249,7 +249,7 @@ class IdentifierCodec(Codec):
 
     def _load(self, meta, arrays):
         self.unique_share = meta["unique_share"]
-        self.templates = [_Template(**t) for t in meta["templates"]]
+        self.templates = [Template(**t) for t in meta["templates"]]
         self.hashes = arrays["hashes"]
 
 
@@ -329,11 +329,15 @@ class EmailCodec(Codec):
         self.other_domains = 1.0  # share of addresses at a rare domain
         self.unique = False
         self.upper = False
+        self.capitalized = 0.0  # local parts written 'Mary.Smith'
         self.hashes = np.zeros(0, dtype=_U64)
 
     def _fit(self, values):
         text = values.astype(str).str.strip()
         parts = text.str.rsplit("@", n=1, expand=True)
+        if parts.shape[1] < 2:
+            raise SyngenError(f"column '{self.name}': no value holds an '@'; it is no email column")
+        self.capitalized = float(parts[0].str.match(r"^[A-Z][a-z]").mean())
         local = parts[0].str.lower()
         core = local.str.replace(r"\d+$", "", regex=True)
         self.digits = float((local != core).mean())
@@ -366,6 +370,10 @@ class EmailCodec(Codec):
             values[left] = local + "." + (left + start).astype(str) + "@" + domain
         if self.upper:
             values = pd.Series(values, dtype=object).str.upper().to_numpy(dtype=object)
+        elif self.capitalized:  # 'Mary.Smith12@gmail.com', as the source writes them
+            capital = rng.random(n) < self.capitalized
+            local, _, domain = pd.Series(values[capital], dtype=object).str.rpartition("@").T.to_numpy()
+            values[capital] = pd.Series(local, dtype=object).str.title().to_numpy(dtype=object) + "@" + domain
         return self.restore_dtype(values, self.null_mask(n, rng))
 
     def _make(self, rows, rng, force_digits: bool) -> np.ndarray:
@@ -394,10 +402,12 @@ class EmailCodec(Codec):
     def _state(self):
         return ({"styles": self.styles, "digits": self.digits, "domains": self.domains,
                  "domain_weights": self.domain_weights, "other_domains": self.other_domains,
-                 "unique": self.unique, "upper": self.upper}, {"hashes": self.hashes})
+                 "unique": self.unique, "upper": self.upper, "capitalized": self.capitalized},
+                {"hashes": self.hashes})
 
     def _load(self, meta, arrays):
-        for key in ("styles", "digits", "domains", "domain_weights", "other_domains", "unique", "upper"):
+        for key in ("styles", "digits", "domains", "domain_weights", "other_domains", "unique", "upper",
+                    "capitalized"):
             setattr(self, key, meta[key])
         self.hashes = arrays["hashes"]
 

@@ -23,7 +23,7 @@ from syngen.engine import encoders, generators  # noqa: F401  (registers the cod
 from syngen.privacy import codecs as personal_codecs  # noqa: F401  (registers the codecs)
 from syngen.privacy import RARE_THRESHOLD, Protection, guard
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
-from syngen.privacy.persona import Persona
+from syngen.privacy.persona import Persona, source_regions
 from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import detect_kinds
 from syngen.engine.dependencies import Dependency, find_dependencies
@@ -79,6 +79,7 @@ class Synthesizer:
         self.dependencies: list[Dependency] = []
         self.persona = Persona()
         self.secret: str | None = None  # the key of the real-value check; saved apart from the model
+        self.notes: list[str] = []  # what training tells the user about the table
         self.training: dict = {}
 
     # -- learning ---------------------------------------------------------------------------
@@ -119,8 +120,10 @@ class Synthesizer:
             raise SyngenError(f"rare-value threshold given for unknown column(s) {', '.join(map(repr, unknown))}")
         self.columns = [str(c) for c in data.columns]
         self.secret = guard.new_secret()
-        self.codecs = [codec_for(str(c), kinds[c]).fit(data[c], self.formats.get(c), Protection(
-            self.secret, int(self.rare_thresholds.get(str(c), self.rare_threshold)))) for c in data.columns]
+        regions = source_regions(data, kinds)  # each row's country, for formats that follow it
+        self.codecs = [self._fit_codec(data[c], kinds[c], regions, declared=c in self.column_kinds)
+                       for c in data.columns]
+        self.notes = [note for note in map(_rare_note, self.codecs) if note]
         named = data.set_axis(self.columns, axis=1)
         str_kinds = {str(c): k for c, k in kinds.items()}
         self.dependencies = find_dependencies(named, str_kinds, self.rare_threshold)
@@ -158,6 +161,18 @@ class Synthesizer:
         generated = self.decoder(self.mixture.sample(CALIBRATION_ROWS, rng))
         for codec, (outputs, _) in zip(learned, _split(learned, generated, generated)):
             codec.calibrate_marginal(outputs, rng)
+
+    def _fit_codec(self, column: pd.Series, kind: str, regions: pd.Series | None, declared: bool) -> Codec:
+        name = str(column.name)
+        protection = Protection(self.secret, int(self.rare_thresholds.get(name, self.rare_threshold)), regions)
+        try:
+            return codec_for(name, kind).fit(column, self.formats.get(name), protection)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
+            if not declared:
+                raise
+            detail = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+            raise SyngenError(f"column '{name}': its values do not fit the kind '{kind}' declared for it "
+                              f"({detail}); declare another kind, or none to let it be detected") from None
 
     @property
     def _by_name(self) -> dict[str, Codec]:
@@ -282,6 +297,21 @@ class Synthesizer:
             model.decoder = Mlp.from_state("decoder", network["decoder_activations"], arrays)
             model.mixture = LatentMixture.from_state(arrays)
         return model
+
+
+def _rare_note(codec: Codec) -> str | None:
+    """What rare-value protection did to a category column, when it changed much."""
+    rare, present = getattr(codec, "rare_share", 0.0), 1.0 - codec.null_share
+    if not rare or codec.kind in LOCATION:
+        return None
+    k = codec.protection.rare_threshold
+    if not (codec.categories or codec.tail):
+        return (f"column '{codec.name}': every value is seen fewer than {k} times, so values are made up in "
+                f"their shape; give the column a kind, or a lower rare_threshold, to keep its values")
+    if rare >= 0.5 * present:
+        return (f"column '{codec.name}': {rare / present:.0%} of its values are seen fewer than {k} times; "
+                "those rows get the column's frequent values")
+    return None
 
 
 def _secret_path(folder: Path, secret_path) -> Path:

@@ -11,9 +11,17 @@ RARE_THRESHOLD = 5
 @dataclass(frozen=True)
 class Protection:
     """What a codec needs to keep real values out of the model while it learns: the model's
-    key for hashing values it must never emit, and the rare-value threshold."""
+    key for hashing values it must never emit, the rare-value threshold, and each source
+    row's country (ISO code, indexed like the table) where the table has a country column."""
     secret: str | None = None
     rare_threshold: int = RARE_THRESHOLD
+    regions: "pd.Series | None" = None
+
+    def regions_of(self, values: "pd.Series") -> "pd.Series | None":
+        """The countries of the rows of ``values`` (None when unknown)."""
+        if self.regions is None or not self.regions.index.is_unique:
+            return None
+        return self.regions.reindex(values.index)
 
 
 class _Rare:

@@ -9,6 +9,7 @@ whose rare values are made anew in the row's locale.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -38,12 +39,13 @@ def case_of(text: pd.Series) -> str | None:
 
 
 def in_case(values: np.ndarray, case: str | None) -> np.ndarray:
-    """Values in the source's letter case."""
-    text = pd.Series(values, dtype=object).astype(str)
+    """Values in the source's letter case (missing ones stay missing)."""
+    text = pd.Series(values, dtype=object)
+    present = text.notna()
     if case == "upper":
-        text = text.str.upper()
+        text[present] = text[present].astype(str).str.upper()
     elif case == "lower":
-        text = text.str.lower()
+        text[present] = text[present].astype(str).str.lower()
     return text.to_numpy(dtype=object)
 
 
@@ -62,18 +64,22 @@ def cut(values: np.ndarray, max_length: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=512)
-def _region_shapes(code: int) -> list[tuple[str, float]]:
-    """The shape of a mobile number of the country with this calling code, after the code
-    ('+55 11 96123-4567' -> '99 99999-9999'): for countries the source has no phone of."""
+def _region_shapes(region: str | None, national: bool = False) -> list[tuple[str, float]]:
+    """How a country writes a mobile number, after its calling code ('+55 11 96123-4567' ->
+    '99 99999-9999') or in national form ('(11) 96123-4567'): for countries the source has
+    no number of."""
     import phonenumbers
 
-    region = places.region_of_calling_code(code)
     example = region and (phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
                           or phonenumbers.example_number(region))
     if not example:
         return []
-    text = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return [(str(patterns.patterns_of(pd.Series([_national_part(text, code)[0]])).iloc[0]), 1.0)]
+    if national:
+        text = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+    else:
+        text = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        text = _national_part(text, example.country_code)[0]
+    return [(str(patterns.patterns_of(pd.Series([text])).iloc[0]), 1.0)]
 
 
 @lru_cache(maxsize=1)
@@ -119,8 +125,12 @@ class PersonalCodec(Codec):
         self.separator = " "  # between a phone's calling code and the rest
         self.first_characters = ""  # first characters seen at least k times (card issuers...)
         self.by_country: dict[str, list[tuple[str, float]]] = {}  # IBANs: shapes per country seen k times
+        self.by_region: dict[str, list[tuple[str, float]]] = {}  # phones (national) and ids per row's country
+        self.international_by_region: dict[str, float] = {}  # phones written with a calling code
         self.comma = 0.0  # full names written 'Last, First'
         self.middle = 0.0  # full names with a middle initial
+        self.initial = 0.0  # full names whose given name is an initial ('D Jeter')
+        self.joiner = " "  # between a full name's parts ('mary_smith' has '_')
         self.url = {"https": 1.0, "www": 0.0, "path": 0.0}
         self.ipv6 = False
 
@@ -134,19 +144,26 @@ class PersonalCodec(Codec):
         if self.protection.secret and len(text) and self.kind not in ("first_name", "last_name"):
             self.hashes = guard.keyed_hashes(text, self.protection.secret)
         if self.kind == "phone":
-            self._fit_phone(text)
+            self._fit_phone(text, self.protection.regions_of(values))
         elif self.kind in ("national_id", "card_number", "account_number", "iban"):
-            self.patterns = patterns.pattern_weights(text)
+            k = self.protection.rare_threshold
+            self.patterns = patterns.pattern_weights(text, keep=k)
             self.first_characters = self._frequent_firsts(text)
+            if self.kind in ("national_id", "account_number"):  # each country has its own
+                self.by_region = self._per_region(text, lambda group: patterns.pattern_weights(group, keep=k))
             if self.kind == "iban":  # each country has its own IBAN length and layout
                 country = text.str[:2].str.upper()
                 counts = country.value_counts()
                 for code in counts[counts >= self.protection.rare_threshold].index:
                     self.by_country[str(code)] = patterns.pattern_weights(text[country == code])
         elif self.kind == "full_name":
-            words = text.str.split()
+            parts = [re.split(r"[\s_]+", v.replace(",", " ").strip()) for v in text]
             self.comma = float(text.str.contains(",", regex=False).mean()) if len(text) else 0.0
-            self.middle = float(((words.str.len() == 3) & words.str[1].str.len().le(2)).mean()) if len(text) else 0.0
+            self.middle = float(np.mean([len(p) == 3 and len(p[1].strip(".")) == 1 for p in parts])) if parts else 0.0
+            self.initial = float(np.mean([len(p) >= 2 and len(p[0].strip(".")) == 1 and "," not in v
+                                          for p, v in zip(parts, text)])) if parts else 0.0
+            joined = text[~text.str.contains(" ", regex=False)]
+            self.joiner = "_" if len(text) and joined.str.contains("_", regex=False).mean() * len(joined) > len(text) / 2 else " "
         elif self.kind == "url":
             self.url = {"https": float(text.str.lower().str.startswith("https").mean()),
                         "www": float(text.str.lower().str.contains(r"^(?:https?://)?www\.", regex=True).mean()),
@@ -160,15 +177,17 @@ class PersonalCodec(Codec):
         kept = counts[counts >= self.protection.rare_threshold]
         return "".join(sorted(kept.index)) if kept.sum() >= 0.9 * len(firsts) else ""
 
-    def _fit_phone(self, text: pd.Series) -> None:
+    def _fit_phone(self, text: pd.Series, regions: pd.Series | None) -> None:
         # extensions ('x806', 'ext. 12') and letters are no part of a number's shape
         text = text.str.replace(r"\s*(?:x|ext\.?)\s*\d+$", "", regex=True, case=False)
         text = text.str.replace(r"[^\W\d_]", "", regex=True).str.strip()
+        k = self.protection.rare_threshold
         codes = text.map(calling_code_of)
         self.international = float(codes.notna().mean())
         national = text[codes.isna()]
         if len(national):
-            self.patterns = patterns.pattern_weights(national)
+            self.patterns = patterns.pattern_weights(national, keep=k)
+            self.first_characters = self._frequent_firsts(national)
         parts = [_national_part(t, int(c)) for t, c in zip(text[codes.notna()], codes.dropna())]
         if parts:
             rests = pd.Series([p[0] for p in parts])
@@ -176,8 +195,19 @@ class PersonalCodec(Codec):
             self.separator = str(separators.mode().iloc[0])
             for code in codes.dropna().unique():
                 mine = (codes.dropna() == code).to_numpy()
-                self.by_calling_code[str(int(code))] = patterns.pattern_weights(rests[mine])
-        self.first_characters = self._frequent_firsts(national) if len(national) else ""
+                self.by_calling_code[str(int(code))] = patterns.pattern_weights(rests[mine], keep=k)
+        if regions is not None:  # how each country's rows write their numbers
+            self.international_by_region = self._per_region(codes.notna(), lambda group: float(group.mean()), regions)
+            self.by_region = self._per_region(national, lambda group: patterns.pattern_weights(group, keep=k),
+                                              regions)
+
+    def _per_region(self, values: pd.Series, learn, regions: pd.Series | None = None) -> dict:
+        """``learn(values of one country)`` for each country with at least k of them."""
+        regions = self.protection.regions_of(values) if regions is None else regions.reindex(values.index)
+        if regions is None:
+            return {}
+        return {str(region): learn(group) for region, group in values.groupby(regions.to_numpy(), sort=True)
+                if len(group) >= self.protection.rare_threshold}
 
     def as_key(self, nullable: bool = False) -> None:
         super().as_key(nullable)
@@ -196,17 +226,21 @@ class PersonalCodec(Codec):
         n = len(rows)
         kind = self.kind
         if kind in ("first_name", "last_name", "full_name"):
-            first, last = rows.people()
+            first, last = rows.people(self.name)
             if kind == "first_name":
                 values = first
             elif kind == "last_name":
                 values = last
             else:
+                initials = pd.Series(first, dtype=object).str[:1].to_numpy(dtype=object)
+                first = np.where(rng.random(n) < self.initial, initials, first)
                 middle = np.where(rng.random(n) < self.middle,
                                   pd.Series(patterns.render("A", n, rng)).to_numpy(dtype=object) + ". ", "")
                 given = middle.astype(object)
                 values = np.where(rng.random(n) < self.comma, last + ", " + first + _spaced(given),
                                   first + " " + given + last)
+                if self.joiner != " ":
+                    values = pd.Series(values, dtype=object).str.replace(" ", self.joiner, regex=False).to_numpy(dtype=object)
         elif kind == "company":
             values = fake.draw(rows.locales, "company", rows.seed, rng)
         elif kind == "street_address":
@@ -220,33 +254,51 @@ class PersonalCodec(Codec):
         elif kind == "iban":
             values = self._ibans(rows, rng)
         else:
-            values = patterns.render_many(self.patterns or [("9" * 10, 1.0)], n, rng,
-                                          first=self.first_characters or _NOT_ZERO)
+            values = self._by_rows_region(rows, rng, self.patterns or [("9" * 10, 1.0)],
+                                          self.first_characters or _NOT_ZERO)
             if kind == "card_number":
                 values = patterns.with_luhn(values)
         return in_case(values, self.case)
 
     def _phones(self, rows: Rows, rng) -> np.ndarray:
+        """Each row's number as its country writes it in the source (national or with the
+        calling code, in the layouts seen), else as the country writes its numbers."""
         n = len(rows)
         values = np.empty(n, dtype=object)
-        national = (rng.random(n) >= self.international) & (rows.regions == rows.default_region)
+        regions = pd.Series(rows.regions, dtype=object)
+        share = regions.map(self.international_by_region).fillna(self.international).to_numpy(dtype=np.float64)
+        national = rng.random(n) >= share
         if self.dtype.lower().startswith(("int", "uint")):
             national[:] = True  # numbers stored as integers: digits only, in the source's lengths
-        if not self.patterns:
-            national[:] = False
-        if national.any():
-            values[national] = patterns.render_many(self.patterns, int(national.sum()), rng,
-                                                    first=self.first_characters or _SUBSCRIBER)
-        regions = pd.Series(rows.regions, dtype=object)
+        for region in pd.unique(regions[national]):
+            index = np.flatnonzero(national & (regions == region).to_numpy())
+            home = region == rows.default_region or not rows.placed
+            shapes = self.by_region.get(region) or (self.patterns if home else _region_shapes(region, national=True))
+            if shapes:
+                first = self.first_characters if home and not self.by_region.get(region) else None
+                values[index] = patterns.render_many(shapes, len(index), rng, first=first or _SUBSCRIBER)
+            else:
+                national[index] = False
         codes = regions.map({r: places.calling_code(r) for r in regions.dropna().unique()})
         codes = codes.fillna(0).to_numpy(dtype=np.int64)
         everywhere = _merged(self.by_calling_code) or self.patterns or [("999 999 9999", 1.0)]
         for code in np.unique(codes[~national]):
             index = np.flatnonzero(~national & (codes == code))
-            shapes = self.by_calling_code.get(str(int(code))) or _region_shapes(int(code)) or everywhere
+            region = places.region_of_calling_code(int(code)) if code else None
+            shapes = self.by_calling_code.get(str(int(code))) or _region_shapes(region) or everywhere
             rest = patterns.render_many(shapes, len(index), rng, first=_SUBSCRIBER)
             prefix = f"+{int(code)}{self.separator}" if code else ""
             values[index] = prefix + rest
+        return values
+
+    def _by_rows_region(self, rows: Rows, rng, shapes, first: str) -> np.ndarray:
+        """Values in the shapes of each row's country where the source has them, else in all
+        the source's shapes."""
+        values = np.empty(len(rows), dtype=object)
+        regions = pd.Series(rows.regions, dtype=object)
+        for region in pd.unique(regions):
+            index = np.flatnonzero((regions == region).to_numpy())
+            values[index] = patterns.render_many(self.by_region.get(region) or shapes, len(index), rng, first=first)
         return values
 
     def _ibans(self, rows: Rows, rng) -> np.ndarray:
@@ -279,17 +331,21 @@ class PersonalCodec(Codec):
         return ({"case": self.case, "max_length": self.max_length, "unique": self.unique,
                  "patterns": self.patterns, "by_calling_code": self.by_calling_code,
                  "international": self.international, "separator": self.separator,
-                 "first_characters": self.first_characters, "by_country": self.by_country, "comma": self.comma,
-                 "middle": self.middle, "url": self.url, "ipv6": self.ipv6},
+                 "first_characters": self.first_characters, "by_country": self.by_country,
+                 "by_region": self.by_region, "international_by_region": self.international_by_region,
+                 "comma": self.comma,
+                 "middle": self.middle, "initial": self.initial, "joiner": self.joiner, "url": self.url, "ipv6": self.ipv6},
                 {"hashes": self.hashes})
 
     def _load(self, meta, arrays):
         for key in ("case", "max_length", "unique", "international", "separator", "first_characters",
-                    "comma", "middle", "url", "ipv6"):
+                    "comma", "middle", "initial", "joiner", "url", "ipv6"):
             setattr(self, key, meta[key])
         self.patterns = [tuple(p) for p in meta["patterns"]]
         self.by_calling_code = {k: [tuple(p) for p in v] for k, v in meta["by_calling_code"].items()}
         self.by_country = {k: [tuple(p) for p in v] for k, v in meta["by_country"].items()}
+        self.by_region = {k: [tuple(p) for p in v] for k, v in meta["by_region"].items()}
+        self.international_by_region = meta["international_by_region"]
         self.hashes = arrays["hashes"]
 
 
@@ -356,6 +412,7 @@ class LocationCodec(CategoricalCodec):
         self.case: str | None = None
         self.max_length = 0
         self.style = "name"  # countries: name, alpha_2, alpha_3; states: name or code
+        self.shapes: list[tuple[str, float]] = []  # postal codes of the home country
 
     def _fit(self, values):
         super()._fit(values)
@@ -371,6 +428,10 @@ class LocationCodec(CategoricalCodec):
                 self.rare_hashes = guard.keyed_hashes(list(map(str, rare)) + codes, self.protection.secret)
         elif self.kind == "state":
             self.style = "code" if text.str.fullmatch(r"[A-Z]{2,3}").mean() >= 0.8 else "name"
+        elif self.kind == "postal_code":  # the home country's codes in the source's own layout
+            regions = self.protection.regions_of(values)
+            home = text if regions is None or regions.isna().all() else text[(regions == regions.mode().iloc[0]).to_numpy()]
+            self.shapes = patterns.pattern_weights(home, keep=self.protection.rare_threshold)
 
     def fill_rare(self, values, rows, rng):
         marked = pending(values)
@@ -392,7 +453,9 @@ class LocationCodec(CategoricalCodec):
             choices = [c for c in places.replacement_countries() if c not in kept
                        and len(places.country_text(c, self.style)) <= max(self.max_length, 3)] or ["US"]
             choices = np.asarray(choices, dtype=object)
-            codes = choices[rng.integers(0, len(choices), n)]
+            # a second country column writes the row's country; the first draws another one
+            codes = (np.asarray(rows.regions, dtype=object).copy() if rows.placed
+                     else choices[rng.integers(0, len(choices), n)])
             guard.remake(codes, lambda index: choices[rng.integers(0, len(choices), len(index))],
                          self.rare_hashes, rows.secret, rounds=_ROUNDS)
             values = np.asarray([places.country_text(c, self.style) for c in codes], dtype=object)
@@ -406,6 +469,9 @@ class LocationCodec(CategoricalCodec):
             values = fake.draw(rows.locales, "city", rows.seed, rng, allowed=self._unseen(rows))
         else:
             values = fake.draw(rows.locales, "postcode", rows.seed, rng, allowed=self._unseen(rows))
+            home = (np.asarray(rows.regions, dtype=object) == rows.default_region) | (not rows.placed)
+            if self.shapes and home.any():
+                values[home] = patterns.render_many(self.shapes, int(home.sum()), rng)
             if self.dtype.lower().startswith(("int", "uint", "float")):
                 digits = pd.Series(values, dtype=object).astype(str).str.replace(r"\D", "", regex=True)
                 values = digits.str.lstrip("0").replace("", "1").to_numpy(dtype=object)
@@ -417,9 +483,10 @@ class LocationCodec(CategoricalCodec):
 
     def _state(self):
         meta, arrays = super()._state()
-        meta.update({"case": self.case, "max_length": self.max_length, "style": self.style})
+        meta.update({"case": self.case, "max_length": self.max_length, "style": self.style, "shapes": self.shapes})
         return meta, arrays
 
     def _load(self, meta, arrays):
         super()._load(meta, arrays)
         self.case, self.max_length, self.style = meta["case"], meta["max_length"], meta["style"]
+        self.shapes = [tuple(p) for p in meta["shapes"]]

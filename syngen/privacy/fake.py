@@ -7,7 +7,7 @@ ninety locales (mimesis for about forty), so a row's country can choose them."""
 from __future__ import annotations
 
 import zlib
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,12 @@ def pool(locale: str, what: str, seed: int, size: int = POOL) -> np.ndarray:
     if method is None:
         return np.zeros(0, dtype=object)
     faker.seed_instance(zlib.crc32(f"{seed}:{locale}:{what}".encode()))
+    if method.__name__ == "state_abbr":  # states, not territories (GU, MP) or associated states (FM)
+        try:
+            method(include_territories=False, include_freely_associated_states=False)
+            method = partial(method, include_territories=False, include_freely_associated_states=False)
+        except TypeError:
+            pass
     return np.asarray([str(method()).replace("\n", ", ") for _ in range(size)], dtype=object)
 
 

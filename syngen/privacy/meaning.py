@@ -153,7 +153,8 @@ def _person_name_share(text: pd.Series) -> tuple[float, float, float]:
     full = 0
     for value in text:
         given, family, words = _split_name(value)
-        full += (2 <= words <= 5 and given.lower() in firsts
+        initial = len(given.strip(".")) == 1 and given[:1].isupper()  # 'D Jeter', 'Allard, K'
+        full += (2 <= words <= 5 and (given.lower() in firsts or initial)
                  and (family.lower() in lasts or bool(_WORD.match(family))))
     return float(lower.isin(firsts).mean()), float(lower.isin(lasts).mean()), full / max(len(text), 1)
 
@@ -225,7 +226,7 @@ def detect_meaning(name: str, column: pd.Series, kind: str) -> str | None:
         if hint is None and text.str.len().median() > 3 and _country_share(text) >= 0.9:
             return "country"
         first, last, full = _person_name_share(text)
-        if full >= 0.6:
+        if full >= 0.6 or (full >= 0.4 and _mostly_rare(column)):  # 'No VP' beside 47 vice presidents
             return "full_name"
         if "name" in str(name).lower() and values.nunique() >= 10 and max(first, last) >= 0.6:
             return "first_name" if first >= last else "last_name"

@@ -1,8 +1,15 @@
 """Character patterns: '+1 (780) 428-9482' is '+9 (999) 999-9999'. Identifying numbers are
 generated as random characters in the source's patterns, with the check digits that make
-them valid (Luhn for cards, mod 97 for IBANs), never from a real value."""
+them valid (Luhn for cards, mod 97 for IBANs), never from a real value.
+
+In a pattern, '9', 'A' and 'a' stand for any digit, capital or small letter; any other
+character is itself, and a backslash makes the next character itself ('\\9' is a nine).
+A character that every one of at least k values has at a place (a trunk '0', Sacramento's
+'z' before its zip codes, a card issuer's '4') is kept as itself: k values share it, so it
+tells of no one."""
 from __future__ import annotations
 
+import re
 import string
 
 import numpy as np
@@ -19,10 +26,47 @@ def patterns_of(values: pd.Series) -> pd.Series:
     return values.astype(str).str.translate(_CLASS_OF)
 
 
-def pattern_weights(values: pd.Series) -> list[tuple[str, float]]:
-    """The most common patterns of ``values`` and their shares (patterns only: no value)."""
-    counts = patterns_of(values).value_counts().iloc[:MAX_PATTERNS]
-    return [(str(p), float(c / counts.sum())) for p, c in counts.items()]
+def pattern_weights(values: pd.Series, keep: int = 0) -> list[tuple[str, float]]:
+    """The most common patterns of ``values`` and their shares (patterns only: no value);
+    with ``keep``, a pattern of at least ``keep`` different values keeps the characters they
+    all share."""
+    values = values.astype(str)
+    shapes = patterns_of(values)
+    counts = shapes.value_counts().iloc[:MAX_PATTERNS]
+    weighted = []
+    for pattern, count in counts.items():
+        text = str(pattern).replace("\\", "\\\\")
+        mine = values[(shapes == pattern).to_numpy()].unique() if keep and count >= keep else []
+        if len(mine) >= max(keep, 2) and pattern:  # k different values: none can be read back
+            mine = mine.astype(f"U{len(pattern)}")
+            chars = mine.view(np.uint32).reshape(len(mine), len(pattern))
+            constant = (chars == chars[:1]).all(axis=0)
+            text = "".join(_literal(chr(c)) if same and chr(c).isalnum() else _escaped(symbol)
+                           for symbol, c, same in zip(str(pattern), chars[0], constant))
+        weighted.append((text, float(count / counts.sum())))
+    return weighted
+
+
+def _literal(char: str) -> str:
+    return "\\" + char if char in ALPHABETS or char == "\\" else char
+
+
+def _escaped(symbol: str) -> str:
+    return "\\\\" if symbol == "\\" else symbol
+
+
+def _tokens(pattern: str) -> list[tuple[str, bool]]:
+    """(character, is it itself) for each place of ``pattern``."""
+    tokens, escaped = [], False
+    for char in pattern:
+        if escaped:
+            tokens.append((char, True))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            tokens.append((char, char not in ALPHABETS))
+    return tokens
 
 
 def choose(weighted: list[tuple[str, float]], n: int, rng: np.random.Generator) -> np.ndarray:
@@ -33,22 +77,24 @@ def choose(weighted: list[tuple[str, float]], n: int, rng: np.random.Generator) 
 def render(pattern: str, n: int, rng: np.random.Generator, first: str | None = None) -> np.ndarray:
     """``n`` random values in ``pattern``; ``first`` restricts the first character class
     position (e.g. no leading zero)."""
-    if not pattern:
+    tokens = _tokens(pattern)
+    if not tokens:
         return np.full(n, "", dtype=object)
     columns = []
     first_done = False
-    for symbol in pattern:
-        alphabet = ALPHABETS.get(symbol)
-        if alphabet is None:
+    for symbol, itself in tokens:
+        if itself:
             columns.append(np.full(n, ord(symbol), dtype=np.uint32))
+            first_done = first_done or symbol.isdigit()
             continue
+        alphabet = ALPHABETS[symbol]
         if not first_done and first:
-            alphabet, first_done = first, True
+            alphabet = first
         first_done = True
         letters = np.frombuffer(alphabet.encode("utf-32-le"), dtype=np.uint32)
         columns.append(letters[rng.integers(0, len(letters), size=n)])
     chars = np.ascontiguousarray(np.stack(columns, axis=1).astype(np.uint32))
-    return chars.view(f"U{len(pattern)}").ravel().astype(object)
+    return chars.view(f"U{len(tokens)}").ravel().astype(object)
 
 
 def render_many(weighted: list[tuple[str, float]], n: int, rng: np.random.Generator,
@@ -61,6 +107,26 @@ def render_many(weighted: list[tuple[str, float]], n: int, rng: np.random.Genera
         if len(rows):
             values[rows] = render(pattern, len(rows), rng, first)
     return values
+
+
+_WORDY = re.compile(r"[A-Za-z]{2,}")
+
+
+def with_words(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Runs of two or more letters replaced by words (Faker's English word list) written like
+    the run ('Aaaaa' -> 'Degree', 'AAA' -> 'ARM'): 'Sales Support Agent' is made up as
+    'Final Degree Table' rather than 'Rklqs Jxkwuzo Ajdnm'."""
+    from syngen.privacy.fake import pool
+
+    words = pool("en_US", "word", 0)
+
+    def word(match) -> str:
+        run, chosen = match.group(), str(words[rng.integers(0, len(words))])
+        if run.isupper():  # 'IT' stays a short code; 'SALES' becomes another word
+            return run if len(run) <= 3 else chosen.upper()
+        return chosen.capitalize() if run[0].isupper() else chosen.lower()
+
+    return np.asarray([_WORDY.sub(word, str(v)) for v in values], dtype=object)
 
 
 def _code_matrix(values: np.ndarray) -> tuple[np.ndarray, int]:

@@ -40,7 +40,10 @@ class Rows:
     rng: np.random.Generator
     pair_hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     default_region: str = "US"
-    _people: tuple[np.ndarray, np.ndarray] | None = None
+    placed: bool = False  # regions come from the row's own country column
+    name_lengths: tuple[int, int] = (0, 0)  # names longer than these are drawn again (0: any)
+    people_of: dict[str, int] = field(default_factory=dict)  # name column -> whose name (0: the row's person)
+    _people: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def plain(cls, n: int, seed: int, start: int, region: str = "US", secret: str | None = None) -> "Rows":
@@ -50,25 +53,33 @@ class Rows:
     def __len__(self) -> int:
         return len(self.regions)
 
-    def people(self) -> tuple[np.ndarray, np.ndarray]:
-        """(first names, last names), one person per row, never a real pair."""
-        if self._people is None:
-            first = fake.draw(self.locales, "first", self.seed, self.rng)
-            last = fake.draw(self.locales, "last", self.seed, self.rng)
+    def people(self, column: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(first names, last names) of the row's person, or of the other person a name
+        column holds (a president's vice president), never a real pair."""
+        slot = self.people_of.get(column, 0) if column is not None else 0
+        if slot not in self._people:
+            first = self._names("first", self.name_lengths[0])
+            last = self._names("last", self.name_lengths[1])
             pairs = pair_text(first, last)
 
             def another(index):  # a new last name for a real pair
-                last[index] = fake.draw(self.locales[index], "last", self.seed, self.rng)
+                last[index] = self._names("last", self.name_lengths[1], index)
                 return pair_text(first[index], last[index])
 
             guard.remake(pairs, another, self.pair_hashes, self.secret)
-            self._people = (first, last)
-        return self._people
+            self._people[slot] = (first, last)
+        return self._people[slot]
+
+    def _names(self, what: str, longest: int, index: np.ndarray | None = None) -> np.ndarray:
+        """Names of the rows' locales that fit the source's columns (``longest`` characters)."""
+        locales = self.locales if index is None else self.locales[index]
+        fits = (lambda pool: pd.Series(pool, dtype=object).str.len().to_numpy() <= longest) if longest else None
+        return fake.draw(locales, what, self.seed, self.rng, allowed=fits)
 
     def take(self, index: np.ndarray, rng: np.random.Generator) -> "Rows":
         """These rows again, with new people (to remake values that clashed)."""
         return Rows(self.regions[index], self.locales[index], self.seed, self.secret, rng,
-                    self.pair_hashes, self.default_region)
+                    self.pair_hashes, self.default_region, self.placed, self.name_lengths, self.people_of)
 
 
 @dataclass
@@ -77,6 +88,9 @@ class Persona:
     place hierarchy among kept values, and the real name pairs to avoid (keyed hashes)."""
     country: str | None = None
     default_region: str = "US"
+    latin: bool = True  # the source writes its personal values in Latin letters
+    name_lengths: tuple[int, int] = (0, 0)  # longest first and last names the name columns hold
+    people_of: dict[str, int] = field(default_factory=dict)  # name column -> whose name it holds
     hierarchy: list[tuple[str, str, dict]] = field(default_factory=list)  # (fine, coarse, map)
     pair_hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
 
@@ -84,10 +98,12 @@ class Persona:
     def fit(cls, data: pd.DataFrame, kinds: dict[str, str], codecs: dict, secret: str | None) -> "Persona":
         located = [c for kind in _ORDER for c in kinds if kinds[c] == kind]
         country = next((c for c in located if kinds[c] == "country"), None)
-        persona = cls(country=country, default_region=_default_region(data, kinds, country))
+        persona = cls(country=country, default_region=_default_region(data, kinds, country),
+                      latin=_latin(data, kinds), name_lengths=_name_lengths(data, kinds),
+                      people_of=_people_of(data, kinds))
         for position, fine in enumerate(located):
-            for coarse in located[:position]:
-                if _ORDER.index(kinds[coarse]) < _ORDER.index(kinds[fine]):
+            for coarse in located[:position]:  # a second country column follows the first
+                if _ORDER.index(kinds[coarse]) <= _ORDER.index(kinds[fine]):
                     mapping = _belongs(data, fine, coarse, codecs[fine], codecs[coarse])
                     if mapping:
                         persona.hierarchy.append((fine, coarse, mapping))
@@ -103,13 +119,13 @@ class Persona:
         places made to agree with coarser ones."""
         rng = np.random.default_rng([seed, start, 5])
         rows = Rows.plain(n, seed, start, self.default_region, secret)
-        rows.pair_hashes = self.pair_hashes
+        rows.pair_hashes, rows.name_lengths, rows.people_of = self.pair_hashes, self.name_lengths, self.people_of
         if self.country is not None:
             outputs[self.country] = codecs[self.country].fill_rare(outputs[self.country], rows, rng)
             regions = places.codes_of(outputs[self.country].to_numpy(dtype=object))
             regions = np.where(pd.isna(regions), self.default_region, regions).astype(object)
-            rows.regions = regions
-            rows.locales = places.locales_of(regions)
+            rows.regions, rows.placed = regions, True
+            rows.locales = places.locales_of(regions, latin=self.latin)
         for fine, coarse, mapping in self.hierarchy:
             outputs[fine] = _agree(outputs[fine], outputs[coarse], mapping, codecs[fine], rng)
         for name, values in outputs.items():
@@ -119,16 +135,26 @@ class Persona:
         return rows
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
-        return ({"country": self.country, "default_region": self.default_region,
+        return ({"country": self.country, "default_region": self.default_region, "latin": self.latin,
+                 "name_lengths": list(self.name_lengths), "people_of": self.people_of,
                  "hierarchy": [[fine, coarse, [[k, v] for k, v in mapping.items()]]
                                for fine, coarse, mapping in self.hierarchy]},
                 {"persona.pair_hashes": self.pair_hashes})
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> "Persona":
-        return cls(meta["country"], meta["default_region"],
+        return cls(meta["country"], meta["default_region"], meta["latin"], tuple(meta["name_lengths"]),
+                   meta["people_of"],
                    [(fine, coarse, {k: v for k, v in pairs}) for fine, coarse, pairs in meta["hierarchy"]],
                    arrays.get("persona.pair_hashes", np.zeros(0, dtype=np.uint64)))
+
+
+def source_regions(data: pd.DataFrame, kinds: dict[str, str]) -> pd.Series | None:
+    """Each source row's country (ISO code) from the table's first country column."""
+    country = next((c for kind in ("country",) for c in kinds if kinds[c] == kind), None)
+    if country is None:
+        return None
+    return pd.Series(places.codes_of(data[country].to_numpy(dtype=object)), index=data.index, dtype=object)
 
 
 def _default_region(data: pd.DataFrame, kinds: dict[str, str], country: str | None) -> str:
@@ -150,6 +176,50 @@ def _default_region(data: pd.DataFrame, kinds: dict[str, str], country: str | No
             if region:
                 return region
     return "US"
+
+
+def _latin(data: pd.DataFrame, kinds: dict[str, str]) -> bool:
+    """Whether the personal and place columns are written in Latin letters (then a row of a
+    country whose Faker locale writes otherwise gets names of the default locale)."""
+    from syngen.privacy.meaning import IDENTIFYING
+
+    text = [data[c].dropna().astype(str).head(500) for c in data.columns
+            if kinds.get(c) in IDENTIFYING + _ORDER]
+    joined = "".join("".join(t.tolist()) for t in text)
+    return all(ord(ch) < 0x250 for ch in joined)
+
+
+def _people_of(data: pd.DataFrame, kinds: dict[str, str]) -> dict[str, int]:
+    """Whose name each name column holds: the n-th first-name and last-name columns the n-th
+    person; a full name holding the first name column's values, or the first full name of a
+    table without one, the row's person; any other full name a person of its own."""
+    of: dict[str, int] = {}
+    for kind in ("first_name", "last_name"):
+        for slot, column in enumerate(c for c in data.columns if kinds.get(c) == kind):
+            of[str(column)] = slot
+    people = max(of.values(), default=-1) + 1
+    firsts = [c for c in data.columns if kinds.get(c) == "first_name"]
+    for column in (c for c in data.columns if kinds.get(c) == "full_name"):
+        both = data[[column] + firsts[:1]].dropna().astype(str)
+        holds = bool(firsts) and len(both) and np.mean([f.lower() in v.lower() for v, f in
+                                                        zip(both[column], both[firsts[0]])]) >= 0.5
+        if holds or people == 0:
+            of[str(column)] = 0
+            people = max(people, 1)
+        else:
+            of[str(column)] = people
+            people += 1
+    return of
+
+
+def _name_lengths(data: pd.DataFrame, kinds: dict[str, str]) -> tuple[int, int]:
+    """The longest first and last names the table's name columns hold (0: no such column)."""
+    def longest(kind: str) -> int:
+        found = [int(data[c].dropna().astype(str).str.len().max()) for c in data.columns
+                 if kinds.get(c) == kind and data[c].notna().any()]
+        return min(found) if found else 0
+
+    return longest("first_name"), longest("last_name")
 
 
 def _belongs(data, fine: str, coarse: str, fine_codec, coarse_codec) -> dict:

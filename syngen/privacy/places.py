@@ -45,7 +45,7 @@ def country_code(value) -> str | None:
 
 def country_style(values: pd.Series) -> str:
     """How the source writes countries: full names, or alpha-2 or alpha-3 codes."""
-    text = values.dropna().astype(str).str.strip()
+    text = values.dropna().astype(str).str.strip().str.upper()  # 'prt' is written like 'PRT'
     two = text.str.fullmatch(r"[A-Z]{2}").mean()
     three = text.str.fullmatch(r"[A-Z]{3}").mean()
     if max(two, three) < 0.5:
@@ -134,10 +134,13 @@ def replacement_countries() -> tuple[str, ...]:
                         and calling_code(code)))
 
 
-def locales_of(regions: np.ndarray, default: str = DEFAULT_LOCALE) -> np.ndarray:
-    """The Faker locale of each row's country."""
+def locales_of(regions: np.ndarray, default: str = DEFAULT_LOCALE, latin: bool = False) -> np.ndarray:
+    """The Faker locale of each row's country; with ``latin``, only locales that write in
+    Latin letters (a source that writes Japanese names in Latin letters keeps doing so)."""
     series = pd.Series(regions, dtype=object)
     mapping = {r: locale_for(r, default) for r in series.dropna().unique()}
+    if latin:
+        mapping = {r: locale if _is_latin(locale) else default for r, locale in mapping.items()}
     return series.map(mapping).fillna(default).to_numpy(dtype=object)
 
 

@@ -3,6 +3,7 @@ text, so the page is small, sharp at any zoom, and needs nothing from the networ
 from __future__ import annotations
 
 import io
+import warnings
 import re
 
 import numpy as np
@@ -25,7 +26,9 @@ def _figure(width: float, height: float):
 
 def _svg(figure) -> str:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
+    with warnings.catch_warnings():  # a label in a script the font lacks is drawn as boxes, not an error
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        figure.savefig(buffer, format="svg")
     return _PROLOGUE.sub("", buffer.getvalue(), count=1)
 
 
