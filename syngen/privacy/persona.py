@@ -9,6 +9,7 @@ its first name and its email address agree, and never as a real (first, last) pa
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,9 @@ _ORDER = ("country", "state", "city", "postal_code")  # coarse to fine
 _MAPPED_SHARE = 0.95  # a finer value belongs to the coarser ones that hold this share of its rows
 _MAX_PLACES = 3  # ... when they are this few
 _SEPARATOR = "\x1f"
+# how sources write a person's sex; a column of these gives first names of that sex
+_SEXES = {**dict.fromkeys(("m", "male", "man", "men", "boy", "masculine", "masculino", "homme", "h"), "male"),
+          **dict.fromkeys(("f", "female", "woman", "women", "girl", "feminine", "feminino", "femme", "w"), "female")}
 
 
 def pair_text(first, last) -> np.ndarray:
@@ -43,6 +47,7 @@ class Rows:
     placed: bool = False  # regions come from the row's own country column
     name_lengths: tuple[int, int] = (0, 0)  # names longer than these are drawn again (0: any)
     people_of: dict[str, int] = field(default_factory=dict)  # name column -> whose name (0: the row's person)
+    sexes: np.ndarray | None = None  # 'male' / 'female' / None per row, where the table says
     _people: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
@@ -74,12 +79,21 @@ class Rows:
         """Names of the rows' locales that fit the source's columns (``longest`` characters)."""
         locales = self.locales if index is None else self.locales[index]
         fits = (lambda pool: pd.Series(pool, dtype=object).str.len().to_numpy() <= longest) if longest else None
-        return fake.draw(locales, what, self.seed, self.rng, allowed=fits)
+        if what != "first" or self.sexes is None:
+            return fake.draw(locales, what, self.seed, self.rng, allowed=fits)
+        sexes = self.sexes if index is None else self.sexes[index]
+        names = np.empty(len(locales), dtype=object)
+        for sex, pool_name in ((None, "first"), ("male", "first_male"), ("female", "first_female")):
+            rows = np.flatnonzero(sexes == sex) if sex else np.flatnonzero(~np.isin(sexes, ("male", "female")))
+            if len(rows):
+                names[rows] = fake.draw(locales[rows], pool_name, self.seed, self.rng, allowed=fits)
+        return names
 
     def take(self, index: np.ndarray, rng: np.random.Generator) -> "Rows":
         """These rows again, with new people (to remake values that clashed)."""
         return Rows(self.regions[index], self.locales[index], self.seed, self.secret, rng,
-                    self.pair_hashes, self.default_region, self.placed, self.name_lengths, self.people_of)
+                    self.pair_hashes, self.default_region, self.placed, self.name_lengths, self.people_of,
+                    None if self.sexes is None else self.sexes[index])
 
 
 @dataclass
@@ -91,6 +105,7 @@ class Persona:
     latin: bool = True  # the source writes its personal values in Latin letters
     name_lengths: tuple[int, int] = (0, 0)  # longest first and last names the name columns hold
     people_of: dict[str, int] = field(default_factory=dict)  # name column -> whose name it holds
+    sex: tuple[str, dict] | None = None  # the column that says a person's sex, and its values' meaning
     hierarchy: list[tuple[str, str, dict]] = field(default_factory=list)  # (fine, coarse, map)
     pair_hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
 
@@ -100,7 +115,7 @@ class Persona:
         country = next((c for c in located if kinds[c] == "country"), None)
         persona = cls(country=country, default_region=_default_region(data, kinds, country),
                       latin=_latin(data, kinds), name_lengths=_name_lengths(data, kinds),
-                      people_of=_people_of(data, kinds))
+                      people_of=_people_of(data, kinds), sex=_sex_column(data, kinds))
         for position, fine in enumerate(located):
             for coarse in located[:position]:  # a second country column follows the first
                 if _ORDER.index(kinds[coarse]) <= _ORDER.index(kinds[fine]):
@@ -120,6 +135,9 @@ class Persona:
         rng = np.random.default_rng([seed, start, 5])
         rows = Rows.plain(n, seed, start, self.default_region, secret)
         rows.pair_hashes, rows.name_lengths, rows.people_of = self.pair_hashes, self.name_lengths, self.people_of
+        if self.sex is not None and self.sex[0] in outputs:
+            said = pd.Series(outputs[self.sex[0]].to_numpy(dtype=object), dtype=object).map(self.sex[1])
+            rows.sexes = said.to_numpy(dtype=object)
         if self.country is not None:
             outputs[self.country] = codecs[self.country].fill_rare(outputs[self.country], rows, rng)
             regions = places.codes_of(outputs[self.country].to_numpy(dtype=object))
@@ -128,7 +146,7 @@ class Persona:
             rows.locales = places.locales_of(regions, latin=self.latin)
         for fine, coarse, mapping in self.hierarchy:
             outputs[fine] = _agree(outputs[fine], outputs[coarse], mapping, codecs[fine], rng)
-        for name, values in outputs.items():
+        for name, values in list(outputs.items()):
             may_be_marked = getattr(codecs[name], "rare_share", 0) > 0 or codecs[name].kind in _ORDER
             if name != self.country and may_be_marked and values.dtype == object and pending(values).any():
                 outputs[name] = codecs[name].fill_rare(values, rows, rng)
@@ -137,14 +155,16 @@ class Persona:
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
         return ({"country": self.country, "default_region": self.default_region, "latin": self.latin,
                  "name_lengths": list(self.name_lengths), "people_of": self.people_of,
+                 "sex": [self.sex[0], [[k, v] for k, v in self.sex[1].items()]] if self.sex else None,
                  "hierarchy": [[fine, coarse, [[k, v] for k, v in mapping.items()]]
                                for fine, coarse, mapping in self.hierarchy]},
                 {"persona.pair_hashes": self.pair_hashes})
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> "Persona":
+        sex = meta["sex"]
         return cls(meta["country"], meta["default_region"], meta["latin"], tuple(meta["name_lengths"]),
-                   meta["people_of"],
+                   meta["people_of"], (sex[0], {k: v for k, v in sex[1]}) if sex else None,
                    [(fine, coarse, {k: v for k, v in pairs}) for fine, coarse, pairs in meta["hierarchy"]],
                    arrays.get("persona.pair_hashes", np.zeros(0, dtype=np.uint64)))
 
@@ -187,6 +207,22 @@ def _latin(data: pd.DataFrame, kinds: dict[str, str]) -> bool:
             if kinds.get(c) in IDENTIFYING + _ORDER]
     joined = "".join("".join(t.tolist()) for t in text)
     return all(ord(ch) < 0x250 for ch in joined)
+
+
+def _sex_column(data: pd.DataFrame, kinds: dict[str, str]) -> tuple[str, dict] | None:
+    """A learned column named like sex or gender whose values are male and female ('M'/'F',
+    'female'/'male'), when the table has people's names: their first names follow it."""
+    if not any(kinds.get(c) in ("first_name", "full_name") for c in data.columns):
+        return None
+    for column in data.columns:
+        if kinds.get(column) not in ("categorical", "boolean") or not (
+                {"sex", "gender"} & set(re.split(r"[^a-z]+", str(column).lower()))):
+            continue
+        values = data[column].dropna()
+        meaning = {v: _SEXES.get(str(v).strip().lower()) for v in values.unique()}
+        if values.map(meaning).notna().mean() >= 0.9:
+            return str(column), {_plain(k): v for k, v in meaning.items() if v}
+    return None
 
 
 def _people_of(data: pd.DataFrame, kinds: dict[str, str]) -> dict[str, int]:
