@@ -285,3 +285,13 @@ def test_first_names_follow_the_sex_column():
     male = {n.lower() for n in names.Provider.first_names_male}
     women, men = made[made.gender == "female"].fake_first_name, made[made.gender == "male"].fake_first_name
     assert women.str.lower().isin(female).mean() > 0.9 and men.str.lower().isin(male).mean() > 0.9
+
+
+def test_a_value_is_rare_when_few_people_hold_it_however_many_rows():
+    invoices = pd.read_csv(CHINOOK / "Invoice.csv")  # about seven invoices per customer
+    made = Synthesizer(**FAST).fit(invoices).sample(1000, random_seed=1)
+    people = invoices.groupby("BillingCity").BillingAddress.nunique()
+    assert (invoices.BillingCity.value_counts() >= 5).mean() > 0.9  # by rows nearly every city is frequent
+    assert not made.BillingCity.isin(people.index[people < 5]).any()  # by people none is
+    countries = invoices.groupby("BillingCountry").BillingAddress.nunique()
+    assert set(made.BillingCountry) & set(countries.index[countries >= 5])

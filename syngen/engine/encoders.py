@@ -286,7 +286,8 @@ def _is_flag(values: pd.Index) -> bool:
 class CategoricalCodec(LearnedCodec):
     """Seen values only; the most frequent are learned, the long tail keeps its frequencies.
 
-    Values seen fewer than ``rare_threshold`` times identify someone, so they are neither
+    Values seen fewer than ``rare_threshold`` times (in the rows of as many different people,
+    where the table says who its rows are about) identify someone, so they are neither
     stored nor generated: the model learns them as one 'rare' slot, and a row that draws it
     gets one of the frequent values instead (by the model's odds for that row), or, where
     the column has no frequent value, a value made in the rare values' character patterns.
@@ -311,8 +312,9 @@ class CategoricalCodec(LearnedCodec):
 
         counts = values.value_counts(sort=True)
         threshold = 1 if self.kind == "boolean" and _is_flag(counts.index) else self.protection.rare_threshold
-        rare = counts[counts < threshold]
-        frequent = counts[counts >= threshold]
+        held = self.protection.holders(values).reindex(counts.index)
+        rare = counts[(held < threshold).to_numpy()]
+        frequent = counts[(held >= threshold).to_numpy()]
         self.categories = frequent.index[:MAX_CATEGORIES].tolist()
         tail = frequent.iloc[MAX_CATEGORIES:]
         self.tail = tail.index.tolist()

@@ -23,7 +23,7 @@ from syngen.engine import encoders, generators  # noqa: F401  (registers the cod
 from syngen.privacy import codecs as personal_codecs  # noqa: F401  (registers the codecs)
 from syngen.privacy import RARE_THRESHOLD, Protection, guard
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
-from syngen.privacy.persona import Persona, source_regions
+from syngen.privacy.persona import Persona, source_people, source_regions
 from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import detect_kinds
 from syngen.engine.dependencies import Dependency, find_dependencies
@@ -120,8 +120,9 @@ class Synthesizer:
             raise SyngenError(f"rare-value threshold given for unknown column(s) {', '.join(map(repr, unknown))}")
         self.columns = [str(c) for c in data.columns]
         self.secret = guard.new_secret()
-        regions = source_regions(data, kinds)  # each row's country, for formats that follow it
-        self.codecs = [self._fit_codec(data[c], kinds[c], regions, declared=c in self.column_kinds)
+        # each row's country (formats follow it) and person (a value is rare if few people hold it)
+        regions, people = source_regions(data, kinds), source_people(data, kinds)
+        self.codecs = [self._fit_codec(data[c], kinds[c], regions, people, declared=c in self.column_kinds)
                        for c in data.columns]
         self.notes = [note for note in map(_rare_note, self.codecs) if note]
         named = data.set_axis(self.columns, axis=1)
@@ -162,9 +163,11 @@ class Synthesizer:
         for codec, (outputs, _) in zip(learned, _split(learned, generated, generated)):
             codec.calibrate_marginal(outputs, rng)
 
-    def _fit_codec(self, column: pd.Series, kind: str, regions: pd.Series | None, declared: bool) -> Codec:
+    def _fit_codec(self, column: pd.Series, kind: str, regions: pd.Series | None, people: pd.Series | None,
+                   declared: bool) -> Codec:
         name = str(column.name)
-        protection = Protection(self.secret, int(self.rare_thresholds.get(name, self.rare_threshold)), regions)
+        protection = Protection(self.secret, int(self.rare_thresholds.get(name, self.rare_threshold)), regions,
+                                people)
         try:
             return codec_for(name, kind).fit(column, self.formats.get(name), protection)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:

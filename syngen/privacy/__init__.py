@@ -16,6 +16,18 @@ class Protection:
     secret: str | None = None
     rare_threshold: int = RARE_THRESHOLD
     regions: "pd.Series | None" = None
+    people: "pd.Series | None" = None  # who each row is about, where the table says (an email, a name)
+
+    def holders(self, values: "pd.Series") -> "pd.Series":
+        """How many different people hold each value: rows where the table says who a row is
+        about (seven invoices of one customer in Berlin make Berlin one person's city), else
+        rows. A value held by fewer than ``rare_threshold`` people identifies them."""
+        people = None
+        if self.people is not None and self.people.index.is_unique:
+            people = self.people.reindex(values.index)
+        if people is None:
+            return values.value_counts()
+        return people.groupby(values.to_numpy(), sort=False).nunique()
 
     def regions_of(self, values: "pd.Series") -> "pd.Series | None":
         """The countries of the rows of ``values`` (None when unknown)."""

@@ -421,7 +421,7 @@ class LocationCodec(CategoricalCodec):
         self.max_length = int(text.str.len().max()) if len(text) else 0
         if self.kind == "country":
             self.style = places.country_style(text)
-            rare = values.value_counts()
+            rare = self.protection.holders(values)
             rare = rare[rare < self.protection.rare_threshold].index
             codes = [c for c in (places.country_code(v) for v in rare) if c]
             if self.protection.secret and (len(rare) or codes):

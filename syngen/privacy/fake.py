@@ -6,12 +6,14 @@ Faker rather than mimesis: it has person, address, company and phone providers f
 ninety locales (mimesis for about forty), so a row's country can choose them."""
 from __future__ import annotations
 
+import re
 import zlib
 from functools import lru_cache, partial
 
 import numpy as np
 import pandas as pd
 
+_HYPHENS = re.compile(r"\s*-[\s-]*")
 POOL = 1000  # values per (locale, what); pairs of pools give a million distinct names
 # what -> Faker methods tried in order (locales name their regions differently)
 _METHODS = {
@@ -68,7 +70,10 @@ def pool(locale: str, what: str, seed: int, size: int = POOL) -> np.ndarray:
             method = partial(method, include_territories=False, include_freely_associated_states=False)
         except TypeError:
             pass
-    return np.asarray([str(method()).replace("\n", ", ") for _ in range(size)], dtype=object)
+    values = [str(method()).replace("\n", ", ") for _ in range(size)]
+    if what == "city":  # some locales' made-up names come out as 'Mont- François', 'Dominique -sur-Mer'
+        values = [_HYPHENS.sub("-", v) for v in values]
+    return np.asarray(values, dtype=object)
 
 
 def draw(locales: np.ndarray, what: str, seed: int, rng: np.random.Generator,

@@ -177,6 +177,28 @@ def source_regions(data: pd.DataFrame, kinds: dict[str, str]) -> pd.Series | Non
     return pd.Series(places.codes_of(data[country].to_numpy(dtype=object)), index=data.index, dtype=object)
 
 
+# the columns that say best who a row is about, most specific first
+_IDENTITIES = ("national_id", "email", "phone", "full_name", "street_address", "card_number", "account_number",
+               "iban")
+
+
+def source_people(data: pd.DataFrame, kinds: dict[str, str]) -> pd.Series | None:
+    """Who each source row is about: the values of its most distinct identifying column (or
+    first and last name together), a row of its own where that is empty; None when the
+    table has no such column."""
+    candidates = [data[c].astype(str).where(data[c].notna()) for c in data.columns if kinds.get(c) in _IDENTITIES]
+    firsts = [c for c in data.columns if kinds.get(c) == "first_name"]
+    lasts = [c for c in data.columns if kinds.get(c) == "last_name"]
+    if firsts and lasts:
+        candidates.append((data[firsts[0]].astype(str) + _SEPARATOR + data[lasts[0]].astype(str))
+                          .where(data[firsts[0]].notna() & data[lasts[0]].notna()))
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda c: c.nunique())
+    alone = pd.Series([f"{_SEPARATOR}row{i}" for i in range(len(best))], index=best.index)
+    return best.fillna(alone)
+
+
 def _default_region(data: pd.DataFrame, kinds: dict[str, str], country: str | None) -> str:
     """The table's country when a row says none: its most common country (a column, or the
     calling code of its phone numbers), else the United States."""
