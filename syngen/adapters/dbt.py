@@ -305,6 +305,9 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
                                f"{seed}.{column} stays in the seed's own range, checked after generation")
     for (seed, column), tests in found.get("accepted_values", {}).items():
         mapping.accepted[(seed, column)] = list(tests[0].arguments.get("values") or [])
+        # a closed set of values: a category whose rare values give way to frequent ones, never
+        # to a made-up value of its meaning (another country) that the test would reject
+        tables[seed].kinds.setdefault(column, "categorical")
         mapping.applied.append(f"accepted_values on {tests[0].node}.{tests[0].column} ({tests[0].origin}) -> "
                                f"only seen values of {seed}.{column}, checked after generation")
     mapping.metadata = Metadata(tables)
