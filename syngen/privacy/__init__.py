@@ -3,6 +3,11 @@ values, so that no real identifying value reaches generated rows or saved models
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # at run time only where used: the command line's --help stays light
+    import numpy as np
+    import pandas as pd
 
 # A category value seen fewer times than this in the source is never generated as it is.
 RARE_THRESHOLD = 5
