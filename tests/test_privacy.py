@@ -295,3 +295,28 @@ def test_a_value_is_rare_when_few_people_hold_it_however_many_rows():
     assert not made.BillingCity.isin(people.index[people < 5]).any()  # by people none is
     countries = invoices.groupby("BillingCountry").BillingAddress.nunique()
     assert set(made.BillingCountry) & set(countries.index[countries >= 5])
+
+
+def test_the_quick_start_keeps_chinook_customers_out_of_output_and_models(tmp_path):
+    import duckdb
+
+    from conftest import run_cli
+
+    done = run_cli("syngen", "train", "--metadata_path", str(CHINOOK / "metadata.yaml"), "--epochs", "5", cwd=tmp_path)
+    assert "Personal data" in done.stderr and "street_address" in done.stderr
+    run_cli("syngen", "infer", "--metadata_path", str(CHINOOK / "metadata.yaml"), cwd=tmp_path)
+    with duckdb.connect(str(tmp_path / "model_artifacts" / "synthetic.duckdb"), read_only=True) as connection:
+        made = connection.sql('select * from "Customer"').df()
+    source = pd.read_csv(CHINOOK / "Customer.csv")
+    for column in ("Phone", "Fax", "Address", "Company", "Email", "City", "PostalCode"):
+        assert real_share(source[column], made[column]) <= 0.01, column
+    assert np.isin(pair_text(made.FirstName, made.LastName), pair_text(source.FirstName, source.LastName)).mean() <= 0.02
+    assert phone_agreement(made, "Country", "Phone") >= 0.9
+    resources = tmp_path / "model_artifacts" / "resources"
+    held = set().union(*(strings_in(folder) for folder in resources.iterdir() if folder.is_dir()))
+    for table in ("Customer", "Employee"):
+        real_table = pd.read_csv(CHINOOK / f"{table}.csv")
+        for column in ("Address", "Phone", "Email", "PostalCode"):
+            assert not set(real_table[column].dropna().astype(str)) & held, (table, column)
+    assert sorted(p.name for p in (tmp_path / "model_artifacts" / "secrets").iterdir())[:2] == ["Album.key", "Artist.key"]
+    assert not list(resources.rglob("*.key"))
