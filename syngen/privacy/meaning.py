@@ -49,6 +49,32 @@ _NAME_HINTS = {  # joined lower-case name fragments -> meaning
     "accountnumber": "account_number", "accountno": "account_number", "acctnumber": "account_number",
     "acctno": "account_number", "bankaccount": "account_number", "iban": "iban",
     "ip": "ip_address", "ipaddress": "ip_address", "url": "url", "website": "url", "homepage": "url",
+    # the same in German, French, Spanish, Portuguese, Italian and Dutch headers
+    "vorname": "first_name", "prenom": "first_name", "prénom": "first_name", "nombre": "first_name",
+    "primernombre": "first_name", "voornaam": "first_name",
+    "nachname": "last_name", "familienname": "last_name", "nom": "last_name", "apellido": "last_name",
+    "apellidos": "last_name", "sobrenome": "last_name", "cognome": "last_name", "achternaam": "last_name",
+    "nomcomplet": "full_name", "nombrecompleto": "full_name", "nomecompleto": "full_name",
+    "telefon": "phone", "telefono": "phone", "teléfono": "phone", "telephone": "phone", "téléphone": "phone",
+    "handy": "phone", "celular": "phone", "movil": "phone", "móvil": "phone", "cellulare": "phone",
+    "telefoon": "phone", "portable": "phone",
+    "firma": "company", "unternehmen": "company", "empresa": "company", "entreprise": "company",
+    "societe": "company", "société": "company", "azienda": "company", "bedrijf": "company",
+    "strasse": "street_address", "straße": "street_address", "adresse": "street_address",
+    "anschrift": "street_address", "calle": "street_address", "direccion": "street_address",
+    "dirección": "street_address", "rue": "street_address", "endereco": "street_address",
+    "endereço": "street_address", "indirizzo": "street_address", "straat": "street_address",
+    "postleitzahl": "postal_code", "codigopostal": "postal_code", "códigopostal": "postal_code",
+    "codepostal": "postal_code", "cep": "postal_code",
+    "ort": "city", "stadt": "city", "wohnort": "city", "ciudad": "city", "ville": "city", "cidade": "city",
+    "città": "city", "citta": "city", "localidad": "city", "plaats": "city", "woonplaats": "city",
+    "bundesland": "state", "provincia": "state", "estado": "state", "région": "state", "regione": "state",
+    "land": "country", "staat": "country", "pais": "country", "país": "country", "pays": "country",
+    "paese": "country",
+    "ausweisnummer": "national_id", "ausweis": "national_id", "personalausweis": "national_id",
+    "dni": "national_id", "nif": "national_id", "nie": "national_id", "cnpj": "national_id",
+    "codicefiscale": "national_id", "steuernummer": "national_id", "bsn": "national_id",
+    "kontonummer": "account_number", "numerodecuenta": "account_number",
 }
 _IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$")
 _IPV6 = re.compile(r"^[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}$")
@@ -145,17 +171,20 @@ def _split_name(value: str) -> tuple[str, str, int]:
     return (given[0] if given else ""), (family[-1] if family else ""), len(given) + len(family)
 
 
+def looks_like_person(value: str) -> bool:
+    """Whether one value reads as a person's full name."""
+    given, family, words = _split_name(value)
+    initial = len(given.strip(".")) == 1 and given[:1].isupper()
+    return bool(2 <= words <= 5 and (given.lower() in first_names() or initial)
+                and (family.lower() in last_names() or _WORD.match(family)))
+
+
 def _person_name_share(text: pd.Series) -> tuple[float, float, float]:
     """Shares of values that look like a first name, a last name, and a full name (given name
     in the first-name dictionary, family name a known surname or a plain word)."""
     firsts, lasts = first_names(), last_names()
     lower = text.str.lower()
-    full = 0
-    for value in text:
-        given, family, words = _split_name(value)
-        initial = len(given.strip(".")) == 1 and given[:1].isupper()  # 'D Jeter', 'Allard, K'
-        full += (2 <= words <= 5 and (given.lower() in firsts or initial)
-                 and (family.lower() in lasts or bool(_WORD.match(family))))
+    full = sum(looks_like_person(value) for value in text)  # 'D Jeter', 'Allard, K' too
     return float(lower.isin(firsts).mean()), float(lower.isin(lasts).mean()), full / max(len(text), 1)
 
 
@@ -228,7 +257,9 @@ def detect_meaning(name: str, column: pd.Series, kind: str) -> str | None:
         first, last, full = _person_name_share(text)
         if full >= 0.6 or (full >= 0.4 and _mostly_rare(column)):  # 'No VP' beside 47 vice presidents
             return "full_name"
-        if "name" in str(name).lower() and values.nunique() >= 10 and max(first, last) >= 0.6:
+        named = "name" in str(name).lower()
+        if named and values.nunique() >= 10 and (max(first, last) >= 0.6 or (
+                max(first, last) >= 0.3 and _mostly_rare(column) and text.str.fullmatch(r"[^\W\d_][^\W\d_'\-]+").mean() >= 0.9)):
             return "first_name" if first >= last else "last_name"
     if hint is None and wordy and text.str.contains(_STREET_WORDS).mean() >= 0.6 and (
             text.str.match(r"^\d+\w?\s") | text.str.contains(r",?\s\d+\w?$")).mean() >= 0.6:

@@ -23,8 +23,11 @@ _MAPPED_SHARE = 0.95  # a finer value belongs to the coarser ones that hold this
 _MAX_PLACES = 3  # ... when they are this few
 _SEPARATOR = "\x1f"
 # how sources write a person's sex; a column of these gives first names of that sex
-_SEXES = {**dict.fromkeys(("m", "male", "man", "men", "boy", "masculine", "masculino", "homme", "h"), "male"),
-          **dict.fromkeys(("f", "female", "woman", "women", "girl", "feminine", "feminino", "femme", "w"), "female")}
+_SEX_WORDS = {"sex", "gender", "geschlecht", "sexo", "sexe", "genere", "genero", "geslacht"}
+_SEXES = {**dict.fromkeys(("m", "male", "man", "men", "boy", "masculine", "masculino", "homme", "h", "männlich",
+                         "mann", "hombre", "maschio", "man"), "male"),
+          **dict.fromkeys(("f", "female", "woman", "women", "girl", "feminine", "feminino", "femme", "w", "weiblich",
+                           "frau", "mujer", "femmina", "vrouw", "v"), "female")}
 
 
 def pair_text(first, last) -> np.ndarray:
@@ -178,6 +181,7 @@ def source_regions(data: pd.DataFrame, kinds: dict[str, str]) -> pd.Series | Non
 
 
 # the columns that say best who a row is about, most specific first
+_IDENTITY_SHARE = 0.05
 _IDENTITIES = ("national_id", "email", "phone", "full_name", "street_address", "card_number", "account_number",
                "iban")
 
@@ -192,6 +196,9 @@ def source_people(data: pd.DataFrame, kinds: dict[str, str]) -> pd.Series | None
     if firsts and lasts:
         candidates.append((data[firsts[0]].astype(str) + _SEPARATOR + data[lasts[0]].astype(str))
                           .where(data[firsts[0]].notna() & data[lasts[0]].notna()))
+    # a column that says who rows are about has many different values (an agent's name on
+    # thousands of bookings says who handled them, not whom they are about)
+    candidates = [c for c in candidates if c.nunique() >= _IDENTITY_SHARE * len(c)]
     if not candidates:
         return None
     best = max(candidates, key=lambda c: c.nunique())
@@ -221,12 +228,13 @@ def _default_region(data: pd.DataFrame, kinds: dict[str, str], country: str | No
 
 
 def _latin(data: pd.DataFrame, kinds: dict[str, str]) -> bool:
-    """Whether the personal and place columns are written in Latin letters (then a row of a
-    country whose Faker locale writes otherwise gets names of the default locale)."""
+    """Whether the names (else the personal and place columns) are written in Latin letters
+    (then a row of a country whose Faker locale writes otherwise gets the default locale's)."""
     from syngen.privacy.meaning import IDENTIFYING
 
-    text = [data[c].dropna().astype(str).head(500) for c in data.columns
-            if kinds.get(c) in IDENTIFYING + _ORDER]
+    names = [c for c in data.columns if kinds.get(c) in ("first_name", "last_name", "full_name")]
+    text = [data[c].dropna().astype(str).head(500) for c in (names or [
+        c for c in data.columns if kinds.get(c) in IDENTIFYING + _ORDER])]
     joined = "".join("".join(t.tolist()) for t in text)
     return all(ord(ch) < 0x250 for ch in joined)
 
@@ -238,7 +246,7 @@ def _sex_column(data: pd.DataFrame, kinds: dict[str, str]) -> tuple[str, dict] |
         return None
     for column in data.columns:
         if kinds.get(column) not in ("categorical", "boolean") or not (
-                {"sex", "gender"} & set(re.split(r"[^a-z]+", str(column).lower()))):
+                _SEX_WORDS & set(re.split(r"[^a-z]+", str(column).lower()))):
             continue
         values = data[column].dropna()
         meaning = {v: _SEXES.get(str(v).strip().lower()) for v in values.unique()}

@@ -40,7 +40,30 @@ def country_code(value) -> str | None:
     try:
         return pycountry.countries.lookup(text).alpha_2
     except LookupError:
-        return None
+        return _translated_names().get(text.lower())
+
+
+_LANGUAGES = ("de", "fr", "es", "pt", "it", "nl", "sv", "da", "nb", "pl", "cs", "fi", "hu", "ro", "tr")
+
+
+@lru_cache(maxsize=1)
+def _translated_names() -> dict[str, str]:
+    """Country names in other languages ('Deutschland', 'España') -> ISO code, from the
+    translations pycountry ships."""
+    import gettext
+
+    import pycountry
+
+    names: dict[str, str] = {}
+    for language in _LANGUAGES:
+        try:
+            translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+        except OSError:
+            continue
+        for country in pycountry.countries:
+            for english in {country.name, getattr(country, "common_name", country.name)}:
+                names.setdefault(translation.gettext(english).lower(), country.alpha_2)
+    return names
 
 
 def country_style(values: pd.Series) -> str:
