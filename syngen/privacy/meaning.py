@@ -55,7 +55,7 @@ _NAME_HINTS = {  # joined lower-case name fragments -> meaning
     "nachname": "last_name", "familienname": "last_name", "nom": "last_name", "apellido": "last_name",
     "apellidos": "last_name", "sobrenome": "last_name", "cognome": "last_name", "achternaam": "last_name",
     "nomcomplet": "full_name", "nombrecompleto": "full_name", "nomecompleto": "full_name",
-    "telefon": "phone", "telefono": "phone", "teléfono": "phone", "telephone": "phone", "téléphone": "phone",
+    "telefon": "phone", "telefono": "phone", "teléfono": "phone", "téléphone": "phone",
     "handy": "phone", "celular": "phone", "movil": "phone", "móvil": "phone", "cellulare": "phone",
     "telefoon": "phone", "portable": "phone",
     "firma": "company", "unternehmen": "company", "empresa": "company", "entreprise": "company",
