@@ -522,6 +522,8 @@ def _unique_fk_tuples(table, indices, generated, size, rng, report):
             else:  # swapping cannot help (a parent needs more distinct partners than exist twice)
                 moving[repeated] = rng.integers(0, parent_rows, len(repeated))
         keep = ~_repeated(indices, keys)
+        if key.type == "PK":  # a primary key has no nulls: a row no parent had room for goes too
+            keep &= np.all([indices[k.name] >= 0 for k in keys], axis=0)
         if not keep.all():
             report.notes.append(f"{key.type} {key.name}: {int((~keep).sum())} row(s) left out: "
                                 "no unused parent combination was found for them")
