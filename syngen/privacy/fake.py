@@ -64,16 +64,23 @@ def pool(locale: str, what: str, seed: int, size: int = POOL) -> np.ndarray:
     if method is None:
         return np.zeros(0, dtype=object)
     faker.seed_instance(zlib.crc32(f"{seed}:{locale}:{what}".encode()))
-    if method.__name__ == "state_abbr":  # states, not territories (GU, MP) or associated states (FM)
-        try:
-            method(include_territories=False, include_freely_associated_states=False)
-            method = partial(method, include_territories=False, include_freely_associated_states=False)
-        except TypeError:
-            pass
+    if method.__name__ == "state_abbr":
+        method = _states_only(method)
     values = [str(method()).replace("\n", ", ") for _ in range(size)]
     if what == "city":  # some locales' made-up names come out as 'Mont- François', 'Dominique -sur-Mer'
         values = [_HYPHENS.sub("-", v) for v in values]
     return np.asarray(values, dtype=object)
+
+
+def _states_only(method):
+    """States, not territories (GU, MP) or freely associated states (FM), where the locale's
+    method can tell them apart."""
+    states = partial(method, include_territories=False, include_freely_associated_states=False)
+    try:
+        states()
+    except TypeError:  # a locale whose abbreviations are all states
+        return method
+    return states
 
 
 def draw(locales: np.ndarray, what: str, seed: int, rng: np.random.Generator,
