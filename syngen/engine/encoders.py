@@ -323,16 +323,12 @@ class CategoricalCodec(LearnedCodec):
         self.rare_share = float(rare.sum() * present)
         self.rare_patterns = patterns.pattern_weights(pd.Series(rare.index)) if frequent.empty else []
         if len(rare) and self.protection.secret:
-            self.rare_hashes = guard.keyed_hashes(self._as_text(rare.index), self.protection.secret)
+            self.rare_hashes = guard.keyed_hashes(rare.index, self.protection.secret)
         shares = (frequent.iloc[:MAX_CATEGORIES] * present).tolist()
         shares += [tail.sum() * present] * bool(len(tail)) + [self.rare_share] * bool(len(rare))
         shares += [self.null_share] * (self.null_share > 0)
         self.shares = np.asarray(shares)
         self.bias = np.zeros(len(shares))
-
-    def _as_text(self, values) -> list[str]:
-        """Values as compared by the real-value check (what a generated value would print as)."""
-        return [str(v) for v in values]
 
     @property
     def _rare_slot(self) -> int | None:
