@@ -146,15 +146,42 @@ class Template:
                 "freqs": self.freqs}
 
 
-def _interleaved(counts: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """For STRATA positions: which template each holds and its index among that template's
-    positions, spread so that every window of consecutive positions holds each template in
-    proportion to its count (the j-th of c positions sits at (j + 0.5) / c of the cycle)."""
-    counts = np.asarray(counts)
-    owner = np.repeat(np.arange(len(counts)), counts)
-    rank = np.concatenate([np.arange(c) for c in counts])
-    order = np.argsort((rank + 0.5) / counts[owner], kind="stable")
-    return owner[order], rank[order]
+class _Strata:
+    """Which template each slot of a run uses, and the slot's index among that template's
+    slots: dense (0, 1, 2, ... in slot order), so a template needs room for exactly the rows
+    it gets, however short the table (16 two-letter codes need 16 codes, not 1/1000 shares).
+
+    Positions of a cycle of STRATA interleave the templates, so that every window of
+    consecutive slots holds each template in proportion to its count (the j-th of c positions
+    sits at (j + 0.5) / c of the cycle); the seed shifts where the run starts in the cycle."""
+
+    def __init__(self, counts: list[int], seed: int):
+        counts = np.asarray(counts, dtype=np.int64)
+        owner = np.repeat(np.arange(len(counts)), counts)
+        rank = np.concatenate([np.arange(c) for c in counts])
+        order = np.argsort((rank + 0.5) / counts[owner], kind="stable")
+        self.counts, self.owner, self.rank = counts, owner[order], rank[order]
+        # held[t, p]: positions before p that template t holds
+        held = np.zeros((len(counts), STRATA + 1), dtype=np.int64)
+        held[self.owner, np.arange(1, STRATA + 1)] = 1
+        self._held = np.cumsum(held, axis=1)
+        self.offset = seed % STRATA
+
+    def _before(self, position: np.ndarray, template: np.ndarray) -> np.ndarray:
+        """Slots a template holds among shifted positions [0, position)."""
+        return (position // STRATA) * self.counts[template] + self._held[template, position % STRATA]
+
+    def locate(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        shifted = slots + self.offset
+        template = self.owner[shifted % STRATA]
+        local = self._before(shifted, template) - self._before(np.full_like(shifted, self.offset), template)
+        return template, local
+
+    def room(self, needed: int) -> np.ndarray:
+        """How many of the slots 0 .. needed - 1 each template gets."""
+        templates = np.arange(len(self.counts))
+        return (self._before(np.full(len(templates), self.offset + needed), templates)
+                - self._before(np.full(len(templates), self.offset), templates))
 
 
 @register("id")
@@ -167,7 +194,7 @@ class IdentifierCodec(Codec):
         self.templates: list[Template] = []
         self.unique_share = 1.0
         self.hashes = np.zeros(0, dtype=_U64)  # keyed hashes of the real values (privacy.guard)
-        self._strata_for: dict[int, tuple[list[Template], list[int]]] = {}  # per run size
+        self._strata_for: dict[tuple[int, int], tuple[list[Template], _Strata]] = {}  # per run size, seed
 
     def _fit(self, values):
         self._strata_for = {}
@@ -195,27 +222,24 @@ class IdentifierCodec(Codec):
         share = 1.0 if self.unique_share >= NEARLY_UNIQUE else self.unique_share
         needed = max(int(np.ceil(total * share)), 1)
         slots = np.floor(rows * (needed / total)).astype(np.int64) if needed < total else rows
-        if needed not in self._strata_for:  # the same for every batch of a run
-            self._strata_for[needed] = self._strata(needed)
-        usable, counts = self._strata_for[needed]
-        # slot -> (template, index within the template), injective and stateless: positions
-        # interleave the templates, so any run of consecutive slots, short tables included,
-        # gives each template its share (within one value); the seed shifts where runs start
-        owner, rank = _interleaved(counts)
-        position = (slots + seed) % STRATA
-        choice = owner[position]
-        local = (slots // STRATA) * np.asarray(counts)[choice] + rank[position]
+        if (needed, seed) not in self._strata_for:  # the same for every batch of a run
+            self._strata_for[needed, seed] = self._strata(needed, seed)
+        usable, strata = self._strata_for[needed, seed]
+        # slot -> (template, index within the template): injective and stateless, so batches
+        # can be made in any order; any run of consecutive slots gives each template its share
+        choice, local = strata.locate(slots)
+        room = strata.room(needed)
         values = np.empty(n, dtype=object)
         for index, template in enumerate(usable):
             rows_here = choice == index
             if rows_here.any():
-                room = -(-needed // STRATA) * counts[index]
-                values[rows_here] = self._render_unseen(template, local[rows_here], seed, room, secret)
+                values[rows_here] = self._render_unseen(template, local[rows_here], seed, int(room[index]), secret)
         return self.restore_dtype(values, self.null_mask(n, rng))
 
-    def _strata(self, needed: int) -> tuple[list[Template], list[int]]:
-        """Templates with room for their share of ``needed`` values, and how many of every
-        STRATA slots each one gets (proportional to its weight in the source)."""
+    def _strata(self, needed: int, seed: int) -> tuple[list[Template], _Strata]:
+        """Templates with room for the rows they get of ``needed``, sharing STRATA positions
+        in proportion to their weight in the source; a template without room gives its share
+        to the others."""
         # room for the real values too, so that new ones can avoid them
         real = len(self.hashes)
         usable = [t.roomy(SPACE_FACTOR * (needed + int(t.weight * real))) for t in self.templates]
@@ -223,10 +247,12 @@ class IdentifierCodec(Codec):
             weights = np.asarray([t.weight for t in usable])
             counts = np.floor(weights / weights.sum() * STRATA).astype(int)
             counts[np.argsort(-(weights / weights.sum() * STRATA - counts))[:STRATA - counts.sum()]] += 1
-            short = [t for t, c in zip(usable, counts) if t.capacity < -(-needed // STRATA) * c]
+            keep = counts > 0
+            usable, counts = [t for t, k in zip(usable, keep) if k], [int(c) for c in counts[keep]]
+            strata = _Strata(counts, seed)
+            short = [t for t, room in zip(usable, strata.room(needed)) if t.capacity < room]
             if not short:
-                keep = counts > 0
-                return [t for t, k in zip(usable, keep) if k], [int(c) for c in counts[keep]]
+                return usable, strata
             usable = [t for t in usable if t not in short]
         widest = max(self.templates, key=lambda t: t.capacity)
         raise SyngenError(
