@@ -2,11 +2,14 @@
 keys (never learned), and each row's key as one comparable value."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from syngen.engine.columns import detect_kinds
 
 KEY_KINDS = ("sequence", "uuid", "id")
+# kinds a key column keeps: its values are moved by a step where a key would repeat
+LEARNED_KEY_KINDS = ("datetime", "date", "time", "float")
 # identifying kinds a token column keeps: cards stay Luhn-valid cards, IBANs valid IBANs
 TOKEN_KINDS = ("uuid", "email", "phone", "national_id", "card_number", "account_number", "iban")
 _SEPARATOR = "\x1f"
@@ -21,22 +24,30 @@ def key_tuples(frame: pd.DataFrame, columns) -> pd.Series:
     return joined
 
 
-def key_kinds(keys, frame: pd.DataFrame, fk_columns) -> dict[str, str]:
-    """Generated kinds for PK/UQ/TKN columns that are not FKs."""
+def key_kinds(keys, frame: pd.DataFrame, fk_columns, overrides=()) -> dict[str, str]:
+    """Generated kinds for PK/UQ/TKN columns that are not FKs, nor given a kind by the user.
+
+    A key column that is a date, a time or a measure (a rental's date beside its inventory
+    and customer) keeps its kind and is made unique at generation (``UniqueRows``). In a
+    composite key, one generated unique column makes the tuple unique."""
     kinds = {}
     for key in keys:
         if key.type == "FK":
             continue
-        own = [c for c in key.columns if c not in fk_columns]
-        # in a composite key, one generated unique column makes the tuple unique
-        for column in (own if key.type == "TKN" else own[-1:]):
-            detected = detect_kinds(frame[[column]])[column]
-            if key.type == "TKN":  # never real, never from a real value: no sequence from the real start
-                kinds[column] = detected if detected in TOKEN_KINDS else "id"
-            elif detected == "id" and pd.api.types.is_integer_dtype(frame[column]):
+        own = [c for c in key.columns if c not in fk_columns and c not in overrides]
+        detected = {c: detect_kinds(frame[[c]])[c] for c in own}
+        if key.type == "TKN":  # never real, never from a real value: no sequence from the real start
+            kinds.update({c: d if d in TOKEN_KINDS else "id" for c, d in detected.items()})
+            continue
+        composite = len(key.columns) > 1
+        learned = {c for c, d in detected.items()
+                   if d in LEARNED_KEY_KINDS or (composite and d not in KEY_KINDS + TOKEN_KINDS)}
+        identifying = [c for c in own if c not in learned]
+        for column in identifying[-1:]:
+            if detected[column] == "id" and pd.api.types.is_integer_dtype(frame[column]):
                 kinds[column] = "sequence"  # an integer key keeps counting, as databases number rows
-            elif detected in KEY_KINDS + TOKEN_KINDS:
-                kinds[column] = detected
+            elif detected[column] in KEY_KINDS + TOKEN_KINDS:
+                kinds[column] = detected[column]
             else:
                 kinds[column] = "sequence" if pd.api.types.is_integer_dtype(frame[column]) else "id"
     return kinds
@@ -48,3 +59,56 @@ def mark_keys(model, keys, fk_columns) -> None:
     for codec in model.codecs:
         if codec.name in key_columns:
             codec.as_key(nullable=key_columns[codec.name] == "UQ")
+
+
+class UniqueRows:
+    """Keeps PK/UQ keys without a generated column (a rental's date with its inventory and
+    customer) unique across a run's batches, which must come in order.
+
+    A row whose key was made before has its last number or date moved by one step of its
+    resolution, later and earlier by turns (+1, -1, +2, ...), until the key is new; a key
+    with nothing to move, or still repeated after ``ROUNDS``, leaves the row out (counted in
+    ``dropped``). Keys with a generated column are unique by construction and not tracked;
+    keys made only of FKs are made unique where the links are drawn."""
+
+    ROUNDS = 64
+
+    def __init__(self, model, keys):
+        codecs = {c.name: c for c in model.codecs}
+        self._keys = []
+        for key in (k for k in keys if k.type in ("PK", "UQ")):
+            own = [codecs[c] for c in key.columns if c in codecs]
+            if not own or any(c.kind in KEY_KINDS + TOKEN_KINDS for c in own):
+                continue
+            movable = [c for c in own if hasattr(c, "shift")]
+            self._keys.append((key, movable[-1] if movable else None, set()))
+        self.dropped: dict[str, int] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._keys)
+
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        for key, codec, seen in self._keys:
+            batch = self._repair(batch, key, codec, seen)
+        return batch
+
+    def _repair(self, batch, key, codec, seen: set) -> pd.DataFrame:
+        columns = list(key.columns)
+        complete = batch[columns].notna().all(axis=1).to_numpy()  # SQL compares no key with a null
+        original = batch[codec.name].copy() if codec is not None else None
+        offsets = np.zeros(len(batch), dtype=np.int64)
+        for round_ in range(self.ROUNDS + 1):
+            hashes = pd.util.hash_pandas_object(key_tuples(batch, columns), index=False).to_numpy()
+            repeated = complete & (pd.Series(hashes).duplicated().to_numpy()
+                                   | np.fromiter((h in seen for h in hashes.tolist()), bool, len(hashes)))
+            if not repeated.any() or codec is None or round_ == self.ROUNDS:
+                break
+            offsets[repeated] = np.where(offsets[repeated] > 0, -offsets[repeated], 1 - offsets[repeated])
+            rows = np.flatnonzero(repeated)
+            batch.iloc[rows, batch.columns.get_loc(codec.name)] = codec.shift(
+                original.iloc[rows], offsets[rows]).to_numpy()
+        seen.update(hashes[complete & ~repeated].tolist())
+        if repeated.any():
+            self.dropped[key.name] = self.dropped.get(key.name, 0) + int(repeated.sum())
+            batch = batch[~repeated]
+        return batch

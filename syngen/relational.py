@@ -22,7 +22,7 @@ from syngen.adapters.sql import Constraint, is_database_url
 from syngen.adapters.targets import check_location, describe_target, open_targets
 from syngen.engine.synthesizer import Synthesizer, resolve_seed
 from syngen.errors import SyngenError
-from syngen.keys import key_kinds, key_tuples, mark_keys
+from syngen.keys import UniqueRows, key_kinds, key_tuples, mark_keys
 from syngen.runs import generate_batches, load_model, record_schema, table_spec
 from syngen.metadata.declared import merge_declared
 from syngen.metadata.graph import Plan, plan as plan_of
@@ -55,9 +55,8 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
                  on_table: Callable[[str, int], None] | None = None,
                  on_epoch: Callable[[int, int, dict], None] | None = None) -> list[TableReport]:
     """Learn every table of ``metadata``; ``cli`` holds the command-line values given."""
-    added = merge_declared(metadata)
-    if added:
-        log(f"{len(added)} key(s) declared by the source database(s) added to the metadata")
+    for note in merge_declared(metadata):
+        log(note)
     plan = plan_of(metadata)
     settings = _all_settings(metadata, plan, "train_settings", TRAIN_DEFAULTS, cli, log)
     frames, declared = {}, {}
@@ -82,8 +81,8 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         learned = frame.drop(columns=[c for c in frame.columns if c in fk_columns])
         for column, values in counts.get(name, {}).items():
             learned[column] = values
-        kinds = {**{c: k for c, k in table.kinds.items() if c in learned.columns},
-                 **key_kinds(table.keys, frame, fk_columns),
+        kinds = {**key_kinds(table.keys, frame, fk_columns, table.kinds),
+                 **{c: k for c, k in table.kinds.items() if c in learned.columns},
                  **{c: "integer" for c in counts.get(name, {})}}
         s = settings[name]
         try:
@@ -266,9 +265,11 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             if on_table:
                 on_table(name, size)
 
-            def finished(batches, links=links, columns=columns, state=state, name=name):
+            unique = UniqueRows(model, table.unique_keys)
+
+            def finished(batches, links=links, columns=columns, state=state, name=name, unique=unique):
                 for batch in batches:
-                    yield _finish_batch(batch, links, columns, state, referenced.get(name, ()), on_rows)
+                    yield _finish_batch(batch, links, columns, state, referenced.get(name, ()), on_rows, unique)
 
             batches = finished(generate_batches(model, artifacts.model_dir(name, artifacts_dir), size, seed,
                                                 s.get("batch_size"), s["run_parallel"]))
@@ -287,6 +288,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                     held[name] = (frame, seed)
                 else:
                     targets[name].write(name, [frame])
+            _count_left_out(unique, state, report)
             reports.append(report)
         for name, (frame, seed) in held.items():
             _fill_late_links(metadata, name, frame, models[name], generated, np.random.default_rng([seed, 9]),
@@ -383,11 +385,14 @@ def _referenced_keys(metadata) -> dict[str, set[tuple[str, ...]]]:
     return referenced
 
 
-def _finish_batch(batch, links, columns, state: _Generated, referenced, on_rows) -> pd.DataFrame:
-    """Put the FK values in, keep what children need, and restore the source's columns."""
+def _finish_batch(batch, links, columns, state: _Generated, referenced, on_rows, unique) -> pd.DataFrame:
+    """Put the FK values in, make keys with learned columns unique, keep what children need,
+    and restore the source's columns."""
     start = batch.index[0] if len(batch) else 0
     for column, values in links.items():
         batch[column] = values.iloc[start:start + len(batch)].set_axis(batch.index)
+    if unique:
+        batch = unique(batch)
     for column in [c for c in batch.columns if str(c).startswith(COUNT_PREFIX)]:
         state.counts.setdefault(column, []).append(batch.pop(column).to_numpy())
     for key_columns in referenced:
@@ -398,6 +403,14 @@ def _finish_batch(batch, links, columns, state: _Generated, referenced, on_rows)
     if on_rows:
         on_rows(len(batch))
     return batch[columns].reset_index(drop=True)
+
+
+def _count_left_out(unique: UniqueRows, state: _Generated, report: TableReport) -> None:
+    for key, rows in unique.dropped.items():
+        report.notes.append(f"{key}: {rows} row(s) left out: their key repeated an earlier row's "
+                            "and had no date or number to move")
+        state.rows -= rows
+        report.rows -= rows
 
 
 def _seal(state: _Generated) -> None:

@@ -21,7 +21,7 @@ from syngen.adapters.sql_write import TableSpec
 from syngen.adapters.targets import check_location, describe_target, open_targets
 from syngen.engine.synthesizer import Synthesizer, batch_plan, resolve_seed
 from syngen.errors import SyngenError
-from syngen.keys import key_kinds, mark_keys
+from syngen.keys import UniqueRows, key_kinds, mark_keys
 from syngen.metadata.model import Key
 from syngen.privacy import RARE_THRESHOLD
 
@@ -70,7 +70,7 @@ def train_table(source: str, table_name: str, *, epochs: int | None = None, row_
             enumerate(loaded.declared.constraints if loaded.declared else []) if c.type in ("PK", "UQ")]
     try:
         model = Synthesizer(epochs=epochs, batch_size=batch_size, random_seed=random_seed,
-                            columns={**key_kinds(keys, data, ()), **(columns or {})},
+                            columns={**key_kinds(keys, data, (), columns or {}), **(columns or {})},
                             rare_threshold=rare_threshold).fit(data, on_epoch=on_epoch)
     except SyngenError as error:
         raise SyngenError(f"table '{table_name}' ({describe_source(source)}): {error}") from None
@@ -134,6 +134,10 @@ def infer_table(table_name: str, size: int, *, run_parallel: bool = False, batch
                                batch_size, run_parallel)
     preview = []
     specs = {table_name: table_spec(table_name, model)} if is_database_url(target) else {}
+    unique = UniqueRows(model, [Key(f"{k['type']}{i}", k["type"], tuple(k["columns"]))
+                                for i, k in enumerate(model.training.get("schema", {}).get("keys", []))])
+    if unique:
+        batches = map(unique, batches)
     with open_targets({table_name: target}, specs, if_exists) as targets:
         rows = targets[table_name].write(table_name, _observed(batches, on_rows, preview))
     return InferResult(table_name, describe_target(target), rows, seed, preview[0])

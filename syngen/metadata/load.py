@@ -174,8 +174,11 @@ def _table(name: str, body: dict, global_settings: dict) -> Table:
     infer = {**(global_settings.get("infer_settings") or {}), **(body.get("infer_settings") or {})}
     source = body.get("source") or train.pop("source", None)
     train.pop("source", None)
-    keys = []
+    keys, dropped = [], set()
     for key_name, key in (body.get("keys") or {}).items():
+        if key is None:  # a key the source database declares, not wanted
+            dropped.add(str(key_name))
+            continue
         references = key.get("references") or {}
         keys.append(Key(str(key_name), key["type"], tuple(key["columns"]), references.get("table"),
                         tuple(references.get("columns") or ())))
@@ -185,7 +188,7 @@ def _table(name: str, body: dict, global_settings: dict) -> Table:
     rare = {column: spec["rare_threshold"] for column, spec in columns.items()
             if (spec or {}).get("rare_threshold") is not None}
     return Table(name, source, train, infer, keys, kinds, formats=formats, rare_thresholds=rare,
-                 csv_options=dict(body.get("format") or {}))
+                 csv_options=dict(body.get("format") or {}), dropped_keys=frozenset(dropped))
 
 
 # -- meaning: keys, references, sources ------------------------------------------------------

@@ -30,6 +30,7 @@ class Table:
     formats: dict[str, str] = field(default_factory=dict)  # column -> strftime format
     rare_thresholds: dict[str, int] = field(default_factory=dict)  # column -> its own threshold
     csv_options: dict = field(default_factory=dict)  # the file's 'format' section
+    dropped_keys: frozenset[str] = frozenset()  # names of declared keys the file drops (key: null)
 
     @property
     def primary_key(self) -> Key | None:
