@@ -86,7 +86,7 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
                  **{c: "integer" for c in counts.get(name, {})}}
         s = settings[name]
         try:
-            model = Synthesizer(epochs=s.get("epochs"), batch_size=s["batch_size"],
+            model = Synthesizer(epochs=s.get("epochs"), batch_size=s["batch_size"], verbatim=s["copy"],
                                 random_seed=s.get("random_seed"), columns=kinds,
                                 formats={c: f for c, f in table.formats.items() if c in learned.columns},
                                 rare_threshold=s["rare_threshold"],
@@ -104,6 +104,8 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         report = reports[name]
         report.identifying = model.identifying
         report.notes += model.notes
+        if not s["copy"] and not model.identifying:
+            report.notes += _reference_hint(metadata, name, frame)
         report.rows, report.seconds = len(frame), model.training["seconds"]
         report.epochs_run = model.training["epochs_run"]
     return [reports[name] for name in plan.order]
@@ -134,6 +136,27 @@ def destinations(metadata: Metadata, output: str | None = None, artifacts_dir=No
             for name, table in metadata.tables.items()}
 
 
+REFERENCE_ROWS = 1000  # a table this small, with distinct labels, is likely a lookup
+
+
+def _reference_hint(metadata, name, frame) -> list[str]:
+    """Suggest ``copy`` for what looks like a lookup table: small, no parents of its own,
+    referenced by other tables, with a text column whose values are all distinct (labels)."""
+    table = metadata.tables[name]
+    children = sorted({child for child, t in metadata.tables.items() for k in t.foreign_keys
+                       if k.parent == name and child != name})
+    if table.foreign_keys or not children or len(frame) > REFERENCE_ROWS:
+        return []
+    keyed = {c for k in table.keys for c in k.columns}
+    labels = [c for c in frame.columns if c not in keyed and frame[c].dtype == object
+              and frame[c].notna().all() and frame[c].is_unique]
+    if not labels:
+        return []
+    return [f"looks like a reference table ({len(frame)} rows, every '{labels[0]}' distinct, used by "
+            f"{', '.join(children)}): train_settings: {{copy: true}} keeps it as it is, labels included "
+            "(only if it holds no personal data)"]
+
+
 def _report_duplicate_keys(metadata, name, frame, report) -> None:
     for key in metadata.tables[name].unique_keys:
         values = frame[list(key.columns)].dropna()
@@ -160,6 +183,9 @@ def _clean_links(metadata, name, frames, orphans: str, report) -> list[dict]:
                 frames[name] = child = child[~orphan].reset_index(drop=True)
                 present = present[~orphan].reset_index(drop=True)
                 action = "dropped (train_settings.orphans: drop)"
+            elif orphans == "link":
+                action = ("generated as children of generated parents, at the source's rate "
+                          "(train_settings.orphans: null makes them null, drop leaves them out)")
             else:
                 child.loc[orphan, list(key.columns)] = None
                 present = present & ~orphan
@@ -207,6 +233,7 @@ class _Generated:
     rows: int = 0
     keys: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
     counts: dict[str, np.ndarray] = field(default_factory=dict)
+    verbatim: bool = False  # a reference table copied as it is: it does not scale, its children do
 
 
 def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str | None = None,
@@ -254,13 +281,17 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             # a table with parents takes its size from them, unless its own settings give one
             driving = plan.driving_key(metadata, name)
             size = s.get("size") if driving is None else table.infer_settings.get("size")
-            size, links = _assign_links(metadata, plan, name, model, size, generated, rng, report)
+            if model.is_verbatim:
+                if size is not None and size != model.training["rows"]:
+                    report.notes.append(f"size {size} ignored: the table is copied as it is (train_settings.copy)")
+                size = int(model.training["rows"])
+            size, links = _assign_links(metadata, plan, name, model, size, s["scale"], generated, rng, report)
             links.update(_shared_tokens(table, model, owners, generated, size, rng))
             if size < 1:
                 raise SyngenError(f"table '{name}': its parents got no children in this run, so it would "
                                   "be empty; set infer_settings.size")
             columns = model.training["relations"]["columns"]
-            state = _Generated(rows=size)
+            state = _Generated(rows=size, verbatim=model.is_verbatim)
             generated[name] = state
             if on_table:
                 on_table(name, size)
@@ -418,21 +449,24 @@ def _seal(state: _Generated) -> None:
     state.keys = {k: pd.concat(parts, ignore_index=True) for k, parts in state.keys.items()}
 
 
-def _assign_links(metadata, plan: Plan, name, model, size, generated, rng, report
+def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng, report
                   ) -> tuple[int, dict[str, pd.Series]]:
-    """The table's size and the values of its (not late) FK columns, row by row."""
+    """The table's size and the values of its (not late) FK columns, row by row. Without a
+    size, a table without parents has ``scale`` times its source's rows; a child follows
+    its generated parents."""
     table = metadata.tables[name]
     stats = {link["name"]: link for link in model.training["relations"]["foreign_keys"]}
     driving = plan.driving_key(metadata, name)
     if size is None:
         if driving is None:
-            size = int(model.training["rows"])
+            size = max(1, int(round(model.training["rows"] * scale)))
         else:
             # the source's children per parent times the parents generated: the counts drawn
             # for a handful of parents would make the size of a whole branch a lottery
             parents = len(generated[driving.parent].counts[count_column(name, driving)])
             null_share = stats[driving.name]["null_share"]
-            linked = int(round(stats[driving.name]["children_per_parent"] * parents))
+            linked = int(round(stats[driving.name]["children_per_parent"] * parents
+                               * (scale if generated[driving.parent].verbatim else 1.0)))
             size = linked + int(round(linked * null_share / max(1 - null_share, 1e-9)))
     indices: dict[str, np.ndarray] = {}
     for key in table.foreign_keys:

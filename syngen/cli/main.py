@@ -219,12 +219,17 @@ def _print_identifying(tables: dict[str, dict[str, str]]) -> None:
 @_option("--metadata_path", default=None,
          help="YAML file of linked tables: generates them all, parents first, keys valid. "
               "Its values win over these options; --size then applies to tables without parents.")
+@_option("--scale", type=click.FloatRange(min=0, min_open=True), default=None,
+         help="With --metadata_path: every table about this many times its source's rows "
+              "(tables without parents scaled, children following them).")
 @click.pass_context
 def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, random_seed, print_report,
-          output, if_exists, metadata_path):
+          output, if_exists, metadata_path, scale):
     """Generate synthetic rows of a trained table: infer 5000 TABLE_NAME."""
+    if scale is not None and (size is not None or size_arg is not None):
+        _fail(SyngenError("give --size or --scale, not both"))
     if metadata_path:
-        given = _given(ctx, "size", "run_parallel", "batch_size", "random_seed", "print_report")
+        given = _given(ctx, "size", "run_parallel", "batch_size", "random_seed", "print_report", "scale")
         if size_arg is not None:
             given["size"] = size_arg
         if output is None and ctx.parent is not None:  # 'syngen infer': one embedded database
@@ -232,6 +237,8 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
         return _infer_linked(metadata_path, given, table_name or table_arg, output, if_exists)
     from syngen.runs import infer_table
 
+    if scale is not None:
+        _fail(SyngenError("--scale applies to linked tables: give --metadata_path, or --size for one table"))
     size = size if size is not None else (size_arg if size_arg is not None else 100)
     table_name = table_name or table_arg
     if not table_name:

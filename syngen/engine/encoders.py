@@ -319,6 +319,7 @@ class CategoricalCodec(LearnedCodec):
         self.rare_share = 0.0  # of rows holding a rare value
         self.rare_patterns: list[tuple[str, float]] = []  # their shapes, when nothing is frequent
         self.rare_hashes = np.zeros(0, dtype=np.uint64)  # keyed: generated values avoid them
+        self.distinct = False  # every source value differs (labels of a lookup): made-up ones do too
         self.shares = np.zeros(0)  # of each output slot (categories, "other", rare, null) in the source
         self.bias = np.zeros(0)  # added to the model's logits so the generated mix matches them
 
@@ -337,6 +338,7 @@ class CategoricalCodec(LearnedCodec):
         present = (1.0 - self.null_share) / len(values)
         self.rare_share = float(rare.sum() * present)
         self.rare_patterns = patterns.pattern_weights(pd.Series(rare.index)) if frequent.empty else []
+        self.distinct = bool(len(values) > 1 and counts.iloc[0] == 1)
         if len(rare) and self.protection.secret:
             self.rare_hashes = guard.keyed_hashes(rare.index, self.protection.secret)
         shares = (frequent.iloc[:MAX_CATEGORIES] * present).tolist()
@@ -404,14 +406,14 @@ class CategoricalCodec(LearnedCodec):
             shapes = self.rare_patterns or [("a", 1.0)]
             make = lambda count: patterns.with_words(patterns.render_many(shapes, count, rng), rng)  # noqa: E731
             made = make(int(marked.sum()))
-            guard.remake(made, lambda index: make(len(index)), self.rare_hashes, rows.secret)
+            guard.remake(made, lambda index: make(len(index)), self.rare_hashes, rows.secret, unique=self.distinct)
             values = values.copy()
             values[marked] = made
         return self.restore_dtype(values.to_numpy(dtype=object), values.isna().to_numpy())
 
     def _state(self):
         return ({"categories": self.categories, "tail": self.tail, "tail_weights": self.tail_weights,
-                 "rare_share": self.rare_share, "rare_patterns": self.rare_patterns},
+                 "rare_share": self.rare_share, "rare_patterns": self.rare_patterns, "distinct": self.distinct},
                 {"shares": self.shares, "bias": self.bias, "rare_hashes": self.rare_hashes})
 
     def _load(self, meta, arrays):
@@ -420,6 +422,7 @@ class CategoricalCodec(LearnedCodec):
         self.tail_weights = meta["tail_weights"]
         self.rare_share = meta["rare_share"]
         self.rare_patterns = [tuple(p) for p in meta["rare_patterns"]]
+        self.distinct = meta["distinct"]
         self.shares = arrays["shares"]
         self.bias = arrays["bias"]
         self.rare_hashes = arrays["rare_hashes"]

@@ -559,3 +559,37 @@ class ConstantCodec(Codec):
 
     def _load(self, meta, arrays):
         self.value = meta["value"]
+
+
+@register("verbatim")
+class VerbatimCodec(Codec):
+    """A column of a reference table kept as it is (``train_settings.copy``): row i of any
+    run is row i of the source. Only for tables that hold no personal data (categories,
+    nations, airlines), whose labels are the point; ``Synthesizer(verbatim=True)`` refuses
+    tables with identifying columns."""
+
+    def __init__(self, name, kind):
+        super().__init__(name, kind)
+        self.values = np.zeros(0)
+        self.nulls = np.zeros(0, dtype=bool)
+
+    def fit(self, column, text_format=None, protection=None):
+        super().fit(column, text_format, protection)
+        self.nulls = column.isna().to_numpy()
+        if pd.api.types.is_bool_dtype(column) or (pd.api.types.is_numeric_dtype(column)
+                                                  and not pd.api.types.is_datetime64_any_dtype(column)):
+            self.values = (column.to_numpy(dtype=np.float64, na_value=np.nan) if self.nulls.any()
+                           else column.to_numpy())
+        else:  # text and dates as text: plain unicode arrays, restored to the column's dtype
+            self.values = column.astype(str).where(~self.nulls, "").to_numpy(dtype=str)
+        return self
+
+    def generate(self, n, rng, start, total, seed, rows=None):
+        index = np.arange(start, start + n) % max(len(self.values), 1)
+        return self.restore_dtype(self.values[index].astype(object), self.nulls[index])
+
+    def _state(self):
+        return {}, {"values": self.values, "nulls": self.nulls}
+
+    def _load(self, meta, arrays):
+        self.values, self.nulls = arrays["values"], arrays["nulls"]

@@ -55,14 +55,16 @@ class Synthesizer:
     ``batch_size`` (training rows per step), ``random_seed`` (reproducible training),
     ``columns`` (column -> kind overrides, see ``syngen.engine.columns.KINDS``),
     ``formats`` (column -> strftime format of a text date/time column, instead of the detected one),
-    ``rare_threshold`` (category values seen fewer times are never generated as they are) and
-    ``rare_thresholds`` (column -> its own threshold).
+    ``rare_threshold`` (category values seen fewer times are never generated as they are),
+    ``rare_thresholds`` (column -> its own threshold) and ``verbatim`` (keep a reference
+    table, such as a list of categories or nations, as it is: refused for personal data).
     """
 
     def __init__(self, epochs: int | None = None, batch_size: int = 256, random_seed: int | None = None,
                  columns: dict[str, str] | None = None, formats: dict[str, str] | None = None,
                  rare_threshold: int = RARE_THRESHOLD, rare_thresholds: dict[str, int] | None = None,
-                 latent_dim: int = 24, kl_weight: float = 0.1):
+                 latent_dim: int = 24, kl_weight: float = 0.1, verbatim: bool = False):
+        self.verbatim = verbatim
         self.epochs = epochs
         self.batch_size = batch_size
         self.random_seed = random_seed
@@ -119,6 +121,8 @@ class Synthesizer:
         if unknown:
             raise SyngenError(f"rare-value threshold given for unknown column(s) {', '.join(map(repr, unknown))}")
         self.columns = [str(c) for c in data.columns]
+        if self.verbatim:
+            return self._keep(data, kinds, started)
         self.secret = guard.new_secret()
         # each row's country (formats follow it) and person (a value is rare if few people hold it)
         regions, people = source_regions(data, kinds), source_people(data, kinds)
@@ -150,6 +154,24 @@ class Synthesizer:
         self.training = {"rows": int(len(data)), "epochs_run": epochs_run, "seed": seed,
                          "seconds": round(time.perf_counter() - started, 2)}
         return self
+
+    def _keep(self, data: pd.DataFrame, kinds: dict, started: float) -> "Synthesizer":
+        """A reference table as it is; never one holding personal data."""
+        personal = {c: k for c, k in kinds.items() if k in IDENTIFYING or k == "email"}
+        if personal:
+            column, kind = next(iter(personal.items()))
+            raise SyngenError(f"copy keeps the table's real values, but column '{column}' looks like "
+                              f"personal data ({kind}); train the table instead, or give the column "
+                              "another kind if it is not personal")
+        self.codecs = [codec_for(str(c), "verbatim").fit(data[c]) for c in data.columns]
+        self.training = {"rows": int(len(data)), "epochs_run": 0, "seed": 0,
+                         "seconds": round(time.perf_counter() - started, 2)}
+        return self
+
+    @property
+    def is_verbatim(self) -> bool:
+        """Whether the model keeps a reference table as it is (its rows, in order)."""
+        return bool(self.codecs) and all(c.kind == "verbatim" for c in self.codecs)
 
     def _calibrate(self, learned: list[Codec], matrix: np.ndarray, codes: np.ndarray, seed: int) -> None:
         """Fit the latent sampler, then let each codec measure the model's output against

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from syngen.privacy import RARE_THRESHOLD
 
-TRAIN_DEFAULTS = {"drop_null": False, "batch_size": 256, "orphans": "keep", "rare_threshold": RARE_THRESHOLD}
-INFER_DEFAULTS = {"run_parallel": False, "print_report": False}
+TRAIN_DEFAULTS = {"drop_null": False, "batch_size": 256, "orphans": "link", "rare_threshold": RARE_THRESHOLD,
+                  "copy": False}
+INFER_DEFAULTS = {"run_parallel": False, "print_report": False, "scale": 1.0}
 
 
 @dataclass(frozen=True)
