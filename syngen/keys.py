@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from syngen.engine.columns import detect_kinds
+from syngen.privacy import guard
 
 KEY_KINDS = ("sequence", "uuid", "id")
 # kinds a key column keeps: its values are moved by a step where a key would repeat
@@ -53,6 +54,21 @@ def key_kinds(keys, frame: pd.DataFrame, fk_columns, overrides=()) -> dict[str, 
     return kinds
 
 
+def continue_keys(model, existing: pd.DataFrame) -> None:
+    """Rows appended to a table that already holds ``existing`` rows take keys after them:
+    integer sequences go on from the largest, codes avoid the values already there."""
+    if model.secret is None:  # the model's key file is not here: a key for this run's checks
+        model.secret = guard.new_secret()
+    for codec in model.codecs:
+        if codec.name not in existing.columns or not existing[codec.name].notna().any():
+            continue
+        if codec.kind == "sequence":
+            last = int(pd.to_numeric(existing[codec.name]).max())
+            codec.first = max(codec.first, last + codec.step)
+        elif codec.kind in ("id",) + TOKEN_KINDS and hasattr(codec, "avoid"):
+            codec.avoid(existing[codec.name].dropna(), model.secret)
+
+
 def mark_keys(model, keys, fk_columns) -> None:
     """Make the model generate PK/UQ columns unique (PK ones never null)."""
     key_columns = {c: k.type for k in keys if k.type in ("PK", "UQ") for c in k.columns if c not in fk_columns}
@@ -73,7 +89,8 @@ class UniqueRows:
 
     ROUNDS = 64
 
-    def __init__(self, model, keys):
+    def __init__(self, model, keys, existing: pd.DataFrame | None = None):
+        """``existing``: rows already in the target (appending), whose keys new rows avoid."""
         codecs = {c.name: c for c in model.codecs}
         self._keys = []
         for key in (k for k in keys if k.type in ("PK", "UQ")):
@@ -81,7 +98,13 @@ class UniqueRows:
             if not own or any(c.kind in KEY_KINDS + TOKEN_KINDS for c in own):
                 continue
             movable = [c for c in own if hasattr(c, "shift")]
-            self._keys.append((key, movable[-1] if movable else None, set()))
+            seen = set()
+            if existing is not None and set(key.columns) <= set(existing.columns):
+                present = existing[list(key.columns)].dropna().reset_index(drop=True)
+                for codec in movable:  # in the form generated values take (a date's text format)
+                    present[codec.name] = codec.shift(present[codec.name], np.zeros(len(present)))
+                seen.update(pd.util.hash_pandas_object(key_tuples(present, key.columns), index=False).tolist())
+            self._keys.append((key, movable[-1] if movable else None, seen))
         self.dropped: dict[str, int] = {}
 
     def __bool__(self) -> bool:

@@ -20,11 +20,11 @@ from syngen import artifacts
 from syngen.adapters import sql
 from syngen.adapters.sources import Loaded, describe_source, read_source
 from syngen.adapters.sql import Constraint, is_database_url
-from syngen.adapters.targets import check_location, describe_target, open_targets
+from syngen.adapters.targets import check_location, describe_target, existing_rows, open_targets
 from syngen.closed_sample import closed_sample, key_columns
 from syngen.engine.synthesizer import Synthesizer, resolve_seed
 from syngen.errors import SyngenError
-from syngen.keys import UniqueRows, key_kinds, key_tuples, mark_keys
+from syngen.keys import UniqueRows, continue_keys, key_kinds, key_tuples, mark_keys
 from syngen.runs import generate_batches, load_model, record_schema, table_spec
 from syngen.metadata.declared import merge_declared
 from syngen.metadata.graph import Plan, plan as plan_of
@@ -313,6 +313,9 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
     generated: dict[str, _Generated] = {}
     held: dict[str, tuple[pd.DataFrame, int]] = {}  # tables waiting for a loop to close, and seeds
     reports = []
+    appending_to = {} if if_exists != "append" else {  # the rows already there, for keys after theirs
+        name: existing_rows(locations[name], name, [c for k in metadata.tables[name].unique_keys for c in k.columns])
+        for name in plan.order}
     with open_targets(locations, specs, if_exists) as targets:
         for name in plan.order:
             table, model, s = metadata.tables[name], models[name], settings[name]
@@ -338,7 +341,11 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             if on_table:
                 on_table(name, size)
 
-            unique = UniqueRows(model, table.unique_keys)
+            existing = appending_to.get(name)
+            if existing is not None:  # appended rows take keys after the rows already there
+                continue_keys(model, existing)
+                s = {**s, "run_parallel": False}  # workers would load the model unchanged
+            unique = UniqueRows(model, table.unique_keys, existing)
 
             def finished(batches, links=links, columns=columns, state=state, name=name, unique=unique):
                 for batch in batches:

@@ -18,10 +18,10 @@ from syngen import artifacts
 from syngen.adapters.sources import describe_source, read_source
 from syngen.adapters.sql import ColumnSpec, Constraint, column_specs, is_database_url
 from syngen.adapters.sql_write import TableSpec
-from syngen.adapters.targets import check_location, describe_target, open_targets
+from syngen.adapters.targets import check_location, describe_target, existing_rows, open_targets
 from syngen.engine.synthesizer import Synthesizer, batch_plan, resolve_seed
 from syngen.errors import SyngenError
-from syngen.keys import UniqueRows, key_kinds, mark_keys
+from syngen.keys import UniqueRows, continue_keys, key_kinds, mark_keys
 from syngen.metadata.model import Key
 from syngen.privacy import RARE_THRESHOLD
 
@@ -130,14 +130,20 @@ def infer_table(table_name: str, size: int, *, run_parallel: bool = False, batch
     target = str(output) if output else str(artifacts.default_output(table_name, artifacts_dir))
     check_location(target)  # fail on an unsupported name before any work
     seed = resolve_seed(random_seed)
+    keys = [Key(f"{k['type']}{i}", k["type"], tuple(k["columns"]))
+            for i, k in enumerate(model.training.get("schema", {}).get("keys", []))]
+    existing = existing_rows(target, table_name, [c for k in keys for c in k.columns]) \
+        if if_exists == "append" else None
+    if existing is not None:  # keys after the rows already there; workers would load the model unchanged
+        continue_keys(model, existing)
+        run_parallel = False
     batches = generate_batches(model, artifacts.model_dir(table_name, artifacts_dir), size, seed,
                                batch_size, run_parallel)
-    preview = []
-    specs = {table_name: table_spec(table_name, model)} if is_database_url(target) else {}
-    unique = UniqueRows(model, [Key(f"{k['type']}{i}", k["type"], tuple(k["columns"]))
-                                for i, k in enumerate(model.training.get("schema", {}).get("keys", []))])
+    unique = UniqueRows(model, keys, existing)
     if unique:
         batches = map(unique, batches)
+    preview = []
+    specs = {table_name: table_spec(table_name, model)} if is_database_url(target) else {}
     with open_targets({table_name: target}, specs, if_exists) as targets:
         rows = targets[table_name].write(table_name, _observed(batches, on_rows, preview))
     return InferResult(table_name, describe_target(target), rows, seed, preview[0])

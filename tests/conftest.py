@@ -4,10 +4,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = (ROOT.parent / "shared" / "data" / "single").resolve()
@@ -64,3 +66,23 @@ def trained_cwd(tmp_path_factory):
     run_cli("train", "--source", str(DATA / "churn.csv"), "--table_name", "churn",
             "--epochs", "5", "--random_seed", "1", cwd=cwd)
     return cwd
+
+
+PG_ENV = "SYNGEN_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A function making a fresh, empty PostgreSQL database per call (server from .ci/run)."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        unavailable(f"{PG_ENV} is not set (.ci/run starts a PostgreSQL server and sets it)")
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+
+    def fresh() -> str:
+        name = f"syngen_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+    yield fresh
+    admin.dispose()

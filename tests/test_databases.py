@@ -11,37 +11,16 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 
 import duckdb
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from conftest import DATA, RELATIONAL, read_only, run_cli, unavailable
+from conftest import DATA, RELATIONAL, read_only, run_cli
 from syngen.adapters import sql
 from syngen.errors import SyngenError
 from syngen.metadata import load_metadata
-
-PG_ENV = "SYNGEN_TEST_POSTGRES_URL"
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    """A function making a fresh, empty PostgreSQL database per call (server from .ci/run)."""
-    url = os.environ.get(PG_ENV)
-    if not url:
-        unavailable(f"{PG_ENV} is not set (.ci/run starts a PostgreSQL server and sets it)")
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-
-    def fresh() -> str:
-        name = f"syngen_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
-    yield fresh
-    admin.dispose()
-
 
 def orphans(url: str, metadata) -> dict[str, int]:
     """Per FK, rows whose non-null link finds no parent row, counted by the database."""

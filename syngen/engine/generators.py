@@ -259,6 +259,12 @@ class IdentifierCodec(Codec):
             f"column '{self.name}': cannot make {needed} distinct values in the pattern "
             f"'{widest.pattern}' (room for {widest.capacity}); generate fewer rows")
 
+    def avoid(self, values: pd.Series, secret: str | None) -> None:
+        """Never generate these values either (the keys already in a table appended to)."""
+        if secret:
+            self.hashes = np.union1d(self.hashes, guard.keyed_hashes(values.astype(str), secret))
+            self._strata_for = {}
+
     def _render_unseen(self, template, slots, seed, needed, secret):
         """Render, re-rendering from a spare slot (slot + k * needed) where a value is real."""
         values = template.render(slots, seed, needed)
