@@ -9,7 +9,7 @@ child's size follows from its generated parents unless the user sets it.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable
 
@@ -26,7 +26,7 @@ from syngen.engine.synthesizer import Synthesizer, resolve_seed
 from syngen.errors import SyngenError
 from syngen.keys import UniqueRows, continue_keys, key_kinds, key_tuples, mark_keys
 from syngen.runs import generate_batches, load_model, record_schema, table_spec
-from syngen.metadata.declared import merge_declared
+from syngen.metadata.declared import add_unspoken, merge_declared
 from syngen.metadata.graph import Plan, plan as plan_of
 from syngen.metadata.model import INFER_DEFAULTS, TRAIN_DEFAULTS, Key, Metadata, effective_settings
 
@@ -95,7 +95,8 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         model.training["source"] = describe_source(metadata.resolve(table.source))
         record_schema(model, frame, declared[name], table.keys)
         model.training["relations"] = {"columns": [str(c) for c in frame.columns], "foreign_keys": links[name],
-                                       "tokens": _token_stats(table, frame)}
+                                       "tokens": _token_stats(table, frame),
+                                       "keys": [asdict(k) for k in table.keys]}
         model.save(artifacts.model_dir(name, artifacts_dir), artifacts.secret_path(name, artifacts_dir))
         report = reports[name]
         report.identifying = model.identifying
@@ -286,10 +287,8 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
     """Generate every table of ``metadata``, parents first, with valid keys, into each
     table's ``destination``, else ``output`` (a database URL), else CSV files in the
     artifacts folder. The run is all-or-nothing: files appear and databases commit at the end."""
-    plan = plan_of(metadata)
-    settings = _all_settings(metadata, plan, "infer_settings", INFER_DEFAULTS, cli, log)
     models = {}
-    for name in plan.order:
+    for name in metadata.tables:
         try:
             models[name] = load_model(name, artifacts_dir)
         except SyngenError as error:
@@ -299,6 +298,12 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
         if "relations" not in model.training:
             raise SyngenError(f"the model of table '{name}' was trained on its own, without the metadata "
                               f"file; run: train --metadata_path {metadata.path}")
+        # keys the sources declared at training (a database's constraints) hold here too
+        add_unspoken(metadata.tables[name], [Key(k["name"], k["type"], tuple(k["columns"]), k["parent"],
+                                                 tuple(k["parent_columns"]))
+                                             for k in model.training["relations"].get("keys", [])])
+    plan = plan_of(metadata)
+    settings = _all_settings(metadata, plan, "infer_settings", INFER_DEFAULTS, cli, log)
     places = destinations(metadata, output, artifacts_dir)
     locations = {name: places[name] for name in plan.order}  # parents first: tables are created in this order
     specs = {name: table_spec(name, models[name], _constraints(metadata.tables[name]),

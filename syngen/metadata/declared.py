@@ -44,13 +44,21 @@ def merge_declared(metadata: Metadata) -> list[str]:
             for unknown in sorted(table.dropped_keys - {k.name for k in declared}):
                 notes.append(f"table '{name}': keys.{unknown} is null, but the database declares no key of "
                              f"that name (its keys: {', '.join(k.name for k in declared) or 'none'})")
-            for key in declared:
-                if key.name in table.dropped_keys:
-                    continue
-                spoken = any(k.name == key.name or (k.type, k.columns) == (key.type, key.columns)
-                             or (key.type == "PK" and k.type == "PK") for k in table.keys)
-                if not spoken:
-                    table.keys.append(key)
-                    notes.append(f"table '{name}': {key.type} {key.name} ({', '.join(key.columns)}) from the "
-                                 f"database (to leave it out: keys: {{{key.name}: null}})")
+            for key in add_unspoken(table, declared):
+                notes.append(f"table '{name}': {key.type} {key.name} ({', '.join(key.columns)}) from the "
+                             f"database (to leave it out: keys: {{{key.name}: null}})")
     return notes
+
+
+def add_unspoken(table, keys: list[Key]) -> list[Key]:
+    """Add to ``table`` the ``keys`` its file neither declares (by name, or type and columns;
+    one PK at most) nor drops (``key: null``); returns those added."""
+    added = []
+    for key in keys:
+        spoken = key.name in table.dropped_keys or any(
+            k.name == key.name or (k.type, k.columns) == (key.type, key.columns)
+            or (key.type == "PK" and k.type == "PK") for k in table.keys)
+        if not spoken:
+            table.keys.append(key)
+            added.append(key)
+    return added

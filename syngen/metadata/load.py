@@ -244,7 +244,9 @@ def _reference_problems(table: Table, key: Key, tables: dict, at, skip: set) -> 
         return [f"{at('keys', key.name, 'columns')}: the FK has {len(key.columns)} column(s) but "
                 f"references {len(key.parent_columns)} in '{key.parent}'"]
     targets = {k.columns for k in parent.unique_keys}
-    if key.parent_columns not in targets:
+    from syngen.adapters.sql import is_database_url
+
+    if key.parent_columns not in targets and not is_database_url(parent.source):  # a database declares its own
         declared = "; ".join(f"{k.type} ({', '.join(k.columns)})" for k in parent.unique_keys) or "none"
         return [f"{at('keys', key.name, 'references', 'columns')}: ({', '.join(key.parent_columns)}) "
                 f"is not a PK or UQ of '{key.parent}' (its keys: {declared})"]
