@@ -81,10 +81,10 @@ class UniqueRows:
     """Keeps PK/UQ keys without a generated column (a rental's date with its inventory and
     customer) unique across a run's batches, which must come in order.
 
-    A row whose key was made before has its last number or date moved by one step of its
-    resolution, later and earlier by turns (+1, -1, +2, ...), until the key is new; a key
-    with nothing to move, or still repeated after ``ROUNDS``, leaves the row out (counted in
-    ``dropped``). Keys with a generated column are unique by construction and not tracked;
+    A row whose key was made before has its last number or date moved by steps of its
+    resolution, later and earlier by turns (+1, -1, +2, ..., then growing steps), until the
+    key is new; a key with nothing to move, or still repeated after ``ROUNDS``, leaves the
+    row out (counted in ``dropped``). Keys with a generated column are unique by construction and not tracked;
     keys made only of FKs are made unique where the links are drawn."""
 
     ROUNDS = 64
@@ -126,7 +126,10 @@ class UniqueRows:
                                    | np.fromiter((h in seen for h in hashes.tolist()), bool, len(hashes)))
             if not repeated.any() or codec is None or round_ == self.ROUNDS:
                 break
-            offsets[repeated] = np.where(offsets[repeated] > 0, -offsets[repeated], 1 - offsets[repeated])
+            # later and earlier by turns, further each time: +1, -1, +2, -2, ... then growing
+            # steps, so a crowded stretch (one airport's busy hours) is left for free ones
+            step = max(round_ // 2 + 1, int(np.ceil(1.2 ** (round_ // 2))))
+            offsets[repeated] = step if round_ % 2 == 0 else -step
             rows = np.flatnonzero(repeated)
             batch.iloc[rows, batch.columns.get_loc(codec.name)] = codec.shift(
                 original.iloc[rows], offsets[rows]).to_numpy()

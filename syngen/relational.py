@@ -493,7 +493,7 @@ def _finish_batch(batch, links, columns, state: _Generated, referenced, on_rows,
 def _count_left_out(unique: UniqueRows, state: _Generated, report: TableReport) -> None:
     for key, rows in unique.dropped.items():
         report.notes.append(f"{key}: {rows} row(s) left out: their key repeated an earlier row's "
-                            "and had no date or number to move")
+                            "and no free value was found for it")
         state.rows -= rows
         report.rows -= rows
 
