@@ -268,6 +268,7 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
     if row_limit is not None and row_limit < 1:
         raise SyngenError(f"--row_limit must be at least 1, got {row_limit}")
     with connected(url, f"reading table '{table}'") as connection:
+        dialect = connection.dialect
         selectable = sa.table(table, *[sa.column(c.name) for c in columns])
         statement = sa.select(*selectable.columns)
         if drop_null:
@@ -283,10 +284,13 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
     if frame.empty:
         raise SyngenError(f"table '{table}' in {safe_url(url)} has no rows"
                           + (" without nulls (--drop_null)" if drop_null else ""))
+    from syngen.adapters.stored import fit_stored
+
+    frame, columns, found = fit_stored(typed(frame, columns), columns, table, dialect)
     learnable = {c.name for c in columns}
     declared = TableSchema(table, columns, [k for k in schema.constraints
                                             if all(c in learnable for c in k.columns)])
-    return typed(frame, columns), notes, declared
+    return frame, notes + found, declared
 
 
 def _chunks(connection, statement) -> Iterator[pd.DataFrame]:
@@ -362,30 +366,3 @@ def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
             values = values.astype("string").astype(object).where(values.notna(), None)
         out[spec.name] = values
     return pd.DataFrame(out, index=frame.index)
-
-
-_KIND_TYPES = {"date": "Date", "datetime": "DateTime", "time": "Time"}
-
-
-def column_specs(frame: pd.DataFrame, kinds: dict[str, str], declared: TableSchema | None) -> list[ColumnSpec]:
-    """How each source column should be created in a target database: as the source database
-    declares it, else from what was read (integers, floats, booleans, dates, text)."""
-    known = {c.name: c for c in declared.columns} if declared else {}
-    specs = []
-    for name in frame.columns:
-        if name in known:
-            specs.append(known[name])
-            continue
-        values = frame[name]
-        if pd.api.types.is_bool_dtype(values):
-            kind = "Boolean"
-        elif pd.api.types.is_integer_dtype(values):
-            kind = "BigInteger"
-        elif pd.api.types.is_float_dtype(values):
-            kind = "Double"
-        elif pd.api.types.is_datetime64_any_dtype(values):
-            kind = "DateTime"
-        else:
-            kind = _KIND_TYPES.get(kinds.get(name), "Text")
-        specs.append(ColumnSpec(str(name), {"type": kind}, True))
-    return specs

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from syngen.adapters.sql import (ColumnSpec, Constraint, connection_tables, database_error, engine_for, safe_url,
-                                 sa_type)
+from syngen.adapters.stored import NUMBERS as _NUMBERS, boolean_like
+from syngen.adapters.sql import (ColumnSpec, Constraint, connection_tables, database_error, database_file,
+                                 engine_for, safe_url, sa_type)
 from syngen.errors import SyngenError
 from syngen.keys import key_tuples
 
@@ -51,7 +55,9 @@ class DatabaseWriter:
         self.url, self.if_exists = url, if_exists
         self.specs = {spec.name: spec for spec in specs}
         self.notes: dict[str, list[str]] = {}  # table -> what could not be declared as asked
-        self._engine = engine_for(url)
+        self._file, self._staging = _staging_file(url)
+        self._engine = engine_for(url if self._staging is None else
+                                  sa.make_url(url).set(database=str(self._staging)).render_as_string(False))
         self._connection: sa.Connection | None = None
         self._transaction = None
         self._tables: dict[str, sa.Table] = {}
@@ -92,6 +98,8 @@ class DatabaseWriter:
             raise self._error(error, "committing") from None
         finally:
             self._close()
+        if self._staging is not None:
+            os.replace(self._staging, self._file)
 
     def _abort(self) -> None:
         if self._transaction is not None and self._transaction.is_active:
@@ -99,6 +107,10 @@ class DatabaseWriter:
             with contextlib.suppress(sa.exc.SQLAlchemyError):
                 self._transaction.rollback()
         self._close()
+        if self._staging is not None:
+            for leftover in (self._staging, *(f"{self._staging}{end}" for end in _SIDE_FILES)):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(leftover)
 
     def _close(self) -> None:
         if self._connection is not None:
@@ -210,7 +222,7 @@ class DatabaseWriter:
         if frame.empty:
             return
         table = self._tables[spec.name]
-        frame = _typed_for_database(frame, spec)
+        frame = _conform(frame, spec, self._engine.dialect)
         if self.dialect == "duckdb":
             from syngen.adapters.duckdb import insert_frame
 
@@ -221,6 +233,23 @@ class DatabaseWriter:
             records = _python_values(frame, spec).to_dict("records")
             for start in range(0, len(records), INSERT_CHUNK_ROWS):
                 self._connection.execute(table.insert(), records[start:start + INSERT_CHUNK_ROWS])
+
+
+_SIDE_FILES = (".wal", "-journal", "-wal", "-shm")  # DuckDB's and SQLite's
+
+
+def _staging_file(url: str) -> tuple[Path | None, Path | None]:
+    """A new SQLite or DuckDB file is written under a hidden name beside it and renamed at
+    commit, so that a failed or killed run never leaves an empty or partial database."""
+    path = database_file(url)
+    if path is None or path.exists():
+        return path, None
+    if not path.parent.is_dir():
+        raise SyngenError(f"cannot create '{path}': its folder does not exist")
+    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent or None)
+    os.close(handle)
+    os.remove(staging)  # the name is reserved; the database creates its own file there
+    return path, Path(staging)
 
 
 def _driver_errors() -> tuple:
@@ -255,15 +284,34 @@ def _levels(frame: pd.DataFrame, links: list[Constraint]) -> Iterable[np.ndarray
         placed |= ready
 
 
-def _typed_for_database(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    """Dates and times from their text format to real values, for the column types."""
+def _conform(frame: pd.DataFrame, spec: TableSpec, dialect) -> pd.DataFrame:
+    """The batch in its columns' types (dates from their text format, boolean words as
+    booleans, numbers from text), or one clear error before any of it is written: a value a
+    column cannot hold is never sent to the database, nor silently made null."""
     frame = frame.copy()
     for column in spec.columns:
-        kind = column.type["type"]
-        if kind in ("Date", "DateTime") and column.name in frame and not \
-                pd.api.types.is_datetime64_any_dtype(frame[column.name]):
-            parsed = pd.to_datetime(frame[column.name], format=spec.formats.get(column.name), errors="coerce")
-            frame[column.name] = parsed.dt.normalize() if kind == "Date" else parsed
+        name, kind = column.name, column.type["type"]
+        if name not in frame or pd.api.types.is_datetime64_any_dtype(frame[name]):
+            continue
+        values = frame[name]
+        if kind in ("Date", "DateTime"):
+            converted = pd.to_datetime(values, format=spec.formats.get(name), errors="coerce")
+            converted = converted.dt.normalize() if kind == "Date" else converted
+        elif kind == "Boolean" and not pd.api.types.is_bool_dtype(values):
+            converted = boolean_like(values)
+            if converted is None:
+                numbers = pd.to_numeric(values, errors="coerce")
+                converted = numbers.where(numbers.isin([0, 1])).astype("boolean")
+        elif kind in _NUMBERS and not pd.api.types.is_numeric_dtype(values):
+            converted = pd.to_numeric(values, errors="coerce")
+        else:
+            continue
+        lost = int((converted.isna() & values.notna()).sum())
+        if lost:
+            raise SyngenError(f"table '{spec.name}' column '{name}': {lost} generated value(s) do not fit "
+                              f"{sa_type(column.type).compile(dialect=dialect)}; nothing was written. Train the "
+                              "table again: its model predates reading what the column really holds")
+        frame[name] = converted
     return frame
 
 

@@ -1,0 +1,139 @@
+"""Databases as they are found: values that break their declared type, unique indexes,
+replacing tables that reference each other, and the rest of a schema (empty tables, binary
+columns, CHAR and NUMERIC types, defaults, CHECKs, schemas, views). Every test builds its own
+small database in SQLite, DuckDB or PostgreSQL and asks the target database what it holds."""
+from __future__ import annotations
+
+import sqlite3
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from syngen.adapters import sql
+from syngen.errors import SyngenError
+from test_databases import postgres  # noqa: F401  (fixture)
+
+EPOCHS = 2
+
+
+def _sqlite(path, script: str, rows: dict[str, list[tuple]]) -> str:
+    connection = sqlite3.connect(path)
+    connection.executescript(script)
+    for table, values in rows.items():
+        marks = ", ".join("?" * len(values[0]))
+        connection.executemany(f'insert into "{table}" values ({marks})', values)
+    connection.commit()
+    connection.close()
+    return f"sqlite:///{path}"
+
+
+def _column_types(url: str, table: str) -> dict[str, str]:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        if connection.dialect.name == "duckdb":
+            rows = connection.execute(sa.text("select column_name, data_type from duckdb_columns() "
+                                              "where table_name = :t"), {"t": table}).all()
+            found = dict(rows)
+        else:
+            found = {c["name"]: str(c["type"]) for c in sa.inspect(connection).get_columns(table)}
+    engine.dispose()
+    return found
+
+
+def _read(url: str, table: str) -> pd.DataFrame:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        frame = pd.read_sql(sa.select(sa.text("*")).select_from(sa.table(table)), connection)
+    engine.dispose()
+    return frame
+
+
+def _target(dialect: str, folder, request) -> str:
+    """A fresh target database of the dialect (PostgreSQL: a new database on the test server)."""
+    if dialect == "postgresql":
+        return request.getfixturevalue("postgres")()
+    path = folder / f"target_{len(list(folder.glob('target_*')))}.{dialect}"
+    return f"{dialect}:///{path}"
+
+
+# -- stored values that break the declared type ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def flags(tmp_path_factory):
+    """A SQLite table whose SMALLINT column holds 't'/'f' and whose INTEGER column holds text."""
+    folder = tmp_path_factory.mktemp("flags")
+    rng = np.random.default_rng(0)
+    rows = [(i, ["t", "f", None][rng.choice(3, p=[0.6, 0.3, 0.1])],
+             "n/a" if i % 7 == 0 else int(rng.integers(1, 50)), float(rng.normal(10, 2))) for i in range(1, 301)]
+    url = _sqlite(folder / "flags.sqlite", "create table flags (id integer primary key, active smallint, "
+                                           "qty integer, price real)", {"flags": rows})
+    from syngen.runs import train_table
+
+    result = train_table(url, "flags", epochs=EPOCHS, random_seed=1, artifacts_dir=folder / "artifacts")
+    return folder, result
+
+
+def test_values_that_break_the_declared_type_are_said_once_and_learned_as_stored(flags):
+    _, result = flags
+    said = [n for n in result.notes if "declared" in n]
+    assert "table 'flags' column 'active': declared SMALLINT but holds text ('f', 't'); learned as boolean, " \
+           "written as BOOLEAN" in said
+    qty = next(n for n in said if "'qty'" in n)
+    assert qty.startswith("table 'flags' column 'qty': declared INTEGER but holds text in 42 of 300 rows; "
+                          "learned and written as TEXT")
+    assert "n/a" not in qty  # no values of a column that may be identifying
+    assert result.kinds["active"] == "boolean"
+
+
+@pytest.mark.parametrize("target", ["duckdb", "sqlite", "postgresql"])
+def test_such_columns_are_written_as_what_they_hold(flags, target, request):
+    from syngen.runs import infer_table
+
+    folder, _ = flags
+    url = _target(target, folder, request)
+    infer_table("flags", 500, output=url, if_exists="replace", random_seed=2, artifacts_dir=folder / "artifacts")
+    frame = _read(url, "flags")
+    types = {k: v.upper() for k, v in _column_types(url, "flags").items()}
+    assert len(frame) == 500 and frame["id"].is_unique
+    assert types["active"] == "BOOLEAN" and types["qty"] in ("TEXT", "VARCHAR")
+    active = frame["active"].dropna()
+    assert set(active.astype(bool)) == {True, False} and 0.6 < active.astype(bool).mean() < 0.8
+    assert 0.03 < frame["active"].isna().mean() < 0.2
+
+
+def test_a_failed_first_write_to_a_new_database_file_leaves_no_file(flags):
+    from syngen.runs import infer_table
+
+    folder, _ = flags
+    for name in ("new.duckdb", "new.sqlite"):
+        url = f"{name.split('.')[1]}:///{folder / 'fresh' / name}"
+        (folder / "fresh").mkdir(exist_ok=True)
+
+        def stop(rows):
+            raise KeyboardInterrupt
+        with pytest.raises(KeyboardInterrupt):
+            infer_table("flags", 2000, batch_size=500, output=url, artifacts_dir=folder / "artifacts",
+                        on_rows=stop)
+        assert list((folder / "fresh").iterdir()) == []
+        infer_table("flags", 50, output=url, artifacts_dir=folder / "artifacts")
+        assert [p.name for p in (folder / "fresh").iterdir()] == [name]
+        assert len(_read(url, "flags")) == 50
+        (folder / "fresh" / name).unlink()
+
+
+def test_a_batch_that_does_not_fit_its_column_type_fails_before_anything_is_written(tmp_path):
+    from syngen.adapters.sql import ColumnSpec
+    from syngen.adapters.sql_write import DatabaseWriter, TableSpec
+
+    spec = TableSpec("t", [ColumnSpec("n", {"type": "Integer"}), ColumnSpec("on", {"type": "Boolean"})])
+    url = f"duckdb:///{tmp_path / 't.duckdb'}"
+    with DatabaseWriter(url, [spec]) as writer:  # boolean-like text is converted, and goes in
+        writer.insert("t", [pd.DataFrame({"n": [1, 2], "on": ["t", "F"]})])
+    assert _read(url, "t")["on"].tolist() == [True, False]
+    with pytest.raises(SyngenError, match=r"table 't' column 'n': 1 generated value\(s\) do not fit INTEGER"):
+        with DatabaseWriter(url, [spec], "append") as writer:
+            writer.insert("t", [pd.DataFrame({"n": [3, "x"], "on": [True, None]})])
+    assert len(_read(url, "t")) == 2
