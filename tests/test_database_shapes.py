@@ -137,3 +137,56 @@ def test_a_batch_that_does_not_fit_its_column_type_fails_before_anything_is_writ
         with DatabaseWriter(url, [spec], "append") as writer:
             writer.insert("t", [pd.DataFrame({"n": [3, "x"], "on": [True, None]})])
     assert len(_read(url, "t")) == 2
+
+
+# -- unique indexes ---------------------------------------------------------------------------
+
+_INDEXED = ["create table person (id integer primary key, code varchar(8) not null, nick varchar(20), "
+            "shop integer, seat integer)",
+            "create unique index person_code on person (code)",
+            "create unique index person_seat on person (shop, seat)",
+            "create unique index person_nick on person (nick) where nick is not null",
+            "create unique index person_lower on person (lower(code))",
+            "create index person_shop on person (shop)"]
+
+
+def _indexed_source(dialect: str, folder, request) -> str:
+    url = _target(dialect, folder, request)
+    rows = pd.DataFrame({"id": range(1, 201), "code": [f"C{i:04d}" for i in range(200)],
+                         "nick": [None if i % 3 else f"n{i}" for i in range(200)],
+                         "shop": [i % 10 for i in range(200)], "seat": [i // 10 for i in range(200)]})
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for statement in _INDEXED:
+            if not (dialect == "duckdb" and " where " in statement):  # DuckDB has no partial index
+                connection.exec_driver_sql(statement)
+        rows.to_sql("person", connection, if_exists="append", index=False)
+    engine.dispose()
+    return url
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "duckdb", "postgresql"])
+def test_unique_indexes_are_read_as_unique_keys(dialect, tmp_path, request):
+    url = _indexed_source(dialect, tmp_path, request)
+    frame, notes, declared = sql.read_table(url, "person")
+    keys = {(k.type, k.columns) for k in declared.constraints}
+    assert keys == {("PK", ("id",)), ("UQ", ("code",)), ("UQ", ("shop", "seat"))}
+    skipped = " ".join(notes)
+    if dialect != "duckdb":
+        assert "unique index 'person_nick' of table 'person' is partial (WHERE): not kept as a key" in notes
+    assert "unique index 'person_lower' of table 'person' is on an expression: not kept as a key" in skipped
+    assert "person_shop" not in skipped and "C0001" not in skipped
+
+
+def test_a_unique_index_is_generated_unique_and_created_in_the_target(tmp_path, request):
+    from syngen.runs import infer_table, train_table
+
+    url = _indexed_source("sqlite", tmp_path, request)
+    train_table(url, "person", epochs=EPOCHS, random_seed=1, artifacts_dir=tmp_path / "artifacts")
+    for dialect in ("duckdb", "postgresql", "sqlite"):
+        target = _target(dialect, tmp_path, request)
+        infer_table("person", 400, output=target, random_seed=3, artifacts_dir=tmp_path / "artifacts")
+        out = sql.describe(target, ["person"])["person"]
+        assert {(k.type, k.columns) for k in out.constraints} >= {("UQ", ("code",)), ("UQ", ("shop", "seat"))}
+        frame = _read(target, "person")
+        assert len(frame) == 400 and frame["code"].is_unique and not frame[["shop", "seat"]].duplicated().any()

@@ -59,7 +59,21 @@ def describe(connection: sa.Connection, names: list[str] | None) -> dict[str, Ta
         if table in wanted and kind in kinds:
             schemas[table].constraints.append(Constraint(kinds[kind], tuple(columns), parent if kind == "FOREIGN KEY"
                                                          else None, tuple(parent_columns or ())))
+    for table, index, statement in connection.execute(sa.text(
+            f"SELECT table_name, index_name, sql FROM duckdb_indexes() WHERE is_unique AND {_OWN} ORDER BY index_name")):
+        if table in wanted:
+            schemas[table].add_unique(index, _index_columns(statement))
     return schemas
+
+
+def _index_columns(statement: str) -> list[str | None]:
+    """The columns of a CREATE INDEX statement (None for an expression), parsed by sqlglot."""
+    import sqlglot
+    from sqlglot import exp
+
+    parameters = sqlglot.parse_one(statement, read="duckdb").this.args["params"]
+    return [part.this.name if isinstance(part.this, exp.Column) else None
+            for part in parameters.args["columns"]]
 
 
 def _native(connection: sa.Connection):

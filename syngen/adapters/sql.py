@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import re
 import uuid
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,6 +149,15 @@ class TableSchema:
     name: str
     columns: list[ColumnSpec]
     constraints: list[Constraint] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the database declares that is not kept
+
+    def add_unique(self, index: str, columns: list[str | None], partial: bool = False) -> None:
+        """A unique index is a UNIQUE key, unless it is partial or on an expression."""
+        if partial or None in columns or not columns:
+            how = "partial (WHERE)" if partial else "on an expression"
+            self.notes.append(f"unique index '{index}' of table '{self.name}' is {how}: not kept as a key")
+        elif not any(k.type in ("PK", "UQ") and set(k.columns) == set(columns) for k in self.constraints):
+            self.constraints.append(Constraint("UQ", tuple(columns)))
 
 
 _GENERIC_TYPES = {cls.__name__: cls for cls in (
@@ -221,13 +232,30 @@ def describe(url: str, names: list[str] | None = None) -> dict[str, TableSchema]
                 constraints.append(Constraint("PK", tuple(primary)))
                 for column in columns:
                     column.nullable = column.nullable and column.name not in primary
-            for unique in inspector.get_unique_constraints(name):
-                constraints.append(Constraint("UQ", tuple(unique["column_names"])))
             for foreign in inspector.get_foreign_keys(name):
                 constraints.append(Constraint("FK", tuple(foreign["constrained_columns"]),
                                               foreign["referred_table"], tuple(foreign["referred_columns"])))
             schemas[name] = TableSchema(name, columns, constraints)
+            _unique_keys(inspector, schemas[name])
         return schemas
+
+
+def _unique_keys(inspector, schema: TableSchema) -> None:
+    """UNIQUE constraints, and unique indexes as UNIQUE keys too; SQLAlchemy skips SQLite's
+    expression indexes with a warning, which names them."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sa.exc.SAWarning)
+        uniques = inspector.get_unique_constraints(schema.name)
+        indexes = inspector.get_indexes(schema.name)
+    for unique in uniques:
+        schema.constraints.append(Constraint("UQ", tuple(unique["column_names"])))
+    for skipped in dict.fromkeys(re.findall(r"expression-based index (\S+)", " ".join(str(w.message) for w in caught))):
+        schema.add_unique(skipped, [None])
+    for index in indexes:
+        if index["unique"] and not index.get("duplicates_constraint"):
+            partial = any(k.endswith("_where") and v is not None for k, v in index.get("dialect_options", {}).items())
+            columns = [None] if index.get("expressions") else list(index["column_names"])
+            schema.add_unique(index["name"], columns, partial)
 
 
 def _check_table(name: str, known: list[str], url: str) -> None:
@@ -261,7 +289,7 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
     """
     schema = describe(url, [table])[table]
     binary = [c.name for c in schema.columns if c.type["type"] == BINARY]
-    notes = [f"binary column(s) left out: {', '.join(binary)}"] if binary else []
+    notes = schema.notes + ([f"binary column(s) left out: {', '.join(binary)}"] if binary else [])
     columns = [c for c in schema.columns if c.type["type"] != BINARY]
     if not columns:
         raise SyngenError(f"table '{table}' in {safe_url(url)} has no columns syngen can learn")
