@@ -142,6 +142,7 @@ class Constraint:
     columns: tuple[str, ...]
     parent: str | None = None
     parent_columns: tuple[str, ...] = ()
+    name: str | None = field(default=None, compare=False)  # as the database calls it, when read from one
 
 
 @dataclass
@@ -214,30 +215,34 @@ def connection_tables(connection: sa.Connection) -> list[str]:
 def describe(url: str, names: list[str] | None = None) -> dict[str, TableSchema]:
     """Column types, NOT NULL, PK, UNIQUE and FK (composite too) of the database's tables."""
     with connected(url, "reading table definitions") as connection:
-        if connection.dialect.name == "duckdb":
-            from syngen.adapters.duckdb import describe as duckdb_describe
+        return describe_connection(connection, names)
 
-            return duckdb_describe(connection, names)
-        inspector = sa.inspect(connection)
-        known = inspector.get_table_names()
-        for name in names or []:
-            _check_table(name, known, url)
-        schemas = {}
-        for name in names or sorted(known):
-            columns = [ColumnSpec(c["name"], type_spec(c["type"]), bool(c["nullable"]))
-                       for c in inspector.get_columns(name)]
-            constraints = []
-            primary = inspector.get_pk_constraint(name).get("constrained_columns") or []
-            if primary:
-                constraints.append(Constraint("PK", tuple(primary)))
-                for column in columns:
-                    column.nullable = column.nullable and column.name not in primary
-            for foreign in inspector.get_foreign_keys(name):
-                constraints.append(Constraint("FK", tuple(foreign["constrained_columns"]),
-                                              foreign["referred_table"], tuple(foreign["referred_columns"])))
-            schemas[name] = TableSchema(name, columns, constraints)
-            _unique_keys(inspector, schemas[name])
-        return schemas
+
+def describe_connection(connection: sa.Connection, names: list[str] | None = None) -> dict[str, TableSchema]:
+    if connection.dialect.name == "duckdb":
+        from syngen.adapters.duckdb import describe as duckdb_describe
+
+        return duckdb_describe(connection, names)
+    inspector = sa.inspect(connection)
+    known = inspector.get_table_names()
+    for name in names or []:
+        _check_table(name, known, str(connection.engine.url))
+    schemas = {}
+    for name in names or sorted(known):
+        columns = [ColumnSpec(c["name"], type_spec(c["type"]), bool(c["nullable"]))
+                   for c in inspector.get_columns(name)]
+        constraints = []
+        primary = inspector.get_pk_constraint(name).get("constrained_columns") or []
+        if primary:
+            constraints.append(Constraint("PK", tuple(primary)))
+            for column in columns:
+                column.nullable = column.nullable and column.name not in primary
+        for foreign in inspector.get_foreign_keys(name):
+            constraints.append(Constraint("FK", tuple(foreign["constrained_columns"]), foreign["referred_table"],
+                                          tuple(foreign["referred_columns"]), foreign.get("name")))
+        schemas[name] = TableSchema(name, columns, constraints)
+        _unique_keys(inspector, schemas[name])
+    return schemas
 
 
 def _unique_keys(inspector, schema: TableSchema) -> None:

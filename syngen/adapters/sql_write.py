@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from syngen.adapters.stored import NUMBERS as _NUMBERS, boolean_like
 from syngen.adapters.sql import (ColumnSpec, Constraint, connection_tables, database_error, database_file,
+                                 describe_connection,
                                  engine_for, safe_url, sa_type)
 from syngen.errors import SyngenError
 from syngen.keys import key_tuples
@@ -58,6 +59,8 @@ class DatabaseWriter:
         self._file, self._staging = _staging_file(url)
         self._engine = engine_for(url if self._staging is None else
                                   sa.make_url(url).set(database=str(self._staging)).render_as_string(False))
+        if self.dialect == "sqlite":
+            _transactional_ddl(self._engine)
         self._connection: sa.Connection | None = None
         self._transaction = None
         self._tables: dict[str, sa.Table] = {}
@@ -71,9 +74,6 @@ class DatabaseWriter:
             self._connection = self._engine.connect()
             if self.dialect == "duckdb":  # uncommitted rows spill to disk instead of growing memory
                 self._connection.exec_driver_sql(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-                self._connection.commit()
-            if self._connection.dialect.name == "sqlite":
-                self._connection.exec_driver_sql("PRAGMA foreign_keys = ON")  # off by default, per connection
                 self._connection.commit()
             self._transaction = self._connection.begin()
             self._create()
@@ -141,11 +141,44 @@ class DatabaseWriter:
         for spec in self.specs.values():
             self._tables[spec.name] = self._table_of(spec, metadata)
         if present and self.if_exists == "replace":
-            for name in reversed(list(self.specs)):
-                if name in existing:
-                    sa.Table(name, sa.MetaData()).drop(self._connection)
+            self._drop(present, sorted(existing))
             present = []
         metadata.create_all(self._connection, tables=[t for n, t in self._tables.items() if n not in present])
+
+    def _drop(self, replaced: list[str], existing: list[str]) -> None:
+        """Drop the tables being replaced, children first; foreign keys among them that form a
+        loop are dropped before their tables. A table not being replaced that references one of
+        them stops the run before anything changes: it is the user's, and would be broken."""
+        declared = describe_connection(self._connection, existing)
+        links = {name: [k for k in schema.constraints if k.type == "FK" and k.parent in replaced]
+                 for name, schema in declared.items()}
+        for name in existing:
+            outside = next((k for k in links[name] if name not in replaced), None)
+            if outside is not None:
+                raise SyngenError(f"{safe_url(self.url)}: table '{name}' (not being replaced) has a foreign key to "
+                                  f"'{outside.parent}'; replace '{name}' too, drop that key, or use --if_exists append")
+        left, order = set(replaced), []
+        while left:
+            leaves = sorted(n for n in left if not any(k.parent == n for m in left - {n} for k in links[m]))
+            if not leaves:  # a loop: its foreign keys go first (PostgreSQL), or are checked at commit (SQLite)
+                self._drop_links(sorted(left), links)
+                leaves = sorted(left)
+            order += leaves
+            left -= set(leaves)
+        for name in order:
+            sa.Table(name, sa.MetaData()).drop(self._connection)
+
+    def _drop_links(self, tables: list[str], links: dict[str, list[Constraint]]) -> None:
+        if self.dialect == "sqlite":
+            self._connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            return
+        for name in tables:
+            for key in links[name]:
+                if key.name and key.parent != name:
+                    table = sa.Table(name, sa.MetaData(), sa.Column(key.columns[0]))
+                    self._connection.execute(sa.schema.DropConstraint(
+                        sa.ForeignKeyConstraint([table.c[key.columns[0]]], [f"{key.parent}.{key.parent_columns[0]}"],
+                                                name=key.name, table=table)))
 
     def _table_of(self, spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
         closing_not_null = {c for c in spec.closing_columns
@@ -233,6 +266,21 @@ class DatabaseWriter:
             records = _python_values(frame, spec).to_dict("records")
             for start in range(0, len(records), INSERT_CHUNK_ROWS):
                 self._connection.execute(table.insert(), records[start:start + INSERT_CHUNK_ROWS])
+
+
+def _transactional_ddl(engine: sa.Engine) -> None:
+    """SQLite's Python driver opens transactions only before INSERT/UPDATE/DELETE, so CREATE
+    and DROP TABLE would commit on their own; SQLAlchemy's recipe makes BEGIN explicit.
+    Foreign keys are off by default, per connection, and can be switched on only outside a
+    transaction."""
+    @sa.event.listens_for(engine, "connect")
+    def _no_implicit(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
 
 
 _SIDE_FILES = (".wal", "-journal", "-wal", "-shm")  # DuckDB's and SQLite's
