@@ -89,7 +89,8 @@ def record_schema(model: Synthesizer, frame: pd.DataFrame, declared, keys) -> No
     model.training["schema"] = {
         "columns": [c.to_dict() for c in column_specs(frame, model.kinds, declared)],
         "formats": model.text_formats,
-        "keys": [{"type": k.type, "columns": list(k.columns)} for k in keys if k.type in ("PK", "UQ")]}
+        "keys": [{"type": k.type, "columns": list(k.columns)} for k in keys if k.type in ("PK", "UQ")],
+        "checks": declared.checks if declared else []}
 
 
 def table_spec(name: str, model: Synthesizer, constraints: list[Constraint] | None = None,
@@ -103,7 +104,7 @@ def table_spec(name: str, model: Synthesizer, constraints: list[Constraint] | No
     if constraints is None:
         constraints = [Constraint(k["type"], tuple(k["columns"])) for k in schema["keys"]]
     return TableSpec(name, [ColumnSpec.from_dict(c) for c in schema["columns"]], constraints,
-                     dict(schema["formats"]), set(closing))
+                     dict(schema["formats"]), set(closing), list(schema.get("checks", [])))
 
 
 def load_model(table_name: str, artifacts_dir=None) -> Synthesizer:

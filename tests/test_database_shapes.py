@@ -240,3 +240,88 @@ def test_replace_drops_a_key_cycle_children_first_and_never_a_table_it_does_not_
     assert str(failed.value).startswith(f"{sql.safe_url(url)}: table 'rental' (not being replaced) has a foreign "
                                         "key to 'staff'") and "\n" not in str(failed.value)
     assert len(_read(url, "store")) == 3 and len(_read(url, "staff")) == 6 and len(_read(url, "rental")) == 1
+
+
+# -- CHECK constraints and defaults -------------------------------------------------------------
+
+def test_repair_makes_every_row_satisfy_the_common_check_forms():
+    from syngen.adapters.checks import portable_check, repair, violations
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"qty": rng.integers(-50, 50, 1000), "rate": rng.normal(0.5, 1, 1000),
+                          "status": rng.choice(["new", "old", "odd", None], 1000, p=[0.5, 0.3, 0.1, 0.1]),
+                          "code": rng.choice(["AB", "ABCD", "ABCDEFG"], 1000),
+                          "lo": rng.integers(0, 10, 1000), "hi": rng.integers(0, 10, 1000),
+                          "note": rng.choice(["x", None], 1000)})
+    sources = {"qty >= 0": "sqlite", "rate BETWEEN 0 AND 1": "sqlite", "length(code) <= 4": "sqlite",
+               "status = ANY (ARRAY['new'::text, 'old'::text])": "postgres", "lo < hi": "sqlite",
+               "(note IS NOT NULL) OR (qty > 40)": "duckdb", "10 > lo AND qty <> 7": "sqlite"}
+    checks = [portable_check(sql, dialect.replace("postgres", "postgresql"), list(frame.columns), set())[0]
+              for sql, dialect in sources.items()]
+    assert None not in checks and all(violations(frame, c) > 0 for c in checks[:6])
+    fixed = repair(frame, checks)
+    assert {c: violations(fixed, c) for c in checks} == {c: 0 for c in checks}
+    assert fixed["status"].isna().sum() == frame["status"].isna().sum()  # null passes a CHECK, as in SQL
+    kept = frame["status"].isin(["new", "old"])
+    assert fixed.loc[kept, "status"].equals(frame.loc[kept, "status"])  # passing rows untouched
+    moved = fixed.loc[~kept & frame["status"].notna(), "status"].value_counts(normalize=True)
+    assert 0.45 < moved["new"] < 0.8  # an allowed value drawn by the batch's own frequencies
+    assert fixed["qty"].min() == 0 and fixed["rate"].between(0, 1).all()
+
+
+def test_checks_that_cannot_be_guaranteed_are_said_and_left_out():
+    from syngen.adapters.checks import portable_check
+
+    columns = ["a", "b", "id"]
+    assert portable_check("a * 2 > b", "sqlite", columns, set()) == (
+        None, "generated rows cannot be guaranteed to satisfy it")
+    assert portable_check("id > 0", "sqlite", columns, {"id"})[0] is None
+    assert portable_check("zz > 0", "sqlite", columns, set())[1] == "it names a column that is not generated"
+    assert portable_check("A >= 0", "sqlite", columns, set())[0] == '"a" >= 0'
+
+
+@pytest.fixture(scope="module")
+def declared(tmp_path_factory):
+    """A SQLite table with CHAR, VARCHAR and NUMERIC types, defaults and CHECKs, learned."""
+    folder = tmp_path_factory.mktemp("declared")
+    rng = np.random.default_rng(1)
+    rows = [(i, f"{['AB', 'CD', 'EF'][i % 3]}{i % 10}", f"item {i}", round(float(rng.uniform(1, 99)), 2),
+             ["new", "old"][i % 2], int(rng.integers(0, 20)), int(rng.integers(20, 40)), int(rng.integers(1, 9)))
+            for i in range(1, 301)]
+    url = _sqlite(folder / "declared.sqlite", """
+        create table item (id integer primary key, code char(3) not null, name varchar(20),
+            price numeric(10, 2) default 1 check (price > 0),
+            status text default 'new' check (status in ('new', 'old')),
+            lo integer, hi integer, qty integer check (qty between 1 and 8),
+            check (lo <= hi), check (lower(name) <> name || 'x'))""", {"item": rows})
+    from syngen.runs import train_table
+
+    result = train_table(url, "item", epochs=EPOCHS, random_seed=1, artifacts_dir=folder / "artifacts")
+    return folder, result
+
+
+def test_declared_types_defaults_and_checks_reach_every_target(declared, request):
+    from syngen.runs import infer_table
+
+    folder, result = declared
+    assert "CHECK (lower(name) <> name || 'x') of table 'item' is left out of the target: generated rows cannot " \
+           "be guaranteed to satisfy it" in result.notes
+    expected = {"duckdb": {"code": "VARCHAR", "name": "VARCHAR", "price": "DECIMAL(10,2)"},
+                "sqlite": {"code": "CHAR(3)", "name": "VARCHAR(20)", "price": "NUMERIC(10, 2)"},
+                "postgresql": {"code": "CHAR(3)", "name": "VARCHAR(20)", "price": "NUMERIC(10, 2)"}}
+    for dialect, types in expected.items():
+        url = _target(dialect, folder, request)
+        infer_table("item", 400, output=url, random_seed=5, artifacts_dir=folder / "artifacts")
+        assert {c: t for c, t in _column_types(url, "item").items() if c in types} == types
+        frame = _read(url, "item")
+        assert len(frame) == 400 and (frame["qty"].dropna().between(1, 8)).all()
+        assert (frame["lo"] <= frame["hi"]).all() and frame["status"].isin(["new", "old"]).all()
+        engine = sa.create_engine(url)
+        with pytest.raises(sa.exc.DBAPIError):  # the target declares them: it refuses what breaks them
+            with engine.begin() as connection:
+                connection.execute(sa.text("insert into item (id, code, qty) values (-1, 'ZZ9', 9)"))
+        with engine.begin() as connection:
+            connection.execute(sa.text("insert into item (id, code, lo, hi, qty) values (-2, 'ZZ8', 1, 2, 3)"))
+            added = connection.execute(sa.text("select status, price from item where id = -2")).one()
+        engine.dispose()
+        assert added[0] == "new" and float(added[1]) == 1  # the defaults

@@ -127,13 +127,14 @@ class ColumnSpec:
     name: str
     type: dict  # {"type": generic SQLAlchemy type name, "length": .., "precision": .., "scale": ..}
     nullable: bool = True
+    default: str | None = None  # portable SQL (adapters.checks)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "type": self.type, "nullable": self.nullable}
+        return {"name": self.name, "type": self.type, "nullable": self.nullable, "default": self.default}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ColumnSpec":
-        return cls(data["name"], data["type"], data["nullable"])
+        return cls(data["name"], data["type"], data["nullable"], data.get("default"))
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,27 @@ class TableSchema:
     columns: list[ColumnSpec]
     constraints: list[Constraint] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the database declares that is not kept
+    checks: list[str] = field(default_factory=list)  # CHECK constraints, portable SQL (adapters.checks)
+
+    def add_check(self, sql: str, dialect: str) -> None:
+        from syngen.adapters.checks import portable_check
+
+        keys = {c for k in self.constraints for c in k.columns}
+        portable, why = portable_check(sql, dialect, [c.name for c in self.columns], keys)
+        if portable is None:
+            self.notes.append(f"CHECK ({sql}) of table '{self.name}' is left out of the target: {why}")
+        else:
+            self.checks.append(portable)
+
+    def add_default(self, column: ColumnSpec, sql: str | None, dialect: str) -> None:
+        from syngen.adapters.checks import portable_default
+
+        if sql is None:
+            return
+        column.default = portable_default(sql, dialect)
+        if column.default is None and "nextval" not in sql.lower():  # sequences: ids are generated
+            self.notes.append(f"DEFAULT {sql} of column '{column.name}' of table '{self.name}' is left out of "
+                              "the target: only constants and the current date/time are kept")
 
     def add_unique(self, index: str, columns: list[str | None], partial: bool = False) -> None:
         """A unique index is a UNIQUE key, unless it is partial or on an expression."""
@@ -164,13 +186,15 @@ class TableSchema:
 _GENERIC_TYPES = {cls.__name__: cls for cls in (
     sa.SmallInteger, sa.Integer, sa.BigInteger, sa.Float, sa.Double, sa.Numeric, sa.String, sa.Text,
     sa.Unicode, sa.UnicodeText, sa.Date, sa.DateTime, sa.Time, sa.Boolean, sa.Uuid, sa.Interval,
-    sa.LargeBinary, sa.JSON)}
+    sa.LargeBinary, sa.JSON, sa.CHAR)}
 _TYPE_ARGUMENTS = ("length", "precision", "scale", "timezone")
 BINARY = "LargeBinary"
 
 
 def type_spec(column_type) -> dict:
     """A dialect's column type as portable data (SQLAlchemy's generic type)."""
+    if isinstance(column_type, sa.CHAR) and column_type.length:  # fixed width: as_generic would widen it
+        return {"type": "CHAR", "length": column_type.length}
     try:
         generic = column_type.as_generic()
     except NotImplementedError:  # dialect-only types (arrays, ranges...): kept as text
@@ -240,9 +264,20 @@ def describe_connection(connection: sa.Connection, names: list[str] | None = Non
         for foreign in inspector.get_foreign_keys(name):
             constraints.append(Constraint("FK", tuple(foreign["constrained_columns"]), foreign["referred_table"],
                                           tuple(foreign["referred_columns"]), foreign.get("name")))
-        schemas[name] = TableSchema(name, columns, constraints)
-        _unique_keys(inspector, schemas[name])
+        schema = schemas[name] = TableSchema(name, columns, constraints)
+        _unique_keys(inspector, schema)
+        for column, reflected in zip(columns, inspector.get_columns(name)):
+            schema.add_default(column, reflected.get("default"), connection.dialect.name)
+        for check in _check_constraints(inspector, name):
+            schema.add_check(check, connection.dialect.name)
     return schemas
+
+
+def _check_constraints(inspector, name: str) -> list[str]:
+    try:
+        return [check["sqltext"] for check in inspector.get_check_constraints(name)]
+    except NotImplementedError:  # dialects that cannot reflect them
+        return []
 
 
 def _unique_keys(inspector, schema: TableSchema) -> None:
@@ -320,9 +355,11 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
     from syngen.adapters.stored import fit_stored
 
     frame, columns, found = fit_stored(typed(frame, columns), columns, table, dialect)
+    from syngen.adapters.checks import check_columns
+
     learnable = {c.name for c in columns}
-    declared = TableSchema(table, columns, [k for k in schema.constraints
-                                            if all(c in learnable for c in k.columns)])
+    declared = TableSchema(table, columns, [k for k in schema.constraints if all(c in learnable for c in k.columns)],
+                           checks=[c for c in schema.checks if check_columns(c) <= learnable])
     return frame, notes + found, declared
 
 

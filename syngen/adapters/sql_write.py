@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from syngen.adapters.checks import repair, to_dialect
 from syngen.adapters.stored import NUMBERS as _NUMBERS, boolean_like
 from syngen.adapters.sql import (ColumnSpec, Constraint, connection_tables, database_error, database_file,
                                  describe_connection,
@@ -41,6 +42,7 @@ class TableSpec:
     constraints: list[Constraint] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
     closing: set[tuple[str, ...]] = field(default_factory=set)  # FK columns that close a loop
+    checks: list[str] = field(default_factory=list)  # CHECK constraints, portable SQL (adapters.checks)
 
     @property
     def closing_columns(self) -> list[str]:
@@ -192,8 +194,10 @@ class DatabaseWriter:
                 self.notes.setdefault(spec.name, []).append(
                     f"{column.name} is created without NOT NULL: it closes a foreign-key loop, filled after "
                     f"its parent, and {self.dialect} cannot add NOT NULL afterwards")
-            columns.append(sa.Column(column.name, sa_type(column.type), nullable=nullable, autoincrement=False))
-        constraints = []
+            default = sa.text(to_dialect(column.default, self.dialect)) if column.default else None
+            columns.append(sa.Column(column.name, sa_type(column.type), nullable=nullable, autoincrement=False,
+                                     server_default=default))
+        constraints = [sa.CheckConstraint(sa.text(to_dialect(check, self.dialect))) for check in spec.checks]
         for key in spec.constraints:
             if key.type == "PK":
                 constraints.append(sa.PrimaryKeyConstraint(*key.columns))
@@ -255,7 +259,7 @@ class DatabaseWriter:
         if frame.empty:
             return
         table = self._tables[spec.name]
-        frame = _conform(frame, spec, self._engine.dialect)
+        frame = repair(_conform(frame, spec, self._engine.dialect), spec.checks)
         if self.dialect == "duckdb":
             from syngen.adapters.duckdb import insert_frame
 
