@@ -16,7 +16,8 @@ import pandas as pd
 
 from syngen import artifacts
 from syngen.adapters.sources import describe_source, read_source
-from syngen.adapters.sql import ColumnSpec, Constraint, column_specs, is_database_url
+from syngen.adapters.sql import ColumnSpec, Constraint, is_database_url
+from syngen.adapters.stored import column_specs
 from syngen.adapters.sql_write import TableSpec
 from syngen.adapters.targets import check_location, describe_target, existing_rows, open_targets
 from syngen.engine.synthesizer import Synthesizer, batch_plan, resolve_seed
@@ -79,7 +80,7 @@ def train_table(source: str, table_name: str, *, epochs: int | None = None, row_
     record_schema(model, data, loaded.declared, keys)
     model.save(target, artifacts.secret_path(table_name, artifacts_dir))
     return TrainResult(table_name, target, len(data), model.kinds, model.training["epochs_run"],
-                       model.training["seconds"], model.identifying, model.notes)
+                       model.training["seconds"], model.identifying, loaded.notes + model.notes)
 
 
 def record_schema(model: Synthesizer, frame: pd.DataFrame, declared, keys) -> None:
@@ -88,7 +89,8 @@ def record_schema(model: Synthesizer, frame: pd.DataFrame, declared, keys) -> No
     model.training["schema"] = {
         "columns": [c.to_dict() for c in column_specs(frame, model.kinds, declared)],
         "formats": model.text_formats,
-        "keys": [{"type": k.type, "columns": list(k.columns)} for k in keys if k.type in ("PK", "UQ")]}
+        "keys": [{"type": k.type, "columns": list(k.columns)} for k in keys if k.type in ("PK", "UQ")],
+        "checks": declared.checks if declared else []}
 
 
 def table_spec(name: str, model: Synthesizer, constraints: list[Constraint] | None = None,
@@ -102,7 +104,7 @@ def table_spec(name: str, model: Synthesizer, constraints: list[Constraint] | No
     if constraints is None:
         constraints = [Constraint(k["type"], tuple(k["columns"])) for k in schema["keys"]]
     return TableSpec(name, [ColumnSpec.from_dict(c) for c in schema["columns"]], constraints,
-                     dict(schema["formats"]), set(closing))
+                     dict(schema["formats"]), set(closing), list(schema.get("checks", [])))
 
 
 def load_model(table_name: str, artifacts_dir=None) -> Synthesizer:

@@ -47,19 +47,43 @@ def describe(connection: sa.Connection, names: list[str] | None) -> dict[str, Ta
         _check_table(name, known, str(connection.engine.url))
     wanted = set(names or known)
     schemas = {name: TableSchema(name, []) for name in (names or known)}
-    for table, column, data_type, nullable, length in connection.execute(sa.text(
-            "SELECT table_name, column_name, data_type, is_nullable, character_maximum_length "
+    defaults = {}
+    for table, column, data_type, nullable, length, default in connection.execute(sa.text(
+            "SELECT table_name, column_name, data_type, is_nullable, character_maximum_length, column_default "
             f"FROM duckdb_columns() WHERE NOT internal AND {_OWN} ORDER BY table_name, column_index")):
         if table in wanted:
             schemas[table].columns.append(ColumnSpec(column, _type_spec(data_type, length), bool(nullable)))
+            defaults[table, column] = default
     kinds = {"PRIMARY KEY": "PK", "UNIQUE": "UQ", "FOREIGN KEY": "FK"}
-    for table, kind, columns, parent, parent_columns in connection.execute(sa.text(
+    checks = []
+    for table, kind, columns, parent, parent_columns, expression in connection.execute(sa.text(
             "SELECT table_name, constraint_type, constraint_column_names, referenced_table, "
-            f"referenced_column_names FROM duckdb_constraints() WHERE {_OWN} ORDER BY table_name, constraint_index")):
+            f"referenced_column_names, expression FROM duckdb_constraints() WHERE {_OWN} "
+            "ORDER BY table_name, constraint_index")):
+        if table in wanted and kind == "CHECK":
+            checks.append((table, expression))
         if table in wanted and kind in kinds:
             schemas[table].constraints.append(Constraint(kinds[kind], tuple(columns), parent if kind == "FOREIGN KEY"
                                                          else None, tuple(parent_columns or ())))
+    for table, expression in checks:  # after the keys: a CHECK on key columns is left out
+        schemas[table].add_check(expression, "duckdb")
+    for (table, column), default in defaults.items():
+        schemas[table].add_default(next(c for c in schemas[table].columns if c.name == column), default, "duckdb")
+    for table, index, statement in connection.execute(sa.text(
+            f"SELECT table_name, index_name, sql FROM duckdb_indexes() WHERE is_unique AND {_OWN} ORDER BY index_name")):
+        if table in wanted:
+            schemas[table].add_unique(index, _index_columns(statement))
     return schemas
+
+
+def _index_columns(statement: str) -> list[str | None]:
+    """The columns of a CREATE INDEX statement (None for an expression), parsed by sqlglot."""
+    import sqlglot
+    from sqlglot import exp
+
+    parameters = sqlglot.parse_one(statement, read="duckdb").this.args["params"]
+    return [part.this.name if isinstance(part.this, exp.Column) else None
+            for part in parameters.args["columns"]]
 
 
 def _native(connection: sa.Connection):

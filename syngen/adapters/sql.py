@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import re
 import uuid
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,13 +127,14 @@ class ColumnSpec:
     name: str
     type: dict  # {"type": generic SQLAlchemy type name, "length": .., "precision": .., "scale": ..}
     nullable: bool = True
+    default: str | None = None  # portable SQL (adapters.checks)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "type": self.type, "nullable": self.nullable}
+        return {"name": self.name, "type": self.type, "nullable": self.nullable, "default": self.default}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ColumnSpec":
-        return cls(data["name"], data["type"], data["nullable"])
+        return cls(data["name"], data["type"], data["nullable"], data.get("default"))
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ class Constraint:
     columns: tuple[str, ...]
     parent: str | None = None
     parent_columns: tuple[str, ...] = ()
+    name: str | None = field(default=None, compare=False)  # as the database calls it, when read from one
 
 
 @dataclass
@@ -147,18 +151,50 @@ class TableSchema:
     name: str
     columns: list[ColumnSpec]
     constraints: list[Constraint] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the database declares that is not kept
+    checks: list[str] = field(default_factory=list)  # CHECK constraints, portable SQL (adapters.checks)
+
+    def add_check(self, sql: str, dialect: str) -> None:
+        from syngen.adapters.checks import portable_check
+
+        keys = {c for k in self.constraints for c in k.columns}
+        portable, why = portable_check(sql, dialect, [c.name for c in self.columns], keys)
+        if portable is None:
+            self.notes.append(f"CHECK ({sql}) of table '{self.name}' is left out of the target: {why}")
+        else:
+            self.checks.append(portable)
+
+    def add_default(self, column: ColumnSpec, sql: str | None, dialect: str) -> None:
+        from syngen.adapters.checks import portable_default
+
+        if sql is None:
+            return
+        column.default = portable_default(sql, dialect)
+        if column.default is None and "nextval" not in sql.lower():  # sequences: ids are generated
+            self.notes.append(f"DEFAULT {sql} of column '{column.name}' of table '{self.name}' is left out of "
+                              "the target: only constants and the current date/time are kept")
+
+    def add_unique(self, index: str, columns: list[str | None], partial: bool = False) -> None:
+        """A unique index is a UNIQUE key, unless it is partial or on an expression."""
+        if partial or None in columns or not columns:
+            how = "partial (WHERE)" if partial else "on an expression"
+            self.notes.append(f"unique index '{index}' of table '{self.name}' is {how}: not kept as a key")
+        elif not any(k.type in ("PK", "UQ") and set(k.columns) == set(columns) for k in self.constraints):
+            self.constraints.append(Constraint("UQ", tuple(columns)))
 
 
 _GENERIC_TYPES = {cls.__name__: cls for cls in (
     sa.SmallInteger, sa.Integer, sa.BigInteger, sa.Float, sa.Double, sa.Numeric, sa.String, sa.Text,
     sa.Unicode, sa.UnicodeText, sa.Date, sa.DateTime, sa.Time, sa.Boolean, sa.Uuid, sa.Interval,
-    sa.LargeBinary, sa.JSON)}
+    sa.LargeBinary, sa.JSON, sa.CHAR)}
 _TYPE_ARGUMENTS = ("length", "precision", "scale", "timezone")
 BINARY = "LargeBinary"
 
 
 def type_spec(column_type) -> dict:
     """A dialect's column type as portable data (SQLAlchemy's generic type)."""
+    if isinstance(column_type, sa.CHAR) and column_type.length:  # fixed width: as_generic would widen it
+        return {"type": "CHAR", "length": column_type.length}
     try:
         generic = column_type.as_generic()
     except NotImplementedError:  # dialect-only types (arrays, ranges...): kept as text
@@ -203,31 +239,63 @@ def connection_tables(connection: sa.Connection) -> list[str]:
 def describe(url: str, names: list[str] | None = None) -> dict[str, TableSchema]:
     """Column types, NOT NULL, PK, UNIQUE and FK (composite too) of the database's tables."""
     with connected(url, "reading table definitions") as connection:
-        if connection.dialect.name == "duckdb":
-            from syngen.adapters.duckdb import describe as duckdb_describe
+        return describe_connection(connection, names)
 
-            return duckdb_describe(connection, names)
-        inspector = sa.inspect(connection)
-        known = inspector.get_table_names()
-        for name in names or []:
-            _check_table(name, known, url)
-        schemas = {}
-        for name in names or sorted(known):
-            columns = [ColumnSpec(c["name"], type_spec(c["type"]), bool(c["nullable"]))
-                       for c in inspector.get_columns(name)]
-            constraints = []
-            primary = inspector.get_pk_constraint(name).get("constrained_columns") or []
-            if primary:
-                constraints.append(Constraint("PK", tuple(primary)))
-                for column in columns:
-                    column.nullable = column.nullable and column.name not in primary
-            for unique in inspector.get_unique_constraints(name):
-                constraints.append(Constraint("UQ", tuple(unique["column_names"])))
-            for foreign in inspector.get_foreign_keys(name):
-                constraints.append(Constraint("FK", tuple(foreign["constrained_columns"]),
-                                              foreign["referred_table"], tuple(foreign["referred_columns"])))
-            schemas[name] = TableSchema(name, columns, constraints)
-        return schemas
+
+def describe_connection(connection: sa.Connection, names: list[str] | None = None) -> dict[str, TableSchema]:
+    if connection.dialect.name == "duckdb":
+        from syngen.adapters.duckdb import describe as duckdb_describe
+
+        return duckdb_describe(connection, names)
+    inspector = sa.inspect(connection)
+    known = inspector.get_table_names()
+    for name in names or []:
+        _check_table(name, known, str(connection.engine.url))
+    schemas = {}
+    for name in names or sorted(known):
+        columns = [ColumnSpec(c["name"], type_spec(c["type"]), bool(c["nullable"]))
+                   for c in inspector.get_columns(name)]
+        constraints = []
+        primary = inspector.get_pk_constraint(name).get("constrained_columns") or []
+        if primary:
+            constraints.append(Constraint("PK", tuple(primary)))
+            for column in columns:
+                column.nullable = column.nullable and column.name not in primary
+        for foreign in inspector.get_foreign_keys(name):
+            constraints.append(Constraint("FK", tuple(foreign["constrained_columns"]), foreign["referred_table"],
+                                          tuple(foreign["referred_columns"]), foreign.get("name")))
+        schema = schemas[name] = TableSchema(name, columns, constraints)
+        _unique_keys(inspector, schema)
+        for column, reflected in zip(columns, inspector.get_columns(name)):
+            schema.add_default(column, reflected.get("default"), connection.dialect.name)
+        for check in _check_constraints(inspector, name):
+            schema.add_check(check, connection.dialect.name)
+    return schemas
+
+
+def _check_constraints(inspector, name: str) -> list[str]:
+    try:
+        return [check["sqltext"] for check in inspector.get_check_constraints(name)]
+    except NotImplementedError:  # dialects that cannot reflect them
+        return []
+
+
+def _unique_keys(inspector, schema: TableSchema) -> None:
+    """UNIQUE constraints, and unique indexes as UNIQUE keys too; SQLAlchemy skips SQLite's
+    expression indexes with a warning, which names them."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sa.exc.SAWarning)
+        uniques = inspector.get_unique_constraints(schema.name)
+        indexes = inspector.get_indexes(schema.name)
+    for unique in uniques:
+        schema.constraints.append(Constraint("UQ", tuple(unique["column_names"])))
+    for skipped in dict.fromkeys(re.findall(r"expression-based index (\S+)", " ".join(str(w.message) for w in caught))):
+        schema.add_unique(skipped, [None])
+    for index in indexes:
+        if index["unique"] and not index.get("duplicates_constraint"):
+            partial = any(k.endswith("_where") and v is not None for k, v in index.get("dialect_options", {}).items())
+            columns = [None] if index.get("expressions") else list(index["column_names"])
+            schema.add_unique(index["name"], columns, partial)
 
 
 def _check_table(name: str, known: list[str], url: str) -> None:
@@ -264,13 +332,14 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
     """
     schema = describe(url, [table])[table]
     binary = [c.name for c in schema.columns if c.type["type"] == BINARY]
-    notes = [f"binary column(s) left out: {', '.join(binary)}"] if binary else []
+    notes = schema.notes + ([f"binary column(s) left out: {', '.join(binary)}"] if binary else [])
     columns = [c for c in schema.columns if c.type["type"] != BINARY and (only is None or c.name in only)]
     if not columns:
         raise SyngenError(f"table '{table}' in {safe_url(url)} has no columns syngen can learn")
     if row_limit is not None and row_limit < 1:
         raise SyngenError(f"--row_limit must be at least 1, got {row_limit}")
     with connected(url, f"reading table '{table}'") as connection:
+        dialect = connection.dialect
         selectable = sa.table(table, *[sa.column(c.name) for c in columns])
         statement = sa.select(*selectable.columns)
         if drop_null:
@@ -288,10 +357,15 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
     if frame.empty:
         raise SyngenError(f"table '{table}' in {safe_url(url)} has no rows"
                           + (" without nulls (--drop_null)" if drop_null else ""))
+    from syngen.adapters.stored import fit_stored
+
+    frame, columns, found = fit_stored(typed(frame, columns), columns, table, dialect)
+    from syngen.adapters.checks import check_columns
+
     learnable = {c.name for c in columns}
-    declared = TableSchema(table, columns, [k for k in schema.constraints
-                                            if all(c in learnable for c in k.columns)])
-    return typed(frame, columns), notes, declared
+    declared = TableSchema(table, columns, [k for k in schema.constraints if all(c in learnable for c in k.columns)],
+                           checks=[c for c in schema.checks if check_columns(c) <= learnable])
+    return frame, notes + found, declared
 
 
 def _chunks(connection, statement) -> Iterator[pd.DataFrame]:
@@ -371,30 +445,3 @@ def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
             values = values.astype("string").astype(object).where(values.notna(), None)
         out[spec.name] = values
     return pd.DataFrame(out, index=frame.index)
-
-
-_KIND_TYPES = {"date": "Date", "datetime": "DateTime", "time": "Time"}
-
-
-def column_specs(frame: pd.DataFrame, kinds: dict[str, str], declared: TableSchema | None) -> list[ColumnSpec]:
-    """How each source column should be created in a target database: as the source database
-    declares it, else from what was read (integers, floats, booleans, dates, text)."""
-    known = {c.name: c for c in declared.columns} if declared else {}
-    specs = []
-    for name in frame.columns:
-        if name in known:
-            specs.append(known[name])
-            continue
-        values = frame[name]
-        if pd.api.types.is_bool_dtype(values):
-            kind = "Boolean"
-        elif pd.api.types.is_integer_dtype(values):
-            kind = "BigInteger"
-        elif pd.api.types.is_float_dtype(values):
-            kind = "Double"
-        elif pd.api.types.is_datetime64_any_dtype(values):
-            kind = "DateTime"
-        else:
-            kind = _KIND_TYPES.get(kinds.get(name), "Text")
-        specs.append(ColumnSpec(str(name), {"type": kind}, True))
-    return specs

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from syngen.adapters.sql import (ColumnSpec, Constraint, connection_tables, database_error, engine_for, safe_url,
-                                 sa_type)
+from syngen.adapters.checks import repair, to_dialect
+from syngen.adapters.stored import NUMBERS as _NUMBERS, boolean_like
+from syngen.adapters.sql import (ColumnSpec, Constraint, connection_tables, database_error, database_file,
+                                 describe_connection,
+                                 engine_for, safe_url, sa_type)
 from syngen.errors import SyngenError
 from syngen.keys import key_tuples
 
@@ -36,6 +42,7 @@ class TableSpec:
     constraints: list[Constraint] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
     closing: set[tuple[str, ...]] = field(default_factory=set)  # FK columns that close a loop
+    checks: list[str] = field(default_factory=list)  # CHECK constraints, portable SQL (adapters.checks)
 
     @property
     def closing_columns(self) -> list[str]:
@@ -51,7 +58,11 @@ class DatabaseWriter:
         self.url, self.if_exists = url, if_exists
         self.specs = {spec.name: spec for spec in specs}
         self.notes: dict[str, list[str]] = {}  # table -> what could not be declared as asked
-        self._engine = engine_for(url)
+        self._file, self._staging = _staging_file(url)
+        self._engine = engine_for(url if self._staging is None else
+                                  sa.make_url(url).set(database=str(self._staging)).render_as_string(False))
+        if self.dialect == "sqlite":
+            _transactional_ddl(self._engine)
         self._connection: sa.Connection | None = None
         self._transaction = None
         self._tables: dict[str, sa.Table] = {}
@@ -65,9 +76,6 @@ class DatabaseWriter:
             self._connection = self._engine.connect()
             if self.dialect == "duckdb":  # uncommitted rows spill to disk instead of growing memory
                 self._connection.exec_driver_sql(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-                self._connection.commit()
-            if self._connection.dialect.name == "sqlite":
-                self._connection.exec_driver_sql("PRAGMA foreign_keys = ON")  # off by default, per connection
                 self._connection.commit()
             self._transaction = self._connection.begin()
             self._create()
@@ -92,6 +100,8 @@ class DatabaseWriter:
             raise self._error(error, "committing") from None
         finally:
             self._close()
+        if self._staging is not None:
+            os.replace(self._staging, self._file)
 
     def _abort(self) -> None:
         if self._transaction is not None and self._transaction.is_active:
@@ -99,6 +109,10 @@ class DatabaseWriter:
             with contextlib.suppress(sa.exc.SQLAlchemyError):
                 self._transaction.rollback()
         self._close()
+        if self._staging is not None:
+            for leftover in (self._staging, *(f"{self._staging}{end}" for end in _SIDE_FILES)):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(leftover)
 
     def _close(self) -> None:
         if self._connection is not None:
@@ -129,11 +143,44 @@ class DatabaseWriter:
         for spec in self.specs.values():
             self._tables[spec.name] = self._table_of(spec, metadata)
         if present and self.if_exists == "replace":
-            for name in reversed(list(self.specs)):
-                if name in existing:
-                    sa.Table(name, sa.MetaData()).drop(self._connection)
+            self._drop(present, sorted(existing))
             present = []
         metadata.create_all(self._connection, tables=[t for n, t in self._tables.items() if n not in present])
+
+    def _drop(self, replaced: list[str], existing: list[str]) -> None:
+        """Drop the tables being replaced, children first; foreign keys among them that form a
+        loop are dropped before their tables. A table not being replaced that references one of
+        them stops the run before anything changes: it is the user's, and would be broken."""
+        declared = describe_connection(self._connection, existing)
+        links = {name: [k for k in schema.constraints if k.type == "FK" and k.parent in replaced]
+                 for name, schema in declared.items()}
+        for name in existing:
+            outside = next((k for k in links[name] if name not in replaced), None)
+            if outside is not None:
+                raise SyngenError(f"{safe_url(self.url)}: table '{name}' (not being replaced) has a foreign key to "
+                                  f"'{outside.parent}'; replace '{name}' too, drop that key, or use --if_exists append")
+        left, order = set(replaced), []
+        while left:
+            leaves = sorted(n for n in left if not any(k.parent == n for m in left - {n} for k in links[m]))
+            if not leaves:  # a loop: its foreign keys go first (PostgreSQL), or are checked at commit (SQLite)
+                self._drop_links(sorted(left), links)
+                leaves = sorted(left)
+            order += leaves
+            left -= set(leaves)
+        for name in order:
+            sa.Table(name, sa.MetaData()).drop(self._connection)
+
+    def _drop_links(self, tables: list[str], links: dict[str, list[Constraint]]) -> None:
+        if self.dialect == "sqlite":
+            self._connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            return
+        for name in tables:
+            for key in links[name]:
+                if key.name and key.parent != name:
+                    table = sa.Table(name, sa.MetaData(), sa.Column(key.columns[0]))
+                    self._connection.execute(sa.schema.DropConstraint(
+                        sa.ForeignKeyConstraint([table.c[key.columns[0]]], [f"{key.parent}.{key.parent_columns[0]}"],
+                                                name=key.name, table=table)))
 
     def _table_of(self, spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
         closing_not_null = {c for c in spec.closing_columns
@@ -147,8 +194,10 @@ class DatabaseWriter:
                 self.notes.setdefault(spec.name, []).append(
                     f"{column.name} is created without NOT NULL: it closes a foreign-key loop, filled after "
                     f"its parent, and {self.dialect} cannot add NOT NULL afterwards")
-            columns.append(sa.Column(column.name, sa_type(column.type), nullable=nullable, autoincrement=False))
-        constraints = []
+            default = sa.text(to_dialect(column.default, self.dialect)) if column.default else None
+            columns.append(sa.Column(column.name, sa_type(column.type), nullable=nullable, autoincrement=False,
+                                     server_default=default))
+        constraints = [sa.CheckConstraint(sa.text(to_dialect(check, self.dialect))) for check in spec.checks]
         for key in spec.constraints:
             if key.type == "PK":
                 constraints.append(sa.PrimaryKeyConstraint(*key.columns))
@@ -210,7 +259,7 @@ class DatabaseWriter:
         if frame.empty:
             return
         table = self._tables[spec.name]
-        frame = _typed_for_database(frame, spec)
+        frame = repair(_conform(frame, spec, self._engine.dialect), spec.checks)
         if self.dialect == "duckdb":
             from syngen.adapters.duckdb import insert_frame
 
@@ -221,6 +270,38 @@ class DatabaseWriter:
             records = _python_values(frame, spec).to_dict("records")
             for start in range(0, len(records), INSERT_CHUNK_ROWS):
                 self._connection.execute(table.insert(), records[start:start + INSERT_CHUNK_ROWS])
+
+
+def _transactional_ddl(engine: sa.Engine) -> None:
+    """SQLite's Python driver opens transactions only before INSERT/UPDATE/DELETE, so CREATE
+    and DROP TABLE would commit on their own; SQLAlchemy's recipe makes BEGIN explicit.
+    Foreign keys are off by default, per connection, and can be switched on only outside a
+    transaction."""
+    @sa.event.listens_for(engine, "connect")
+    def _no_implicit(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+_SIDE_FILES = (".wal", "-journal", "-wal", "-shm")  # DuckDB's and SQLite's
+
+
+def _staging_file(url: str) -> tuple[Path | None, Path | None]:
+    """A new SQLite or DuckDB file is written under a hidden name beside it and renamed at
+    commit, so that a failed or killed run never leaves an empty or partial database."""
+    path = database_file(url)
+    if path is None or path.exists():
+        return path, None
+    if not path.parent.is_dir():
+        raise SyngenError(f"cannot create '{path}': its folder does not exist")
+    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent or None)
+    os.close(handle)
+    os.remove(staging)  # the name is reserved; the database creates its own file there
+    return path, Path(staging)
 
 
 def _driver_errors() -> tuple:
@@ -255,15 +336,34 @@ def _levels(frame: pd.DataFrame, links: list[Constraint]) -> Iterable[np.ndarray
         placed |= ready
 
 
-def _typed_for_database(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    """Dates and times from their text format to real values, for the column types."""
+def _conform(frame: pd.DataFrame, spec: TableSpec, dialect) -> pd.DataFrame:
+    """The batch in its columns' types (dates from their text format, boolean words as
+    booleans, numbers from text), or one clear error before any of it is written: a value a
+    column cannot hold is never sent to the database, nor silently made null."""
     frame = frame.copy()
     for column in spec.columns:
-        kind = column.type["type"]
-        if kind in ("Date", "DateTime") and column.name in frame and not \
-                pd.api.types.is_datetime64_any_dtype(frame[column.name]):
-            parsed = pd.to_datetime(frame[column.name], format=spec.formats.get(column.name), errors="coerce")
-            frame[column.name] = parsed.dt.normalize() if kind == "Date" else parsed
+        name, kind = column.name, column.type["type"]
+        if name not in frame or pd.api.types.is_datetime64_any_dtype(frame[name]):
+            continue
+        values = frame[name]
+        if kind in ("Date", "DateTime"):
+            converted = pd.to_datetime(values, format=spec.formats.get(name), errors="coerce")
+            converted = converted.dt.normalize() if kind == "Date" else converted
+        elif kind == "Boolean" and not pd.api.types.is_bool_dtype(values):
+            converted = boolean_like(values)
+            if converted is None:
+                numbers = pd.to_numeric(values, errors="coerce")
+                converted = numbers.where(numbers.isin([0, 1])).astype("boolean")
+        elif kind in _NUMBERS and not pd.api.types.is_numeric_dtype(values):
+            converted = pd.to_numeric(values, errors="coerce")
+        else:
+            continue
+        lost = int((converted.isna() & values.notna()).sum())
+        if lost:
+            raise SyngenError(f"table '{spec.name}' column '{name}': {lost} generated value(s) do not fit "
+                              f"{sa_type(column.type).compile(dialect=dialect)}; nothing was written. Train the "
+                              "table again: its model predates reading what the column really holds")
+        frame[name] = converted
     return frame
 
 

@@ -1,0 +1,325 @@
+"""Databases as they are found: values that break their declared type, unique indexes,
+replacing tables that reference each other, and the rest of a schema (empty tables, binary
+columns, CHAR and NUMERIC types, defaults, CHECKs, schemas, views). Every test builds its own
+small database in SQLite, DuckDB or PostgreSQL and asks the target database what it holds."""
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from syngen.adapters import sql
+from syngen.errors import SyngenError
+
+EPOCHS = 2
+
+
+def _sqlite(path, script: str, rows: dict[str, list[tuple]]) -> str:
+    connection = sqlite3.connect(path)
+    connection.executescript(script)
+    for table, values in rows.items():
+        marks = ", ".join("?" * len(values[0]))
+        connection.executemany(f'insert into "{table}" values ({marks})', values)
+    connection.commit()
+    connection.close()
+    return f"sqlite:///{path}"
+
+
+def _column_types(url: str, table: str) -> dict[str, str]:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        if connection.dialect.name == "duckdb":
+            rows = connection.execute(sa.text("select column_name, data_type from duckdb_columns() "
+                                              "where table_name = :t"), {"t": table}).all()
+            found = dict(rows)
+        else:
+            found = {c["name"]: str(c["type"]) for c in sa.inspect(connection).get_columns(table)}
+    engine.dispose()
+    return found
+
+
+def _read(url: str, table: str) -> pd.DataFrame:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        frame = pd.read_sql(sa.select(sa.text("*")).select_from(sa.table(table)), connection)
+    engine.dispose()
+    return frame
+
+
+def _target(dialect: str, folder, request) -> str:
+    """A fresh target database of the dialect (PostgreSQL: a new database on the test server)."""
+    if dialect == "postgresql":
+        return request.getfixturevalue("postgres")()
+    path = folder / f"target_{len(list(folder.glob('target_*')))}.{dialect}"
+    return f"{dialect}:///{path}"
+
+
+# -- stored values that break the declared type ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def flags(tmp_path_factory):
+    """A SQLite table whose SMALLINT column holds 't'/'f' and whose INTEGER column holds text."""
+    folder = tmp_path_factory.mktemp("flags")
+    rng = np.random.default_rng(0)
+    rows = [(i, ["t", "f", None][rng.choice(3, p=[0.6, 0.3, 0.1])],
+             "n/a" if i % 7 == 0 else int(rng.integers(1, 50)), float(rng.normal(10, 2))) for i in range(1, 301)]
+    url = _sqlite(folder / "flags.sqlite", "create table flags (id integer primary key, active smallint, "
+                                           "qty integer, price real)", {"flags": rows})
+    from syngen.runs import train_table
+
+    result = train_table(url, "flags", epochs=EPOCHS, random_seed=1, artifacts_dir=folder / "artifacts")
+    return folder, result
+
+
+def test_values_that_break_the_declared_type_are_said_once_and_learned_as_stored(flags):
+    _, result = flags
+    said = [n for n in result.notes if "declared" in n]
+    assert "table 'flags' column 'active': declared SMALLINT but holds text ('f', 't'); learned as boolean, " \
+           "written as BOOLEAN" in said
+    qty = next(n for n in said if "'qty'" in n)
+    assert qty.startswith("table 'flags' column 'qty': declared INTEGER but holds text in 42 of 300 rows; "
+                          "learned and written as TEXT")
+    assert "n/a" not in qty  # no values of a column that may be identifying
+    assert result.kinds["active"] == "boolean"
+
+
+@pytest.mark.parametrize("target", ["duckdb", "sqlite", "postgresql"])
+def test_such_columns_are_written_as_what_they_hold(flags, target, request):
+    from syngen.runs import infer_table
+
+    folder, _ = flags
+    url = _target(target, folder, request)
+    infer_table("flags", 500, output=url, if_exists="replace", random_seed=2, artifacts_dir=folder / "artifacts")
+    frame = _read(url, "flags")
+    types = {k: v.upper() for k, v in _column_types(url, "flags").items()}
+    assert len(frame) == 500 and frame["id"].is_unique
+    assert types["active"] == "BOOLEAN" and types["qty"] in ("TEXT", "VARCHAR")
+    active = frame["active"].dropna()
+    assert set(active.astype(bool)) == {True, False} and 0.6 < active.astype(bool).mean() < 0.8
+    assert 0.03 < frame["active"].isna().mean() < 0.2
+
+
+def test_a_failed_first_write_to_a_new_database_file_leaves_no_file(flags):
+    from syngen.runs import infer_table
+
+    folder, _ = flags
+    for name in ("new.duckdb", "new.sqlite"):
+        url = f"{name.split('.')[1]}:///{folder / 'fresh' / name}"
+        (folder / "fresh").mkdir(exist_ok=True)
+
+        def stop(rows):
+            raise KeyboardInterrupt
+        with pytest.raises(KeyboardInterrupt):
+            infer_table("flags", 2000, batch_size=500, output=url, artifacts_dir=folder / "artifacts",
+                        on_rows=stop)
+        assert list((folder / "fresh").iterdir()) == []
+        infer_table("flags", 50, output=url, artifacts_dir=folder / "artifacts")
+        assert [p.name for p in (folder / "fresh").iterdir()] == [name]
+        assert len(_read(url, "flags")) == 50
+        (folder / "fresh" / name).unlink()
+
+
+def test_a_batch_that_does_not_fit_its_column_type_fails_before_anything_is_written(tmp_path):
+    from syngen.adapters.sql import ColumnSpec
+    from syngen.adapters.sql_write import DatabaseWriter, TableSpec
+
+    spec = TableSpec("t", [ColumnSpec("n", {"type": "Integer"}), ColumnSpec("on", {"type": "Boolean"})])
+    url = f"duckdb:///{tmp_path / 't.duckdb'}"
+    with DatabaseWriter(url, [spec]) as writer:  # boolean-like text is converted, and goes in
+        writer.insert("t", [pd.DataFrame({"n": [1, 2], "on": ["t", "F"]})])
+    assert _read(url, "t")["on"].tolist() == [True, False]
+    with pytest.raises(SyngenError, match=r"table 't' column 'n': 1 generated value\(s\) do not fit INTEGER"):
+        with DatabaseWriter(url, [spec], "append") as writer:
+            writer.insert("t", [pd.DataFrame({"n": [3, "x"], "on": [True, None]})])
+    assert len(_read(url, "t")) == 2
+
+
+# -- unique indexes ---------------------------------------------------------------------------
+
+_INDEXED = ["create table person (id integer primary key, code varchar(8) not null, nick varchar(20), "
+            "shop integer, seat integer)",
+            "create unique index person_code on person (code)",
+            "create unique index person_seat on person (shop, seat)",
+            "create unique index person_nick on person (nick) where nick is not null",
+            "create unique index person_lower on person (lower(code))",
+            "create index person_shop on person (shop)"]
+
+
+def _indexed_source(dialect: str, folder, request) -> str:
+    url = _target(dialect, folder, request)
+    rows = pd.DataFrame({"id": range(1, 201), "code": [f"C{i:04d}" for i in range(200)],
+                         "nick": [None if i % 3 else f"n{i}" for i in range(200)],
+                         "shop": [i % 10 for i in range(200)], "seat": [i // 10 for i in range(200)]})
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for statement in _INDEXED:
+            if not (dialect == "duckdb" and " where " in statement):  # DuckDB has no partial index
+                connection.exec_driver_sql(statement)
+        rows.to_sql("person", connection, if_exists="append", index=False)
+    engine.dispose()
+    return url
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "duckdb", "postgresql"])
+def test_unique_indexes_are_read_as_unique_keys(dialect, tmp_path, request):
+    url = _indexed_source(dialect, tmp_path, request)
+    frame, notes, declared = sql.read_table(url, "person")
+    keys = {(k.type, k.columns) for k in declared.constraints}
+    assert keys == {("PK", ("id",)), ("UQ", ("code",)), ("UQ", ("shop", "seat"))}
+    skipped = " ".join(notes)
+    if dialect != "duckdb":
+        assert "unique index 'person_nick' of table 'person' is partial (WHERE): not kept as a key" in notes
+    assert "unique index 'person_lower' of table 'person' is on an expression: not kept as a key" in skipped
+    assert "person_shop" not in skipped and "C0001" not in skipped
+
+
+def test_a_unique_index_is_generated_unique_and_created_in_the_target(tmp_path, request):
+    from syngen.runs import infer_table, train_table
+
+    url = _indexed_source("sqlite", tmp_path, request)
+    train_table(url, "person", epochs=EPOCHS, random_seed=1, artifacts_dir=tmp_path / "artifacts")
+    for dialect in ("duckdb", "postgresql", "sqlite"):
+        target = _target(dialect, tmp_path, request)
+        infer_table("person", 400, output=target, random_seed=3, artifacts_dir=tmp_path / "artifacts")
+        out = sql.describe(target, ["person"])["person"]
+        assert {(k.type, k.columns) for k in out.constraints} >= {("UQ", ("code",)), ("UQ", ("shop", "seat"))}
+        frame = _read(target, "person")
+        assert len(frame) == 400 and frame["code"].is_unique and not frame[["shop", "seat"]].duplicated().any()
+
+
+# -- replacing tables that reference each other ------------------------------------------------
+
+def _store_specs():
+    from syngen.adapters.sql import ColumnSpec, Constraint
+    from syngen.adapters.sql_write import TableSpec
+
+    store = TableSpec("store", [ColumnSpec("store_id", {"type": "Integer"}, False),
+                                ColumnSpec("manager_staff_id", {"type": "Integer"})],
+                      [Constraint("PK", ("store_id",)), Constraint("FK", ("manager_staff_id",), "staff", ("staff_id",))],
+                      closing={("manager_staff_id",)})
+    staff = TableSpec("staff", [ColumnSpec("staff_id", {"type": "Integer"}, False),
+                                ColumnSpec("store_id", {"type": "Integer"})],
+                      [Constraint("PK", ("staff_id",)), Constraint("FK", ("store_id",), "store", ("store_id",))])
+    return [store, staff]
+
+
+def _write_stores(url: str, if_exists: str, stores: int) -> None:
+    from syngen.adapters.sql_write import DatabaseWriter
+
+    store = pd.DataFrame({"store_id": range(1, stores + 1), "manager_staff_id": range(1, stores + 1)})
+    staff = pd.DataFrame({"staff_id": range(1, 2 * stores + 1), "store_id": [1 + i % stores for i in range(2 * stores)]})
+    with DatabaseWriter(url, _store_specs(), if_exists) as writer:
+        writer.insert("store", [store.assign(manager_staff_id=None)])
+        writer.insert("staff", [staff])
+        writer.fill_closing("store", store)
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgresql", "sqlite"])
+def test_replace_drops_a_key_cycle_children_first_and_never_a_table_it_does_not_replace(dialect, tmp_path,
+                                                                                          request):
+    url = _target(dialect, tmp_path, request)
+    _write_stores(url, "fail", 2)
+    _write_stores(url, "replace", 3)  # staff <-> store (DuckDB: staff -> store; it cannot close a loop)
+    assert len(_read(url, "store")) == 3 and len(_read(url, "staff")) == 6
+    fks = {k.parent for s in sql.describe(url, ["store", "staff"]).values() for k in s.constraints if k.type == "FK"}
+    assert fks == ({"store"} if dialect == "duckdb" else {"store", "staff"})
+
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("create table rental (id integer primary key, "
+                                   "staff_id integer references staff (staff_id))")
+        connection.exec_driver_sql("insert into rental values (1, 4)")
+    engine.dispose()
+    with pytest.raises(SyngenError) as failed:
+        _write_stores(url, "replace", 1)
+    assert str(failed.value).startswith(f"{sql.safe_url(url)}: table 'rental' (not being replaced) has a foreign "
+                                        "key to 'staff'") and "\n" not in str(failed.value)
+    assert len(_read(url, "store")) == 3 and len(_read(url, "staff")) == 6 and len(_read(url, "rental")) == 1
+
+
+# -- CHECK constraints and defaults -------------------------------------------------------------
+
+def test_repair_makes_every_row_satisfy_the_common_check_forms():
+    from syngen.adapters.checks import portable_check, repair, violations
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"qty": rng.integers(-50, 50, 1000), "rate": rng.normal(0.5, 1, 1000),
+                          "status": rng.choice(["new", "old", "odd", None], 1000, p=[0.5, 0.3, 0.1, 0.1]),
+                          "code": rng.choice(["AB", "ABCD", "ABCDEFG"], 1000),
+                          "lo": rng.integers(0, 10, 1000), "hi": rng.integers(0, 10, 1000),
+                          "note": rng.choice(["x", None], 1000)})
+    sources = {"qty >= 0": "sqlite", "rate BETWEEN 0 AND 1": "sqlite", "length(code) <= 4": "sqlite",
+               "status = ANY (ARRAY['new'::text, 'old'::text])": "postgres", "lo < hi": "sqlite",
+               "(note IS NOT NULL) OR (qty > 40)": "duckdb", "10 > lo AND qty <> 7": "sqlite"}
+    checks = [portable_check(sql, dialect.replace("postgres", "postgresql"), list(frame.columns), set())[0]
+              for sql, dialect in sources.items()]
+    assert None not in checks and all(violations(frame, c) > 0 for c in checks[:6])
+    fixed = repair(frame, checks)
+    assert {c: violations(fixed, c) for c in checks} == {c: 0 for c in checks}
+    assert fixed["status"].isna().sum() == frame["status"].isna().sum()  # null passes a CHECK, as in SQL
+    kept = frame["status"].isin(["new", "old"])
+    assert fixed.loc[kept, "status"].equals(frame.loc[kept, "status"])  # passing rows untouched
+    moved = fixed.loc[~kept & frame["status"].notna(), "status"].value_counts(normalize=True)
+    assert 0.45 < moved["new"] < 0.8  # an allowed value drawn by the batch's own frequencies
+    assert fixed["qty"].min() == 0 and fixed["rate"].between(0, 1).all()
+
+
+def test_checks_that_cannot_be_guaranteed_are_said_and_left_out():
+    from syngen.adapters.checks import portable_check
+
+    columns = ["a", "b", "id"]
+    assert portable_check("a * 2 > b", "sqlite", columns, set()) == (
+        None, "generated rows cannot be guaranteed to satisfy it")
+    assert portable_check("id > 0", "sqlite", columns, {"id"})[0] is None
+    assert portable_check("zz > 0", "sqlite", columns, set())[1] == "it names a column that is not generated"
+    assert portable_check("A >= 0", "sqlite", columns, set())[0] == '"a" >= 0'
+
+
+@pytest.fixture(scope="module")
+def declared(tmp_path_factory):
+    """A SQLite table with CHAR, VARCHAR and NUMERIC types, defaults and CHECKs, learned."""
+    folder = tmp_path_factory.mktemp("declared")
+    rng = np.random.default_rng(1)
+    rows = [(i, f"{['AB', 'CD', 'EF'][i % 3]}{i % 10}", f"item {i}", round(float(rng.uniform(1, 99)), 2),
+             ["new", "old"][i % 2], int(rng.integers(0, 20)), int(rng.integers(20, 40)), int(rng.integers(1, 9)))
+            for i in range(1, 301)]
+    url = _sqlite(folder / "declared.sqlite", """
+        create table item (id integer primary key, code char(3) not null, name varchar(20),
+            price numeric(10, 2) default 1 check (price > 0),
+            status text default 'new' check (status in ('new', 'old')),
+            lo integer, hi integer, qty integer check (qty between 1 and 8),
+            check (lo <= hi), check (lower(name) <> name || 'x'))""", {"item": rows})
+    from syngen.runs import train_table
+
+    result = train_table(url, "item", epochs=EPOCHS, random_seed=1, artifacts_dir=folder / "artifacts")
+    return folder, result
+
+
+def test_declared_types_defaults_and_checks_reach_every_target(declared, request):
+    from syngen.runs import infer_table
+
+    folder, result = declared
+    assert "CHECK (lower(name) <> name || 'x') of table 'item' is left out of the target: generated rows cannot " \
+           "be guaranteed to satisfy it" in result.notes
+    expected = {"duckdb": {"code": "VARCHAR", "name": "VARCHAR", "price": "DECIMAL(10,2)"},
+                "sqlite": {"code": "CHAR(3)", "name": "VARCHAR(20)", "price": "NUMERIC(10, 2)"},
+                "postgresql": {"code": "CHAR(3)", "name": "VARCHAR(20)", "price": "NUMERIC(10, 2)"}}
+    for dialect, types in expected.items():
+        url = _target(dialect, folder, request)
+        infer_table("item", 400, output=url, random_seed=5, artifacts_dir=folder / "artifacts")
+        assert {c: t for c, t in _column_types(url, "item").items() if c in types} == types
+        frame = _read(url, "item")
+        assert len(frame) == 400 and (frame["qty"].dropna().between(1, 8)).all()
+        assert (frame["lo"] <= frame["hi"]).all() and frame["status"].isin(["new", "old"]).all()
+        engine = sa.create_engine(url)
+        with pytest.raises(sa.exc.DBAPIError):  # the target declares them: it refuses what breaks them
+            with engine.begin() as connection:
+                connection.execute(sa.text("insert into item (id, code, qty) values (-1, 'ZZ9', 9)"))
+        with engine.begin() as connection:
+            connection.execute(sa.text("insert into item (id, code, lo, hi, qty) values (-2, 'ZZ8', 1, 2, 3)"))
+            added = connection.execute(sa.text("select status, price from item where id = -2")).one()
+        engine.dispose()
+        assert added[0] == "new" and float(added[1]) == 1  # the defaults
