@@ -121,7 +121,7 @@ def test_dates_score_the_same_whatever_their_unit_or_database(tmp_path):
                                "price, ordered::TIMESTAMP AS ordered, zoned::TIMESTAMPTZ AS zoned FROM frame")
     read = {name: read_source(f"duckdb:///{tmp_path / 'both.duckdb'}", name).frame for name in halves}
     assert str(read["real"]["ordered"].dtype) == "datetime64[us]"  # what this test is about
-    in_seconds = {side: frame.assign(**{c: frame[c].astype(f"datetime64[s, Europe/Rome]" if c == "zoned" else
+    in_seconds = {side: frame.assign(**{c: frame[c].astype("datetime64[s, Europe/Rome]" if c == "zoned" else
                                                             "datetime64[s]") for c in ("date", "ordered", "zoned")})
                   for side, frame in halves.items()}
     for pair in ((read["real"], read["synthetic"]), (halves["real"], read["synthetic"]),

@@ -16,8 +16,10 @@ NATIONS = [("ALGERIA", 0), ("ARGENTINA", 1), ("BRAZIL", 1), ("CANADA", 1), ("EGY
            ("ROMANIA", 3), ("SAUDI ARABIA", 4), ("VIETNAM", 2), ("RUSSIA", 3), ("UNITED KINGDOM", 3),
            ("UNITED STATES", 1)]
 REGIONS = ["AFRICA", "AMERICA", "ASIA", "EUROPE", "MIDDLE EAST"]
-WORDS = "furiously final carefully express regular pending ironic special bold quick even slyly blithely".split()
-COLOURS = "almond antique aquamarine azure beige bisque black blanched blue blush brown burlywood".split()
+WORDS = ["furiously", "final", "carefully", "express", "regular", "pending", "ironic", "special", "bold", "quick",
+         "even", "slyly", "blithely"]
+COLOURS = ["almond", "antique", "aquamarine", "azure", "beige", "bisque", "black", "blanched", "blue", "blush",
+           "brown", "burlywood"]
 
 # (table, type, columns, parent, parent columns), as in the TPC-H specification
 KEYS = {("region", "PK", ("r_regionkey",), None, ()), ("nation", "PK", ("n_nationkey",), None, ()),
@@ -72,7 +74,7 @@ def write_tpch(folder: Path, scale: float = 0.01, seed: int = 0) -> None:
         "p_size": rng.integers(1, 51, parts), "p_container": rng.choice(["SM CASE", "LG BOX", "WRAP PACK"], parts),
         "p_retailprice": (90000 + (p_key // 10) % 20001 + 100 * (p_key % 1000)) / 100, "p_comment": text(parts)})
     # dbgen: the i-th supplier of part p
-    supplier_of = lambda p, i: (p + i * (suppliers // 4 + (p - 1) // suppliers)) % suppliers + 1  # noqa: E731
+    supplier_of = lambda p, i: (p + i * (suppliers // 4 + (p - 1) // suppliers)) % suppliers + 1
     tables["partsupp"] = pd.DataFrame({
         "ps_partkey": np.repeat(p_key, 4), "ps_suppkey": supplier_of(np.repeat(p_key, 4), np.tile(np.arange(4), parts)),
         "ps_availqty": rng.integers(1, 10_000, 4 * parts), "ps_supplycost": rng.uniform(1, 1000, 4 * parts).round(2),

@@ -135,8 +135,12 @@ class Table:
         return found
 
     def unique_together(self, columns: list[str]) -> bool:
-        return len(self.frame) > 1 and all(c in self.counts for c in columns) and self.frame[columns].notna().all(axis=None) and not (
-            self.sampled and self.sample[columns].duplicated().any()) and not self.frame[columns].duplicated().any()
+        """Never null and unique together; a duplicate in the sample settles it without the whole."""
+        if len(self.frame) < 2 or any(c not in self.counts for c in columns):
+            return False
+        if self.sampled and self.sample[columns].duplicated().any():
+            return False
+        return bool(self.frame[columns].notna().all(axis=None) and not self.frame[columns].duplicated().any())
 
 
 def home(stem: str, tables: dict[str, Table]) -> str | None:
