@@ -276,7 +276,7 @@ class _Generated:
     rows: int = 0
     keys: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
     counts: dict[str, np.ndarray] = field(default_factory=dict)
-    verbatim: bool = False  # a reference table copied as it is: it does not scale, its children do
+    expected: float = 0.0  # the rows it stands for: a copied table's scaled size, a table rounded up its share
 
 
 def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str | None = None,
@@ -335,13 +335,16 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                 if size is not None and size != model.training["rows"]:
                     report.notes.append(f"size {size} ignored: the table is copied as it is (train_settings.copy)")
                 size = int(model.training["rows"])
-            size, links = _assign_links(metadata, plan, name, model, size, s["scale"], generated, rng, report)
+            size, expected, links = _assign_links(metadata, plan, name, model, size, s["scale"], generated, rng,
+                                                  report)
+            if model.is_verbatim:  # copied as it is, but its children scale
+                expected = model.training["rows"] * s["scale"]
             links.update(_shared_tokens(table, model, owners, generated, size, rng))
             if size < 1:
                 raise SyngenError(f"table '{name}': its parents got no children in this run, so it would "
                                   "be empty; set infer_settings.size")
             columns = model.training["relations"]["columns"]
-            state = _Generated(rows=size, verbatim=model.is_verbatim)
+            state = _Generated(rows=size, expected=expected)
             generated[name] = state
             if on_table:
                 on_table(name, size)
@@ -504,24 +507,25 @@ def _seal(state: _Generated) -> None:
 
 
 def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng, report
-                  ) -> tuple[int, dict[str, pd.Series]]:
-    """The table's size and the values of its (not late) FK columns, row by row. Without a
-    size, a table without parents has ``scale`` times its source's rows; a child follows
-    its generated parents."""
+                  ) -> tuple[int, float, dict[str, pd.Series]]:
+    """The table's size, the size it stands for (its children follow that one), and the
+    values of its (not late) FK columns, row by row. Without a size, a table without
+    parents has ``scale`` times its source's rows; a child follows its parents."""
     table = metadata.tables[name]
     stats = {link["name"]: link for link in model.training["relations"]["foreign_keys"]}
     driving = plan.driving_key(metadata, name)
+    if size is not None:
+        expected = float(size)
+    elif driving is None:
+        expected = model.training["rows"] * scale
+    else:
+        # the source's children per parent times the parents expected: the counts drawn for
+        # a handful of parents would make the size of a whole branch a lottery, and a parent
+        # table rounded up to one row must not give its children a whole table's worth
+        link = stats[driving.name]
+        expected = link["children_per_parent"] * generated[driving.parent].expected / max(1 - link["null_share"], 1e-9)
     if size is None:
-        if driving is None:
-            size = max(1, int(round(model.training["rows"] * scale)))
-        else:
-            # the source's children per parent times the parents generated: the counts drawn
-            # for a handful of parents would make the size of a whole branch a lottery
-            parents = len(generated[driving.parent].counts[count_column(name, driving)])
-            null_share = stats[driving.name]["null_share"]
-            linked = int(round(stats[driving.name]["children_per_parent"] * parents
-                               * (scale if generated[driving.parent].verbatim else 1.0)))
-            size = linked + int(round(linked * null_share / max(1 - null_share, 1e-9)))
+        size = max(1, int(round(expected)))
     indices: dict[str, np.ndarray] = {}
     for key in table.foreign_keys:
         if plan.is_late(name, key):
@@ -536,7 +540,7 @@ def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng
     for key in table.foreign_keys:
         if key.name in indices:
             values.update(_key_values(generated[key.parent].keys[key.parent_columns], key, indices[key.name]))
-    return size, values
+    return size, expected, values
 
 
 def _partners(table, key: Key, generated) -> int | None:

@@ -269,3 +269,14 @@ def test_one_table_appended_twice_keeps_its_keys_unique(tmp_path):
         invoices = db.sql("SELECT * FROM invoice").df()
     assert len(invoices) == 824 and invoices["InvoiceId"].is_unique
     assert not invoices.duplicated(["InvoiceDate", "CustomerId"]).any()
+
+
+def test_a_small_scale_keeps_children_in_proportion_to_their_parents(tmp_path):
+    url = _genres(tmp_path)
+    metadata = _music_metadata(tmp_path, url, "{epochs: 1}")
+    train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models")
+    out = tmp_path / "out"
+    infer_tables(metadata, {"random_seed": 2, "scale": 0.01}, tmp_path / "models", output=str(out))
+    genre, track = pd.read_csv(out / "genre.csv"), pd.read_csv(out / "track.csv")
+    assert len(genre) == 1  # 23 genres at 1%: rounded up to one
+    assert len(track) == 35  # 1% of the tracks, not all tracks of a genre 23 times its size
