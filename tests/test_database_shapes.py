@@ -323,3 +323,88 @@ def test_declared_types_defaults_and_checks_reach_every_target(declared, request
             added = connection.execute(sa.text("select status, price from item where id = -2")).one()
         engine.dispose()
         assert added[0] == "new" and float(added[1]) == 1  # the defaults
+
+
+# -- empty tables --------------------------------------------------------------------------------
+
+_EMPTY_SCHEMA = """
+    create table customer (id integer primary key, name text, score real);
+    create table demographic (type_id text primary key, descr text);
+    create table customer_demo (customer_id integer not null references customer (id),
+                                type_id text not null references demographic (type_id),
+                                primary key (customer_id, type_id));
+    create table visit (id integer primary key, customer_id integer not null references customer (id),
+                        demo_type text references demographic (type_id), minutes integer);"""
+
+
+def _empty_source(folder, not_null_link: bool = False) -> str:
+    rng = np.random.default_rng(3)
+    customers = [(i, f"c{i}", float(rng.normal(50, 10))) for i in range(1, 61)]
+    visits = [(i, int(rng.integers(1, 61)), "x" if not_null_link else None, int(rng.integers(1, 90)))
+              for i in range(1, 201)]
+    schema = _EMPTY_SCHEMA.replace("demo_type text references", "demo_type text not null references") \
+        if not_null_link else _EMPTY_SCHEMA
+    return _sqlite(folder / "empty.sqlite", schema, {"customer": customers, "visit": visits})
+
+
+def _linked_run(folder, url: str):
+    from syngen.metadata import load_metadata
+    from syngen.metadata.discover import discover
+
+    (folder / "metadata.yaml").write_text(discover(url))
+    return load_metadata(folder / "metadata.yaml")
+
+
+@pytest.fixture(scope="module")
+def with_empty(tmp_path_factory):
+    """A database with two empty tables (one referencing the other), learned whole."""
+    from syngen.relational import train_tables
+
+    folder = tmp_path_factory.mktemp("empty")
+    metadata = _linked_run(folder, _empty_source(folder))
+    notes = []
+    reports = train_tables(metadata, {"epochs": EPOCHS, "random_seed": 1}, folder / "artifacts", log=notes.append)
+    return folder, notes, reports
+
+
+def test_empty_tables_are_listed_and_said_at_training(with_empty):
+    folder, notes, reports = with_empty
+    text = (folder / "metadata.yaml").read_text()
+    assert "demographic:" in text and "customer_demo:" in text
+    for name in ("customer_demo", "demographic"):
+        assert f"table '{name}' is empty: created empty in the target, with its keys" in notes
+        assert not (folder / "artifacts" / "resources" / name / "model.json").exists()
+    visit = next(r for r in reports if r.table == "visit")
+    assert "FK fk_demo_type -> demographic: 'demographic' is empty, so demo_type is generated null" in visit.notes
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgresql"])
+def test_empty_tables_are_created_empty_with_their_keys(with_empty, dialect, request):
+    from syngen.metadata import load_metadata
+    from syngen.relational import infer_tables
+
+    folder, _, _ = with_empty
+    url = _target(dialect, folder, request)
+    metadata = load_metadata(folder / "metadata.yaml", check_sources=False)
+    reports = {r.table: r for r in infer_tables(metadata, {"random_seed": 2}, folder / "artifacts", output=url)}
+    assert reports["demographic"].rows == 0 and reports["customer_demo"].rows == 0
+    declared = sql.describe(url)
+    keys = {name: {(k.type, k.columns, k.parent) for k in s.constraints} for name, s in declared.items()}
+    assert keys["demographic"] == {("PK", ("type_id",), None)}
+    assert keys["customer_demo"] == {("PK", ("customer_id", "type_id"), None), ("FK", ("customer_id",), "customer"),
+                                     ("FK", ("type_id",), "demographic")}
+    assert ("FK", ("demo_type",), "demographic") in keys["visit"]
+    assert len(_read(url, "demographic")) == 0 and len(_read(url, "customer_demo")) == 0
+    visits = _read(url, "visit")
+    assert len(visits) > 100 and visits["demo_type"].isna().all() and visits["customer_id"].notna().all()
+
+
+def test_a_not_null_link_to_an_empty_table_is_one_clear_line(tmp_path):
+    from syngen.relational import train_tables
+
+    metadata = _linked_run(tmp_path, _empty_source(tmp_path, not_null_link=True))
+    with pytest.raises(SyngenError) as failed:
+        train_tables(metadata, {"epochs": EPOCHS}, tmp_path / "artifacts")
+    assert str(failed.value) == ("table 'visit' column 'demo_type' is NOT NULL but references the empty table "
+                                 "'demographic': no generated row could satisfy it; give 'demographic' rows, or "
+                                 "leave 'visit' out of the metadata file")

@@ -45,23 +45,22 @@ def _from_database(url: str) -> str:
 
     schemas = sql.describe(url)
     counts = sql.row_counts(url, list(schemas))
-    empty = sorted(name for name, rows in counts.items() if rows == 0)
-    schemas = {name: schema for name, schema in schemas.items() if counts[name]}
-    if not schemas:
+    if not any(counts.values()):
         raise SyngenError(f"no tables with rows in {sql.safe_url(url)}")
     sources = {name: _yaml_name(sql.safe_url(url)) for name in schemas}
-    left_out = [f"# Left out, having no rows to learn from: {', '.join(empty)}."] if empty else []
+    empty = {name: ["empty in the source: created empty in the target, with its keys"]
+             for name, rows in counts.items() if rows == 0}
     if any(schema.constraints for schema in schemas.values()):
         header = [f"# Keys declared by the database {sql.safe_url(url)}, read by 'syngen metadata infer'."]
-        header += left_out
         entries = {name: [(key.name, key.type, Guess(list(key.columns), "", key.parent,
                                                       list(key.parent_columns) or None))
                           for key in declared_keys(schema, schemas)] for name, schema in schemas.items()}
-        return _render(header, sources, entries, {})
-    frames = {name: sql.read_table(url, name)[0] for name in schemas}
+        return _render(header, sources, entries, empty)
+    frames = {name: sql.read_table(url, name)[0] for name in schemas if counts[name]}
     header = [f"# The database {sql.safe_url(url)} declares no keys: these are guessed from the data",
-              "# by 'syngen metadata infer'. Check every key before training."] + left_out
-    return _render(header, sources, *_guessed(frames))
+              "# by 'syngen metadata infer'. Check every key before training."]
+    entries, notes = _guessed(frames)
+    return _render(header, sources, {**entries, **{n: [] for n in empty}}, {**notes, **empty})
 
 
 def _guessed(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, list], dict[str, list[str]]]:
