@@ -408,3 +408,59 @@ def test_a_not_null_link_to_an_empty_table_is_one_clear_line(tmp_path):
     assert str(failed.value) == ("table 'visit' column 'demo_type' is NOT NULL but references the empty table "
                                  "'demographic': no generated row could satisfy it; give 'demographic' rows, or "
                                  "leave 'visit' out of the metadata file")
+
+
+# -- binary columns ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def blobs(tmp_path_factory):
+    """A SQLite table with a BLOB column of varied lengths and nulls, learned."""
+    folder = tmp_path_factory.mktemp("blobs")
+    rng = np.random.default_rng(5)
+    rows = [(i, ["a", "b", "c"][i % 3], None if i % 5 == 0 else b"\x89PNG" + rng.bytes(int(rng.integers(20, 400))))
+            for i in range(1, 301)]
+    url = _sqlite(folder / "blobs.sqlite", "create table picture (id integer primary key, kind text, data blob)",
+                  {"picture": rows})
+    from syngen.runs import train_table
+
+    result = train_table(url, "picture", epochs=EPOCHS, random_seed=1, artifacts_dir=folder / "artifacts")
+    return folder, result, rows
+
+
+def test_binary_columns_are_learned_by_their_lengths_only(blobs):
+    folder, result, rows = blobs
+    assert result.kinds["data"] == "binary" and not any("binary" in n for n in result.notes)
+    saved = (folder / "artifacts" / "resources" / "picture" / "model.json").read_text()
+    assert "PNG" not in saved and rows[1][2][4:12].hex() not in saved
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgresql"])
+def test_binary_columns_are_written_as_binary(blobs, dialect, request):
+    from syngen.runs import infer_table
+
+    folder, _, rows = blobs
+    url = _target(dialect, folder, request)
+    infer_table("picture", 1000, output=url, random_seed=2, artifacts_dir=folder / "artifacts", batch_size=300)
+    assert _column_types(url, "picture")["data"].upper() in ("BLOB", "BYTEA")
+    data = _read(url, "picture")["data"]
+    present = data.dropna().map(bytes)
+    lengths = present.map(len)
+    source = pd.Series([len(r[2]) for r in rows if r[2] is not None])
+    assert 0.12 < data.isna().mean() < 0.28 and lengths.between(source.min(), source.max()).all()
+    assert abs(lengths.median() - source.median()) < 40 and present.nunique() == len(present)
+    assert not present.map(lambda value: value.startswith(b"\x89PNG")).any()  # random bytes, nothing copied
+
+
+def test_binary_columns_go_to_parquet_as_binary_and_to_csv_as_hex(blobs):
+    import pyarrow.parquet as pq
+
+    from syngen.runs import infer_table
+
+    folder, _, _ = blobs
+    infer_table("picture", 200, output=folder / "p.parquet", random_seed=2, artifacts_dir=folder / "artifacts")
+    table = pq.read_table(folder / "p.parquet")
+    assert str(table.schema.field("data").type) == "binary"
+    infer_table("picture", 200, output=folder / "p.csv", random_seed=2, artifacts_dir=folder / "artifacts")
+    text = pd.read_csv(folder / "p.csv")["data"].dropna()
+    parquet = table.column("data").to_pandas().dropna()
+    assert text.str.fullmatch(r"[0-9a-f]+").all() and text.tolist() == [b.hex() for b in parquet]

@@ -323,7 +323,7 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
                seed: int = 0, only: list[str] | None = None, keys: tuple[str, list] | None = None
                ) -> tuple[pd.DataFrame, list[str], TableSchema]:
     """A table's rows typed as from a CSV export, notes on what was left out, and what the
-    database declares about the table (binary columns, left out, dropped from it).
+    database declares about the table.
 
     ``row_limit`` samples in the database: by primary key when the table has one (only the
     keys travel), else by a seeded priority sample over chunks (memory stays bounded).
@@ -331,9 +331,8 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
     holds one of the values (a sample chosen elsewhere), in the table's order.
     """
     schema = describe(url, [table])[table]
-    binary = [c.name for c in schema.columns if c.type["type"] == BINARY]
-    notes = schema.notes + ([f"binary column(s) left out: {', '.join(binary)}"] if binary else [])
-    columns = [c for c in schema.columns if c.type["type"] != BINARY and (only is None or c.name in only)]
+    notes = list(schema.notes)
+    columns = [c for c in schema.columns if only is None or c.name in only]
     if not columns:
         raise SyngenError(f"table '{table}' in {safe_url(url)} has no columns syngen can learn")
     if row_limit is not None and row_limit < 1:
@@ -419,7 +418,7 @@ _MIXED = ("mixed", "mixed-integer", "mixed-integer-float")
 def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
     """Raw database values typed as syngen reads CSV: numbers as numbers (integers stay
     integers with nulls), dates and times as ISO text, decimals as floats, UUIDs as text,
-    JSON documents as their text, and a column of mixed values (SQLite allows them) as a CSV
+    JSON documents as their text, binary values as bytes, and a column of mixed values (SQLite allows them) as a CSV
     export of it would read."""
     out = {}
     for spec in columns:
@@ -428,6 +427,8 @@ def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
         first = present.iloc[0] if len(present) else None
         if pd.api.types.infer_dtype(present, skipna=True) in _MIXED:
             values = numeric_or_text(values.astype(str).where(values.notna(), None))
+        elif isinstance(first, (bytes, bytearray, memoryview)):
+            values = values.map(bytes, na_action="ignore")
         elif isinstance(first, (dict, list)):
             values = values.map(json.dumps, na_action="ignore")
         elif spec.type["type"] in _INTEGER_TYPES or isinstance(first, (int, np.integer)) and not isinstance(first, bool):

@@ -23,7 +23,8 @@ import sqlalchemy as sa
 
 from syngen.adapters.checks import repair, to_dialect
 from syngen.adapters.stored import NUMBERS as _NUMBERS, boolean_like
-from syngen.adapters.sql import (ColumnSpec, Constraint, connection_tables, database_error, database_file,
+from syngen.adapters.files import hex_text
+from syngen.adapters.sql import (BINARY, ColumnSpec, Constraint, connection_tables, database_error, database_file,
                                  describe_connection,
                                  engine_for, safe_url, sa_type)
 from syngen.errors import SyngenError
@@ -265,7 +266,8 @@ class DatabaseWriter:
 
             insert_frame(self._connection, table, frame)
         elif self.dialect == "postgresql" and self._engine.driver == "psycopg":
-            _copy_postgres(self._connection, table, frame)
+            binary = [c.name for c in spec.columns if c.type["type"] == BINARY and c.name in frame]
+            _copy_postgres(self._connection, table, frame.assign(**{c: hex_text(frame[c], "\\x") for c in binary}))
         else:
             records = _python_values(frame, spec).to_dict("records")
             for start in range(0, len(records), INSERT_CHUNK_ROWS):
