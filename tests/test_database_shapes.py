@@ -464,3 +464,112 @@ def test_binary_columns_go_to_parquet_as_binary_and_to_csv_as_hex(blobs):
     text = pd.read_csv(folder / "p.csv")["data"].dropna()
     parquet = table.column("data").to_pandas().dropna()
     assert text.str.fullmatch(r"[0-9a-f]+").all() and text.tolist() == [b.hex() for b in parquet]
+
+
+# -- tables in a schema other than the default -------------------------------------------------
+
+def _schema_source(url: str) -> str:
+    """A PostgreSQL database with customers and orders in schema 'sales', and a public table."""
+    rng = np.random.default_rng(7)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for statement in ("create schema sales",
+                          "create table region (id integer primary key, name text)",
+                          "create table sales.customer (id integer primary key, name text, score double precision)",
+                          "create table sales.orders (id integer primary key, "
+                          "customer_id integer not null references sales.customer (id), "
+                          "region_id integer references region (id), amount double precision)"):
+            connection.exec_driver_sql(statement)
+        pd.DataFrame({"id": range(1, 5), "name": list("nesw")}).to_sql("region", connection, if_exists="append",
+                                                                        index=False)
+        pd.DataFrame({"id": range(1, 61), "name": [f"c{i}" for i in range(60)], "score": rng.normal(5, 1, 60)}
+                     ).to_sql("customer", connection, schema="sales", if_exists="append", index=False)
+        pd.DataFrame({"id": range(1, 301), "customer_id": rng.integers(1, 61, 300),
+                      "region_id": rng.integers(1, 5, 300), "amount": rng.gamma(2, 10, 300)}
+                     ).to_sql("orders", connection, schema="sales", if_exists="append", index=False)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def sales(tmp_path_factory, postgres):
+    """The 'sales' schema of a PostgreSQL database, learned whole (as --schema sales does)."""
+    from syngen.metadata import load_metadata
+    from syngen.metadata.discover import discover
+    from syngen.relational import train_tables
+
+    folder = tmp_path_factory.mktemp("sales")
+    url = _schema_source(postgres())
+    (folder / "metadata.yaml").write_text(discover(url, schema="sales"))
+    train_tables(load_metadata(folder / "metadata.yaml"), {"epochs": EPOCHS, "random_seed": 1}, folder / "artifacts")
+    return folder, url
+
+
+def test_a_schema_is_read_with_its_keys(sales):
+    folder, url = sales
+    text = (folder / "metadata.yaml").read_text()
+    assert "sales.customer:" in text and "sales.orders:" in text and "\nregion:" not in text
+    assert "references: {table: sales.customer, columns: [id]}" in text
+    declared = sql.describe(url, ["sales.orders"])["sales.orders"]
+    assert {(k.type, k.parent) for k in declared.constraints} == {("PK", None), ("FK", "sales.customer"),
+                                                                   ("FK", "region")}
+    assert sql.row_counts(url, ["sales.orders", "region"]) == {"sales.orders": 300, "region": 4}
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "duckdb"])
+def test_a_schema_is_recreated_in_the_target(sales, dialect, request):
+    from syngen.metadata import load_metadata
+    from syngen.relational import infer_tables
+
+    folder, _ = sales
+    url = _target(dialect, folder, request)
+    metadata = load_metadata(folder / "metadata.yaml", check_sources=False)
+    infer_tables(metadata, {"random_seed": 2}, folder / "artifacts", output=url)
+    assert sql.table_names(url) == [] and sql.table_names(url, schema="sales") == ["sales.customer", "sales.orders"]
+    declared = sql.describe(url, ["sales.orders"])["sales.orders"]
+    assert ("FK", ("customer_id",), "sales.customer") in {(k.type, k.columns, k.parent) for k in declared.constraints}
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        orders = pd.read_sql(sa.select(sa.text("*")).select_from(sa.table("orders", schema="sales")), connection)
+        customers = pd.read_sql(sa.select(sa.text("id")).select_from(sa.table("customer", schema="sales")), connection)
+    engine.dispose()
+    assert len(orders) > 100 and orders["customer_id"].isin(set(customers["id"])).all()
+
+
+def test_a_schema_table_alone_and_sqlite_refusing_schemas(sales, tmp_path, postgres):
+    from syngen.runs import infer_table, train_table
+
+    _, url = sales
+    train_table(url, "sales.customer", epochs=EPOCHS, random_seed=1, artifacts_dir=tmp_path)
+    target = postgres()
+    infer_table("sales.customer", 50, output=target, artifacts_dir=tmp_path)
+    infer_table("sales.customer", 20, output=target, artifacts_dir=tmp_path, if_exists="append")
+    assert sql.row_counts(target, ["sales.customer"]) == {"sales.customer": 70}
+    with pytest.raises(SyngenError) as refused:
+        infer_table("sales.customer", 50, output=f"sqlite:///{tmp_path / 'x.sqlite'}", artifacts_dir=tmp_path)
+    assert str(refused.value) == ("SQLite has no schemas, so table 'sales.customer' cannot be written to "
+                                  f"sqlite:///{tmp_path / 'x.sqlite'}; write it to PostgreSQL or DuckDB")
+    assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_schema_on_the_command_line_and_in_duckdb(sales, tmp_path):
+    from conftest import run_cli
+
+    _, url = sales
+    done = run_cli("syngen", "metadata", "infer", "--source", url, "--schema", "sales", cwd=tmp_path)
+    assert "sales.orders:" in done.stdout and "references: {table: sales.customer" in done.stdout
+    wrong = run_cli("train", "--source", url, "--table_name", "x", "--schema", "sales", cwd=tmp_path, check=False)
+    assert wrong.returncode == 1 and "--schema applies to a database URL as --source alone" in wrong.stderr
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 's.duckdb'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("create schema shop")
+        connection.exec_driver_sql("create table shop.parent (id integer primary key, name varchar)")
+        connection.exec_driver_sql("create table shop.child (id integer primary key, "
+                                   "parent_id integer references shop.parent (id))")
+        connection.exec_driver_sql("insert into shop.parent values (1, 'a'), (2, 'b')")
+    engine.dispose()
+    duck = f"duckdb:///{tmp_path / 's.duckdb'}"
+    declared = sql.describe(duck, schema="shop")
+    assert list(declared) == ["shop.child", "shop.parent"]
+    assert [(k.type, k.parent) for k in declared["shop.child"].constraints] == [("PK", None), ("FK", "shop.parent")]
+    assert sql.read_table(duck, "shop.parent")[0]["name"].tolist() == ["a", "b"]

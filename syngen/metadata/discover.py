@@ -19,11 +19,14 @@ _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n"}
 
 
-def discover(source: str | Path) -> str:
+def discover(source: str | Path, schema: str | None = None) -> str:
     """A starter metadata YAML (with comments) for every CSV/Parquet file in a folder, or for
-    every table of a database (its declared keys; guessed from the data if it declares none)."""
+    every table of a database or of one of its schemas (its declared keys; guessed from the
+    data if it declares none)."""
     if is_database_url(str(source)):
-        return _from_database(str(source))
+        return _from_database(str(source), schema)
+    if schema is not None:
+        raise SyngenError(f"--schema {schema} applies to a database URL, not to the folder '{source}'")
     folder = Path(source)
     if not folder.is_dir():
         raise SyngenError(f"'{folder}' is not a folder of CSV or Parquet files, nor a database URL")
@@ -39,14 +42,15 @@ def discover(source: str | Path) -> str:
     return _render(header, {p.stem: _yaml_name(p.name) for p in files}, *_guessed(frames))
 
 
-def _from_database(url: str) -> str:
+def _from_database(url: str, schema: str | None) -> str:
     from syngen.adapters import sql
     from syngen.metadata.declared import declared_keys
 
-    schemas = sql.describe(url)
+    schemas = sql.describe(url, schema=schema)
     counts = sql.row_counts(url, list(schemas))
     if not any(counts.values()):
-        raise SyngenError(f"no tables with rows in {sql.safe_url(url)}")
+        where = f"schema '{schema}' of " if schema else ""
+        raise SyngenError(f"no tables with rows in {where}{sql.safe_url(url)}")
     sources = {name: _yaml_name(sql.safe_url(url)) for name in schemas}
     empty = {name: ["empty in the source: created empty in the target, with its keys"]
              for name, rows in counts.items() if rows == 0}
