@@ -374,6 +374,11 @@ def test_empty_tables_are_listed_and_said_at_training(with_empty):
     for name in ("customer_demo", "demographic"):
         assert f"table '{name}' is empty: created empty in the target, with its keys" in notes
         assert not (folder / "artifacts" / "resources" / name / "model.json").exists()
+    from syngen.runs import infer_table
+
+    with pytest.raises(SyngenError, match=r"^table 'demographic' was empty in its source: .* holds its schema, no "
+                                          r"model; infer --metadata_path creates it, empty"):
+        infer_table("demographic", 10, artifacts_dir=folder / "artifacts")
     visit = next(r for r in reports if r.table == "visit")
     assert "FK fk_demo_type -> demographic: 'demographic' is empty, so demo_type is generated null" in visit.notes
 
@@ -573,3 +578,13 @@ def test_schema_on_the_command_line_and_in_duckdb(sales, tmp_path):
     assert list(declared) == ["shop.child", "shop.parent"]
     assert [(k.type, k.parent) for k in declared["shop.child"].constraints] == [("PK", None), ("FK", "shop.parent")]
     assert sql.read_table(duck, "shop.parent")[0]["name"].tolist() == ["a", "b"]
+
+
+def test_binary_values_from_duckdb_are_bytes(tmp_path):
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'b.duckdb'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("create table t (id integer primary key, b blob)")
+        connection.exec_driver_sql("insert into t values (1, '\\xAA\\x00'::blob), (2, null), (3, 'abc'::blob)")
+    engine.dispose()
+    frame = sql.read_table(f"duckdb:///{tmp_path / 'b.duckdb'}", "t")[0]
+    assert frame["b"].where(frame["b"].notna(), None).tolist() == [b"\xaa\x00", None, b"abc"]

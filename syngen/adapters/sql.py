@@ -447,6 +447,7 @@ def _priority_sample(connection, statement, row_limit, seed) -> pd.DataFrame:
 
 _INTEGER_TYPES = {"SmallInteger", "Integer", "BigInteger"}
 _MIXED = ("mixed", "mixed-integer", "mixed-integer-float")
+_BYTES = (bytes, bytearray, memoryview)
 
 
 def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
@@ -459,10 +460,10 @@ def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
         values = frame[spec.name]
         present = values.dropna()
         first = present.iloc[0] if len(present) else None
-        if pd.api.types.infer_dtype(present, skipna=True) in _MIXED:
+        if isinstance(first, _BYTES) and present.map(lambda v: isinstance(v, _BYTES)).all():
+            values = values.map(bytes, na_action="ignore")  # DuckDB gives bytearrays, psycopg bytes
+        elif pd.api.types.infer_dtype(present, skipna=True) in _MIXED:
             values = numeric_or_text(values.astype(str).where(values.notna(), None))
-        elif isinstance(first, (bytes, bytearray, memoryview)):
-            values = values.map(bytes, na_action="ignore")
         elif isinstance(first, (dict, list)):
             values = values.map(json.dumps, na_action="ignore")
         elif spec.type["type"] in _INTEGER_TYPES or isinstance(first, (int, np.integer)) and not isinstance(first, bool):
