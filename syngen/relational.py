@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from syngen import artifacts
+from syngen import artifacts, empty_tables
 from syngen.adapters import sql
 from syngen.adapters.sources import Loaded, describe_source, read_source
 from syngen.adapters.sql import Constraint, is_database_url
@@ -59,10 +59,13 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
     """Learn every table of ``metadata``; ``cli`` holds the command-line values given."""
     for note in merge_declared(metadata):
         log(note)
+    metadata, detached = _without_empty(metadata, artifacts_dir, log)
     plan = plan_of(metadata)
     settings = _all_settings(metadata, plan, "train_settings", TRAIN_DEFAULTS, cli, log)
     reports = {name: TableReport(name) for name in plan.order}
     frames, declared = _read_sources(metadata, plan, settings, reports)
+    for name, keys in detached.items():
+        reports[name].notes += empty_tables.null_links(name, frames[name], declared[name], keys)
     for name in plan.order:
         _report_duplicate_keys(metadata, name, frames[name], reports[name])
     links = {name: _clean_links(metadata, name, frames, settings[name]["orphans"], reports[name])
@@ -106,6 +109,19 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         report.rows, report.seconds = len(frame), model.training["seconds"]
         report.epochs_run = model.training["epochs_run"]
     return [reports[name] for name in plan.order]
+
+
+def _without_empty(metadata, artifacts_dir, log) -> tuple[Metadata, dict[str, list[Key]]]:
+    """Save the tables whose source is empty as schema only; the metadata left to learn, and
+    its FKs to those tables (their columns are learned null)."""
+    empty = empty_tables.find(metadata)
+    for name, schema in empty.items():
+        table = metadata.tables[name]
+        empty_tables.save(name, table.keys, schema, describe_source(metadata.resolve(table.source)), artifacts_dir)
+        log(f"table '{name}' is empty: created empty in the target, with its keys")
+    metadata, detached = empty_tables.detach(metadata, set(empty))
+    kept = Metadata({n: t for n, t in metadata.tables.items() if n not in empty}, metadata.path)
+    return kept, {n: keys for n, keys in detached.items() if n not in empty}
 
 
 def _read_sources(metadata, plan: Plan, settings, reports) -> tuple[dict, dict]:
@@ -290,7 +306,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
     models = {}
     for name in metadata.tables:
         try:
-            models[name] = load_model(name, artifacts_dir)
+            models[name] = empty_tables.load(name, artifacts_dir) or load_model(name, artifacts_dir)
         except SyngenError as error:
             reason = str(error).split("; run:")[0]
             raise SyngenError(f"{reason}; run: train --metadata_path {metadata.path}") from None
@@ -302,11 +318,14 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
         add_unspoken(metadata.tables[name], [Key(k["name"], k["type"], tuple(k["columns"]), k["parent"],
                                                  tuple(k["parent_columns"]))
                                              for k in model.training["relations"].get("keys", [])])
+    metadata, detached = empty_tables.detach(metadata, {n for n, m in models.items()
+                                                         if isinstance(m, empty_tables.EmptyTable)})
     plan = plan_of(metadata)
     settings = _all_settings(metadata, plan, "infer_settings", INFER_DEFAULTS, cli, log)
     places = destinations(metadata, output, artifacts_dir)
     locations = {name: places[name] for name in plan.order}  # parents first: tables are created in this order
-    specs = {name: table_spec(name, models[name], _constraints(metadata.tables[name]),
+    specs = {name: table_spec(name, models[name], _constraints(metadata.tables[name])
+                              + empty_tables.constraints(detached.get(name, [])),
                               [k.columns for k in _closing_keys(metadata, plan, name)])
              for name in plan.order if is_database_url(locations[name])}
     _align_link_types(metadata, specs)
@@ -328,6 +347,11 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             seed = _table_seed(int(s["random_seed"]) if s.get("random_seed") is not None else run_seed, name)
             rng = np.random.default_rng([seed, 7])
             report = TableReport(name, output=describe_target(locations[name]))
+            if isinstance(model, empty_tables.EmptyTable):  # schema only: created, and left empty
+                generated[name] = _Generated()
+                targets[name].write(name, [pd.DataFrame(columns=model.columns)])
+                reports.append(report)
+                continue
             # a table with parents takes its size from them, unless its own settings give one
             driving = plan.driving_key(metadata, name)
             size = s.get("size") if driving is None else table.infer_settings.get("size")

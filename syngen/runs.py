@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 import pandas as pd
 
 from syngen import artifacts
+from syngen.empty_tables import SCHEMA_FILE
 from syngen.adapters.sources import describe_source, read_source
 from syngen.adapters.sql import ColumnSpec, Constraint, is_database_url
 from syngen.adapters.stored import column_specs
@@ -112,6 +113,9 @@ def load_model(table_name: str, artifacts_dir=None) -> Synthesizer:
     if not folder.exists():
         raise SyngenError(f"no trained model for table '{table_name}' in '{folder}'; "
                           f"run: train --source PATH --table_name {table_name}")
+    if (folder / SCHEMA_FILE).is_file():
+        raise SyngenError(f"table '{table_name}' was empty in its source: '{folder}' holds its schema, no model; "
+                          "infer --metadata_path creates it, empty, with the tables it was trained with")
     try:
         return Synthesizer.load(folder, artifacts.secret_path(table_name, artifacts_dir))
     except SyngenError as error:

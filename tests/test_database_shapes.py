@@ -323,3 +323,268 @@ def test_declared_types_defaults_and_checks_reach_every_target(declared, request
             added = connection.execute(sa.text("select status, price from item where id = -2")).one()
         engine.dispose()
         assert added[0] == "new" and float(added[1]) == 1  # the defaults
+
+
+# -- empty tables --------------------------------------------------------------------------------
+
+_EMPTY_SCHEMA = """
+    create table customer (id integer primary key, name text, score real);
+    create table demographic (type_id text primary key, descr text);
+    create table customer_demo (customer_id integer not null references customer (id),
+                                type_id text not null references demographic (type_id),
+                                primary key (customer_id, type_id));
+    create table visit (id integer primary key, customer_id integer not null references customer (id),
+                        demo_type text references demographic (type_id), minutes integer);"""
+
+
+def _empty_source(folder, not_null_link: bool = False) -> str:
+    rng = np.random.default_rng(3)
+    customers = [(i, f"c{i}", float(rng.normal(50, 10))) for i in range(1, 61)]
+    visits = [(i, int(rng.integers(1, 61)), "x" if not_null_link else None, int(rng.integers(1, 90)))
+              for i in range(1, 201)]
+    schema = _EMPTY_SCHEMA.replace("demo_type text references", "demo_type text not null references") \
+        if not_null_link else _EMPTY_SCHEMA
+    return _sqlite(folder / "empty.sqlite", schema, {"customer": customers, "visit": visits})
+
+
+def _linked_run(folder, url: str):
+    from syngen.metadata import load_metadata
+    from syngen.metadata.discover import discover
+
+    (folder / "metadata.yaml").write_text(discover(url))
+    return load_metadata(folder / "metadata.yaml")
+
+
+@pytest.fixture(scope="module")
+def with_empty(tmp_path_factory):
+    """A database with two empty tables (one referencing the other), learned whole."""
+    from syngen.relational import train_tables
+
+    folder = tmp_path_factory.mktemp("empty")
+    metadata = _linked_run(folder, _empty_source(folder))
+    notes = []
+    reports = train_tables(metadata, {"epochs": EPOCHS, "random_seed": 1}, folder / "artifacts", log=notes.append)
+    return folder, notes, reports
+
+
+def test_empty_tables_are_listed_and_said_at_training(with_empty):
+    folder, notes, reports = with_empty
+    text = (folder / "metadata.yaml").read_text()
+    assert "demographic:" in text and "customer_demo:" in text
+    for name in ("customer_demo", "demographic"):
+        assert f"table '{name}' is empty: created empty in the target, with its keys" in notes
+        assert not (folder / "artifacts" / "resources" / name / "model.json").exists()
+    from syngen.runs import infer_table
+
+    with pytest.raises(SyngenError, match=r"^table 'demographic' was empty in its source: .* holds its schema, no "
+                                          r"model; infer --metadata_path creates it, empty"):
+        infer_table("demographic", 10, artifacts_dir=folder / "artifacts")
+    visit = next(r for r in reports if r.table == "visit")
+    assert "FK fk_demo_type -> demographic: 'demographic' is empty, so demo_type is generated null" in visit.notes
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgresql"])
+def test_empty_tables_are_created_empty_with_their_keys(with_empty, dialect, request):
+    from syngen.metadata import load_metadata
+    from syngen.relational import infer_tables
+
+    folder, _, _ = with_empty
+    url = _target(dialect, folder, request)
+    metadata = load_metadata(folder / "metadata.yaml", check_sources=False)
+    reports = {r.table: r for r in infer_tables(metadata, {"random_seed": 2}, folder / "artifacts", output=url)}
+    assert reports["demographic"].rows == 0 and reports["customer_demo"].rows == 0
+    declared = sql.describe(url)
+    keys = {name: {(k.type, k.columns, k.parent) for k in s.constraints} for name, s in declared.items()}
+    assert keys["demographic"] == {("PK", ("type_id",), None)}
+    assert keys["customer_demo"] == {("PK", ("customer_id", "type_id"), None), ("FK", ("customer_id",), "customer"),
+                                     ("FK", ("type_id",), "demographic")}
+    assert ("FK", ("demo_type",), "demographic") in keys["visit"]
+    assert len(_read(url, "demographic")) == 0 and len(_read(url, "customer_demo")) == 0
+    visits = _read(url, "visit")
+    assert len(visits) > 100 and visits["demo_type"].isna().all() and visits["customer_id"].notna().all()
+
+
+def test_a_not_null_link_to_an_empty_table_is_one_clear_line(tmp_path):
+    from syngen.relational import train_tables
+
+    metadata = _linked_run(tmp_path, _empty_source(tmp_path, not_null_link=True))
+    with pytest.raises(SyngenError) as failed:
+        train_tables(metadata, {"epochs": EPOCHS}, tmp_path / "artifacts")
+    assert str(failed.value) == ("table 'visit' column 'demo_type' is NOT NULL but references the empty table "
+                                 "'demographic': no generated row could satisfy it; give 'demographic' rows, or "
+                                 "leave 'visit' out of the metadata file")
+
+
+# -- binary columns ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def blobs(tmp_path_factory):
+    """A SQLite table with a BLOB column of varied lengths and nulls, learned."""
+    folder = tmp_path_factory.mktemp("blobs")
+    rng = np.random.default_rng(5)
+    rows = [(i, ["a", "b", "c"][i % 3], None if i % 5 == 0 else b"\x89PNG" + rng.bytes(int(rng.integers(20, 400))))
+            for i in range(1, 301)]
+    url = _sqlite(folder / "blobs.sqlite", "create table picture (id integer primary key, kind text, data blob)",
+                  {"picture": rows})
+    from syngen.runs import train_table
+
+    result = train_table(url, "picture", epochs=EPOCHS, random_seed=1, artifacts_dir=folder / "artifacts")
+    return folder, result, rows
+
+
+def test_binary_columns_are_learned_by_their_lengths_only(blobs):
+    folder, result, rows = blobs
+    assert result.kinds["data"] == "binary" and not any("binary" in n for n in result.notes)
+    saved = (folder / "artifacts" / "resources" / "picture" / "model.json").read_text()
+    assert "PNG" not in saved and rows[1][2][4:12].hex() not in saved
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgresql"])
+def test_binary_columns_are_written_as_binary(blobs, dialect, request):
+    from syngen.runs import infer_table
+
+    folder, _, rows = blobs
+    url = _target(dialect, folder, request)
+    infer_table("picture", 1000, output=url, random_seed=2, artifacts_dir=folder / "artifacts", batch_size=300)
+    assert _column_types(url, "picture")["data"].upper() in ("BLOB", "BYTEA")
+    data = _read(url, "picture")["data"]
+    present = data.dropna().map(bytes)
+    lengths = present.map(len)
+    source = pd.Series([len(r[2]) for r in rows if r[2] is not None])
+    assert 0.12 < data.isna().mean() < 0.28 and lengths.between(source.min(), source.max()).all()
+    assert abs(lengths.median() - source.median()) < 40 and present.nunique() == len(present)
+    assert not present.map(lambda value: value.startswith(b"\x89PNG")).any()  # random bytes, nothing copied
+
+
+def test_binary_columns_go_to_parquet_as_binary_and_to_csv_as_hex(blobs):
+    import pyarrow.parquet as pq
+
+    from syngen.runs import infer_table
+
+    folder, _, _ = blobs
+    infer_table("picture", 200, output=folder / "p.parquet", random_seed=2, artifacts_dir=folder / "artifacts")
+    table = pq.read_table(folder / "p.parquet")
+    assert str(table.schema.field("data").type) == "binary"
+    infer_table("picture", 200, output=folder / "p.csv", random_seed=2, artifacts_dir=folder / "artifacts")
+    text = pd.read_csv(folder / "p.csv")["data"].dropna()
+    parquet = table.column("data").to_pandas().dropna()
+    assert text.str.fullmatch(r"[0-9a-f]+").all() and text.tolist() == [b.hex() for b in parquet]
+
+
+# -- tables in a schema other than the default -------------------------------------------------
+
+def _schema_source(url: str) -> str:
+    """A PostgreSQL database with customers and orders in schema 'sales', and a public table."""
+    rng = np.random.default_rng(7)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for statement in ("create schema sales",
+                          "create table region (id integer primary key, name text)",
+                          "create table sales.customer (id integer primary key, name text, score double precision)",
+                          "create table sales.orders (id integer primary key, "
+                          "customer_id integer not null references sales.customer (id), "
+                          "region_id integer references region (id), amount double precision)"):
+            connection.exec_driver_sql(statement)
+        pd.DataFrame({"id": range(1, 5), "name": list("nesw")}).to_sql("region", connection, if_exists="append",
+                                                                        index=False)
+        pd.DataFrame({"id": range(1, 61), "name": [f"c{i}" for i in range(60)], "score": rng.normal(5, 1, 60)}
+                     ).to_sql("customer", connection, schema="sales", if_exists="append", index=False)
+        pd.DataFrame({"id": range(1, 301), "customer_id": rng.integers(1, 61, 300),
+                      "region_id": rng.integers(1, 5, 300), "amount": rng.gamma(2, 10, 300)}
+                     ).to_sql("orders", connection, schema="sales", if_exists="append", index=False)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def sales(tmp_path_factory, postgres):
+    """The 'sales' schema of a PostgreSQL database, learned whole (as --schema sales does)."""
+    from syngen.metadata import load_metadata
+    from syngen.metadata.discover import discover
+    from syngen.relational import train_tables
+
+    folder = tmp_path_factory.mktemp("sales")
+    url = _schema_source(postgres())
+    (folder / "metadata.yaml").write_text(discover(url, schema="sales"))
+    train_tables(load_metadata(folder / "metadata.yaml"), {"epochs": EPOCHS, "random_seed": 1}, folder / "artifacts")
+    return folder, url
+
+
+def test_a_schema_is_read_with_its_keys(sales):
+    folder, url = sales
+    text = (folder / "metadata.yaml").read_text()
+    assert "sales.customer:" in text and "sales.orders:" in text and "\nregion:" not in text
+    assert "references: {table: sales.customer, columns: [id]}" in text
+    declared = sql.describe(url, ["sales.orders"])["sales.orders"]
+    assert {(k.type, k.parent) for k in declared.constraints} == {("PK", None), ("FK", "sales.customer"),
+                                                                   ("FK", "region")}
+    assert sql.row_counts(url, ["sales.orders", "region"]) == {"sales.orders": 300, "region": 4}
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "duckdb"])
+def test_a_schema_is_recreated_in_the_target(sales, dialect, request):
+    from syngen.metadata import load_metadata
+    from syngen.relational import infer_tables
+
+    folder, _ = sales
+    url = _target(dialect, folder, request)
+    metadata = load_metadata(folder / "metadata.yaml", check_sources=False)
+    infer_tables(metadata, {"random_seed": 2}, folder / "artifacts", output=url)
+    assert sql.table_names(url) == [] and sql.table_names(url, schema="sales") == ["sales.customer", "sales.orders"]
+    declared = sql.describe(url, ["sales.orders"])["sales.orders"]
+    assert ("FK", ("customer_id",), "sales.customer") in {(k.type, k.columns, k.parent) for k in declared.constraints}
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        orders = pd.read_sql(sa.select(sa.text("*")).select_from(sa.table("orders", schema="sales")), connection)
+        customers = pd.read_sql(sa.select(sa.text("id")).select_from(sa.table("customer", schema="sales")), connection)
+    engine.dispose()
+    assert len(orders) > 100 and orders["customer_id"].isin(set(customers["id"])).all()
+
+
+def test_a_schema_table_alone_and_sqlite_refusing_schemas(sales, tmp_path, postgres):
+    from syngen.runs import infer_table, train_table
+
+    _, url = sales
+    train_table(url, "sales.customer", epochs=EPOCHS, random_seed=1, artifacts_dir=tmp_path)
+    target = postgres()
+    infer_table("sales.customer", 50, output=target, artifacts_dir=tmp_path)
+    infer_table("sales.customer", 20, output=target, artifacts_dir=tmp_path, if_exists="append")
+    assert sql.row_counts(target, ["sales.customer"]) == {"sales.customer": 70}
+    with pytest.raises(SyngenError) as refused:
+        infer_table("sales.customer", 50, output=f"sqlite:///{tmp_path / 'x.sqlite'}", artifacts_dir=tmp_path)
+    assert str(refused.value) == ("SQLite has no schemas, so table 'sales.customer' cannot be written to "
+                                  f"sqlite:///{tmp_path / 'x.sqlite'}; write it to PostgreSQL or DuckDB")
+    assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_schema_on_the_command_line_and_in_duckdb(sales, tmp_path):
+    from conftest import run_cli
+
+    _, url = sales
+    done = run_cli("syngen", "metadata", "infer", "--source", url, "--schema", "sales", cwd=tmp_path)
+    assert "sales.orders:" in done.stdout and "references: {table: sales.customer" in done.stdout
+    wrong = run_cli("train", "--source", url, "--table_name", "x", "--schema", "sales", cwd=tmp_path, check=False)
+    assert wrong.returncode == 1 and "--schema applies to a database URL as --source alone" in wrong.stderr
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 's.duckdb'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("create schema shop")
+        connection.exec_driver_sql("create table shop.parent (id integer primary key, name varchar)")
+        connection.exec_driver_sql("create table shop.child (id integer primary key, "
+                                   "parent_id integer references shop.parent (id))")
+        connection.exec_driver_sql("insert into shop.parent values (1, 'a'), (2, 'b')")
+    engine.dispose()
+    duck = f"duckdb:///{tmp_path / 's.duckdb'}"
+    declared = sql.describe(duck, schema="shop")
+    assert list(declared) == ["shop.child", "shop.parent"]
+    assert [(k.type, k.parent) for k in declared["shop.child"].constraints] == [("PK", None), ("FK", "shop.parent")]
+    assert sql.read_table(duck, "shop.parent")[0]["name"].tolist() == ["a", "b"]
+
+
+def test_binary_values_from_duckdb_are_bytes(tmp_path):
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'b.duckdb'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("create table t (id integer primary key, b blob)")
+        connection.exec_driver_sql("insert into t values (1, '\\xAA\\x00'::blob), (2, null), (3, 'abc'::blob)")
+    engine.dispose()
+    frame = sql.read_table(f"duckdb:///{tmp_path / 'b.duckdb'}", "t")[0]
+    assert frame["b"].where(frame["b"].notna(), None).tolist() == [b"\xaa\x00", None, b"abc"]

@@ -11,7 +11,7 @@ from scipy.stats import ks_2samp
 
 from conftest import ROOT, read_only, run_cli
 from syngen.adapters import sql
-from syngen.adapters.files import read_table
+from syngen.adapters.files import is_binary, read_table
 from syngen.metadata import load_metadata
 from syngen.keys import key_tuples
 from syngen.relational import _avoid_self_links, children_per_parent
@@ -25,7 +25,8 @@ def export(database: str, folder) -> None:
     url = read_only(database)
     for name, rows in sql.row_counts(url, sql.table_names(url)).items():
         if rows:
-            sql.read_table(url, name)[0].to_csv(folder / f"{name}.csv", index=False)
+            frame = sql.read_table(url, name)[0]
+            frame.drop(columns=[c for c in frame if is_binary(frame[c])]).to_csv(folder / f"{name}.csv", index=False)
 
 
 def run_linked(tmp_path_factory, database: str, metadata_file, *train_args):

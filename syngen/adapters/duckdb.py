@@ -10,7 +10,7 @@ import tempfile
 import pandas as pd
 import sqlalchemy as sa
 
-from syngen.adapters.sql import ColumnSpec, Constraint, TableSchema, _check_table
+from syngen.adapters.sql import ColumnSpec, Constraint, TableSchema
 
 _TYPES = {
     "TINYINT": "SmallInteger", "SMALLINT": "SmallInteger", "INTEGER": "Integer", "BIGINT": "BigInteger",
@@ -20,7 +20,7 @@ _TYPES = {
     "BLOB": "LargeBinary", "INTERVAL": "Interval", "VARCHAR": "Text",
 }
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
-_OWN = "schema_name = current_schema() AND database_name = current_database()"
+_OWN = "database_name = current_database()"
 
 
 def _type_spec(data_type: str, length) -> dict:
@@ -35,44 +35,53 @@ def _type_spec(data_type: str, length) -> dict:
     return spec
 
 
-def table_names(connection: sa.Connection) -> list[str]:
+def table_names(connection: sa.Connection, schema: str | None = None) -> list[str]:
     rows = connection.execute(sa.text(
-        f"SELECT table_name FROM duckdb_tables() WHERE NOT internal AND {_OWN} ORDER BY table_name"))
+        f"SELECT table_name FROM duckdb_tables() WHERE NOT internal AND {_OWN} "
+        "AND schema_name = coalesce(:schema, current_schema()) ORDER BY table_name"), {"schema": schema})
     return [r[0] for r in rows]
 
 
-def describe(connection: sa.Connection, names: list[str] | None) -> dict[str, TableSchema]:
-    known = table_names(connection)
-    for name in names or []:
-        _check_table(name, known, str(connection.engine.url))
-    wanted = set(names or known)
-    schemas = {name: TableSchema(name, []) for name in (names or known)}
+def describe(connection: sa.Connection, names: list[str]) -> dict[str, TableSchema]:
+    """The tables ``names`` (checked to exist), ``schema.table`` outside the current schema;
+    a foreign key's parent is in its child's schema."""
+    own = connection.execute(sa.text("SELECT current_schema()")).scalar_one()
+    wanted = set(names)
+    schemas = {name: TableSchema(name, []) for name in names}
+
+    def named(schema, table):
+        return table if schema == own else f"{schema}.{table}"
     defaults = {}
-    for table, column, data_type, nullable, length, default in connection.execute(sa.text(
-            "SELECT table_name, column_name, data_type, is_nullable, character_maximum_length, column_default "
-            f"FROM duckdb_columns() WHERE NOT internal AND {_OWN} ORDER BY table_name, column_index")):
-        if table in wanted:
-            schemas[table].columns.append(ColumnSpec(column, _type_spec(data_type, length), bool(nullable)))
-            defaults[table, column] = default
+    for schema, table, column, data_type, nullable, length, default in connection.execute(sa.text(
+            "SELECT schema_name, table_name, column_name, data_type, is_nullable, character_maximum_length, "
+            f"column_default FROM duckdb_columns() WHERE NOT internal AND {_OWN} "
+            "ORDER BY schema_name, table_name, column_index")):
+        if named(schema, table) in wanted:
+            name = named(schema, table)
+            schemas[name].columns.append(ColumnSpec(column, _type_spec(data_type, length), bool(nullable)))
+            defaults[name, column] = default
     kinds = {"PRIMARY KEY": "PK", "UNIQUE": "UQ", "FOREIGN KEY": "FK"}
     checks = []
-    for table, kind, columns, parent, parent_columns, expression in connection.execute(sa.text(
-            "SELECT table_name, constraint_type, constraint_column_names, referenced_table, "
+    for schema, table, kind, columns, parent, parent_columns, expression in connection.execute(sa.text(
+            "SELECT schema_name, table_name, constraint_type, constraint_column_names, referenced_table, "
             f"referenced_column_names, expression FROM duckdb_constraints() WHERE {_OWN} "
-            "ORDER BY table_name, constraint_index")):
-        if table in wanted and kind == "CHECK":
-            checks.append((table, expression))
-        if table in wanted and kind in kinds:
-            schemas[table].constraints.append(Constraint(kinds[kind], tuple(columns), parent if kind == "FOREIGN KEY"
-                                                         else None, tuple(parent_columns or ())))
-    for table, expression in checks:  # after the keys: a CHECK on key columns is left out
-        schemas[table].add_check(expression, "duckdb")
-    for (table, column), default in defaults.items():
-        schemas[table].add_default(next(c for c in schemas[table].columns if c.name == column), default, "duckdb")
-    for table, index, statement in connection.execute(sa.text(
-            f"SELECT table_name, index_name, sql FROM duckdb_indexes() WHERE is_unique AND {_OWN} ORDER BY index_name")):
-        if table in wanted:
-            schemas[table].add_unique(index, _index_columns(statement))
+            "ORDER BY schema_name, table_name, constraint_index")):
+        name = named(schema, table)
+        if name in wanted and kind == "CHECK":
+            checks.append((name, expression))
+        if name in wanted and kind in kinds:
+            schemas[name].constraints.append(Constraint(
+                kinds[kind], tuple(columns), named(schema, parent) if kind == "FOREIGN KEY" else None,
+                tuple(parent_columns or ())))
+    for name, expression in checks:  # after the keys: a CHECK on key columns is left out
+        schemas[name].add_check(expression, "duckdb")
+    for (name, column), default in defaults.items():
+        schemas[name].add_default(next(c for c in schemas[name].columns if c.name == column), default, "duckdb")
+    for schema, table, index, statement in connection.execute(sa.text(
+            f"SELECT schema_name, table_name, index_name, sql FROM duckdb_indexes() WHERE is_unique AND {_OWN} "
+            "ORDER BY index_name")):
+        if named(schema, table) in wanted:
+            schemas[named(schema, table)].add_unique(index, _index_columns(statement))
     return schemas
 
 

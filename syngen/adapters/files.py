@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from syngen.errors import SyngenError
@@ -183,12 +184,45 @@ def stage_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike) -> t
             sep = "," if kind == "csv" else "\t"
             with open(staging, "w", newline="", encoding="utf-8") as out:
                 for i, batch in enumerate(batches):
+                    binary = [c for c in batch.columns if is_binary(batch[c])]
+                    batch = batch.assign(**{str(c): hex_text(batch[c]) for c in binary}) if binary else batch
                     batch.to_csv(out, index=False, header=(i == 0), sep=sep)
                     rows += len(batch)
     except BaseException:
         discard(staging)
         raise
     return staging, rows
+
+
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_HEX_CHUNK_BYTES = 1 << 24
+
+
+def is_binary(values: pd.Series) -> bool:
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "bytes"
+
+
+def hex_text(values: pd.Series, prefix: str = "") -> pd.Series:
+    """Binary values as hex text (text files have no bytes; PostgreSQL's COPY reads
+    ``\\x``-prefixed hex as bytea), converted a chunk of rows at a time through NumPy."""
+    present = values.notna().to_numpy()
+    data = values[present]
+    out = values.astype(object).copy()
+    if data.empty:
+        return out
+    lengths = data.str.len().to_numpy()
+    width = max(int(lengths.max()), 1)
+    texts = np.empty(len(data), dtype=object)
+    step = max(1, _HEX_CHUNK_BYTES // width)
+    for first in range(0, len(data), step):
+        size = lengths[first:first + step]
+        matrix = np.array(data.iloc[first:first + step].tolist(), dtype=f"S{width}").view(np.uint8)
+        matrix = matrix.reshape(len(size), width)
+        chars = np.stack([_HEX_DIGITS[matrix >> 4], _HEX_DIGITS[matrix & 15]], axis=2).reshape(len(size), 2 * width)
+        chars[np.arange(2 * width) >= 2 * size[:, None]] = 0
+        texts[first:first + step] = np.char.add(prefix, chars.view(f"S{2 * width}").ravel().astype("U")).tolist()
+    out[present] = texts
+    return out
 
 
 def publish(staging: str, path: str | os.PathLike) -> None:

@@ -222,71 +222,104 @@ def sa_type(spec: dict):
         return cls()
 
 
-def table_names(url: str) -> list[str]:
+def split_name(name: str, dialect: str) -> tuple[str | None, str]:
+    """'schema.table' as (schema, table); a name without a dot is in the default schema.
+    SQLite has no schemas: its names are taken as they are."""
+    schema, dot, table = name.partition(".")
+    return (schema, table) if dot and dialect != "sqlite" else (None, name)
+
+
+def qualified(schema: str | None, table: str) -> str:
+    return f"{schema}.{table}" if schema else table
+
+
+def table_ref(name: str, dialect: str, *columns) -> sa.TableClause:
+    """The table of a (possibly schema-qualified) name, quoted by SQLAlchemy."""
+    schema, table = split_name(name, dialect)
+    return sa.table(table, *columns, schema=schema)
+
+
+def table_names(url: str, schema: str | None = None) -> list[str]:
     with connected(url, "listing tables") as connection:
-        return connection_tables(connection)
+        return connection_tables(connection, schema)
 
 
-def connection_tables(connection: sa.Connection) -> list[str]:
-    """The tables a connection sees (DuckDB through its catalog, others by SQLAlchemy)."""
+def connection_tables(connection: sa.Connection, schema: str | None = None) -> list[str]:
+    """The tables a connection sees in ``schema`` (default: its own), named ``schema.table``
+    outside the default one (DuckDB through its catalog, others by SQLAlchemy)."""
     if connection.dialect.name == "duckdb":
         from syngen.adapters.duckdb import table_names as duckdb_tables
 
-        return duckdb_tables(connection)
-    return sorted(sa.inspect(connection).get_table_names())
+        return [qualified(schema, t) for t in duckdb_tables(connection, schema)]
+    if schema is not None and connection.dialect.name == "sqlite":
+        raise SyngenError(f"SQLite has no schemas: leave out --schema {schema}")
+    return [qualified(schema, t) for t in sorted(sa.inspect(connection).get_table_names(schema=schema))]
 
 
-def describe(url: str, names: list[str] | None = None) -> dict[str, TableSchema]:
-    """Column types, NOT NULL, PK, UNIQUE and FK (composite too) of the database's tables."""
+def describe(url: str, names: list[str] | None = None, schema: str | None = None) -> dict[str, TableSchema]:
+    """Column types, NOT NULL, PK, UNIQUE and FK (composite too) of the database's tables
+    (``names``, else every table of ``schema``, else of the default schema)."""
     with connected(url, "reading table definitions") as connection:
-        return describe_connection(connection, names)
+        return describe_connection(connection, names, schema)
 
 
-def describe_connection(connection: sa.Connection, names: list[str] | None = None) -> dict[str, TableSchema]:
-    if connection.dialect.name == "duckdb":
+def describe_connection(connection: sa.Connection, names: list[str] | None = None,
+                        schema: str | None = None) -> dict[str, TableSchema]:
+    dialect = connection.dialect.name
+    if names is None:
+        names = connection_tables(connection, schema)
+    known: dict[str | None, list[str]] = {}
+    for name in names:
+        place = split_name(name, dialect)[0]
+        if place not in known:
+            known[place] = connection_tables(connection, place)
+        _check_table(name, known[place], str(connection.engine.url))
+    if dialect == "duckdb":
         from syngen.adapters.duckdb import describe as duckdb_describe
 
         return duckdb_describe(connection, names)
     inspector = sa.inspect(connection)
-    known = inspector.get_table_names()
-    for name in names or []:
-        _check_table(name, known, str(connection.engine.url))
-    schemas = {}
-    for name in names or sorted(known):
-        columns = [ColumnSpec(c["name"], type_spec(c["type"]), bool(c["nullable"]))
-                   for c in inspector.get_columns(name)]
-        constraints = []
-        primary = inspector.get_pk_constraint(name).get("constrained_columns") or []
-        if primary:
-            constraints.append(Constraint("PK", tuple(primary)))
-            for column in columns:
-                column.nullable = column.nullable and column.name not in primary
-        for foreign in inspector.get_foreign_keys(name):
-            constraints.append(Constraint("FK", tuple(foreign["constrained_columns"]), foreign["referred_table"],
-                                          tuple(foreign["referred_columns"]), foreign.get("name")))
-        schema = schemas[name] = TableSchema(name, columns, constraints)
-        _unique_keys(inspector, schema)
-        for column, reflected in zip(columns, inspector.get_columns(name)):
-            schema.add_default(column, reflected.get("default"), connection.dialect.name)
-        for check in _check_constraints(inspector, name):
-            schema.add_check(check, connection.dialect.name)
-    return schemas
+    return {name: _describe_table(inspector, name, dialect) for name in names}
 
 
-def _check_constraints(inspector, name: str) -> list[str]:
+def _describe_table(inspector, name: str, dialect: str) -> TableSchema:
+    schema_name, table = split_name(name, dialect)
+    where = {"table_name": table, "schema": schema_name}
+    reflected = inspector.get_columns(**where)
+    columns = [ColumnSpec(c["name"], type_spec(c["type"]), bool(c["nullable"])) for c in reflected]
+    constraints = []
+    primary = inspector.get_pk_constraint(**where).get("constrained_columns") or []
+    if primary:
+        constraints.append(Constraint("PK", tuple(primary)))
+        for column in columns:
+            column.nullable = column.nullable and column.name not in primary
+    for foreign in inspector.get_foreign_keys(**where):  # a parent in another schema keeps its schema
+        parent = qualified(foreign.get("referred_schema"), foreign["referred_table"])
+        constraints.append(Constraint("FK", tuple(foreign["constrained_columns"]), parent,
+                                      tuple(foreign["referred_columns"]), foreign.get("name")))
+    schema = TableSchema(name, columns, constraints)
+    _unique_keys(inspector, schema, where)
+    for column, found in zip(columns, reflected):
+        schema.add_default(column, found.get("default"), dialect)
+    for check in _check_constraints(inspector, where):
+        schema.add_check(check, dialect)
+    return schema
+
+
+def _check_constraints(inspector, where: dict) -> list[str]:
     try:
-        return [check["sqltext"] for check in inspector.get_check_constraints(name)]
+        return [check["sqltext"] for check in inspector.get_check_constraints(**where)]
     except NotImplementedError:  # dialects that cannot reflect them
         return []
 
 
-def _unique_keys(inspector, schema: TableSchema) -> None:
+def _unique_keys(inspector, schema: TableSchema, where: dict) -> None:
     """UNIQUE constraints, and unique indexes as UNIQUE keys too; SQLAlchemy skips SQLite's
     expression indexes with a warning, which names them."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", sa.exc.SAWarning)
-        uniques = inspector.get_unique_constraints(schema.name)
-        indexes = inspector.get_indexes(schema.name)
+        uniques = inspector.get_unique_constraints(**where)
+        indexes = inspector.get_indexes(**where)
     for unique in uniques:
         schema.constraints.append(Constraint("UQ", tuple(unique["column_names"])))
     for skipped in dict.fromkeys(re.findall(r"expression-based index (\S+)", " ".join(str(w.message) for w in caught))):
@@ -309,8 +342,9 @@ def _check_table(name: str, known: list[str], url: str) -> None:
 
 def row_counts(url: str, names: list[str]) -> dict[str, int]:
     with connected(url, "counting rows") as connection:
-        return {name: connection.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
-                for name in names}
+        dialect = connection.dialect.name
+        return {name: connection.execute(sa.select(sa.func.count()).select_from(table_ref(name, dialect))
+                                         ).scalar_one() for name in names}
 
 
 def read_columns(url: str, table: str) -> list[str]:
@@ -323,7 +357,7 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
                seed: int = 0, only: list[str] | None = None, keys: tuple[str, list] | None = None
                ) -> tuple[pd.DataFrame, list[str], TableSchema]:
     """A table's rows typed as from a CSV export, notes on what was left out, and what the
-    database declares about the table (binary columns, left out, dropped from it).
+    database declares about the table.
 
     ``row_limit`` samples in the database: by primary key when the table has one (only the
     keys travel), else by a seeded priority sample over chunks (memory stays bounded).
@@ -331,16 +365,15 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
     holds one of the values (a sample chosen elsewhere), in the table's order.
     """
     schema = describe(url, [table])[table]
-    binary = [c.name for c in schema.columns if c.type["type"] == BINARY]
-    notes = schema.notes + ([f"binary column(s) left out: {', '.join(binary)}"] if binary else [])
-    columns = [c for c in schema.columns if c.type["type"] != BINARY and (only is None or c.name in only)]
+    notes = list(schema.notes)
+    columns = [c for c in schema.columns if only is None or c.name in only]
     if not columns:
         raise SyngenError(f"table '{table}' in {safe_url(url)} has no columns syngen can learn")
     if row_limit is not None and row_limit < 1:
         raise SyngenError(f"--row_limit must be at least 1, got {row_limit}")
     with connected(url, f"reading table '{table}'") as connection:
         dialect = connection.dialect
-        selectable = sa.table(table, *[sa.column(c.name) for c in columns])
+        selectable = table_ref(table, dialect.name, *[sa.column(c.name) for c in columns])
         statement = sa.select(*selectable.columns)
         if drop_null:
             statement = statement.where(sa.and_(*[c.isnot(None) for c in selectable.columns]))
@@ -414,19 +447,22 @@ def _priority_sample(connection, statement, row_limit, seed) -> pd.DataFrame:
 
 _INTEGER_TYPES = {"SmallInteger", "Integer", "BigInteger"}
 _MIXED = ("mixed", "mixed-integer", "mixed-integer-float")
+_BYTES = (bytes, bytearray, memoryview)
 
 
 def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
     """Raw database values typed as syngen reads CSV: numbers as numbers (integers stay
     integers with nulls), dates and times as ISO text, decimals as floats, UUIDs as text,
-    JSON documents as their text, and a column of mixed values (SQLite allows them) as a CSV
+    JSON documents as their text, binary values as bytes, and a column of mixed values (SQLite allows them) as a CSV
     export of it would read."""
     out = {}
     for spec in columns:
         values = frame[spec.name]
         present = values.dropna()
         first = present.iloc[0] if len(present) else None
-        if pd.api.types.infer_dtype(present, skipna=True) in _MIXED:
+        if isinstance(first, _BYTES) and present.map(lambda v: isinstance(v, _BYTES)).all():
+            values = values.map(bytes, na_action="ignore")  # DuckDB gives bytearrays, psycopg bytes
+        elif pd.api.types.infer_dtype(present, skipna=True) in _MIXED:
             values = numeric_or_text(values.astype(str).where(values.notna(), None))
         elif isinstance(first, (dict, list)):
             values = values.map(json.dumps, na_action="ignore")

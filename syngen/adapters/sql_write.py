@@ -23,9 +23,9 @@ import sqlalchemy as sa
 
 from syngen.adapters.checks import repair, to_dialect
 from syngen.adapters.stored import NUMBERS as _NUMBERS, boolean_like
-from syngen.adapters.sql import (ColumnSpec, Constraint, connection_tables, database_error, database_file,
-                                 describe_connection,
-                                 engine_for, safe_url, sa_type)
+from syngen.adapters.files import hex_text
+from syngen.adapters.sql import (BINARY, ColumnSpec, Constraint, connection_tables, database_error, database_file,
+                                 describe_connection, engine_for, safe_url, sa_type, split_name)
 from syngen.errors import SyngenError
 from syngen.keys import key_tuples
 
@@ -57,6 +57,10 @@ class DatabaseWriter:
             raise SyngenError(f"--if-exists must be one of {', '.join(IF_EXISTS)}, got {if_exists!r}")
         self.url, self.if_exists = url, if_exists
         self.specs = {spec.name: spec for spec in specs}
+        dotted = next((name for name in self.specs if "." in name), None)
+        if dotted and sa.make_url(url).get_backend_name() == "sqlite":
+            raise SyngenError(f"SQLite has no schemas, so table '{dotted}' cannot be written to {safe_url(url)}; "
+                              "write it to PostgreSQL or DuckDB")
         self.notes: dict[str, list[str]] = {}  # table -> what could not be declared as asked
         self._file, self._staging = _staging_file(url)
         self._engine = engine_for(url if self._staging is None else
@@ -134,7 +138,8 @@ class DatabaseWriter:
         return self._engine.dialect.name
 
     def _create(self) -> None:
-        existing = set(connection_tables(self._connection))
+        schemas = sorted({split_name(name, self.dialect)[0] for name in self.specs}, key=str)
+        existing = {name for schema in schemas for name in connection_tables(self._connection, schema)}
         present = [name for name in self.specs if name in existing]
         if present and self.if_exists == "fail":
             raise SyngenError(f"{safe_url(self.url)} already has table(s) {', '.join(present)}; "
@@ -145,6 +150,9 @@ class DatabaseWriter:
         if present and self.if_exists == "replace":
             self._drop(present, sorted(existing))
             present = []
+        for schema in schemas:  # PostgreSQL and DuckDB: the schema too, inside the transaction
+            if schema is not None:
+                self._connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
         metadata.create_all(self._connection, tables=[t for n, t in self._tables.items() if n not in present])
 
     def _drop(self, replaced: list[str], existing: list[str]) -> None:
@@ -168,7 +176,7 @@ class DatabaseWriter:
             order += leaves
             left -= set(leaves)
         for name in order:
-            sa.Table(name, sa.MetaData()).drop(self._connection)
+            self._bare(name, sa.MetaData()).drop(self._connection)
 
     def _drop_links(self, tables: list[str], links: dict[str, list[Constraint]]) -> None:
         if self.dialect == "sqlite":
@@ -177,7 +185,7 @@ class DatabaseWriter:
         for name in tables:
             for key in links[name]:
                 if key.name and key.parent != name:
-                    table = sa.Table(name, sa.MetaData(), sa.Column(key.columns[0]))
+                    table = self._bare(name, sa.MetaData(), sa.Column(key.columns[0]))
                     self._connection.execute(sa.schema.DropConstraint(
                         sa.ForeignKeyConstraint([table.c[key.columns[0]]], [f"{key.parent}.{key.parent_columns[0]}"],
                                                 name=key.name, table=table)))
@@ -211,7 +219,12 @@ class DatabaseWriter:
                 constraints.append(sa.ForeignKeyConstraint(
                     list(key.columns), [f"{key.parent}.{c}" for c in key.parent_columns],
                     use_alter=key.columns in spec.closing))
-        return sa.Table(spec.name, metadata, *columns, *constraints)
+        return self._bare(spec.name, metadata, *columns, *constraints)
+
+    def _bare(self, name: str, metadata: sa.MetaData, *parts) -> sa.Table:
+        """The table of a (possibly ``schema.table``) name; its FKs reference parents by that name."""
+        schema, table = split_name(name, self.dialect)
+        return sa.Table(table, metadata, *parts, schema=schema)
 
     def _set_not_null(self, table: str, column: str) -> None:
         preparer = self._connection.dialect.identifier_preparer
@@ -265,7 +278,8 @@ class DatabaseWriter:
 
             insert_frame(self._connection, table, frame)
         elif self.dialect == "postgresql" and self._engine.driver == "psycopg":
-            _copy_postgres(self._connection, table, frame)
+            binary = [c.name for c in spec.columns if c.type["type"] == BINARY and c.name in frame]
+            _copy_postgres(self._connection, table, frame.assign(**{c: hex_text(frame[c], "\\x") for c in binary}))
         else:
             records = _python_values(frame, spec).to_dict("records")
             for start in range(0, len(records), INSERT_CHUNK_ROWS):

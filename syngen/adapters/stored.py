@@ -45,6 +45,8 @@ def stored_type(values: pd.Series, kind: str | None = None) -> dict:
         return {"type": "Double"}
     if pd.api.types.is_datetime64_any_dtype(values):
         return {"type": "DateTime"}
+    if kind == "binary":
+        return {"type": "LargeBinary"}
     return {"type": {"date": "Date", "datetime": "DateTime", "time": "Time"}.get(kind, "Text")}
 
 

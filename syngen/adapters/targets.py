@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import pandas as pd
+import sqlalchemy as sa
 
 from syngen.adapters.files import discard, output_format, publish, stage_batches
 from syngen.adapters.sql import is_database_url, safe_url
@@ -109,7 +110,8 @@ def existing_rows(location: str, table: str, columns: list[str]) -> pd.DataFrame
     from syngen.adapters import sql
 
     file = sql.database_file(location)
-    if (file is not None and not file.exists()) or table not in sql.table_names(location) \
+    schema = sql.split_name(table, sa.make_url(location).get_backend_name())[0]
+    if (file is not None and not file.exists()) or table not in sql.table_names(location, schema) \
             or not sql.row_counts(location, [table])[table]:
         return None
     return sql.read_table(location, table, only=columns)[0]

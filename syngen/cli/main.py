@@ -83,9 +83,12 @@ TRAIN_OPTIONS = ("epochs", "row_limit", "drop_null", "batch_size", "random_seed"
 @_option("--random_seed", type=int, default=None, help="Seed for reproducible training.")
 @_option("--rare_threshold", type=click.IntRange(min=1), default=5, show_default=True,
          help="Category values seen fewer times are never generated as they are (1 keeps them all).")
+@_option("--schema", default=None,
+         help="With a database URL as --source alone: learn the tables of this schema (PostgreSQL, DuckDB) "
+              "instead of the default one.")
 @click.pass_context
 def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, batch_size, random_seed,
-          rare_threshold):
+          rare_threshold, schema):
     """Learn a table (or every table of --metadata_path) and save its model under
     ./model_artifacts/resources/TABLE_NAME."""
     if metadata_path:
@@ -97,7 +100,10 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
             _fail(error)
         return _train_linked(metadata, _given(ctx, *TRAIN_OPTIONS))
     if source and not table_name and _is_database(source):
-        return _train_database(source, _given(ctx, *TRAIN_OPTIONS))
+        return _train_database(source, _given(ctx, *TRAIN_OPTIONS), schema)
+    if schema is not None:
+        _fail(SyngenError("--schema applies to a database URL as --source alone (every table of the schema); "
+                          "for one table, give --table_name SCHEMA.TABLE"))
     if not source or not table_name:
         _fail(SyngenError("give --source and --table_name, or --metadata_path "
                           "(or a database URL as --source alone, to learn all its tables)"))
@@ -135,15 +141,15 @@ def _is_database(source) -> bool:
     return is_database_url(source)
 
 
-def _train_database(url, given: dict) -> None:
-    """Every table of a database: its declared keys become a metadata file in the artifacts
-    folder, which ``infer --metadata_path`` then uses."""
+def _train_database(url, given: dict, schema: str | None = None) -> None:
+    """Every table of a database (or of one of its schemas): its declared keys become a
+    metadata file in the artifacts folder, which ``infer --metadata_path`` then uses."""
     from syngen import artifacts
     from syngen.metadata.discover import discover
 
     target = artifacts.root() / "metadata.yaml"
     try:
-        text = discover(url)
+        text = discover(url, schema)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
         metadata = _load_metadata(target, check_sources=False)
@@ -379,14 +385,16 @@ def validate(path, no_sources):
                    "URL (its declared keys; guessed from the data where it declares none).")
 @click.option("--output", default=None, type=click.Path(dir_okay=False),
               help="Write the YAML here (default: print it). Sources in it are relative to this file.")
-def infer_metadata(source, output):
+@click.option("--schema", default=None,
+              help="With a database URL: the tables of this schema (PostgreSQL, DuckDB), named SCHEMA.TABLE.")
+def infer_metadata(source, output, schema):
     """Propose a metadata file: PKs and FKs guessed from the data, with their evidence."""
     from pathlib import Path
 
     from syngen.metadata.discover import discover
 
     try:
-        text = discover(source)
+        text = discover(source, schema)
         if output:
             target = Path(output)
             if not _is_database(source):

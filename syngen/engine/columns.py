@@ -18,7 +18,7 @@ from syngen.errors import SyngenError
 from syngen.privacy.meaning import IDENTIFYING, LOCATION, detect_meanings, name_tokens
 
 LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date", "time") + LOCATION
-GENERATED_KINDS = ("id", "sequence", "uuid", "email", "text", "constant", "empty") + IDENTIFYING
+GENERATED_KINDS = ("id", "sequence", "uuid", "email", "text", "constant", "empty") + IDENTIFYING + ("binary",)
 KINDS = LEARNED_KINDS + GENERATED_KINDS
 # kinds whose values are text: a column of numbers cannot be one (cards, phones and ids can)
 TEXT_KINDS = ("uuid", "email", "text", "first_name", "last_name", "full_name", "street_address", "company",
@@ -93,6 +93,8 @@ def detect_kind(name: str, column: pd.Series) -> str:
     values = column.dropna()
     if values.empty:
         return "empty"
+    if pd.api.types.infer_dtype(values, skipna=True) == "bytes":  # BLOB, bytea, VARBINARY
+        return "binary"
     if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
         _check_single_type(name, values)
     distinct = values.nunique()

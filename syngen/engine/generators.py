@@ -599,3 +599,43 @@ class VerbatimCodec(Codec):
 
     def _load(self, meta, arrays):
         self.values, self.nulls = arrays["values"], arrays["nulls"]
+
+
+_LENGTH_QUANTILES = 101
+_BINARY_CHUNK_BYTES = 1 << 26  # bound on the byte matrix made at once
+
+
+@register("binary")
+class BinaryCodec(Codec):
+    """Binary values (BLOB, bytea, VARBINARY): random bytes with the source's distribution of
+    lengths (its quantiles, the only thing kept) and share of nulls; never a real byte."""
+
+    def __init__(self, name, kind):
+        super().__init__(name, kind)
+        self.lengths: list[float] = [0.0]
+
+    def _fit(self, values):
+        lengths = values.map(len).to_numpy(dtype=np.float64) if len(values) else np.zeros(1)
+        self.lengths = np.quantile(lengths, np.linspace(0, 1, _LENGTH_QUANTILES)).tolist()
+
+    def generate(self, n, rng, start, total, seed, rows=None):
+        quantiles = np.asarray(self.lengths)
+        lengths = np.rint(np.interp(rng.random(n), np.linspace(0, 1, len(quantiles)), quantiles)).astype(np.int64)
+        values = np.empty(n, dtype=object)
+        longest = max(int(lengths.max()) if n else 0, 1)
+        step = max(1, _BINARY_CHUNK_BYTES // longest)
+        for first in range(0, n, step):  # chunks of rows, each one byte matrix
+            size = lengths[first:first + step]
+            matrix = rng.integers(0, 256, (len(size), longest), dtype=np.uint8)
+            # the last byte of each value is never zero: NumPy's fixed-width bytes drop trailing zeros
+            last = np.clip(size - 1, 0, None)
+            matrix[np.arange(len(size)), last] = rng.integers(1, 256, len(size), dtype=np.uint8)
+            matrix[np.arange(longest) >= size[:, None]] = 0
+            values[first:first + step] = matrix.view(f"S{longest}").ravel().astype(object)
+        return self.restore_dtype(values, self.null_mask(n, rng))
+
+    def _state(self):
+        return {"lengths": self.lengths}, {}
+
+    def _load(self, meta, arrays):
+        self.lengths = meta["lengths"]

@@ -19,11 +19,14 @@ _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n"}
 
 
-def discover(source: str | Path) -> str:
+def discover(source: str | Path, schema: str | None = None) -> str:
     """A starter metadata YAML (with comments) for every CSV/Parquet file in a folder, or for
-    every table of a database (its declared keys; guessed from the data if it declares none)."""
+    every table of a database or of one of its schemas (its declared keys; guessed from the
+    data if it declares none)."""
     if is_database_url(str(source)):
-        return _from_database(str(source))
+        return _from_database(str(source), schema)
+    if schema is not None:
+        raise SyngenError(f"--schema {schema} applies to a database URL, not to the folder '{source}'")
     folder = Path(source)
     if not folder.is_dir():
         raise SyngenError(f"'{folder}' is not a folder of CSV or Parquet files, nor a database URL")
@@ -39,29 +42,29 @@ def discover(source: str | Path) -> str:
     return _render(header, {p.stem: _yaml_name(p.name) for p in files}, *_guessed(frames))
 
 
-def _from_database(url: str) -> str:
+def _from_database(url: str, schema: str | None) -> str:
     from syngen.adapters import sql
     from syngen.metadata.declared import declared_keys
 
-    schemas = sql.describe(url)
+    schemas = sql.describe(url, schema=schema)
     counts = sql.row_counts(url, list(schemas))
-    empty = sorted(name for name, rows in counts.items() if rows == 0)
-    schemas = {name: schema for name, schema in schemas.items() if counts[name]}
-    if not schemas:
-        raise SyngenError(f"no tables with rows in {sql.safe_url(url)}")
+    if not any(counts.values()):
+        where = f"schema '{schema}' of " if schema else ""
+        raise SyngenError(f"no tables with rows in {where}{sql.safe_url(url)}")
     sources = {name: _yaml_name(sql.safe_url(url)) for name in schemas}
-    left_out = [f"# Left out, having no rows to learn from: {', '.join(empty)}."] if empty else []
+    empty = {name: ["empty in the source: created empty in the target, with its keys"]
+             for name, rows in counts.items() if rows == 0}
     if any(schema.constraints for schema in schemas.values()):
         header = [f"# Keys declared by the database {sql.safe_url(url)}, read by 'syngen metadata infer'."]
-        header += left_out
         entries = {name: [(key.name, key.type, Guess(list(key.columns), "", key.parent,
                                                       list(key.parent_columns) or None))
                           for key in declared_keys(schema, schemas)] for name, schema in schemas.items()}
-        return _render(header, sources, entries, {})
-    frames = {name: sql.read_table(url, name)[0] for name in schemas}
+        return _render(header, sources, entries, empty)
+    frames = {name: sql.read_table(url, name)[0] for name in schemas if counts[name]}
     header = [f"# The database {sql.safe_url(url)} declares no keys: these are guessed from the data",
-              "# by 'syngen metadata infer'. Check every key before training."] + left_out
-    return _render(header, sources, *_guessed(frames))
+              "# by 'syngen metadata infer'. Check every key before training."]
+    entries, notes = _guessed(frames)
+    return _render(header, sources, {**entries, **{n: [] for n in empty}}, {**notes, **empty})
 
 
 def _guessed(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, list], dict[str, list[str]]]:
