@@ -145,11 +145,8 @@ def _test(entry, node: str, column: str, origin: str) -> DbtTest | None:
 def lineage(project: DbtProject) -> dict[tuple[str, str], tuple[str, str]]:
     """(model, column) -> (seed, column), for columns a model takes from a seed (renamed or
     not), through other models too. Models sqlglot cannot read are left out."""
-    try:
-        import sqlglot
-        from sqlglot import exp
-    except ImportError:
-        raise SyngenError("reading a dbt project's models needs sqlglot: pip install 'syngen[dbt]'") from None
+    import sqlglot
+    from sqlglot import exp
 
     direct: dict[tuple[str, str], tuple[str, str]] = {}
     for model, path in project.models.items():
