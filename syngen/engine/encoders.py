@@ -353,7 +353,10 @@ class CategoricalCodec(LearnedCodec):
         self.tail_weights = (tail / tail.sum()).tolist() if len(tail) else []
         present = (1.0 - self.null_share) / len(values)
         self.rare_share = float(rare.sum() * present)
-        self.rare_patterns = patterns.pattern_weights(pd.Series(rare.index)) if frequent.empty else []
+        # where most rows hold rare values (airport names), rows drawing them get new values in
+        # their shape: redrawn from the few frequent ones, the column would collapse onto them
+        mostly_rare = rare.sum() >= 0.5 * len(values)
+        self.rare_patterns = patterns.pattern_weights(pd.Series(rare.index)) if mostly_rare and len(rare) else []
         self.distinct = bool(len(values) > 1 and counts.iloc[0] == 1)
         if len(rare) and self.protection.secret:
             self.rare_hashes = guard.keyed_hashes(rare.index, self.protection.secret)
@@ -392,7 +395,8 @@ class CategoricalCodec(LearnedCodec):
         logits = outputs[0] + self.bias
         codes = sample_categories(logits, rng)
         rare = self._rare_slot
-        if rare is not None and (self.categories or self.tail) and self.replaces_rare_with_frequent:
+        if rare is not None and (self.categories or self.tail) and self.replaces_rare_with_frequent \
+                and not self.rare_patterns:
             redraw = codes == rare
             if redraw.any():  # the frequent values, by the model's odds for these rows
                 masked = logits[redraw].copy()

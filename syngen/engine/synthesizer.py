@@ -339,7 +339,7 @@ def _rare_note(codec: Codec) -> str | None:
                 f"their shape; give the column a kind, or a lower rare_threshold, to keep its values")
     if rare >= 0.5 * present:
         return (f"column '{codec.name}': {rare / present:.0%} of its values are seen fewer than {k} times; "
-                "those rows get the column's frequent values")
+                "those rows get values made up in their shape")
     return None
 
 
