@@ -109,3 +109,10 @@ def test_row_limit_and_drop_null(tmp_path):
     run_cli("infer", "300", "credit", cwd=tmp_path)
     output = pd.read_csv(tmp_path / "model_artifacts/tmp_store/credit/merged_infer_credit.csv")
     assert len(output) == 300 and not output.isna().any().any()
+
+
+def test_errors_print_brackets_as_written(tmp_path):
+    done = run_cli("syngen", "train", "--source", "postgres://me@localhost/shop", cwd=tmp_path, check=False)
+    message = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 1
+    assert "write it postgresql+psycopg://user@host/database (after pip install 'syngen[postgres]')" in message

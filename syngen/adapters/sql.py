@@ -76,11 +76,14 @@ def engine_for(url: str) -> sa.Engine:
     try:
         return sa.create_engine(parsed)
     except sa.exc.NoSuchModuleError:
-        raise SyngenError(f"no SQLAlchemy dialect '{parsed.drivername}' for {safe_url(url)}; "
-                          "install its package (PostgreSQL: pip install 'syngen[postgres]')") from None
+        hint = ("write it postgresql+psycopg://user@host/database (after pip install 'syngen[postgres]')"
+                if parsed.get_backend_name() in ("postgres", "postgresql") else
+                "install the package that brings that dialect to SQLAlchemy, or check the URL's scheme")
+        raise SyngenError(f"no SQLAlchemy dialect '{parsed.drivername}' for {safe_url(url)}; {hint}") from None
     except ModuleNotFoundError as error:
-        raise SyngenError(f"the driver for {safe_url(url)} is not installed ({error.name}); "
-                          "PostgreSQL: pip install 'syngen[postgres]'") from None
+        hint = ("pip install 'syngen[postgres]'" if parsed.get_backend_name() == "postgresql"
+                else f"install the Python package that provides '{error.name}'")
+        raise SyngenError(f"the driver for {safe_url(url)} is not installed ({error.name}); {hint}") from None
 
 
 _FILE_DIALECTS = ("sqlite", "duckdb")

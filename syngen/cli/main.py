@@ -21,7 +21,7 @@ _BOOL = click.BOOL
 
 
 def _fail(error: Exception) -> None:
-    console.print(f"[bold red]Error:[/] {error}", highlight=False)
+    console.print(Text.assemble(("Error: ", "bold red"), str(error)), highlight=False)  # user text as is
     sys.exit(1)
 
 
