@@ -41,3 +41,8 @@ def default_output(table_name: str, artifacts_dir=None) -> Path:
 def report_path(table_name: str, artifacts_dir=None) -> Path:
     name = check_table_name(table_name)
     return root(artifacts_dir) / "tmp_store" / name / f"report_{name}.html"
+
+
+def views_path(artifacts_dir=None) -> Path:
+    """The source databases' views a linked run recreates (their SQL, no data)."""
+    return root(artifacts_dir) / "views.json"

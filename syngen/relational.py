@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from syngen import artifacts, empty_tables
-from syngen.adapters import sql
+from syngen.adapters import sql, views
 from syngen.adapters.sources import Loaded, describe_source, read_source
 from syngen.adapters.sql import Constraint, is_database_url
 from syngen.adapters.targets import check_location, describe_target, existing_rows, open_targets
@@ -65,6 +65,7 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
     settings = _all_settings(metadata, plan, "train_settings", TRAIN_DEFAULTS, cli, log)
     reports = {name: TableReport(name) for name in plan.order}
     frames, declared, source_rows = _read_sources(metadata, plan, settings, reports)
+    _keep_views(metadata, artifacts_dir, log)
     for name, keys in detached.items():
         reports[name].notes += empty_tables.null_links(name, frames[name], declared[name], keys)
     for name in plan.order:
@@ -123,6 +124,24 @@ def _without_empty(metadata, artifacts_dir, log) -> tuple[Metadata, dict[str, li
     metadata, detached = empty_tables.detach(metadata, set(empty))
     kept = Metadata({n: t for n, t in metadata.tables.items() if n not in empty}, metadata.path)
     return kept, {n: keys for n, keys in detached.items() if n not in empty}
+
+
+def _keep_views(metadata, artifacts_dir, log) -> None:
+    """Save the views of the source databases that read only tables of this run."""
+    by_url: dict[str, list[str]] = {}
+    for name, table in metadata.tables.items():
+        source = metadata.resolve(table.source)
+        if is_database_url(source):
+            by_url.setdefault(source, []).append(name)
+    kept = []
+    for url, names in by_url.items():
+        found, notes = views.read_views(url)
+        for note in notes:
+            log(note)
+        kept += views.within(found, names)
+    views.save(kept, artifacts.views_path(artifacts_dir))
+    if kept:
+        log(f"{len(kept)} view(s) of the source kept, to be made again in database targets")
 
 
 def _read_sources(metadata, plan: Plan, settings, reports) -> tuple[dict, dict, dict]:
@@ -363,7 +382,8 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
     appending_to = {} if if_exists != "append" else {  # the rows already there, for keys after theirs
         name: existing_rows(locations[name], name, [c for k in metadata.tables[name].unique_keys for c in k.columns])
         for name in plan.order}
-    with open_targets(locations, specs, if_exists) as targets:
+    kept_views = views.within(views.load(artifacts.views_path(artifacts_dir)), metadata.tables)
+    with open_targets(locations, specs, if_exists, kept_views) as targets:
         for name in plan.order:
             table, model, s = metadata.tables[name], models[name], settings[name]
             # one seed per table, so that tables sharing a run seed do not share random draws
@@ -431,6 +451,8 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             targets[name].complete(name, frame)
     for report in reports:
         report.notes += targets[report.table].notes.get(report.table, [])
+    for note in dict.fromkeys(n for t in targets.values() for n in getattr(t, "view_notes", [])):
+        log(note)
     return reports
 
 

@@ -342,3 +342,32 @@ def test_a_column_of_mostly_rare_values_does_not_collapse_onto_its_few_frequent_
     names = model.sample(1000, random_seed=1)["name"]
     assert names.nunique() > 500
     assert not names.isin(set(airports["name"].value_counts().loc[lambda c: c < 5].index)).any()
+
+
+# -- views ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["duckdb", "postgresql"])
+def test_views_are_made_again_where_the_target_runs_them(tmp_path, postgres, target):
+    url = _genres(tmp_path)
+    with sqlite3.connect(tmp_path / "music.sqlite") as db:
+        db.executescript("""
+            CREATE VIEW [Long Tracks] AS SELECT t.TrackId, g.Name FROM track t JOIN genre g ON g.GenreId = t.GenreId
+                                         WHERE t.Milliseconds > 300000;
+            CREATE VIEW genre_sizes AS SELECT Name, count(*) AS tracks FROM [Long Tracks] GROUP BY Name;
+            CREATE VIEW kinds AS SELECT typeof(UnitPrice) AS kind FROM track;""")
+    metadata = _music_metadata(tmp_path, url, "{epochs: 1}")
+    train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models")
+    out = f"duckdb:///{tmp_path / 'out.duckdb'}" if target == "duckdb" else postgres()
+    notes = []
+    for if_exists in ("fail", "replace"):  # the second run replaces the first one's views too
+        infer_tables(metadata, {"random_seed": 1}, tmp_path / "models", output=out, if_exists=if_exists,
+                     log=notes.append)
+    engine = sa.create_engine(out)
+    with engine.connect() as db:
+        sizes = pd.read_sql(sa.text("SELECT * FROM genre_sizes"), db)
+        long_tracks = pd.read_sql(sa.text('SELECT count(*) AS n FROM "Long Tracks"'), db)["n"][0]
+        tracks = pd.read_sql(sa.text('SELECT count(*) AS n FROM track WHERE "Milliseconds" > 300000'), db)["n"][0]
+    engine.dispose()
+    assert long_tracks == tracks > 0 and sizes["tracks"].sum() == tracks
+    skipped = [n for n in notes if n.startswith("view ")]
+    assert (skipped == []) if target == "duckdb" else (len(skipped) == 2 and "view 'kinds' skipped" in skipped[0])

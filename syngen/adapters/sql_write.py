@@ -26,6 +26,7 @@ from syngen.adapters.stored import NUMBERS as _NUMBERS, boolean_like
 from syngen.adapters.files import hex_text
 from syngen.adapters.sql import (BINARY, ColumnSpec, Constraint, connection_tables, database_error, database_file,
                                  describe_connection, engine_for, safe_url, sa_type, split_name)
+from syngen.adapters.views import View, create_views, drop_views
 from syngen.errors import SyngenError
 from syngen.keys import key_tuples
 
@@ -52,7 +53,7 @@ class TableSpec:
 class DatabaseWriter:
     """One target database for one run: ``with DatabaseWriter(url, specs) as db: db.insert(..)``."""
 
-    def __init__(self, url: str, specs: list[TableSpec], if_exists: str = "fail"):
+    def __init__(self, url: str, specs: list[TableSpec], if_exists: str = "fail", views: list[View] = ()):
         if if_exists not in IF_EXISTS:
             raise SyngenError(f"--if-exists must be one of {', '.join(IF_EXISTS)}, got {if_exists!r}")
         self.url, self.if_exists = url, if_exists
@@ -62,6 +63,7 @@ class DatabaseWriter:
             raise SyngenError(f"SQLite has no schemas, so table '{dotted}' cannot be written to {safe_url(url)}; "
                               "write it to PostgreSQL or DuckDB")
         self.notes: dict[str, list[str]] = {}  # table -> what could not be declared as asked
+        self.views, self.view_notes = list(views), []  # the source's views, made after the tables
         self._file, self._staging = _staging_file(url)
         self._engine = engine_for(url if self._staging is None else
                                   sa.make_url(url).set(database=str(self._staging)).render_as_string(False))
@@ -106,6 +108,12 @@ class DatabaseWriter:
             self._close()
         if self._staging is not None:
             os.replace(self._staging, self._file)
+        if self.views:
+            engine = engine_for(self.url)
+            try:
+                self.view_notes = create_views(engine, self.views)
+            finally:
+                engine.dispose()
 
     def _abort(self) -> None:
         if self._transaction is not None and self._transaction.is_active:
@@ -148,6 +156,7 @@ class DatabaseWriter:
         for spec in self.specs.values():
             self._tables[spec.name] = self._table_of(spec, metadata)
         if present and self.if_exists == "replace":
+            drop_views(self._connection, self.views)  # an earlier run's, made again at the end
             self._drop(present, sorted(existing))
             present = []
         for schema in schemas:  # PostgreSQL and DuckDB: the schema too, inside the transaction

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from syngen.adapters.files import discard, output_format, publish, stage_batches
 from syngen.adapters.sql import is_database_url, safe_url
 from syngen.adapters.sql_write import DatabaseWriter, TableSpec
+from syngen.adapters.views import View, within
 
 
 class FileTargets:
@@ -54,6 +55,11 @@ class DatabaseTarget:
         self.writer = writer
         self.notes = writer.notes
 
+    @property
+    def view_notes(self) -> list[str]:
+        """Views of the source the target could not run (known once the run is committed)."""
+        return self.writer.view_notes
+
     def write(self, name: str, batches: Iterable[pd.DataFrame]) -> int:
         return self.writer.insert(name, batches)
 
@@ -76,10 +82,11 @@ def check_location(location: str) -> None:
 
 
 @contextmanager
-def open_targets(locations: dict[str, str], specs: dict[str, TableSpec], if_exists: str = "fail"
-                 ) -> Iterator[dict[str, FileTargets | DatabaseTarget]]:
+def open_targets(locations: dict[str, str], specs: dict[str, TableSpec], if_exists: str = "fail",
+                 views: list[View] = ()) -> Iterator[dict[str, FileTargets | DatabaseTarget]]:
     """Targets for the tables (in write order): each database URL gets one writer and one
-    transaction; files are staged. Everything commits together when the block succeeds."""
+    transaction; files are staged. Everything commits together when the block succeeds.
+    A database gets the ``views`` that read only tables written to it."""
     by_url: dict[str, list[str]] = {}
     files = {}
     for name, location in locations.items():
@@ -92,7 +99,8 @@ def open_targets(locations: dict[str, str], specs: dict[str, TableSpec], if_exis
     try:
         with ExitStack() as stack:
             for url, names in by_url.items():
-                writer = stack.enter_context(DatabaseWriter(url, [specs[n] for n in names], if_exists))
+                writer = stack.enter_context(DatabaseWriter(url, [specs[n] for n in names], if_exists,
+                                                            within(views, names)))
                 target = DatabaseTarget(writer)
                 targets.update({n: target for n in names})
             yield targets
