@@ -136,8 +136,8 @@ class UniqueRows:
                 # later and earlier by turns, further each time: +1, -1, +2, -2, ... then
                 # growing steps, so a crowded stretch (an airport's busy hours) is left
                 step = max(round_ // 2 + 1, int(np.ceil(1.2 ** (round_ // 2))))
-                changed = codec.from_steps(codec.as_steps(original.iloc[rows])
-                                           + (step if round_ % 2 == 0 else -step))
+                changed = codec.from_steps(codec.as_steps(original.iloc[rows]) + (step if round_ % 2 == 0 else -step),
+                                           inside=round_ < self.ROUNDS // 2)  # then past the source's range
             else:
                 changed = codec.other_values(len(rows), rng)
             batch.iloc[rows, batch.columns.get_loc(codec.name)] = changed.to_numpy()
@@ -153,7 +153,8 @@ def _spread(batch: pd.DataFrame, columns: list[str], codec, complete: np.ndarray
     crowd onto the same steps are pushed apart to the nearest free ones, in order, and
     pulled back below the source's largest value: y_i = i + cummax(x_i - i) over the
     group's sorted values, then the same from the top. Values already apart stay as they
-    are; a group with more rows than the range has steps keeps its repeats (left out later)."""
+    are; a group with more rows than the source's range has steps goes on past its top
+    (seats 20 to 39 of a venue whose source had 20)."""
     rows = np.flatnonzero(complete)
     steps = codec.as_steps(batch[codec.name].iloc[rows])
     others = [c for c in columns if c != codec.name]
@@ -164,12 +165,14 @@ def _spread(batch: pd.DataFrame, columns: list[str], codec, complete: np.ndarray
     up = (frame["step"] - rank).groupby(frame["group"], sort=False).cummax().to_numpy() + rank
     low, high = codec.step_range()
     after = grouped.cumcount(ascending=False).to_numpy()
-    ceiling = pd.Series(np.minimum(up, high) + after)[::-1]  # from the top: a suffix minimum
+    fits = rank + after + 1 <= high - low + 1  # the group's rows fit in the source's range
+    ceiling = pd.Series(np.where(fits, np.minimum(up, high), up) + after)[::-1]  # from the top: a suffix minimum
     down = ceiling.groupby(frame["group"].to_numpy()[::-1], sort=False).cummin().to_numpy()[::-1] - after
     spread = np.empty(len(rows))
     spread[frame.index.to_numpy()] = np.maximum(down, low)
     moved = spread != steps
     if moved.any():
         batch = batch.copy()
-        batch.iloc[rows[moved], batch.columns.get_loc(codec.name)] = codec.from_steps(spread[moved]).to_numpy()
+        batch.iloc[rows[moved], batch.columns.get_loc(codec.name)] = codec.from_steps(spread[moved],
+                                                                                      inside=False).to_numpy()
     return batch

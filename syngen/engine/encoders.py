@@ -252,10 +252,11 @@ class NumericCodec(LearnedCodec):
         """The source's smallest and largest values, in steps."""
         return (np.ceil(self.transform.quantiles[0] / self._unit), np.floor(self.transform.quantiles[-1] / self._unit))
 
-    def from_steps(self, steps: np.ndarray) -> pd.Series:
+    def from_steps(self, steps: np.ndarray, inside: bool = True) -> pd.Series:
         """Values of this column's form (a date's text format, integers) from steps, kept
-        inside the source's range."""
-        x = np.clip(np.asarray(steps, dtype=np.float64), *self.step_range()) * self._unit
+        inside the source's range unless ``inside`` is false."""
+        steps = np.asarray(steps, dtype=np.float64)
+        x = (np.clip(steps, *self.step_range()) if inside else steps) * self._unit
         if self.kind == "integer":
             return self.restore_dtype(np.rint(x))
         if self.kind == "float":
