@@ -588,3 +588,13 @@ def test_binary_values_from_duckdb_are_bytes(tmp_path):
     engine.dispose()
     frame = sql.read_table(f"duckdb:///{tmp_path / 'b.duckdb'}", "t")[0]
     assert frame["b"].where(frame["b"].notna(), None).tolist() == [b"\xaa\x00", None, b"abc"]
+
+
+def test_a_postgresql_check_with_negative_bounds_is_kept_and_repaired():
+    from syngen.adapters.checks import portable_check, repair, violations
+
+    stored = "((lat >= ('-90'::integer)::numeric) AND (lat <= (90)::numeric))"  # how PostgreSQL keeps BETWEEN
+    check, _ = portable_check(stored, "postgresql", ["lat"], set())
+    frame = pd.DataFrame({"lat": [-120.5, -45.0, 95.0, None]})
+    fixed = repair(frame, [check])
+    assert violations(fixed, check) == 0 and fixed["lat"].iloc[1] == -45.0

@@ -41,12 +41,30 @@ def _literal(node) -> object | None:
     return None
 
 
+def _cast_literal(node: exp.Expression) -> exp.Expression:
+    """A cast literal as the literal it becomes: PostgreSQL keeps ``lat >= -90`` as
+    ``lat >= ('-90'::integer)::numeric``, a number, while ``'a'::text`` stays text."""
+    if not isinstance(node, exp.Cast) or _literal(node) is None:
+        return node
+    value = _literal(node)
+    if isinstance(value, str) and any(c.to.is_type(*exp.DataType.NUMERIC_TYPES) for c in node.find_all(exp.Cast)):
+        try:
+            value = float(value)
+            value = int(value) if value.is_integer() else value
+        except ValueError:
+            pass
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    number = exp.Literal.number(abs(value))
+    return exp.Neg(this=number) if value < 0 else number
+
+
 def _plain(node: exp.Expression) -> exp.Expression:
     """The expression without parentheses, casts of literals, and ``= ANY(ARRAY[..])``
     (PostgreSQL's spelling of IN) as IN."""
-    node = node.transform(lambda n: n.this if isinstance(n, exp.Paren) else n)
-    node = node.transform(lambda n: exp.Literal.string(_literal(n)) if isinstance(n, exp.Cast) and
-                          isinstance(_literal(n), str) else n)
+    node = node.transform(_cast_literal)
+    while node.find(exp.Paren):  # a replaced node's own children are not visited again
+        node = node.transform(lambda n: n.this if isinstance(n, exp.Paren) else n)
 
     def any_to_in(n):
         if isinstance(n, exp.EQ) and isinstance(n.expression, exp.Any):
