@@ -667,7 +667,14 @@ def _scale(counts: np.ndarray, total: int, rng, cap: int | None = None) -> np.nd
         scaled = np.minimum(scaled, cap)
         weights = np.where(room > 0, np.asarray(counts, dtype=np.float64).clip(min=0) + 1e-9, 0.0)
         scaled += np.minimum(_proportional(weights, excess, rng), room)
-    return np.minimum(scaled, cap)
+    scaled = np.minimum(scaled, cap)
+    short = total - int(scaled.sum())
+    if short > 0:  # what rounding left over goes to the parents with the most room, so no child is left out
+        order = np.argsort(scaled - cap, kind="stable")
+        room = (cap - scaled)[order]
+        given = np.minimum(room, np.clip(short - (np.cumsum(room) - room), 0, None))
+        scaled[order] += given
+    return scaled
 
 
 def _proportional(counts: np.ndarray, total: int, rng) -> np.ndarray:

