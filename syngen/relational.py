@@ -335,6 +335,7 @@ class _Generated:
     keys: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
     counts: dict[str, np.ndarray] = field(default_factory=dict)
     expected: float = 0.0  # the rows it stands for: a copied table's scaled size, a table rounded up its share
+    source_rows: int = 0  # the source's rows (not a sample's)
 
 
 def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str | None = None,
@@ -411,7 +412,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                 raise SyngenError(f"table '{name}': its parents got no children in this run, so it would "
                                   "be empty; set infer_settings.size")
             columns = model.training["relations"]["columns"]
-            state = _Generated(rows=size, expected=expected)
+            state = _Generated(rows=size, expected=expected, source_rows=_source_rows(model))
             generated[name] = state
             if on_table:
                 on_table(name, size)
@@ -586,13 +587,14 @@ def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng
     if size is not None:
         expected = float(size)
     elif driving is None:  # the source's size, also when a sample of it was learned
-        expected = model.training["relations"].get("source_rows", model.training["rows"]) * scale
+        expected = _source_rows(model) * scale
     else:
-        # the source's children per parent times the parents expected: the counts drawn for
-        # a handful of parents would make the size of a whole branch a lottery, and a parent
-        # table rounded up to one row must not give its children a whole table's worth
-        link = stats[driving.name]
-        expected = link["children_per_parent"] * generated[driving.parent].expected / max(1 - link["null_share"], 1e-9)
+        # the source's rows times the share of its parents' source rows the parents stand
+        # for: the counts drawn for a handful of parents would make the size of a whole
+        # branch a lottery, a parent table rounded up to one row must not give its children
+        # a whole table's worth, and a sample learned (row_limit) is not the source's size
+        parent = generated[driving.parent]
+        expected = _source_rows(model) * parent.expected / max(parent.source_rows, 1)
     if size is None:
         size = max(1, int(round(expected)))
     indices: dict[str, np.ndarray] = {}
@@ -612,6 +614,10 @@ def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng
         if key.name in indices:
             values.update(_key_values(generated[key.parent].keys[key.parent_columns], key, indices[key.name]))
     return size, expected, values
+
+
+def _source_rows(model) -> int:
+    return model.training["relations"].get("source_rows", model.training["rows"])
 
 
 def _most_children(link: dict, size: int, parents: int) -> int | None:

@@ -219,6 +219,9 @@ def test_a_row_limit_samples_linked_tables_closed_under_their_keys(tmp_path):
     infer_tables(metadata, {"random_seed": 1}, tmp_path / "models", output=str(out))
     lines = pd.read_csv(out / "InvoiceLine.csv")
     assert lines["InvoiceId"].notna().all() and lines["TrackId"].notna().all()
+    # sizes are the source's, not the sample's
+    assert len(pd.read_csv(out / "Customer.csv")) == 59 and len(pd.read_csv(out / "Track.csv")) == 3503
+    assert abs(len(lines) / 2240 - 1) < 0.1
 
 
 def test_the_closed_sample_is_seeded_and_keeps_whole_families():
