@@ -598,21 +598,29 @@ def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng
     if size is None:
         size = max(1, int(round(expected)))
     indices: dict[str, np.ndarray] = {}
+    redraws: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
     for key in table.foreign_keys:
         if plan.is_late(name, key):
             continue
         parent = generated[key.parent]
         link = stats[key.name]
+        earlier = _sharing(table, key, indices)
+        if earlier:  # columns it shares with links drawn before decide its parent's group
+            redraws[key.name] = _within_groups(key, earlier, indices, generated, rng)
+            indices[key.name] = redraws[key.name](np.arange(size))
+            continue
         counts = calibrated_counts(parent.counts[count_column(name, key)], link.get("count_quantiles", []), rng)
         caps = [c for c in (_partners(table, key, generated),
                             _most_children(link, size, len(counts))) if c is not None]
         indices[key.name] = _link_rows(counts, size, link["null_share"], rng, keep_together=key == driving,
                                        cap=min(caps) if caps else None)
-    size, indices = _unique_fk_tuples(table, indices, generated, size, rng, report)
+    size, indices = _unique_fk_tuples(table, indices, generated, size, rng, report, redraws)
     values: dict[str, pd.Series] = {}
     for key in table.foreign_keys:
         if key.name in indices:
-            values.update(_key_values(generated[key.parent].keys[key.parent_columns], key, indices[key.name]))
+            made = _key_values(generated[key.parent].keys[key.parent_columns], key, indices[key.name])
+            # a grouped link agrees on the shared columns, or has no parent: those stay the earlier link's
+            values.update({c: v for c, v in made.items() if key.name not in redraws or c not in values})
     return size, expected, values
 
 
@@ -698,24 +706,68 @@ def _proportional(counts: np.ndarray, total: int, rng) -> np.ndarray:
     return scaled
 
 
-def _unique_fk_tuples(table, indices, generated, size, rng, report):
+def _sharing(table, key: Key, indices) -> list[Key]:
+    """The links already drawn that share columns with ``key`` (a contestant's and an
+    episode's season in a row of both)."""
+    return [k for k in table.foreign_keys if k.name in indices and set(k.columns) & set(key.columns)]
+
+
+def _within_groups(key: Key, earlier: list[Key], indices, generated, rng) -> Callable[[np.ndarray], np.ndarray]:
+    """Parent rows for ``key``, drawn for some child rows among the parents that agree with
+    the values the ``earlier`` links gave the shared columns (-1 where none does)."""
+    shared = {}  # child column -> its values, from the earlier links' parents
+    for other in earlier:
+        for column, values in _key_values(generated[other.parent].keys[other.parent_columns], other,
+                                          indices[other.name]).items():
+            if column in key.columns:
+                shared[column] = values
+    columns = list(shared)
+    parents = generated[key.parent].keys[key.parent_columns]
+    parent_groups = key_tuples(parents.rename(columns=dict(zip(key.parent_columns, key.columns))), columns)
+    child_groups = key_tuples(pd.DataFrame(shared), columns)
+    unknown = pd.DataFrame(shared).isna().any(axis=1).to_numpy()
+    codes, uniques = pd.factorize(parent_groups)
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes, minlength=len(uniques))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    group = pd.Index(uniques).get_indexer(child_groups)
+    group[unknown] = -1
+
+    def draw(rows: np.ndarray) -> np.ndarray:
+        found = group[rows]
+        picked = np.full(len(rows), -1, dtype=np.int64)
+        ok = found >= 0
+        offsets = (rng.random(int(ok.sum())) * sizes[found[ok]]).astype(np.int64)
+        picked[ok] = order[starts[found[ok]] + offsets]
+        return picked
+    return draw
+
+
+def _unique_fk_tuples(table, indices, generated, size, rng, report, redraws=None):
     """Make a PK/UQ made only of FK columns unique (a playlist holding a track twice) by
     swapping the repeated rows' last link with other rows' links: every parent keeps its
-    number of children. Rows still repeated after the last round are left out, and reported."""
+    number of children. A link drawn within the groups of links it shares columns with is
+    drawn again there instead. Rows still repeated after the last round are left out, and
+    reported."""
+    redraws = redraws or {}
     fk_of = {c: k for k in table.foreign_keys if k.name in indices for c in k.columns}
     for key in table.unique_keys:
         if not all(c in fk_of for c in key.columns):
             continue
-        keys = list(dict.fromkeys(fk_of[c] for c in key.columns))
+        keys = list(dict.fromkeys(k for k in table.foreign_keys if k.name in indices
+                                  and set(k.columns) & set(key.columns)))
         if len(keys) < 2:
             continue
+        keys.sort(key=lambda k: k.name in redraws)  # a grouped link moves, the others keep theirs
         moving = indices[keys[-1].name]
         parent_rows = generated[keys[-1].parent].rows
         for round_ in range(2 * _DEDUPE_ROUNDS):
             repeated = np.flatnonzero(_repeated(indices, keys))
             if not len(repeated):
                 break
-            if round_ < _DEDUPE_ROUNDS:
+            if keys[-1].name in redraws:
+                moving[repeated] = redraws[keys[-1].name](repeated)
+            elif round_ < _DEDUPE_ROUNDS:
                 partners = rng.integers(0, len(moving), len(repeated))
                 moving[repeated], moving[partners] = moving[partners], moving[repeated]
             else:  # swapping cannot help (a parent needs more distinct partners than exist twice)

