@@ -418,10 +418,11 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                 on_table(name, size)
 
             existing = appending_to.get(name)
-            if existing is not None:  # appended rows take keys after the rows already there
+            kept_as_is = model.is_verbatim and existing is not None  # the copy is there already
+            if existing is not None and not kept_as_is:  # appended rows take keys after the rows there
                 continue_keys(model, existing)
                 s = {**s, "run_parallel": False}  # workers would load the model unchanged
-            unique = UniqueRows(model, table.unique_keys, existing)
+            unique = UniqueRows(model, table.unique_keys, None if kept_as_is else existing)
 
             def finished(batches, links=links, columns=columns, state=state, name=name, unique=unique):
                 for batch in batches:
@@ -431,7 +432,13 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                                                 s.get("batch_size"), s["run_parallel"]))
             report.rows = size
             late = [k for k in table.foreign_keys if plan.is_late(name, k)]
-            if not late:
+            if kept_as_is:  # its rows are read for the children's links, not written twice
+                for _ in batches:
+                    pass
+                _seal(state)
+                report.rows = 0
+                report.notes.append("copied table already in the target: its rows were kept, not added again")
+            elif not late:
                 targets[name].write(name, batches)
                 _seal(state)
             else:  # whole in memory: its self-references now, its loop-closing links at the end

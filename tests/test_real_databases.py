@@ -416,3 +416,17 @@ def test_two_composite_foreign_keys_sharing_a_column_agree_on_it(tmp_path):
         rows = db.sql("SELECT count(*) FROM contep JOIN contestants USING (season, contestant) "
                       "JOIN episodes USING (season, episode)").fetchall()[0][0]
     assert rows > 0.9 * len(contep)
+
+
+def test_appending_a_run_with_a_copied_reference_table_keeps_one_copy(tmp_path):
+    url = _genres(tmp_path)
+    metadata = _music_metadata(tmp_path, url, "{copy: true}")
+    train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models")
+    out = f"duckdb:///{tmp_path / 'out.duckdb'}"
+    for _ in range(2):
+        infer_tables(metadata, {"random_seed": 2}, tmp_path / "models", output=out, if_exists="append")
+    with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as db:
+        genres = db.sql("SELECT count(*) FROM genre").fetchall()[0][0]
+        tracks, linked = db.sql("SELECT count(*), count(g.GenreId) FROM track t LEFT JOIN genre g USING (GenreId)"
+                                ).fetchall()[0]
+    assert genres == 23 and tracks == 2 * 3503 and linked == tracks
