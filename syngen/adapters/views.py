@@ -77,13 +77,15 @@ def within(views: list[View], tables) -> list[View]:
 
 
 def create_views(engine: sa.Engine, views: list[View]) -> list[str]:
-    """Create ``views``; returns one note per view skipped (the target could not run its
-    translated SQL)."""
+    """Create ``views`` the target does not have yet (an append keeps an earlier run's);
+    returns one note per view skipped (the target could not run its translated SQL)."""
     import sqlglot
 
     target = _SQLGLOT_DIALECTS.get(engine.dialect.name, engine.dialect.name)
     quote = engine.dialect.identifier_preparer.quote
-    pending, reasons = list(views), {}
+    with engine.connect() as connection:
+        present = set(sa.inspect(connection).get_view_names())
+    pending, reasons = [v for v in views if v.name not in present], {}
     while pending:
         created = []
         for view in pending:
