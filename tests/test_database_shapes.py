@@ -598,3 +598,23 @@ def test_a_postgresql_check_with_negative_bounds_is_kept_and_repaired():
     frame = pd.DataFrame({"lat": [-120.5, -45.0, 95.0, None]})
     fixed = repair(frame, [check])
     assert violations(fixed, check) == 0 and fixed["lat"].iloc[1] == -45.0
+
+
+def test_a_foreign_key_across_schemas_goes_to_duckdb_as_a_note(tmp_path, postgres):
+    from syngen.metadata import load_metadata
+    from syngen.relational import infer_tables, train_tables
+
+    url = _schema_source(postgres())
+    (tmp_path / "m.yaml").write_text("".join(f"{t}: {{source: '{url}'}}\n"
+                                             for t in ("region", "sales.customer", "sales.orders")))
+    metadata = load_metadata(tmp_path / "m.yaml")
+    train_tables(metadata, {"epochs": EPOCHS, "random_seed": 1}, tmp_path / "artifacts")
+    target = f"duckdb:///{tmp_path / 'out.duckdb'}"
+    reports = {r.table: r for r in infer_tables(metadata, {"random_seed": 2}, tmp_path / "artifacts", output=target)}
+    assert "FK (region_id) -> region crosses schemas: DuckDB cannot declare it" in " ".join(reports["sales.orders"].notes)
+    engine = sa.create_engine(target)
+    with engine.connect() as connection:
+        orders = pd.read_sql(sa.select(sa.text("region_id")).select_from(sa.table("orders", schema="sales")), connection)
+        regions = pd.read_sql(sa.select(sa.text("id")).select_from(sa.table("region")), connection)
+    engine.dispose()
+    assert orders["region_id"].dropna().isin(set(regions["id"])).all()

@@ -224,6 +224,10 @@ class DatabaseWriter:
                 self.notes.setdefault(spec.name, []).append(
                     f"FK ({', '.join(key.columns)}) -> {key.parent} closes a loop: DuckDB cannot declare it, "
                     "so it is documented here, not enforced")
+            elif self.dialect == "duckdb" and split_name(key.parent, "duckdb")[0] != split_name(spec.name, "duckdb")[0]:
+                self.notes.setdefault(spec.name, []).append(
+                    f"FK ({', '.join(key.columns)}) -> {key.parent} crosses schemas: DuckDB cannot declare it, "
+                    "so it is documented here, not enforced (its values still reference existing rows)")
             elif key.type == "FK":
                 constraints.append(sa.ForeignKeyConstraint(
                     list(key.columns), [f"{key.parent}.{c}" for c in key.parent_columns],
