@@ -207,10 +207,10 @@ def check_target(url: str, target: str, source: dict, scale: float, copied: set[
 
 def copied_tables(artifacts: Path) -> set[str]:
     """Tables the trained run copies as they are (``train_settings.copy``), not scaled."""
-    from syngen.runs import load_model
+    from syngen.metadata import load_metadata
 
-    return {folder.name for folder in (artifacts / "resources").iterdir()
-            if load_model(folder.name, artifacts).is_verbatim}
+    metadata = load_metadata(artifacts / "metadata.yaml", check_sources=False)
+    return {name for name, table in metadata.tables.items() if table.train_settings.get("copy")}
 
 
 # --------------------------------------------------------------------------------------------
