@@ -219,3 +219,33 @@ def test_a_table_of_one_column_is_learned():
     synthetic = Synthesizer(**FAST).fit(source).sample(1000, random_seed=1)
     assert list(synthetic.columns) == ["distance"]
     assert synthetic["distance"].between(source["distance"].min(), source["distance"].max()).all()
+
+
+def _damage(folder, how: str) -> None:
+    arrays, document = folder / "arrays.npz", json.loads((folder / "model.json").read_text())
+    if how == "missing field":
+        del document["persona"]
+    elif how == "unknown kind":
+        document["columns"][0]["kind"] = "colour"
+    elif how == "truncated arrays":
+        arrays.write_bytes(arrays.read_bytes()[:200])
+    elif how == "garbage arrays":
+        arrays.write_bytes(b"\x93NUMPY garbage" * 50)
+    elif how == "missing arrays":
+        arrays.unlink()
+    elif how == "wrong shape":
+        with np.load(arrays) as stored:
+            data = dict(stored)
+        name = next(k for k in data if k.startswith("decoder") and data[k].ndim == 2)
+        data[name] = data[name][:, :-1]
+        np.savez(arrays, **data)
+    (folder / "model.json").write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize("how", ["missing field", "unknown kind", "truncated arrays", "garbage arrays",
+                                 "missing arrays", "wrong shape"])
+def test_a_damaged_model_is_one_clear_error(churn_model, tmp_path, how):
+    folder = churn_model.save(tmp_path / "churn")
+    _damage(folder, how)
+    with pytest.raises(SyngenError, match=r"the model in '.*churn' is damaged or incomplete \(.*\); train again"):
+        Synthesizer.load(folder)

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -306,6 +307,16 @@ class Synthesizer:
             raise SyngenError(
                 f"the model in '{folder}' has format {version} (made by syngen "
                 f"{document.get('syngen_version')}); this syngen reads format {FORMAT_VERSION}: train again")
+        try:
+            model = cls._from_files(folder, document, secret_path)
+            model.generate_batch(0, 1, 1, 0)  # arrays of the wrong shape show only when used
+            return model
+        except (OSError, EOFError, KeyError, IndexError, TypeError, ValueError, zipfile.BadZipFile) as error:
+            detail = f"{type(error).__name__}: {str(error).splitlines()[0][:120]}" if str(error) else type(error).__name__
+            raise SyngenError(f"the model in '{folder}' is damaged or incomplete ({detail}); train again") from None
+
+    @classmethod
+    def _from_files(cls, folder: Path, document: dict, secret_path) -> "Synthesizer":
         with np.load(folder / ARRAYS_FILE, allow_pickle=False) as stored:
             arrays = dict(stored)
         model = cls()
