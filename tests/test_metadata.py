@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from conftest import ROOT, read_only, run_cli
+from syngen.errors import SyngenError
 from syngen.metadata import load_metadata, schema_path
 from syngen.metadata.discover import discover
 from syngen.metadata.graph import plan
@@ -287,3 +288,11 @@ def test_row_numbers_are_no_link_and_a_referenced_column_is_declared_unique(tmp_
     assert proposed == {("airports", "PK", ("rownames",), None, ()), ("airports", "UQ", ("faa",), None, ()),
                         ("weather", "PK", ("rownames",), None, ()),
                         ("weather", "FK", ("origin",), "airports", ("faa",))}
+
+
+def test_an_alias_bomb_is_refused_at_once(tmp_path):
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
+    (tmp_path / "bomb.yaml").write_text("\n".join(levels) + "\n")  # 9^9 values in 600 bytes
+    with pytest.raises(SyngenError, match="expands to more than 100,000 values through its aliases"):
+        load_metadata(tmp_path / "bomb.yaml")

@@ -29,6 +29,9 @@ class MetadataError(SyngenError):
         super().__init__(f"metadata file '{path}' has {count}:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
+MAX_NODES = 100_000  # values a metadata file may stand for; real ones hold hundreds
+
+
 def schema_path() -> Path:
     """The shipped JSON Schema (``schemas/metadata.schema.json`` in the source tree)."""
     try:
@@ -72,6 +75,9 @@ def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int]]:
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None and _expanded_size(node, {}) > MAX_NODES:
+            raise MetadataError(path, [f"the file expands to more than {MAX_NODES:,} values through its "
+                                       "aliases (*name); write the settings out, or use 'global:' for shared ones"])
         document = loader.construct_document(node) if node is not None else None
         lines: dict[tuple, int] = {}
         duplicates: list[str] = []
@@ -91,6 +97,21 @@ def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int]]:
     if duplicates or bad_names:
         raise MetadataError(path, duplicates + bad_names)
     return document, lines
+
+
+def _expanded_size(node: yaml.Node, seen: dict[int, int]) -> int:
+    """How many values the node stands for once aliases are expanded, counted without
+    expanding them (an alias of an alias of ... is a 'billion laughs' bomb)."""
+    if id(node) in seen:
+        return seen[id(node)]
+    seen[id(node)] = 1  # a node that holds itself counts once
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, seen) for item in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, seen) + _expanded_size(v, seen) for k, v in node.value)
+    seen[id(node)] = min(size, MAX_NODES + 1)
+    return seen[id(node)]
 
 
 def _index(loader, node, prefix: tuple, lines: dict, duplicates: list) -> None:
