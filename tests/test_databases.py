@@ -377,3 +377,19 @@ def test_the_linked_report_checks_every_key_and_draws_children_per_parent(chinoo
     page = (cwd / "model_artifacts" / "tmp_store" / "report.html").read_text()
     assert page.count("<td>valid</td>") == 22 and 'class="bad"' not in page  # 11 PKs, 11 FKs
     assert page.count("children per parent row") == 11
+
+
+def test_a_server_that_never_answers_is_one_line_after_the_connect_timeout(tmp_path):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # takes connections, never says a word
+    port = silent.getsockname()[1]
+    try:
+        assert sql.engine_for(f"postgresql+psycopg://me@127.0.0.1:{port}/db").url.query["connect_timeout"] == "10"
+        done = run_cli("train", "--source", f"postgresql+psycopg://me@127.0.0.1:{port}/db?connect_timeout=1",
+                       "--table_name", "t", cwd=tmp_path, check=False)
+    finally:
+        silent.close()
+    last = (done.stdout + done.stderr).strip().splitlines()[-1]
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert last.startswith("Error: reading table definitions in") and "timeout expired" in last

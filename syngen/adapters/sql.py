@@ -27,6 +27,7 @@ from syngen.adapters.files import numeric_or_text
 from syngen.errors import SyngenError
 
 READ_CHUNK_ROWS = 50_000
+CONNECT_TIMEOUT = 10  # seconds; a URL's own ?connect_timeout= wins
 _KEY_SAMPLE_CHUNK = 1_000  # keys per IN (...) when fetching a sample by primary key
 
 
@@ -73,6 +74,9 @@ def engine_for(url: str) -> sa.Engine:
     except Exception:
         raise SyngenError(f"'{safe_url(url)}' is not a database URL "
                           "(expected dialect://user@host/database or duckdb:///file.duckdb)") from None
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        # a server that takes the connection and never answers would hang the run
+        parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
     try:
         return sa.create_engine(parsed)
     except sa.exc.NoSuchModuleError:
