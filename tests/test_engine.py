@@ -249,3 +249,20 @@ def test_a_damaged_model_is_one_clear_error(churn_model, tmp_path, how):
     _damage(folder, how)
     with pytest.raises(SyngenError, match=r"the model in '.*churn' is damaged or incomplete \(.*\); train again"):
         Synthesizer.load(folder)
+
+
+def test_outputs_and_models_take_the_umask_like_any_new_file(churn_model, tmp_path):
+    import os
+    import stat
+
+    from syngen.adapters.files import publish, stage_batches
+
+    previous = os.umask(0o022)
+    try:
+        staging, _ = stage_batches([churn_model.sample(10, random_seed=1)], tmp_path / "out.csv")
+        publish(staging, tmp_path / "out.csv")
+        folder = churn_model.save(tmp_path / "model")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "out.csv").stat().st_mode) == 0o644
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755

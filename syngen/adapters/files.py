@@ -239,9 +239,17 @@ def publish(staging: str, path: str | os.PathLike) -> None:
             except Exception as error:
                 raise SyngenError(f"cannot write '{path}': {error}") from None
         else:
+            os.chmod(staging, default_mode(0o666))  # staged private, published as any new file is
             os.replace(staging, path)
     finally:
         discard(staging)
+
+
+def default_mode(mode: int) -> int:
+    """``mode`` as the process's umask leaves it for a newly created file or folder."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mode & ~mask
 
 
 def discard(staging: str) -> None:

@@ -25,6 +25,7 @@ from syngen.privacy import codecs as personal_codecs  # noqa: F401  (registers t
 from syngen.privacy import RARE_THRESHOLD, Protection, guard
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.privacy.persona import Persona, source_people, source_regions
+from syngen.adapters.files import default_mode
 from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import TEXT_KINDS, detect_kinds
 from syngen.engine.dependencies import Dependency, find_dependencies
@@ -281,6 +282,7 @@ class Synthesizer:
         try:
             (staging / MODEL_FILE).write_text(json.dumps(document, indent=1, default=_json_default))
             np.savez(staging / ARRAYS_FILE, **arrays)
+            os.chmod(staging, default_mode(0o777))  # staged private, published as any new folder is
             if target.exists():
                 shutil.rmtree(target)
             staging.rename(target)
