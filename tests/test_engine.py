@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -252,7 +253,6 @@ def test_a_damaged_model_is_one_clear_error(churn_model, tmp_path, how):
 
 
 def test_outputs_and_models_take_the_umask_like_any_new_file(churn_model, tmp_path):
-    import os
     import stat
 
     from syngen.adapters.files import publish, stage_batches
@@ -266,3 +266,19 @@ def test_outputs_and_models_take_the_umask_like_any_new_file(churn_model, tmp_pa
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "out.csv").stat().st_mode) == 0o644
     assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+
+
+def test_a_killed_runs_staging_file_is_swept_by_the_next_run_to_the_same_place(churn_model, tmp_path):
+    import subprocess
+
+    from syngen.adapters.files import write_batches
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id nobody holds now
+    stale = tmp_path / f".out.csv.syngen-{gone.pid}-abc123"
+    stale.write_text("half a file")
+    live = tmp_path / f".out.csv.syngen-{os.getppid()}-def456"  # a run still writing
+    live.write_text("in progress")
+    write_batches([churn_model.sample(5, random_seed=1)], tmp_path / "out.csv")
+    assert not stale.exists() and live.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.csv", live.name])

@@ -7,6 +7,8 @@ text, and every problem names the file.
 from __future__ import annotations
 
 import csv
+import contextlib
+import glob
 import os
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -174,7 +176,7 @@ def stage_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike) -> t
     else:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        handle, staging = staging_file(target)
     os.close(handle)
     rows = 0
     try:
@@ -250,6 +252,29 @@ def default_mode(mode: int) -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mode & ~mask
+
+
+def staging_file(target: Path, suffix: str = "") -> tuple[int, str]:
+    """A new hidden file beside ``target`` (``mkstemp``'s handle and name) whose name holds
+    this process's id, after removing those of processes that are gone: a run killed while
+    writing leaves its staging file, and the next run to the same place sweeps it."""
+    prefix = f".{target.name}.syngen-"
+    for stale in target.parent.glob(f"{glob.escape(prefix)}*"):
+        pid = stale.name[len(prefix):].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+    return tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=suffix, dir=target.parent)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def discard(staging: str) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -23,7 +22,7 @@ import sqlalchemy as sa
 
 from syngen.adapters.checks import repair, to_dialect
 from syngen.adapters.stored import NUMBERS as _NUMBERS, boolean_like
-from syngen.adapters.files import hex_text
+from syngen.adapters.files import hex_text, staging_file
 from syngen.adapters.sql import (BINARY, ColumnSpec, Constraint, connection_tables, database_error, database_file,
                                  describe_connection, engine_for, safe_url, sa_type, split_name)
 from syngen.adapters.views import View, create_views, drop_views
@@ -325,7 +324,7 @@ def _staging_file(url: str) -> tuple[Path | None, Path | None]:
         return path, None
     if not path.parent.is_dir():
         raise SyngenError(f"cannot create '{path}': its folder does not exist")
-    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent or None)
+    handle, staging = staging_file(path, ".partial")
     os.close(handle)
     os.remove(staging)  # the name is reserved; the database creates its own file there
     return path, Path(staging)
