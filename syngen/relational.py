@@ -57,7 +57,17 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
                  log: Callable[[str], None] = lambda message: None,
                  on_table: Callable[[str, int], None] | None = None,
                  on_epoch: Callable[[int, int, dict], None] | None = None) -> list[TableReport]:
-    """Learn every table of ``metadata``; ``cli`` holds the command-line values given."""
+    """Learn every table of ``metadata``; ``cli`` holds the command-line values given.
+
+    All or nothing: the models are written to a staging folder and take the earlier
+    ones' places only once every table is learned, so a failure or Ctrl-C leaves the
+    earlier set whole; every model of the set carries the run's id (``infer`` checks it)."""
+    with artifacts.staged(artifacts_dir) as staging:
+        return _train_all(metadata, cli, staging, log, on_table, on_epoch)
+
+
+def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[TableReport]:
+    run = artifacts_dir.name  # the staging folder's unique name is the run's id
     for note in merge_declared(metadata):
         log(note)
     metadata, detached = _without_empty(metadata, artifacts_dir, log)
@@ -102,6 +112,7 @@ def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
         model.training["relations"] = {"columns": [str(c) for c in frame.columns], "foreign_keys": links[name],
                                        "tokens": _token_stats(table, frame), "source_rows": source_rows[name],
                                        "keys": [asdict(k) for k in table.keys]}
+        model.training["run"] = run
         model.save(artifacts.model_dir(name, artifacts_dir), artifacts.secret_path(name, artifacts_dir))
         report = reports[name]
         report.identifying = model.identifying
@@ -357,12 +368,23 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
         if "relations" not in model.training:
             raise SyngenError(f"the model of table '{name}' was trained on its own, without the metadata "
                               f"file; run: train --metadata_path {metadata.path}")
+        trained_with = {(k["type"], tuple(k["columns"]), k["parent"]) for k in model.training["relations"].get("keys", [])}
+        differing = [k for k in metadata.tables[name].keys
+                     if trained_with and k.type != "TKN" and (k.type, k.columns, k.parent) not in trained_with]
+        if differing:
+            raise SyngenError(f"the model of table '{name}' was trained without the key {differing[0].type} "
+                              f"({', '.join(differing[0].columns)}) the metadata file declares; "
+                              f"run: train --metadata_path {metadata.path}")
         # keys the sources declared at training (a database's constraints) hold here too
         add_unspoken(metadata.tables[name], [Key(k["name"], k["type"], tuple(k["columns"]), k["parent"],
                                                  tuple(k["parent_columns"]))
                                              for k in model.training["relations"].get("keys", [])])
     metadata, detached = empty_tables.detach(metadata, {n for n, m in models.items()
                                                          if isinstance(m, empty_tables.EmptyTable)})
+    runs = {m.training["run"] for m in models.values() if isinstance(m, Synthesizer) and "run" in m.training}
+    if len(runs) > 1:
+        raise SyngenError(f"the models of the tables come from {len(runs)} different training runs (one was "
+                          f"interrupted, or trained other tables); run: train --metadata_path {metadata.path}")
     plan = plan_of(metadata)
     settings = _all_settings(metadata, plan, "infer_settings", INFER_DEFAULTS, cli, log)
     places = destinations(metadata, output, artifacts_dir)

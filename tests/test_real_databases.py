@@ -430,3 +430,42 @@ def test_appending_a_run_with_a_copied_reference_table_keeps_one_copy(tmp_path):
         tracks, linked = db.sql("SELECT count(*), count(g.GenreId) FROM track t LEFT JOIN genre g USING (GenreId)"
                                 ).fetchall()[0]
     assert genres == 23 and tracks == 2 * 3503 and linked == tracks
+
+
+# -- a linked run's models are one set ---------------------------------------------------------
+
+class _Stop(Exception):
+    pass
+
+
+def test_linked_training_is_all_or_nothing_and_infer_refuses_a_mixed_set(tmp_path):
+    url = _genres(tmp_path)
+    metadata = _music_metadata(tmp_path, url, "{epochs: 1}")
+    models = tmp_path / "models"
+    train_tables(metadata, {"epochs": 1, "random_seed": 1}, models)
+    first = {n: Synthesizer.load(models / "resources" / n).training["run"] for n in ("genre", "track")}
+    assert len(set(first.values())) == 1
+
+    def interrupt(name, rows):
+        if name == "track":
+            raise _Stop
+    with pytest.raises(_Stop):
+        train_tables(_music_metadata(tmp_path, url, "{epochs: 1}"), {"epochs": 1}, models, on_table=interrupt)
+    assert {n: Synthesizer.load(models / "resources" / n).training["run"] for n in ("genre", "track")} == first
+    assert not list(models.glob(".staging-*"))
+
+    shutil.copytree(models, tmp_path / "earlier")
+    train_tables(_music_metadata(tmp_path, url, "{epochs: 1}"), {"epochs": 1}, models)
+    shutil.rmtree(models / "resources" / "genre")
+    shutil.copytree(tmp_path / "earlier" / "resources" / "genre", models / "resources" / "genre")
+    with pytest.raises(SyngenError, match="come from 2 different training runs"):
+        infer_tables(_music_metadata(tmp_path, url, "{epochs: 1}"), {}, models, output=str(tmp_path / "out"))
+
+
+def test_infer_refuses_a_key_the_models_were_not_trained_with(tmp_path):
+    url = _genres(tmp_path)
+    (tmp_path / "plain.yaml").write_text(f"genre: {{source: '{url}'}}\ntrack: {{source: '{url}'}}\n")
+    train_tables(load_metadata(tmp_path / "plain.yaml"), {"epochs": 1, "random_seed": 1}, tmp_path / "models")
+    with pytest.raises(SyngenError, match=r"the model of table 'track' was trained without the key FK \(GenreId\)"):
+        infer_tables(_music_metadata(tmp_path, url, "{epochs: 1}"), {}, tmp_path / "models",
+                     output=str(tmp_path / "out"))

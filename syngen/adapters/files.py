@@ -17,6 +17,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from syngen.artifacts import process_alive
 from syngen.errors import SyngenError
 
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
@@ -261,20 +262,10 @@ def staging_file(target: Path, suffix: str = "") -> tuple[int, str]:
     prefix = f".{target.name}.syngen-"
     for stale in target.parent.glob(f"{glob.escape(prefix)}*"):
         pid = stale.name[len(prefix):].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             with contextlib.suppress(OSError):
                 stale.unlink()
     return tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=suffix, dir=target.parent)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
 
 
 def discard(staging: str) -> None:

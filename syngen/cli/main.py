@@ -5,6 +5,7 @@ deep-learning backend, so ``--help`` is instant.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -148,18 +149,20 @@ def _train_database(url, given: dict, schema: str | None = None) -> None:
     from syngen.metadata.discover import discover
 
     target = artifacts.root() / "metadata.yaml"
+    drafted = target.with_name(".metadata.yaml.new")  # in place once the models are, not before
     try:
         text = discover(url, schema)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-        metadata = _load_metadata(target, check_sources=False)
+        drafted.write_text(text)
+        metadata = _load_metadata(drafted, check_sources=False)
     except SyngenError as error:
         _fail(error)
     for table in metadata.tables.values():
         table.source = url  # the file shows it without its password
-    console.print(f"Found {len(metadata.tables)} tables; their keys are in [bold]{target}[/]", highlight=False)
+    console.print(Text(f"Found {len(metadata.tables)} tables; their keys go to {target}"), highlight=False)
     _train_linked(metadata, given)
-    console.print(f"Next: syngen infer --metadata_path {target}", highlight=False)
+    os.replace(drafted, target)
+    console.print(Text(f"Next: syngen infer --metadata_path {target}"), highlight=False)
 
 
 def _train_linked(metadata, given: dict) -> None:
