@@ -111,7 +111,7 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
         record_schema(model, frame, declared[name], table.keys)
         model.training["relations"] = {"columns": [str(c) for c in frame.columns], "foreign_keys": links[name],
                                        "tokens": _token_stats(table, frame), "source_rows": source_rows[name],
-                                       "keys": [asdict(k) for k in table.keys]}
+                                       "keys": [asdict(k) for k in table.keys + detached.get(name, [])]}
         model.training["run"] = run
         model.save(artifacts.model_dir(name, artifacts_dir), artifacts.secret_path(name, artifacts_dir))
         report = reports[name]
