@@ -9,6 +9,7 @@ child's size follows from its generated parents unless the user sets it.
 from __future__ import annotations
 
 import zlib
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable
@@ -455,8 +456,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             report.rows = size
             late = [k for k in table.foreign_keys if plan.is_late(name, k)]
             if kept_as_is:  # its rows are read for the children's links, not written twice
-                for _ in batches:
-                    pass
+                deque(batches, maxlen=0)
                 _seal(state)
                 report.rows = 0
                 report.notes.append("copied table already in the target: its rows were kept, not added again")

@@ -435,7 +435,7 @@ def test_appending_a_run_with_a_copied_reference_table_keeps_one_copy(tmp_path):
 # -- a linked run's models are one set ---------------------------------------------------------
 
 class _Stop(Exception):
-    pass
+    """Stands for Ctrl-C in the middle of a run."""
 
 
 def test_linked_training_is_all_or_nothing_and_infer_refuses_a_mixed_set(tmp_path):

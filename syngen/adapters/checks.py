@@ -48,15 +48,20 @@ def _cast_literal(node: exp.Expression) -> exp.Expression:
         return node
     value = _literal(node)
     if isinstance(value, str) and any(c.to.is_type(*exp.DataType.NUMERIC_TYPES) for c in node.find_all(exp.Cast)):
-        try:
-            value = float(value)
-            value = int(value) if value.is_integer() else value
-        except ValueError:
-            pass
+        value = _number(value) if _number(value) is not None else value
     if isinstance(value, str):
         return exp.Literal.string(value)
     number = exp.Literal.number(abs(value))
     return exp.Neg(this=number) if value < 0 else number
+
+
+def _number(text: str) -> int | float | None:
+    """The number a text spells ('-90', '2.5'), else None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else value
 
 
 def _plain(node: exp.Expression) -> exp.Expression:

@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 import pandas as pd
 import sqlalchemy as sa
 
+from syngen.adapters import sql
 from syngen.adapters.files import discard, output_format, publish, stage_batches
 from syngen.adapters.sql import is_database_url, safe_url
 from syngen.adapters.sql_write import DatabaseWriter, TableSpec
@@ -115,8 +116,6 @@ def existing_rows(location: str, table: str, columns: list[str]) -> pd.DataFrame
     that rows appended to it can take keys after them."""
     if not is_database_url(location) or not columns:
         return None
-    from syngen.adapters import sql
-
     file = sql.database_file(location)
     schema = sql.split_name(table, sa.make_url(location).get_backend_name())[0]
     if (file is not None and not file.exists()) or table not in sql.table_names(location, schema) \
