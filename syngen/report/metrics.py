@@ -1,12 +1,14 @@
 """Real-vs-synthetic measures, vectorised over samples so a report of a big table is quick.
 
-Column shapes and pair trends follow SDMetrics' definitions (KS / total-variation complements,
-correlation and contingency similarity), so scores are comparable with other tools. The
-accuracy matrix is the original syngen's: for every pair of columns, how much of their joint
-distribution (binned) the synthetic data reproduces, with its median as the headline.
+Column shapes, pair trends and quality are SDMetrics' QualityReport's (its definitions
+reimplemented here, pinned against sdmetrics by a test, so the report needs no sdmetrics and
+its plotly), so scores are comparable with other tools. The accuracy matrix is the original
+syngen's: for every pair of columns, how much of their joint distribution (binned) the
+synthetic data reproduces, with its median as the headline.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +26,9 @@ FORMAT_KINDS = IDENTIFYING + ("email", "id", "uuid", "text")
 BINS = 10
 TOP_CATEGORIES = 20
 PRIVACY_ROWS = 3000
+# SDMetrics' QualityReport counts a pair only when its real columns are strongly associated
+REAL_CORRELATION_THRESHOLD = 0.5  # |Pearson| of two numbers
+REAL_ASSOCIATION_THRESHOLD = 0.3  # Cramér's V of any other pair
 
 
 def comparable_columns(kinds: dict[str, str]) -> dict[str, str]:
@@ -49,15 +54,56 @@ def as_numbers(values: pd.Series, kind: str, text_format: str | None = None) -> 
 
 
 def column_shape(real: pd.Series, synthetic: pd.Series, kind: str) -> float:
-    """SDMetrics' KSComplement (numbers) or TVComplement (categories), nulls left out."""
+    """SDMetrics' KSComplement (numbers) or TVComplement (categories), nulls left out; NaN
+    (left out of the mean, as SDMetrics does) when a side has no value."""
     r, s = real.dropna(), synthetic.dropna()
     if r.empty or s.empty:
-        return float(r.empty and s.empty)
+        return float("nan")
     if kind == "numeric":
         return 1.0 - float(ks_2samp(r.to_numpy(), s.to_numpy(), method="asymp").statistic)
-    p = r.astype(str).value_counts(normalize=True)
-    q = s.astype(str).value_counts(normalize=True)
-    return 1.0 - 0.5 * float(p.subtract(q, fill_value=0).abs().sum())
+    return _tv_complement(r.astype(str), s.astype(str))
+
+
+def pair_trends(values: dict[str, tuple[pd.Series, pd.Series]], columns: dict[str, str]) -> dict[tuple[str, str], float]:
+    """SDMetrics' column pair trends of the pairs its QualityReport counts. Two numbers:
+    CorrelationSimilarity (1 - |Pearson real - Pearson synthetic| / 2), counted when the
+    real |Pearson| > 0.5. Any other pair: ContingencySimilarity (the total-variation
+    complement of the joint distributions, nulls a value of their own), counted when the
+    real Cramér's V > 0.3; a number paired with a category is cut, on each side, into ten
+    equal-width bins of that side's own range (``np.digitize``: the maximum and nulls share
+    the last code)."""
+    codes = {c: _category_codes(*values[c]) if k == "categorical" else tuple(_equal_width_bins(v) for v in values[c])
+             for c, k in columns.items()}
+    trends = {}
+    for a, b in itertools.combinations(columns, 2):
+        if columns[a] == columns[b] == "numeric":
+            score = _correlation_similarity(values[a], values[b])
+        else:
+            score = _contingency_similarity(codes[a], codes[b])
+        if not np.isnan(score):
+            trends[(a, b)] = score
+    return trends
+
+
+def _category_codes(real: pd.Series, synthetic: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Both sides' values as shared integer codes, compared as text; null is a code of its own."""
+    both = pd.concat([real, synthetic], ignore_index=True)
+    codes, _ = pd.factorize(both.astype(str).where(both.notna()), use_na_sentinel=False)
+    return codes[:len(real)], codes[len(real):]
+
+
+def _equal_width_bins(values: pd.Series) -> np.ndarray:
+    numbers = values.to_numpy(dtype=float)
+    return np.digitize(numbers, np.histogram_bin_edges(numbers[np.isfinite(numbers)]))
+
+
+def _contingency_similarity(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
+    """SDMetrics' ContingencySimilarity of two coded columns (real, synthetic); NaN when the
+    real association is too weak to count."""
+    if not len(a[0]) or not len(a[1]) or _cramers_v(a[0], b[0]) <= REAL_ASSOCIATION_THRESHOLD:
+        return float("nan")
+    width = int(max(b[0].max(), b[1].max())) + 1
+    return _tv_complement(a[0].astype(np.int64) * width + b[0], a[1].astype(np.int64) * width + b[1])
 
 
 def format_shape(real: pd.Series, synthetic: pd.Series) -> float:
@@ -114,10 +160,11 @@ def binned(real: pd.Series, synthetic: pd.Series, kind: str) -> tuple[np.ndarray
     return codes[0], codes[1], len(top) + 2
 
 
-def _tv_complement(a: np.ndarray, b: np.ndarray, size: int) -> float:
-    p = np.bincount(a, minlength=size) / max(len(a), 1)
-    q = np.bincount(b, minlength=size) / max(len(b), 1)
-    return 1.0 - 0.5 * float(np.abs(p - q).sum())
+def _tv_complement(real, synthetic) -> float:
+    """1 - the total variation distance between two samples' distributions of values."""
+    p = pd.Series(real).value_counts(normalize=True)
+    q = pd.Series(synthetic).value_counts(normalize=True)
+    return 1.0 - 0.5 * float(p.subtract(q, fill_value=0).abs().sum())
 
 
 @dataclass
@@ -136,24 +183,40 @@ class TableMetrics:
 
     @property
     def shape_score(self) -> float:
-        return float(np.mean(list(self.shapes.values()))) if self.shapes else float("nan")
+        return quality_scores([self])["column shapes"]
 
     @property
     def pair_score(self) -> float:
-        return float(np.mean(list(self.pair_trends.values()))) if self.pair_trends else float("nan")
+        return quality_scores([self])["pair trends"]
 
     @property
     def quality(self) -> float:
-        """SDMetrics' overall quality: the mean of column shapes and pair trends."""
-        scores = [s for s in (self.shape_score, self.pair_score) if not np.isnan(s)]
-        return float(np.mean(scores)) if scores else float("nan")
+        return quality_scores([self])["quality"]
 
     @property
     def median_accuracy(self) -> float:
-        if self.accuracy is None or len(self.accuracy) < 2:
-            return float("nan")
+        return quality_scores([self])["median accuracy"]
+
+    def pair_accuracies(self) -> np.ndarray:
+        if self.accuracy is None:
+            return np.array([])
         values = self.accuracy.to_numpy()
-        return float(np.median(values[~np.eye(len(values), dtype=bool)]))
+        return values[np.triu_indices(len(values), k=1)]
+
+
+def quality_scores(tables: list[TableMetrics]) -> dict[str, float]:
+    """Column shapes (the mean over every compared column), pair trends (over every counted
+    pair) and quality, their mean, as SDMetrics' QualityReport scores them (pooled over the
+    tables, as its multi-table report pools them); and the median accuracy of every pair.
+    NaN where nothing was measured."""
+    shapes = [v for t in tables for v in t.shapes.values() if not np.isnan(v)]
+    pairs = [v for t in tables for v in t.pair_trends.values()]
+    accuracies = np.concatenate([t.pair_accuracies() for t in tables]) if tables else np.array([])
+    scores = {"column shapes": float(np.mean(shapes)) if shapes else float("nan"),
+              "pair trends": float(np.mean(pairs)) if pairs else float("nan")}
+    measured = [v for v in scores.values() if not np.isnan(v)]
+    return {"quality": float(np.mean(measured)) if measured else float("nan"), **scores,
+            "median accuracy": float(np.median(accuracies)) if len(accuracies) else float("nan")}
 
 
 def measure(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
@@ -172,18 +235,14 @@ def measure(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
     matrix = np.ones((len(names), len(names)))
     association = np.ones((2, len(names), len(names)))
     for i, a in enumerate(names):
-        matrix[i, i] = _tv_complement(*codes[a])
+        matrix[i, i] = _tv_complement(codes[a][0], codes[a][1])
         for j in range(i + 1, len(names)):
             b = names[j]
-            size = codes[a][2] * codes[b][2]
             pair = [codes[a][side] * codes[b][2] + codes[b][side] for side in (0, 1)]
-            joint = _tv_complement(*pair, size)
-            matrix[i, j] = matrix[j, i] = joint
+            matrix[i, j] = matrix[j, i] = _tv_complement(*pair)
             for side in (0, 1):
-                association[side, i, j] = association[side, j, i] = _cramers_v(
-                    pair[side], codes[a][2], codes[b][2])
-            both_numeric = columns[a] == columns[b] == "numeric"
-            metrics.pair_trends[(a, b)] = _correlation_similarity(values[a], values[b]) if both_numeric else joint
+                association[side, i, j] = association[side, j, i] = _cramers_v(codes[a][side], codes[b][side])
+    metrics.pair_trends = pair_trends(values, columns)
     metrics.accuracy = pd.DataFrame(matrix, index=names, columns=names)
     metrics.association_real, metrics.association_synthetic = (
         pd.DataFrame(association[side], index=names, columns=names) for side in (0, 1))
@@ -196,26 +255,39 @@ def measure(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
     return metrics
 
 
-def _cramers_v(joint_codes: np.ndarray, rows: int, columns: int) -> float:
-    """Association of two binned columns, 0 (independent) to 1, for any mix of kinds."""
-    table = np.bincount(joint_codes, minlength=rows * columns).reshape(rows, columns).astype(float)
-    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
-    if min(table.shape) < 2:
+def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
+    """Association of two coded columns, 0 (independent) to 1: Cramér's V without continuity
+    correction (scipy's ``association``), from the observed cells only, so columns of many
+    categories need no dense table (chi² = sum of observed² / expected - n)."""
+    cells = pd.DataFrame({"a": a, "b": b}).value_counts()
+    rows, columns = cells.groupby(level=0).sum(), cells.groupby(level=1).sum()
+    if min(len(rows), len(columns)) < 2:
         return 0.0
-    total = table.sum()
-    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / total
-    chi2 = float(((table - expected) ** 2 / expected).sum())
-    return float(np.sqrt(chi2 / (total * (min(table.shape) - 1))))
+    total = float(cells.sum())
+    expected = (rows.reindex(cells.index.get_level_values(0)).to_numpy()
+                * columns.reindex(cells.index.get_level_values(1)).to_numpy() / total)
+    chi2 = max(float((cells.to_numpy() ** 2 / expected).sum()) - total, 0.0)
+    return float(np.sqrt(chi2 / (total * (min(len(rows), len(columns)) - 1))))
 
 
-def _correlation_similarity(a, b) -> float:
-    """SDMetrics' CorrelationSimilarity: 1 - |Pearson real - Pearson synthetic| / 2."""
-    def pearson(x, y):
-        both = x.notna() & y.notna()
-        if both.sum() < 3 or x[both].std() == 0 or y[both].std() == 0:
-            return 0.0
-        return float(np.corrcoef(x[both], y[both])[0, 1])
-    return 1.0 - abs(pearson(a[0], b[0]) - pearson(a[1], b[1])) / 2
+def _correlation_similarity(a: tuple[pd.Series, pd.Series], b: tuple[pd.Series, pd.Series]) -> float:
+    """SDMetrics' CorrelationSimilarity: 1 - |Pearson real - Pearson synthetic| / 2; NaN
+    (not counted) when the real |Pearson| is 0.5 or less, or either is undefined (a constant
+    column on either side)."""
+    if any(column[side].nunique() == 1 for column in (a, b) for side in (0, 1)):
+        return float("nan")
+    real = _pearson(a[0], b[0])
+    if not abs(real) > REAL_CORRELATION_THRESHOLD:
+        return float("nan")
+    return 1.0 - abs(real - _pearson(a[1], b[1])) / 2
+
+
+def _pearson(x: pd.Series, y: pd.Series) -> float:
+    both = (x.notna() & y.notna()).to_numpy()
+    x, y = x.to_numpy(dtype=float)[both], y.to_numpy(dtype=float)[both]
+    if len(x) < 2 or x.std() == 0 or y.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])
 
 
 def _features(frame: pd.DataFrame, columns: dict[str, str], numbers: dict, side: int,
