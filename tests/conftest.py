@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -29,6 +30,11 @@ def real(name: str) -> pd.DataFrame:
     """A real table, read the way the CLI reads it."""
     from syngen.adapters.files import read_table
     return read_table(DATA / f"{name}.csv")
+
+
+def page_words(html: str) -> str:
+    """The words an HTML page shows: tags, styles, scripts and figures (SVG path data) left out."""
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<(svg|style|script).*?</\1>", "", html, flags=re.S))
 
 
 def read_only(database: str) -> str:

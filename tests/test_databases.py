@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from conftest import DATA, RELATIONAL, read_only, run_cli
+from conftest import DATA, RELATIONAL, page_words, read_only, run_cli
 from syngen.adapters import sql
 from syngen.errors import SyngenError
 from syngen.metadata import load_metadata
@@ -377,6 +377,11 @@ def test_the_linked_report_checks_every_key_and_draws_children_per_parent(chinoo
     page = (cwd / "model_artifacts" / "tmp_store" / "report.html").read_text()
     assert page.count("<td>valid</td>") == 22 and 'class="bad"' not in page  # 11 PKs, 11 FKs
     assert page.count("children per parent row") == 11
+    # the models' own columns (children counts) are not the tables' columns; no figure is nan or inf
+    assert "__children__" not in page and not re.search(r"\b(nan|inf)\b", page_words(page), re.I)
+    figures = {label: float(value) for label, value in re.findall(r"(quality|column shapes|pair trends)\s*│\s*([\d.]+)",
+                                                                   done.stderr)}
+    assert figures["quality"] == pytest.approx((figures["column shapes"] + figures["pair trends"]) / 2, abs=0.001)
 
 
 def test_a_server_that_never_answers_is_one_line_after_the_connect_timeout(tmp_path):

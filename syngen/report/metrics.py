@@ -176,7 +176,7 @@ class TableMetrics:
     pair_trends: dict[tuple[str, str], float] = field(default_factory=dict)
     association_real: pd.DataFrame | None = None  # Cramér's V on the binned columns
     association_synthetic: pd.DataFrame | None = None
-    privacy: dict[str, float] = field(default_factory=dict)
+    privacy: dict[str, float | str] = field(default_factory=dict)  # dcr_unavailable: why no DCR ratio
     utility: dict[str, float | str] = field(default_factory=dict)
     formats: dict[str, float] = field(default_factory=dict)  # generated columns: format score
     copies: dict[str, tuple[float, float]] = field(default_factory=dict)  # column -> (real share, rare share)
@@ -309,7 +309,7 @@ def _features(frame: pd.DataFrame, columns: dict[str, str], numbers: dict, side:
 
 
 def privacy(real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str], numbers: dict,
-            seed: int) -> dict[str, float]:
+            seed: int) -> dict[str, float | str]:
     """Exact copies and distance to closest record (DCR), each beside the real data's own
     baseline: how often a real row repeats another one, and how close a real row comes to
     its nearest *other* real row. A DCR ratio near 1 means synthetic rows sit among the real
@@ -321,8 +321,10 @@ def privacy(real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str]
     synthetic_rows = pd.util.hash_pandas_object(synthetic[shared].astype(str), index=False)
     result = {"exact_copies": float(synthetic_rows.isin(set(real_rows)).mean()),
               "real_copies_baseline": float(real_rows.duplicated(keep=False).mean())}
-    if not columns or len(real) < 3:
-        return result
+    why = ("no learned column to measure distances on" if not columns else
+           f"{len(real)} real rows, fewer than 3" if len(real) < 3 else "no synthetic rows" if synthetic.empty else "")
+    if why:
+        return {**result, "dcr_unavailable": why}
     scale = {}
     for column, kind in columns.items():
         if kind == "numeric":
@@ -337,8 +339,11 @@ def privacy(real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str]
     index = NearestNeighbors(n_neighbors=2).fit(reference)
     synthetic_distance = float(np.median(index.kneighbors(fake, n_neighbors=1)[0]))
     real_distance = float(np.median(index.kneighbors(reference[:PRIVACY_ROWS])[0][:, 1]))
-    result.update(dcr_synthetic=synthetic_distance, dcr_holdout=real_distance,
-                  dcr_ratio=synthetic_distance / real_distance if real_distance > 0 else float("inf"))
+    result.update(dcr_synthetic=synthetic_distance, dcr_holdout=real_distance)
+    if real_distance > 0:
+        result["dcr_ratio"] = synthetic_distance / real_distance
+    else:  # no ratio to a zero baseline: the exact copies beside their baseline say it instead
+        result["dcr_unavailable"] = "most real rows equal another real row in every learned column, so the baseline distance is 0"
     return result
 
 

@@ -42,19 +42,26 @@ def esc(value) -> str:
     return html.escape(str(value))
 
 
-def number(value, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.{digits}f}" if isinstance(value, float) else f"{value:,}"
+def number(value, digits: int = 3, why: str = "") -> str:
+    """A figure as the page shows it: never nan or inf, but n/a and, when known, why."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return f"n/a ({why})" if why else "n/a"
+    return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
 
 
-def shown(label: str, value: float) -> str:
-    """A headline figure as the report and the console show it."""
-    if value is None or value != value:
-        return "–"
+def percent(value, digits: int = 1, why: str = "") -> str:
+    if value is None or not math.isfinite(value):
+        return number(None, why=why)
+    return f"{value:.{digits}%}"
+
+
+def shown(label: str, value: float | str) -> str:
+    """A headline figure as the report and the console show it (text says why there is none)."""
+    if isinstance(value, str):
+        return value
     if label == "exact copies":
-        return f"{value:.2%}"
-    return f"{value:,.0f}" if label == "key violations" else f"{value:.3f}"
+        return percent(value, 2)
+    return number(value, 0) if label == "key violations" else number(value)
 
 
 def cards(items: list[tuple[str, str]]) -> str:
