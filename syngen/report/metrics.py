@@ -161,10 +161,13 @@ def binned(real: pd.Series, synthetic: pd.Series, kind: str) -> tuple[np.ndarray
 
 
 def _tv_complement(real, synthetic) -> float:
-    """1 - the total variation distance between two samples' distributions of values."""
-    p = pd.Series(real).value_counts(normalize=True)
-    q = pd.Series(synthetic).value_counts(normalize=True)
-    return 1.0 - 0.5 * float(p.subtract(q, fill_value=0).abs().sum())
+    """1 - the total variation distance between two samples' distributions of values (codes
+    or text)."""
+    real, synthetic = np.asarray(real), np.asarray(synthetic)
+    index, values = pd.factorize(np.concatenate([real, synthetic]))
+    p = np.bincount(index[:len(real)], minlength=len(values)) / max(len(real), 1)
+    q = np.bincount(index[len(real):], minlength=len(values)) / max(len(synthetic), 1)
+    return 1.0 - 0.5 * float(np.abs(p - q).sum())
 
 
 @dataclass
@@ -259,15 +262,16 @@ def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
     """Association of two coded columns, 0 (independent) to 1: Cramér's V without continuity
     correction (scipy's ``association``), from the observed cells only, so columns of many
     categories need no dense table (chi² = sum of observed² / expected - n)."""
-    cells = pd.DataFrame({"a": a, "b": b}).value_counts()
-    rows, columns = cells.groupby(level=0).sum(), cells.groupby(level=1).sum()
-    if min(len(rows), len(columns)) < 2:
+    width = int(b.max()) + 1 if len(b) else 1
+    cells, counts = np.unique(a.astype(np.int64) * width + b, return_counts=True)
+    row_of, column_of = cells // width, cells % width
+    rows, columns = np.bincount(row_of, weights=counts), np.bincount(column_of, weights=counts)
+    levels = min(np.count_nonzero(rows), np.count_nonzero(columns))
+    if levels < 2:
         return 0.0
-    total = float(cells.sum())
-    expected = (rows.reindex(cells.index.get_level_values(0)).to_numpy()
-                * columns.reindex(cells.index.get_level_values(1)).to_numpy() / total)
-    chi2 = max(float((cells.to_numpy() ** 2 / expected).sum()) - total, 0.0)
-    return float(np.sqrt(chi2 / (total * (min(len(rows), len(columns)) - 1))))
+    total = float(counts.sum())
+    chi2 = max(float((counts ** 2 / (rows[row_of] * columns[column_of] / total)).sum()) - total, 0.0)
+    return float(np.sqrt(chi2 / (total * (levels - 1))))
 
 
 def _correlation_similarity(a: tuple[pd.Series, pd.Series], b: tuple[pd.Series, pd.Series]) -> float:
@@ -343,7 +347,8 @@ def privacy(real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str]
     if real_distance > 0:
         result["dcr_ratio"] = synthetic_distance / real_distance
     else:  # no ratio to a zero baseline: the exact copies beside their baseline say it instead
-        result["dcr_unavailable"] = "most real rows equal another real row in every learned column, so the baseline distance is 0"
+        result["dcr_unavailable"] = ("most real rows equal another real row in every learned column, "
+                                     "so the baseline distance is 0")
     return result
 
 
