@@ -32,6 +32,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     from syngen.report import report_table
+    from syngen.report.page import shown
     from syngen.runs import infer_table, train_table
 
     work = Path(tempfile.mkdtemp(prefix="syngen-report-"))
@@ -54,7 +55,7 @@ def main(argv: list[str]) -> int:
              "against the 7,043-row source, `--target churn`",
              f"- Report (read both sides, sample, measure, draw {result.path.stat().st_size / 1e6:.1f} MB of HTML): "
              f"**{done - generated:.1f} s**; peak RSS of the whole run {peak:,.0f} MB",
-             "- Headline: " + ", ".join(f"{k} {v:.3f}" for k, v in result.headline.items())]
+             "- Headline: " + ", ".join(f"{k} {shown(k, v)}" for k, v in result.headline.items())]
     write_section(Path(args.report), MARKER, lines)
     print(f"wrote {args.report}")
     return 0
