@@ -17,12 +17,14 @@ from rich.text import Text
 
 from syngen.errors import SyngenError
 
-console = Console(stderr=True)
+# Names, paths, values and messages are users' text: shown as written, never read as markup
+# or emoji codes (a '[/]' in a column name crashed, 'amount [usd]' lost its '[usd]').
+console = Console(stderr=True, markup=False, emoji=False, highlight=False)
 _BOOL = click.BOOL
 
 
 def _fail(error: Exception) -> None:
-    console.print(Text.assemble(("Error: ", "bold red"), str(error)), highlight=False)  # user text as is
+    console.print(Text.assemble(("Error: ", "bold red"), str(error)), soft_wrap=True)  # one line, even in a log
     sys.exit(1)
 
 
@@ -45,13 +47,27 @@ def _load_metadata(path, check_sources: bool = True):
 
 
 def _log(message: str) -> None:
-    console.print(Text.assemble(("Note: ", "yellow"), str(message)), highlight=False)
+    console.print(Text.assemble(("Note: ", "yellow"), str(message)), soft_wrap=True)
+
+
+def _say(*parts) -> None:
+    """One line of plain text and ``(text, style)`` pairs, user text as written."""
+    console.print(Text.assemble(*parts), soft_wrap=True)
+
+
+def _bold(value) -> tuple[str, str]:
+    return str(value), "bold"
+
+
+def _text(template: str, style: str = "") -> TextColumn:
+    """A progress bar's text column; its table name is shown as written, not as markup."""
+    return TextColumn(template, style=style, markup=False)
 
 
 def _training_progress(table_name: str):
-    progress = Progress(TextColumn("[bold]Training {task.fields[table]}"), BarColumn(),
-                        TextColumn("{task.fields[epoch]}"),
-                        TextColumn("{task.fields[loss]}"), TimeElapsedColumn(), TextColumn("ETA"),
+    progress = Progress(_text("Training {task.fields[table]}", style="bold"), BarColumn(),
+                        _text("{task.fields[epoch]}"),
+                        _text("{task.fields[loss]}"), TimeElapsedColumn(), _text("ETA"),
                         TimeRemainingColumn(), console=console, transient=False)
     task = progress.add_task("train", total=None, table=table_name, loss="", epoch="")
 
@@ -113,8 +129,7 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
     progress, task, on_epoch = _training_progress(table_name)
 
     def on_start(data):
-        console.print(f"Read [bold]{len(data):,}[/] rows x {data.shape[1]} columns from {source}",
-                      highlight=False)
+        _say("Read ", _bold(f"{len(data):,}"), f" rows x {data.shape[1]} columns from {source}")
 
     try:
         with progress:
@@ -132,8 +147,8 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
     _print_identifying({table_name: result.identifying})
     for note in result.notes:
         _log(note)
-    console.print(f"Trained on {result.rows:,} rows in {result.seconds:.1f} s "
-                  f"({result.epochs_run} epochs); model saved to [bold]{result.model_dir}[/]", highlight=False)
+    _say(f"Trained on {result.rows:,} rows in {result.seconds:.1f} s ({result.epochs_run} epochs); model saved to ",
+         _bold(result.model_dir))
 
 
 def _is_database(source) -> bool:
@@ -159,10 +174,10 @@ def _train_database(url, given: dict, schema: str | None = None) -> None:
         _fail(error)
     for table in metadata.tables.values():
         table.source = url  # the file shows it without its password
-    console.print(Text(f"Found {len(metadata.tables)} tables; their keys go to {target}"), highlight=False)
+    _say(f"Found {len(metadata.tables)} tables; their keys go to {target}")
     _train_linked(metadata, given)
     os.replace(drafted, target)
-    console.print(Text(f"Next: syngen infer --metadata_path {target}"), highlight=False)
+    _say(f"Next: syngen infer --metadata_path {target}")
 
 
 def _train_linked(metadata, given: dict) -> None:
@@ -187,7 +202,7 @@ def _train_linked(metadata, given: dict) -> None:
                         "\n".join(report.notes))
     console.print(summary)
     _print_identifying({report.table: report.identifying for report in reports})
-    console.print("Models saved under [bold]model_artifacts/resources/[/]", highlight=False)
+    _say("Models saved under ", _bold("model_artifacts/resources/"))
 
 
 def _print_identifying(tables: dict[str, dict[str, str]]) -> None:
@@ -197,12 +212,12 @@ def _print_identifying(tables: dict[str, dict[str, str]]) -> None:
         listed.add_column(column)
     for table, columns in tables.items():
         for column, how in columns.items():
-            listed.add_row(Text(table), Text(column), Text(how))
+            listed.add_row(table, column, how)
     if listed.row_count:
         console.print(listed)
     else:
-        console.print("No column was recognised as personal data (names, addresses, phones, ids); "
-                      "declare one with columns: {COLUMN: {kind: phone}} in a metadata file", markup=False)
+        _say("No column was recognised as personal data (names, addresses, phones, ids); "
+             "declare one with columns: {COLUMN: {kind: phone}} in a metadata file")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -252,9 +267,9 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
     table_name = table_name or table_arg
     if not table_name:
         _fail(SyngenError("which table? give it as 'infer SIZE TABLE_NAME' or --table_name NAME"))
-    progress = Progress(TextColumn("[bold]Generating {task.fields[table]}"), BarColumn(), TaskProgressColumn(),
-                        TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"),
-                        TextColumn("{task.fields[speed]}"), TimeElapsedColumn(), console=console)
+    progress = Progress(_text("Generating {task.fields[table]}", style="bold"), BarColumn(), TaskProgressColumn(),
+                        _text("{task.completed:,.0f}/{task.total:,.0f} rows"),
+                        _text("{task.fields[speed]}"), TimeElapsedColumn(), console=console)
     task = progress.add_task("infer", total=size, table=table_name, speed="")
     started = time.perf_counter()
 
@@ -270,8 +285,8 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
     except SyngenError as error:
         _fail(error)
     seconds = time.perf_counter() - started
-    console.print(f"Wrote [bold]{result.rows:,}[/] rows to [bold]{result.output}[/] in {seconds:.1f} s "
-                  f"({result.rows / max(seconds, 1e-9):,.0f} rows/s, seed {result.seed})", highlight=False)
+    _say("Wrote ", _bold(f"{result.rows:,}"), " rows to ", _bold(result.output),
+         f" in {seconds:.1f} s ({result.rows / max(seconds, 1e-9):,.0f} rows/s, seed {result.seed})")
     _summary(result.preview)
     if print_report:
         _report(lambda report_table, _: report_table(table_name, output or None))
@@ -282,8 +297,8 @@ def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> 
 
     if table_name:
         _log("--table_name is ignored: the metadata file names the tables")
-    progress = Progress(TextColumn("[bold]Generating {task.fields[table]}"), BarColumn(), TaskProgressColumn(),
-                        TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"), TimeElapsedColumn(),
+    progress = Progress(_text("Generating {task.fields[table]}", style="bold"), BarColumn(), TaskProgressColumn(),
+                        _text("{task.completed:,.0f}/{task.total:,.0f} rows"), TimeElapsedColumn(),
                         console=console)
     task = progress.add_task("infer", total=0, table="")
 
@@ -305,7 +320,7 @@ def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> 
     for report in reports:
         summary.add_row(report.table, f"{report.rows:,}", str(report.output), "\n".join(report.notes))
     console.print(summary)
-    console.print(f"Generated {len(reports)} tables in {time.perf_counter() - started:.1f} s", highlight=False)
+    _say(f"Generated {len(reports)} tables in {time.perf_counter() - started:.1f} s")
     from syngen.relational import destinations, wants_report
 
     if wants_report(metadata, given):
@@ -330,8 +345,7 @@ def _report(build) -> None:
     for label, value in result.headline.items():
         headline.add_row(label, shown(label, value))
     console.print(headline)
-    console.print(f"Report written to [bold]{result.path}[/] in {time.perf_counter() - started:.1f} s",
-                  highlight=False)
+    _say("Report written to ", _bold(result.path), f" in {time.perf_counter() - started:.1f} s")
 
 
 def _summary(data) -> None:
@@ -376,10 +390,9 @@ def validate(path, no_sources):
     except SyngenError as error:
         _fail(error)
     order = plan(loaded)
-    console.print(f"[green]OK[/]: {len(loaded.tables)} tables; generation order: {', '.join(order.order)}",
-                  highlight=False)
+    _say(("OK", "green"), f": {len(loaded.tables)} tables; generation order: {', '.join(order.order)}")
     for table, key in sorted(order.late):
-        console.print(f"  {table}.{key} closes a loop: filled after its parent is generated", highlight=False)
+        _say(f"  {table}.{key} closes a loop: filled after its parent is generated")
 
 
 @metadata.command("infer")
@@ -403,8 +416,7 @@ def infer_metadata(source, output, schema):
             if not _is_database(source):
                 text = text.replace("  source: ", "  source: " + _relative_prefix(Path(source), target.parent))
             target.write_text(text)
-            console.print(f"Wrote [bold]{target}[/]; check the keys, then: "
-                          f"syngen metadata validate {target}", highlight=False)
+            _say("Wrote ", _bold(target), f"; check the keys, then: syngen metadata validate {target}")
         else:
             click.echo(text)
     except SyngenError as error:
@@ -488,20 +500,18 @@ def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out
                                     from_database=from_database, to_database=to_database,
                                     profiles_dir=profiles_dir, target=target,
                                     log=_log)
-        for line in result.mapping.applied:
-            console.print(f"  [green]mapped[/] {line}", highlight=False)
-        for line in result.mapping.unmapped:
-            console.print(f"  [yellow]not mapped[/] {line}", highlight=False)
-        for line in result.violations:
-            console.print(f"  [red]violates[/] {line}", highlight=False)
-        console.print(f"Wrote {len(result.rows)} seeds ({sum(result.rows.values()):,} rows) to "
-                      f"[bold]{result.out}[/]", highlight=False)
+        for label, style, lines in (("mapped", "green", result.mapping.applied),
+                                    ("not mapped", "yellow", result.mapping.unmapped),
+                                    ("violates", "red", result.violations)):
+            for line in lines:
+                _say("  ", (label, style), f" {line}")
+        _say(f"Wrote {len(result.rows)} seeds ({sum(result.rows.values()):,} rows) to ", _bold(result.out))
         if build:
             with console.status("dbt build on the synthetic seeds"):
                 output = run_build(project_dir, Path(result.out), list(result.rows), dbt=dbt_command,
                                    profiles_dir=profiles_dir, target=target)
             done = [line for line in output.splitlines() if "Done. PASS=" in line]
-            console.print(f"dbt build passed: {done[-1].split('Done. ')[-1] if done else 'ok'}", highlight=False)
+            _say(f"dbt build passed: {done[-1].split('Done. ')[-1] if done else 'ok'}")
     except SyngenError as error:
         _fail(error)
     if result.violations:
@@ -514,5 +524,5 @@ def schema():
     from syngen.metadata import schema_path
 
     path = schema_path()
-    console.print(f"# {path}", highlight=False)
+    _say(f"# {path}")
     click.echo(path.read_text())
