@@ -10,6 +10,7 @@ import csv
 import contextlib
 import glob
 import os
+import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Iterable
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from syngen.artifacts import process_alive
-from syngen.errors import SyngenError
+from syngen.errors import SyngenError, os_error
 
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -172,12 +173,15 @@ def stage_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike) -> t
     """Write the batches to a hidden file beside ``path`` (in the temporary folder for a
     remote ``path``); ``publish`` moves it into place, ``discard`` removes it."""
     kind = output_format(path)
-    if is_remote(path):
-        handle, staging = tempfile.mkstemp(prefix=".syngen-", suffix=_suffix(path))
-    else:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, staging = staging_file(target)
+    try:
+        if is_remote(path):
+            handle, staging = tempfile.mkstemp(prefix=".syngen-", suffix=_suffix(path))
+        else:
+            target = Path(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, staging = staging_file(target)
+    except OSError as error:
+        raise os_error(error, f"cannot write '{path}'") from None
     os.close(handle)
     rows = 0
     try:
@@ -191,8 +195,10 @@ def stage_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike) -> t
                     batch = batch.assign(**{str(c): hex_text(batch[c]) for c in binary}) if binary else batch
                     batch.to_csv(out, index=False, header=(i == 0), sep=sep)
                     rows += len(batch)
-    except BaseException:
+    except BaseException as error:
         discard(staging)
+        if isinstance(error, OSError):  # a full disk: the earlier file, if any, is untouched
+            raise os_error(error, f"cannot write '{path}'") from None
         raise
     return staging, rows
 
@@ -244,6 +250,8 @@ def publish(staging: str, path: str | os.PathLike) -> None:
         else:
             os.chmod(staging, default_mode(0o666))  # staged private, published as any new file is
             os.replace(staging, path)
+    except OSError as error:
+        raise os_error(error, f"cannot write '{path}'") from None
     finally:
         discard(staging)
 
@@ -259,13 +267,27 @@ def staging_file(target: Path, suffix: str = "") -> tuple[int, str]:
     """A new hidden file beside ``target`` (``mkstemp``'s handle and name) whose name holds
     this process's id, after removing those of processes that are gone: a run killed while
     writing leaves its staging file, and the next run to the same place sweeps it."""
+    return tempfile.mkstemp(prefix=_staging_prefix(target), suffix=suffix, dir=target.parent)
+
+
+def staging_folder(target: Path) -> Path:
+    """A new hidden folder beside ``target`` (a model's), swept like a staging file."""
+    return Path(tempfile.mkdtemp(prefix=_staging_prefix(target), dir=target.parent))
+
+
+def _staging_prefix(target: Path) -> str:
+    """This process's staging prefix for ``target``, after sweeping the staging files and
+    folders (a database's side files, its spill folder) of processes that are gone."""
     prefix = f".{target.name}.syngen-"
     for stale in target.parent.glob(f"{glob.escape(prefix)}*"):
         pid = stale.name[len(prefix):].split("-")[0]
         if pid.isdigit() and not process_alive(int(pid)):
-            with contextlib.suppress(OSError):
-                stale.unlink()
-    return tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=suffix, dir=target.parent)
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+    return f"{prefix}{os.getpid()}-"
 
 
 def discard(staging: str) -> None:

@@ -17,10 +17,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from syngen.adapters import sql
-from syngen.adapters.files import discard, output_format, publish, stage_batches
+from syngen.adapters.files import discard, is_remote, output_format, publish, stage_batches
 from syngen.adapters.sql import is_database_url, safe_url
 from syngen.adapters.sql_write import DatabaseWriter, TableSpec
 from syngen.adapters.views import View, within
+from syngen.errors import SyngenError
 
 
 class FileTargets:
@@ -77,9 +78,14 @@ def describe_target(location: str) -> str:
 
 
 def check_location(location: str) -> None:
-    """Fail early on an output that cannot be written (unsupported file type)."""
-    if not is_database_url(location):
-        output_format(location)
+    """Fail before any work on an output that cannot be written: a malformed database URL,
+    an unsupported file type, a folder where the file would go."""
+    if is_database_url(location):
+        sql.check_target(location)
+        return
+    output_format(location)
+    if not is_remote(location) and Path(location).is_dir():
+        raise SyngenError(f"cannot write '{location}': it is a folder; give a file name")
 
 
 @contextmanager
