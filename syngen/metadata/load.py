@@ -24,6 +24,7 @@ class MetadataError(SyngenError):
     """Everything wrong with one metadata file."""
 
     def __init__(self, path, problems: list[str]):
+        problems = [" ".join(p.split()) for p in problems]  # one line each, whatever a reader said
         self.problems = problems
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         super().__init__(f"metadata file '{path}' has {count}:\n" + "\n".join(f"  - {p}" for p in problems))
@@ -57,8 +58,10 @@ def load_metadata(path, check_sources: bool = True) -> Metadata:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise SyngenError(f"metadata file '{path}' is not UTF-8 text") from None
-    document, lines = _parse(path, text)
-    problems, broken_tables = _schema_problems(document, lines)
+    document, lines, problems, repeated = _parse(path, text)
+    shape, broken_tables = _schema_problems(document, lines)
+    problems += shape
+    broken_tables |= repeated
     tables = {name: _table(name, body, document.get(GLOBAL) or {})
               for name, body in document.items() if name != GLOBAL and name not in broken_tables}
     metadata = Metadata(tables, path)
@@ -70,8 +73,11 @@ def load_metadata(path, check_sources: bool = True) -> Metadata:
 
 # -- YAML with line numbers ------------------------------------------------------------------
 
-def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int]]:
-    """The document, and the line of every mapping key and sequence item by its path."""
+def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int], list[str], set[str]]:
+    """The document, the line of every mapping key and sequence item by its path, the
+    problems found on the way (a name given twice, tables not named by text, left out), and
+    the tables with a name given twice, whose meaning is then not checked; the other checks
+    still run."""
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -80,7 +86,7 @@ def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int]]:
                                        "aliases (*name); write the settings out, or use 'global:' for shared ones"])
         document = loader.construct_document(node) if node is not None else None
         lines: dict[tuple, int] = {}
-        duplicates: list[str] = []
+        duplicates: list[tuple[tuple, str]] = []
         _index(loader, node, (), lines, duplicates)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -94,9 +100,8 @@ def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int]]:
                                    f"(found {type(document).__name__})"])
     bad_names = [f"{name!r} (line {lines.get((name,), '?')}): table names must be text"
                  for name in document if not isinstance(name, str)]
-    if duplicates or bad_names:
-        raise MetadataError(path, duplicates + bad_names)
-    return document, lines
+    document = {name: body for name, body in document.items() if isinstance(name, str)}
+    return document, lines, [text for _, text in duplicates] + bad_names, {path[0] for path, _ in duplicates}
 
 
 def _expanded_size(node: yaml.Node, seen: dict[int, int]) -> int:
@@ -120,8 +125,8 @@ def _index(loader, node, prefix: tuple, lines: dict, duplicates: list) -> None:
             key = loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             path = prefix + (key,)
             if path in lines:
-                duplicates.append(f"{_dotted(path)} (line {key_node.start_mark.line + 1}): "
-                                  f"given twice (first on line {lines[path]})")
+                duplicates.append((path, f"{_dotted(path)} (line {key_node.start_mark.line + 1}): "
+                                         f"given twice (first on line {lines[path]})"))
                 continue
             lines[path] = key_node.start_mark.line + 1
             _index(loader, value_node, path, lines, duplicates)
