@@ -312,3 +312,24 @@ def test_a_repeated_table_or_key_does_not_hide_the_other_problems(chinook_copy):
     assert len(problems) == len(expected) and all(
         any(re.search(pattern, p) for p in problems) for pattern in expected), problems
     assert all("\n" not in p for p in problems)
+
+
+def test_a_foreign_key_whose_values_cannot_be_its_parents_is_reported(chinook_copy):
+    import pandas as pd
+
+    folder = chinook_copy.parent
+    genre, track, lines = (pd.read_csv(folder / f"{n}.csv") for n in ("Genre", "Track", "InvoiceLine"))
+    genre["GenreId"] = genre["GenreId"].map("G{:02d}".format)  # text codes
+    track["GenreId"] = track["GenreId"].astype(float)  # 1.0, as an export with nulls writes them
+    lines["InvoiceId"] = lines["InvoiceId"] + 0.5
+    for name, frame in (("Genre", genre), ("Track", track), ("InvoiceLine", lines)):
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    problems = problems_of(chinook_copy, chinook_copy.read_text())
+    assert len(problems) == 2, problems
+    assert re.search(r"^Track\.keys\.fk_track_genre\.columns \(line \d+\): GenreId holds numbers \(1\.0, ...\) "
+                     r"but Genre\.GenreId, which it references, holds text \('G01', ...\)", problems[0]), problems
+    assert re.search(r"^InvoiceLine\.keys\.fk_invoice_line_invoice\.columns \(line \d+\): InvoiceId holds "
+                     r"fractional numbers \(1\.5, ...\) but Invoice\.InvoiceId, which it references, holds whole "
+                     r"numbers \(1, ...\)", problems[1]), problems
+    check = run_cli("syngen", "metadata", "validate", str(chinook_copy), cwd=folder, check=False)
+    assert check.returncode == 1 and "GenreId holds numbers" in check.stderr

@@ -122,6 +122,15 @@ def read_columns(source: str | os.PathLike, csv_options: dict | None = None) -> 
     return [str(c) for c in _read_csv(path, CSV_SUFFIXES.get(_suffix(path)), csv_options, nrows=0).columns]
 
 
+def read_head(source: str | os.PathLike, rows: int, csv_options: dict | None = None) -> pd.DataFrame:
+    """The first ``rows`` rows, typed as ``read_table`` types them: a quick look at what the
+    columns hold, for checks that must not read a whole file."""
+    path, parquet = _source_path(source)
+    if parquet:
+        return _read_parquet(path).head(rows)
+    return _read_csv(path, CSV_SUFFIXES.get(_suffix(path)), csv_options, nrows=rows).apply(numeric_or_text)
+
+
 def _suffix(location) -> str:
     return PurePosixPath(str(location)).suffix.lower()
 

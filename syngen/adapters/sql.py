@@ -406,15 +406,16 @@ def read_columns(url: str, table: str) -> list[str]:
 # -- reading rows ----------------------------------------------------------------------------
 
 def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bool = False,
-               seed: int = 0, only: list[str] | None = None, keys: tuple[str, list] | None = None
-               ) -> tuple[pd.DataFrame, list[str], TableSchema]:
+               seed: int = 0, only: list[str] | None = None, keys: tuple[str, list] | None = None,
+               head: int | None = None) -> tuple[pd.DataFrame, list[str], TableSchema]:
     """A table's rows typed as from a CSV export, notes on what was left out, and what the
     database declares about the table.
 
     ``row_limit`` samples in the database: by primary key when the table has one (only the
     keys travel), else by a seeded priority sample over chunks (memory stays bounded).
     ``only`` reads just those columns; ``keys`` (column, values) just the rows whose column
-    holds one of the values (a sample chosen elsewhere), in the table's order.
+    holds one of the values (a sample chosen elsewhere), in the table's order; ``head`` just
+    the first rows the database gives (a quick look).
     """
     schema = describe(url, [table])[table]
     notes = list(schema.notes)
@@ -429,11 +430,13 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
         statement = sa.select(*selectable.columns)
         if drop_null:
             statement = statement.where(sa.and_(*[c.isnot(None) for c in selectable.columns]))
-        total = connection.execute(sa.select(sa.func.count()).select_from(statement.subquery())).scalar_one()
         primary = next((k.columns for k in schema.constraints if k.type == "PK"), ())
         if keys is not None:
             frame = _rows_by_key(connection, statement, selectable.columns[keys[0]], list(keys[1]))
-        elif row_limit is None or total <= row_limit:
+        elif head is not None:
+            frame = _read_all(connection, statement.limit(head))
+        elif row_limit is None or row_limit >= connection.execute(
+                sa.select(sa.func.count()).select_from(statement.subquery())).scalar_one():
             frame = _read_all(connection, statement)
         elif len(primary) == 1 and primary[0] in selectable.columns:
             frame = _sample_by_key(connection, statement, selectable.columns[primary[0]], row_limit, seed)
