@@ -74,3 +74,19 @@ def test_dbt_prints_its_paths_as_written(tmp_path):
                    "--out", str(out), cwd=tmp_path)
     assert f"to {out}" in one_line(done.stderr), done.stderr
     assert (out / "raw_customers.csv").is_file()
+
+
+def test_install_hints_keep_their_brackets(tmp_path, monkeypatch):
+    import fsspec
+    from click.testing import CliRunner
+
+    from syngen.cli.main import train
+
+    def no_s3fs(url, **kwargs):
+        raise ImportError("No module named 's3fs'", name="s3fs")
+    monkeypatch.setattr(fsspec.core, "url_to_fs", no_s3fs)
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(train, ["--source", "s3://shop/orders [2024].csv", "--table_name", "orders"])
+    assert done.exit_code == 1
+    assert done.stderr.strip() == ("Error: reading 's3://shop/orders [2024].csv' needs s3fs; "
+                                   "for s3:// pip install 'syngen[s3]'")
