@@ -26,7 +26,7 @@ _BOOL = click.BOOL
 
 
 def _fail(error: Exception) -> None:
-    console.print(Text.assemble(("Error: ", "bold red"), str(error)), soft_wrap=True)  # one line, even in a log
+    _say(("Error: ", "bold red"), str(error))
     sys.exit(1)
 
 
@@ -82,11 +82,12 @@ def _load_metadata(path, check_sources: bool = True):
 
 
 def _log(message: str) -> None:
-    console.print(Text.assemble(("Note: ", "yellow"), str(message)), soft_wrap=True)
+    _say(("Note: ", "yellow"), str(message))
 
 
 def _say(*parts) -> None:
-    """One line of plain text and ``(text, style)`` pairs, user text as written."""
+    """One line of plain text and ``(text, style)`` pairs, user text as written, unwrapped
+    (one line in a log too)."""
     console.print(Text.assemble(*parts), soft_wrap=True)
 
 
