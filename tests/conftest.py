@@ -50,10 +50,12 @@ def unavailable(what: str) -> None:
     pytest.skip(what)
 
 
-def run_cli(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run one of the installed console scripts (train, infer, syngen) as a user would."""
+def run_cli(*args: str, cwd: Path, check: bool = True, **options) -> subprocess.CompletedProcess:
+    """Run one of the installed console scripts (train, infer, syngen) as a user would
+    (``options`` go to ``subprocess.run``)."""
     env = dict(os.environ, COLUMNS="200")
-    done = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, capture_output=True, text=True, env=env)
+    done = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, capture_output=True, text=True, env=env,
+                          **options)
     if check and done.returncode != 0:
         raise AssertionError(f"{args} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done

@@ -618,3 +618,25 @@ def test_a_foreign_key_across_schemas_goes_to_duckdb_as_a_note(tmp_path, postgre
         regions = pd.read_sql(sa.select(sa.text("id")).select_from(sa.table("region")), connection)
     engine.dispose()
     assert orders["region_id"].dropna().isin(set(regions["id"])).all()
+
+
+def test_views_a_dialect_cannot_list_or_read_are_notes_not_failures(tmp_path, monkeypatch):
+    from syngen.adapters.views import read_views
+
+    url = _sqlite(tmp_path / "shop.db", """
+        create table item (id integer primary key, price real);
+        create view dear as select id from item where price > 10;
+        create view odd as select id from item where price > 10;""", {"item": [(1, 5.0), (2, 20.0)]})
+    definition = sa.engine.reflection.Inspector.get_view_definition
+    monkeypatch.setattr(sa.engine.reflection.Inspector, "get_view_definition",
+                        lambda self, name, *a, **k: "select 'unclosed from item" if name == "odd"
+                        else definition(self, name, *a, **k))
+    views, notes = read_views(url)
+    assert [v.name for v in views] == ["dear"]
+    assert len(notes) == 1 and notes[0].startswith("view 'odd' is left out: its SQL could not be read"), notes
+
+    def unsupported(self, *args, **kwargs):
+        raise NotImplementedError()
+    monkeypatch.setattr(sa.engine.reflection.Inspector, "get_view_names", unsupported)
+    views, notes = read_views(url)
+    assert views == [] and notes == [f"views of {url} are not kept: SQLAlchemy's sqlite dialect cannot list them"]

@@ -99,8 +99,8 @@ staff:
     ("type: FK\n      columns: [ArtistId]\n      references: {table: Artist, columns: [ArtistId]}",
      "type: FK\n      columns: [ArtistId]",
      r"Album\.keys\.fk_album_artist \(line \d+\): an FK needs 'references'"),
-    ("MediaType:\n  source: MediaType.csv\n", "MediaType:\n  source: MediaType.csv\nGenre:\n  source: Genre.csv\n",
-     r"Genre \(line \d+\): given twice \(first on line \d+\)"),
+    ("references: {table: Track, columns: [TrackId]}\n", "references: {table: Track, columns: [TrackId]}\n"
+     "Genre:\n  source: Genre.csv\n", r"Genre \(line \d+\): given twice \(first on line \d+\)"),
     ("pk_artist: {type: PK, columns: [ArtistId]}", "pk_artist: {type: PK, columns: ArtistId}",
      r"Artist\.keys\.pk_artist\.columns \(line \d+\): expected a list, got 'ArtistId'"),
     ("    pk_playlist: {type: PK, columns: [PlaylistId]}", "    pk_playlist: {type: PK, columns: [PlaylistId]",
@@ -296,3 +296,40 @@ def test_an_alias_bomb_is_refused_at_once(tmp_path):
     (tmp_path / "bomb.yaml").write_text("\n".join(levels) + "\n")  # 9^9 values in 600 bytes
     with pytest.raises(SyngenError, match="expands to more than 100,000 values through its aliases"):
         load_metadata(tmp_path / "bomb.yaml")
+
+
+def test_a_repeated_table_or_key_does_not_hide_the_other_problems(chinook_copy):
+    text = chinook_copy.read_text() + "Genre:\n  source: Genre.csv\n"
+    text = text.replace("pk_artist: {type: PK, columns: [ArtistId]}",
+                        "pk_artist: {type: PK, columns: [ArtistId]}\n    pk_artist: {type: UQ, columns: [Name]}")
+    text = text.replace("table: Customer, columns", "table: Custome, columns")
+    text = text.replace("      columns: [AlbumId]\n", "      columns: [AlbumID]\n")
+    text += "12: {source: Genre.csv}\n"  # a copied table, its name read as a number
+    problems = problems_of(chinook_copy, text)
+    expected = [r"^Genre \(line \d+\): given twice", r"^Artist\.keys\.pk_artist \(line \d+\): given twice",
+                r"no table 'Custome' \(did you mean 'Customer'\?\)", r"no column 'AlbumID'.*did you mean 'AlbumId'",
+                r"^12 \(line \d+\): table names must be text"]
+    assert len(problems) == len(expected) and all(
+        any(re.search(pattern, p) for p in problems) for pattern in expected), problems
+    assert all("\n" not in p for p in problems)
+
+
+def test_a_foreign_key_whose_values_cannot_be_its_parents_is_reported(chinook_copy):
+    import pandas as pd
+
+    folder = chinook_copy.parent
+    genre, track, lines = (pd.read_csv(folder / f"{n}.csv") for n in ("Genre", "Track", "InvoiceLine"))
+    genre["GenreId"] = genre["GenreId"].map("G{:02d}".format)  # text codes
+    track["GenreId"] = track["GenreId"].astype(float)  # 1.0, as an export with nulls writes them
+    lines["InvoiceId"] = lines["InvoiceId"] + 0.5
+    for name, frame in (("Genre", genre), ("Track", track), ("InvoiceLine", lines)):
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    problems = problems_of(chinook_copy, chinook_copy.read_text())
+    assert len(problems) == 2, problems
+    assert re.search(r"^Track\.keys\.fk_track_genre\.columns \(line \d+\): GenreId holds numbers \(1\.0, ...\) "
+                     r"but Genre\.GenreId, which it references, holds text \('G01', ...\)", problems[0]), problems
+    assert re.search(r"^InvoiceLine\.keys\.fk_invoice_line_invoice\.columns \(line \d+\): InvoiceId holds "
+                     r"fractional numbers \(1\.5, ...\) but Invoice\.InvoiceId, which it references, holds whole "
+                     r"numbers \(1, ...\)", problems[1]), problems
+    check = run_cli("syngen", "metadata", "validate", str(chinook_copy), cwd=folder, check=False)
+    assert check.returncode == 1 and "GenreId holds numbers" in check.stderr

@@ -10,6 +10,7 @@ import csv
 import contextlib
 import glob
 import os
+import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Iterable
@@ -18,9 +19,12 @@ import numpy as np
 import pandas as pd
 
 from syngen.artifacts import process_alive
-from syngen.errors import SyngenError
+from syngen.errors import SyngenError, os_error
 
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
+# DataFrame.attrs key of a table read from a file: {name inside: name as written}, where they differ
+# (pandas reads a repeated 'x' as 'x.1' and an empty name as 'Unnamed: 1'); output files get them back
+HEADERS = "syngen.headers"
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _PROBE = 1000  # values tried first when deciding whether a column is text
 
@@ -49,13 +53,8 @@ def read_table(source: str | os.PathLike, row_limit: int | None = None,
     ``csv_options`` are a metadata file's ``format`` settings. CSV text is typed after the
     sample is drawn: typing is most of the work on a big file."""
     path, parquet = _source_path(source)
-    if parquet:
-        try:
-            data = pd.read_parquet(path)
-        except Exception as error:  # pyarrow raises several types for damaged files
-            raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
-    else:
-        data = _read_csv(path, CSV_SUFFIXES.get(_suffix(path)), csv_options)
+    data = _read_parquet(path) if parquet else _read_csv(path, CSV_SUFFIXES.get(_suffix(path)), csv_options)
+    headers = data.attrs.get(HEADERS, {})
     if data.shape[1] == 0:
         raise SyngenError(f"'{path}' has no columns")
     if data.empty:
@@ -70,7 +69,44 @@ def read_table(source: str | os.PathLike, row_limit: int | None = None,
         data = data.sample(row_limit, random_state=0).sort_index()
     if not parquet:
         data = data.apply(numeric_or_text)
-    return data.reset_index(drop=True)
+    data = data.reset_index(drop=True)
+    data.attrs[HEADERS] = headers
+    return data
+
+
+def _read_parquet(path) -> pd.DataFrame:
+    """A Parquet file's rows; a name it repeats is read as pandas reads one from a CSV file."""
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+        if len(set(names)) == len(names):
+            return pd.read_parquet(path)
+        import fsspec
+
+        inside = unique_names(names)
+        filesystem, inner = fsspec.core.url_to_fs(str(path))  # one file: a dataset refuses repeated names
+        table = pq.ParquetFile(inner, filesystem=filesystem).read()
+        data = table.rename_columns(inside).replace_schema_metadata(None).to_pandas()
+    except Exception as error:  # pyarrow raises several types for damaged files
+        raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
+    data.attrs[HEADERS] = {name: written for name, written in zip(inside, names) if name != written}
+    return data
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """The names made unique as pandas does it for a CSV header: 'x', 'x.1', 'x.2', ..."""
+    counts: dict[str, int] = {}
+    unique = []
+    for name in names:
+        count = counts.get(name, 0)
+        while count:
+            counts[name] = count + 1
+            name = f"{name}.{count}"
+            count = counts.get(name, 0)
+        unique.append(name)
+        counts[name] = count + 1
+    return unique
 
 
 def read_columns(source: str | os.PathLike, csv_options: dict | None = None) -> list[str]:
@@ -84,6 +120,15 @@ def read_columns(source: str | os.PathLike, csv_options: dict | None = None) -> 
         except Exception as error:  # pyarrow raises several types for damaged files
             raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
     return [str(c) for c in _read_csv(path, CSV_SUFFIXES.get(_suffix(path)), csv_options, nrows=0).columns]
+
+
+def read_head(source: str | os.PathLike, rows: int, csv_options: dict | None = None) -> pd.DataFrame:
+    """The first ``rows`` rows, typed as ``read_table`` types them: a quick look at what the
+    columns hold, for checks that must not read a whole file."""
+    path, parquet = _source_path(source)
+    if parquet:
+        return _read_parquet(path).head(rows)
+    return _read_csv(path, CSV_SUFFIXES.get(_suffix(path)), csv_options, nrows=rows).apply(numeric_or_text)
 
 
 def _suffix(location) -> str:
@@ -133,10 +178,10 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
     if "quoting" in options:
         options["quoting"] = _QUOTING[options["quoting"]]
     options.setdefault("encoding", "utf-8-sig")
+    options.update(sep=sep, dtype=str, engine="python" if sep is None else "c", skipinitialspace=False)
     try:
-        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=True,
-                          engine="python" if sep is None else "c", skipinitialspace=False,
-                          nrows=nrows, **options)
+        raw = pd.read_csv(path, keep_default_na=True, nrows=nrows, **options)
+        written = _header_row(path, options)
     except pd.errors.EmptyDataError:
         raise SyngenError(f"'{path}' is empty") from None
     except UnicodeDecodeError as error:
@@ -145,10 +190,21 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
             f"at position {error.start}); re-save it as UTF-8") from None
     except pd.errors.ParserError as error:
         raise SyngenError(f"'{path}' is not a well-formed CSV file: {error}") from None
-    unnamed = [c for c in raw.columns if str(c).startswith("Unnamed: ")]
-    if unnamed and raw[unnamed].isna().all().all():
-        raw = raw.drop(columns=unnamed)  # trailing separators
+    headers = {name: header for name, header in zip(raw.columns, written) if str(name) != header} \
+        if len(written) == raw.shape[1] else {}
+    while raw.shape[1] and str(raw.columns[-1]).startswith("Unnamed: ") and raw.iloc[:, -1].isna().all():
+        raw = raw.iloc[:, :-1]  # a separator ending every line
+    raw.attrs[HEADERS] = {name: header for name, header in headers.items() if name in raw.columns}
     return raw
+
+
+def _header_row(path, options: dict) -> list[str]:
+    """The header's names as written: every cell as text, none read as null."""
+    skip = (options.get("skiprows") or 0) + (options.get("header") or 0)
+    options = {k: v for k, v in options.items() if k not in ("header", "skiprows", "na_values")}
+    first = pd.read_csv(path, header=None, nrows=1, keep_default_na=False, na_filter=False, skiprows=skip,
+                        **options)
+    return [str(value) for value in first.iloc[0]] if len(first) else []
 
 
 def output_format(path: str | os.PathLike) -> str:
@@ -160,39 +216,48 @@ def output_format(path: str | os.PathLike) -> str:
     raise SyngenError(f"cannot write '{path}': use a .csv, .tsv or .parquet file name")
 
 
-def write_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike) -> int:
+def write_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike, headers: dict | None = None) -> int:
     """Stream DataFrames into one file; the file appears only when every batch is written,
     so a failure leaves any earlier file as it was. Returns the number of rows written."""
-    staging, rows = stage_batches(batches, path)
+    staging, rows = stage_batches(batches, path, headers)
     publish(staging, path)
     return rows
 
 
-def stage_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike) -> tuple[str, int]:
+def stage_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike, headers: dict | None = None
+                  ) -> tuple[str, int]:
     """Write the batches to a hidden file beside ``path`` (in the temporary folder for a
-    remote ``path``); ``publish`` moves it into place, ``discard`` removes it."""
+    remote ``path``), columns named as ``headers`` (``HEADERS``) says they were written;
+    ``publish`` moves it into place, ``discard`` removes it."""
+    headers = headers or {}
     kind = output_format(path)
-    if is_remote(path):
-        handle, staging = tempfile.mkstemp(prefix=".syngen-", suffix=_suffix(path))
-    else:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, staging = staging_file(target)
+    try:
+        if is_remote(path):
+            handle, staging = tempfile.mkstemp(prefix=".syngen-", suffix=_suffix(path))
+        else:
+            target = Path(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, staging = staging_file(target)
+    except OSError as error:
+        raise os_error(error, f"cannot write '{path}'") from None
     os.close(handle)
     rows = 0
     try:
         if kind == "parquet":
-            rows = _write_parquet(batches, staging)
+            rows = _write_parquet(batches, staging, headers)
         else:
             sep = "," if kind == "csv" else "\t"
             with open(staging, "w", newline="", encoding="utf-8") as out:
                 for i, batch in enumerate(batches):
                     binary = [c for c in batch.columns if is_binary(batch[c])]
                     batch = batch.assign(**{str(c): hex_text(batch[c]) for c in binary}) if binary else batch
-                    batch.to_csv(out, index=False, header=(i == 0), sep=sep)
+                    written = [headers.get(c, c) for c in batch.columns] if i == 0 else False
+                    batch.to_csv(out, index=False, header=written, sep=sep)
                     rows += len(batch)
-    except BaseException:
+    except BaseException as error:
         discard(staging)
+        if isinstance(error, OSError):  # a full disk: the earlier file, if any, is untouched
+            raise os_error(error, f"cannot write '{path}'") from None
         raise
     return staging, rows
 
@@ -244,6 +309,8 @@ def publish(staging: str, path: str | os.PathLike) -> None:
         else:
             os.chmod(staging, default_mode(0o666))  # staged private, published as any new file is
             os.replace(staging, path)
+    except OSError as error:
+        raise os_error(error, f"cannot write '{path}'") from None
     finally:
         discard(staging)
 
@@ -259,13 +326,27 @@ def staging_file(target: Path, suffix: str = "") -> tuple[int, str]:
     """A new hidden file beside ``target`` (``mkstemp``'s handle and name) whose name holds
     this process's id, after removing those of processes that are gone: a run killed while
     writing leaves its staging file, and the next run to the same place sweeps it."""
+    return tempfile.mkstemp(prefix=_staging_prefix(target), suffix=suffix, dir=target.parent)
+
+
+def staging_folder(target: Path) -> Path:
+    """A new hidden folder beside ``target`` (a model's), swept like a staging file."""
+    return Path(tempfile.mkdtemp(prefix=_staging_prefix(target), dir=target.parent))
+
+
+def _staging_prefix(target: Path) -> str:
+    """This process's staging prefix for ``target``, after sweeping the staging files and
+    folders (a database's side files, its spill folder) of processes that are gone."""
     prefix = f".{target.name}.syngen-"
     for stale in target.parent.glob(f"{glob.escape(prefix)}*"):
         pid = stale.name[len(prefix):].split("-")[0]
         if pid.isdigit() and not process_alive(int(pid)):
-            with contextlib.suppress(OSError):
-                stale.unlink()
-    return tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=suffix, dir=target.parent)
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+    return f"{prefix}{os.getpid()}-"
 
 
 def discard(staging: str) -> None:
@@ -273,7 +354,7 @@ def discard(staging: str) -> None:
         os.remove(staging)
 
 
-def _write_parquet(batches: Iterable[pd.DataFrame], path: str) -> int:
+def _write_parquet(batches: Iterable[pd.DataFrame], path: str, headers: dict) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -281,6 +362,8 @@ def _write_parquet(batches: Iterable[pd.DataFrame], path: str) -> int:
     try:
         for batch in batches:
             table = pa.Table.from_pandas(batch, preserve_index=False)
+            if headers:  # Arrow takes repeated names, a DataFrame would not
+                table = table.rename_columns([headers.get(c, c) for c in batch.columns])
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema)
             writer.write_table(table.cast(writer.schema))

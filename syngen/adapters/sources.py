@@ -31,6 +31,13 @@ def source_columns(source: str, table: str, csv_options: dict | None = None) -> 
     return files.read_columns(source, csv_options)
 
 
+def source_head(source: str, table: str, rows: int, csv_options: dict | None = None) -> pd.DataFrame:
+    """The table's first ``rows`` rows, typed as training reads them."""
+    if sql.is_database_url(source):
+        return sql.read_table(source, table, head=rows)[0]
+    return files.read_head(source, rows, csv_options)
+
+
 def describe_source(source) -> str:
     """The source as it may appear in messages and artifacts (no password)."""
     return sql.safe_url(source) if sql.is_database_url(source) else str(source)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import json
 import re
 import uuid
@@ -31,21 +32,51 @@ CONNECT_TIMEOUT = 10  # seconds; a URL's own ?connect_timeout= wins
 _KEY_SAMPLE_CHUNK = 1_000  # keys per IN (...) when fetching a sample by primary key
 
 
+_FILE_DIALECTS = ("sqlite", "duckdb")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9]*)(\+[A-Za-z0-9_]+)?:/*")
+
+
 def is_database_url(text) -> bool:
-    """A SQLAlchemy URL (``dialect[+driver]://...``) rather than a path or fsspec URL."""
-    if not isinstance(text, str) or "://" not in text:
+    """A SQLAlchemy URL (``dialect[+driver]://...``) rather than a path or fsspec URL. A
+    dialect's URL without its '//' (``sqlite:/x.db``) is refused here, where every location
+    is told apart, instead of being taken for a file name."""
+    if not isinstance(text, str):
+        return False
+    if "://" not in text:
+        scheme = _SCHEME.match(text)
+        if scheme and scheme[1].lower() in _dialects():
+            raise SyngenError(f"'{safe_url(text)}' is not a database URL: write "
+                              f"{_url_forms(scheme[1] + (scheme[2] or ''), safe_url(text)[scheme.end():])}")
         return False
     from fsspec.registry import known_implementations
 
     return text.split("://", 1)[0].lower() not in known_implementations
 
 
+@functools.cache
+def _dialects() -> frozenset[str]:
+    """The names SQLAlchemy knows dialects by (its own and those packages register)."""
+    from importlib.metadata import entry_points
+
+    names = {*sa.dialects.__all__, "postgres", "mariadb"}
+    names |= {entry.name.split(".")[0] for entry in entry_points(group="sqlalchemy.dialects")}
+    return frozenset(names)
+
+
+def _url_forms(scheme: str, rest: str = "PATH") -> str:
+    """How a URL of ``scheme`` is written (a file's two forms, or a server's)."""
+    if scheme.split("+")[0].lower() in _FILE_DIALECTS:
+        return (f"{scheme}:///{rest} (a path relative to this folder) or {scheme}:////{rest.lstrip('/')} "
+                "(an absolute one)")
+    return f"{scheme}://{rest}"
+
+
 def safe_url(url: str) -> str:
     """The URL as it may be shown: password hidden."""
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not even parseable: show only its scheme
-        return url.split("://", 1)[0] + "://***"
+    except Exception:  # not even parseable: hide whatever stands between ':' and '@'
+        return re.sub(r":[^:/@]*@", ":***@", url)
 
 
 def _scrub(message: str, url: str) -> str:
@@ -74,23 +105,27 @@ def engine_for(url: str) -> sa.Engine:
     except Exception:
         raise SyngenError(f"'{safe_url(url)}' is not a database URL "
                           "(expected dialect://user@host/database or duckdb:///file.duckdb)") from None
-    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+    backend = parsed.get_backend_name()
+    if backend in _FILE_DIALECTS and (parsed.host or parsed.username):  # DuckDB would drop the host unsaid
+        raise SyngenError(f"'{safe_url(url)}' is not a valid {backend} URL: a database file has no host; "
+                          f"write {_url_forms(parsed.drivername)}")
+    if backend == "postgresql" and "connect_timeout" not in parsed.query:
         # a server that takes the connection and never answers would hang the run
         parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
     try:
         return sa.create_engine(parsed)
     except sa.exc.NoSuchModuleError:
         hint = ("write it postgresql+psycopg://user@host/database (after pip install 'syngen[postgres]')"
-                if parsed.get_backend_name() in ("postgres", "postgresql") else
+                if backend in ("postgres", "postgresql") else
                 "install the package that brings that dialect to SQLAlchemy, or check the URL's scheme")
         raise SyngenError(f"no SQLAlchemy dialect '{parsed.drivername}' for {safe_url(url)}; {hint}") from None
+    except sa.exc.ArgumentError as error:  # after its subclass NoSuchModuleError
+        raise SyngenError(f"'{safe_url(url)}' is not a valid {backend} URL: "
+                          f"{_scrub(str(error).splitlines()[0], url)}") from None
     except ModuleNotFoundError as error:
-        hint = ("pip install 'syngen[postgres]'" if parsed.get_backend_name() == "postgresql"
+        hint = ("pip install 'syngen[postgres]'" if backend == "postgresql"
                 else f"install the Python package that provides '{error.name}'")
         raise SyngenError(f"the driver for {safe_url(url)} is not installed ({error.name}); {hint}") from None
-
-
-_FILE_DIALECTS = ("sqlite", "duckdb")
 
 
 def database_file(url: str) -> Path | None:
@@ -101,6 +136,16 @@ def database_file(url: str) -> Path | None:
             and not database.startswith("file:"):
         return Path(database)
     return None
+
+
+def check_target(url: str) -> None:
+    """Fail before any work on a database URL that cannot be written to: malformed, without
+    its driver, or a new file in a folder that does not exist."""
+    engine_for(url).dispose()
+    path = database_file(url)
+    if path is not None and not path.exists() and not path.parent.is_dir():
+        raise SyngenError(f"cannot create '{path}' ({safe_url(url)}): its folder does not exist; "
+                          "create it or correct the URL")
 
 
 def _check_file_exists(url: str) -> None:
@@ -361,15 +406,16 @@ def read_columns(url: str, table: str) -> list[str]:
 # -- reading rows ----------------------------------------------------------------------------
 
 def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bool = False,
-               seed: int = 0, only: list[str] | None = None, keys: tuple[str, list] | None = None
-               ) -> tuple[pd.DataFrame, list[str], TableSchema]:
+               seed: int = 0, only: list[str] | None = None, keys: tuple[str, list] | None = None,
+               head: int | None = None) -> tuple[pd.DataFrame, list[str], TableSchema]:
     """A table's rows typed as from a CSV export, notes on what was left out, and what the
     database declares about the table.
 
     ``row_limit`` samples in the database: by primary key when the table has one (only the
     keys travel), else by a seeded priority sample over chunks (memory stays bounded).
     ``only`` reads just those columns; ``keys`` (column, values) just the rows whose column
-    holds one of the values (a sample chosen elsewhere), in the table's order.
+    holds one of the values (a sample chosen elsewhere), in the table's order; ``head`` just
+    the first rows the database gives (a quick look).
     """
     schema = describe(url, [table])[table]
     notes = list(schema.notes)
@@ -384,11 +430,13 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
         statement = sa.select(*selectable.columns)
         if drop_null:
             statement = statement.where(sa.and_(*[c.isnot(None) for c in selectable.columns]))
-        total = connection.execute(sa.select(sa.func.count()).select_from(statement.subquery())).scalar_one()
         primary = next((k.columns for k in schema.constraints if k.type == "PK"), ())
         if keys is not None:
             frame = _rows_by_key(connection, statement, selectable.columns[keys[0]], list(keys[1]))
-        elif row_limit is None or total <= row_limit:
+        elif head is not None:
+            frame = _read_all(connection, statement.limit(head))
+        elif row_limit is None or row_limit >= connection.execute(
+                sa.select(sa.func.count()).select_from(statement.subquery())).scalar_one():
             frame = _read_all(connection, statement)
         elif len(primary) == 1 and primary[0] in selectable.columns:
             frame = _sample_by_key(connection, statement, selectable.columns[primary[0]], row_limit, seed)

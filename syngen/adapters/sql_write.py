@@ -23,10 +23,10 @@ import sqlalchemy as sa
 from syngen.adapters.checks import repair, to_dialect
 from syngen.adapters.stored import NUMBERS as _NUMBERS, boolean_like
 from syngen.adapters.files import hex_text, staging_file
-from syngen.adapters.sql import (BINARY, ColumnSpec, Constraint, connection_tables, database_error, database_file,
-                                 describe_connection, engine_for, safe_url, sa_type, split_name)
+from syngen.adapters.sql import (BINARY, ColumnSpec, Constraint, check_target, connection_tables, database_error,
+                                 database_file, describe_connection, engine_for, safe_url, sa_type, split_name)
 from syngen.adapters.views import View, create_views, drop_views
-from syngen.errors import SyngenError
+from syngen.errors import FULL_DISK, SyngenError, os_error
 from syngen.keys import key_tuples
 
 IF_EXISTS = ("fail", "replace", "append")
@@ -55,6 +55,7 @@ class DatabaseWriter:
     def __init__(self, url: str, specs: list[TableSpec], if_exists: str = "fail", views: list[View] = ()):
         if if_exists not in IF_EXISTS:
             raise SyngenError(f"--if-exists must be one of {', '.join(IF_EXISTS)}, got {if_exists!r}")
+        check_target(url)
         self.url, self.if_exists = url, if_exists
         self.specs = {spec.name: spec for spec in specs}
         dotted = next((name for name in self.specs if "." in name), None)
@@ -92,7 +93,7 @@ class DatabaseWriter:
     def __exit__(self, kind, error, traceback) -> None:
         if kind is not None:
             self._abort()
-            if isinstance(error, (sa.exc.SQLAlchemyError, _DriverError)):
+            if isinstance(error, (sa.exc.SQLAlchemyError, _DriverError, OSError)):
                 raise self._error(error, f"writing table '{self._table}'") from None
             return
         try:
@@ -133,10 +134,16 @@ class DatabaseWriter:
     def _error(self, error: BaseException, doing: str) -> BaseException:
         if isinstance(error, SyngenError):
             return error
-        if isinstance(error, (sa.exc.SQLAlchemyError, _DriverError)):
+        if isinstance(error, OSError):  # a full disk (the database's, or the temporary folder's)
+            wrapped = os_error(error, f"{doing} in {safe_url(self.url)}")
+        elif isinstance(error, (sa.exc.SQLAlchemyError, _DriverError)):
             wrapped = database_error(error, self.url, doing)
-            return SyngenError(f"{wrapped}; nothing was written (the transaction was rolled back)")
-        return error
+        else:
+            return error
+        text = str(wrapped) if self._staging is None else str(wrapped).replace(str(self._staging), str(self._file))
+        if FULL_DISK not in text and ("No space left" in text or "disk is full" in text):  # the drivers' words
+            text += f"; {FULL_DISK}"
+        return SyngenError(f"{text}; nothing was written (the transaction was rolled back)")
 
     # -- creating ------------------------------------------------------------------------
 
@@ -322,8 +329,6 @@ def _staging_file(url: str) -> tuple[Path | None, Path | None]:
     path = database_file(url)
     if path is None or path.exists():
         return path, None
-    if not path.parent.is_dir():
-        raise SyngenError(f"cannot create '{path}': its folder does not exist")
     handle, staging = staging_file(path, ".partial")
     os.close(handle)
     os.remove(staging)  # the name is reserved; the database creates its own file there

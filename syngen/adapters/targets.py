@@ -17,22 +17,24 @@ import pandas as pd
 import sqlalchemy as sa
 
 from syngen.adapters import sql
-from syngen.adapters.files import discard, output_format, publish, stage_batches
+from syngen.adapters.files import discard, is_remote, output_format, publish, stage_batches
 from syngen.adapters.sql import is_database_url, safe_url
 from syngen.adapters.sql_write import DatabaseWriter, TableSpec
 from syngen.adapters.views import View, within
+from syngen.errors import SyngenError
 
 
 class FileTargets:
     """Each table to its own file; all files appear together at the end of the run."""
 
-    def __init__(self, paths: dict[str, str]):
+    def __init__(self, paths: dict[str, str], headers: dict[str, dict] | None = None):
         self.paths = paths
+        self.headers = headers or {}  # per table, its names as its source file wrote them
         self.notes: dict[str, list[str]] = {}
         self._staged: dict[str, str] = {}
 
     def write(self, name: str, batches: Iterable[pd.DataFrame]) -> int:
-        self._staged[name], rows = stage_batches(batches, self.paths[name])
+        self._staged[name], rows = stage_batches(batches, self.paths[name], self.headers.get(name))
         return rows
 
     def hold(self, name: str, frame: pd.DataFrame) -> None:
@@ -77,17 +79,25 @@ def describe_target(location: str) -> str:
 
 
 def check_location(location: str) -> None:
-    """Fail early on an output that cannot be written (unsupported file type)."""
-    if not is_database_url(location):
-        output_format(location)
+    """Fail before any work on an output that cannot be written: a malformed database URL,
+    an unsupported file type, a folder where the file would go."""
+    if is_database_url(location):
+        sql.check_target(location)
+        return
+    output_format(location)
+    if not is_remote(location) and Path(location).is_dir():
+        raise SyngenError(f"cannot write '{location}': it is a folder; give a file name")
 
 
 @contextmanager
 def open_targets(locations: dict[str, str], specs: dict[str, TableSpec], if_exists: str = "fail",
-                 views: list[View] = ()) -> Iterator[dict[str, FileTargets | DatabaseTarget]]:
+                 views: list[View] = (), headers: dict[str, dict] | None = None
+                 ) -> Iterator[dict[str, FileTargets | DatabaseTarget]]:
     """Targets for the tables (in write order): each database URL gets one writer and one
-    transaction; files are staged. Everything commits together when the block succeeds.
-    A database gets the ``views`` that read only tables written to it."""
+    transaction; files are staged, their columns named as the sources wrote them
+    (``headers``; a database's must be unique, so it keeps the names used inside).
+    Everything commits together when the block succeeds. A database gets the ``views``
+    that read only tables written to it."""
     by_url: dict[str, list[str]] = {}
     files = {}
     for name, location in locations.items():
@@ -95,7 +105,7 @@ def open_targets(locations: dict[str, str], specs: dict[str, TableSpec], if_exis
             by_url.setdefault(location, []).append(name)
         else:
             files[name] = str(location) if "://" in str(location) else os.fspath(Path(location))
-    file_targets = FileTargets(files)
+    file_targets = FileTargets(files, headers)
     targets: dict[str, FileTargets | DatabaseTarget] = {name: file_targets for name in files}
     try:
         with ExitStack() as stack:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from syngen.adapters.sql import connected
+from syngen.adapters.sql import connected, safe_url
 
 _SQLGLOT_DIALECTS = {"postgresql": "postgres"}  # SQLAlchemy's name -> sqlglot's
 
@@ -28,7 +28,9 @@ class View:
 
 
 def read_views(url: str) -> tuple[list[View], list[str]]:
-    """The database's views, and one note per view whose SQL sqlglot cannot read."""
+    """The database's views, and one note per view whose SQL sqlglot cannot read (or one
+    for all, where the dialect cannot list views): views are kept where they can be, and
+    never stop a run."""
     import sqlglot
     from sqlglot import exp
 
@@ -39,13 +41,18 @@ def read_views(url: str) -> tuple[list[View], list[str]]:
                 "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary").fetchall()
         else:
             inspector = sa.inspect(connection)
-            found = [(name, inspector.get_view_definition(name)) for name in inspector.get_view_names()]
+            try:
+                found = [(name, inspector.get_view_definition(name)) for name in inspector.get_view_names()]
+            except NotImplementedError:
+                return [], [f"views of {safe_url(url)} are not kept: SQLAlchemy's {connection.dialect.name} "
+                            "dialect cannot list them"]
     views, notes = [], []
     for name, text in found:
         try:
-            tree = sqlglot.parse_one(text, read=dialect)
-        except sqlglot.errors.ParseError as error:
-            notes.append(f"view '{name}' is left out: its SQL could not be read ({str(error).splitlines()[0]})")
+            tree = sqlglot.parse_one(text or "", read=dialect)
+        except sqlglot.errors.SqlglotError as error:
+            reason = str(error).splitlines()[0] if text else "the database does not give it"
+            notes.append(f"view '{name}' is left out: its SQL could not be read ({reason})")
             continue
         query = tree.expression if isinstance(tree, exp.Create) else tree
         ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}

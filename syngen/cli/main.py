@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 import click
 from rich.console import Console
@@ -15,15 +17,50 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from syngen.errors import SyngenError
+from syngen.errors import SyngenError, os_error
 
-console = Console(stderr=True)
+# Names, paths, values and messages are users' text: shown as written, never read as markup
+# or emoji codes (a '[/]' in a column name crashed, 'amount [usd]' lost its '[usd]').
+console = Console(stderr=True, markup=False, emoji=False, highlight=False)
 _BOOL = click.BOOL
 
 
 def _fail(error: Exception) -> None:
-    console.print(Text.assemble(("Error: ", "bold red"), str(error)), highlight=False)  # user text as is
+    _say(("Error: ", "bold red"), str(error))
     sys.exit(1)
+
+
+class _Command(click.Command):
+    """A command whose user-facing failures end it with one line and exit status 1, never a
+    traceback: a SyngenError, or an OSError no writer put into words (a full disk, a
+    permission) with the file it names."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SyngenError as error:
+            _fail(error)
+        except OSError as error:
+            _fail(os_error(error, f"cannot use '{error.filename}'" if error.filename else "a file operation failed"))
+
+
+class _Group(click.Group):
+    command_class = _Command
+    group_class = type  # subgroups are _Groups too
+
+
+@contextmanager
+def _shown(progress: Progress) -> Iterator[None]:
+    """Show ``progress`` during the block; a run that fails clears its bar, so its error
+    line is what stays on screen."""
+    progress.start()
+    try:
+        yield
+    except BaseException:
+        progress.live.transient = True
+        progress.live.stop()  # not Progress.stop, which adds a blank line to a log
+        raise
+    progress.stop()
 
 
 def _option(*names, **kwargs):
@@ -45,13 +82,28 @@ def _load_metadata(path, check_sources: bool = True):
 
 
 def _log(message: str) -> None:
-    console.print(Text.assemble(("Note: ", "yellow"), str(message)), highlight=False)
+    _say(("Note: ", "yellow"), str(message))
+
+
+def _say(*parts) -> None:
+    """One line of plain text and ``(text, style)`` pairs, user text as written, unwrapped
+    (one line in a log too)."""
+    console.print(Text.assemble(*parts), soft_wrap=True)
+
+
+def _bold(value) -> tuple[str, str]:
+    return str(value), "bold"
+
+
+def _text(template: str, style: str = "") -> TextColumn:
+    """A progress bar's text column; its table name is shown as written, not as markup."""
+    return TextColumn(template, style=style, markup=False)
 
 
 def _training_progress(table_name: str):
-    progress = Progress(TextColumn("[bold]Training {task.fields[table]}"), BarColumn(),
-                        TextColumn("{task.fields[epoch]}"),
-                        TextColumn("{task.fields[loss]}"), TimeElapsedColumn(), TextColumn("ETA"),
+    progress = Progress(_text("Training {task.fields[table]}", style="bold"), BarColumn(),
+                        _text("{task.fields[epoch]}"),
+                        _text("{task.fields[loss]}"), TimeElapsedColumn(), _text("ETA"),
                         TimeRemainingColumn(), console=console, transient=False)
     task = progress.add_task("train", total=None, table=table_name, loss="", epoch="")
 
@@ -68,7 +120,7 @@ DEFAULT_DATABASE = "model_artifacts/synthetic.duckdb"
 TRAIN_OPTIONS = ("epochs", "row_limit", "drop_null", "batch_size", "random_seed", "rare_threshold")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
 @_option("--source", default=None,
          help="CSV, TSV or Parquet file (local or s3://...) to learn from, or a database URL "
               "(duckdb:///shop.duckdb, postgresql://user@host/db): with --table_name that table, "
@@ -95,34 +147,27 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
     if metadata_path:
         if source or table_name:
             _log("--source and --table_name are ignored: the metadata file names the tables and sources")
-        try:
-            metadata = _load_metadata(metadata_path)
-        except SyngenError as error:
-            _fail(error)
+        metadata = _load_metadata(metadata_path)
         return _train_linked(metadata, _given(ctx, *TRAIN_OPTIONS))
     if source and not table_name and _is_database(source):
         return _train_database(source, _given(ctx, *TRAIN_OPTIONS), schema)
     if schema is not None:
-        _fail(SyngenError("--schema applies to a database URL as --source alone (every table of the schema); "
-                          "for one table, give --table_name SCHEMA.TABLE"))
+        raise SyngenError("--schema applies to a database URL as --source alone (every table of the schema); "
+                          "for one table, give --table_name SCHEMA.TABLE")
     if not source or not table_name:
-        _fail(SyngenError("give --source and --table_name, or --metadata_path "
-                          "(or a database URL as --source alone, to learn all its tables)"))
+        raise SyngenError("give --source and --table_name, or --metadata_path "
+                          "(or a database URL as --source alone, to learn all its tables)")
     from syngen.runs import train_table
 
     progress, task, on_epoch = _training_progress(table_name)
 
     def on_start(data):
-        console.print(f"Read [bold]{len(data):,}[/] rows x {data.shape[1]} columns from {source}",
-                      highlight=False)
+        _say("Read ", _bold(f"{len(data):,}"), f" rows x {data.shape[1]} columns from {source}")
 
-    try:
-        with progress:
-            result = train_table(source, table_name, epochs=epochs, row_limit=row_limit,
-                                 drop_null=drop_null, batch_size=batch_size, random_seed=random_seed,
-                                 rare_threshold=rare_threshold, on_start=on_start, on_epoch=on_epoch)
-    except SyngenError as error:
-        _fail(error)
+    with _shown(progress):
+        result = train_table(source, table_name, epochs=epochs, row_limit=row_limit,
+                             drop_null=drop_null, batch_size=batch_size, random_seed=random_seed,
+                             rare_threshold=rare_threshold, on_start=on_start, on_epoch=on_epoch)
     kinds = Table(title=f"Columns of {table_name}", show_edge=False)
     kinds.add_column("column")
     kinds.add_column("kind")
@@ -132,8 +177,8 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
     _print_identifying({table_name: result.identifying})
     for note in result.notes:
         _log(note)
-    console.print(f"Trained on {result.rows:,} rows in {result.seconds:.1f} s "
-                  f"({result.epochs_run} epochs); model saved to [bold]{result.model_dir}[/]", highlight=False)
+    _say(f"Trained on {result.rows:,} rows in {result.seconds:.1f} s ({result.epochs_run} epochs); model saved to ",
+         _bold(result.model_dir))
 
 
 def _is_database(source) -> bool:
@@ -150,19 +195,16 @@ def _train_database(url, given: dict, schema: str | None = None) -> None:
 
     target = artifacts.root() / "metadata.yaml"
     drafted = target.with_name(".metadata.yaml.new")  # in place once the models are, not before
-    try:
-        text = discover(url, schema)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        drafted.write_text(text)
-        metadata = _load_metadata(drafted, check_sources=False)
-    except SyngenError as error:
-        _fail(error)
+    text = discover(url, schema)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    drafted.write_text(text)
+    metadata = _load_metadata(drafted, check_sources=False)
     for table in metadata.tables.values():
         table.source = url  # the file shows it without its password
-    console.print(Text(f"Found {len(metadata.tables)} tables; their keys go to {target}"), highlight=False)
+    _say(f"Found {len(metadata.tables)} tables; their keys go to {target}")
     _train_linked(metadata, given)
     os.replace(drafted, target)
-    console.print(Text(f"Next: syngen infer --metadata_path {target}"), highlight=False)
+    _say(f"Next: syngen infer --metadata_path {target}")
 
 
 def _train_linked(metadata, given: dict) -> None:
@@ -174,11 +216,8 @@ def _train_linked(metadata, given: dict) -> None:
         progress.reset(task, total=None)
         progress.update(task, table=f"{name} ({rows:,} rows)", loss="", epoch="")
 
-    try:
-        with progress:
-            reports = train_tables(metadata, given, log=_log, on_table=on_table, on_epoch=on_epoch)
-    except SyngenError as error:
-        _fail(error)
+    with _shown(progress):
+        reports = train_tables(metadata, given, log=_log, on_table=on_table, on_epoch=on_epoch)
     summary = Table(title="Trained tables", show_edge=False)
     for column in ("table", "rows", "epochs", "seconds", "notes"):
         summary.add_column(column)
@@ -187,7 +226,7 @@ def _train_linked(metadata, given: dict) -> None:
                         "\n".join(report.notes))
     console.print(summary)
     _print_identifying({report.table: report.identifying for report in reports})
-    console.print("Models saved under [bold]model_artifacts/resources/[/]", highlight=False)
+    _say("Models saved under ", _bold("model_artifacts/resources/"))
 
 
 def _print_identifying(tables: dict[str, dict[str, str]]) -> None:
@@ -197,15 +236,15 @@ def _print_identifying(tables: dict[str, dict[str, str]]) -> None:
         listed.add_column(column)
     for table, columns in tables.items():
         for column, how in columns.items():
-            listed.add_row(Text(table), Text(column), Text(how))
+            listed.add_row(table, column, how)
     if listed.row_count:
         console.print(listed)
     else:
-        console.print("No column was recognised as personal data (names, addresses, phones, ids); "
-                      "declare one with columns: {COLUMN: {kind: phone}} in a metadata file", markup=False)
+        _say("No column was recognised as personal data (names, addresses, phones, ids); "
+             "declare one with columns: {COLUMN: {kind: phone}} in a metadata file")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("size_arg", metavar="[SIZE]", required=False, type=int)
 @click.argument("table_arg", metavar="[TABLE_NAME]", required=False)
 @_option("--size", type=int, default=None, help="Rows to generate (default 100).")
@@ -236,7 +275,7 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
           output, if_exists, metadata_path, scale):
     """Generate synthetic rows of a trained table: infer 5000 TABLE_NAME."""
     if scale is not None and (size is not None or size_arg is not None):
-        _fail(SyngenError("give --size or --scale, not both"))
+        raise SyngenError("give --size or --scale, not both")
     if metadata_path:
         given = _given(ctx, "size", "run_parallel", "batch_size", "random_seed", "print_report", "scale")
         if size_arg is not None:
@@ -247,14 +286,14 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
     from syngen.runs import infer_table
 
     if scale is not None:
-        _fail(SyngenError("--scale applies to linked tables: give --metadata_path, or --size for one table"))
+        raise SyngenError("--scale applies to linked tables: give --metadata_path, or --size for one table")
     size = size if size is not None else (size_arg if size_arg is not None else 100)
     table_name = table_name or table_arg
     if not table_name:
-        _fail(SyngenError("which table? give it as 'infer SIZE TABLE_NAME' or --table_name NAME"))
-    progress = Progress(TextColumn("[bold]Generating {task.fields[table]}"), BarColumn(), TaskProgressColumn(),
-                        TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"),
-                        TextColumn("{task.fields[speed]}"), TimeElapsedColumn(), console=console)
+        raise SyngenError("which table? give it as 'infer SIZE TABLE_NAME' or --table_name NAME")
+    progress = Progress(_text("Generating {task.fields[table]}", style="bold"), BarColumn(), TaskProgressColumn(),
+                        _text("{task.completed:,.0f}/{task.total:,.0f} rows"),
+                        _text("{task.fields[speed]}"), TimeElapsedColumn(), console=console)
     task = progress.add_task("infer", total=size, table=table_name, speed="")
     started = time.perf_counter()
 
@@ -263,15 +302,12 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
         done = progress.tasks[0].completed
         progress.update(task, speed=f"{done / max(time.perf_counter() - started, 1e-9):,.0f} rows/s")
 
-    try:
-        with progress:
-            result = infer_table(table_name, size, run_parallel=run_parallel, batch_size=batch_size,
-                                 random_seed=random_seed, output=output, if_exists=if_exists, on_rows=on_rows)
-    except SyngenError as error:
-        _fail(error)
+    with _shown(progress):
+        result = infer_table(table_name, size, run_parallel=run_parallel, batch_size=batch_size,
+                             random_seed=random_seed, output=output, if_exists=if_exists, on_rows=on_rows)
     seconds = time.perf_counter() - started
-    console.print(f"Wrote [bold]{result.rows:,}[/] rows to [bold]{result.output}[/] in {seconds:.1f} s "
-                  f"({result.rows / max(seconds, 1e-9):,.0f} rows/s, seed {result.seed})", highlight=False)
+    _say("Wrote ", _bold(f"{result.rows:,}"), " rows to ", _bold(result.output),
+         f" in {seconds:.1f} s ({result.rows / max(seconds, 1e-9):,.0f} rows/s, seed {result.seed})")
     _summary(result.preview)
     if print_report:
         _report(lambda report_table, _: report_table(table_name, output or None))
@@ -282,8 +318,8 @@ def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> 
 
     if table_name:
         _log("--table_name is ignored: the metadata file names the tables")
-    progress = Progress(TextColumn("[bold]Generating {task.fields[table]}"), BarColumn(), TaskProgressColumn(),
-                        TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"), TimeElapsedColumn(),
+    progress = Progress(_text("Generating {task.fields[table]}", style="bold"), BarColumn(), TaskProgressColumn(),
+                        _text("{task.completed:,.0f}/{task.total:,.0f} rows"), TimeElapsedColumn(),
                         console=console)
     task = progress.add_task("infer", total=0, table="")
 
@@ -292,20 +328,17 @@ def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> 
         progress.update(task, table=name)
 
     started = time.perf_counter()
-    try:
-        metadata = _load_metadata(metadata_path, check_sources=False)  # generating needs no source
-        with progress:
-            reports = infer_tables(metadata, given, output=output, if_exists=if_exists, log=_log,
-                                   on_table=on_table, on_rows=lambda rows: progress.advance(task, rows))
-    except SyngenError as error:
-        _fail(error)
+    metadata = _load_metadata(metadata_path, check_sources=False)  # generating needs no source
+    with _shown(progress):
+        reports = infer_tables(metadata, given, output=output, if_exists=if_exists, log=_log,
+                               on_table=on_table, on_rows=lambda rows: progress.advance(task, rows))
     summary = Table(title="Generated tables", show_edge=False)
     for column in ("table", "rows", "output", "notes"):
         summary.add_column(column)
     for report in reports:
         summary.add_row(report.table, f"{report.rows:,}", str(report.output), "\n".join(report.notes))
     console.print(summary)
-    console.print(f"Generated {len(reports)} tables in {time.perf_counter() - started:.1f} s", highlight=False)
+    _say(f"Generated {len(reports)} tables in {time.perf_counter() - started:.1f} s")
     from syngen.relational import destinations, wants_report
 
     if wants_report(metadata, given):
@@ -317,11 +350,8 @@ def _report(build) -> None:
     from syngen.report import report_table, report_tables
 
     started = time.perf_counter()
-    try:
-        with console.status("Writing the report"):
-            result = build(report_table, report_tables)
-    except SyngenError as error:
-        _fail(error)
+    with console.status("Writing the report"):
+        result = build(report_table, report_tables)
     headline = Table(title="Report", show_edge=False)
     headline.add_column("measure")
     headline.add_column("value", justify="right")
@@ -330,8 +360,7 @@ def _report(build) -> None:
     for label, value in result.headline.items():
         headline.add_row(label, shown(label, value))
     console.print(headline)
-    console.print(f"Report written to [bold]{result.path}[/] in {time.perf_counter() - started:.1f} s",
-                  highlight=False)
+    _say("Report written to ", _bold(result.path), f" in {time.perf_counter() - started:.1f} s")
 
 
 def _summary(data) -> None:
@@ -348,7 +377,7 @@ def _summary(data) -> None:
     console.print(table)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="syngen", prog_name="syngen")
 def cli():
     """syngen: learn real tables and generate realistic synthetic ones."""
@@ -371,15 +400,11 @@ def validate(path, no_sources):
     from syngen.metadata import load_metadata
     from syngen.metadata.graph import plan
 
-    try:
-        loaded = load_metadata(path, check_sources=not no_sources)
-    except SyngenError as error:
-        _fail(error)
+    loaded = load_metadata(path, check_sources=not no_sources)
     order = plan(loaded)
-    console.print(f"[green]OK[/]: {len(loaded.tables)} tables; generation order: {', '.join(order.order)}",
-                  highlight=False)
+    _say(("OK", "green"), f": {len(loaded.tables)} tables; generation order: {', '.join(order.order)}")
     for table, key in sorted(order.late):
-        console.print(f"  {table}.{key} closes a loop: filled after its parent is generated", highlight=False)
+        _say(f"  {table}.{key} closes a loop: filled after its parent is generated")
 
 
 @metadata.command("infer")
@@ -396,19 +421,15 @@ def infer_metadata(source, output, schema):
 
     from syngen.metadata.discover import discover
 
-    try:
-        text = discover(source, schema)
-        if output:
-            target = Path(output)
-            if not _is_database(source):
-                text = text.replace("  source: ", "  source: " + _relative_prefix(Path(source), target.parent))
-            target.write_text(text)
-            console.print(f"Wrote [bold]{target}[/]; check the keys, then: "
-                          f"syngen metadata validate {target}", highlight=False)
-        else:
-            click.echo(text)
-    except SyngenError as error:
-        _fail(error)
+    text = discover(source, schema)
+    if output:
+        target = Path(output)
+        if not _is_database(source):
+            text = text.replace("  source: ", "  source: " + _relative_prefix(Path(source), target.parent))
+        target.write_text(text)
+        _say("Wrote ", _bold(target), f"; check the keys, then: syngen metadata validate {target}")
+    else:
+        click.echo(text)
 
 
 def _relative_prefix(source, folder) -> str:
@@ -438,17 +459,14 @@ def report(table_name, metadata_path, synthetic, real, target, output):
     if metadata_path:
         from syngen.relational import destinations
 
-        try:
-            metadata = _load_metadata(metadata_path, check_sources=False)
-        except SyngenError as error:
-            _fail(error)
+        metadata = _load_metadata(metadata_path, check_sources=False)
         from pathlib import Path
 
         default = f"duckdb:///{DEFAULT_DATABASE}" if Path(DEFAULT_DATABASE).exists() else None
         locations = destinations(metadata, synthetic or default)
         return _report(lambda _, report_tables: report_tables(metadata, locations, real=real, output=output))
     if not table_name:
-        _fail(SyngenError("which table? syngen report TABLE_NAME, or --metadata_path FILE"))
+        raise SyngenError("which table? syngen report TABLE_NAME, or --metadata_path FILE")
     _report(lambda report_table, _: report_table(table_name, synthetic, real=real, target=target, output=output))
 
 
@@ -481,32 +499,27 @@ def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out
     from syngen.seeds import build as run_build, generate_seeds
 
     if size is not None and scale is not None:
-        _fail(SyngenError("give --size or --scale, not both"))
+        raise SyngenError("give --size or --scale, not both")
     if build and to_database:
-        _fail(SyngenError("--build runs dbt on synthetic seed files; leave out --to-database"))
-    try:
-        with console.status("Learning and generating the seeds"):
-            result = generate_seeds(project_dir, out, select=list(select) or None, size=size, scale=scale,
-                                    random_seed=random_seed, epochs=epochs, overwrite=overwrite,
-                                    from_database=from_database, to_database=to_database,
-                                    profiles_dir=profiles_dir, target=target,
-                                    log=_log)
-        for line in result.mapping.applied:
-            console.print(f"  [green]mapped[/] {line}", highlight=False)
-        for line in result.mapping.unmapped:
-            console.print(f"  [yellow]not mapped[/] {line}", highlight=False)
-        for line in result.violations:
-            console.print(f"  [red]violates[/] {line}", highlight=False)
-        console.print(f"Wrote {len(result.rows)} seeds ({sum(result.rows.values()):,} rows) to "
-                      f"[bold]{result.out}[/]", highlight=False)
-        if build:
-            with console.status("dbt build on the synthetic seeds"):
-                output = run_build(project_dir, Path(result.out), list(result.rows), dbt=dbt_command,
-                                   profiles_dir=profiles_dir, target=target)
-            done = [line for line in output.splitlines() if "Done. PASS=" in line]
-            console.print(f"dbt build passed: {done[-1].split('Done. ')[-1] if done else 'ok'}", highlight=False)
-    except SyngenError as error:
-        _fail(error)
+        raise SyngenError("--build runs dbt on synthetic seed files; leave out --to-database")
+    with console.status("Learning and generating the seeds"):
+        result = generate_seeds(project_dir, out, select=list(select) or None, size=size, scale=scale,
+                                random_seed=random_seed, epochs=epochs, overwrite=overwrite,
+                                from_database=from_database, to_database=to_database,
+                                profiles_dir=profiles_dir, target=target,
+                                log=_log)
+    for label, style, lines in (("mapped", "green", result.mapping.applied),
+                                ("not mapped", "yellow", result.mapping.unmapped),
+                                ("violates", "red", result.violations)):
+        for line in lines:
+            _say("  ", (label, style), f" {line}")
+    _say(f"Wrote {len(result.rows)} seeds ({sum(result.rows.values()):,} rows) to ", _bold(result.out))
+    if build:
+        with console.status("dbt build on the synthetic seeds"):
+            output = run_build(project_dir, Path(result.out), list(result.rows), dbt=dbt_command,
+                               profiles_dir=profiles_dir, target=target)
+        done = [line for line in output.splitlines() if "Done. PASS=" in line]
+        _say(f"dbt build passed: {done[-1].split('Done. ')[-1] if done else 'ok'}")
     if result.violations:
         sys.exit(1)
 
@@ -517,5 +530,5 @@ def schema():
     from syngen.metadata import schema_path
 
     path = schema_path()
-    console.print(f"# {path}", highlight=False)
+    _say(f"# {path}")
     click.echo(path.read_text())

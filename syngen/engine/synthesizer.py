@@ -10,7 +10,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -25,13 +24,13 @@ from syngen.privacy import codecs as personal_codecs  # noqa: F401  (registers t
 from syngen.privacy import RARE_THRESHOLD, Protection, guard
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.privacy.persona import Persona, source_people, source_regions
-from syngen.adapters.files import default_mode
+from syngen.adapters.files import default_mode, staging_folder
 from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import TEXT_KINDS, detect_kinds
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
-from syngen.errors import SyngenError
+from syngen.errors import SyngenError, os_error
 
 FORMAT_VERSION = 4
 MODEL_FILE = "model.json"
@@ -259,7 +258,6 @@ class Synthesizer:
         from syngen import __version__
 
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         arrays: dict[str, np.ndarray] = {}
         columns = []
         for i, codec in enumerate(self.codecs):
@@ -278,18 +276,27 @@ class Synthesizer:
         document = {"format_version": FORMAT_VERSION, "syngen_version": __version__,
                     "columns": columns, "network": network, "persona": persona,
                     "dependencies": [d.state() for d in self.dependencies], "training": self.training}
-        staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
-        try:
+        key, staging, staged_key = _secret_path(target, secret_path), None, None
+        try:  # everything written before the earlier model is replaced: a full disk leaves it as it was
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = staging_folder(target)
             (staging / MODEL_FILE).write_text(json.dumps(document, indent=1, default=_json_default))
             np.savez(staging / ARRAYS_FILE, **arrays)
             os.chmod(staging, default_mode(0o777))  # staged private, published as any new folder is
+            if self.secret:
+                staged_key = guard.stage_secret(key, self.secret)
             if target.exists():
                 shutil.rmtree(target)
             staging.rename(target)
-            if self.secret:
-                guard.write_secret(_secret_path(target, secret_path), self.secret)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            if staged_key is not None:
+                staged_key.replace(key)
+        except OSError as error:
+            raise os_error(error, f"cannot save the model to '{target}'") from None
+        finally:  # nothing of a failed save stays (both are gone once renamed)
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            if staged_key is not None:
+                staged_key.unlink(missing_ok=True)
         return target
 
     @classmethod

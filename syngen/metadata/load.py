@@ -24,6 +24,7 @@ class MetadataError(SyngenError):
     """Everything wrong with one metadata file."""
 
     def __init__(self, path, problems: list[str]):
+        problems = [" ".join(p.split()) for p in problems]  # one line each, whatever a reader said
         self.problems = problems
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         super().__init__(f"metadata file '{path}' has {count}:\n" + "\n".join(f"  - {p}" for p in problems))
@@ -57,8 +58,10 @@ def load_metadata(path, check_sources: bool = True) -> Metadata:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise SyngenError(f"metadata file '{path}' is not UTF-8 text") from None
-    document, lines = _parse(path, text)
-    problems, broken_tables = _schema_problems(document, lines)
+    document, lines, problems, repeated = _parse(path, text)
+    shape, broken_tables = _schema_problems(document, lines)
+    problems += shape
+    broken_tables |= repeated
     tables = {name: _table(name, body, document.get(GLOBAL) or {})
               for name, body in document.items() if name != GLOBAL and name not in broken_tables}
     metadata = Metadata(tables, path)
@@ -70,8 +73,11 @@ def load_metadata(path, check_sources: bool = True) -> Metadata:
 
 # -- YAML with line numbers ------------------------------------------------------------------
 
-def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int]]:
-    """The document, and the line of every mapping key and sequence item by its path."""
+def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int], list[str], set[str]]:
+    """The document, the line of every mapping key and sequence item by its path, the
+    problems found on the way (a name given twice, tables not named by text, left out), and
+    the tables with a name given twice, whose meaning is then not checked; the other checks
+    still run."""
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -80,7 +86,7 @@ def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int]]:
                                        "aliases (*name); write the settings out, or use 'global:' for shared ones"])
         document = loader.construct_document(node) if node is not None else None
         lines: dict[tuple, int] = {}
-        duplicates: list[str] = []
+        duplicates: list[tuple[tuple, str]] = []
         _index(loader, node, (), lines, duplicates)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -94,9 +100,8 @@ def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int]]:
                                    f"(found {type(document).__name__})"])
     bad_names = [f"{name!r} (line {lines.get((name,), '?')}): table names must be text"
                  for name in document if not isinstance(name, str)]
-    if duplicates or bad_names:
-        raise MetadataError(path, duplicates + bad_names)
-    return document, lines
+    document = {name: body for name, body in document.items() if isinstance(name, str)}
+    return document, lines, [text for _, text in duplicates] + bad_names, {path[0] for path, _ in duplicates}
 
 
 def _expanded_size(node: yaml.Node, seen: dict[int, int]) -> int:
@@ -120,8 +125,8 @@ def _index(loader, node, prefix: tuple, lines: dict, duplicates: list) -> None:
             key = loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             path = prefix + (key,)
             if path in lines:
-                duplicates.append(f"{_dotted(path)} (line {key_node.start_mark.line + 1}): "
-                                  f"given twice (first on line {lines[path]})")
+                duplicates.append((path, f"{_dotted(path)} (line {key_node.start_mark.line + 1}): "
+                                         f"given twice (first on line {lines[path]})"))
                 continue
             lines[path] = key_node.start_mark.line + 1
             _index(loader, value_node, path, lines, duplicates)
@@ -264,20 +269,24 @@ def _reference_problems(table: Table, key: Key, tables: dict, at, skip: set) -> 
     if len(key.columns) != len(key.parent_columns):
         return [f"{at('keys', key.name, 'columns')}: the FK has {len(key.columns)} column(s) but "
                 f"references {len(key.parent_columns)} in '{key.parent}'"]
-    targets = {k.columns for k in parent.unique_keys}
-    from syngen.adapters.sql import is_database_url
-
-    if key.parent_columns not in targets and not is_database_url(parent.source):  # a database declares its own
+    if not _references_a_key(parent, key):
         declared = "; ".join(f"{k.type} ({', '.join(k.columns)})" for k in parent.unique_keys) or "none"
         return [f"{at('keys', key.name, 'references', 'columns')}: ({', '.join(key.parent_columns)}) "
                 f"is not a PK or UQ of '{key.parent}' (its keys: {declared})"]
     return []
 
 
+def _references_a_key(parent: Table, key: Key) -> bool:
+    """Whether the FK references a PK or UQ of its parent (a database declares its own)."""
+    from syngen.adapters.sql import is_database_url
+
+    return key.parent_columns in {k.columns for k in parent.unique_keys} or is_database_url(parent.source)
+
+
 def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
     from syngen.adapters.sources import source_columns
 
-    problems = []
+    problems, readable = [], {}
     for table in metadata.tables.values():
         where = ("source",) if (table.name, "source") in lines else ("train_settings", "source")
         if table.source is None:
@@ -289,6 +298,7 @@ def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
         except SyngenError as error:
             problems.append(f"{_place((table.name,) + where, lines)}: {error}")
             continue
+        readable[table.name] = columns
         for key in table.keys:
             missing = [c for c in key.columns if c not in columns]
             for column in missing:
@@ -308,4 +318,61 @@ def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
         for column in (c for c in {**table.kinds, **table.formats, **table.rare_thresholds} if c not in columns):
             problems.append(f"{_place((table.name, 'columns', column), lines)}: no column '{column}' "
                             f"in {table.source}{_suggest(column, columns)}")
+    return problems + _link_value_problems(metadata, lines, readable)
+
+
+LOOK_ROWS = 10_000  # rows of each source looked at for what its key columns hold
+
+
+def _link_value_problems(metadata: Metadata, lines: dict, readable: dict[str, list[str]]) -> list[str]:
+    """FKs whose values could never be their parent key's: numbers against text, or
+    fractions against whole numbers (what a source's first rows hold, as training reads it)."""
+    from syngen.adapters.sources import source_head
+
+    heads: dict[str, object] = {}
+
+    def head(name):
+        if name not in heads:
+            table = metadata.tables[name]
+            heads[name] = source_head(metadata.resolve(table.source), name, LOOK_ROWS, table.csv_options)
+        return heads[name]
+    problems = []
+    for table in metadata.tables.values():
+        for key in table.foreign_keys:
+            if table.name not in readable or key.parent not in readable or \
+                    not set(key.columns) <= set(readable[table.name]) or \
+                    not set(key.parent_columns) <= set(readable[key.parent]) or \
+                    not _references_a_key(metadata.tables[key.parent], key):
+                continue  # reported above
+            try:
+                child, parent = head(table.name), head(key.parent)
+            except SyngenError:
+                continue  # a source that reads its header but not its rows fails training clearly
+            for column, parent_column in zip(key.columns, key.parent_columns):
+                held, wanted = _held(child[column]), _held(parent[parent_column])
+                if held is None or wanted is None or not ("text" in (held[0], wanted[0]) and held[0] != wanted[0]
+                                                          or (held[0], wanted[0]) == ("fractional", "whole")):
+                    continue
+                words = _SHAPES if "text" not in (held[0], wanted[0]) else {"text": "text"}
+                problems.append(f"{_place((table.name, 'keys', key.name, 'columns'), lines)}: {column} holds "
+                                f"{words.get(held[0], 'numbers')} ({held[1]}, ...) but {key.parent}.{parent_column}, "
+                                f"which it references, holds {words.get(wanted[0], 'numbers')} ({wanted[1]}, ...); "
+                                "an FK's values are its parent key's: correct the columns or the source's values")
     return problems
+
+
+_SHAPES = {"whole": "whole numbers", "fractional": "fractional numbers"}
+
+
+def _held(values) -> tuple[str, str] | None:
+    """What a column holds (text, whole or fractional numbers) and its first value."""
+    import pandas as pd
+
+    values = values.dropna()
+    if values.empty:
+        return None
+    first = values.iloc[0]
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return "text", repr(str(first))
+    whole = pd.api.types.is_integer_dtype(values) or bool((values % 1 == 0).all())
+    return ("whole" if whole else "fractional"), str(first)

@@ -48,14 +48,15 @@ def contains(hashes: np.ndarray, values, secret: str | None) -> np.ndarray:
     return found
 
 
-def write_secret(path: Path, secret: str) -> None:
-    """Save the key readable by its owner only, atomically."""
+def stage_secret(path: Path, secret: str) -> Path:
+    """The key written, readable by its owner only, beside ``path``; renaming the returned
+    file onto ``path`` saves it atomically (once its model is in place)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.tmp")
     descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(secret)
-    staging.replace(path)
+    return staging
 
 
 def read_secret(path: Path) -> str | None:
