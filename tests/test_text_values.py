@@ -2,6 +2,7 @@
 words, integers past 64 bits. Each keeps the source's text shape on output."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -119,3 +120,48 @@ def test_years_postal_codes_and_counts_stay_numbers(tmp_path):
     gapminder = rdata("dslabs", "gapminder", tmp_path)  # year: 1960 ... 2016
     assert detect_kind("year", gapminder["year"]) == "integer"
     assert detect_kind("year", gapminder["year"].astype(str)) != "date"
+
+
+def _accounts(tmp_path) -> pd.DataFrame:
+    """Real churn customers with the wide numbers some systems give them: a 20-digit account
+    reference past 2^64 and a device serial between 2^63 and 2^64 (unsigned 64-bit)."""
+    churn = real("churn").head(1200)
+    rng = np.random.default_rng(0)
+    table = churn[["tenure", "contract", "monthly_charges"]].assign(
+        account_ref=[str(10**19 * 4 + int(x)) for x in rng.choice(10**15, len(churn), replace=False)],
+        device_serial=[str(2**63 + int(x)) for x in rng.choice(2**62, len(churn), replace=False)])
+    return through_csv(table, tmp_path)
+
+
+def test_integers_past_64_bits_are_read_exactly(tmp_path):
+    accounts = _accounts(tmp_path)
+    written = pd.read_csv(tmp_path / "table.csv", dtype=str)
+    assert accounts["account_ref"].tolist() == written["account_ref"].tolist()  # text, every digit
+    assert str(accounts["device_serial"].dtype) == "uint64"  # not wrapped into negative int64
+    assert accounts["device_serial"].astype(str).tolist() == written["device_serial"].tolist()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from decimal import Decimal
+
+    refs = pa.array([Decimal(v) for v in written["account_ref"]], pa.decimal128(38, 0))
+    prices = pa.array([Decimal(v) for v in real("churn").head(1200)["monthly_charges"].astype(str)],
+                      pa.decimal128(10, 2))
+    pq.write_table(pa.table({"account_ref": refs, "monthly_charges": prices}), tmp_path / "t.parquet")
+    frame = read_table(tmp_path / "t.parquet")
+    assert frame["account_ref"].tolist() == written["account_ref"].tolist()
+    assert str(frame["monthly_charges"].dtype) == "float64"
+
+
+def test_integers_past_64_bits_are_generated_exact_and_new(tmp_path):
+    accounts = _accounts(tmp_path)
+    model = Synthesizer(**QUICK).fit(accounts)
+    assert model.kinds["account_ref"] == "id" and model.kinds["device_serial"] == "id"
+    synthetic = model.sample(2000, random_seed=1)
+    path = tmp_path / "out.csv"
+    synthetic.to_csv(path, index=False)
+    text = pd.read_csv(path, dtype=str)
+    for column in ("account_ref", "device_serial"):
+        assert text[column].str.fullmatch(r"[1-9]\d{18,19}").all(), column  # no 1.8e+19
+        assert text[column].is_unique and not text[column].isin(set(accounts[column].astype(str))).any()
+    assert str(synthetic["device_serial"].dtype) == "uint64"
+    assert text["device_serial"].map(int).max() < 2**64  # ids in the type's own range

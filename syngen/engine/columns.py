@@ -27,6 +27,7 @@ TEXT_KINDS = ("uuid", "email", "text", "first_name", "last_name", "full_name", "
 
 # Numbers with this many distinct values or fewer are modelled as categories (their values kept).
 MAX_NUMERIC_CATEGORIES = 15
+_EXACT_FLOAT = 2**53  # integers up to this size are exact as floats
 _SAMPLE = 2000
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -99,6 +100,8 @@ def detect_kind(name: str, column: pd.Series) -> str:
             dated = _integer_date(name, values)
             if dated:
                 return dated
+            if max(abs(int(values.min())), abs(int(values.max()))) > _EXACT_FLOAT:
+                return "id"  # no measure is this large; and a float would lose its last digits
             is_key = distinct == len(values) and len(values) >= 20
             span = int(values.max()) - int(values.min()) + 1
             if is_key and span <= 1.5 * len(values):
