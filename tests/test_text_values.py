@@ -83,6 +83,8 @@ def test_awkward_date_formats_are_learned_and_written_back(tmp_path):
     formats = {"placed_at": "%Y-%m-%dT%H:%M:%S%z", "day": "%B %-d, %Y", "placed_12h": "%-m/%-d/%Y %-I:%M:%S %p",
                "stamp": "%Y%m%d%H%M%S", "day_short": "%m/%d/%y"}
     synthetic = model.sample(1000, random_seed=2)
+    model.save(tmp_path / "model")  # the offsets' hidden category is saved with the column
+    pd.testing.assert_frame_equal(Synthesizer.load(tmp_path / "model").sample(1000, random_seed=2), synthetic)
     assert str(synthetic["stamp"].dtype) == "int64"
     for column, fmt in formats.items():
         real_values, made = source[column].astype(str), synthetic[column].astype(str)
@@ -165,3 +167,55 @@ def test_integers_past_64_bits_are_generated_exact_and_new(tmp_path):
         assert text[column].is_unique and not text[column].isin(set(accounts[column].astype(str))).any()
     assert str(synthetic["device_serial"].dtype) == "uint64"
     assert text["device_serial"].map(int).max() < 2**64  # ids in the type's own range
+
+
+def _amounts_with_words(tmp_path) -> pd.DataFrame:
+    """Real loan amounts (credit: 100 to 5000, some 280 distinct) where a third of the rows
+    say 'unknown' or 'not recorded' instead: two thirds integers, one third words."""
+    credit = real("credit")
+    rng = np.random.default_rng(0)
+    amount = credit["Amount"].astype(str).to_numpy(dtype=object)
+    worded = rng.random(len(amount)) < 0.34
+    amount[worded] = rng.choice(["unknown", "not recorded"], int(worded.sum()), p=[0.7, 0.3])
+    return through_csv(credit[["Home", "Price"]].assign(Amount=amount), tmp_path)
+
+
+def test_numbers_beside_words_are_detected(tmp_path):
+    assert detect_kind("Amount", _amounts_with_words(tmp_path)["Amount"]) == "mixed"
+    weather = rdata("mosaicData", "Weather", tmp_path)  # precip: 0.02, 0, ... and T for a trace
+    assert detect_kind("precip", weather["precip"]) == "mixed"
+    trial = rdata("medicaldata", "opt", tmp_path)  # lab values: 6.745, 13.281 ... and '.' when missing
+    assert detect_kind("OAA1", trial["OAA1"]) == "mixed"
+    # codes of digits and letters, and ids, are not numbers beside words
+    pets = real("seattlepets")  # license_number: 8002756, S124529
+    assert detect_kind("license_number", pets["license_number"]) == "id"
+    houses = rdata("DAAG", "hotspots", tmp_path)  # ID: 3, 5, 15A
+    assert detect_kind("ID", houses["ID"]) != "mixed"
+
+
+def test_numbers_and_words_come_out_in_the_source_proportions(tmp_path):
+    source = _amounts_with_words(tmp_path)
+    model = Synthesizer(**QUICK).fit(source)
+    synthetic = model.sample(3000, random_seed=3)
+    model.save(tmp_path / "model")
+    pd.testing.assert_frame_equal(Synthesizer.load(tmp_path / "model").sample(3000, random_seed=3), synthetic)
+    made, real_values = synthetic["Amount"], source["Amount"]
+    whole = made.str.fullmatch(r"\d+")
+    assert set(made[~whole]) == {"unknown", "not recorded"}
+    assert abs(whole.mean() - real_values.str.fullmatch(r"\d+").mean()) < 0.05
+    assert abs((made == "not recorded").mean() - (real_values == "not recorded").mean()) < 0.05
+    numbers, real_numbers = made[whole].astype(int), pd.to_numeric(real_values, errors="coerce").dropna()
+    assert numbers.min() >= real_numbers.min() and numbers.max() <= real_numbers.max()
+    assert numbers.nunique() > 100 and abs(numbers.mean() - real_numbers.mean()) < 0.1 * real_numbers.std()
+
+
+def test_decimals_beside_a_marker_keep_their_precision(tmp_path):
+    weather = rdata("mosaicData", "Weather", tmp_path)[["city", "avg_temp", "precip"]]
+    model = Synthesizer(**QUICK).fit(weather)
+    made = model.sample(3000, random_seed=1)["precip"].dropna()
+    real_values = weather["precip"].dropna()
+    assert abs((made == "T").mean() - (real_values == "T").mean()) < 0.03
+    numbers = made[made != "T"]
+    assert numbers.str.fullmatch(r"\d+(\.\d{1,2})?").all()  # 0, 0.02, 1.5: as the source writes them
+    assert abs((numbers == "0").mean() - (real_values == "0").mean() / (real_values != "T").mean()) < 0.05
+    assert pd.to_numeric(numbers).max() <= pd.to_numeric(real_values, errors="coerce").max()

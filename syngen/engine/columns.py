@@ -18,18 +18,20 @@ from syngen.engine.dates import detect_text_format
 from syngen.errors import SyngenError
 from syngen.privacy.meaning import IDENTIFYING, LOCATION, detect_meanings, name_tokens
 
-LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date", "time") + LOCATION
+LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date", "time", "mixed") + LOCATION
 GENERATED_KINDS = ("id", "sequence", "uuid", "email", "text", "constant", "empty") + IDENTIFYING + ("binary",)
 KINDS = LEARNED_KINDS + GENERATED_KINDS
 # kinds whose values are text: a column of numbers cannot be one (cards, phones and ids can)
 TEXT_KINDS = ("uuid", "email", "text", "first_name", "last_name", "full_name", "street_address", "company",
-              "iban", "ip_address", "url", "country", "state", "city", "datetime", "date", "time")
+              "iban", "ip_address", "url", "country", "state", "city", "datetime", "date", "time", "mixed")
 
 # Numbers with this many distinct values or fewer are modelled as categories (their values kept).
 MAX_NUMERIC_CATEGORIES = 15
 _EXACT_FLOAT = 2**53  # integers up to this size are exact as floats
 _SAMPLE = 2000
 
+# a number as text: 12, -0.5, .25, 7.0E-2 (not 007: a code's leading zero)
+NUMBER_TEXT = r"[+-]?(?:(?:[1-9]\d*|0)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 
@@ -73,6 +75,22 @@ def _is_word_text(values: pd.Series) -> bool:
 def _named_like_id(name: str) -> bool:
     tokens = name_tokens(name)
     return "id" in tokens or (bool(tokens) and tokens[-1] in ("no", "nr", "number", "num"))
+
+
+def _numbers_in_text(name: str, sample: pd.Series) -> bool:
+    """Numbers written as text, measures rather than codes: beside words without digits
+    ('12', 'unknown', 'n/a', '.'), or with decimals. Integers that are nearly all different
+    or named as ids are codes, as are values mixing digits and letters ('15A')."""
+    number = sample.str.fullmatch(NUMBER_TEXT)
+    numbers = pd.to_numeric(sample[number], errors="coerce")  # past 64 bits: floats
+    if numbers.nunique() <= MAX_NUMERIC_CATEGORIES or numbers.abs().max() > _EXACT_FLOAT:
+        return False
+    if sample[~number].str.contains(r"\d", regex=True).any():
+        return False
+    whole = not sample[number].str.contains(r"[.eE]", regex=True).any()
+    if whole and (_named_like_id(name) or numbers.nunique() >= 0.9 * len(numbers)):
+        return False
+    return bool((~number).any() or not whole)
 
 
 def detect_kind(name: str, column: pd.Series) -> str:
@@ -125,6 +143,8 @@ def detect_kind(name: str, column: pd.Series) -> str:
     unique_share = distinct / len(values)
     if distinct > 50 and _is_word_text(values):
         return "text"
+    if _numbers_in_text(name, sample):
+        return "mixed"
     no_spaces = not sample.str.contains(r"\s", regex=True).any()
     code_like = no_spaces and sample.str.contains(r"\d", regex=True).mean() >= 0.9
     if no_spaces and unique_share >= 0.9 and len(values) >= 20:

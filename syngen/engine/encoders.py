@@ -14,7 +14,7 @@ from scipy.special import ndtr, ndtri
 
 from syngen.engine import dates
 from syngen.engine.codec import Codec, register
-from syngen.engine.columns import decimals_of
+from syngen.engine.columns import NUMBER_TEXT, decimals_of
 from syngen.errors import SyngenError
 from syngen.privacy import RARE, Protection, pending
 
@@ -240,27 +240,35 @@ class NumericCodec(LearnedCodec):
         return z + self.noise * rng.standard_normal(len(z)) if self.noise else z
 
     def decode(self, outputs, rng):
+        x = self.values(outputs, rng)
+        nulls = sample_nulls(outputs[1][:, 0] + self.null_bias, rng) if self.null_share > 0 else None
+        if self.kind in ("integer", "float"):
+            return self.restore_dtype(x, nulls)
+        text = self._format_datetime(x)
+        if self.zones:
+            text = text + self.zones.decode(outputs[-1:], rng).to_numpy(dtype=object)
+        return self.restore_dtype(text, nulls)
+
+    def values(self, outputs, rng) -> np.ndarray:
+        """Every row's value, nulls aside: numbers, or dates and times as seconds."""
         z = self._noisy(outputs[0], rng)
         if len(self.generated) > 1:
             u = np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated)))
             x = self.transform.inverse_uniform(self._boundaries(z, u, rng))
         else:
             x = self.transform.inverse(z)
-        nulls = sample_nulls(outputs[1][:, 0] + self.null_bias, rng) if self.null_share > 0 else None
+        return self.rounded(x)
+
+    def rounded(self, x: np.ndarray) -> np.ndarray:
+        """Values as the source has them: observed ones (when few), whole numbers, its
+        decimals, its grain of time."""
         if len(self.support) > 1:
             x = self._snap(x)
         if self.kind == "integer":
-            x = np.rint(x)
-        elif self.kind == "float":
-            x = np.round(x, self.decimals)
-        else:
-            if self.resolution:
-                x = np.round(x / self.resolution) * self.resolution
-            text = self._format_datetime(x)
-            if self.zones:
-                text = text + self.zones.decode(outputs[-1:], rng).to_numpy(dtype=object)
-            return self.restore_dtype(text, nulls)
-        return self.restore_dtype(x, nulls)
+            return np.rint(x)
+        if self.kind == "float":
+            return np.round(x, self.decimals)
+        return np.round(x / self.resolution) * self.resolution if self.resolution else x
 
     # -- keys that keep this column's kind move it by whole steps (see keys.UniqueRows) --
     @property
@@ -490,3 +498,85 @@ class CategoricalCodec(LearnedCodec):
         self.shares = arrays["shares"]
         self.bias = arrays["bias"]
         self.rare_hashes = arrays["rare_hashes"]
+
+
+NUMBER = "\x00number"  # the shape of a mixed column's numbers (no word starts with a NUL)
+
+
+@register("mixed")
+class MixedCodec(CategoricalCodec):
+    """Numbers written as text beside a few words ('12', 'unknown', '7', '.'): the words and
+    one NUMBER slot are learned as a category, the numbers as a numeric part beside it. Both
+    shapes come out in the source's proportions and the numbers keep their range, spread and
+    decimals; as one category, every number seen fewer than five times would become a word."""
+
+    def __init__(self, name, kind):
+        super().__init__(name, kind)
+        self.number = NumericCodec(name, "integer")
+        self.places: int | None = None  # decimals every number is written with (None: as few as needed)
+
+    @staticmethod
+    def _split(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """(each value's shape: its word, or NUMBER; the numbers, null elsewhere)."""
+        text = values.astype(str)
+        number = (text.str.fullmatch(NUMBER_TEXT) & values.notna()).to_numpy()
+        return values.where(~number, NUMBER), pd.to_numeric(text.where(number), errors="coerce")
+
+    def _fit(self, values):
+        shape, numbers = self._split(values)
+        written = values[(shape == NUMBER).to_numpy()].astype(str)
+        whole = not written.str.contains(r"[.eE]", regex=True).any()
+        self.number = NumericCodec(self.name, "integer" if whole else "float").fit(numbers, protection=self.protection)
+        dot = written.str.find(".").to_numpy()
+        places = np.unique(np.where(dot >= 0, written.str.len().to_numpy() - dot - 1, 0))
+        self.places = int(places[0]) if len(places) == 1 and not whole else None
+        super()._fit(shape)
+
+    def blocks(self):
+        return super().blocks() + self.number.blocks()
+
+    def encode(self, column):
+        shape, numbers = self._split(column)
+        return np.hstack([super().encode(shape), self.number.encode(numbers)])
+
+    def calibrate(self, outputs, encoded):
+        self.number.calibrate(outputs[1:], encoded[:, self._width:])
+
+    def calibrate_marginal(self, outputs, rng):
+        super().calibrate_marginal(outputs[:1], rng)
+        self.number.calibrate_marginal(outputs[1:], rng)
+
+    def decode(self, outputs, rng):
+        values = super().decode(outputs[:1], rng).to_numpy(dtype=object)
+        x = self.number.values(outputs[1:], rng)
+        number = values == NUMBER
+        values[number] = self._written(x[number])
+        return self.restore_dtype(values)
+
+    def other_values(self, n, rng):
+        values = super().other_values(n, rng).to_numpy(dtype=object)
+        number = values == NUMBER
+        drawn = self.number.transform.inverse_uniform(rng.random(int(number.sum())))
+        values[number] = self._written(self.number.rounded(drawn))
+        return self.restore_dtype(values)
+
+    def _written(self, x: np.ndarray) -> np.ndarray:
+        """Numbers as the source writes them: whole, with its fixed decimals, or as few as needed."""
+        if self.number.kind == "integer":
+            return x.astype(np.int64).astype(str).astype(object)
+        places = self.number.decimals if self.places is None else self.places
+        text = pd.Series(x + 0.0).map(f"{{:.{places}f}}".format)  # + 0.0: no '-0.00'
+        if self.places is None and places:
+            text = text.str.rstrip("0").str.rstrip(".")
+        return text.to_numpy(dtype=object)
+
+    def _state(self):
+        meta, arrays = super()._state()
+        meta["places"] = self.places
+        meta["number"], number_arrays = self.part_state("number")
+        return meta, {**arrays, **number_arrays}
+
+    def _load(self, meta, arrays):
+        super()._load(meta, arrays)
+        self.places = meta["places"]
+        self.number = self.part_from_state("number", meta["number"], arrays)
