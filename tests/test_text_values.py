@@ -10,6 +10,7 @@ from conftest import real
 from syngen import Synthesizer
 from syngen.adapters.files import read_table
 from syngen.engine.columns import detect_kind, detect_text_format
+from syngen.engine.dates import strftime
 
 QUICK = {"epochs": 3, "random_seed": 1}
 
@@ -47,6 +48,16 @@ def test_real_text_dates_are_read_in_their_own_format(package, item, column, exp
     assert detect_kind(column, values) == expected[0]
 
 
+def test_milliseconds_keep_their_three_digits():
+    pizza = real("pizzaplace").head(500)
+    stamps = pd.to_datetime(pizza["date"] + " " + pizza["time"]) + pd.to_timedelta(np.arange(500) * 7, unit="ms")
+    logged = stamps.dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3]  # 2015-01-01 11:38:36.007
+    assert detect_text_format(logged) == ("datetime", "%Y-%m-%d %H:%M:%S.%3f")
+    javascript = logged.str.replace(" ", "T") + "Z"  # toISOString(): 2015-01-01T11:38:36.007Z
+    assert detect_text_format(javascript) == ("datetime", "%Y-%m-%dT%H:%M:%S.%3fZ")
+    assert (strftime(stamps, "%Y-%m-%d %H:%M:%S.%3f") == logged).all()
+
+
 def test_text_that_is_not_a_date_stays_what_it_is(tmp_path):
     codes = pd.Series(["1999", "2004", "2011", "1987"] * 10)  # years written as text
     versions = pd.Series(["1.2.3", "1.10.2", "2.0.1", "3.1.4"] * 10)
@@ -54,6 +65,8 @@ def test_text_that_is_not_a_date_stays_what_it_is(tmp_path):
     ratios = pd.Series(["3/4", "1/2", "10/12", "7/8"] * 10)
     for values in (codes, versions, scores, ratios):
         assert detect_text_format(values) is None, values.iloc[0]
+    semesters = rdata("openintro", "exam_grades", tmp_path)["semester"]  # 2000-1, 2000-2, 2001-1
+    assert detect_kind("semester", semesters) == "categorical"
     # R's row names and survey ids of eight digits are not dates, though some read as ones
     vocab = rdata("carData", "Vocab", tmp_path)
     assert detect_kind("rownames", vocab["rownames"]) != "date"

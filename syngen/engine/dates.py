@@ -93,7 +93,7 @@ def _detect(values: pd.Series) -> tuple[str, str] | None:
         if not (_plausible(fmt) and _parses(probe, parse) and _parses(sample, parse)):
             continue
         written = _writing(distinct.iloc[:_ROUND_TRIP], fmt)
-        if written is not None and (len(sample) == len(values) or _parses(values, parse)):
+        if written is not None and _plausible(written) and (len(sample) == len(values) or _parses(values, parse)):
             return kind_of(written), written
     return None
 
@@ -115,9 +115,11 @@ def _proposals(distinct: pd.Series) -> list[str]:
 def _plausible(fmt: str) -> bool:
     """Numbers that are numbers stay so: a format needs a year (or is a time of day), two
     parts at least, and, when it is all digits, a whole date (a year such as 1999 or a count
-    such as 2017 is not one)."""
+    such as 2017 is not one); an unpadded month needs a day (2000-1 is a semester)."""
     parts = [d[-1] for d in _DIRECTIVE.findall(fmt) if d != "%%"]
     if len(parts) < 2 or {"z", "Z"} & set(parts):  # offsets are split off before (ZONE)
+        return False
+    if "%-m" in fmt and "d" not in parts:
         return False
     if _DIRECTIVE.sub("", fmt) == "" and not {"Y", "m", "d"} <= set(parts):
         return False
