@@ -68,10 +68,12 @@ def detect_text_format(values: pd.Series) -> tuple[str, str] | None:
     """(kind, strftime format) when every value is a date, datetime or time of day written
     one way, else None."""
     values = values.astype(str)
-    if not _sample(values).str.contains(r"\d", regex=True).all():
+    sample = _sample(values)
+    if not sample.str.contains(r"\d", regex=True).all():
         return None
-    zones = values.str.extract(f"({ZONE.pattern})", expand=False)
-    if zones.notna().all():
+    zoned = sample.str.contains(ZONE, regex=True).all()
+    zones = values.str.extract(f"({ZONE.pattern})", expand=False) if zoned else None
+    if zoned and zones.notna().all():
         found = _detect(values.str.replace(ZONE, "", regex=True))
         if found is not None and found[0] != "date":  # an offset follows a time of day
             distinct = zones.unique()
