@@ -31,7 +31,8 @@ _PROBE = 1000  # values tried first when deciding whether a column is text
 
 def numeric_or_text(column: pd.Series) -> pd.Series:
     """The column as numbers when every value is a number written as one, else as is:
-    whole numbers as integers (nullable when there are gaps), others as floats."""
+    whole numbers as integers (nullable when there are gaps; unsigned past 2^63; as their
+    exact digits, text, past 64 bits), others as floats."""
     text = column.dropna()
     if text.empty:
         return column
@@ -41,10 +42,21 @@ def numeric_or_text(column: pd.Series) -> pd.Series:
     if numbers.isna().any() or text.str.match(r"^[+-]?0\d").any():
         return column  # words, or codes whose leading zeros matter
     if numbers.dtype.kind == "f":  # a decimal point or exponent somewhere: floats, even if whole
+        if numbers.abs().max() >= 2**63 and text.str.fullmatch(r"[+-]?\d+").all():
+            return column  # integers past 64 bits: a float would lose their last digits
         return numbers.reindex(column.index).astype("float64")
     if numbers.dtype.kind not in "iu":
         return column
-    return numbers.reindex(column.index).astype("Int64") if len(text) < len(column) else numbers.astype("int64")
+    dtype = "int64" if numbers.dtype.kind == "i" or numbers.max() <= np.iinfo(np.int64).max else "uint64"
+    if len(text) < len(column):
+        return numbers.reindex(column.index).astype({"int64": "Int64", "uint64": "UInt64"}[dtype])
+    return numbers.astype(dtype)
+
+
+def decimal_numbers(column: pd.Series) -> pd.Series:
+    """Decimal values (Parquet and SQL DECIMAL / NUMERIC) as numbers, typed as CSV text of
+    them would be: integers exact, past 64 bits as their digits."""
+    return numeric_or_text(column.map(lambda value: format(value, "f"), na_action="ignore"))
 
 
 def read_table(source: str | os.PathLike, row_limit: int | None = None,
@@ -55,6 +67,8 @@ def read_table(source: str | os.PathLike, row_limit: int | None = None,
     path, parquet = _source_path(source)
     data = _read_parquet(path) if parquet else _read_csv(path, CSV_SUFFIXES.get(_suffix(path)), csv_options)
     headers = data.attrs.get(HEADERS, {})
+    if parquet:
+        data = data.apply(lambda c: decimal_numbers(c) if pd.api.types.infer_dtype(c, skipna=True) == "decimal" else c)
     if data.shape[1] == 0:
         raise SyngenError(f"'{path}' has no columns")
     if data.empty:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from syngen.adapters.files import numeric_or_text
+from syngen.adapters.files import decimal_numbers, numeric_or_text
 from syngen.errors import SyngenError
 
 READ_CHUNK_ROWS = 50_000
@@ -507,7 +507,7 @@ _BYTES = (bytes, bytearray, memoryview)
 
 def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
     """Raw database values typed as syngen reads CSV: numbers as numbers (integers stay
-    integers with nulls), dates and times as ISO text, decimals as floats, UUIDs as text,
+    integers with nulls), dates and times as ISO text, decimals as numbers, UUIDs as text,
     JSON documents as their text, binary values as bytes, and a column of mixed values (SQLite allows them) as a CSV
     export of it would read."""
     out = {}
@@ -527,7 +527,7 @@ def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
             if len(whole) == len(present) and (whole == np.floor(whole)).all():
                 values = numbers.astype("Int64" if values.isna().any() else "int64")
         elif isinstance(first, decimal.Decimal):
-            values = pd.to_numeric(values.map(float, na_action="ignore")).astype("float64")
+            values = decimal_numbers(values)
         elif isinstance(first, dt.datetime) or pd.api.types.is_datetime64_any_dtype(values):
             values = pd.to_datetime(values)
         elif isinstance(first, (dt.date, dt.time)):

@@ -378,7 +378,8 @@ def _conform(frame: pd.DataFrame, spec: TableSpec, dialect) -> pd.DataFrame:
             continue
         values = frame[name]
         if kind in ("Date", "DateTime"):
-            converted = pd.to_datetime(values, format=spec.formats.get(name), errors="coerce")
+            layout = spec.formats.get(name)  # several UTC offsets (ending %z): stored at their UTC instant
+            converted = pd.to_datetime(values, format=layout, errors="coerce", utc=bool(layout and layout.endswith("%z")))
             converted = converted.dt.normalize() if kind == "Date" else converted
         elif kind == "Boolean" and not pd.api.types.is_bool_dtype(values):
             converted = boolean_like(values)

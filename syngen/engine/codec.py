@@ -83,6 +83,17 @@ class Codec:
     def _load(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         """Restore what ``_state`` saved."""
 
+    def part_state(self, part: str) -> tuple[dict, dict[str, np.ndarray]]:
+        """The state of the codec held as ``self.<part>`` (a column's hidden sub-column)."""
+        meta, arrays = getattr(self, part).state()
+        return meta, {f"{part}.{key}": value for key, value in arrays.items()}
+
+    @staticmethod
+    def part_from_state(part: str, meta: dict, arrays: dict[str, np.ndarray]) -> "Codec":
+        """A part saved by ``part_state``, from its codec's state."""
+        prefix = f"{part}."
+        return Codec.from_state(meta, {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+
     # -- output -------------------------------------------------------------------------
     def null_mask(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Rows to leave empty, at the column's learned null share."""

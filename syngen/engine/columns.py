@@ -14,56 +14,45 @@ import re
 import numpy as np
 import pandas as pd
 
+from syngen.engine.dates import detect_text_format
 from syngen.errors import SyngenError
 from syngen.privacy.meaning import IDENTIFYING, LOCATION, detect_meanings, name_tokens
 
-LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date", "time") + LOCATION
+LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date", "time", "mixed") + LOCATION
 GENERATED_KINDS = ("id", "sequence", "uuid", "email", "text", "constant", "empty") + IDENTIFYING + ("binary",)
 KINDS = LEARNED_KINDS + GENERATED_KINDS
 # kinds whose values are text: a column of numbers cannot be one (cards, phones and ids can)
 TEXT_KINDS = ("uuid", "email", "text", "first_name", "last_name", "full_name", "street_address", "company",
-              "iban", "ip_address", "url", "country", "state", "city", "datetime", "date", "time")
+              "iban", "ip_address", "url", "country", "state", "city", "datetime", "date", "time", "mixed")
 
 # Numbers with this many distinct values or fewer are modelled as categories (their values kept).
 MAX_NUMERIC_CATEGORIES = 15
+_EXACT_FLOAT = 2**53  # integers up to this size are exact as floats
 _SAMPLE = 2000
 
+# a number as text: 12, -0.5, .25, 7.0E-2 (not 007: a code's leading zero)
+NUMBER_TEXT = r"[+-]?(?:(?:[1-9]\d*|0)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 
-# Text date/time formats we recognise, most specific first; the first that parses every
-# sampled value wins, and the output is written back in the same format.
-DATETIME_FORMATS = (
-    "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%fZ",
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
-    "%d.%m.%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S",
-)
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y%m%d", "%d-%m-%Y",
-                "%d %b %Y", "%b %d, %Y", "%d-%b-%Y")
-TIME_FORMATS = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
+# Integers that are whole timestamps (20170720102416); eight digits (20170720) only in a
+# column whose name says it holds dates: ids and counts have eight digits too.
+_INTEGER_DATES = {14: "%Y%m%d%H%M%S", 12: "%Y%m%d%H%M", 8: "%Y%m%d"}
+_DATE_WORDS = frozenset({"date", "dt", "day", "time", "timestamp", "datetime", "ts"})
 
 
 def _sample(values: pd.Series) -> pd.Series:
     return values if len(values) <= _SAMPLE else values.sample(_SAMPLE, random_state=0)
 
 
-def _parses(values: pd.Series, fmt: str) -> bool:
-    parsed = pd.to_datetime(values, format=fmt, errors="coerce")
-    return bool(parsed.notna().all())
-
-
-def detect_text_format(values: pd.Series) -> tuple[str, str] | None:
-    """(kind, strftime format) when every value is a date, datetime or time of day, else None."""
-    sample = _sample(values)
-    if not sample.str.contains(r"\d", regex=True).all():
+def _integer_date(name: str, values: pd.Series) -> str | None:
+    """'date' or 'datetime' when every integer is a timestamp written as digits."""
+    widths = values.astype(str).str.len().unique()
+    fmt = _INTEGER_DATES.get(int(widths[0])) if len(widths) == 1 and values.min() > 0 else None
+    if fmt is None or (len(fmt) == 6 and not _DATE_WORDS & set(name_tokens(name))):
         return None
-    for kind, formats in (("time", TIME_FORMATS), ("date", DATE_FORMATS),
-                          ("datetime", DATETIME_FORMATS)):
-        for fmt in formats:
-            if _parses(sample, fmt) and (len(sample) == len(values) or _parses(values, fmt)):
-                return kind, fmt
-    return None
+    found = detect_text_format(values.astype(str))
+    return found[0] if found and found[1] == fmt else None
 
 
 def _check_single_type(name: str, values: pd.Series) -> None:
@@ -88,6 +77,22 @@ def _named_like_id(name: str) -> bool:
     return "id" in tokens or (bool(tokens) and tokens[-1] in ("no", "nr", "number", "num"))
 
 
+def _numbers_in_text(name: str, sample: pd.Series) -> bool:
+    """Numbers written as text, measures rather than codes: beside words without digits
+    ('12', 'unknown', 'n/a', '.'), or with decimals. Integers that are nearly all different
+    or named as ids are codes, as are values mixing digits and letters ('15A')."""
+    number = sample.str.fullmatch(NUMBER_TEXT)
+    numbers = pd.to_numeric(sample[number], errors="coerce")  # past 64 bits: floats
+    if numbers.nunique() <= MAX_NUMERIC_CATEGORIES or numbers.abs().max() > _EXACT_FLOAT:
+        return False
+    if sample[~number].str.contains(r"\d", regex=True).any():
+        return False
+    whole = not sample[number].str.contains(r"[.eE]", regex=True).any()
+    if whole and (_named_like_id(name) or numbers.nunique() >= 0.9 * len(numbers)):
+        return False
+    return bool((~number).any() or not whole)
+
+
 def detect_kind(name: str, column: pd.Series) -> str:
     """The kind of one column from its values (see KINDS)."""
     values = column.dropna()
@@ -110,6 +115,11 @@ def detect_kind(name: str, column: pd.Series) -> str:
         if distinct <= MAX_NUMERIC_CATEGORIES:
             return "categorical"
         if pd.api.types.is_integer_dtype(values):
+            dated = _integer_date(name, values)
+            if dated:
+                return dated
+            if max(abs(int(values.min())), abs(int(values.max()))) > _EXACT_FLOAT:
+                return "id"  # no measure is this large; and a float would lose its last digits
             is_key = distinct == len(values) and len(values) >= 20
             span = int(values.max()) - int(values.min()) + 1
             if is_key and span <= 1.5 * len(values):
@@ -133,6 +143,8 @@ def detect_kind(name: str, column: pd.Series) -> str:
     unique_share = distinct / len(values)
     if distinct > 50 and _is_word_text(values):
         return "text"
+    if _numbers_in_text(name, sample):
+        return "mixed"
     no_spaces = not sample.str.contains(r"\s", regex=True).any()
     code_like = no_spaces and sample.str.contains(r"\d", regex=True).mean() >= 0.9
     if no_spaces and unique_share >= 0.9 and len(values) >= 20:

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from syngen.engine import dates
 from syngen.engine.codec import Codec, register
-from syngen.engine.columns import decimals_of, detect_text_format
+from syngen.engine.columns import NUMBER_TEXT, decimals_of
 from syngen.errors import SyngenError
-from syngen.privacy import RARE, pending
+from syngen.privacy import RARE, Protection, pending
 
 MAX_QUANTILES = 10000  # fine enough that rare extremes stay rare
 MAX_CALIBRATION_QUANTILES = 2000
@@ -112,7 +113,11 @@ class QuantileNormal:
 
 @register("float", "integer", "datetime", "date", "time")
 class NumericCodec(LearnedCodec):
-    """Numbers, and dates/times as seconds (text dates keep their exact text format)."""
+    """Numbers, and dates/times as seconds (text dates keep their exact text format).
+
+    Text timestamps with several UTC offsets (+01:00 in winter, +02:00 in summer) are
+    learned as their local time beside a hidden category of offsets (``zones``), so each
+    row keeps an offset in the source's mix and in its link to the date."""
 
     def __init__(self, name, kind):
         super().__init__(name, kind)
@@ -125,12 +130,13 @@ class NumericCodec(LearnedCodec):
         self.generated = np.zeros(0)  # quantiles of the model's generated values (normal scale)
         self.null_bias = 0.0  # added to the null logit so the generated null share is the source's
         self.count = 0  # non-null values seen in training
+        self.zones: CategoricalCodec | None = None  # each row's UTC offset, where they differ
 
     def _to_number(self, values: pd.Series) -> np.ndarray:
         if self.kind in ("float", "integer"):
             return pd.to_numeric(values).to_numpy(dtype=np.float64)
         if self.text_format is not None and not pd.api.types.is_datetime64_any_dtype(values):
-            parsed = pd.to_datetime(values.astype(str), format=self.text_format)
+            parsed = self._parse(values)
         else:
             parsed = pd.to_datetime(values)
             if parsed.dt.tz is not None:
@@ -145,14 +151,19 @@ class NumericCodec(LearnedCodec):
                 tz = getattr(values.dt, "tz", None)
                 self.timezone = str(tz) if tz is not None else None
             elif self.text_format is not None:  # given by the user
-                parsed = pd.to_datetime(values.astype(str), format=self.text_format, errors="coerce")
+                parsed = self._parse(values, errors="coerce")
                 if parsed.isna().any():
-                    bad = values[parsed.isna()].iloc[0]
+                    bad = values[parsed.isna().to_numpy()].iloc[0]
                     raise SyngenError(f"column '{self.name}': value {bad!r} does not match the format "
                                       f"'{self.text_format}' given for it")
             else:
-                found = detect_text_format(values.astype(str))
+                found = dates.detect_text_format(values.astype(str))
                 self.text_format = found[1] if found else None
+            if self.text_format is not None and dates.split_zone(self.text_format)[1] \
+                    and not pd.api.types.is_datetime64_any_dtype(values):
+                # offsets are not personal (a few dozen exist): every one seen is kept
+                self.zones = CategoricalCodec(self.name, "categorical").fit(
+                    self._zone_of(values), protection=Protection(rare_threshold=1))
         x = self._to_number(values)
         self.count = len(x)
         if self.kind == "float":
@@ -164,6 +175,18 @@ class NumericCodec(LearnedCodec):
         distinct = np.unique(x)
         self.support = distinct if len(distinct) <= MAX_SNAP_VALUES else np.zeros(0)
 
+    def _parse(self, values: pd.Series, errors: str = "raise") -> pd.Series:
+        """Text dates in this column's format (without their offsets) as timestamps."""
+        text = values.astype(str)
+        base, zoned = dates.split_zone(self.text_format)
+        if zoned:
+            text = text.str.replace(dates.ZONE, "", regex=True)
+        return pd.to_datetime(text, format=dates.parse_format(base), errors=errors)
+
+    @staticmethod
+    def _zone_of(values: pd.Series) -> pd.Series:
+        return values.astype(str).str.extract(f"({dates.ZONE.pattern})", expand=False)
+
     def _snap(self, x: np.ndarray) -> np.ndarray:
         """Each value moved to the nearest observed one."""
         support = self.support
@@ -172,7 +195,8 @@ class NumericCodec(LearnedCodec):
         return np.where(np.abs(x - support[left]) <= np.abs(support[right] - x), support[left], support[right])
 
     def blocks(self):
-        return [("num", 1)] + ([("null", 1)] if self.null_share > 0 else [])
+        zones = self.zones.blocks() if self.zones else []
+        return [("num", 1)] + ([("null", 1)] if self.null_share > 0 else []) + zones
 
     def encode(self, column):
         nulls = column.isna().to_numpy()
@@ -182,6 +206,8 @@ class NumericCodec(LearnedCodec):
         parts = [z[:, None]]
         if self.null_share > 0:
             parts.append(nulls.astype(np.float32)[:, None])
+        if self.zones:  # a null's offset: the most common one
+            parts.append(self.zones.encode(self._zone_of(column).where(~nulls, self.zones.categories[0])))
         return np.hstack(parts)
 
     def calibrate(self, outputs, encoded):
@@ -198,6 +224,8 @@ class NumericCodec(LearnedCodec):
         The outermost 1/n of generated values map onto the observed minimum and maximum,
         which the source holds with that weight too. The null flag gets an offset that
         makes the generated null share the source's (see ``marginal_bias``)."""
+        if self.zones:
+            self.zones.calibrate_marginal(outputs[-1:], rng)
         z = self._noisy(outputs[0], rng)
         tail = 1.0 / max(self.count, 2)
         self.generated = np.quantile(z, np.linspace(tail, 1.0 - tail, MAX_CALIBRATION_QUANTILES))
@@ -212,24 +240,35 @@ class NumericCodec(LearnedCodec):
         return z + self.noise * rng.standard_normal(len(z)) if self.noise else z
 
     def decode(self, outputs, rng):
+        x = self.values(outputs, rng)
+        nulls = sample_nulls(outputs[1][:, 0] + self.null_bias, rng) if self.null_share > 0 else None
+        if self.kind in ("integer", "float"):
+            return self.restore_dtype(x, nulls)
+        text = self._format_datetime(x)
+        if self.zones:
+            text = text + self.zones.decode(outputs[-1:], rng).to_numpy(dtype=object)
+        return self.restore_dtype(text, nulls)
+
+    def values(self, outputs, rng) -> np.ndarray:
+        """Every row's value, nulls aside: numbers, or dates and times as seconds."""
         z = self._noisy(outputs[0], rng)
         if len(self.generated) > 1:
             u = np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated)))
             x = self.transform.inverse_uniform(self._boundaries(z, u, rng))
         else:
             x = self.transform.inverse(z)
-        nulls = sample_nulls(outputs[1][:, 0] + self.null_bias, rng) if self.null_share > 0 else None
+        return self.rounded(x)
+
+    def rounded(self, x: np.ndarray) -> np.ndarray:
+        """Values as the source has them: observed ones (when few), whole numbers, its
+        decimals, its grain of time."""
         if len(self.support) > 1:
             x = self._snap(x)
         if self.kind == "integer":
-            x = np.rint(x)
-        elif self.kind == "float":
-            x = np.round(x, self.decimals)
-        else:
-            if self.resolution:
-                x = np.round(x / self.resolution) * self.resolution
-            return self.restore_dtype(self._format_datetime(x), nulls)
-        return self.restore_dtype(x, nulls)
+            return np.rint(x)
+        if self.kind == "float":
+            return np.round(x, self.decimals)
+        return np.round(x / self.resolution) * self.resolution if self.resolution else x
 
     # -- keys that keep this column's kind move it by whole steps (see keys.UniqueRows) --
     @property
@@ -261,7 +300,8 @@ class NumericCodec(LearnedCodec):
             return self.restore_dtype(np.rint(x))
         if self.kind == "float":
             return self.restore_dtype(np.round(x, self.decimals))
-        return self.restore_dtype(self._format_datetime(x))
+        text = self._format_datetime(x)
+        return self.restore_dtype(text + self.zones.categories[0] if self.zones else text)
 
     def _boundaries(self, z: np.ndarray, u: np.ndarray, rng) -> np.ndarray:
         """Put the observed minimum and maximum in this batch as often as the source has
@@ -280,7 +320,7 @@ class NumericCodec(LearnedCodec):
     def _format_datetime(self, seconds: np.ndarray):
         stamps = pd.Series(pd.to_datetime(np.round(seconds * 1e6).astype("int64"), unit="us"))
         if self.text_format is not None:
-            return stamps.dt.strftime(self.text_format).to_numpy(dtype=object)
+            return dates.strftime(stamps, dates.split_zone(self.text_format)[0]).to_numpy(dtype=object)
         if self.timezone:
             stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(self.timezone)
         return stamps
@@ -289,8 +329,11 @@ class NumericCodec(LearnedCodec):
         meta = {"decimals": self.decimals, "text_format": self.text_format,
                 "resolution": self.resolution, "timezone": self.timezone, "noise": self.noise,
                 "count": self.count, "null_bias": self.null_bias}
-        return meta, {"quantiles": self.transform.quantiles, "support": self.support,
-                      "generated": self.generated}
+        arrays = {"quantiles": self.transform.quantiles, "support": self.support, "generated": self.generated}
+        if self.zones:
+            meta["zones"], zone_arrays = self.part_state("zones")
+            arrays.update(zone_arrays)
+        return meta, arrays
 
     def _load(self, meta, arrays):
         self.decimals = meta["decimals"]
@@ -303,6 +346,7 @@ class NumericCodec(LearnedCodec):
         self.transform = QuantileNormal(arrays["quantiles"])
         self.support = arrays["support"]
         self.generated = arrays["generated"]
+        self.zones = self.part_from_state("zones", meta["zones"], arrays) if meta.get("zones") else None
 
 
 _FLAGS = frozenset({"0", "1", "true", "false", "yes", "no", "y", "n", "t", "f", "0.0", "1.0"})
@@ -454,3 +498,85 @@ class CategoricalCodec(LearnedCodec):
         self.shares = arrays["shares"]
         self.bias = arrays["bias"]
         self.rare_hashes = arrays["rare_hashes"]
+
+
+NUMBER = "\x00number"  # the shape of a mixed column's numbers (no word starts with a NUL)
+
+
+@register("mixed")
+class MixedCodec(CategoricalCodec):
+    """Numbers written as text beside a few words ('12', 'unknown', '7', '.'): the words and
+    one NUMBER slot are learned as a category, the numbers as a numeric part beside it. Both
+    shapes come out in the source's proportions and the numbers keep their range, spread and
+    decimals; as one category, every number seen fewer than five times would become a word."""
+
+    def __init__(self, name, kind):
+        super().__init__(name, kind)
+        self.number = NumericCodec(name, "integer")
+        self.places: int | None = None  # decimals every number is written with (None: as few as needed)
+
+    @staticmethod
+    def _split(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """(each value's shape: its word, or NUMBER; the numbers, null elsewhere)."""
+        text = values.astype(str)
+        number = (text.str.fullmatch(NUMBER_TEXT) & values.notna()).to_numpy()
+        return values.where(~number, NUMBER), pd.to_numeric(text.where(number), errors="coerce")
+
+    def _fit(self, values):
+        shape, numbers = self._split(values)
+        written = values[(shape == NUMBER).to_numpy()].astype(str)
+        whole = not written.str.contains(r"[.eE]", regex=True).any()
+        self.number = NumericCodec(self.name, "integer" if whole else "float").fit(numbers, protection=self.protection)
+        dot = written.str.find(".").to_numpy()
+        places = np.unique(np.where(dot >= 0, written.str.len().to_numpy() - dot - 1, 0))
+        self.places = int(places[0]) if len(places) == 1 and not whole else None
+        super()._fit(shape)
+
+    def blocks(self):
+        return super().blocks() + self.number.blocks()
+
+    def encode(self, column):
+        shape, numbers = self._split(column)
+        return np.hstack([super().encode(shape), self.number.encode(numbers)])
+
+    def calibrate(self, outputs, encoded):
+        self.number.calibrate(outputs[1:], encoded[:, self._width:])
+
+    def calibrate_marginal(self, outputs, rng):
+        super().calibrate_marginal(outputs[:1], rng)
+        self.number.calibrate_marginal(outputs[1:], rng)
+
+    def decode(self, outputs, rng):
+        values = super().decode(outputs[:1], rng).to_numpy(dtype=object)
+        x = self.number.values(outputs[1:], rng)
+        number = values == NUMBER
+        values[number] = self._written(x[number])
+        return self.restore_dtype(values)
+
+    def other_values(self, n, rng):
+        values = super().other_values(n, rng).to_numpy(dtype=object)
+        number = values == NUMBER
+        drawn = self.number.transform.inverse_uniform(rng.random(int(number.sum())))
+        values[number] = self._written(self.number.rounded(drawn))
+        return self.restore_dtype(values)
+
+    def _written(self, x: np.ndarray) -> np.ndarray:
+        """Numbers as the source writes them: whole, with its fixed decimals, or as few as needed."""
+        if self.number.kind == "integer":
+            return x.astype(np.int64).astype(str).astype(object)
+        places = self.number.decimals if self.places is None else self.places
+        text = pd.Series(x + 0.0).map(f"{{:.{places}f}}".format)  # + 0.0: no '-0.00'
+        if self.places is None and places:
+            text = text.str.rstrip("0").str.rstrip(".")
+        return text.to_numpy(dtype=object)
+
+    def _state(self):
+        meta, arrays = super()._state()
+        meta["places"] = self.places
+        meta["number"], number_arrays = self.part_state("number")
+        return meta, {**arrays, **number_arrays}
+
+    def _load(self, meta, arrays):
+        super()._load(meta, arrays)
+        self.places = meta["places"]
+        self.number = self.part_from_state("number", meta["number"], arrays)

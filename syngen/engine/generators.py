@@ -91,6 +91,26 @@ class Template:
                 template = Template(self.pattern, self.weight, list(alphabets), list(freqs))
         return template
 
+    def below(self, limit: str) -> "Template | None":
+        """This pattern of digits cut so that every value it renders stays below ``limit``,
+        a number as long as the pattern (an integer type's largest): the first position that
+        may exceed the limit's digit keeps only smaller digits (or, having none, the limit's
+        own, and the next position is cut in turn). None when nothing fits."""
+        alphabets, freqs = list(self.alphabets), list(self.freqs)
+        for position, bound in enumerate(limit):
+            alphabet = alphabets[position]
+            smaller = [i for i, c in enumerate(alphabet) if c < bound] or [
+                i for i, c in enumerate(alphabet) if c == bound]
+            if not smaller:
+                return None
+            alphabets[position] = "".join(alphabet[i] for i in smaller)
+            if freqs[position]:
+                kept = np.asarray(freqs[position])[smaller]
+                freqs[position] = (kept / kept.sum()).tolist()
+            if alphabet[smaller[0]] < bound:
+                break
+        return Template(self.pattern, self.weight, alphabets, freqs)
+
     @property
     def capacity(self) -> int:
         return int(np.prod([len(a) for a in self.alphabets], dtype=object))
@@ -205,8 +225,13 @@ class IdentifierCodec(Codec):
         numeric = self.dtype.lower().startswith(("int", "uint"))
         self.templates = [
             Template.learn(p, float(c / counts.sum()), values[patterns == p].to_numpy(),
-                            keep=c >= self.protection.rare_threshold, no_leading_zero=numeric)
+                           keep=c >= self.protection.rare_threshold,
+                           no_leading_zero=numeric or not values[patterns == p].str.startswith("0").any())
             for p, c in counts.items()]
+        if numeric:  # numbers as wide as their type's largest stay below it
+            limit = str(np.iinfo(self.dtype.lower()).max)
+            widest = [t.below(limit) if t.pattern == "9" * len(limit) else t for t in self.templates]
+            self.templates = [t for t in widest if t is not None] or self.templates
         if self.protection.secret:
             self.hashes = guard.keyed_hashes(values, self.protection.secret)
 

@@ -27,6 +27,7 @@ from syngen.privacy.persona import Persona, source_people, source_regions
 from syngen.adapters.files import default_mode, staging_folder
 from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import TEXT_KINDS, detect_kinds
+from syngen.engine.dates import parse_format
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
@@ -105,8 +106,8 @@ class Synthesizer:
 
     @property
     def text_formats(self) -> dict[str, str]:
-        """strftime formats of the date and time columns read as text."""
-        return {c.name: c.text_format for c in self.codecs if getattr(c, "text_format", None)}
+        """Formats of the date and time columns read as text, as pandas parses them."""
+        return {c.name: parse_format(c.text_format) for c in self.codecs if getattr(c, "text_format", None)}
 
     def fit(self, data: pd.DataFrame, on_epoch: Callable[[int, int, dict], None] | None = None
             ) -> "Synthesizer":

@@ -42,8 +42,8 @@ def as_numbers(values: pd.Series, kind: str, text_format: str | None = None) -> 
     """A numeric or date/time column as floats: dates as seconds since 1970 (zoned values at
     their UTC instant), times as seconds since midnight. Measured as a time span, so the
     storage unit (DuckDB gives microseconds, others nanoseconds or seconds) changes nothing."""
-    if kind in ("datetime", "date", "time") and not pd.api.types.is_numeric_dtype(values):
-        if not pd.api.types.is_datetime64_any_dtype(values):  # text, or date/time objects as text
+    if kind in ("datetime", "date", "time") and (text_format or not pd.api.types.is_numeric_dtype(values)):
+        if not pd.api.types.is_datetime64_any_dtype(values):  # text (or digits: 20170720), date/time objects
             values = values.astype(str).where(values.notna())
         # a time of day alone has no date whose format pandas could infer: parse it value by value
         layout = text_format or ("mixed" if kind == "time" else None)

