@@ -99,7 +99,7 @@ class _Tracer:
 
         unreadable = sorted({n for n in _read_nodes(tree) if n in self.lineage.failed}) + _outside(tree)
         try:
-            tree = qualify(tree, schema=self.schema, dialect=self.dialect)
+            tree = _using_columns(qualify(tree, schema=self.schema, dialect=self.dialect))
             outputs = tree.named_selects
             if "*" in outputs or not outputs:
                 raise sqlglot.errors.OptimizeError("its columns cannot be listed")
@@ -223,6 +223,23 @@ def _is_copy(expression) -> bool:
     while isinstance(inner, (exp.Cast, exp.Paren)):
         inner = inner.this
     return isinstance(inner, exp.Column)
+
+
+def _using_columns(tree):
+    """A USING join's column as the left side's: some sqlglot versions qualify it as
+    ``COALESCE(left.x, right.x) AS x``, which, in an inner or left join, is ``left.x``."""
+    from sqlglot import exp
+
+    for select in tree.find_all(exp.Select):
+        if any(join.side in ("RIGHT", "FULL") for join in select.args.get("joins") or []):
+            continue
+        for projection in select.expressions:
+            merged = projection.this if isinstance(projection, exp.Alias) else None
+            if isinstance(merged, exp.Coalesce):
+                parts = [merged.this, *merged.expressions]
+                if all(isinstance(p, exp.Column) and p.name == projection.alias for p in parts):
+                    merged.replace(parts[0].copy())
+    return tree
 
 
 def _column_name(text: str, dialect) -> str:
