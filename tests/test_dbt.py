@@ -193,6 +193,30 @@ def test_projects_in_the_shapes_of_dbts_current_examples(monkeypatch):
     assert any("stg_item_keys" in note and "dbt_utils" in note for note in mapping.notes)
 
 
+def test_models_that_cannot_be_read_say_why_and_the_rest_still_map(tmp_path):
+    project_dir = tmp_path / "classic"
+    shutil.copytree(CLASSIC, project_dir)
+    broken = {"bad_jinja": "select {{ ref('raw_people' }} x",
+              "no_macro": "select {{ star_of('raw_people') }} from {{ ref('raw_people') }}",
+              "no_var": "select id from {{ ref('raw_people') }} where id > {{ var('lowest') }}",
+              "bad_sql": "select (id from {{ ref('raw_people') }}",
+              "reads_broken": "select * from {{ ref('no_var') }}"}
+    for name, sql in broken.items():
+        (project_dir / "models" / f"{name}.sql").write_text(sql)
+    (project_dir / "models" / "broken.yml").write_text(
+        "models:\n" + "".join(f"  - name: {n}\n    columns: [{{name: id, data_tests: [unique]}}]\n" for n in broken))
+    mapping = to_metadata(load_project(project_dir))
+    reasons = {line.split(" ")[2].split(".")[0]: line for line in mapping.unmapped}
+    assert "does not parse" in reasons["bad_jinja"]
+    assert "'star_of' is undefined" in reasons["no_macro"]
+    assert "var('lowest') is not set" in reasons["no_var"]
+    assert "sqlglot cannot parse" in reasons["bad_sql"]
+    assert "reads no_var, whose columns are not known" in reasons["reads_broken"]
+    assert ("raw_charges", "FK", ("purchase_id",), "raw_purchases", ("id",)) in keys_of(mapping)  # the rest
+    with_var = to_metadata(load_project(project_dir), models=model_sql(load_project(project_dir), vars={"lowest": 0}))
+    assert sorted(line.split(" ")[2] for line in with_var.unmapped) == ["bad_jinja.id", "bad_sql.id", "no_macro.id"]
+
+
 def test_dbts_compiled_sql_is_read_when_it_is_newer_than_the_model(tmp_path):
     project_dir = tmp_path / "shop"
     shutil.copytree(EXAMPLE, project_dir, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))

@@ -73,9 +73,19 @@ class _Tracer:
                 trees[model] = self._named(sqlglot.parse_one(sql, dialect=self.dialect))
             except sqlglot.errors.SqlglotError as error:
                 self.lineage.failed[model] = f"sqlglot cannot parse its SQL: {_first_line(error)}"
-        for model in _dag_order(trees):
+        for model in _dag_order({model: self._read_nodes(tree) for model, tree in trees.items()}):
             self._model(model, trees[model])
         return self.lineage
+
+    def _read_nodes(self, tree) -> set[str]:
+        """The seeds and models a model reads."""
+        from sqlglot import exp
+
+        return {self._node(t) for t in tree.find_all(exp.Table) if self._node(t)}
+
+    def _node(self, table) -> str | None:
+        """The seed or model a ``dbt_nodes.<name>`` table is (names normalised by qualify)."""
+        return self.models.relations.get(table.name.lower()) if table.db == NODES else None
 
     def _named(self, tree):
         """Seeds and models as ``dbt_nodes.<name>``, also where dbt compiled them to
@@ -97,7 +107,7 @@ class _Tracer:
         from sqlglot.optimizer.qualify import qualify
         from sqlglot.optimizer.scope import build_scope
 
-        unreadable = sorted({n for n in _read_nodes(tree) if n in self.lineage.failed}) + _outside(tree)
+        unreadable = sorted({n for n in self._read_nodes(tree) if n in self.lineage.failed}) + _outside(tree)
         try:
             tree = _using_columns(qualify(tree, schema=self.schema, dialect=self.dialect))
             outputs = tree.named_selects
@@ -165,15 +175,16 @@ class _Tracer:
     def _leaf(self, table, name: str) -> Column | str:
         """What a lineage leaf is: a seed column, a column of a model read before, or (text)
         why neither."""
-        if table.db == NODES and table.name in self.project.seeds:
-            written = self.lineage.seed_columns[table.name].get(name.lower())
-            return Column(origin=(table.name, written)) if written else f"seed {table.name} has no column {name}"
-        if table.db == NODES and table.name in self.project.models:
-            found = self.lineage.of(table.name, name)
+        node = self._node(table)
+        if node in self.project.seeds:
+            written = self.lineage.seed_columns[node].get(name.lower())
+            return Column(origin=(node, written)) if written else f"seed {node} has no column {name}"
+        if node in self.project.models:
+            found = self.lineage.of(node, name)
             if found is not None:
                 return found
-            return (f"model {table.name}: {self.lineage.failed[table.name]}" if table.name in self.lineage.failed
-                    else f"model {table.name} has no column {name}")
+            return (f"model {node}: {self.lineage.failed[node]}" if node in self.lineage.failed
+                    else f"model {node} has no column {name}")
         return f"it comes from {table.sql(dialect=self.dialect)}, which is not one of the project's seeds"
 
     def _links(self, step, model: str, with_clause) -> list[Link]:
@@ -248,12 +259,6 @@ def _column_name(text: str, dialect) -> str:
     return sqlglot.parse_one(text, dialect=dialect).name
 
 
-def _read_nodes(tree) -> set[str]:
-    from sqlglot import exp
-
-    return {t.name for t in tree.find_all(exp.Table) if t.db == NODES}
-
-
 def _outside(tree) -> list[str]:
     """The tables a model reads that are neither seeds, models nor its own CTEs (a source
     that is not a seed)."""
@@ -263,15 +268,15 @@ def _outside(tree) -> list[str]:
     return sorted({t.sql() for t in tree.find_all(exp.Table) if t.db != NODES and t.name not in ctes})
 
 
-def _dag_order(trees: dict) -> list[str]:
+def _dag_order(reads: dict[str, set[str]]) -> list[str]:
     """Models after the models they read (a cycle, which dbt refuses, is read as it comes)."""
     from graphlib import CycleError, TopologicalSorter
 
-    graph = {model: {n for n in _read_nodes(tree) if n in trees and n != model} for model, tree in trees.items()}
+    graph = {model: {n for n in nodes if n in reads and n != model} for model, nodes in reads.items()}
     try:
         return list(TopologicalSorter(graph).static_order())
     except CycleError:
-        return list(trees)
+        return list(reads)
 
 
 def _names(columns, joiner: str) -> str:

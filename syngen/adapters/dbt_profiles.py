@@ -103,15 +103,18 @@ def _rendered(value, where: str):
 
 
 def _seeds_schema(project, profiles_dir, target, output: dict) -> str | None:
-    from syngen.adapters.dbt_render import Renderer
+    from syngen.adapters.dbt_render import Renderer, RenderError
 
     base = output.get("schema") or output.get("dataset")
     seeds = (project.config.get("seeds") or {}).get(project.name) or {}
     custom = seeds.get("+schema", seeds.get("schema"))
     if not custom:
         return base
-    renderer = Renderer(project, target_context(project, profiles_dir, target))
-    chosen = renderer.call("generate_schema_name", custom, {"resource_type": "seed"})
+    try:
+        chosen = Renderer(project, target_context(project, profiles_dir, target)).call(
+            "generate_schema_name", custom, {"resource_type": "seed"})
+    except RenderError as error:
+        raise SyngenError(f"the project's generate_schema_name macro cannot be rendered: {error}") from None
     return str(chosen).strip() if chosen is not None else f"{base}_{custom}"
 
 

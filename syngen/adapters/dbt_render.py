@@ -94,7 +94,8 @@ def _compiled(project, manifest: Path, models: Models) -> dict[str, str]:
             if node.get("resource_type") in ("model", "seed") and node.get("alias"):
                 models.relations[str(node["alias"]).lower()] = node["name"]
             code = node.get("compiled_code") or node.get("compiled_sql")
-            path = project.models.get(node.get("name"))
+            path = project.models.get(node.get("name")) if node.get("package_name", project.name) == project.name \
+                else None
             if node.get("resource_type") == "model" and code and path is not None and \
                     path.stat().st_mtime <= manifest.stat().st_mtime:
                 found[node["name"]] = code
@@ -283,12 +284,21 @@ class Renderer:
 
     def render(self, text: str, model: str) -> str:
         """The model's SQL; RenderError says why it cannot be had."""
+        return self._guarded(lambda: self.environment.from_string(text).render(self.context(model)))
+
+    def call(self, macro: str, *args):
+        """One of the project's macros (None if it has none), outside any model."""
+        context = self.context(self.project.name)
+        return self._guarded(lambda: context[macro](*args)) if macro in context else None
+
+    def _guarded(self, work):
+        """``work``'s result; any failure of the user's Jinja as a RenderError with the reason."""
         import jinja2
 
         if self.error:
             raise RenderError(self.error)
         try:
-            return self.environment.from_string(text).render(self.context(model))
+            return work()
         except RenderError:
             raise
         except _Return as returned:
@@ -299,11 +309,6 @@ class Renderer:
             raise RenderError(f"its Jinja does not parse (line {error.lineno}): {error.message}") from None
         except Exception as error:  # a macro's own failure (a Python error in the user's Jinja)
             raise RenderError(f"{type(error).__name__}: {error}") from None
-
-    def call(self, macro: str, *args):
-        """One of the project's macros, with the context of no model in particular."""
-        context = self.context(self.project.name)
-        return context[macro](*args) if macro in context else None
 
     def context(self, model: str) -> dict:
         context = self._base(model)
