@@ -327,11 +327,14 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
 
 
 def _model_notes(models, lineage) -> list[str]:
-    """How each model's SQL was had, and the models whose columns cannot be followed."""
+    """How the models' SQL was had, and the models whose columns cannot be followed."""
     from collections import Counter
 
+    from syngen.adapters.dbt_render import RENDERED
+
     counts = Counter(models.how.values())
-    notes = [f"models: {', '.join(f'{n} {how}' for how, n in sorted(counts.items()))}"] if counts else []
+    words = {RENDERED: "rendered here from their Jinja"}
+    notes = [f"models: {', '.join(f'{n} {words.get(how, how)}' for how, n in sorted(counts.items()))}"] if counts else []
     return notes + [f"model {model}: {why}" for model, why in sorted(lineage.failed.items())]
 
 

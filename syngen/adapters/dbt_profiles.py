@@ -105,7 +105,7 @@ def _rendered(value, where: str):
 def _seeds_schema(project, profiles_dir, target, output: dict) -> str | None:
     from syngen.adapters.dbt_render import Renderer, RenderError
 
-    base = output.get("schema") or output.get("dataset")
+    base = output.get("schema") or ("main" if output.get("type") == "duckdb" else None)
     seeds = (project.config.get("seeds") or {}).get(project.name) or {}
     custom = seeds.get("+schema", seeds.get("schema"))
     if not custom:
