@@ -70,17 +70,17 @@ def ensure_schema(url: str) -> None:
     """Create the URL's schema (PostgreSQL's search_path) when it is not there, as dbt seed would."""
     import sqlalchemy as sa
 
+    from syngen.adapters.sql import connected
+
     parsed = sa.make_url(url)
     options = str(parsed.query.get("options", ""))
     if not parsed.drivername.startswith("postgresql") or "search_path=" not in options:
         return
     schema = options.split("search_path=", 1)[1].split()[0]
-    engine = sa.create_engine(parsed.set(query={k: v for k, v in parsed.query.items() if k != "options"}))
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
-    finally:
-        engine.dispose()
+    server = parsed.set(query={k: v for k, v in parsed.query.items() if k != "options"})
+    with connected(server.render_as_string(hide_password=False), f"creating schema {schema}") as connection:
+        connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+        connection.commit()
 
 
 def _rendered(value, where: str):
