@@ -332,6 +332,10 @@ def test_synthetic_seeds_can_go_into_the_profiles_database(tmp_path):
 
 
 def test_seeds_learned_from_and_written_to_a_postgres_profile(tmp_path, postgres, monkeypatch):
+    """The seeds 'dbt seed' (dbt-postgres) loaded, learned from the profile's schema; synthetic
+    ones written into another target's schema, made if missing; the password never shown."""
+    import subprocess
+
     import sqlalchemy as sa
 
     url = sa.make_url(postgres())
@@ -355,11 +359,9 @@ traders:
       schema: synthetic
 """)
     monkeypatch.setenv("TRADERS_PG_PASSWORD", "never-shown-pw")
+    subprocess.run([dbt_executable(), "seed", "--profiles-dir", str(project)], cwd=project, check=True,
+                   capture_output=True, env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})  # dbt-postgres
     engine = sa.create_engine(url)
-    with engine.begin() as connection:  # what 'dbt seed' leaves in the target schema
-        connection.exec_driver_sql("CREATE SCHEMA analytics")
-        for seed in ("raw_customers", "raw_orders"):
-            pd.read_csv(project / "seeds" / f"{seed}.csv").to_sql(seed, connection, schema="analytics", index=False)
     tables = ["--select", "raw_customers", "--select", "raw_orders", "--epochs", "1", "--size", "20"]
     learned = run_cli("syngen", "dbt", "--project", str(project), "--from-database", *tables,
                       "--out", str(tmp_path / "out"), cwd=tmp_path)
