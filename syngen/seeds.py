@@ -84,6 +84,19 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
     return result
 
 
+def parse_vars(text: str | None) -> dict | None:
+    """``--vars`` as dbt reads it: a YAML mapping."""
+    if text is None:
+        return None
+    try:
+        found = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SyngenError(f"--vars is not valid YAML: {error}") from None
+    if not isinstance(found, dict):
+        raise SyngenError("--vars must be a YAML mapping, as dbt takes it: '{key: value}'")
+    return found
+
+
 def _database_tables(url: str) -> list[str]:
     """Tables already in the profile's DuckDB file (none while the file does not exist)."""
     from syngen.adapters.sql import database_file, table_names

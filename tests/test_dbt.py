@@ -384,7 +384,7 @@ def test_a_canonical_project_compiled_by_dbt_passes_its_own_build(tmp_path):
     project = tmp_path / "traders"
     shutil.copytree(TRADERS, project, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
     done = run_cli("syngen", "dbt", "--project", str(project), "--compile", "--epochs", "5", "--random_seed", "1",
-                   "--build", "--dbt", dbt, cwd=tmp_path)
+                   "--vars", "{unshipped_status: open}", "--build", "--dbt", dbt, cwd=tmp_path)
     text = " ".join(done.stderr.split())
     assert "dbt build passed: PASS=44 WARN=0 ERROR=0" in text, done.stderr
     assert "compiled by dbt" in text and "not mapped" in text

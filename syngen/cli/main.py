@@ -480,14 +480,14 @@ def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out
     """Learn a dbt project's seeds, with its tests as keys, and write synthetic seeds."""
     from pathlib import Path
 
-    from syngen.seeds import build as run_build, generate_seeds
+    from syngen.seeds import build as run_build, generate_seeds, parse_vars
 
     if size is not None and scale is not None:
         _fail(SyngenError("give --size or --scale, not both"))
     if build and to_database:
         _fail(SyngenError("--build runs dbt on synthetic seed files; leave out --to-database"))
     try:
-        variables = _dbt_vars(dbt_vars)
+        variables = parse_vars(dbt_vars)
         with console.status("Learning and generating the seeds"):
             result = generate_seeds(project_dir, out, select=list(select) or None, size=size, scale=scale,
                                     random_seed=random_seed, epochs=epochs, overwrite=overwrite,
@@ -515,21 +515,6 @@ def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out
         _fail(error)
     if result.violations:
         sys.exit(1)
-
-
-def _dbt_vars(text: str | None) -> dict | None:
-    """--vars as dbt reads it: a YAML mapping."""
-    import yaml
-
-    if text is None:
-        return None
-    try:
-        found = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise SyngenError(f"--vars is not valid YAML: {error}") from None
-    if not isinstance(found, dict):
-        raise SyngenError("--vars must be a YAML mapping, as dbt takes it: '{key: value}'")
-    return found
 
 
 @cli.command()
