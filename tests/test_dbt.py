@@ -200,7 +200,9 @@ def test_models_that_cannot_be_read_say_why_and_the_rest_still_map(tmp_path):
               "no_macro": "select {{ star_of('raw_people') }} from {{ ref('raw_people') }}",
               "no_var": "select id from {{ ref('raw_people') }} where id > {{ var('lowest') }}",
               "bad_sql": "select (id from {{ ref('raw_people') }}",
-              "reads_broken": "select * from {{ ref('no_var') }}"}
+              "reads_broken": "select * from {{ ref('no_var') }}",
+              "both_ids": "select id from {{ ref('raw_people') }} union all select id from {{ ref('raw_charges') }}",
+              "copies_both": "select id from {{ ref('both_ids') }}"}
     for name, sql in broken.items():
         (project_dir / "models" / f"{name}.sql").write_text(sql)
     (project_dir / "models" / "broken.yml").write_text(
@@ -212,9 +214,11 @@ def test_models_that_cannot_be_read_say_why_and_the_rest_still_map(tmp_path):
     assert "var('lowest') is not set" in reasons["no_var"]
     assert "sqlglot cannot parse" in reasons["bad_sql"]
     assert "reads no_var, whose columns are not known" in reasons["reads_broken"]
+    assert "it comes from raw_charges.id and raw_people.id" in reasons["copies_both"]  # through a copy
     assert ("raw_charges", "FK", ("purchase_id",), "raw_purchases", ("id",)) in keys_of(mapping)  # the rest
     with_var = to_metadata(load_project(project_dir), models=model_sql(load_project(project_dir), vars={"lowest": 0}))
-    assert sorted(line.split(" ")[2] for line in with_var.unmapped) == ["bad_jinja.id", "bad_sql.id", "no_macro.id"]
+    assert sorted(line.split(" ")[2] for line in with_var.unmapped) == ["bad_jinja.id", "bad_sql.id", "both_ids.id",
+                                                                        "copies_both.id", "no_macro.id"]
 
 
 def test_dbts_compiled_sql_is_read_when_it_is_newer_than_the_model(tmp_path):

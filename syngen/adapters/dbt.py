@@ -268,7 +268,9 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
     combinations, implied = [], {}
     for test in project.tests:
         target = places.column(test.node, test.column)
-        links = getattr(lineage.of(test.node, test.column), "links", []) if test.name == "not_null" else []
+        # a not_null on what a LEFT JOIN reads: the join always matches (not if it holds only where ...)
+        links = getattr(lineage.of(test.node, test.column), "links", []) \
+            if test.name == "not_null" and not test.where else []
         if test.name == "unique_combination_of_columns":
             combinations.append(test)
         elif test.where and test.name in ("unique", "relationships"):

@@ -145,7 +145,7 @@ class _Tracer:
                 constant = True
             stack += [(child, copy) for child in step.downstream]
         column = Column(links=links)
-        origins, unknown = set(), []
+        origins, unknown, inherited = set(), [], []
         for table, name, copied in leaves:
             found = self._leaf(table, name)
             if isinstance(found, str):
@@ -160,6 +160,8 @@ class _Tracer:
                 origins.add(None)
                 if found.reason and not found.sources:
                     unknown.append(found.reason)
+                elif copied:  # a copy of a model's column that has no origin: its reason is this one's
+                    inherited.append(found.reason)
         column.links = list(dict.fromkeys(column.links))
         if unknown:
             column.reason = unknown[0]
@@ -167,6 +169,8 @@ class _Tracer:
             column.origin = origins.pop()
         elif None not in origins and len(origins) > 1 and not constant:
             column.reason = f"it comes from {_names(origins, ' and ')}, not from one seed column"
+        elif len(leaves) == 1 and inherited and not constant:
+            column.reason = inherited[0]
         else:
             column.reason = (f"it is computed from {_names(column.sources, ', ')}" if column.sources
                              else "it is computed from no seed column")
