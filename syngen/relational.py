@@ -286,18 +286,20 @@ def _clean_links(metadata, name, frames, orphans: str, report) -> list[dict]:
         counts = children_per_parent(child, parent, key)
         links.append({"name": key.name, "null_share": float(1 - present.mean()) if len(present) else 0.0,
                       "orphans": found, "children_per_parent": float(present.sum() / len(parent)),
+                      "min_children": key.min_children,
                       "count_quantiles": np.quantile(counts, np.linspace(0, 1, COUNT_QUANTILES)).tolist()
                       if len(counts) else []})
     return links
 
 
-def calibrated_counts(counts: np.ndarray, quantiles: list[float], rng) -> np.ndarray:
+def calibrated_counts(counts: np.ndarray, quantiles: list[float], rng, minimum: int = 0) -> np.ndarray:
     """The model's children per parent row, given the source's distribution: parents ranked by
     the model's counts (ties at random) take the source's quantiles at evenly spaced
     positions, smallest to largest, so as many parents as the source had get exactly its
     counts, and a relation where few parents have children (weather at 3 of 1,458 airports)
     keeps that shape at any number of parents, as category shares are kept. With no
-    children at all drawn, the top-ranked parent takes them (not all parents evenly)."""
+    children at all drawn, the top-ranked parent takes them (not all parents evenly); none
+    gets fewer than ``minimum`` (the key's min_children)."""
     n = len(counts)
     if not n or not quantiles:
         return counts
@@ -307,7 +309,7 @@ def calibrated_counts(counts: np.ndarray, quantiles: list[float], rng) -> np.nda
     calibrated[order] = np.sort(target)
     if calibrated.sum() <= 0:
         calibrated[order[-1]] = 1.0
-    return calibrated
+    return np.maximum(calibrated, minimum)
 
 
 def children_per_parent(child: pd.DataFrame, parent: pd.DataFrame, key: Key) -> np.ndarray:
@@ -378,7 +380,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                               f"run: train --metadata_path {metadata.path}")
         # keys the sources declared at training (a database's constraints) hold here too
         add_unspoken(metadata.tables[name], [Key(k["name"], k["type"], tuple(k["columns"]), k["parent"],
-                                                 tuple(k["parent_columns"]))
+                                                 tuple(k["parent_columns"]), k.get("min_children", 0))
                                              for k in model.training["relations"].get("keys", [])])
     metadata, detached = empty_tables.detach(metadata, {n for n, m in models.items()
                                                          if isinstance(m, empty_tables.EmptyTable)})
@@ -627,6 +629,7 @@ def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng
         expected = _source_rows(model) * parent.expected / max(parent.source_rows, 1)
     if size is None:
         size = max(1, int(round(expected)))
+    size = _room_for_least_children(table, plan, name, stats, generated, size, report)
     indices: dict[str, np.ndarray] = {}
     redraws: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
     for key in table.foreign_keys:
@@ -639,11 +642,13 @@ def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng
             redraws[key.name] = _within_groups(key, earlier, indices, generated, rng)
             indices[key.name] = redraws[key.name](np.arange(size))
             continue
-        counts = calibrated_counts(parent.counts[count_column(name, key)], link.get("count_quantiles", []), rng)
+        least = link.get("min_children", 0)
+        counts = calibrated_counts(parent.counts[count_column(name, key)], link.get("count_quantiles", []), rng,
+                                   least)
         caps = [c for c in (_partners(table, key, generated),
                             _most_children(link, size, len(counts))) if c is not None]
         indices[key.name] = _link_rows(counts, size, link["null_share"], rng, keep_together=key == driving,
-                                       cap=min(caps) if caps else None)
+                                       cap=max(min(caps), least) if caps else None, least=least)
     size, indices = _unique_fk_tuples(table, indices, generated, size, rng, report, redraws)
     values: dict[str, pd.Series] = {}
     for key in table.foreign_keys:
@@ -652,6 +657,22 @@ def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng
             # a grouped link agrees on the shared columns, or has no parent: those stay the earlier link's
             values.update({c: v for c, v in made.items() if key.name not in redraws or c not in values})
     return size, expected, values
+
+
+def _room_for_least_children(table, plan: Plan, name, stats, generated, size: int, report) -> int:
+    """The table's size, raised where an FK's min_children needs more rows than that for
+    every generated parent row to get its least number of children."""
+    for key in table.foreign_keys:
+        link = stats[key.name]
+        least = link.get("min_children", 0)
+        if not least or plan.is_late(name, key):
+            continue
+        needed = int(np.ceil(least * generated[key.parent].rows / max(1 - link["null_share"], 1e-9)))
+        if needed > size:
+            report.notes.append(f"{needed} rows instead of {size}, so that every '{key.parent}' row has at "
+                                f"least {least} (FK {key.name}: min_children)")
+            size = needed
+    return size
 
 
 def _source_rows(model) -> int:
@@ -681,14 +702,20 @@ def _partners(table, key: Key, generated) -> int | None:
 
 
 def _link_rows(counts: np.ndarray, size: int, null_share: float, rng, keep_together: bool,
-               cap: int | None = None) -> np.ndarray:
+               cap: int | None = None, least: int = 0) -> np.ndarray:
     """For ``size`` child rows, the parent row each links to (-1: none).
 
-    Parents get children in proportion to their learned counts, at most ``cap`` each; the
-    driving link keeps each parent's children together, as exports usually list them.
+    Parents get children in proportion to their learned counts, at least ``least`` and at
+    most ``cap`` each; the driving link keeps each parent's children together, as exports
+    usually list them.
     """
     linked = int(round(size * (1 - null_share)))
-    parents = np.repeat(np.arange(len(counts)), _scale(counts, linked, rng, cap))
+    if least and least * len(counts) <= linked:  # the least first, the rest in proportion
+        per_parent = least + _scale(np.clip(np.asarray(counts, dtype=np.float64) - least, 0, None),
+                                    linked - least * len(counts), rng, cap - least if cap is not None else None)
+    else:
+        per_parent = _scale(counts, linked, rng, cap)
+    parents = np.repeat(np.arange(len(counts)), per_parent)
     if not keep_together:
         parents = rng.permutation(parents)
     rows = np.full(size, -1, dtype=np.int64)

@@ -12,14 +12,16 @@ import os
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pandas as pd
 import yaml
 
-from syngen.adapters.dbt import Mapping, load_project, profile_database, to_metadata
+from syngen.adapters.dbt import Mapping, load_project, to_metadata
+from syngen.adapters.dbt_profiles import database_url, ensure_schema
 from syngen.adapters.sources import read_source
 from syngen.adapters.targets import describe_target
 from syngen.errors import SyngenError
@@ -40,20 +42,25 @@ class SeedsResult:
 def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, size: int | None = None,
                    scale: float | None = None, random_seed: int | None = None, epochs: int | None = None,
                    overwrite: bool = False, from_database: bool = False, to_database: bool = False,
-                   profiles_dir=None, target: str | None = None, artifacts_dir=None,
-                   log: Callable[[str], None] = lambda message: None) -> SeedsResult:
+                   profiles_dir=None, target: str | None = None, artifacts_dir=None, vars: dict | None = None,
+                   compile_with: str | None = None, log: Callable[[str], None] = lambda message: None) -> SeedsResult:
     """Learn the seeds (from their files, or ``from_database``: the profile's target database)
     and write synthetic ones as seed files, or ``to_database``: as tables of the profile's
-    target database (replacing tables of the same names only with ``overwrite``)."""
+    target database (replacing tables of the same names only with ``overwrite``). The
+    models' SQL is dbt's compiled SQL where there is some, else rendered here with ``vars``;
+    ``compile_with`` (a dbt executable) has dbt compile a copy of the project first."""
+    from syngen.adapters.dbt_render import model_sql
     from syngen.relational import infer_tables, train_tables
 
     project = load_project(project_dir)
-    database = profile_database(project, profiles_dir, target) if from_database else None
-    mapping = to_metadata(project, select, database)
+    database = database_url(project, profiles_dir, target) if from_database else None
+    with _compiled(project, compile_with, profiles_dir, target, vars) as manifest:
+        models = model_sql(project, vars, profiles_dir, target, manifest)
+    mapping = to_metadata(project, select, database, models=models)
     metadata = mapping.metadata
     if not metadata.tables:
         raise SyngenError(f"no seeds to learn in {project.root}")
-    database_out = profile_database(project, profiles_dir, target) if to_database else None
+    database_out = database_url(project, profiles_dir, target) if to_database else None
     folder = Path(out) if out else project.root / "synthetic_seeds"
     planned = [folder / f"{name}.csv" for name in metadata.tables] + [folder / PROPERTIES_FILE]
     existing = [str(p) for p in planned if p.exists()]
@@ -61,6 +68,8 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
         existing = [f"table {n}" for n in _database_tables(database_out) if n in metadata.tables]
     if existing and not overwrite:
         raise SyngenError(f"would overwrite {', '.join(existing)}; pass --overwrite to replace them")
+    if database_out:
+        ensure_schema(database_out)
     train_tables(metadata, {k: v for k, v in {"random_seed": random_seed, "epochs": epochs}.items()
                             if v is not None}, artifacts_dir=artifacts_dir, log=log)
     cli = {k: v for k, v in {"random_seed": random_seed, "size": size, "scale": scale}.items() if v is not None}
@@ -73,6 +82,19 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
     if not database_out:
         (folder / PROPERTIES_FILE).write_text(_properties(mapping))
     return result
+
+
+def parse_vars(text: str | None) -> dict | None:
+    """``--vars`` as dbt reads it: a YAML mapping."""
+    if text is None:
+        return None
+    try:
+        found = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SyngenError(f"--vars is not valid YAML: {error}") from None
+    if not isinstance(found, dict):
+        raise SyngenError("--vars must be a YAML mapping, as dbt takes it: '{key: value}'")
+    return found
 
 
 def _database_tables(url: str) -> list[str]:
@@ -130,28 +152,53 @@ def _properties(mapping: Mapping) -> str:
     return header + yaml.safe_dump({"version": 2, "seeds": seeds}, sort_keys=False, allow_unicode=True)
 
 
+@contextmanager
+def _compiled(project, dbt: str | None, profiles_dir, target, vars) -> Iterator[Path | None]:
+    """The manifest of ``dbt compile`` run on a copy of the project (None without ``dbt``)."""
+    if dbt is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="syngen-dbt-") as folder:
+        copy = _copy(project, Path(folder))
+        _run_dbt(dbt, "compile", copy, profiles_dir, target, vars)
+        yield copy / project.target_path / "manifest.json"
+
+
 def build(project_dir, seeds_folder: Path, names, *, dbt: str = "dbt", profiles_dir=None,
-          target: str | None = None) -> str:
+          target: str | None = None, vars: dict | None = None) -> str:
     """Run ``dbt build`` on a copy of the project whose seeds are the synthetic ones; the
     project itself is not touched. Returns dbt's output; fails with its tail if a test fails."""
+    project = load_project(project_dir)
+    with tempfile.TemporaryDirectory(prefix="syngen-dbt-") as folder:
+        copy = _copy(project, Path(folder), seeds_folder.name)
+        for name in names:
+            shutil.copyfile(seeds_folder / f"{name}.csv", copy / project.seeds[name].relative_to(project.root))
+        return _run_dbt(dbt, "build", copy, profiles_dir, target, vars)
+
+
+def _copy(project, folder: Path, *leave_out: str) -> Path:
+    """The project copied into ``folder``, without dbt's outputs (its installed packages kept)."""
+    copy = folder / project.root.name
+    shutil.copytree(project.root, copy, ignore=shutil.ignore_patterns(project.target_path, "logs",
+                                                                       "model_artifacts", *leave_out))
+    return copy
+
+
+def _run_dbt(dbt: str, command: str, copy: Path, profiles_dir, target, vars) -> str:
+    """The user's own dbt on the copy; its output, or its tail in the error when it fails."""
     executable = shutil.which(dbt)
     if executable is None:
         raise SyngenError(f"'{dbt}' not found: install dbt and your adapter (e.g. pip install dbt-core "
                           "dbt-duckdb), or give its path with --dbt")
-    project = load_project(project_dir)
-    with tempfile.TemporaryDirectory(prefix="syngen-dbt-") as folder:
-        copy = Path(folder) / project.root.name
-        shutil.copytree(project.root, copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages",
-                                                                           "model_artifacts", seeds_folder.name))
-        for name in names:
-            shutil.copyfile(seeds_folder / f"{name}.csv", copy / project.seeds[name].relative_to(project.root))
-        command = [executable, "build", "--profiles-dir", str(Path(profiles_dir).resolve() if profiles_dir else copy)]
-        if target:
-            command += ["--target", target]
-        # a run on a throw-away copy: no usage statistics unless the user asked for them
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": os.environ.get("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")}
-        done = subprocess.run(command, cwd=copy, capture_output=True, text=True, env=env)
+    profiles = Path(profiles_dir).resolve() if profiles_dir else copy if (copy / "profiles.yml").is_file() else None
+    arguments = [executable, command] + (["--profiles-dir", str(profiles)] if profiles else [])  # else dbt's own
+    arguments += ["--target", target] if target else []
+    arguments += ["--vars", yaml.safe_dump(vars)] if vars else []
+    # a run on a throw-away copy: no usage statistics unless the user asked for them
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": os.environ.get("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")}
+    done = subprocess.run(arguments, cwd=copy, capture_output=True, text=True, env=env)
     output = done.stdout + done.stderr
     if done.returncode != 0:
-        raise SyngenError(f"dbt build failed on the synthetic seeds:\n{output[-_OUTPUT_TAIL:]}")
+        what = "on the synthetic seeds" if command == "build" else "on a copy of the project"
+        raise SyngenError(f"dbt {command} failed {what}:\n{output[-_OUTPUT_TAIL:]}")
     return output

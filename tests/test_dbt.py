@@ -1,6 +1,6 @@
-"""dbt projects: tests read in both syntaxes and mapped onto seed columns through renaming
-models, synthetic seeds written beside the project, and the project's own `dbt build`
-passing on them."""
+"""dbt projects: tests read in both syntaxes and mapped onto seed columns through the models'
+rendered SQL (Jinja, CTE chains, joins), synthetic seeds written beside the project, and the
+project's own `dbt build` passing on them."""
 from __future__ import annotations
 
 import os
@@ -10,10 +10,21 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, run_cli, unavailable
-from syngen.adapters.dbt import lineage, load_project, to_metadata
+from syngen.adapters.dbt import load_project, to_metadata
+from syngen.adapters.dbt_lineage import trace
+from syngen.adapters.dbt_render import model_sql
 from syngen.errors import SyngenError
 
 EXAMPLE = ROOT / "examples" / "dbt_shop"
+TRADERS = ROOT / "examples" / "dbt_traders"
+CLASSIC = ROOT / "tests" / "fixtures" / "dbt_classic"
+MODERN = ROOT / "tests" / "fixtures" / "dbt_modern"
+
+
+def origins(project) -> dict:
+    """(model, column) -> (seed, column) for the columns that are plain copies of one seed column."""
+    return {key: column.origin for key, column in trace(project, model_sql(project)).columns.items()
+            if column.origin}
 
 
 def keys_of(mapping) -> set:
@@ -25,7 +36,7 @@ def test_tests_in_both_syntaxes_map_onto_seed_columns_through_renames():
     project = load_project(EXAMPLE)
     # data_tests with arguments: (new), tests with top-level arguments (old)
     assert {t.name for t in project.tests} == {"unique", "not_null", "relationships", "accepted_values"}
-    assert lineage(project)[("stg_invoices", "invoiced_at")] == ("raw_invoices", "InvoiceDate")
+    assert origins(project)[("stg_invoices", "invoiced_at")] == ("raw_invoices", "InvoiceDate")
     mapping = to_metadata(project)
     assert keys_of(mapping) == {
         ("raw_customers", "PK", ("CustomerId",), None, ()),
@@ -85,14 +96,161 @@ models:
     assert ("raw_invoice_lines", "UQ", ("InvoiceId", "TrackId"), None, ()) in keys  # model-level, composite
     assert mapping.ranges[("raw_invoices", "Total")] == (0, None, True)
     assert not any(k[2] == ("BillingCountry",) for k in keys)  # unique only where total > 20
-    assert lineage(load_project(project))[("stg_managers", "id")] == ("raw_customers", "CustomerId")
+    assert origins(load_project(project))[("stg_managers", "id")] == ("raw_customers", "CustomerId")
     assert any("(constraint)" in line and "-> PK raw_customers(CustomerId)" in line for line in mapping.applied)
     assert "relationships on stg_managers.rep" in " ".join(mapping.unmapped)  # 'SupportRepId + 0': computed
     reasons = " ".join(mapping.unmapped)
-    assert "not_null on stg_managers.country_code" in reasons and "could not be followed" in reasons
+    assert "not_null on stg_managers.country_code" in reasons and "computed from raw_customers.Country" in reasons
     assert "not_empty_string" in reasons and "applies only where total > 20" in reasons
     with pytest.raises(SyngenError, match="no seed named nope"):
         to_metadata(load_project(project), ["nope"])
+
+
+def at_least(mapping) -> dict:
+    """FK -> the fewest children each parent row keeps, where the SQL implies a minimum."""
+    return {(name, k.columns, k.parent): k.min_children for name, t in mapping.metadata.tables.items()
+            for k in t.foreign_keys if k.min_children}
+
+
+def test_a_canonical_project_maps_every_test_whose_column_comes_from_a_seed():
+    """CTE staging models, a Jinja loop in a mart, left-joined aggregates with not_null tests,
+    relationships on marts, a dispatched project macro and a var (examples/dbt_traders)."""
+    project = load_project(TRADERS)
+    mapping = to_metadata(project)
+    assert keys_of(mapping) == {
+        ("raw_customers", "PK", ("CustomerID",), None, ()),
+        ("raw_orders", "PK", ("OrderID",), None, ()),
+        ("raw_products", "PK", ("ProductID",), None, ()),
+        ("raw_order_lines", "PK", ("OrderID", "ProductID"), None, ()),
+        ("raw_orders", "FK", ("CustomerID",), "raw_customers", ("CustomerID",)),  # a mart's relationships
+        ("raw_order_lines", "FK", ("ProductID",), "raw_products", ("ProductID",)),
+        ("raw_order_lines", "FK", ("OrderID",), "raw_orders", ("OrderID",))}  # also the marts' order_lines
+    # not_null on the per-category amounts a left join of aggregated lines gives every order
+    assert at_least(mapping) == {("raw_order_lines", ("OrderID",), "raw_orders"): 1}
+    assert mapping.accepted[("raw_orders", "ShipVia")] == [1, 2, 3]
+    assert ("raw_orders", "OrderDate") in mapping.not_null
+    unmapped = "\n".join(mapping.unmapped)
+    # the computed ones, and only those, are left, each with what it is computed from
+    assert len(mapping.unmapped) == 3, unmapped
+    assert "accepted_values on stg_orders.status" in unmapped and "computed from raw_orders.ShippedDate" in unmapped
+    assert "not_null on customers.number_of_orders" in unmapped
+    assert "not_null on order_lines.line_amount" in unmapped
+    applied = "\n".join(mapping.applied)
+    for test in project.tests:  # every test is listed, mapped or not
+        assert f"{test.name} on {test.node}" in applied + unmapped, test
+    assert "every raw_orders row has at least 1 raw_order_lines row" in applied
+    assert any("rendered" in note for note in mapping.notes)
+
+
+def test_projects_in_the_shapes_of_dbts_tutorial_map_without_a_relationships_test():
+    """The classic tutorial's shapes: payments are tied to orders only by the not_null tests
+    on a left-joined aggregate; the pivot's columns come from a Jinja loop."""
+    mapping = to_metadata(load_project(CLASSIC))
+    assert keys_of(mapping) == {
+        ("raw_people", "PK", ("id",), None, ()),
+        ("raw_purchases", "PK", ("id",), None, ()),
+        ("raw_charges", "PK", ("id",), None, ()),
+        ("raw_purchases", "FK", ("person_id",), "raw_people", ("id",)),
+        ("raw_charges", "FK", ("purchase_id",), "raw_purchases", ("id",))}
+    assert at_least(mapping) == {("raw_charges", ("purchase_id",), "raw_purchases"): 1}
+    assert mapping.accepted[("raw_purchases", "state")] == ["placed", "shipped", "completed", "returned"]
+    assert not mapping.unmapped, mapping.unmapped
+    lineage = trace(load_project(CLASSIC), model_sql(load_project(CLASSIC))).columns
+    assert lineage[("purchases", "voucher_amount")].origin is None
+    assert lineage[("purchases", "voucher_amount")].sources == {("raw_charges", "cents"), ("raw_charges", "method")}
+    assert lineage[("people", "first_name")].origin == ("raw_people", "first_name")
+
+
+def test_projects_in_the_shapes_of_dbts_current_examples(monkeypatch):
+    """Sources over seeds, dispatched macros that return (the project's and a package's),
+    dbt's cross-database macros, group by 1, 'select *, more', windows, aliases, casts, a
+    union, an incremental model, vars and env_var; what cannot be mapped says why."""
+    monkeypatch.delenv("MODERN_REGION", raising=False)
+    project = load_project(MODERN)
+    models = model_sql(project, vars={"first_day": "2024-03-02"})
+    assert "'2024-03-02'" in models.sql["stg_orders"] and "'emea' as region" in models.sql["stg_locations"]
+    assert "btrim(name)" in models.sql["stg_customers"]  # the profile's adapter picks the macro
+    assert "'order_events' as loaded_into" in models.sql["order_events"] and "max(ordered_at)" not in models.sql["order_events"]
+    assert "dbt deps" in models.failed["stg_item_keys"]
+    mapping = to_metadata(project)
+    assert keys_of(mapping) == {
+        ("raw_customers", "PK", ("id",), None, ()),
+        ("raw_stores", "PK", ("id",), None, ()),
+        ("raw_products", "PK", ("sku",), None, ()),
+        ("raw_items", "PK", ("id",), None, ()),
+        ("raw_orders", "PK", ("id",), None, ()),
+        ("raw_items", "FK", ("sku",), "raw_products", ("sku",)),
+        ("raw_orders", "FK", ("customer",), "raw_customers", ("id",)),
+        ("raw_orders", "FK", ("store_id",), "raw_stores", ("id",))}  # through a cast and a mart
+    reasons = {line.split(" (")[0]: line for line in mapping.unmapped}
+    assert set(reasons) == {"is_positive on stg_products.product_price", "unique on stg_order_history.order_id",
+                            "unique on stg_accounts.account_id", "unique on stg_item_keys.item_key",
+                            "accepted_values on customers.customer_type"}
+    assert "raw_orders.id and raw_orders_archive.id" in reasons["unique on stg_order_history.order_id"]
+    assert "crm.accounts" in reasons["unique on stg_accounts.account_id"]
+    assert "could not be rendered" in reasons["unique on stg_item_keys.item_key"]
+    assert "computed from raw_orders.id" in reasons["accepted_values on customers.customer_type"]
+    assert any("stg_item_keys" in note and "dbt_utils" in note for note in mapping.notes)
+
+
+def test_models_that_cannot_be_read_say_why_and_the_rest_still_map(tmp_path):
+    project_dir = tmp_path / "classic"
+    shutil.copytree(CLASSIC, project_dir)
+    broken = {"bad_jinja": "select {{ ref('raw_people' }} x",
+              "no_macro": "select {{ star_of('raw_people') }} from {{ ref('raw_people') }}",
+              "no_var": "select id from {{ ref('raw_people') }} where id > {{ var('lowest') }}",
+              "bad_sql": "select (id from {{ ref('raw_people') }}",
+              "reads_broken": "select * from {{ ref('no_var') }}",
+              "both_ids": "select id from {{ ref('raw_people') }} union all select id from {{ ref('raw_charges') }}",
+              "copies_both": "select id from {{ ref('both_ids') }}"}
+    for name, sql in broken.items():
+        (project_dir / "models" / f"{name}.sql").write_text(sql)
+    (project_dir / "models" / "broken.yml").write_text(
+        "models:\n" + "".join(f"  - name: {n}\n    columns: [{{name: id, data_tests: [unique]}}]\n" for n in broken))
+    mapping = to_metadata(load_project(project_dir))
+    reasons = {line.split(" ")[2].split(".")[0]: line for line in mapping.unmapped}
+    assert "does not parse" in reasons["bad_jinja"]
+    assert "'star_of' is undefined" in reasons["no_macro"]
+    assert "var('lowest') is not set" in reasons["no_var"]
+    assert "sqlglot cannot parse" in reasons["bad_sql"]
+    assert "reads no_var, whose columns are not known" in reasons["reads_broken"]
+    assert "it comes from raw_charges.id and raw_people.id" in reasons["copies_both"]  # through a copy
+    assert ("raw_charges", "FK", ("purchase_id",), "raw_purchases", ("id",)) in keys_of(mapping)  # the rest
+    with_var = to_metadata(load_project(project_dir), models=model_sql(load_project(project_dir), vars={"lowest": 0}))
+    assert sorted(line.split(" ")[2] for line in with_var.unmapped) == ["bad_jinja.id", "bad_sql.id", "both_ids.id",
+                                                                        "copies_both.id", "no_macro.id"]
+
+
+def test_dbts_compiled_sql_is_read_when_it_is_newer_than_the_model(tmp_path):
+    project_dir = tmp_path / "shop"
+    shutil.copytree(EXAMPLE, project_dir, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
+    compiled = project_dir / "target" / "compiled" / "shop" / "models" / "staging" / "stg_customers.sql"
+    compiled.parent.mkdir(parents=True)
+    compiled.write_text('select CustomerId as customer_key, Email as email\nfrom "shop"."main"."raw_customers"')
+    models = model_sql(load_project(project_dir))
+    assert models.how["stg_customers"] == "compiled by dbt" and models.how["stg_invoices"] == "rendered"
+    assert origins(load_project(project_dir))[("stg_customers", "customer_key")] == ("raw_customers", "CustomerId")
+    os.utime(compiled, (1, 1))  # older than the model: the model has changed since dbt compiled it
+    assert model_sql(load_project(project_dir)).how["stg_customers"] == "rendered"
+
+
+def test_profiles_give_sqlalchemy_urls_and_never_show_passwords(tmp_path, monkeypatch):
+    from syngen.adapters.dbt_profiles import database_url
+
+    monkeypatch.setenv("MODERN_DB_PASSWORD", "s3cr3t!")
+    url = database_url(load_project(MODERN))
+    assert url.startswith("postgresql+psycopg://analyst:s3cr3t%21@localhost:5432/shop?")
+    assert url.endswith("search_path%3Draw")  # the seeds' +schema, named by the project's generate_schema_name
+    (tmp_path / "profiles.yml").write_text(
+        "classic:\n  target: ci\n  outputs:\n"
+        "    ci: {type: postgres, host: db, user: ci, password: \"{{ env_var('MODERN_DB_PASSWORD') }}\", "
+        "port: 6432, dbname: shop, schema: dbt_ci}\n"
+        "    prod: {type: bigquery, method: oauth, project: p, dataset: d}\n")
+    # dbt's own naming without an override: the target's schema, '_', the custom schema
+    assert database_url(load_project(CLASSIC), tmp_path).endswith("@db:6432/shop?options=-csearch_path%3Ddbt_ci_raw")
+    with pytest.raises(SyngenError, match="'bigquery'.*duckdb, postgres") as error:
+        database_url(load_project(CLASSIC), tmp_path, "prod")
+    assert "s3cr3t" not in str(error.value)
 
 
 def dbt_executable() -> str:
@@ -175,3 +333,66 @@ def test_synthetic_seeds_can_go_into_the_profiles_database(tmp_path):
                     check=False)
     assert again.returncode == 1 and "would overwrite table raw_customers" in again.stderr
     assert "--overwrite" in again.stderr
+
+
+def test_seeds_learned_from_and_written_to_a_postgres_profile(tmp_path, postgres, monkeypatch):
+    """The seeds 'dbt seed' (dbt-postgres) loaded, learned from the profile's schema; synthetic
+    ones written into another target's schema, made if missing; the password never shown."""
+    import subprocess
+
+    import sqlalchemy as sa
+
+    url = sa.make_url(postgres())
+    project = tmp_path / "traders"
+    shutil.copytree(TRADERS, project, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
+    (project / "profiles.yml").write_text(f"""
+traders:
+  target: dev
+  outputs:
+    dev: &pg
+      type: postgres
+      host: {url.host}
+      port: {url.port}
+      user: {url.username}
+      password: "{{{{ env_var('TRADERS_PG_PASSWORD') }}}}"
+      dbname: {url.database}
+      schema: analytics
+      threads: 1
+    synthetic:
+      <<: *pg
+      schema: synthetic
+""")
+    monkeypatch.setenv("TRADERS_PG_PASSWORD", "never-shown-pw")
+    subprocess.run([dbt_executable(), "seed", "--profiles-dir", str(project)], cwd=project, check=True,
+                   capture_output=True, env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})  # dbt-postgres
+    engine = sa.create_engine(url)
+    tables = ["--select", "raw_customers", "--select", "raw_orders", "--epochs", "1", "--size", "20"]
+    learned = run_cli("syngen", "dbt", "--project", str(project), "--from-database", *tables,
+                      "--out", str(tmp_path / "out"), cwd=tmp_path)
+    written = run_cli("syngen", "dbt", "--project", str(project), "--to-database", "--target", "synthetic",
+                      *tables, cwd=tmp_path)
+    customers = pd.read_csv(tmp_path / "out" / "raw_customers.csv")
+    assert len(customers) == 20 and list(customers.columns) == ["CustomerID", "CompanyName", "ContactName", "City",
+                                                                 "Country"]
+    with engine.connect() as connection:
+        made = pd.read_sql('SELECT * FROM synthetic.raw_orders', connection)
+        parents = set(pd.read_sql('SELECT "CustomerID" FROM synthetic.raw_customers', connection)["CustomerID"])
+    engine.dispose()
+    assert len(made) > 0 and made["CustomerID"].isin(parents).all()
+    for done in (learned, written):
+        assert "never-shown-pw" not in done.stdout + done.stderr
+
+
+def test_a_canonical_project_compiled_by_dbt_passes_its_own_build(tmp_path):
+    dbt = dbt_executable()
+    project = tmp_path / "traders"
+    shutil.copytree(TRADERS, project, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
+    done = run_cli("syngen", "dbt", "--project", str(project), "--compile", "--epochs", "5", "--random_seed", "1",
+                   "--vars", "{unshipped_status: open}", "--build", "--dbt", dbt, cwd=tmp_path)
+    text = " ".join(done.stderr.split())
+    assert "dbt build passed: PASS=44 WARN=0 ERROR=0" in text, done.stderr
+    assert "compiled by dbt" in text and "not mapped" in text
+    orders = pd.read_csv(project / "synthetic_seeds" / "raw_orders.csv")
+    lines = pd.read_csv(project / "synthetic_seeds" / "raw_order_lines.csv")
+    assert orders["OrderID"].isin(set(lines["OrderID"])).all()  # every order has a line
+    assert not (project / "target" / "compiled").exists()  # compiled on a copy: the project is not touched

@@ -162,6 +162,34 @@ Album:
     assert album["ArtistId"].notna().all()
 
 
+def test_a_least_number_of_children_per_parent_holds_at_any_scale(tmp_path):
+    """71 of Chinook's 275 artists have no album; an FK's min_children: 1 (what a dbt not_null
+    on a left-joined aggregate implies) gives every generated artist at least one."""
+    from syngen.relational import infer_tables, train_tables
+
+    for name in ("Artist", "Album"):
+        shutil.copy(CHINOOK_YAML.parent / f"{name}.csv", tmp_path / f"{name}.csv")
+    (tmp_path / "m.yaml").write_text("""
+Artist:
+  source: Artist.csv
+  keys: {pk: {type: PK, columns: [ArtistId]}}
+Album:
+  source: Album.csv
+  keys:
+    pk: {type: PK, columns: [AlbumId]}
+    artist: {type: FK, columns: [ArtistId], references: {table: Artist, columns: [ArtistId]}, min_children: 1}
+""")
+    metadata = load_metadata(tmp_path / "m.yaml")
+    assert metadata.tables["Album"].foreign_keys[0].min_children == 1
+    train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models")
+    for scale in (1.0, 0.2):
+        out = tmp_path / f"out{int(scale * 10)}"
+        infer_tables(metadata, {"random_seed": 2, "scale": scale}, tmp_path / "models", output=str(out))
+        artist, album = read_table(out / "Artist.csv"), read_table(out / "Album.csv")
+        assert artist["ArtistId"].isin(set(album["ArtistId"])).all(), scale
+        assert len(album) >= len(artist) and album["ArtistId"].isin(set(artist["ArtistId"])).all()
+
+
 def test_a_metadata_file_in_the_original_syngen_style_works(tmp_path):
     """Sources under train_settings, relative to the working folder; CSV format options;
     nulls for unset values; a child's size set by hand; a primary key with a duplicate."""

@@ -1,16 +1,16 @@
 """A dbt project as syngen metadata: its seeds are the tables, its tests the keys.
 
-Read without running dbt (no side effects): ``dbt_project.yml`` for the paths, every
+Read without running dbt (no side effects): ``dbt_project.yml`` for the paths and vars, every
 properties YAML under the model and seed paths for tests (``tests:`` and ``data_tests:``, with
-or without ``arguments:``), and each model's SQL, parsed with sqlglot after its ``ref()`` /
-``source()`` calls are replaced by table names, to follow renamed columns back to the seed
-they come from (``stg_orders.customer_id`` <- ``raw_orders.user_id``). Every key says where it
-came from; tests that cannot be mapped onto a seed column are listed, not guessed.
+or without ``arguments:``) and sources, and each model's SQL (``dbt_render``: dbt's compiled
+SQL, or the Jinja rendered), whose columns are followed back to the seed columns they come
+from (``dbt_lineage``). Every key says which tests it came from; a test that cannot be
+mapped onto a seed column is listed with the reason, not guessed.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -20,9 +20,6 @@ from syngen.metadata.model import Key, Metadata, Table
 
 KNOWN_TESTS = ("unique", "not_null", "relationships", "accepted_values", "unique_combination_of_columns",
                "accepted_range")
-_REF = re.compile(r"""\{\{\s*(ref|source)\(\s*(['"][^'"]+['"])\s*(?:,\s*(['"][^'"]+['"])\s*)?\)\s*\}\}""")
-_JINJA = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.S)
-_EXPRESSION = re.compile(r"\{\{.*?\}\}", re.S)
 
 
 @dataclass
@@ -35,6 +32,9 @@ class DbtTest:
     severity: str = "error"
     where: str | None = None  # config.where: the test applies to a subset of rows
 
+    def __str__(self) -> str:
+        return f"{self.name} on {self.node}{'.' + self.column if self.column else ''} ({self.origin})"
+
 
 @dataclass
 class DbtProject:
@@ -43,6 +43,28 @@ class DbtProject:
     seeds: dict[str, Path]  # seed name -> CSV file
     models: dict[str, Path]  # model name -> SQL file
     tests: list[DbtTest] = field(default_factory=list)
+    config: dict = field(default_factory=dict)  # dbt_project.yml
+    sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (source, table) -> identifier
+    macro_folders: list[Path] = field(default_factory=list)
+    package_macro_folders: dict[str, list[Path]] = field(default_factory=dict)  # installed package -> folders
+    listed_packages: set[str] = field(default_factory=set)  # packages.yml's packages, by name
+
+    @property
+    def target_path(self) -> str:
+        return str(self.config.get("target-path", "target"))
+
+    @property
+    def packages_path(self) -> str:
+        return str(self.config.get("packages-install-path", "dbt_packages"))
+
+    @property
+    def vars(self) -> dict:
+        """dbt_project.yml's vars: the global ones, then those scoped to this project."""
+        found = dict(self.config.get("vars") or {})
+        scoped = found.pop(self.name, None)
+        for package in self.package_macro_folders:
+            found.pop(package, None)
+        return {**found, **(scoped if isinstance(scoped, dict) else {})}
 
 
 def load_project(root: str | Path) -> DbtProject:
@@ -50,20 +72,56 @@ def load_project(root: str | Path) -> DbtProject:
     config_file = root / "dbt_project.yml"
     if not config_file.is_file():
         raise SyngenError(f"'{root}' is not a dbt project: no dbt_project.yml")
-    config = yaml.safe_load(config_file.read_text()) or {}
+    try:
+        config = yaml.safe_load(config_file.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise SyngenError(f"'{config_file}' is not valid YAML: {error}") from None
     seed_paths = [root / p for p in config.get("seed-paths", ["seeds"])]
     model_paths = [root / p for p in config.get("model-paths", ["models"])]
     seeds = {p.stem: p for folder in seed_paths if folder.is_dir() for p in sorted(folder.rglob("*.csv"))}
     models = {p.stem: p for folder in model_paths if folder.is_dir() for p in sorted(folder.rglob("*.sql"))}
-    project = DbtProject(root, str(config.get("name", root.name)), seeds, models)
-    manifest = root / config.get("target-path", "target") / "manifest.json"
+    project = DbtProject(root, str(config.get("name", root.name)), seeds, models, config=config,
+                         macro_folders=[root / p for p in config.get("macro-paths", ["macros"])])
+    _read_packages(project)
+    properties = [path for folder in seed_paths + model_paths if folder.is_dir()
+                  for path in sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml"))]
+    documents = {path: _properties(path) for path in properties}
+    for document in documents.values():
+        for source in document.get("sources") or []:
+            for table in source.get("tables") or []:
+                project.sources[(source["name"], table["name"])] = str(table.get("identifier") or table["name"])
+    manifest = root / project.target_path / "manifest.json"
     if manifest.is_file():  # what dbt itself parsed (packages' tests, macros resolved)
         project.tests = _tests_from_manifest(manifest)
         return project
-    for folder in seed_paths + model_paths:
-        for path in sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml")) if folder.is_dir() else []:
-            project.tests += _tests_in(path, root)
+    for path, document in documents.items():
+        project.tests += _tests_in(document, str(path.relative_to(root)))
     return project
+
+
+def _read_packages(project: DbtProject) -> None:
+    """The packages installed in dbt_packages/ (their macro folders) and those packages.yml lists."""
+    folder = project.root / project.packages_path
+    for package in sorted(folder.iterdir()) if folder.is_dir() else []:
+        config_file = package / "dbt_project.yml"
+        if config_file.is_file():
+            config = yaml.safe_load(config_file.read_text()) or {}
+            project.package_macro_folders[str(config.get("name", package.name))] = [
+                package / p for p in config.get("macro-paths", ["macros"])]
+    for listing in ("packages.yml", "dependencies.yml"):
+        path = project.root / listing
+        if path.is_file():
+            for entry in (yaml.safe_load(path.read_text()) or {}).get("packages") or []:
+                spelled = entry.get("package") or entry.get("git") or entry.get("local") or ""
+                name = re.sub(r"\.git$", "", str(spelled).rstrip("/").split("/")[-1]).replace("-", "_")
+                project.listed_packages.add(name)
+
+
+def _properties(path: Path) -> dict:
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise SyngenError(f"dbt properties file '{path}' is not valid YAML: {error}") from None
 
 
 def _tests_from_manifest(path: Path) -> list[DbtTest]:
@@ -88,13 +146,8 @@ def _tests_from_manifest(path: Path) -> list[DbtTest]:
     return tests
 
 
-def _tests_in(path: Path, root: Path) -> list[DbtTest]:
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise SyngenError(f"dbt properties file '{path}' is not valid YAML: {error}") from None
+def _tests_in(document: dict, origin: str) -> list[DbtTest]:
     tests = []
-    origin = str(path.relative_to(root))
     for section in ("models", "seeds"):
         for node in document.get(section) or []:
             entries = [(entry, "") for entry in (node.get("data_tests") or []) + (node.get("tests") or [])]
@@ -142,135 +195,99 @@ def _test(entry, node: str, column: str, origin: str) -> DbtTest | None:
     return DbtTest(name.split(".")[-1], node, column, arguments, origin, severity, where)
 
 
-def lineage(project: DbtProject) -> dict[tuple[str, str], tuple[str, str]]:
-    """(model, column) -> (seed, column), for columns a model takes from a seed (renamed or
-    not), through other models too. Models sqlglot cannot read are left out."""
-    import sqlglot
-    from sqlglot import exp
-
-    direct: dict[tuple[str, str], tuple[str, str]] = {}
-    for model, path in project.models.items():
-        # ref('model'), ref('package', 'model') and source('name', 'table') become the table name
-        sql = _REF.sub(lambda m: (m.group(3) or m.group(2)).strip("'\""), _JINJA.sub("", path.read_text()))
-        sql = _EXPRESSION.sub("", sql)  # config() and other {{ }} calls left after ref/source
-        try:
-            tree = sqlglot.parse_one(sql)
-        except sqlglot.errors.ParseError:
-            continue
-        sources = {t.alias_or_name: t.name for t in tree.find_all(exp.Table)}
-        if not isinstance(tree, exp.Select):
-            continue
-        for projection in tree.expressions:
-            inner = projection.this if isinstance(projection, exp.Alias) else projection
-            if isinstance(inner, exp.Column) and (inner.table in sources or len(sources) == 1):
-                upstream = sources.get(inner.table) or next(iter(sources.values()))
-                direct[(model, projection.alias_or_name)] = (upstream, inner.name)
-    resolved = {}
-    for key, (node, column) in direct.items():
-        seen = {key}
-        while node not in project.seeds and (node, column) in direct and (node, column) not in seen:
-            seen.add((node, column))
-            node, column = direct[(node, column)]
-        if node in project.seeds:
-            resolved[key] = (node, column)
-    return resolved
+@dataclass
+class Mapping:
+    metadata: Metadata
+    applied: list[str]  # "unique on stg_customers.customer_id (...) -> PK raw_customers(CustomerId)"
+    unmapped: list[str]  # every test not mapped, with the reason
+    accepted: dict[tuple[str, str], list] = field(default_factory=dict)
+    not_null: set[tuple[str, str]] = field(default_factory=set)
+    ranges: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (min, max, inclusive)
+    notes: list[str] = field(default_factory=list)  # how the models' SQL was read; what could not be
 
 
 def _sources(tests: list[DbtTest]) -> str:
     """Where a mapped item came from: every test behind it, with its file."""
-    return "; ".join(dict.fromkeys(f"{t.name} on {t.node}.{t.column} ({t.origin})" for t in tests))
+    return "; ".join(dict.fromkeys(map(str, tests)))
 
 
-def _parent_of(argument: str) -> str | None:
-    match = re.search(r"""(?:ref|source)\(\s*(?:['"][^'"]+['"]\s*,\s*)?['"]([^'"]+)['"]\s*\)""", str(argument))
-    return match.group(1) if match else None
+class _Places:
+    """Where a test's column is among the seeds, or why it is not."""
+
+    def __init__(self, project: DbtProject, lineage):
+        self.project, self.lineage = project, lineage
+
+    def node(self, argument) -> str | None:
+        """The seed or model a relationships test's ``to`` names (``ref('x')``, ``source('s', 't')``)."""
+        match = re.search(r"""(ref|source)\(\s*(?:['"]([^'"]+)['"]\s*,\s*)?['"]([^'"]+)['"]""", str(argument))
+        if match is None:
+            return None
+        if match.group(1) == "source":
+            return self.project.sources.get((match.group(2), match.group(3)), match.group(3))
+        return match.group(3)
+
+    def column(self, node: str | None, column: str | None):
+        """(seed, column as the seed writes it), or None."""
+        if node in self.project.seeds:
+            written = self.lineage.seed_columns.get(node, {}).get(str(column).lower())
+            return (node, written) if written else None
+        found = self.lineage.of(node, str(column)) if node else None
+        return found.origin if found else None
+
+    def why(self, node: str, column: str) -> str:
+        if node in self.project.seeds:
+            return f"seed {node} has no column {column}"
+        if node not in self.project.models:
+            return f"the project has no seed or model named {node}"
+        if node in self.lineage.failed:
+            return f"model {node}: {self.lineage.failed[node]}"
+        found = self.lineage.of(node, column)
+        return found.reason if found else f"model {node} has no column {column}"
 
 
-@dataclass
-class Mapping:
-    metadata: Metadata
-    applied: list[str]  # "unique on stg_customers.customer_id -> PK raw_customers(CustomerId)"
-    unmapped: list[str]
-    accepted: dict[tuple[str, str], list] = field(default_factory=dict)
-    not_null: set[tuple[str, str]] = field(default_factory=set)
-    ranges: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (min, max, inclusive)
-
-
-def profile_database(project: DbtProject, profiles_dir=None, target: str | None = None) -> str:
-    """The SQLAlchemy URL of the project's target database (dbt-duckdb), from profiles.yml
-    (the given folder, the project's, else ~/.dbt), where ``dbt seed`` put the seeds."""
-    config = yaml.safe_load((project.root / "dbt_project.yml").read_text()) or {}
-    folders = [Path(profiles_dir)] if profiles_dir else [project.root, Path.home() / ".dbt"]
-    found = next((f / "profiles.yml" for f in folders if (f / "profiles.yml").is_file()), None)
-    if found is None:
-        raise SyngenError(f"no profiles.yml in {', '.join(map(str, folders))}; give --profiles-dir")
-    profiles = yaml.safe_load(found.read_text()) or {}
-    profile = profiles.get(config.get("profile", project.name))
-    if not profile:
-        raise SyngenError(f"{found} has no profile '{config.get('profile', project.name)}'")
-    name = target or profile.get("target")
-    output = (profile.get("outputs") or {}).get(name)
-    if not output:
-        raise SyngenError(f"{found}: profile '{config.get('profile')}' has no target '{name}'")
-    if output.get("type") != "duckdb":
-        raise SyngenError(f"reading seeds from a '{output.get('type')}' target is not supported yet (dbt-duckdb "
-                          "is); train from the seed files instead (leave out --from-database)")
-    path = Path(str(output.get("path", ":memory:")))
-    if str(path) == ":memory:":
-        raise SyngenError(f"{found}: target '{name}' is an in-memory DuckDB database; nothing to read")
-    return f"duckdb:///{path if path.is_absolute() else project.root / path}"
-
-
-def to_metadata(project: DbtProject, select: list[str] | None = None, database: str | None = None) -> Mapping:
+def to_metadata(project: DbtProject, select: list[str] | None = None, database: str | None = None,
+                lineage=None, models=None) -> Mapping:
     """Seeds as tables, tests as keys: unique + not_null -> PK, unique -> UQ, relationships
-    -> FK; not_null and accepted_values are kept by the engine (nulls and values are only
-    generated as seen) and checked after generation. With ``database`` (a URL), the seeds'
-    rows are read from its tables of the same names instead of the CSV files."""
-    lineage_map = lineage(project)
+    -> FK; a not_null on a column a LEFT JOIN reads -> the join always matches (a minimum of
+    children per parent); not_null and accepted_values are kept by the engine (nulls and
+    values are only generated as seen) and checked after generation. ``models`` and
+    ``lineage`` default to the models rendered here and their lineage; with ``database``
+    (a URL) the seeds' rows are read from its tables of the same names."""
+    from syngen.adapters.dbt_lineage import trace
+    from syngen.adapters.dbt_render import model_sql
+
+    models = models or model_sql(project)
+    lineage = lineage or trace(project, models)
     names = [n for n in project.seeds if not select or n in select]
     unknown = [n for n in select or [] if n not in project.seeds]
     if unknown:
         raise SyngenError(f"no seed named {', '.join(unknown)} in {project.root} (seeds: {', '.join(project.seeds)})")
-
-    def place(node, column):
-        if node in project.seeds:
-            return node, column
-        return lineage_map.get((node, column))
+    places = _Places(project, lineage)
+    mapping = Mapping(Metadata({}), [], [], notes=_model_notes(models, lineage))
     found: dict[str, dict[tuple[str, str], list[DbtTest]]] = {}
-    mapping = Mapping(Metadata({}), [], [])
-    combinations = []
+    combinations, implied = [], {}
     for test in project.tests:
+        target = places.column(test.node, test.column)
+        # a not_null on what a LEFT JOIN reads: the join always matches (not if it holds only where ...)
+        links = getattr(lineage.of(test.node, test.column), "links", []) \
+            if test.name == "not_null" and not test.where else []
         if test.name == "unique_combination_of_columns":
             combinations.append(test)
-            continue
-        target = place(test.node, test.column)
-        if test.where and test.name in ("unique", "relationships"):
-            mapping.unmapped.append(f"{test.name} on {test.node}.{test.column} ({test.origin}): it applies only "
-                                    f"where {test.where}, so it is not a key of the whole seed")
+        elif test.where and test.name in ("unique", "relationships"):
+            mapping.unmapped.append(f"{test}: it applies only where {test.where}, so it is not a key of the whole seed")
         elif test.name not in KNOWN_TESTS:
-            mapping.unmapped.append(f"{test.name} on {test.node}.{test.column} ({test.origin}): not a test syngen maps")
-        elif target is None:
-            mapping.unmapped.append(f"{test.name} on {test.node}.{test.column} ({test.origin}): the column's seed "
-                                    "could not be followed through the model's SQL")
-        elif target[0] in names:
+            mapping.unmapped.append(f"{test}: not a test syngen maps")
+        elif target is None and not links:
+            mapping.unmapped.append(f"{test}: {places.why(test.node, test.column)}")
+        elif target is not None and target[0] not in names:
+            mapping.unmapped.append(f"{test}: its seed {target[0]} is not among the selected ones")
+        elif target is not None:
             found.setdefault(test.name, {}).setdefault(target, []).append(test)
+        for link in links:
+            implied.setdefault(link, []).append(test)
     tables = {n: Table(n, database or str(project.seeds[n])) for n in names}
     unique, not_null = found.get("unique", {}), found.get("not_null", {})
-    for test in combinations:
-        columns = [place(test.node, c) for c in test.arguments.get("combination_of_columns") or []]
-        seeds = {c[0] for c in columns if c}
-        if not columns or None in columns or len(seeds) != 1:
-            mapping.unmapped.append(f"unique_combination_of_columns on {test.node} ({test.origin}): its columns do "
-                                    "not all come from one seed")
-            continue
-        seed = seeds.pop()
-        if seed not in tables:
-            continue
-        kind = "UQ" if tables[seed].primary_key or any(t[0] == seed for t in unique if t in not_null) else "PK"
-        tables[seed].keys.append(Key(f"{kind.lower()}_{'_'.join(c[1] for c in columns)}", kind,
-                                     tuple(c[1] for c in columns)))
-        mapping.applied.append(f"unique_combination_of_columns on {test.node} ({test.origin}) -> {kind} "
-                               f"{seed}({', '.join(c[1] for c in columns)})")
+    _composite_keys(combinations, places, tables, unique, not_null, mapping)
     for (seed, column), tests in unique.items():
         table = tables[seed]
         kind = "PK" if (seed, column) in not_null and table.primary_key is None else "UQ"
@@ -278,34 +295,101 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
         mapping.applied.append(f"{_sources(tests + not_null.get((seed, column), []))} -> {kind} {seed}({column})")
     for (seed, column), tests in found.get("relationships", {}).items():
         test = tests[0]
-        parent = place(_parent_of(test.arguments.get("to")), test.arguments.get("field"))
+        parent = places.column(places.node(test.arguments.get("to")), test.arguments.get("field"))
         if parent is None or parent[0] not in tables:
-            mapping.unmapped.append(f"relationships on {test.node}.{test.column} ({test.origin}): its parent "
-                                    f"{test.arguments.get('to')}.{test.arguments.get('field')} is not a selected seed column")
-            continue
-        if not any(k.columns == (parent[1],) for k in tables[parent[0]].unique_keys):
-            mapping.unmapped.append(f"relationships on {test.node}.{test.column} ({test.origin}): the parent column "
-                                    f"{parent[0]}.{parent[1]} has no unique test, so it is not a key")
-            continue
-        tables[seed].keys.append(Key(f"fk_{column}", "FK", (column,), parent[0], (parent[1],)))
-        mapping.applied.append(f"relationships on {test.node}.{test.column} ({test.origin}) -> FK {seed}({column}) "
-                               f"-> {parent[0]}({parent[1]})")
+            mapping.unmapped.append(f"{_sources(tests)}: its parent {test.arguments.get('to')}."
+                                    f"{test.arguments.get('field')} is not a selected seed column")
+        elif not _is_unique(tables, parent):
+            mapping.unmapped.append(f"{_sources(tests)}: the parent column {parent[0]}.{parent[1]} has no "
+                                    "unique test, so it is not a key")
+        else:
+            _add_link(tables, (seed, column), parent, 0)
+            mapping.applied.append(f"{_sources(tests)} -> FK {seed}({column}) -> {parent[0]}({parent[1]})")
+    for link, tests in implied.items():
+        _implied(link, tests, tables, mapping)
     for (seed, column), tests in not_null.items():
         mapping.not_null.add((seed, column))
-        mapping.applied.append(f"not_null on {tests[0].node}.{tests[0].column} ({tests[0].origin}) -> "
-                               f"{seed}.{column} generated without nulls where the seed has none")
+        mapping.applied.append(f"{_sources(tests)} -> {seed}.{column} generated without nulls where the seed "
+                               "has none")
     for (seed, column), tests in found.get("accepted_range", {}).items():
         bounds = {k: tests[0].arguments.get(k) for k in ("min_value", "max_value")}
         mapping.ranges[(seed, column)] = (bounds["min_value"], bounds["max_value"],
                                           tests[0].arguments.get("inclusive", True))
-        mapping.applied.append(f"accepted_range on {tests[0].node}.{tests[0].column} ({tests[0].origin}) -> "
-                               f"{seed}.{column} stays in the seed's own range, checked after generation")
+        mapping.applied.append(f"{_sources(tests)} -> {seed}.{column} stays in the seed's own range, checked "
+                               "after generation")
     for (seed, column), tests in found.get("accepted_values", {}).items():
         mapping.accepted[(seed, column)] = list(tests[0].arguments.get("values") or [])
         # a closed set of values: a category whose rare values give way to frequent ones, never
         # to a made-up value of its meaning (another country) that the test would reject
         tables[seed].kinds.setdefault(column, "categorical")
-        mapping.applied.append(f"accepted_values on {tests[0].node}.{tests[0].column} ({tests[0].origin}) -> "
-                               f"only seen values of {seed}.{column}, checked after generation")
+        mapping.applied.append(f"{_sources(tests)} -> only seen values of {seed}.{column}, checked after "
+                               "generation")
     mapping.metadata = Metadata(tables)
     return mapping
+
+
+def _model_notes(models, lineage) -> list[str]:
+    """How the models' SQL was had, and the models whose columns cannot be followed."""
+    from collections import Counter
+
+    from syngen.adapters.dbt_render import RENDERED
+
+    counts = Counter(models.how.values())
+    words = {RENDERED: "rendered here from their Jinja"}
+    notes = [f"models: {', '.join(f'{n} {words.get(how, how)}' for how, n in sorted(counts.items()))}"] if counts else []
+    return notes + [f"model {model}: {why}" for model, why in sorted(lineage.failed.items())]
+
+
+def _composite_keys(combinations, places, tables, unique, not_null, mapping) -> None:
+    for test in combinations:
+        columns = [places.column(test.node, c) for c in test.arguments.get("combination_of_columns") or []]
+        seeds = {c[0] for c in columns if c}
+        if not columns or None in columns or len(seeds) != 1:
+            mapping.unmapped.append(f"{test}: its columns do not all come from one seed")
+            continue
+        seed = seeds.pop()
+        if seed not in tables:
+            mapping.unmapped.append(f"{test}: its seed {seed} is not among the selected ones")
+            continue
+        kind = "UQ" if tables[seed].primary_key or any(t[0] == seed for t in unique if t in not_null) else "PK"
+        tables[seed].keys.append(Key(f"{kind.lower()}_{'_'.join(c[1] for c in columns)}", kind,
+                                     tuple(c[1] for c in columns)))
+        mapping.applied.append(f"{test} -> {kind} {seed}({', '.join(c[1] for c in columns)})")
+
+
+def _is_unique(tables, place) -> bool:
+    return any(k.columns == (place[1],) for k in tables[place[0]].unique_keys)
+
+
+def _add_link(tables, child, parent, least: int) -> None:
+    """An FK from child (seed, column) to parent, or the one there, with at least ``least``
+    children per parent row."""
+    table = tables[child[0]]
+    for index, key in enumerate(table.keys):
+        if key.type == "FK" and key.columns == (child[1],) and key.parent == parent[0]:
+            table.keys[index] = replace(key, min_children=max(key.min_children, least))
+            return
+    table.keys.append(Key(f"fk_{child[1]}", "FK", (child[1],), parent[0], (parent[1],), least))
+
+
+def _implied(link, tests, tables, mapping) -> None:
+    """A LEFT JOIN every left row of which must find a joined row: when the left side's
+    column is a key, its seed's rows each have at least one row of the joined side's seed
+    (an FK with min_children 1); when the joined side's is, the left side's column is an FK
+    that is never null."""
+    (outer_seed, outer_column), (inner_seed, inner_column) = link.outer, link.inner
+    joined = f"{_sources(tests)} -> every {outer_seed} row has"
+    if outer_seed not in tables or inner_seed not in tables:
+        mapping.unmapped.append(f"{_sources(tests)}: the LEFT JOIN in {link.model} is of seeds not all selected")
+    elif _is_unique(tables, link.outer) and link.inner != link.outer:
+        _add_link(tables, link.inner, link.outer, 1)
+        mapping.applied.append(f"{joined} at least 1 {inner_seed} row (the LEFT JOIN in {link.model}): FK "
+                               f"{inner_seed}({inner_column}) -> {outer_seed}({outer_column}), min_children 1")
+    elif _is_unique(tables, link.inner):
+        _add_link(tables, link.outer, link.inner, 0)
+        mapping.not_null.add(link.outer)
+        mapping.applied.append(f"{joined} its {inner_seed} row (the LEFT JOIN in {link.model}): FK "
+                               f"{outer_seed}({outer_column}) -> {inner_seed}({inner_column}), never null")
+    else:
+        mapping.unmapped.append(f"{_sources(tests)}: the LEFT JOIN in {link.model} must always match, but neither "
+                                f"{outer_seed}.{outer_column} nor {inner_seed}.{inner_column} has a unique test")

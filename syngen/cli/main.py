@@ -484,30 +484,39 @@ def report(table_name, metadata_path, synthetic, real, target, output):
 @click.option("--build", is_flag=True, help="Then run 'dbt build' on a copy of the project with these seeds; "
                                            "fail if any of the project's tests fails.")
 @click.option("--to-database", is_flag=True,
-              help="Write the synthetic tables into the profile's target database (dbt-duckdb) instead of files.")
+              help="Write the synthetic tables where 'dbt seed' puts seeds in the profile's target, instead of "
+                   "files (duckdb, postgres, redshift, mysql, snowflake, trino profiles).")
 @click.option("--from-database", is_flag=True,
-              help="Learn the seeds from the tables 'dbt seed' made in the profile's target (dbt-duckdb).")
-@click.option("--dbt", "dbt_command", default="dbt", show_default=True, help="The dbt executable for --build.")
+              help="Learn the seeds from the tables 'dbt seed' made in the profile's target.")
+@click.option("--compile", "compile_first", is_flag=True,
+              help="Have your dbt compile a copy of the project first, and read the models' compiled SQL.")
+@click.option("--vars", "dbt_vars", default=None, help="dbt vars as YAML, as dbt takes them: '{key: value}'.")
+@click.option("--dbt", "dbt_command", default="dbt", show_default=True, help="The dbt executable for --build "
+                                                                            "and --compile.")
 @click.option("--profiles-dir", default=None, type=click.Path(file_okay=False),
               help="dbt's profiles folder (default: the project's, else ~/.dbt).")
 @click.option("--target", default=None, help="dbt target (default: the profile's).")
 def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out, overwrite, build, to_database,
-                      from_database, dbt_command, profiles_dir, target):
+                      from_database, compile_first, dbt_vars, dbt_command, profiles_dir, target):
     """Learn a dbt project's seeds, with its tests as keys, and write synthetic seeds."""
     from pathlib import Path
 
-    from syngen.seeds import build as run_build, generate_seeds
+    from syngen.seeds import build as run_build, generate_seeds, parse_vars
 
     if size is not None and scale is not None:
         raise SyngenError("give --size or --scale, not both")
     if build and to_database:
         raise SyngenError("--build runs dbt on synthetic seed files; leave out --to-database")
+    variables = parse_vars(dbt_vars)
     with console.status("Learning and generating the seeds"):
         result = generate_seeds(project_dir, out, select=list(select) or None, size=size, scale=scale,
                                 random_seed=random_seed, epochs=epochs, overwrite=overwrite,
                                 from_database=from_database, to_database=to_database,
-                                profiles_dir=profiles_dir, target=target,
+                                profiles_dir=profiles_dir, target=target, vars=variables,
+                                compile_with=dbt_command if compile_first else None,
                                 log=_log)
+    for line in result.mapping.notes:
+        _say("  ", line)
     for label, style, lines in (("mapped", "green", result.mapping.applied),
                                 ("not mapped", "yellow", result.mapping.unmapped),
                                 ("violates", "red", result.violations)):
@@ -517,7 +526,7 @@ def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out
     if build:
         with console.status("dbt build on the synthetic seeds"):
             output = run_build(project_dir, Path(result.out), list(result.rows), dbt=dbt_command,
-                               profiles_dir=profiles_dir, target=target)
+                               profiles_dir=profiles_dir, target=target, vars=variables)
         done = [line for line in output.splitlines() if "Done. PASS=" in line]
         _say(f"dbt build passed: {done[-1].split('Done. ')[-1] if done else 'ok'}")
     if result.violations:

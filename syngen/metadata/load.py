@@ -207,7 +207,7 @@ def _table(name: str, body: dict, global_settings: dict) -> Table:
             continue
         references = key.get("references") or {}
         keys.append(Key(str(key_name), key["type"], tuple(key["columns"]), references.get("table"),
-                        tuple(references.get("columns") or ())))
+                        tuple(references.get("columns") or ()), int(key.get("min_children") or 0)))
     columns = body.get("columns") or {}
     kinds = {column: spec["kind"] for column, spec in columns.items() if (spec or {}).get("kind")}
     formats = {column: spec["format"] for column, spec in columns.items() if (spec or {}).get("format")}
@@ -236,6 +236,9 @@ def _meaning_problems(metadata: Metadata, lines: dict, check_sources: bool, skip
             if key.type != "FK" and key.parent is not None:
                 problems.append(f"{at('keys', key.name, 'references')}: only an FK references "
                                 f"another table, this key is a {key.type}")
+            if key.type != "FK" and key.min_children:
+                problems.append(f"{at('keys', key.name, 'min_children')}: only an FK has children per "
+                                f"parent, this key is a {key.type}")
             if key.type == "FK":
                 problems += _reference_problems(table, key, tables, at, skip)
     problems += _token_problems(metadata, lines)

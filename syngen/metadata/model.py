@@ -18,6 +18,7 @@ class Key:
     columns: tuple[str, ...]
     parent: str | None = None  # FK only: the referenced table and its columns
     parent_columns: tuple[str, ...] = ()
+    min_children: int = 0  # FK only: the fewest rows of this table each parent row has
 
 
 @dataclass

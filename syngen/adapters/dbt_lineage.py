@@ -1,0 +1,291 @@
+"""Where a dbt model's columns come from, by sqlglot's own lineage.
+
+Models are read in DAG order, each qualified (``sqlglot.optimizer.qualify``) against the
+columns of what it reads: seeds from their CSV headers, models from the models read before
+it. Each output column is then followed with ``sqlglot.lineage`` through CTE chains,
+``select *``, aliases, joins, unions, subqueries and group-bys down to seed columns. A column
+that is a plain copy (renamed, or cast) of exactly one seed column has that as its origin;
+any other is computed, from the seed columns it reads. A copy read through a LEFT JOIN
+carries the join: a ``not_null`` test on it means that every row of the left side found a
+row of the joined side (every order has a payment).
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+
+from syngen.adapters.dbt_render import NODES, Models
+
+
+@dataclass(frozen=True)
+class Link:
+    """A LEFT JOIN a not_null test says always matches: each value of ``outer`` (the left
+    side's join column) has a row of ``inner`` (the joined side's); both (seed, column)."""
+    outer: tuple[str, str]
+    inner: tuple[str, str]
+    model: str  # where the join is
+
+
+@dataclass
+class Column:
+    origin: tuple[str, str] | None = None  # (seed, column) it is a plain copy of
+    sources: set[tuple[str, str]] = field(default_factory=set)  # the seed columns it is computed from
+    reason: str | None = None  # why it has no origin, for the user
+    links: list[Link] = field(default_factory=list)
+
+
+@dataclass
+class Lineage:
+    columns: dict[tuple[str, str], Column] = field(default_factory=dict)  # (model, column in lower case)
+    failed: dict[str, str] = field(default_factory=dict)  # model -> why its columns cannot be followed
+    seed_columns: dict[str, dict[str, str]] = field(default_factory=dict)  # seed -> lower case -> as written
+
+    def of(self, model: str, column: str) -> Column | None:
+        return self.columns.get((model, column.lower()))
+
+
+def trace(project, models: Models) -> Lineage:
+    """Every model column's origin (or why it has none), and its LEFT JOIN links."""
+    return _Tracer(project, models).run()
+
+
+def seed_header(path) -> list[str]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return next(csv.reader(handle), [])
+
+
+class _Tracer:
+    def __init__(self, project, models: Models):
+        self.project, self.models, self.dialect = project, models, models.dialect
+        self.lineage = Lineage(failed={m: f"it could not be rendered: {why}" for m, why in models.failed.items()})
+        self.lineage.seed_columns = {seed: {c.lower(): c for c in seed_header(path)}
+                                     for seed, path in project.seeds.items()}
+        self.schema = {NODES: {seed: {c: "VARCHAR" for c in columns.values()}
+                               for seed, columns in self.lineage.seed_columns.items()}}
+        self.probes: dict[str, Column] = {}
+
+    def run(self) -> Lineage:
+        import sqlglot
+
+        trees = {}
+        for model, sql in self.models.sql.items():
+            try:
+                trees[model] = self._named(sqlglot.parse_one(sql, dialect=self.dialect))
+            except sqlglot.errors.SqlglotError as error:
+                self.lineage.failed[model] = f"sqlglot cannot parse its SQL: {_first_line(error)}"
+        for model in _dag_order({model: self._read_nodes(tree) for model, tree in trees.items()}):
+            self._model(model, trees[model])
+        return self.lineage
+
+    def _read_nodes(self, tree) -> set[str]:
+        """The seeds and models a model reads."""
+        from sqlglot import exp
+
+        return {self._node(t) for t in tree.find_all(exp.Table) if self._node(t)}
+
+    def _node(self, table) -> str | None:
+        """The seed or model a ``dbt_nodes.<name>`` table is (names normalised by qualify)."""
+        return self.models.relations.get(table.name.lower()) if table.db == NODES else None
+
+    def _named(self, tree):
+        """Seeds and models as ``dbt_nodes.<name>``, also where dbt compiled them to
+        ``"database"."schema"."alias"`` (a bare name may be a CTE: left as it is)."""
+        from sqlglot import exp
+
+        for table in tree.find_all(exp.Table):
+            node = self.models.relations.get(table.name.lower())
+            if node is not None and (table.db or table.catalog) and table.db != NODES:
+                table.set("catalog", None)
+                table.set("db", exp.to_identifier(NODES))
+                table.set("this", exp.to_identifier(node))
+        return tree
+
+    def _model(self, model: str, tree) -> None:
+        import sqlglot
+        from sqlglot import exp
+        from sqlglot.lineage import lineage
+        from sqlglot.optimizer.qualify import qualify
+        from sqlglot.optimizer.scope import build_scope
+
+        unreadable = sorted({n for n in self._read_nodes(tree) if n in self.lineage.failed}) + _outside(tree)
+        try:
+            tree = _using_columns(qualify(tree, schema=self.schema, dialect=self.dialect))
+            outputs = tree.named_selects
+            if "*" in outputs or not outputs:
+                raise sqlglot.errors.OptimizeError("its columns cannot be listed")
+            scope = build_scope(tree)
+            columns = {name: lineage(name, tree, schema=self.schema, dialect=self.dialect, scope=scope)
+                       for name in outputs}
+        except sqlglot.errors.SqlglotError as error:
+            self.lineage.failed[model] = (f"it reads {', '.join(unreadable)}, whose columns are not known (not "
+                                          "a seed, or a model that cannot be read)" if unreadable
+                                          else f"its columns cannot be followed: {_first_line(error)}")
+            return
+        self.schema[NODES][model] = {name: "VARCHAR" for name in outputs}
+        with_clause = next((w for w in tree.find_all(exp.With) if w.parent is tree), None)
+        for name, node in columns.items():
+            self.lineage.columns[(model, name.lower())] = self._column(node, model, with_clause)
+
+    def _column(self, node, model: str, with_clause, joins: bool = True) -> Column:
+        """Follow one column's lineage nodes: copies down to seed columns, and (``joins``)
+        the LEFT JOINs they are read through."""
+        from sqlglot import exp
+
+        leaves, links, constant = [], [], False
+        stack = [(node, True)]
+        while stack:
+            step, copied = stack.pop()
+            if isinstance(step.expression, exp.Table):
+                leaves.append((step.expression, _column_name(step.name, self.dialect), copied))
+                continue
+            copy = copied and _is_copy(step.expression)
+            if copy and joins:
+                links += self._links(step, model, with_clause)
+            if not step.downstream:
+                constant = True
+            stack += [(child, copy) for child in step.downstream]
+        column = Column(links=links)
+        origins, unknown, inherited = set(), [], []
+        for table, name, copied in leaves:
+            found = self._leaf(table, name)
+            if isinstance(found, str):
+                unknown.append(found)
+            elif found.origin is not None:
+                column.sources.add(found.origin)
+                origins.add(found.origin if copied else None)
+                if copied:
+                    column.links += found.links
+            else:
+                column.sources |= found.sources
+                origins.add(None)
+                if found.reason and not found.sources:
+                    unknown.append(found.reason)
+                elif copied:  # a copy of a model's column that has no origin: its reason is this one's
+                    inherited.append(found.reason)
+        column.links = list(dict.fromkeys(column.links))
+        if unknown:
+            column.reason = unknown[0]
+        elif len(origins) == 1 and None not in origins and not constant:
+            column.origin = origins.pop()
+        elif None not in origins and len(origins) > 1 and not constant:
+            column.reason = f"it comes from {_names(origins, ' and ')}, not from one seed column"
+        elif len(leaves) == 1 and inherited and not constant:
+            column.reason = inherited[0]
+        else:
+            column.reason = (f"it is computed from {_names(column.sources, ', ')}" if column.sources
+                             else "it is computed from no seed column")
+        return column
+
+    def _leaf(self, table, name: str) -> Column | str:
+        """What a lineage leaf is: a seed column, a column of a model read before, or (text)
+        why neither."""
+        node = self._node(table)
+        if node in self.project.seeds:
+            written = self.lineage.seed_columns[node].get(name.lower())
+            return Column(origin=(node, written)) if written else f"seed {node} has no column {name}"
+        if node in self.project.models:
+            found = self.lineage.of(node, name)
+            if found is not None:
+                return found
+            return (f"model {node}: {self.lineage.failed[node]}" if node in self.lineage.failed
+                    else f"model {node} has no column {name}")
+        return f"it comes from {table.sql(dialect=self.dialect)}, which is not one of the project's seeds"
+
+    def _links(self, step, model: str, with_clause) -> list[Link]:
+        """The LEFT JOINs of this step's query whose joined side the copied column is read from."""
+        import sqlglot
+        from sqlglot import exp
+
+        query = step.source
+        if not isinstance(query, exp.Select):
+            return []
+        read = {c.table for c in step.expression.find_all(exp.Column)}
+        links = []
+        for join in query.args.get("joins") or []:
+            alias = join.alias_or_name
+            if join.side != "LEFT" or alias not in read or not isinstance(join.args.get("on"), exp.EQ):
+                continue  # a composite join condition, or no condition: no single key to keep
+            left, right = join.args["on"].left, join.args["on"].right
+            if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
+                continue
+            inner, outer = (left, right) if left.table == alias else (right, left)
+            if inner.table != alias or outer.table == alias:
+                continue
+            probe = query.copy()
+            probe.set("expressions", [outer.copy().as_("syngen_outer"), inner.copy().as_("syngen_inner")])
+            if with_clause is not None and not any(w.parent is probe for w in probe.find_all(exp.With)):
+                probe.set(with_clause.arg_key, with_clause.copy())  # the CTEs the query reads
+            key = f"{model}:{probe.sql()}"
+            if key not in self.probes:
+                from sqlglot.lineage import lineage
+                try:
+                    found = lineage("syngen_outer", probe, schema=self.schema, dialect=self.dialect), \
+                        lineage("syngen_inner", probe, schema=self.schema, dialect=self.dialect)
+                    self.probes[key] = tuple(self._column(n, model, with_clause, joins=False) for n in found)
+                except sqlglot.errors.SqlglotError:
+                    self.probes[key] = (Column(), Column())
+            outer_column, inner_column = self.probes[key]
+            if outer_column.origin and inner_column.origin:
+                links.append(Link(outer_column.origin, inner_column.origin, model))
+        return links
+
+
+def _is_copy(expression) -> bool:
+    """A projection that only renames or casts one column."""
+    from sqlglot import exp
+
+    inner = expression.this if isinstance(expression, exp.Alias) else expression
+    while isinstance(inner, (exp.Cast, exp.Paren)):
+        inner = inner.this
+    return isinstance(inner, exp.Column)
+
+
+def _using_columns(tree):
+    """A USING join's column as the left side's: some sqlglot versions qualify it as
+    ``COALESCE(left.x, right.x) AS x``, which, in an inner or left join, is ``left.x``."""
+    from sqlglot import exp
+
+    for select in tree.find_all(exp.Select):
+        if any(join.side in ("RIGHT", "FULL") for join in select.args.get("joins") or []):
+            continue
+        for projection in select.expressions:
+            merged = projection.this if isinstance(projection, exp.Alias) else None
+            if isinstance(merged, exp.Coalesce):
+                parts = [merged.this, *merged.expressions]
+                if all(isinstance(p, exp.Column) and p.name == projection.alias for p in parts):
+                    merged.replace(parts[0].copy())
+    return tree
+
+
+def _column_name(text: str, dialect) -> str:
+    import sqlglot
+
+    return sqlglot.parse_one(text, dialect=dialect).name
+
+
+def _outside(tree) -> list[str]:
+    """The tables a model reads that are neither seeds, models nor its own CTEs (a source
+    that is not a seed)."""
+    from sqlglot import exp
+
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return sorted({t.sql() for t in tree.find_all(exp.Table) if t.db != NODES and t.name not in ctes})
+
+
+def _dag_order(reads: dict[str, set[str]]) -> list[str]:
+    """Models after the models they read (a cycle, which dbt refuses, is read as it comes)."""
+    from graphlib import CycleError, TopologicalSorter
+
+    graph = {model: {n for n in nodes if n in reads and n != model} for model, nodes in reads.items()}
+    try:
+        return list(TopologicalSorter(graph).static_order())
+    except CycleError:
+        return list(reads)
+
+
+def _names(columns, joiner: str) -> str:
+    return joiner.join(f"{seed}.{column}" for seed, column in sorted(c for c in columns if c))
+
+
+def _first_line(error) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
