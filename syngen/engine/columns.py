@@ -16,6 +16,7 @@ import pandas as pd
 
 from syngen.engine.dates import detect_text_format
 from syngen.errors import SyngenError
+from syngen.privacy import RARE_THRESHOLD
 from syngen.privacy.meaning import IDENTIFYING, LOCATION, detect_meanings, name_tokens
 
 LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date", "time", "mixed") + LOCATION
@@ -25,7 +26,8 @@ KINDS = LEARNED_KINDS + GENERATED_KINDS
 TEXT_KINDS = ("uuid", "email", "text", "first_name", "last_name", "full_name", "street_address", "company",
               "iban", "ip_address", "url", "country", "state", "city", "datetime", "date", "time", "mixed")
 
-# Numbers with this many distinct values or fewer are modelled as categories (their values kept).
+# Numbers with this many distinct values or fewer are modelled as categories (their values kept),
+# when they repeat (see _repeats).
 MAX_NUMERIC_CATEGORIES = 15
 _EXACT_FLOAT = 2**53  # integers up to this size are exact as floats
 _SAMPLE = 2000
@@ -77,6 +79,18 @@ def _named_like_id(name: str) -> bool:
     return "id" in tokens or (bool(tokens) and tokens[-1] in ("no", "nr", "number", "num"))
 
 
+def _repeats(values: pd.Series) -> bool:
+    """Whether most rows hold a value that is not rare. Few numbers that rarely repeat (the
+    weights of a small table) are measures: as a category each would be a rare value, made
+    anew in its digit pattern and out of the source's range."""
+    counts = values.value_counts()
+    return bool(counts[counts >= RARE_THRESHOLD].sum() >= 0.5 * len(values))
+
+
+def _zero_one(values: pd.Series) -> bool:
+    return bool(set(values.unique().tolist()) <= {0, 1})
+
+
 def _numbers_in_text(name: str, sample: pd.Series) -> bool:
     """Numbers written as text, measures rather than codes: beside words without digits
     ('12', 'unknown', 'n/a', '.'), or with decimals. Integers that are nearly all different
@@ -110,9 +124,9 @@ def detect_kind(name: str, column: pd.Series) -> str:
     if pd.api.types.is_datetime64_any_dtype(values):
         return "datetime"
     if pd.api.types.is_numeric_dtype(values):
-        if distinct == 2:
+        if distinct == 2 and (_repeats(values) or _zero_one(values)):
             return "boolean"
-        if distinct <= MAX_NUMERIC_CATEGORIES:
+        if distinct <= MAX_NUMERIC_CATEGORIES and _repeats(values):
             return "categorical"
         if pd.api.types.is_integer_dtype(values):
             dated = _integer_date(name, values)
