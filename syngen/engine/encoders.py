@@ -266,8 +266,9 @@ class NumericCodec(LearnedCodec):
             x = self._snap(x)
         if self.kind == "integer":
             return np.rint(x)
-        if self.kind == "float":
-            return np.round(x, self.decimals)
+        if self.kind == "float":  # the extremes rounded to fewer decimals stay inside the range
+            low, high = self.step_range()
+            return np.round(np.clip(np.round(x, self.decimals), low * self._unit, high * self._unit), self.decimals)
         return np.round(x / self.resolution) * self.resolution if self.resolution else x
 
     # -- keys that keep this column's kind move it by whole steps (see keys.UniqueRows) --
