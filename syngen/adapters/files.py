@@ -39,8 +39,8 @@ def numeric_or_text(column: pd.Series) -> pd.Series:
     if pd.to_numeric(text.iloc[:_PROBE], errors="coerce").isna().any():
         return column  # one word among the first values decides, without converting them all
     numbers = pd.to_numeric(text, errors="coerce")
-    if numbers.isna().any() or text.str.match(r"^[+-]?0\d").any():
-        return column  # words, or codes whose leading zeros matter
+    if numbers.isna().any() or text.str.match(r"^[+-]?0\d").any() or np.isinf(numbers).any():
+        return column  # words ('Inf' too: kept as written), or codes whose leading zeros matter
     if numbers.dtype.kind == "f":  # a decimal point or exponent somewhere: floats, even if whole
         if numbers.abs().max() >= 2**63 and text.str.fullmatch(r"[+-]?\d+").all():
             return column  # integers past 64 bits: a float would lose their last digits

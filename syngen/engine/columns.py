@@ -188,6 +188,7 @@ def decimals_of(values: np.ndarray) -> int:
     """Fewest decimals (0..6) that represent every value, so output keeps the source precision.
     A large number's last bits are no decimals: 128046208959.181 is held as ...18098."""
     values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
     tolerance = np.maximum(1e-9, 8 * np.spacing(np.abs(values)))
     for d in range(7):
         if (np.abs(values - np.round(values, d)) <= tolerance).all():

@@ -171,7 +171,8 @@ class NumericCodec(LearnedCodec):
         elif self.kind in ("datetime", "date", "time"):
             self.resolution = next((r for r in (_SECONDS_PER_DAY, 3600, 60, 1)
                                     if np.allclose(np.mod(x, r), 0)), 0.0)
-        self.transform = QuantileNormal.fit(x) if len(x) else QuantileNormal(np.zeros(1))
+        finite = x[np.isfinite(x)]  # an infinity among floats (Parquet, databases) is no quantile
+        self.transform = QuantileNormal.fit(finite) if len(finite) else QuantileNormal(np.zeros(1))
         distinct = np.unique(x)
         self.support = distinct if len(distinct) <= MAX_SNAP_VALUES else np.zeros(0)
 
