@@ -136,9 +136,12 @@ def _column_failures(name: str, kind: Kind, made: pd.Series) -> list[tuple[str, 
         numbers = made.astype(float)
         below, above = numbers < kind.low, numbers > kind.high
         if (below | above).any():
-            # past a bound by less than the output's last decimal: rounded there, not made there
-            step = 10.0 ** -decimals(made)
-            rounded = (below & (kind.low - numbers < step)) | (above & (numbers - kind.high < step))
+            # with fewer decimals than the source and past a bound by less than the last one:
+            # the bound rounded, not a value made outside
+            places = decimals(made)
+            step = 10.0 ** -places
+            rounded = (places < kind.decimals) & ((below & (kind.low - numbers < step)) |
+                                                  (above & (numbers - kind.high < step)))
             far = (below | above) & ~rounded
             for wrong, what in ((made[rounded], "rounded past"), (made[far], "outside")):
                 if len(wrong):
