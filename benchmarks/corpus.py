@@ -345,9 +345,15 @@ def run_corpus(tables: list[dict], options: Options, results: Path, on_result=No
 
 
 def read_results(path: Path) -> list[dict]:
+    """The results of a run, the latest for a table run again."""
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    latest = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            result = json.loads(line)
+            latest[result["table"]] = result
+    return list(latest.values())
 
 
 # -- summary -----------------------------------------------------------------------------------
@@ -447,7 +453,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--row-limit", type=int, default=Options.row_limit)
     parser.add_argument("--timeout", type=float, default=Options.timeout, help="seconds per table")
     parser.add_argument("--chunk", type=int, default=Options.chunk, help="tables per worker process")
-    parser.add_argument("--resume", action="store_true", help="keep WORKDIR/results.jsonl and skip its tables")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep WORKDIR/results.jsonl and skip its tables (but those named by --tables)")
     parser.add_argument("--summary-only", action="store_true", help="summarise WORKDIR/results.jsonl, run nothing")
     parser.add_argument("--report", default=str(DEFAULT_REPORT), help="markdown file to write ('' for none)")
     return parser.parse_args(argv)
@@ -470,7 +477,7 @@ def main(argv: list[str]) -> int:
         split = lambda text: set(text.split(",")) if text else None  # noqa: E731
         tables = choose(catalogue(), packages=split(args.packages), names=split(args.tables),
                         sample=args.sample, seed=args.seed, limit=args.limit)
-        if args.resume:
+        if args.resume and not args.tables:  # tables named are run again
             done = {r["table"] for r in read_results(results_path)}
             tables = [t for t in tables if t["table"] not in done]
         elif results_path.exists():
