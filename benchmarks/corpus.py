@@ -212,7 +212,7 @@ def run_table(table: dict, options: Options, train, infer) -> dict:
         started = time.perf_counter()
         kinds = load_model(name).kinds
         output = folder / "model_artifacts" / "tmp_store" / name / f"merged_infer_{name}.csv"
-        result["failures"] = check_table(source, output, size, kinds, IDENTIFYING + ("email",), pair_text)
+        result["failures"] = check_table(source, output, size, kinds, IDENTIFYING + ("email", "id"), pair_text)
         result["seconds"]["check"] = round(time.perf_counter() - started, 2)
         result["status"] = "failed" if result["failures"] else "ok"
         return result
@@ -408,9 +408,9 @@ def summary_lines(results: list[dict], run: dict) -> list[str]:
            f"(`--row_limit`), as many rows generated as the source has, at most {o.size:,}. The checks read both files as text, and the kinds from the source's text, not from "
            "syngen: no traceback; the same header and column order; booleans, integers, numbers, dates and text "
            "stay so (a text column without numbers gets none; one of numbers and words keeps both); numbers inside "
-           "the source's range with no more decimals; dates parse with the format pandas guesses from the source, "
+           "the source's range with no more decimals (ids and sequences syngen makes anew are unique, not ranged); dates parse with the format pandas guesses from the source, "
            "with its separators and digit widths; no real value in a column syngen makes anew (identifying "
-           "kinds and emails; for first and last names, no real pair); and a refusal is one line starting "
+           "kinds, emails and ids; for first and last names, no real pair); and a refusal is one line starting "
            "`Error:`, at the end.", "",
            f"**{c['run']:,} tables: {c['ok']:,} keep every invariant, {c['refused']:,} refused in one clear line, "
            f"{c['failed']:,} fail, {c['timeout']:,} time out, {c['crashed']:,} crash a worker.** "

@@ -1,7 +1,8 @@
 """What a generated CSV file must keep of its source CSV file, read as text: the header, each
 column's kind of value (booleans, integers, numbers, dates, text), numbers inside the source's
-range and precision, dates in the source's text format, and no real value held by fewer than
-five rows in the columns syngen calls identifying. The kinds are read from the source's text here, independently of
+range and precision (but for keys syngen makes anew: new unique values leave the range), dates
+in the source's text format, and no real value held by fewer than five rows in the columns
+syngen calls identifying or makes as ids. The kinds are read from the source's text here, independently of
 syngen's own detection, so the checks do not share syngen's mistakes.
 
 Each check returns ``(failure class, detail)`` pairs: the class names what broke in words that
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,9 @@ BOOLEAN_STYLES = ({"True", "False"}, {"TRUE", "FALSE"}, {"true", "false"})
 # a text column counts as mixed (numbers and words) when each shape is at least this share
 MIXED_SHARE = 0.1
 EXAMPLES = 3
+# keys syngen makes anew, unique and never a real value (checked for copies instead): with as
+# many rows as the source, new ones must leave its range
+MADE_KEYS = ("id", "sequence")
 COMMON = 5  # rows holding a value that identifies no one (syngen's rare-value threshold)
 
 
@@ -114,6 +118,8 @@ def _examples(values: pd.Series) -> str:
 def check_column(name: str, kind: Kind, output: pd.Series, syngen_kind: str | None = None) -> list[tuple[str, str]]:
     """How the generated values of one column break what its source kind promises; the class
     names the kind syngen gave the column, which usually says where the cause lies."""
+    if syngen_kind in MADE_KEYS and kind.name in ("integer", "number"):
+        kind = replace(kind, low=-np.inf, high=np.inf)  # new unique values: range is no promise
     failures = _column_failures(name, kind, output.dropna())
     return [(f"{c} (syngen: {syngen_kind})" if syngen_kind else c, d) for c, d in failures]
 

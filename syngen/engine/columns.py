@@ -134,7 +134,7 @@ def detect_kind(name: str, column: pd.Series) -> str:
                 return dated
             if max(abs(int(values.min())), abs(int(values.max()))) > _EXACT_FLOAT:
                 return "id"  # no measure is this large; and a float would lose its last digits
-            is_key = distinct == len(values) and len(values) >= 20
+            is_key = distinct == len(values) == len(column) and len(values) >= 20  # a key has no nulls
             span = int(values.max()) - int(values.min()) + 1
             if is_key and span <= 1.5 * len(values):
                 return "sequence"
