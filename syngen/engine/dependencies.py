@@ -40,7 +40,8 @@ class Dependency:
         if found.any():
             column = frame[self.dependent]
             values = pd.Series(merged[self.dependent].to_numpy(), index=frame.index)
-            frame[self.dependent] = column.astype(object).mask(found, values).astype(column.dtype)
+            updated = column.astype(object).mask(found, values)
+            frame[self.dependent] = updated.astype(_holding_nulls(column.dtype) if updated.isna().any() else column.dtype)
 
     def state(self) -> dict:
         return {"determinants": self.determinants, "dependent": self.dependent,
@@ -51,6 +52,14 @@ class Dependency:
         columns = state["determinants"] + [state["dependent"]]
         return cls(state["determinants"], state["dependent"],
                    pd.DataFrame(state["rows"], columns=columns, dtype=object))
+
+
+def _holding_nulls(dtype):
+    """``dtype``, or its nullable twin where it cannot hold a blank (int64 -> Int64): a link
+    can set a blank where the model made a value."""
+    if dtype.kind in "iu":
+        return pd.api.types.pandas_dtype(dtype.name.replace("uint", "UInt").replace("int", "Int"))
+    return "boolean" if dtype.kind == "b" else dtype
 
 
 def find_dependencies(data: pd.DataFrame, kinds: dict[str, str], rare_threshold: int = 1) -> list[Dependency]:
