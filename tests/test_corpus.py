@@ -33,6 +33,8 @@ def test_the_checks_pass_a_real_table_and_catch_what_breaks_it(tmp_path):
     broken.to_csv(output, index=False)
     assert _classes(source, output, len(frame)) == {
         "a date not in the source's text format", "an integer column got other values", "a text column got numbers"}
+    text.assign(death=pd.to_datetime(text.death).dt.strftime("%m/%d/%Y")).to_csv(output, index=False)
+    assert _classes(source, output, len(frame)) == {"a date not in the source's text format"}  # 01/06/2006
     text.assign(rownames=(text.rownames.astype(int) * 100).astype(str)).rename(columns={"stage": "Stage"})\
         .to_csv(output, index=False)
     assert _classes(source, output, len(frame)) == {"the header changed"}
