@@ -52,3 +52,18 @@ def test_a_seeded_sample_of_the_corpus_keeps_every_invariant(tmp_path):
     failing = "\n".join(f"{r['table']}: {c}: {d}" for r in results for c, d in r["failures"])
     assert counts["tracebacks"] == 0, failing
     assert counts["share"] >= 0.99, failing
+
+
+def test_a_refusal_is_one_line_at_the_end_and_a_traceback_is_a_failure():
+    names = ("/tmp/t/source.csv", "MASS_eagles")
+    step = {"exception": None, "code": 1, "output": "Read 1 rows x 2 columns from /tmp/t/source.csv\n"
+            "Error: table 'MASS_eagles' (/tmp/t/source.csv): the table has 1 row(s); at least 2 are needed\n"}
+    assert corpus.step_failures("train", step, names) == (
+        [], "refused by train: table '…' (…): the table has N row(s); at least N are needed")
+    wrapped = {**step, "output": step["output"] + "to learn from\n"}
+    assert corpus.step_failures("train", wrapped, names)[0][0][0] == "train's refusal takes more than one line"
+    printed = {**step, "output": "Traceback (most recent call last):\n  File ...\nValueError: x\n"}
+    assert corpus.step_failures("infer", printed, names)[0][0][0] == "traceback printed by infer"
+    raised = {**step, "exception": {"type": "ValueError", "where": "syngen/engine/latent.py:_fit_mixture",
+                                    "message": "Input X contains NaN."}}
+    assert corpus.is_traceback(corpus.step_failures("train", raised, names)[0][0][0])
