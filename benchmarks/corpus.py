@@ -477,8 +477,8 @@ def main(argv: list[str]) -> int:
         split = lambda text: set(text.split(",")) if text else None  # noqa: E731
         tables = choose(catalogue(), packages=split(args.packages), names=split(args.tables),
                         sample=args.sample, seed=args.seed, limit=args.limit)
-        if args.resume and not args.tables:  # tables named are run again
-            done = {r["table"] for r in read_results(results_path)}
+        if args.resume:  # skip the tables already run, but those named, which run again
+            done = {r["table"] for r in read_results(results_path)} - (split(args.tables) or set())
             tables = [t for t in tables if t["table"] not in done]
         elif results_path.exists():
             results_path.unlink()

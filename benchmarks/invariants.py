@@ -37,9 +37,10 @@ class Kind:
     spellings: set[str] = field(default_factory=set)  # boolean: the source's spelling pair
     low: float = np.nan  # integer, number: the source's range
     high: float = np.nan
+    example: str = ""  # a source value: the bounds as written, or a date
     decimals: int = 0  # number: the most decimals of a source value
     date_format: str = ""  # date: the strptime format every source value parses with
-    widths: dict = field(default_factory=dict)  # date: skeleton -> allowed digit widths per run
+    runs: dict = field(default_factory=dict)  # date: skeleton -> what each of its digit runs looks like
     numeric_share: float = 0.0  # text: share of values that look like numbers
 
 
@@ -62,10 +63,28 @@ def decimals(text: pd.Series) -> pd.Series:
 
 
 def _shapes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """A date's skeleton (digit runs as 0, letter runs as A) and the widths of its digit runs."""
+    """A date's skeleton (digit runs as 0, letter runs as A) and its digit runs."""
     skeleton = values.str.replace(r"\d+", "0", regex=True).str.replace(r"[^\W\d_]+", "A", regex=True)
-    widths = values.str.findall(r"\d+").map(lambda runs: tuple(len(r) for r in runs))
-    return skeleton, widths
+    return skeleton, values.str.findall(r"\d+")
+
+
+@dataclass
+class _Run:
+    """One digit run of a date's text (its month, its hour) across the source's values."""
+    widths: set[int] = field(default_factory=set)
+    padded: bool = False  # some value has a leading zero here ('03')
+    short: bool = False  # some value has one digit here ('3'): not padded, unless also padded
+
+    def add(self, digits: str) -> None:
+        self.widths.add(len(digits))
+        self.padded |= len(digits) > 1 and digits[0] == "0"
+        self.short |= len(digits) == 1
+
+    def fits(self, digits: str) -> bool:
+        """A padded source keeps its widths; an unpadded one gets no leading zeros."""
+        if len(digits) > 1 and digits[0] == "0" and self.short and not self.padded:
+            return False
+        return self.short or len(digits) in self.widths
 
 
 def _parses(values: pd.Series, fmt: str) -> pd.Series:
@@ -97,17 +116,16 @@ def source_kind(column: pd.Series) -> Kind:
     if values.str.fullmatch(NUMBER).all():
         numbers = values.astype(float)
         kind = "integer" if values.str.fullmatch(INTEGER).all() else "number"
-        return Kind(kind, low=float(numbers.min()), high=float(numbers.max()), decimals=int(decimals(values).max()))
+        return Kind(kind, low=float(numbers.min()), high=float(numbers.max()), decimals=int(decimals(values).max()),
+                    example=f"{values.iloc[int(numbers.argmin())]}, {values.iloc[int(numbers.argmax())]}")
     fmt = _date_format(values)
     if fmt:
         unique = pd.Series(values.unique())
-        skeleton, widths = _shapes(unique)
-        allowed: dict = {}
-        for shape, runs in zip(skeleton, widths):
-            allowed.setdefault(shape, [set() for _ in runs])
-            for seen, width in zip(allowed[shape], runs):
-                seen.add(width)
-        return Kind("date", date_format=fmt, widths=allowed)
+        seen: dict = {}
+        for shape, runs in zip(*_shapes(unique)):
+            for run, digits in zip(seen.setdefault(shape, [_Run() for _ in runs]), runs):
+                run.add(digits)
+        return Kind("date", date_format=fmt, runs=seen, example=values.iloc[0])
     return Kind("text", numeric_share=float(values.str.fullmatch(NUMBER).mean()))
 
 
@@ -152,20 +170,18 @@ def _column_failures(name: str, kind: Kind, made: pd.Series) -> list[tuple[str, 
             for wrong, what in ((made[rounded], "rounded past"), (made[far], "outside")):
                 if len(wrong):
                     failures.append((f"a number {what} the source's range",
-                                     f"{where} [{kind.low!r}, {kind.high!r}]: {_examples(wrong)}"))
+                                     f"{where} [{kind.example}]: {_examples(wrong)}"))
         finer = made[decimals(made) > kind.decimals]
         if len(finer):
             failures.append(("a number with more decimals than the source",
                              f"{where} (at most {kind.decimals}): {_examples(finer)}"))
         return failures
     if kind.name == "date":
-        skeleton, widths = _shapes(made)
-        known = skeleton.isin(kind.widths.keys()).to_numpy()
-        fits = np.array([ok and all(w in seen for w, seen in zip(runs, kind.widths[shape]))
-                         for ok, shape, runs in zip(known, skeleton, widths)], dtype=bool)
+        fits = np.array([shape in kind.runs and all(run.fits(d) for run, d in zip(kind.runs[shape], digits))
+                         for shape, digits in zip(*_shapes(made))], dtype=bool)
         wrong = made[~(fits & _parses(made, kind.date_format).to_numpy())]
         return [("a date not in the source's text format",
-                 f"{where} ({kind.date_format}, e.g. {next(iter(kind.widths))}): {_examples(wrong)}")] if len(wrong) else []
+                 f"{where} ({kind.date_format}, e.g. {kind.example!r}): {_examples(wrong)}")] if len(wrong) else []
     numeric = made.str.fullmatch(NUMBER)
     if kind.numeric_share == 0 and numeric.any():
         return [("a text column got numbers", f"{where}: {_examples(made[numeric])}")]

@@ -34,6 +34,8 @@ def test_the_checks_pass_a_real_table_and_catch_what_breaks_it(tmp_path):
     broken.to_csv(output, index=False)
     assert _classes(source, output, len(frame)) == {
         "a date not in the source's text format", "an integer column got other values", "a text column got numbers"}
+    text.assign(death=pd.to_datetime(text.death).dt.strftime("%m/%d/%Y")).to_csv(output, index=False)
+    assert _classes(source, output, len(frame)) == {"a date not in the source's text format"}  # 01/06/2006
     text.assign(rownames=(text.rownames.astype(int) * 100).astype(str)).rename(columns={"stage": "Stage"})\
         .to_csv(output, index=False)
     assert _classes(source, output, len(frame)) == {"the header changed"}
@@ -67,3 +69,18 @@ def test_tables_that_broke_an_invariant_keep_every_one(tmp_path):
     results = corpus.run_corpus(tables, corpus.Options(workdir=str(tmp_path)), tmp_path / "results.jsonl")
     assert len(results) == len(FOUND)
     assert [(r["table"], r["failures"]) for r in results if r["status"] != "ok"] == []
+
+
+def test_a_refusal_is_one_line_at_the_end_and_a_traceback_is_a_failure():
+    names = ("/tmp/t/source.csv", "MASS_eagles")
+    step = {"exception": None, "code": 1, "output": "Read 1 rows x 2 columns from /tmp/t/source.csv\n"
+            "Error: table 'MASS_eagles' (/tmp/t/source.csv): the table has 1 row(s); at least 2 are needed\n"}
+    assert corpus.step_failures("train", step, names) == (
+        [], "refused by train: table '…' (…): the table has N row(s); at least N are needed")
+    wrapped = {**step, "output": step["output"] + "to learn from\n"}
+    assert corpus.step_failures("train", wrapped, names)[0][0][0] == "train's refusal takes more than one line"
+    printed = {**step, "output": "Traceback (most recent call last):\n  File ...\nValueError: x\n"}
+    assert corpus.step_failures("infer", printed, names)[0][0][0] == "traceback printed by infer"
+    raised = {**step, "exception": {"type": "ValueError", "where": "syngen/engine/latent.py:_fit_mixture",
+                                    "message": "Input X contains NaN."}}
+    assert corpus.is_traceback(corpus.step_failures("train", raised, names)[0][0][0])
