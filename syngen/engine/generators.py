@@ -28,7 +28,12 @@ _KEEP_OBSERVED = 3
 NEARLY_UNIQUE = 0.98
 SPACE_FACTOR = 4  # patterns get at least this many times the room their values need
 STRATA = 1000  # template shares are kept to 1/STRATA
-_RETRIES = 6  # alternative slots tried when a generated identifier equals a real one
+_RETRIES = 6  # rounds of remaking a generated email that is real
+# an identifier that is real is re-rendered from one of SPARE - 1 spare slots, enough while at
+# most 1/SPARE of its pattern is real; patterns denser than that, up to ENUMERATED values, are
+# rendered whole once per run and new values take only the slots whose value is not real
+SPARE = 16
+ENUMERATED = 1 << 24
 _U64 = np.uint64
 
 
@@ -79,15 +84,19 @@ class Template:
 
     def roomy(self, values: int) -> "Template":
         """This pattern, with kept-as-observed positions (rightmost first) opened to their
-        whole character class until it has room for ``values`` values."""
+        whole character class until it has room for ``values`` values. A leading digit the
+        source never writes as 0 stays no 0 (it would shorten a number and repeat another)."""
         alphabets, freqs = list(self.alphabets), list(self.freqs)
         template = self
         for position in reversed(range(len(self.pattern))):
             if template.capacity >= values:
                 break
             symbol = self.pattern[position]
-            if symbol in _ALPHABETS and len(alphabets[position]) < len(_ALPHABETS[symbol]):
-                alphabets[position], freqs[position] = _ALPHABETS[symbol], []
+            whole = _ALPHABETS.get(symbol, "")
+            if position == 0 and symbol == "9" and "0" not in alphabets[0]:
+                whole = string.digits[1:]
+            if len(alphabets[position]) < len(whole):
+                alphabets[position], freqs[position] = whole, []
                 template = Template(self.pattern, self.weight, list(alphabets), list(freqs))
         return template
 
@@ -111,19 +120,34 @@ class Template:
                 break
         return Template(self.pattern, self.weight, alphabets, freqs)
 
+    def longer(self) -> "Template":
+        """This pattern of digits with one more in front (ten times the room)."""
+        return Template("9" + self.pattern, self.weight, [string.digits[1:], string.digits] + self.alphabets[1:],
+                        [[], []] + self.freqs[1:])
+
     @property
     def capacity(self) -> int:
         return int(np.prod([len(a) for a in self.alphabets], dtype=object))
 
-    def render(self, slots: np.ndarray, seed: int, needed: int) -> np.ndarray:
-        """Identifier per slot: a permutation of the slot number fills the rightmost varying
-        positions (so distinct slots give distinct values); the rest are drawn at random."""
+    def span(self, needed: int) -> int:
+        """How many slots ``render`` keeps distinct for a run of ``needed``: room for each of
+        them and SPARE - 1 alternatives (slot + k * needed), or the whole pattern."""
+        return self._permuted(needed)[1]
+
+    def _permuted(self, needed: int) -> tuple[list[int], int]:
         radices = [len(a) for a in self.alphabets]
         permuted, span = [], 1
         for position in reversed(range(len(radices))):
-            if radices[position] > 1 and span < needed * (_RETRIES + 1) and span * radices[position] < 2**32:
+            if radices[position] > 1 and span < needed * SPARE and span * radices[position] < 2**32:
                 permuted.append(position)
                 span *= radices[position]
+        return permuted, span
+
+    def render(self, slots: np.ndarray, seed: int, needed: int) -> np.ndarray:
+        """Identifier per slot: a permutation of the slot number fills the rightmost varying
+        positions (so distinct slots below ``span(needed)`` give distinct values); the rest
+        are drawn at random."""
+        permuted, span = self._permuted(needed)
         multiplier = self._coprime(span, seed)
         with np.errstate(over="ignore"):
             code = (slots.astype(_U64) * _U64(multiplier) + _U64(seed % span)) % _U64(span)
@@ -214,10 +238,10 @@ class IdentifierCodec(Codec):
         self.templates: list[Template] = []
         self.unique_share = 1.0
         self.hashes = np.zeros(0, dtype=_U64)  # keyed hashes of the real values (privacy.guard)
-        self._strata_for: dict[tuple[int, int], tuple[list[Template], _Strata]] = {}  # per run size, seed
+        self._plans: dict[tuple, tuple] = {}  # per run size, seed and key: see _plan
 
     def _fit(self, values):
-        self._strata_for = {}
+        self._plans = {}
         values = values.astype(str)
         self.unique_share = float(values.nunique() / max(len(values), 1))
         patterns = values.str.translate(_CLASS_OF)
@@ -247,9 +271,9 @@ class IdentifierCodec(Codec):
         share = 1.0 if self.unique_share >= NEARLY_UNIQUE else self.unique_share
         needed = max(int(np.ceil(total * share)), 1)
         slots = np.floor(rows * (needed / total)).astype(np.int64) if needed < total else rows
-        if (needed, seed) not in self._strata_for:  # the same for every batch of a run
-            self._strata_for[needed, seed] = self._strata(needed, seed)
-        usable, strata = self._strata_for[needed, seed]
+        if (needed, seed, secret) not in self._plans:  # the same for every batch of a run
+            self._plans[needed, seed, secret] = self._plan(needed, seed, secret)
+        usable, strata, free = self._plans[needed, seed, secret]
         # slot -> (template, index within the template): injective and stateless, so batches
         # can be made in any order; any run of consecutive slots gives each template its share
         choice, local = strata.locate(slots)
@@ -257,17 +281,24 @@ class IdentifierCodec(Codec):
         values = np.empty(n, dtype=object)
         for index, template in enumerate(usable):
             rows_here = choice == index
-            if rows_here.any():
+            if not rows_here.any():
+                continue
+            if free[index] is not None:
+                values[rows_here] = template.render(free[index][local[rows_here]], seed, template.capacity)
+            else:
                 values[rows_here] = self._render_unseen(template, local[rows_here], seed, int(room[index]), secret)
         return self.restore_dtype(values, self.null_mask(n, rng))
 
-    def _strata(self, needed: int, seed: int) -> tuple[list[Template], _Strata]:
+    def _plan(self, needed: int, seed: int, secret: str | None, templates: list[Template] | None = None):
         """Templates with room for the rows they get of ``needed``, sharing STRATA positions
-        in proportion to their weight in the source; a template without room gives its share
-        to the others."""
+        in proportion to their weight in the source (a template without room gives its share
+        to the others), and for each, the slots free of real values where it must be
+        enumerated to avoid them. Numbers grow a digit when their lengths have no room left."""
+        templates = templates or self.templates
+        real = len(self.hashes) if secret else 0
         # room for the real values too, so that new ones can avoid them
-        real = len(self.hashes)
-        usable = [t.roomy(SPACE_FACTOR * (needed + int(t.weight * real))) for t in self.templates]
+        usable = [t.roomy(SPACE_FACTOR * (needed + int(t.weight * real))) for t in templates]
+        free: dict[int, np.ndarray | None] = {}
         while usable:
             weights = np.asarray([t.weight for t in usable])
             counts = np.floor(weights / weights.sum() * STRATA).astype(int)
@@ -275,29 +306,63 @@ class IdentifierCodec(Codec):
             keep = counts > 0
             usable, counts = [t for t, k in zip(usable, keep) if k], [int(c) for c in counts[keep]]
             strata = _Strata(counts, seed)
-            short = [t for t, room in zip(usable, strata.room(needed)) if t.capacity < room]
+            short = []
+            for template, room in zip(usable, strata.room(needed)):
+                dense = real and (template.span(room) < SPARE * room or SPARE * template.weight * real > template.capacity)
+                if dense and template.capacity <= ENUMERATED and id(template) not in free:
+                    free[id(template)] = self._free_slots(template, seed, secret)
+                slots = free.get(id(template))
+                if (template.capacity if slots is None else len(slots)) < room:
+                    short.append(template)
             if not short:
-                return usable, strata
+                return usable, strata, [free.get(id(t)) for t in usable]
             usable = [t for t in usable if t not in short]
-        widest = max(self.templates, key=lambda t: t.capacity)
+        grown = self._longer(templates)
+        if grown:
+            return self._plan(needed, seed, secret, grown)
+        widest = max(templates, key=lambda t: t.capacity)
         raise SyngenError(
             f"column '{self.name}': cannot make {needed} distinct values in the pattern "
-            f"'{widest.pattern}' (room for {widest.capacity}); generate fewer rows")
+            f"'{widest.pattern}' (room for {widest.capacity}{', less the real ones' if real else ''}); "
+            "generate fewer rows")
+
+    def _longer(self, templates: list[Template]) -> list[Template]:
+        """An integer column's digit patterns one digit longer, within its type's range."""
+        if not self.dtype.lower().startswith(("int", "uint")):
+            return []
+        limit = str(np.iinfo(self.dtype.lower()).max)
+        grown = [t.longer() for t in templates if set(t.pattern) == {"9"} and len(t.pattern) < len(limit)]
+        grown = [t.below(limit) if len(t.pattern) == len(limit) else t for t in grown]
+        return [t for t in grown if t is not None]
+
+    def _free_slots(self, template: Template, seed: int, secret: str) -> np.ndarray:
+        """The slots of the whole pattern (rendered as one permutation) whose value is not real."""
+        chunk, kept = 1 << 20, []
+        for first in range(0, template.capacity, chunk):
+            slots = np.arange(first, min(first + chunk, template.capacity), dtype=np.int64)
+            values = template.render(slots, seed, template.capacity)
+            kept.append(slots[~guard.contains(self.hashes, values, secret)])
+        return np.concatenate(kept)
 
     def avoid(self, values: pd.Series, secret: str | None) -> None:
         """Never generate these values either (the keys already in a table appended to)."""
         if secret:
             self.hashes = np.union1d(self.hashes, guard.keyed_hashes(values.astype(str), secret))
-            self._strata_for = {}
+            self._plans = {}
 
     def _render_unseen(self, template, slots, seed, needed, secret):
         """Render, re-rendering from a spare slot (slot + k * needed) where a value is real."""
         values = template.render(slots, seed, needed)
-        for attempt in range(1, _RETRIES + 1):
-            copied = guard.contains(self.hashes, values, secret)
-            if not copied.any() or (attempt + 1) * needed > template.capacity:
-                break
-            values[copied] = template.render(slots[copied] + attempt * needed, seed, needed)
+        copied = guard.contains(self.hashes, values, secret)
+        for spare in range(1, template.span(needed) // needed):
+            if not copied.any():
+                return values
+            values[copied] = template.render(slots[copied] + spare * needed, seed, needed)
+            copied[copied] = guard.contains(self.hashes, values[copied], secret)
+        if copied.any():
+            raise SyngenError(
+                f"column '{self.name}': its real values fill the pattern '{template.pattern}' too densely "
+                f"to make {needed} new ones; generate fewer rows")
         return values
 
     def _state(self):
