@@ -105,6 +105,13 @@ class Synthesizer:
         return how
 
     @property
+    def made_anew(self) -> set[str]:
+        """Category and place columns whose values are mostly rare, so mostly made anew: a
+        report compares their format, not their values (which protection removes on purpose)."""
+        return {c.name for c in self.codecs
+                if getattr(c, "rare_share", 0.0) > 0 and c.rare_share >= 0.5 * (1.0 - c.null_share)}
+
+    @property
     def text_formats(self) -> dict[str, str]:
         """Formats of the date and time columns read as text, as pandas parses them."""
         return {c.name: parse_format(c.text_format) for c in self.codecs if getattr(c, "text_format", None)}

@@ -67,7 +67,7 @@ def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model
                    extra: str = "", with_cards: bool = True) -> tuple[TableMetrics, str]:
     # a parent's model also learns its children counts: the model's own columns, not the table's
     kinds = {c: k for c, k in model.kinds.items() if not str(c).startswith(COUNT_PREFIX)}
-    metrics = measure(real, synthetic, kinds, model.text_formats, target)
+    metrics = measure(real, synthetic, kinds, model.text_formats, target, made_anew=model.made_anew)
     parts = [f'<section id="{esc(name)}"><h2>{esc(name)}</h2>',
              f'<div class="muted">{len(real):,} real rows and {len(synthetic):,} synthetic rows compared '
              f"(samples of at most {REPORT_ROWS:,} each)</div>",
@@ -76,7 +76,9 @@ def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model
     for column, kind in kinds.items():
         shape = metrics.shapes.get(column)
         score = (number(shape, why="no values on one side") if shape is not None else
-                 f"format {number(metrics.formats[column])}" if column in metrics.formats else "generated, not compared")
+                 f"format {number(metrics.formats[column])}"
+                 + (", values mostly rare, made anew" if column in model.made_anew else "")
+                 if column in metrics.formats else "generated, not compared")
         distinct = (f"{real[column].nunique():,} / {synthetic[column].nunique():,}"
                     if column in real and column in synthetic else "–")
         rows.append([esc(column), esc(kind), score, f"{_share(real, column)} / {_share(synthetic, column)}", distinct])
@@ -210,7 +212,7 @@ def report_tables(metadata, locations: dict[str, str], *, real: str | None = Non
         real_rows, fake_rows = (frame.sample(min(len(frame), REPORT_ROWS), random_state=0)
                                 for frame in (real_full, fake_full))
         learned = {c: k for c, k in model.kinds.items() if c not in key_columns}
-        model_view = _ModelView(learned, model.text_formats)
+        model_view = _ModelView(learned, model.text_formats, model.made_anew & set(learned))
         metrics[name], section = _table_section(name, real_rows, fake_rows, model_view, None)
         sections.append(section)
     for name, table_meta in metadata.tables.items():
@@ -245,6 +247,7 @@ class _ModelView:
     """What a table section needs of a model, here without the key columns (generated)."""
     kinds: dict[str, str]
     text_formats: dict[str, str]
+    made_anew: set[str]
 
 
 def _flag(problems: int, text: str) -> str:

@@ -224,9 +224,11 @@ def quality_scores(tables: list[TableMetrics]) -> dict[str, float]:
 
 def measure(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
             text_formats: dict[str, str] | None = None, target: str | None = None,
-            seed: int = 0) -> TableMetrics:
-    """Every measure of the report for one table (``real`` and ``synthetic`` already sampled)."""
-    columns = {c: k for c, k in comparable_columns(kinds).items() if c in real and c in synthetic}
+            seed: int = 0, made_anew: set[str] = frozenset()) -> TableMetrics:
+    """Every measure of the report for one table (``real`` and ``synthetic`` already sampled).
+    ``made_anew``: learned columns whose values are mostly made anew, compared by format."""
+    columns = {c: k for c, k in comparable_columns(kinds).items()
+               if c in real and c in synthetic and c not in made_anew}
     numbers = {c: (as_numbers(real[c], kinds[c], (text_formats or {}).get(c)),
                    as_numbers(synthetic[c], kinds[c], (text_formats or {}).get(c)))
                for c, k in columns.items() if k == "numeric"}
@@ -251,7 +253,7 @@ def measure(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
         pd.DataFrame(association[side], index=names, columns=names) for side in (0, 1))
     metrics.privacy = privacy(real, synthetic, columns, numbers, seed)
     metrics.formats = {c: format_shape(real[c], synthetic[c]) for c, k in kinds.items()
-                       if k in FORMAT_KINDS and c in real and c in synthetic}
+                       if (k in FORMAT_KINDS or c in made_anew) and c in real and c in synthetic}
     metrics.copies = value_copies(real, synthetic, kinds)
     if target:
         metrics.utility = utility(real, synthetic, columns, numbers, target, seed)
