@@ -19,6 +19,7 @@ EXAMPLE = ROOT / "examples" / "dbt_shop"
 TRADERS = ROOT / "examples" / "dbt_traders"
 CLASSIC = ROOT / "tests" / "fixtures" / "dbt_classic"
 MODERN = ROOT / "tests" / "fixtures" / "dbt_modern"
+PACKAGE = ROOT / "tests" / "fixtures" / "dbt_package"
 
 
 def origins(project) -> dict:
@@ -104,6 +105,27 @@ models:
     assert "not_empty_string" in reasons and "applies only where total > 20" in reasons
     with pytest.raises(SyngenError, match="no seed named nope"):
         to_metadata(load_project(project), ["nope"])
+
+
+def installed_package(tmp_path):
+    """The package fixture with its integration tests' project, the package installed in it as
+    'dbt deps' installs a 'local: ../' package: an absolute symlink back to the package."""
+    package = tmp_path / "shop_package"
+    shutil.copytree(PACKAGE, package)
+    (package / "integration_tests" / "dbt_packages").mkdir()
+    (package / "integration_tests" / "dbt_packages" / "shop_package").symlink_to(package)
+    return package / "integration_tests"
+
+
+def test_the_models_and_tests_of_installed_packages_map_onto_the_seeds(tmp_path):
+    project = load_project(installed_package(tmp_path))
+    assert {"stg_shop__customers", "stg_shop__invoices", "shop__customers"} <= set(project.models)
+    mapping = to_metadata(project)
+    assert keys_of(mapping) == {
+        ("shop_customers", "PK", ("CustomerId",), None, ()),
+        ("shop_invoices", "PK", ("InvoiceId",), None, ()),
+        ("shop_invoices", "FK", ("CustomerId",), "shop_customers", ("CustomerId",))}
+    assert not mapping.unmapped
 
 
 def at_least(mapping) -> dict:
@@ -278,6 +300,19 @@ def test_synthetic_seeds_pass_the_projects_own_dbt_build(tmp_path):
     assert "relationships" in (out / "_syngen_seeds.yml").read_text()
     again = run_cli("syngen", "dbt", "--project", str(project), "--epochs", "2", cwd=tmp_path, check=False)
     assert again.returncode == 1 and "--overwrite" in again.stderr
+
+
+def test_a_package_whose_sources_are_the_seeds_passes_its_build_from_the_project_folder(tmp_path):
+    """'--project .' from inside the integration tests, whose installed package links back to
+    the folder around them; the models read the seeds as sources, so dbt seeds them first."""
+    dbt = dbt_executable()
+    project = installed_package(tmp_path)
+    done = run_cli("syngen", "dbt", "--project", ".", "--epochs", "5", "--random_seed", "1", "--build",
+                   "--dbt", dbt, cwd=project)
+    assert "dbt build passed: PASS=10 WARN=0 ERROR=0" in " ".join(done.stderr.split()), done.stderr
+    invoices = pd.read_csv(project / "synthetic_seeds" / "shop_invoices.csv")
+    customers = pd.read_csv(project / "synthetic_seeds" / "shop_customers.csv")
+    assert invoices["CustomerId"].isin(customers["CustomerId"]).all() and invoices["InvoiceId"].is_unique
 
 
 def test_the_manifest_when_present_gives_the_same_keys_as_the_yaml(tmp_path):

@@ -1,7 +1,8 @@
 """A dbt project as syngen metadata: its seeds are the tables, its tests the keys.
 
 Read without running dbt (no side effects): ``dbt_project.yml`` for the paths and vars, every
-properties YAML under the model and seed paths for tests (``tests:`` and ``data_tests:``, with
+properties YAML under the model and seed paths (and the model paths of the packages installed
+in ``dbt_packages/``, whose models dbt builds too) for tests (``tests:`` and ``data_tests:``, with
 or without ``arguments:``) and sources, and each model's SQL (``dbt_render``: dbt's compiled
 SQL, or the Jinja rendered), whose columns are followed back to the seed columns they come
 from (``dbt_lineage``). Every key says which tests it came from; a test that cannot be
@@ -47,6 +48,8 @@ class DbtProject:
     sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (source, table) -> identifier
     macro_folders: list[Path] = field(default_factory=list)
     package_macro_folders: dict[str, list[Path]] = field(default_factory=dict)  # installed package -> folders
+    package_model_folders: dict[str, list[Path]] = field(default_factory=dict)  # installed package -> folders
+    model_packages: dict[str, str] = field(default_factory=dict)  # model of an installed package -> package
     listed_packages: set[str] = field(default_factory=set)  # packages.yml's packages, by name
 
     @property
@@ -83,7 +86,13 @@ def load_project(root: str | Path) -> DbtProject:
     project = DbtProject(root, str(config.get("name", root.name)), seeds, models, config=config,
                          macro_folders=[root / p for p in config.get("macro-paths", ["macros"])])
     _read_packages(project)
-    properties = [path for folder in seed_paths + model_paths if folder.is_dir()
+    package_paths = [folder for folders in project.package_model_folders.values() for folder in folders]
+    for package, folders in project.package_model_folders.items():  # dbt builds and tests these too
+        for path in (p for folder in folders if folder.is_dir() for p in sorted(folder.rglob("*.sql"))):
+            if path.stem not in project.models:
+                project.models[path.stem] = path
+                project.model_packages[path.stem] = package
+    properties = [path for folder in seed_paths + model_paths + package_paths if folder.is_dir()
                   for path in sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml"))]
     documents = {path: _properties(path) for path in properties}
     for document in documents.values():
@@ -95,19 +104,21 @@ def load_project(root: str | Path) -> DbtProject:
         project.tests = _tests_from_manifest(manifest)
         return project
     for path, document in documents.items():
-        project.tests += _tests_in(document, str(path.relative_to(root)))
+        project.tests += _tests_in(document, str(path.relative_to(root) if path.is_relative_to(root) else path))
     return project
 
 
 def _read_packages(project: DbtProject) -> None:
-    """The packages installed in dbt_packages/ (their macro folders) and those packages.yml lists."""
+    """The packages installed in dbt_packages/ (their macro and model folders) and those
+    packages.yml lists."""
     folder = project.root / project.packages_path
     for package in sorted(folder.iterdir()) if folder.is_dir() else []:
         config_file = package / "dbt_project.yml"
         if config_file.is_file():
             config = yaml.safe_load(config_file.read_text()) or {}
-            project.package_macro_folders[str(config.get("name", package.name))] = [
-                package / p for p in config.get("macro-paths", ["macros"])]
+            name = str(config.get("name", package.name))
+            project.package_macro_folders[name] = [package / p for p in config.get("macro-paths", ["macros"])]
+            project.package_model_folders[name] = [package / p for p in config.get("model-paths", ["models"])]
     for listing in ("packages.yml", "dependencies.yml"):
         path = project.root / listing
         if path.is_file():

@@ -94,13 +94,15 @@ def _compiled(project, manifest: Path, models: Models) -> dict[str, str]:
             if node.get("resource_type") in ("model", "seed") and node.get("alias"):
                 models.relations[str(node["alias"]).lower()] = node["name"]
             code = node.get("compiled_code") or node.get("compiled_sql")
-            path = project.models.get(node.get("name")) if node.get("package_name", project.name) == project.name \
-                else None
+            package = project.model_packages.get(node.get("name"), project.name)
+            path = project.models.get(node.get("name")) if node.get("package_name", project.name) == package else None
             if node.get("resource_type") == "model" and code and path is not None and \
                     path.stat().st_mtime <= manifest.stat().st_mtime:
                 found[node["name"]] = code
     folder = project.root / project.target_path / "compiled" / project.name
     for name, path in project.models.items():
+        if name in project.model_packages:  # compiled under the package's own folder: the manifest has it
+            continue
         compiled = folder / path.relative_to(project.root)
         if name not in found and compiled.is_file() and path.stat().st_mtime <= compiled.stat().st_mtime:
             found[name] = compiled.read_text()
