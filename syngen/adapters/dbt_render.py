@@ -340,6 +340,9 @@ class Renderer:
         context["adapter"] = _Adapter(self.target["type"], lookup)
         for name, macro in own.items():
             context.setdefault(name, macro)  # ref, source, var ... stay dbt's
+        home = self.project.model_packages.get(model)
+        for name, macro in packages[home][1].items() if home in packages else ():
+            context.setdefault(name, macro)  # a package's model calls its package's macros by their names
         for scope, macros in packages.values():  # a package's macros see the model's context and each other
             scope.update(context)
             scope.update(macros)
