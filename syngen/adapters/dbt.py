@@ -21,6 +21,14 @@ from syngen.metadata.model import Key, Metadata, Table
 
 KNOWN_TESTS = ("unique", "not_null", "relationships", "accepted_values", "unique_combination_of_columns",
                "accepted_range")
+# dbt_expectations' tests that say the same as one above: name -> (that test, its arguments' names)
+EQUIVALENT_TESTS = {
+    "expect_column_values_to_be_unique": ("unique", {}),
+    "expect_column_values_to_not_be_null": ("not_null", {}),
+    "expect_compound_columns_to_be_unique": ("unique_combination_of_columns", {"column_list": "combination_of_columns"}),
+    "expect_column_values_to_be_in_set": ("accepted_values", {"value_set": "values"}),
+    "expect_column_values_to_be_between": ("accepted_range", {}),
+}
 
 
 @dataclass
@@ -32,9 +40,18 @@ class DbtTest:
     origin: str  # file that declares it
     severity: str = "error"
     where: str | None = None  # config.where: the test applies to a subset of rows
+    spelled: str = ""  # the name the project gives it, when it is the equivalent of a known test
+
+    def __post_init__(self) -> None:
+        if self.name in EQUIVALENT_TESTS:
+            self.spelled, (self.name, renamed) = self.name, EQUIVALENT_TESTS[self.name]
+            self.arguments = {renamed.get(k, k): v for k, v in self.arguments.items()}
+            if "strictly" in self.arguments:  # between's 'strictly' is accepted_range's 'inclusive', negated
+                self.arguments["inclusive"] = not self.arguments.pop("strictly")
+            self.where = self.where or self.arguments.pop("row_condition", None)
 
     def __str__(self) -> str:
-        return f"{self.name} on {self.node}{'.' + self.column if self.column else ''} ({self.origin})"
+        return f"{self.spelled or self.name} on {self.node}{'.' + self.column if self.column else ''} ({self.origin})"
 
 
 @dataclass
@@ -50,6 +67,7 @@ class DbtProject:
     package_macro_folders: dict[str, list[Path]] = field(default_factory=dict)  # installed package -> folders
     package_model_folders: dict[str, list[Path]] = field(default_factory=dict)  # installed package -> folders
     model_packages: dict[str, str] = field(default_factory=dict)  # model of an installed package -> package
+    singular: list[str] = field(default_factory=list)  # the singular tests' files: SQL syngen does not map
     listed_packages: set[str] = field(default_factory=set)  # packages.yml's packages, by name
 
     @property
@@ -99,6 +117,8 @@ def load_project(root: str | Path) -> DbtProject:
         for source in document.get("sources") or []:
             for table in source.get("tables") or []:
                 project.sources[(source["name"], table["name"])] = str(table.get("identifier") or table["name"])
+    project.singular = [str(path.relative_to(root)) for folder in config.get("test-paths", ["tests"])
+                        for path in sorted((root / folder).rglob("*.sql")) if not _is_generic(path)]
     manifest = root / project.target_path / "manifest.json"
     if manifest.is_file():  # what dbt itself parsed (packages' tests, macros resolved)
         project.tests = _tests_from_manifest(manifest)
@@ -106,6 +126,11 @@ def load_project(root: str | Path) -> DbtProject:
     for path, document in documents.items():
         project.tests += _tests_in(document, str(path.relative_to(root) if path.is_relative_to(root) else path))
     return project
+
+
+def _is_generic(path: Path) -> bool:
+    """A file of generic tests (``{% test name(model, ...) %}``), not a singular test's query."""
+    return re.search(r"{%-?\s*test\s", path.read_text(errors="replace")) is not None
 
 
 def _read_packages(project: DbtProject) -> None:
@@ -335,6 +360,12 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
         tables[seed].kinds.setdefault(column, "categorical")
         mapping.applied.append(f"{_sources(tests)} -> only seen values of {seed}.{column}, checked after "
                                "generation")
+    mapping.unmapped += [f"singular test {path}: its query is not read (only generic tests map onto seeds)"
+                         for path in project.singular]
+    if not project.tests:
+        mapping.notes.append("no generic tests found (the properties YAML under the model and seed paths and "
+                             "installed packages' model paths, or target/manifest.json): the seeds are learned "
+                             "without keys")
     mapping.metadata = Metadata(tables)
     return mapping
 
