@@ -173,14 +173,18 @@ def build(project_dir, seeds_folder: Path, names, *, dbt: str = "dbt", profiles_
         copy = _copy(project, Path(folder), seeds_folder.name)
         for name in names:
             shutil.copyfile(seeds_folder / f"{name}.csv", copy / project.seeds[name].relative_to(project.root))
+        if any(table in project.seeds for table in project.sources.values()):
+            # a source is no node of dbt's graph: 'dbt build' would read it before seeding it
+            _run_dbt(dbt, "seed", copy, profiles_dir, target, vars)
         return _run_dbt(dbt, "build", copy, profiles_dir, target, vars)
 
 
 def _copy(project, folder: Path, *leave_out: str) -> Path:
-    """The project copied into ``folder``, without dbt's outputs (its installed packages kept)."""
-    copy = folder / project.root.name
-    shutil.copytree(project.root, copy, ignore=shutil.ignore_patterns(project.target_path, "logs",
-                                                                       "model_artifacts", *leave_out))
+    """The project copied into ``folder``, without dbt's outputs (its installed packages kept;
+    a package installed from a local path stays the link 'dbt deps' made)."""
+    copy = folder / (project.root.resolve().name or "project")
+    shutil.copytree(project.root, copy, symlinks=True,
+                    ignore=shutil.ignore_patterns(project.target_path, "logs", "model_artifacts", *leave_out))
     return copy
 
 
@@ -199,6 +203,6 @@ def _run_dbt(dbt: str, command: str, copy: Path, profiles_dir, target, vars) -> 
     done = subprocess.run(arguments, cwd=copy, capture_output=True, text=True, env=env)
     output = done.stdout + done.stderr
     if done.returncode != 0:
-        what = "on the synthetic seeds" if command == "build" else "on a copy of the project"
+        what = "on the synthetic seeds" if command in ("build", "seed") else "on a copy of the project"
         raise SyngenError(f"dbt {command} failed {what}:\n{output[-_OUTPUT_TAIL:]}")
     return output

@@ -19,6 +19,7 @@ EXAMPLE = ROOT / "examples" / "dbt_shop"
 TRADERS = ROOT / "examples" / "dbt_traders"
 CLASSIC = ROOT / "tests" / "fixtures" / "dbt_classic"
 MODERN = ROOT / "tests" / "fixtures" / "dbt_modern"
+PACKAGE = ROOT / "tests" / "fixtures" / "dbt_package"
 
 
 def origins(project) -> dict:
@@ -104,6 +105,69 @@ models:
     assert "not_empty_string" in reasons and "applies only where total > 20" in reasons
     with pytest.raises(SyngenError, match="no seed named nope"):
         to_metadata(load_project(project), ["nope"])
+
+
+def test_dbt_expectations_tests_map_as_the_tests_they_equal(tmp_path):
+    project = tmp_path / "classic"
+    shutil.copytree(CLASSIC, project)
+    (project / "seeds" / "expectations.yml").write_text("""
+version: 2
+seeds:
+  - name: raw_charges
+    data_tests:
+      - dbt_expectations.expect_compound_columns_to_be_unique:
+          arguments: {column_list: [purchase_id, method]}
+    columns:
+      - name: cents
+        data_tests:
+          - dbt_expectations.expect_column_values_to_be_between: {min_value: 0, strictly: true}
+      - name: method
+        data_tests:
+          - dbt_expectations.expect_column_values_to_be_in_set: {value_set: [card, voucher, transfer]}
+  - name: raw_people
+    columns:
+      - name: id
+        data_tests: [dbt_expectations.expect_column_values_to_be_unique,
+                     dbt_expectations.expect_column_values_to_not_be_null]
+      - name: last_name
+        data_tests:
+          - dbt_expectations.expect_column_values_to_be_unique: {row_condition: "id > 1"}
+""")
+    mapping = to_metadata(load_project(project))
+    keys = keys_of(mapping)
+    assert {("raw_charges", "UQ", ("purchase_id", "method"), None, ()),
+            ("raw_people", "PK", ("id",), None, ())} <= keys
+    assert mapping.ranges[("raw_charges", "cents")] == (0, None, False)
+    assert mapping.accepted[("raw_charges", "method")] == ["card", "voucher", "transfer"]
+    assert not any(k[2] == ("last_name",) for k in keys)  # unique only where id > 1
+    assert any(line.startswith("expect_compound_columns_to_be_unique on raw_charges") for line in mapping.applied)
+
+
+def installed_package(tmp_path):
+    """The package fixture with its integration tests' project, the package installed in it as
+    'dbt deps' installs a 'local: ../' package: an absolute symlink back to the package."""
+    package = tmp_path / "shop_package"
+    shutil.copytree(PACKAGE, package)
+    (package / "integration_tests" / "dbt_packages").mkdir()
+    (package / "integration_tests" / "dbt_packages" / "shop_package").symlink_to(package)
+    return package / "integration_tests"
+
+
+def test_the_models_and_tests_of_installed_packages_map_onto_the_seeds(tmp_path):
+    folder = installed_package(tmp_path)
+    (folder / "dbt_packages" / "shop_package").unlink()
+    uninstalled = to_metadata(load_project(folder))  # 'dbt deps' not run: no test to map, and it says so
+    assert not uninstalled.applied and any("no generic tests found" in note for note in uninstalled.notes)
+    (folder / "dbt_packages" / "shop_package").symlink_to(folder.parent)
+    project = load_project(folder)
+    assert {"stg_shop__customers", "stg_shop__invoices", "shop__customers"} <= set(project.models)
+    mapping = to_metadata(project)
+    assert keys_of(mapping) == {
+        ("shop_customers", "PK", ("CustomerId",), None, ()),
+        ("shop_invoices", "PK", ("InvoiceId",), None, ()),
+        ("shop_invoices", "FK", ("CustomerId",), "shop_customers", ("CustomerId",))}
+    assert mapping.unmapped == ["singular test tests/assert_every_customer_is_named.sql: its query is not read "
+                                "(only generic tests map onto seeds)"]
 
 
 def at_least(mapping) -> dict:
@@ -278,6 +342,19 @@ def test_synthetic_seeds_pass_the_projects_own_dbt_build(tmp_path):
     assert "relationships" in (out / "_syngen_seeds.yml").read_text()
     again = run_cli("syngen", "dbt", "--project", str(project), "--epochs", "2", cwd=tmp_path, check=False)
     assert again.returncode == 1 and "--overwrite" in again.stderr
+
+
+def test_a_package_whose_sources_are_the_seeds_passes_its_build_from_the_project_folder(tmp_path):
+    """'--project .' from inside the integration tests, whose installed package links back to
+    the folder around them; the models read the seeds as sources, so dbt seeds them first."""
+    dbt = dbt_executable()
+    project = installed_package(tmp_path)
+    done = run_cli("syngen", "dbt", "--project", ".", "--epochs", "5", "--random_seed", "1", "--build",
+                   "--dbt", dbt, cwd=project)
+    assert "dbt build passed: PASS=11 WARN=0 ERROR=0" in " ".join(done.stderr.split()), done.stderr
+    invoices = pd.read_csv(project / "synthetic_seeds" / "shop_invoices.csv")
+    customers = pd.read_csv(project / "synthetic_seeds" / "shop_customers.csv")
+    assert invoices["CustomerId"].isin(customers["CustomerId"]).all() and invoices["InvoiceId"].is_unique
 
 
 def test_the_manifest_when_present_gives_the_same_keys_as_the_yaml(tmp_path):

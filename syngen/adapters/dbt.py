@@ -1,7 +1,8 @@
 """A dbt project as syngen metadata: its seeds are the tables, its tests the keys.
 
 Read without running dbt (no side effects): ``dbt_project.yml`` for the paths and vars, every
-properties YAML under the model and seed paths for tests (``tests:`` and ``data_tests:``, with
+properties YAML under the model and seed paths (and the model paths of the packages installed
+in ``dbt_packages/``, whose models dbt builds too) for tests (``tests:`` and ``data_tests:``, with
 or without ``arguments:``) and sources, and each model's SQL (``dbt_render``: dbt's compiled
 SQL, or the Jinja rendered), whose columns are followed back to the seed columns they come
 from (``dbt_lineage``). Every key says which tests it came from; a test that cannot be
@@ -20,6 +21,14 @@ from syngen.metadata.model import Key, Metadata, Table
 
 KNOWN_TESTS = ("unique", "not_null", "relationships", "accepted_values", "unique_combination_of_columns",
                "accepted_range")
+# dbt_expectations' tests that say the same as one above: name -> (that test, its arguments' names)
+EQUIVALENT_TESTS = {
+    "expect_column_values_to_be_unique": ("unique", {}),
+    "expect_column_values_to_not_be_null": ("not_null", {}),
+    "expect_compound_columns_to_be_unique": ("unique_combination_of_columns", {"column_list": "combination_of_columns"}),
+    "expect_column_values_to_be_in_set": ("accepted_values", {"value_set": "values"}),
+    "expect_column_values_to_be_between": ("accepted_range", {}),
+}
 
 
 @dataclass
@@ -31,9 +40,18 @@ class DbtTest:
     origin: str  # file that declares it
     severity: str = "error"
     where: str | None = None  # config.where: the test applies to a subset of rows
+    spelled: str = ""  # the name the project gives it, when it is the equivalent of a known test
+
+    def __post_init__(self) -> None:
+        if self.name in EQUIVALENT_TESTS:
+            self.spelled, (self.name, renamed) = self.name, EQUIVALENT_TESTS[self.name]
+            self.arguments = {renamed.get(k, k): v for k, v in self.arguments.items()}
+            if "strictly" in self.arguments:  # between's 'strictly' is accepted_range's 'inclusive', negated
+                self.arguments["inclusive"] = not self.arguments.pop("strictly")
+            self.where = self.where or self.arguments.pop("row_condition", None)
 
     def __str__(self) -> str:
-        return f"{self.name} on {self.node}{'.' + self.column if self.column else ''} ({self.origin})"
+        return f"{self.spelled or self.name} on {self.node}{'.' + self.column if self.column else ''} ({self.origin})"
 
 
 @dataclass
@@ -47,6 +65,9 @@ class DbtProject:
     sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (source, table) -> identifier
     macro_folders: list[Path] = field(default_factory=list)
     package_macro_folders: dict[str, list[Path]] = field(default_factory=dict)  # installed package -> folders
+    package_model_folders: dict[str, list[Path]] = field(default_factory=dict)  # installed package -> folders
+    model_packages: dict[str, str] = field(default_factory=dict)  # model of an installed package -> package
+    singular: list[str] = field(default_factory=list)  # the singular tests' files: SQL syngen does not map
     listed_packages: set[str] = field(default_factory=set)  # packages.yml's packages, by name
 
     @property
@@ -83,31 +104,46 @@ def load_project(root: str | Path) -> DbtProject:
     project = DbtProject(root, str(config.get("name", root.name)), seeds, models, config=config,
                          macro_folders=[root / p for p in config.get("macro-paths", ["macros"])])
     _read_packages(project)
-    properties = [path for folder in seed_paths + model_paths if folder.is_dir()
+    package_paths = [folder for folders in project.package_model_folders.values() for folder in folders]
+    for package, folders in project.package_model_folders.items():  # dbt builds and tests these too
+        for path in (p for folder in folders if folder.is_dir() for p in sorted(folder.rglob("*.sql"))):
+            if path.stem not in project.models:
+                project.models[path.stem] = path
+                project.model_packages[path.stem] = package
+    properties = [path for folder in seed_paths + model_paths + package_paths if folder.is_dir()
                   for path in sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml"))]
     documents = {path: _properties(path) for path in properties}
     for document in documents.values():
         for source in document.get("sources") or []:
             for table in source.get("tables") or []:
                 project.sources[(source["name"], table["name"])] = str(table.get("identifier") or table["name"])
+    project.singular = [str(path.relative_to(root)) for folder in config.get("test-paths", ["tests"])
+                        for path in sorted((root / folder).rglob("*.sql")) if not _is_generic(path)]
     manifest = root / project.target_path / "manifest.json"
     if manifest.is_file():  # what dbt itself parsed (packages' tests, macros resolved)
         project.tests = _tests_from_manifest(manifest)
         return project
     for path, document in documents.items():
-        project.tests += _tests_in(document, str(path.relative_to(root)))
+        project.tests += _tests_in(document, str(path.relative_to(root) if path.is_relative_to(root) else path))
     return project
 
 
+def _is_generic(path: Path) -> bool:
+    """A file of generic tests (``{% test name(model, ...) %}``), not a singular test's query."""
+    return re.search(r"{%-?\s*test\s", path.read_text(errors="replace")) is not None
+
+
 def _read_packages(project: DbtProject) -> None:
-    """The packages installed in dbt_packages/ (their macro folders) and those packages.yml lists."""
+    """The packages installed in dbt_packages/ (their macro and model folders) and those
+    packages.yml lists."""
     folder = project.root / project.packages_path
     for package in sorted(folder.iterdir()) if folder.is_dir() else []:
         config_file = package / "dbt_project.yml"
         if config_file.is_file():
             config = yaml.safe_load(config_file.read_text()) or {}
-            project.package_macro_folders[str(config.get("name", package.name))] = [
-                package / p for p in config.get("macro-paths", ["macros"])]
+            name = str(config.get("name", package.name))
+            project.package_macro_folders[name] = [package / p for p in config.get("macro-paths", ["macros"])]
+            project.package_model_folders[name] = [package / p for p in config.get("model-paths", ["models"])]
     for listing in ("packages.yml", "dependencies.yml"):
         path = project.root / listing
         if path.is_file():
@@ -324,6 +360,12 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
         tables[seed].kinds.setdefault(column, "categorical")
         mapping.applied.append(f"{_sources(tests)} -> only seen values of {seed}.{column}, checked after "
                                "generation")
+    mapping.unmapped += [f"singular test {path}: its query is not read (only generic tests map onto seeds)"
+                         for path in project.singular]
+    if not project.tests:
+        mapping.notes.append("no generic tests found (the properties YAML under the model and seed paths and "
+                             "installed packages' model paths, or target/manifest.json): the seeds are learned "
+                             "without keys")
     mapping.metadata = Metadata(tables)
     return mapping
 

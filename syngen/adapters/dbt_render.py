@@ -94,13 +94,15 @@ def _compiled(project, manifest: Path, models: Models) -> dict[str, str]:
             if node.get("resource_type") in ("model", "seed") and node.get("alias"):
                 models.relations[str(node["alias"]).lower()] = node["name"]
             code = node.get("compiled_code") or node.get("compiled_sql")
-            path = project.models.get(node.get("name")) if node.get("package_name", project.name) == project.name \
-                else None
+            package = project.model_packages.get(node.get("name"), project.name)
+            path = project.models.get(node.get("name")) if node.get("package_name", project.name) == package else None
             if node.get("resource_type") == "model" and code and path is not None and \
                     path.stat().st_mtime <= manifest.stat().st_mtime:
                 found[node["name"]] = code
     folder = project.root / project.target_path / "compiled" / project.name
     for name, path in project.models.items():
+        if name in project.model_packages:  # compiled under the package's own folder: the manifest has it
+            continue
         compiled = folder / path.relative_to(project.root)
         if name not in found and compiled.is_file() and path.stat().st_mtime <= compiled.stat().st_mtime:
             found[name] = compiled.read_text()
@@ -338,6 +340,9 @@ class Renderer:
         context["adapter"] = _Adapter(self.target["type"], lookup)
         for name, macro in own.items():
             context.setdefault(name, macro)  # ref, source, var ... stay dbt's
+        home = self.project.model_packages.get(model)
+        for name, macro in packages[home][1].items() if home in packages else ():
+            context.setdefault(name, macro)  # a package's model calls its package's macros by their names
         for scope, macros in packages.values():  # a package's macros see the model's context and each other
             scope.update(context)
             scope.update(macros)
