@@ -11,6 +11,7 @@ Usage (from the repository root)::
     python benchmarks/corpus.py --sample 300 --seed 0    # a seeded random sample
     python benchmarks/corpus.py --packages MASS,datasets --limit 20
     python benchmarks/corpus.py --resume                 # skip the tables already in WORKDIR/results.jsonl
+    python benchmarks/corpus.py --tables MASS/Boston     # rerun one table, replacing its result there
     python benchmarks/corpus.py --summary-only           # summarise WORKDIR/results.jsonl again
 
 Tables run in worker processes (``--jobs``), each loading TensorFlow once and running the
@@ -358,6 +359,11 @@ def read_results(path: Path) -> list[dict]:
     return list(latest.values())
 
 
+def write_results(path: Path, results: list[dict]) -> None:
+    if results or path.exists():
+        path.write_text("".join(json.dumps(r, default=str) + "\n" for r in results))
+
+
 # -- summary -----------------------------------------------------------------------------------
 
 def is_traceback(failure_class: str) -> bool:
@@ -456,7 +462,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=Options.timeout, help="seconds per table")
     parser.add_argument("--chunk", type=int, default=Options.chunk, help="tables per worker process")
     parser.add_argument("--resume", action="store_true",
-                        help="keep WORKDIR/results.jsonl and skip its tables (but those named by --tables)")
+                        help="keep WORKDIR/results.jsonl and skip its tables (--tables alone keeps the "
+                             "others' results and replaces those of the tables named)")
     parser.add_argument("--summary-only", action="store_true", help="summarise WORKDIR/results.jsonl, run nothing")
     parser.add_argument("--report", default=str(DEFAULT_REPORT), help="markdown file to write ('' for none)")
     return parser.parse_args(argv)
@@ -469,21 +476,26 @@ def main(argv: list[str]) -> int:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     results_path, run_path = workdir / "results.jsonl", workdir / "run.json"
+    split = lambda text: set(text.split(",")) if text else None  # noqa: E731
+    named = split(args.tables)
+    # tables named again are rerun in place: the workdir's other results stay
+    keep = args.resume or args.summary_only or bool(named)
     # the command and time of the run, kept across --resume for the summary
-    run = json.loads(run_path.read_text()) if run_path.is_file() and (args.resume or args.summary_only) else \
+    run = json.loads(run_path.read_text()) if run_path.is_file() and keep else \
         {"command": shlex.join(["python", "benchmarks/corpus.py", *argv]), "seconds": 0.0}
     options = Options(workdir=str(workdir), epochs=args.epochs, size=args.size, row_limit=args.row_limit,
                       timeout=args.timeout, chunk=args.chunk, jobs=args.jobs)
     run.setdefault("options", asdict(options))
     if not args.summary_only:
-        split = lambda text: set(text.split(",")) if text else None  # noqa: E731
-        tables = choose(catalogue(), packages=split(args.packages), names=split(args.tables),
+        tables = choose(catalogue(), packages=split(args.packages), names=named,
                         sample=args.sample, seed=args.seed, limit=args.limit)
-        if args.resume:  # skip the tables already run, but those named, which run again
-            done = {r["table"] for r in read_results(results_path)} - (split(args.tables) or set())
+        if not keep:
+            results_path.unlink(missing_ok=True)
+        kept = [r for r in read_results(results_path) if r["table"] not in (named or ())]
+        write_results(results_path, kept)  # a table named again loses its earlier result
+        if args.resume:  # skip the tables already run
+            done = {r["table"] for r in kept}
             tables = [t for t in tables if t["table"] not in done]
-        elif results_path.exists():
-            results_path.unlink()
         total, before, started = len(tables), run["seconds"], time.perf_counter()
 
         def progress(result: dict, done: int) -> None:

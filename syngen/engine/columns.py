@@ -80,11 +80,12 @@ def _named_like_id(name: str) -> bool:
 
 
 def _repeats(values: pd.Series) -> bool:
-    """Whether most rows hold a value that is not rare. Few numbers that rarely repeat (the
-    weights of a small table) are measures: as a category each would be a rare value, made
-    anew in its digit pattern and out of the source's range."""
+    """Whether most rows (more than half) hold a value that is not rare. Few numbers that
+    rarely repeat (the weights of a small table) are measures: as a category each would be a
+    rare value, made anew in its digit pattern and out of the source's range, as a category's
+    rare values are where they fill half its rows (CategoricalCodec)."""
     counts = values.value_counts()
-    return bool(counts[counts >= RARE_THRESHOLD].sum() >= 0.5 * len(values))
+    return bool(counts[counts >= RARE_THRESHOLD].sum() > 0.5 * len(values))
 
 
 def _zero_one(values: pd.Series) -> bool:

@@ -549,19 +549,24 @@ def _ascii(names: np.ndarray) -> np.ndarray:
 @register("text")
 class TextCodec(Codec):
     """Free text from a word-level Markov chain: real vocabulary, realistic lengths and word
-    order, no sentence copied whole."""
+    order, no sentence copied whole. Where the source never writes a value that is only a
+    number, none is made: a number drawn as a one-word value ('4' of '4 piece Nuggets') gets
+    the word after it."""
 
     _VOCABULARY = 5000
     _SUCCESSORS = 30
     _FIT_ROWS = 20000
+    _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
     def __init__(self, name, kind):
         super().__init__(name, kind)
         self.vocabulary: list[str] = []
         self.arrays: dict[str, np.ndarray] = {}
+        self.bare_numbers = True  # the source has values that are only a number
 
     def _fit(self, values):
         values = values.astype(str)
+        self.bare_numbers = bool(values.str.strip().str.fullmatch(self._NUMBER).any())
         if len(values) > self._FIT_ROWS:
             values = values.sample(self._FIT_ROWS, random_state=0)
         tokens = values.str.split()
@@ -606,6 +611,9 @@ class TextCodec(Codec):
         starts = a["starts"] if a["starts"].sum() > 0 else a["unigram"]
         current = rng.choice(len(starts), size=n, p=starts / starts.sum())
         vocabulary = np.asarray(self.vocabulary, dtype=object)
+        if not self.bare_numbers:
+            number = pd.Series(vocabulary, dtype=object).str.fullmatch(self._NUMBER).to_numpy(dtype=bool)
+            lengths = np.where((lengths == 1) & number[current], 2, lengths)
         text = vocabulary[current].copy()
         has_next = np.diff(a["pointer"]) > 0
         for step in range(1, int(lengths.max())):
@@ -623,10 +631,10 @@ class TextCodec(Codec):
         return self.restore_dtype(text, self.null_mask(n, rng))
 
     def _state(self):
-        return {"vocabulary": self.vocabulary}, dict(self.arrays)
+        return {"vocabulary": self.vocabulary, "bare_numbers": self.bare_numbers}, dict(self.arrays)
 
     def _load(self, meta, arrays):
-        self.vocabulary = meta["vocabulary"]
+        self.vocabulary, self.bare_numbers = meta["vocabulary"], meta["bare_numbers"]
         self.arrays = dict(arrays)
 
 

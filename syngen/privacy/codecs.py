@@ -432,6 +432,17 @@ def _ipv6(n: int, rng) -> np.ndarray:
     return text.to_numpy(dtype=object)
 
 
+def _inner_span(codes: pd.Series) -> list[str] | None:
+    """Where postal codes are digits of one width, the span that codes made anew keep, as
+    numbers keep theirs (the source's region, not anywhere in the country): its ends rounded
+    inward to tens, so that the model holds no extreme code, which few would share."""
+    if codes.empty or not codes.str.fullmatch(r"\d+").all() or codes.str.len().nunique() != 1:
+        return None
+    low, high = -(-int(codes.min()) // 10) * 10, int(codes.max()) // 10 * 10
+    width = len(codes.iloc[0])
+    return [str(low).zfill(width), str(high).zfill(width)] if low <= high and len(str(high)) <= width else None
+
+
 @register(*LOCATION)
 class LocationCodec(CategoricalCodec):
     """A country, state, city or postal code: frequent values kept as categories, rare ones
@@ -445,6 +456,7 @@ class LocationCodec(CategoricalCodec):
         self.max_length = 0
         self.style = "name"  # countries: name, alpha_2, alpha_3; states: name or code
         self.shapes: list[tuple[str, float]] = []  # postal codes of the home country
+        self.span: list[str] | None = None  # their lowest and highest, where all are digits of one width
 
     def _fit(self, values):
         super()._fit(values)
@@ -464,6 +476,7 @@ class LocationCodec(CategoricalCodec):
             regions = self.protection.regions_of(values)
             home = text if regions is None or regions.isna().all() else text[(regions == regions.mode().iloc[0]).to_numpy()]
             self.shapes = patterns.pattern_weights(home, keep=self.protection.rare_threshold)
+            self.span = _inner_span(home)
 
     def fill_rare(self, values, rows, rng):
         marked = pending(values)
@@ -503,7 +516,7 @@ class LocationCodec(CategoricalCodec):
             values = fake.draw(rows.locales, "postcode", rows.seed, rng, allowed=self._unseen(rows))
             home = (np.asarray(rows.regions, dtype=object) == rows.default_region) | (not rows.placed)
             if self.shapes and home.any():
-                values[home] = patterns.render_many(self.shapes, int(home.sum()), rng)
+                values[home] = patterns.render_many(self.shapes, int(home.sum()), rng, between=self.span)
             if self.dtype.lower().startswith(("int", "uint", "float")):
                 digits = pd.Series(values, dtype=object).astype(str).str.replace(r"\D", "", regex=True)
                 values = digits.str.lstrip("0").replace("", "1").to_numpy(dtype=object)
@@ -515,10 +528,12 @@ class LocationCodec(CategoricalCodec):
 
     def _state(self):
         meta, arrays = super()._state()
-        meta.update({"case": self.case, "max_length": self.max_length, "style": self.style, "shapes": self.shapes})
+        meta.update({"case": self.case, "max_length": self.max_length, "style": self.style, "shapes": self.shapes,
+                     "span": self.span})
         return meta, arrays
 
     def _load(self, meta, arrays):
         super()._load(meta, arrays)
         self.case, self.max_length, self.style = meta["case"], meta["max_length"], meta["style"]
         self.shapes = [tuple(p) for p in meta["shapes"]]
+        self.span = meta["span"]

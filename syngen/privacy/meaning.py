@@ -172,9 +172,12 @@ def _split_name(value: str) -> tuple[str, str, int]:
 
 
 def looks_like_person(value: str) -> bool:
-    """Whether one value reads as a person's full name."""
+    """Whether one value reads as a person's full name. A capital before a word in lower case
+    ('E. maculata', 'Acacia mabellae') names a species, not a person."""
     given, family, words = _split_name(value)
     initial = len(given.strip(".")) == 1 and given[:1].isupper()
+    if given[:1].isupper() and family.islower():
+        return False
     return bool(2 <= words <= 5 and (given.lower() in first_names() or initial)
                 and (family.lower() in last_names() or _WORD.match(family)))
 

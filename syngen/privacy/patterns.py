@@ -97,14 +97,42 @@ def render(pattern: str, n: int, rng: np.random.Generator, first: str | None = N
     return chars.view(f"U{len(tokens)}").ravel().astype(object)
 
 
+def render_between(pattern: str, n: int, rng: np.random.Generator, low: str, high: str) -> np.ndarray:
+    """``n`` values of a pattern of digits, each between ``low`` and ``high`` (digit strings as
+    wide as the pattern): digit by digit, a row still at a bound's digits so far draws only
+    digits that keep it inside."""
+    tokens = _tokens(pattern)
+    bounds = np.frombuffer(f"{low}{high}".encode("ascii"), dtype=np.uint8).reshape(2, -1).astype(np.int64) - 48
+    at_low, at_high = np.ones(n, dtype=bool), np.ones(n, dtype=bool)
+    digits = np.empty((n, len(tokens)), dtype=np.int64)
+    for place, (symbol, itself) in enumerate(tokens):
+        lowest, highest = bounds[0, place], bounds[1, place]
+        if itself:
+            digit = np.full(n, int(symbol))
+        else:
+            floor, ceiling = np.where(at_low, lowest, 0), np.where(at_high, highest, 9)
+            digit = floor + (rng.random(n) * (ceiling - floor + 1)).astype(np.int64)
+        digits[:, place] = digit
+        at_low &= digit == lowest
+        at_high &= digit == highest
+    chars = np.ascontiguousarray((digits + 48).astype(np.uint32))
+    return chars.view(f"U{len(tokens)}").ravel().astype(object)
+
+
 def render_many(weighted: list[tuple[str, float]], n: int, rng: np.random.Generator,
-                first: str | None = None) -> np.ndarray:
-    """``n`` values, each in a pattern drawn by the patterns' shares."""
+                first: str | None = None, between: tuple[str, str] | None = None) -> np.ndarray:
+    """``n`` values, each in a pattern drawn by the patterns' shares; ``between`` (two digit
+    strings of one width) bounds the values of the patterns of only digits as wide."""
     values = np.empty(n, dtype=object)
     picks = choose(weighted, n, rng)
     for index, (pattern, _) in enumerate(weighted):
         rows = np.flatnonzero(picks == index)
-        if len(rows):
+        if not len(rows):
+            continue
+        tokens = _tokens(pattern)
+        if between and len(tokens) == len(between[0]) and all(c.isdigit() or c == "9" for c, _ in tokens):
+            values[rows] = render_between(pattern, len(rows), rng, *between)
+        else:
             values[rows] = render(pattern, len(rows), rng, first)
     return values
 
