@@ -20,6 +20,7 @@ TRADERS = ROOT / "examples" / "dbt_traders"
 CLASSIC = ROOT / "tests" / "fixtures" / "dbt_classic"
 MODERN = ROOT / "tests" / "fixtures" / "dbt_modern"
 PACKAGE = ROOT / "tests" / "fixtures" / "dbt_package"
+LOOKUPS = ROOT / "tests" / "fixtures" / "dbt_lookups"
 
 
 def origins(project) -> dict:
@@ -225,6 +226,48 @@ def test_projects_in_the_shapes_of_dbts_tutorial_map_without_a_relationships_tes
     assert lineage[("people", "first_name")].origin == ("raw_people", "first_name")
 
 
+def test_lookups_a_unique_mart_column_is_joined_through_are_unique_on_their_join_ids():
+    """A mart's unique track_id stays unique only if the albums, the artists joined through
+    them and the genres (a subquery on the seed) it left-joins have one row per id: those ids
+    are UQ keys, and the columns joined to them FKs. The invoice lines it joins are grouped
+    by track first, one row per track already: no key on them."""
+    mapping = to_metadata(load_project(LOOKUPS))
+    assert keys_of(mapping) == {
+        ("raw_tracks", "PK", ("TrackId",), None, ()),
+        ("raw_invoice_lines", "PK", ("InvoiceLineId",), None, ()),
+        ("raw_albums", "UQ", ("AlbumId",), None, ()),
+        ("raw_artists", "UQ", ("ArtistId",), None, ()),
+        ("raw_genres", "UQ", ("GenreId",), None, ()),
+        ("raw_tracks", "FK", ("AlbumId",), "raw_albums", ("AlbumId",)),
+        ("raw_albums", "FK", ("ArtistId",), "raw_artists", ("ArtistId",)),
+        ("raw_tracks", "FK", ("GenreId",), "raw_genres", ("GenreId",))}
+    applied = "\n".join(mapping.applied)
+    assert "unique on tracks.track_id (models/marts/_marts.yml) -> UQ raw_artists(ArtistId) (joined in tracks" \
+        in applied, applied
+    assert not mapping.unmapped, mapping.unmapped
+
+
+def test_joins_whose_sides_are_one_row_per_key_or_cannot_be_kept_so(tmp_path):
+    """A side made distinct on its join column needs no key; a join on no equality or on a
+    union cannot be kept from repeating rows, and says so."""
+    project_dir = tmp_path / "lookups"
+    shutil.copytree(LOOKUPS, project_dir)
+    (project_dir / "models" / "marts" / "track_shapes.sql").write_text(
+        "select t.TrackId as track_id from {{ ref('raw_tracks') }} as t\n"
+        "left join (select distinct AlbumId from {{ ref('raw_tracks') }}) as d on t.AlbumId = d.AlbumId\n"
+        "left join {{ ref('raw_albums') }} as a on t.AlbumId < a.AlbumId\n"
+        "inner join (select GenreId from {{ ref('raw_genres') }} union all\n"
+        "            select GenreId from {{ ref('raw_genres') }}) as u on t.GenreId = u.GenreId")
+    (project_dir / "models" / "marts" / "shapes.yml").write_text(
+        "models:\n  - name: track_shapes\n    columns: [{name: track_id, data_tests: [unique]}]\n")
+    mapping = to_metadata(load_project(project_dir))
+    assert keys_of(mapping) == keys_of(to_metadata(load_project(LOOKUPS)))  # nothing on raw_tracks.AlbumId
+    assert sorted(line.split(": ", 1)[1] for line in mapping.unmapped) == [
+        "the join of a in track_shapes is no LEFT or INNER join on equal columns, so its rows may repeat the others'",
+        "the join of u in track_shapes on genreid: its columns do not come unchanged from one seed's, so they "
+        "cannot be kept unique"]
+
+
 def test_projects_in_the_shapes_of_dbts_current_examples(monkeypatch):
     """Sources over seeds, dispatched macros that return (the project's and a package's),
     dbt's cross-database macros, group by 1, 'select *, more', windows, aliases, casts, a
@@ -355,6 +398,18 @@ def test_a_package_whose_sources_are_the_seeds_passes_its_build_from_the_project
     invoices = pd.read_csv(project / "synthetic_seeds" / "shop_invoices.csv")
     customers = pd.read_csv(project / "synthetic_seeds" / "shop_customers.csv")
     assert invoices["CustomerId"].isin(customers["CustomerId"]).all() and invoices["InvoiceId"].is_unique
+
+
+def test_seeds_behind_a_marts_joined_lookups_pass_its_unique_test(tmp_path):
+    dbt = dbt_executable()
+    project = tmp_path / "lookups"
+    shutil.copytree(LOOKUPS, project, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
+    done = run_cli("syngen", "dbt", "--project", str(project), "--epochs", "5", "--random_seed", "1", "--build",
+                   "--dbt", dbt, cwd=tmp_path, check=False)
+    assert "dbt build passed: PASS=14 WARN=0 ERROR=0" in " ".join(done.stderr.split()), done.stderr
+    out = project / "synthetic_seeds"
+    albums, tracks = pd.read_csv(out / "raw_albums.csv"), pd.read_csv(out / "raw_tracks.csv")
+    assert albums["AlbumId"].is_unique and tracks["AlbumId"].dropna().isin(set(albums["AlbumId"])).all()
 
 
 def test_the_manifest_when_present_gives_the_same_keys_as_the_yaml(tmp_path):

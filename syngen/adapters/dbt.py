@@ -329,6 +329,7 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
         kind = "PK" if (seed, column) in not_null and table.primary_key is None else "UQ"
         table.keys.append(Key(f"{kind.lower()}_{column}", kind, (column,)))
         mapping.applied.append(f"{_sources(tests + not_null.get((seed, column), []))} -> {kind} {seed}({column})")
+    lookups = _lookup_keys(project, lineage, tables, mapping)
     for (seed, column), tests in found.get("relationships", {}).items():
         test = tests[0]
         parent = places.column(places.node(test.arguments.get("to")), test.arguments.get("field"))
@@ -341,6 +342,7 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
         else:
             _add_link(tables, (seed, column), parent, 0)
             mapping.applied.append(f"{_sources(tests)} -> FK {seed}({column}) -> {parent[0]}({parent[1]})")
+    _lookup_references(lookups, tables, mapping)
     for link, tests in implied.items():
         _implied(link, tests, tables, mapping)
     for (seed, column), tests in not_null.items():
@@ -397,6 +399,52 @@ def _composite_keys(combinations, places, tables, unique, not_null, mapping) -> 
         tables[seed].keys.append(Key(f"{kind.lower()}_{'_'.join(c[1] for c in columns)}", kind,
                                      tuple(c[1] for c in columns)))
         mapping.applied.append(f"{test} -> {kind} {seed}({', '.join(c[1] for c in columns)})")
+
+
+def _lookup_keys(project, lineage, tables, mapping) -> dict:
+    """A model column that must be unique stays so only if each side its rows are joined to
+    has one row per join key: the seed columns behind these keys become UQ keys (unless they
+    are keys already, or the side is grouped by them). Returns the joins, with their tests."""
+    tested: dict[tuple, list[DbtTest]] = {}
+    for test in project.tests:
+        columns = [test.column] if test.name == "unique" else test.arguments.get("combination_of_columns") \
+            if test.name == "unique_combination_of_columns" else None
+        if columns and not test.where and test.node in project.models:
+            tested.setdefault((test.node, tuple(columns)), []).append(test)
+    found: dict = {}
+    for (model, columns), tests in tested.items():
+        lookups, unfollowed = lineage.lookups(model, columns)
+        for lookup in lookups:
+            found.setdefault(lookup, []).extend(tests)
+        mapping.unmapped += [f"{_sources(tests)}: {why}" for why in unfollowed]
+    keys: dict[tuple, list[DbtTest]] = {}
+    for lookup, tests in found.items():
+        keys.setdefault(lookup.inner, []).extend(tests)
+    for inner, tests in keys.items():
+        seed, columns = inner[0][0], tuple(column for _, column in inner)
+        models = ", ".join(dict.fromkeys(lookup.model for lookup in found if lookup.inner == inner))
+        if seed not in tables:
+            mapping.unmapped.append(f"{_sources(tests)}: the join in {models} needs {seed} unique on "
+                                    f"{', '.join(columns)}, and it is not among the selected seeds")
+        elif all(key.columns != columns for key in tables[seed].unique_keys):
+            tables[seed].keys.append(Key(f"uq_{'_'.join(columns)}", "UQ", columns))
+            mapping.applied.append(f"{_sources(tests)} -> UQ {seed}({', '.join(columns)}) (joined in {models}: "
+                                   "a repeated key would repeat rows)")
+    return found
+
+
+def _lookup_references(lookups: dict, tables, mapping) -> None:
+    """A join on a seed column now unique, from another seed's column that has no FK: the
+    natural reference, child -> parent."""
+    for lookup, tests in lookups.items():
+        child, parent = lookup.outer, lookup.inner[0]
+        if (len(lookup.inner) != 1 or child is None or child == parent or child[0] not in tables
+                or parent[0] not in tables or not _is_unique(tables, parent) or _is_unique(tables, child)
+                or any(key.columns == (child[1],) for key in tables[child[0]].foreign_keys)):
+            continue
+        _add_link(tables, child, parent, 0)
+        mapping.applied.append(f"{_sources(tests)} -> FK {child[0]}({child[1]}) -> {parent[0]}({parent[1]}) (the "
+                               f"join in {lookup.model})")
 
 
 def _is_unique(tables, place) -> bool:

@@ -7,7 +7,9 @@ it. Each output column is then followed with ``sqlglot.lineage`` through CTE cha
 that is a plain copy (renamed, or cast) of exactly one seed column has that as its origin;
 any other is computed, from the seed columns it reads. A copy read through a LEFT JOIN
 carries the join: a ``not_null`` test on it means that every row of the left side found a
-row of the joined side (every order has a payment).
+row of the joined side (every order has a payment). A model's rows that keep a unique column
+unique through equality joins need each joined side to have one row per join key: ``lookups``
+follows those sides, through CTEs, subqueries and models, to the seed columns behind their keys.
 """
 from __future__ import annotations
 
@@ -26,6 +28,16 @@ class Link:
     model: str  # where the join is
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """An equality join a model's rows pass through: for a column unique in them to stay
+    unique, the joined side needs one row per value of ``inner`` (seed columns, of one seed);
+    ``outer`` is the seed column the join equates with it, when there is one."""
+    inner: tuple[tuple[str, str], ...]
+    outer: tuple[str, str] | None
+    model: str  # where the join is
+
+
 @dataclass
 class Column:
     origin: tuple[str, str] | None = None  # (seed, column) it is a plain copy of
@@ -39,9 +51,15 @@ class Lineage:
     columns: dict[tuple[str, str], Column] = field(default_factory=dict)  # (model, column in lower case)
     failed: dict[str, str] = field(default_factory=dict)  # model -> why its columns cannot be followed
     seed_columns: dict[str, dict[str, str]] = field(default_factory=dict)  # seed -> lower case -> as written
+    tracer: _Tracer | None = field(default=None, repr=False, compare=False)
 
     def of(self, model: str, column: str) -> Column | None:
         return self.columns.get((model, column.lower()))
+
+    def lookups(self, model: str, columns) -> tuple[list[Lookup], list[str]]:
+        """The joins a model's rows pass through whose joined side must be unique on its join
+        columns for ``columns`` to stay unique, and (text) those that cannot be followed."""
+        return self.tracer.lookups(model, columns) if self.tracer else ([], [])
 
 
 def trace(project, models: Models) -> Lineage:
@@ -62,7 +80,10 @@ class _Tracer:
                                      for seed, path in project.seeds.items()}
         self.schema = {NODES: {seed: {c: "VARCHAR" for c in columns.values()}
                                for seed, columns in self.lineage.seed_columns.items()}}
-        self.probes: dict[str, Column] = {}
+        self.probes: dict[str, tuple[Column, ...]] = {}
+        self.scopes: dict = {}  # model -> the root scope of its qualified SQL
+        self.withs: dict = {}  # model -> its top-level WITH
+        self.lineage.tracer = self
 
     def run(self) -> Lineage:
         import sqlglot
@@ -123,6 +144,7 @@ class _Tracer:
             return
         self.schema[NODES][model] = {name: "VARCHAR" for name in outputs}
         with_clause = next((w for w in tree.find_all(exp.With) if w.parent is tree), None)
+        self.scopes[model], self.withs[model] = scope, with_clause
         for name, node in columns.items():
             self.lineage.columns[(model, name.lower())] = self._column(node, model, with_clause)
 
@@ -193,7 +215,6 @@ class _Tracer:
 
     def _links(self, step, model: str, with_clause) -> list[Link]:
         """The LEFT JOINs of this step's query whose joined side the copied column is read from."""
-        import sqlglot
         from sqlglot import exp
 
         query = step.source
@@ -205,39 +226,152 @@ class _Tracer:
             alias = join.alias_or_name
             if join.side != "LEFT" or alias not in read or not isinstance(join.args.get("on"), exp.EQ):
                 continue  # a composite join condition, or no condition: no single key to keep
-            left, right = join.args["on"].left, join.args["on"].right
-            if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
+            pairs = _equalities(join)
+            if not pairs:
                 continue
-            inner, outer = (left, right) if left.table == alias else (right, left)
-            if inner.table != alias or outer.table == alias:
-                continue
-            probe = query.copy()
-            probe.set("expressions", [outer.copy().as_("syngen_outer"), inner.copy().as_("syngen_inner")])
-            if with_clause is not None and not any(w.parent is probe for w in probe.find_all(exp.With)):
-                probe.set(with_clause.arg_key, with_clause.copy())  # the CTEs the query reads
-            key = f"{model}:{probe.sql()}"
-            if key not in self.probes:
-                from sqlglot.lineage import lineage
-                try:
-                    found = lineage("syngen_outer", probe, schema=self.schema, dialect=self.dialect), \
-                        lineage("syngen_inner", probe, schema=self.schema, dialect=self.dialect)
-                    self.probes[key] = tuple(self._column(n, model, with_clause, joins=False) for n in found)
-                except sqlglot.errors.SqlglotError:
-                    self.probes[key] = (Column(), Column())
-            outer_column, inner_column = self.probes[key]
+            inner, outer = pairs[0]
+            outer_column, inner_column = self._probe(query, (outer, inner), model, with_clause)
             if outer_column.origin and inner_column.origin:
                 links.append(Link(outer_column.origin, inner_column.origin, model))
         return links
+
+    def _probe(self, query, columns, model: str, with_clause) -> tuple[Column, ...]:
+        """Where columns a query reads come from: the query with only them selected, followed."""
+        import sqlglot
+        from sqlglot import exp
+        from sqlglot.lineage import lineage
+
+        probe = query.copy()
+        probe.set("expressions", [c.copy().as_(f"syngen_{i}") for i, c in enumerate(columns)])
+        if with_clause is not None and not any(w.parent is probe for w in probe.find_all(exp.With)):
+            probe.set(with_clause.arg_key, with_clause.copy())  # the CTEs the query reads
+        key = f"{model}:{probe.sql()}"
+        if key not in self.probes:
+            try:
+                self.probes[key] = tuple(
+                    self._column(lineage(f"syngen_{i}", probe, schema=self.schema, dialect=self.dialect),
+                                 model, with_clause, joins=False) for i in range(len(columns)))
+            except sqlglot.errors.SqlglotError:
+                self.probes[key] = tuple(Column() for _ in columns)
+        return self.probes[key]
+
+    def lookups(self, model: str, columns) -> tuple[list[Lookup], list[str]]:
+        found, why = [], []
+        if model in self.scopes:
+            self._unique(self.scopes[model], tuple(c.lower() for c in columns), model, found, why)
+        return list(dict.fromkeys(found)), list(dict.fromkeys(why))
+
+    def _unique(self, scope, names: tuple[str, ...], model: str, found: list, why: list):
+        """The seed columns behind ``names`` of the rows a query gives, the joins on the way
+        that could repeat them put in ``found`` (``why``: those that cannot be followed).
+        ``()`` when its rows are one per value already (grouped, distinct); None when they
+        come from no one seed's columns."""
+        from sqlglot import exp
+
+        select = scope.expression
+        if not isinstance(select, exp.Select):
+            return None  # a union: rows of several queries
+        projections = {p.alias_or_name.lower(): _copied(p) for p in select.selects}
+        if any(name not in projections for name in names):
+            return None
+        picked = [projections[name] for name in names]
+        per = _one_row_per(select)
+        if per is not None:  # unique already on what it is grouped by, else beyond what a key can keep
+            return () if per <= {p.sql() for p in picked} else None
+        read = {column.table for p in picked for column in p.find_all(exp.Column)}
+        if len(read) != 1:
+            return None
+        alias = read.pop()
+        start = select.args.get("from_") or select.args.get("from")
+        if start is not None and start.this.alias_or_name == alias:
+            for join in select.args.get("joins") or []:
+                self._lookup(scope, select, join, model, found, why)
+        if not all(isinstance(p, exp.Column) for p in picked):
+            return None
+        return self._source_unique(scope, alias, tuple(p.name.lower() for p in picked), model, found, why)
+
+    def _lookup(self, scope, select, join, model: str, found: list, why: list) -> None:
+        """One join of the rows that must stay unique: its joined side needs one row per key."""
+        if join.kind in ("SEMI", "ANTI"):
+            return  # filters rows, never repeats them
+        alias = join.alias_or_name
+        pairs = _equalities(join) if join.side in ("", "LEFT") and join.kind != "CROSS" else []
+        if not pairs:
+            why.append(f"the join of {alias} in {model} is no LEFT or INNER join on equal columns, so its rows "
+                       "may repeat the others'")
+            return
+        names = tuple(dict.fromkeys(inner.name.lower() for inner, _ in pairs))
+        inner = self._source_unique(scope, alias, names, model, found, why)
+        if inner is None:
+            why.append(f"the join of {alias} in {model} on {', '.join(names)}: its columns do not come unchanged "
+                       "from one seed's, so they cannot be kept unique")
+        elif inner:
+            outer = self._probe(select, (pairs[0][1],), model, self.withs[model])[0].origin \
+                if len(pairs) == 1 else None
+            found.append(Lookup(inner, outer, model))
+
+    def _source_unique(self, scope, alias: str, names: tuple[str, ...], model: str, found: list, why: list):
+        """``_unique`` of what a query reads as ``alias``: a CTE or subquery, a model or a seed."""
+        from sqlglot import exp
+
+        source = scope.sources.get(alias)
+        if not isinstance(source, exp.Table):
+            return None if source is None else self._unique(source, names, model, found, why)
+        node = self._node(source)
+        if node in self.project.seeds:
+            written = tuple(self.lineage.seed_columns[node].get(name) for name in names)
+            return None if None in written else tuple((node, column) for column in written)
+        if node in self.scopes:
+            return self._unique(self.scopes[node], names, node, found, why)
+        return None
 
 
 def _is_copy(expression) -> bool:
     """A projection that only renames or casts one column."""
     from sqlglot import exp
 
+    return isinstance(_copied(expression), exp.Column)
+
+
+def _copied(expression):
+    """A projection without its alias and casts: the column it copies, or what it computes."""
+    from sqlglot import exp
+
     inner = expression.this if isinstance(expression, exp.Alias) else expression
     while isinstance(inner, (exp.Cast, exp.Paren)):
         inner = inner.this
-    return isinstance(inner, exp.Column)
+    return inner
+
+
+def _equalities(join) -> list:
+    """A join's ``joined.column = other.column`` conditions, as (joined's column, the other)."""
+    from sqlglot import exp
+
+    condition = join.args.get("on")
+    pairs = []
+    for part in condition.flatten() if isinstance(condition, exp.And) else [condition]:
+        if isinstance(part, exp.EQ) and isinstance(part.left, exp.Column) and isinstance(part.right, exp.Column):
+            inner, outer = (part.left, part.right) if part.left.table == join.alias_or_name else (part.right, part.left)
+            if inner.table == join.alias_or_name and outer.table != join.alias_or_name:
+                pairs.append((inner, outer))
+    return pairs
+
+
+def _one_row_per(select) -> set[str] | None:
+    """What a query's rows are one per: the GROUP BY's expressions, a DISTINCT's columns,
+    nothing when it aggregates all rows into one (or, for a QUALIFY, what cannot be said);
+    None when its rows are those of its FROM and joins."""
+    from sqlglot import exp
+
+    if select.args.get("group") is not None:
+        return {g.sql() for g in select.args["group"].expressions}
+    if select.args.get("distinct") is not None:
+        return {_copied(p).sql() for p in select.selects}
+    if select.args.get("qualify") is not None:
+        return {"QUALIFY"}  # a filter over windows: one row per something no projection names
+    aggregated = any(f.parent_select is select and not f.find_ancestor(exp.Window)
+                     for p in select.selects for f in p.find_all(exp.AggFunc))
+    return set() if aggregated else None
 
 
 def _using_columns(tree):
