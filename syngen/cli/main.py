@@ -162,7 +162,9 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
     progress, task, on_epoch = _training_progress(table_name)
 
     def on_start(data):
-        _say("Read ", _bold(f"{len(data):,}"), f" rows x {data.shape[1]} columns from {source}")
+        from syngen.adapters.sources import describe_source
+
+        _say("Read ", _bold(f"{len(data):,}"), f" rows x {data.shape[1]} columns from {describe_source(source)}")
 
     with _shown(progress):
         result = train_table(source, table_name, epochs=epochs, row_limit=row_limit,
