@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
+from pathlib import Path
 
 
 class SyngenError(Exception):
@@ -29,6 +30,19 @@ def os_error(error: OSError, doing: str) -> SyngenError:
     """A failed read or write as one line: ``doing`` (which names the place), the system's
     reason and what to do. Drivers (pyarrow, DuckDB) word the reason their own way; the
     error number says it plainly."""
+    blocking = _file_in_the_way(error.filename) if error.errno in (errno.EEXIST, errno.ENOTDIR) else None
+    if blocking is not None:
+        return SyngenError(f"{doing}: '{blocking}' is a file, not a folder; write elsewhere")
     reason = os.strerror(error.errno) if error.errno else (error.strerror or str(error) or type(error).__name__)
     hint = _HINTS.get(error.errno)
     return SyngenError(f"{doing}: {reason[:1].lower()}{reason[1:]}" + (f"; {hint}" if hint else ""))
+
+
+def _file_in_the_way(filename) -> Path | None:
+    """The existing file a path needs as a folder (``a_file/out.csv``): ``mkdir`` fails on it
+    with EEXIST, ``open`` below it with ENOTDIR. None when no such file is there."""
+    if not isinstance(filename, (str, os.PathLike)):
+        return None
+    path = Path(filename)
+    return next((place for place in reversed((path, *path.parents)) if place.exists() and not place.is_dir()),
+                None)

@@ -127,3 +127,30 @@ def test_a_malformed_database_url_is_one_line_naming_it(trained_cwd, monkeypatch
         read = _one_line_error(CliRunner().invoke(train, ["--source", url]))
         assert expected in read and "s3cret" not in read, read
     assert not (trained_cwd / "x.db").exists()
+
+
+@pytest.mark.parametrize("output", ["a_file/out.csv", "a_file/deeper/out.parquet"])
+def test_an_output_below_a_file_names_the_file_in_the_way(trained_cwd, tmp_path, output):
+    (tmp_path / "a_file").write_text("not a folder\n")
+    line = _one_line_error(run_cli("infer", "50", "churn", "--output", str(tmp_path / output),
+                                   cwd=trained_cwd, check=False))
+    assert f"cannot write '{tmp_path / output}': '{tmp_path / 'a_file'}' is a file, not a folder" in line, line
+    assert [p.name for p in tmp_path.iterdir()] == ["a_file"]
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite"])
+def test_a_new_database_file_in_a_folder_that_refuses_writes_names_it(trained_cwd, tmp_path, monkeypatch, dialect):
+    """Not the hidden staging name: the file the user asked for."""
+    import tempfile
+
+    from click.testing import CliRunner
+
+    from syngen.cli.main import infer
+
+    def refused(*args, dir=None, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(dir))
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    monkeypatch.chdir(trained_cwd)
+    line = _one_line_error(CliRunner().invoke(infer, ["50", "churn", "--output", f"{dialect}:///{tmp_path / 'x.db'}"]))
+    assert f"cannot write '{tmp_path / 'x.db'}': permission denied; check the permissions" in line, line
+    assert ".syngen-" not in line and list(tmp_path.iterdir()) == []

@@ -329,7 +329,10 @@ def _staging_file(url: str) -> tuple[Path | None, Path | None]:
     path = database_file(url)
     if path is None or path.exists():
         return path, None
-    handle, staging = staging_file(path, ".partial")
+    try:
+        handle, staging = staging_file(path, ".partial")
+    except OSError as error:  # a folder that refuses writes: named as the user gave it
+        raise os_error(error, f"cannot write '{path}'") from None
     os.close(handle)
     os.remove(staging)  # the name is reserved; the database creates its own file there
     return path, Path(staging)
