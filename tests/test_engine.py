@@ -209,6 +209,26 @@ def test_bad_tables_get_clear_errors():
         Synthesizer().fit(mixed)
 
 
+@pytest.mark.parametrize("nested, shown", [
+    (lambda i: [f"tag{i % 3}", "x"], "['tag0', 'x']"),   # a Parquet list column
+    (lambda i: {"lat": i, "city": f"c{i}"}, "{'lat': 0, 'city': 'c0'}"),  # a struct column
+])
+def test_a_column_of_nested_values_is_named_as_nested_not_as_mixed(tmp_path, nested, shown):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from syngen.adapters.files import read_table
+
+    taxi = real("taxi").head(60)
+    table = pa.Table.from_pandas(taxi, preserve_index=False).append_column(
+        "extra", pa.array([nested(i) for i in range(len(taxi))]))
+    pq.write_table(table, tmp_path / "taxi.parquet")
+    with pytest.raises(SyngenError) as raised:
+        Synthesizer().fit(read_table(tmp_path / "taxi.parquet"))
+    assert str(raised.value) == (f"column 'extra' holds nested values (e.g. {shown}); flatten them into "
+                                 "columns, or cast the column to text, before training")
+
+
 def test_a_table_of_keys_only_keeps_its_row_count():
     """Linked tables made only of foreign keys leave no column to learn, just rows."""
     synthetic = Synthesizer().fit(pd.DataFrame(index=range(5))).sample(7, random_seed=1)

@@ -57,9 +57,20 @@ def _integer_date(name: str, values: pd.Series) -> str | None:
     return found[0] if found and found[1] == fmt else None
 
 
+_NESTED = (list, tuple, dict, set, np.ndarray)
+
+
 def _check_single_type(name: str, values: pd.Series) -> None:
     inferred = pd.api.types.infer_dtype(values, skipna=True)
     if inferred.startswith("mixed"):
+        present = values.dropna()
+        nested = present.map(lambda v: isinstance(v, _NESTED))
+        if nested.any():  # Parquet lists and structs: one type, but not a value a column can learn
+            example = present[nested].iloc[0]
+            raise SyngenError(
+                f"column '{name}' holds nested values (e.g. "
+                f"{example.tolist() if isinstance(example, np.ndarray) else example!r}); "
+                "flatten them into columns, or cast the column to text, before training")
         kinds = values.map(lambda v: type(v).__name__).value_counts()
         examples = ", ".join(
             repr(values[values.map(lambda v, t=t: type(v).__name__ == t)].iloc[0]) for t in kinds.index[:3])
