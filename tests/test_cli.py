@@ -71,7 +71,9 @@ def _fails(cwd, *args) -> str:
     (b"", "is empty"),
     (b"a,b,c\n", "header but no rows"),
     (b"a,b\n1,x\n", "1 row(s); at least 2"),
-    (b"name,city\nJos\xe9,Sevilla\nAna,Madrid\n", "is not UTF-8 text"),
+    (b"name,city\nJos\xe9,Sevilla\nAna,Madrid\n", "is not UTF-8 text (byte b'\\xe9' at position 13); re-save it "
+                                                  "as UTF-8, or give its encoding in a metadata file "
+                                                  "(format: {encoding: latin-1})"),
     (b"a,b\n1,2\n3,4,5,6\n", "not a well-formed CSV"),
 ])
 def test_bad_sources_fail_clearly_and_write_nothing(tmp_path, content, message):
@@ -79,6 +81,17 @@ def test_bad_sources_fail_clearly_and_write_nothing(tmp_path, content, message):
     error = _fails(tmp_path, "train", "--source", "bad.csv", "--table_name", "bad")
     assert message in error and "bad.csv" in error
     assert not (tmp_path / "model_artifacts").exists()
+
+
+@pytest.mark.parametrize("encoding, message", [
+    ("utf-16", "is not utf-16 text (UTF-16 stream does not start with BOM); correct its format.encoding"),
+    ("latin-9x", "has an unknown encoding 'latin-9x'; give a Python codec name such as latin-1 or cp1252"),
+])
+def test_a_wrong_encoding_in_the_metadata_file_is_one_line(tmp_path, encoding, message):
+    (tmp_path / "towns.csv").write_bytes("ville,n\nZürich,1\nGenève,2\nKöln,3\n".encode("latin-1"))
+    (tmp_path / "m.yaml").write_text(f"towns:\n  source: towns.csv\n  format: {{encoding: {encoding}}}\n")
+    error = _fails(tmp_path, "syngen", "metadata", "validate", "m.yaml")
+    assert "towns.source (line 2): '" in error and f"towns.csv' {message}" in error, error
 
 
 def test_missing_file_model_and_table_fail_clearly(tmp_path, trained_cwd):

@@ -6,6 +6,7 @@ text, and every problem names the file.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import contextlib
 import glob
@@ -192,6 +193,11 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
     if "quoting" in options:
         options["quoting"] = _QUOTING[options["quoting"]]
     options.setdefault("encoding", "utf-8-sig")
+    try:
+        codecs.lookup(options["encoding"])
+    except LookupError:
+        raise SyngenError(f"'{path}' has an unknown encoding '{options['encoding']}'; give a Python codec name such "
+                          "as latin-1 or cp1252") from None
     options.update(sep=sep, dtype=str, engine="python" if sep is None else "c", skipinitialspace=False)
     try:
         raw = pd.read_csv(path, keep_default_na=True, nrows=nrows, **options)
@@ -199,9 +205,15 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
     except pd.errors.EmptyDataError:
         raise SyngenError(f"'{path}' is empty") from None
     except UnicodeDecodeError as error:
+        encoding = (given or {}).get("encoding")
         raise SyngenError(
-            f"'{path}' is not UTF-8 text (byte {error.object[error.start:error.start + 1]!r} "
-            f"at position {error.start}); re-save it as UTF-8") from None
+            f"'{path}' is not {encoding or 'UTF-8'} text (byte {error.object[error.start:error.start + 1]!r} "
+            f"at position {error.start}); " + ("correct its format.encoding" if encoding else
+                                                "re-save it as UTF-8, or give its encoding in a metadata file "
+                                                "(format: {encoding: latin-1})")) from None
+    except UnicodeError as error:  # a codec that fails before decoding (UTF-16 without its BOM)
+        raise SyngenError(f"'{path}' is not {(given or {}).get('encoding')} text ({error}); "
+                          "correct its format.encoding") from None
     except pd.errors.ParserError as error:
         raise SyngenError(f"'{path}' is not a well-formed CSV file: {error}") from None
     if "sep" not in (given or {}) and sep == "," and len(written) == 1:
