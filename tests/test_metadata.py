@@ -137,8 +137,9 @@ def test_every_problem_is_reported_at_once(chinook_copy):
 
 def test_empty_and_non_mapping_files_are_refused(tmp_path):
     path = tmp_path / "m.yaml"
-    assert "must be a mapping" in problems_of(path, "")[0]
-    assert "must be a mapping" in problems_of(path, "- a\n- b\n")[0]
+    assert "the file is empty: write a mapping of table names" in problems_of(path, "")[0]
+    assert "the file is empty" in problems_of(path, "# tables to come\n")[0]
+    assert "must be a mapping of table names to their settings (found a list)" in problems_of(path, "- a\n- b\n")[0]
 
 
 def test_validate_command_and_schema_need_no_deep_learning(chinook_copy):
@@ -333,3 +334,4 @@ def test_a_foreign_key_whose_values_cannot_be_its_parents_is_reported(chinook_co
                      r"numbers \(1, ...\)", problems[1]), problems
     check = run_cli("syngen", "metadata", "validate", str(chinook_copy), cwd=folder, check=False)
     assert check.returncode == 1 and "GenreId holds numbers" in check.stderr
+

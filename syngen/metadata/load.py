@@ -95,9 +95,11 @@ def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int], list[str], se
         raise MetadataError(path, [f"YAML syntax error{where}: {problem}"]) from None
     finally:
         loader.dispose()
+    if document is None:
+        raise MetadataError(path, ["the file is empty: write a mapping of table names to their settings"])
     if not isinstance(document, dict):
-        raise MetadataError(path, ["the file must be a mapping of table names to their settings "
-                                   f"(found {type(document).__name__})"])
+        found = {list: "a list", str: "text"}.get(type(document), type(document).__name__)
+        raise MetadataError(path, [f"the file must be a mapping of table names to their settings (found {found})"])
     bad_names = [f"{name!r} (line {lines.get((name,), '?')}): table names must be text"
                  for name in document if not isinstance(name, str)]
     document = {name: body for name, body in document.items() if isinstance(name, str)}
