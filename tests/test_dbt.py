@@ -21,6 +21,7 @@ CLASSIC = ROOT / "tests" / "fixtures" / "dbt_classic"
 MODERN = ROOT / "tests" / "fixtures" / "dbt_modern"
 PACKAGE = ROOT / "tests" / "fixtures" / "dbt_package"
 LOOKUPS = ROOT / "tests" / "fixtures" / "dbt_lookups"
+SINGULAR = ROOT / "tests" / "fixtures" / "dbt_singular"
 
 
 def origins(project) -> dict:
@@ -328,6 +329,88 @@ def test_models_that_cannot_be_read_say_why_and_the_rest_still_map(tmp_path):
                                                                         "copies_both.id", "no_macro.id"]
 
 
+def least_children(mapping) -> dict:
+    return {(name, k.columns): k.min_children for name, t in mapping.metadata.tables.items() for k in t.foreign_keys}
+
+
+def test_singular_tests_of_the_shapes_of_keys_map_onto_the_seeds():
+    """A null filter is a not_null test; a left-joined count of 0 and an anti-join from the
+    parent, an FK with at least one child per parent; an anti-join from the child (LEFT JOIN
+    ... IS NULL, NOT IN), an FK; a duplicate check, a (composite) unique key. A filter on a
+    value is listed, not guessed at."""
+    mapping = to_metadata(load_project(SINGULAR))
+    assert keys_of(mapping) == {
+        ("raw_employees", "PK", ("EmployeeId",), None, ()),
+        ("raw_customers", "PK", ("CustomerId",), None, ()),
+        ("raw_invoices", "PK", ("InvoiceId",), None, ()),
+        ("raw_invoice_lines", "PK", ("InvoiceLineId",), None, ()),
+        ("raw_invoice_lines", "UQ", ("InvoiceId", "TrackId"), None, ()),
+        ("raw_invoices", "FK", ("CustomerId",), "raw_customers", ("CustomerId",)),
+        ("raw_invoice_lines", "FK", ("InvoiceId",), "raw_invoices", ("InvoiceId",)),
+        ("raw_customers", "FK", ("SupportRepId",), "raw_employees", ("EmployeeId",))}
+    assert least_children(mapping) == {("raw_invoices", ("CustomerId",)): 1,
+                                       ("raw_invoice_lines", ("InvoiceId",)): 1,
+                                       ("raw_customers", ("SupportRepId",)): 0}
+    assert ("raw_customers", "SupportRepId") in mapping.not_null
+    applied = "\n".join(mapping.applied)
+    for test in ("assert_customers_have_a_support_rep", "assert_every_customer_has_invoices",
+                 "assert_every_invoice_has_lines", "assert_support_reps_are_employees",
+                 "assert_invoices_are_of_customers", "assert_one_line_per_track_of_an_invoice"):
+        assert f"tests/{test}.sql" in applied, (test, applied)
+    assert "every raw_customers row has at least 1 raw_invoices row" in applied
+    assert [line.split(": ")[0] for line in mapping.unmapped] == [
+        "singular test tests/assert_totals_are_not_negative.sql"], mapping.unmapped
+    assert "a singular test of a shape syngen does not read" in mapping.unmapped[0]
+
+
+def test_singular_tests_in_other_spellings_of_the_same_shapes(tmp_path):
+    """NOT IN and LEFT JOIN ... IS NULL from the parent, NOT EXISTS from the child, a count
+    compared below 1 through a coalesce, dbt's own duplicate check in a CTE (the only unique
+    test of employees: the FK to them needs it); a duplicate check on a computed column, a
+    filter on a subset of rows and a union say why they are not read."""
+    project_dir = tmp_path / "singular"
+    shutil.copytree(SINGULAR, project_dir)
+    for path in (project_dir / "tests").glob("*.sql"):
+        path.unlink()
+    (project_dir / "models" / "staging" / "_staging.yml").write_text(
+        (SINGULAR / "models" / "staging" / "_staging.yml").read_text().replace(
+            "  - name: stg_employees\n    columns:\n      - name: employee_id\n        data_tests: [unique, not_null]\n",
+            ""))
+    variants = {
+        "count_below_one": "select customer_id from {{ ref('customers') }} where coalesce(invoice_count, 0) < 1",
+        "not_in": "select i.invoice_id from {{ ref('stg_invoices') }} i\n"
+                  "where i.invoice_id not in (select l.invoice_id from {{ ref('stg_invoice_lines') }} l)",
+        "left_join": "select i.invoice_id from {{ ref('stg_invoices') }} i left join {{ ref('stg_invoice_lines') }} l\n"
+                     "on i.invoice_id = l.invoice_id where l.invoice_line_id is null",
+        "not_exists": "select c.customer_id from {{ ref('stg_customers') }} c where not exists (\n"
+                      "select 1 from {{ ref('stg_employees') }} e where e.employee_id = c.support_rep_id)",
+        "dbt_unique": "with validation as (\n  select employee_id as unique_field, count(*) as n_records\n"
+                      "  from {{ ref('stg_employees') }} where employee_id is not null\n"
+                      "  group by employee_id having count(*) > 1\n)\nselect * from validation",
+        "computed_unique": "select full_name from {{ ref('stg_employees') }} group by full_name having count(*) > 1",
+        "subset": "select customer_id from {{ ref('customers') }} where invoice_count = 0 and country = 'Brazil'",
+        "union": "select customer_id from {{ ref('stg_customers') }} where support_rep_id is null\n"
+                 "union all select invoice_id from {{ ref('stg_invoices') }} where customer_id is null"}
+    for name, sql in variants.items():
+        (project_dir / "tests" / f"{name}.sql").write_text(sql)
+    mapping = to_metadata(load_project(project_dir))
+    assert keys_of(mapping) == {
+        ("raw_employees", "UQ", ("EmployeeId",), None, ()),
+        ("raw_customers", "PK", ("CustomerId",), None, ()),
+        ("raw_invoices", "PK", ("InvoiceId",), None, ()),
+        ("raw_invoice_lines", "PK", ("InvoiceLineId",), None, ()),
+        ("raw_invoices", "FK", ("CustomerId",), "raw_customers", ("CustomerId",)),
+        ("raw_invoice_lines", "FK", ("InvoiceId",), "raw_invoices", ("InvoiceId",)),
+        ("raw_customers", "FK", ("SupportRepId",), "raw_employees", ("EmployeeId",))}
+    assert least_children(mapping) == {("raw_invoices", ("CustomerId",)): 1,
+                                       ("raw_invoice_lines", ("InvoiceId",)): 1,
+                                       ("raw_customers", ("SupportRepId",)): 0}
+    unmapped = {line.split(": ")[0].split("/")[-1]: line for line in mapping.unmapped}
+    assert sorted(unmapped) == ["computed_unique.sql", "subset.sql", "union.sql"], mapping.unmapped
+    assert "computed" in unmapped["computed_unique.sql"]
+    assert all("a singular test of a shape syngen does not read" in unmapped[n] for n in ("subset.sql", "union.sql"))
+
+
 def test_dbts_compiled_sql_is_read_when_it_is_newer_than_the_model(tmp_path):
     project_dir = tmp_path / "shop"
     shutil.copytree(EXAMPLE, project_dir, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
@@ -410,6 +493,24 @@ def test_seeds_behind_a_marts_joined_lookups_pass_its_unique_test(tmp_path):
     out = project / "synthetic_seeds"
     albums, tracks = pd.read_csv(out / "raw_albums.csv"), pd.read_csv(out / "raw_tracks.csv")
     assert albums["AlbumId"].is_unique and tracks["AlbumId"].dropna().isin(set(albums["AlbumId"])).all()
+
+
+def test_synthetic_seeds_pass_the_singular_tests_their_keys_come_from(tmp_path):
+    """Compiled by dbt: every customer has invoices and every invoice lines, support reps
+    are employees, no track twice on an invoice."""
+    dbt = dbt_executable()
+    project = tmp_path / "singular"
+    shutil.copytree(SINGULAR, project, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
+    done = run_cli("syngen", "dbt", "--project", str(project), "--compile", "--epochs", "5", "--random_seed", "1",
+                   "--build", "--dbt", dbt, cwd=tmp_path, check=False)
+    assert "dbt build passed: PASS=26 WARN=0 ERROR=0" in " ".join(done.stderr.split()), done.stderr
+    out = project / "synthetic_seeds"
+    customers, invoices = pd.read_csv(out / "raw_customers.csv"), pd.read_csv(out / "raw_invoices.csv")
+    lines, employees = pd.read_csv(out / "raw_invoice_lines.csv"), pd.read_csv(out / "raw_employees.csv")
+    assert customers["CustomerId"].isin(set(invoices["CustomerId"])).all()
+    assert invoices["InvoiceId"].isin(set(lines["InvoiceId"])).all()
+    assert customers["SupportRepId"].isin(set(employees["EmployeeId"])).all()
+    assert not lines.duplicated(["InvoiceId", "TrackId"]).any()
 
 
 def test_the_manifest_when_present_gives_the_same_keys_as_the_yaml(tmp_path):
