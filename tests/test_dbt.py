@@ -362,7 +362,8 @@ def test_singular_tests_of_the_shapes_of_keys_map_onto_the_seeds():
 
 def test_singular_tests_in_other_spellings_of_the_same_shapes(tmp_path):
     """NOT IN and LEFT JOIN ... IS NULL from the parent, NOT EXISTS from the child, a count
-    compared below 1 through a coalesce, dbt's own duplicate check in a CTE (the only unique
+    compared below 1 through a coalesce, a count of rows that come through an INNER JOIN
+    (which must match too), dbt's own duplicate check in a CTE (the only unique
     test of employees: the FK to them needs it); a duplicate check on a computed column, a
     filter on a subset of rows and a union say why they are not read."""
     project_dir = tmp_path / "singular"
@@ -390,7 +391,19 @@ def test_singular_tests_in_other_spellings_of_the_same_shapes(tmp_path):
                  "union all select invoice_id from {{ ref('stg_invoices') }} where customer_id is null"}
     for name, sql in variants.items():
         (project_dir / "tests" / f"{name}.sql").write_text(sql)
+    (project_dir / "models" / "marts" / "customer_lines.sql").write_text(  # a count of lines joined to invoices
+        "select c.customer_id, coalesce(n.line_count, 0) as line_count from {{ ref('stg_customers') }} c\n"
+        "left join (select i.customer_id, count(l.invoice_line_id) as line_count from {{ ref('stg_invoice_lines') }} l\n"
+        "           inner join {{ ref('stg_invoices') }} i on l.invoice_id = i.invoice_id group by 1) n\n"
+        "on c.customer_id = n.customer_id")
+    (project_dir / "tests" / "lines_counted.sql").write_text(
+        "select customer_id from {{ ref('customer_lines') }} where line_count = 0")
     mapping = to_metadata(load_project(project_dir))
+    applied = "\n".join(mapping.applied)
+    assert "singular test on customer_lines.line_count (tests/lines_counted.sql) -> every raw_customers row has at " \
+           "least 1 raw_invoices row (the LEFT JOIN in customer_lines)" in applied, applied
+    assert "(tests/lines_counted.sql) -> every raw_invoice_lines row has its raw_invoices row (the INNER JOIN in " \
+           "customer_lines)" in applied, applied  # the lines counted are those that find their invoice
     assert keys_of(mapping) == {
         ("raw_employees", "UQ", ("EmployeeId",), None, ()),
         ("raw_customers", "PK", ("CustomerId",), None, ()),

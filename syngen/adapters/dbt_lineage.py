@@ -29,7 +29,7 @@ class Link:
     outer: tuple[str, str]
     inner: tuple[str, str]
     model: str  # where the join is
-    kind: str = "LEFT JOIN"  # or "anti-join": a singular test's rows of outer without inner
+    kind: str = "LEFT JOIN"  # or "INNER JOIN" its joined side's rows come through, or a singular test's "anti-join"
 
 
 @dataclass(frozen=True)
@@ -187,10 +187,10 @@ class _Tracer:
                 leaves.append((step.expression, _column_name(step.name, self.dialect), copied, counted))
                 continue
             copy = copied and _is_copy(step.expression)
-            counting = counted is not None and isinstance(_uncounted(step.expression), exp.Column)
+            counting = counted is not None and isinstance(uncounted(step.expression), exp.Column)
             joined = self._links(step, model, with_clause) if joins and (copy or counting) else []
             links += joined if copy else []
-            if counted is not None and isinstance(_uncounted(step.expression), exp.Count):
+            if counted is not None and isinstance(uncounted(step.expression), exp.Count):
                 counts = (counts or []) + counted
             counted = counted + joined if counting else None
             if not step.downstream:
@@ -268,7 +268,43 @@ class _Tracer:
             outer_column, inner_column = self.probe(query, (outer, inner), model, with_clause)
             if outer_column.origin and inner_column.origin:
                 links.append(Link(outer_column.origin, inner_column.origin, model))
+                links += self._joined_rows(query, alias, model, with_clause)
         return links
+
+    def _joined_rows(self, query, alias: str, model: str, with_clause) -> list[Link]:
+        """The INNER JOINs the rows of a query's LEFT JOINed side ``alias`` come through: for
+        the side to have a row, each of these must match too."""
+        from sqlglot import exp
+        from sqlglot.optimizer.scope import build_scope
+
+        query = query.copy()
+        if with_clause is not None and not any(w.parent is query for w in query.find_all(exp.With)):
+            query.set(with_clause.arg_key, with_clause.copy())
+        scope = build_scope(query)
+        return self._inner_joins(scope.sources.get(alias) if scope else None, model, with_clause)
+
+    def _inner_joins(self, source, model: str, with_clause) -> list[Link]:
+        """The INNER JOINs (on one pair of equal columns) of a source's rows, down its FROMs,
+        through CTEs, subqueries and models, as (FROM side's column, joined side's)."""
+        from sqlglot import exp
+
+        if isinstance(source, exp.Table):
+            node = self._node(source)
+            return self._inner_joins(self.scopes[node], node, self.withs[node]) if node in self.scopes else []
+        select = getattr(source, "expression", None)
+        if not isinstance(select, exp.Select):
+            return []
+        links = []
+        for join in select.args.get("joins") or []:
+            inner_join = not join.side and join.kind in ("", "INNER") and join.args.get("on") is not None
+            pairs = join_equalities(join) if inner_join else []
+            if len(pairs) == 1:
+                outer, inner = self.probe(select, (pairs[0][1], pairs[0][0]), model, with_clause)
+                if outer.origin and inner.origin:
+                    links.append(Link(outer.origin, inner.origin, model, "INNER JOIN"))
+        start = select.args.get("from_") or select.args.get("from")
+        return links + (self._inner_joins(source.sources.get(start.this.alias_or_name), model, with_clause)
+                        if start is not None else [])
 
     def probe(self, query, columns, model: str, with_clause, joins: bool = False) -> tuple[Column, ...]:
         """Where columns a query reads come from: the query with only them selected (and no
@@ -373,7 +409,7 @@ def _is_copy(expression) -> bool:
     return isinstance(_copied(expression), exp.Column)
 
 
-def _uncounted(expression):
+def uncounted(expression):
     """A projection without its alias, casts and a ``coalesce(x, 0)`` around it: what a count
     of a LEFT JOINed side is read as, where it found no row."""
     from sqlglot import exp

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from syngen.adapters.dbt import DbtTest
-from syngen.adapters.dbt_lineage import Link, join_equalities
+from syngen.adapters.dbt_lineage import Link, join_equalities, uncounted
 
 SHAPE = "a singular test of a shape syngen does not read"
 SPELLED = "singular test"
@@ -120,7 +120,7 @@ class _Query:
             raise _Unread(f"{SHAPE} (a LEFT JOIN on other than one pair of equal columns)")
         inner, outer = pairs[0]
         found = self._follow(select, outer, inner)
-        self._link(found[0], found[1], self._test("anti-join", *(found[0].copy_of or ("", outer.name))))
+        self._link(found[0], found[1], self._test("anti-join", *_named(found[0], outer)))
         if inner.name != column.name:
             self._not_null(select, column)
 
@@ -239,9 +239,7 @@ def _compared_with_no_rows(part):
         column, number, kind = number, column, flipped.get(kind, kind)
     elif kind in flipped:
         return None
-    while isinstance(column, exp.Coalesce) and len(column.expressions) == 1 and \
-            isinstance(column.expressions[0], exp.Literal) and column.expressions[0].this == "0":
-        column = column.this
+    column = uncounted(column)
     limit = {exp.EQ: "0", exp.LT: "1", exp.LTE: "0"}.get(kind)
     if isinstance(column, exp.Column) and isinstance(number, exp.Literal) and not number.is_string and \
             number.this == limit:
