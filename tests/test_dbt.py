@@ -391,11 +391,17 @@ def test_singular_tests_in_other_spellings_of_the_same_shapes(tmp_path):
                  "union all select invoice_id from {{ ref('stg_invoices') }} where customer_id is null"}
     for name, sql in variants.items():
         (project_dir / "tests" / f"{name}.sql").write_text(sql)
-    (project_dir / "models" / "marts" / "customer_lines.sql").write_text(  # a count of lines joined to invoices
+    (project_dir / "models" / "marts" / "customer_lines.sql").write_text(  # a count of lines joined to invoices,
+        # in an ephemeral model as dbt compiles one: a CTE with a WITH of its own, whose names hide the outer ones
+        "with __dbt__cte__invoiced_lines as (\n"
+        "  with lines as (select * from {{ ref('stg_invoice_lines') }}), invoices as (select * from {{ ref('stg_invoices') }}),\n"
+        "  joined as (select lines.invoice_line_id, invoices.customer_id from lines\n"
+        "             inner join invoices on lines.invoice_id = invoices.invoice_id)\n"
+        "  select * from joined\n"
+        "), lines as (select * from __dbt__cte__invoiced_lines),\n"
+        "counted as (select customer_id, count(invoice_line_id) as line_count from lines group by 1)\n"
         "select c.customer_id, coalesce(n.line_count, 0) as line_count from {{ ref('stg_customers') }} c\n"
-        "left join (select i.customer_id, count(l.invoice_line_id) as line_count from {{ ref('stg_invoice_lines') }} l\n"
-        "           inner join {{ ref('stg_invoices') }} i on l.invoice_id = i.invoice_id group by 1) n\n"
-        "on c.customer_id = n.customer_id")
+        "left join counted n on c.customer_id = n.customer_id")
     (project_dir / "tests" / "lines_counted.sql").write_text(
         "select customer_id from {{ ref('customer_lines') }} where line_count = 0")
     mapping = to_metadata(load_project(project_dir))

@@ -318,8 +318,13 @@ class _Tracer:
         probe.set("expressions", [c.copy().as_(f"syngen_{i}") for i, c in enumerate(columns)])
         for clause in ("where", "group", "having"):
             probe.set(clause, None)
-        if with_clause is not None and not any(w.parent is probe for w in probe.find_all(exp.With)):
-            probe.set(with_clause.arg_key, with_clause.copy())  # the CTEs the query reads
+        seen = _ctes_seen(query, with_clause)  # the CTEs the query reads
+        own = next((w for w in probe.find_all(exp.With) if w.parent is probe), None)
+        if own is None and seen:
+            probe.set("with_", exp.With(expressions=seen))
+        elif seen:
+            names = {cte.alias_or_name for cte in own.expressions}
+            own.set("expressions", [cte for cte in seen if cte.alias_or_name not in names] + own.expressions)
         key = f"{model}:{joins}:{probe.sql()}"
         if key not in self.probes:
             try:
@@ -400,6 +405,29 @@ class _Tracer:
         if node in self.scopes:
             return self._unique(self.scopes[node], names, node, found, why)
         return None
+
+
+def _ctes_seen(query, with_clause) -> list:
+    """Copies of the CTEs a query can read, outermost first: those of every WITH around it in
+    its tree (a nearer one hides a farther one of its name: dbt's ephemeral models are CTEs
+    with WITHs of their own), or, for a query out of its tree, the model's top-level ones."""
+    from sqlglot import exp
+
+    withs, node = [], query.parent
+    while node is not None:
+        found = node if isinstance(node, exp.With) else node.args.get("with_") if isinstance(node, exp.Query) else None
+        if found is not None and all(found is not w for w in withs):
+            withs.append(found)
+        node = node.parent
+    if not withs and with_clause is not None:
+        withs = [with_clause]
+    ctes, names = [], set()
+    for with_ in withs:
+        for cte in with_.expressions:
+            if cte.alias_or_name not in names:
+                names.add(cte.alias_or_name)
+                ctes.append((len(withs) - withs.index(with_), cte))
+    return [cte.copy() for _, cte in sorted(ctes, key=lambda pair: pair[0])]
 
 
 def _is_copy(expression) -> bool:
