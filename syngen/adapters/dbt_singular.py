@@ -62,7 +62,8 @@ class _Query:
         from sqlglot import exp
         from sqlglot.optimizer.scope import build_scope
 
-        select = _returned(build_scope(self.tree))
+        scope = build_scope(self.tree)
+        select = _returned(scope) if scope is not None else None
         if select is None:
             raise _Unread(f"{SHAPE} (it returns no one query's rows: a union, or no select)")
         if select.args.get("group") is not None:
