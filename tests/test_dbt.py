@@ -4,6 +4,7 @@ project's own `dbt build` passing on them."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pandas as pd
@@ -21,6 +22,7 @@ CLASSIC = ROOT / "tests" / "fixtures" / "dbt_classic"
 MODERN = ROOT / "tests" / "fixtures" / "dbt_modern"
 PACKAGE = ROOT / "tests" / "fixtures" / "dbt_package"
 LOOKUPS = ROOT / "tests" / "fixtures" / "dbt_lookups"
+SINGULAR = ROOT / "tests" / "fixtures" / "dbt_singular"
 
 
 def origins(project) -> dict:
@@ -167,8 +169,9 @@ def test_the_models_and_tests_of_installed_packages_map_onto_the_seeds(tmp_path)
         ("shop_customers", "PK", ("CustomerId",), None, ()),
         ("shop_invoices", "PK", ("InvoiceId",), None, ()),
         ("shop_invoices", "FK", ("CustomerId",), "shop_customers", ("CustomerId",))}
-    assert mapping.unmapped == ["singular test tests/assert_every_customer_is_named.sql: its query is not read "
-                                "(only generic tests map onto seeds)"]
+    assert mapping.unmapped == [  # a null filter on a computed column: a not_null test that maps onto no seed column
+        "singular test on shop__customers.full_name (tests/assert_every_customer_is_named.sql): it is computed from "
+        "shop_customers.FirstName, shop_customers.LastName"]
 
 
 def at_least(mapping) -> dict:
@@ -328,6 +331,101 @@ def test_models_that_cannot_be_read_say_why_and_the_rest_still_map(tmp_path):
                                                                         "copies_both.id", "no_macro.id"]
 
 
+def test_singular_tests_of_the_shapes_of_keys_map_onto_the_seeds():
+    """A null filter is a not_null test; a left-joined count of 0 and an anti-join from the
+    parent, an FK with at least one child per parent; an anti-join from the child (LEFT JOIN
+    ... IS NULL, NOT IN), an FK; a duplicate check, a (composite) unique key. A filter on a
+    value is listed, not guessed at."""
+    mapping = to_metadata(load_project(SINGULAR))
+    assert keys_of(mapping) == {
+        ("raw_employees", "PK", ("EmployeeId",), None, ()),
+        ("raw_customers", "PK", ("CustomerId",), None, ()),
+        ("raw_invoices", "PK", ("InvoiceId",), None, ()),
+        ("raw_invoice_lines", "PK", ("InvoiceLineId",), None, ()),
+        ("raw_invoice_lines", "UQ", ("InvoiceId", "TrackId"), None, ()),
+        ("raw_invoices", "FK", ("CustomerId",), "raw_customers", ("CustomerId",)),
+        ("raw_invoice_lines", "FK", ("InvoiceId",), "raw_invoices", ("InvoiceId",)),
+        ("raw_customers", "FK", ("SupportRepId",), "raw_employees", ("EmployeeId",))}
+    assert at_least(mapping) == {("raw_invoices", ("CustomerId",), "raw_customers"): 1,
+                                 ("raw_invoice_lines", ("InvoiceId",), "raw_invoices"): 1}
+    assert ("raw_customers", "SupportRepId") in mapping.not_null
+    applied = "\n".join(mapping.applied)
+    for test in ("assert_customers_have_a_support_rep", "assert_every_customer_has_invoices",
+                 "assert_every_invoice_has_lines", "assert_support_reps_are_employees",
+                 "assert_invoices_are_of_customers", "assert_one_line_per_track_of_an_invoice"):
+        assert f"tests/{test}.sql" in applied, (test, applied)
+    assert "every raw_customers row has at least 1 raw_invoices row" in applied
+    assert [line.split(": ")[0] for line in mapping.unmapped] == [
+        "singular test tests/assert_totals_are_not_negative.sql"], mapping.unmapped
+    assert "a singular test of a shape syngen does not read" in mapping.unmapped[0]
+
+
+def test_singular_tests_in_other_spellings_of_the_same_shapes(tmp_path):
+    """NOT IN and LEFT JOIN ... IS NULL from the parent, NOT EXISTS from the child, a count
+    compared below 1 through a coalesce, a count of rows that come through an INNER JOIN
+    (which must match too), dbt's own duplicate check in a CTE (the only unique
+    test of employees: the FK to them needs it); a duplicate check on a computed column, a
+    filter on a subset of rows and a union say why they are not read."""
+    project_dir = tmp_path / "singular"
+    shutil.copytree(SINGULAR, project_dir)
+    for path in (project_dir / "tests").glob("*.sql"):
+        path.unlink()
+    (project_dir / "models" / "staging" / "_staging.yml").write_text(
+        (SINGULAR / "models" / "staging" / "_staging.yml").read_text().replace(
+            "  - name: stg_employees\n    columns:\n      - name: employee_id\n        data_tests: [unique, not_null]\n",
+            ""))
+    variants = {
+        "count_below_one": "select customer_id from {{ ref('customers') }} where coalesce(invoice_count, 0) < 1",
+        "not_in": "select i.invoice_id from {{ ref('stg_invoices') }} i\n"
+                  "where i.invoice_id not in (select l.invoice_id from {{ ref('stg_invoice_lines') }} l)",
+        "left_join": "select i.invoice_id from {{ ref('stg_invoices') }} i left join {{ ref('stg_invoice_lines') }} l\n"
+                     "on i.invoice_id = l.invoice_id where l.invoice_line_id is null",
+        "not_exists": "select c.customer_id from {{ ref('stg_customers') }} c where not exists (\n"
+                      "select 1 from {{ ref('stg_employees') }} e where e.employee_id = c.support_rep_id)",
+        "dbt_unique": "with validation as (\n  select employee_id as unique_field, count(*) as n_records\n"
+                      "  from {{ ref('stg_employees') }} where employee_id is not null\n"
+                      "  group by employee_id having count(*) > 1\n)\nselect * from validation",
+        "computed_unique": "select full_name from {{ ref('stg_employees') }} group by full_name having count(*) > 1",
+        "subset": "select customer_id from {{ ref('customers') }} where invoice_count = 0 and country = 'Brazil'",
+        "union": "select customer_id from {{ ref('stg_customers') }} where support_rep_id is null\n"
+                 "union all select invoice_id from {{ ref('stg_invoices') }} where customer_id is null"}
+    for name, sql in variants.items():
+        (project_dir / "tests" / f"{name}.sql").write_text(sql)
+    (project_dir / "models" / "marts" / "customer_lines.sql").write_text(  # a count of lines joined to invoices,
+        # in an ephemeral model as dbt compiles one: a CTE with a WITH of its own, whose names hide the outer ones
+        "with __dbt__cte__invoiced_lines as (\n"
+        "  with lines as (select * from {{ ref('stg_invoice_lines') }}), invoices as (select * from {{ ref('stg_invoices') }}),\n"
+        "  joined as (select lines.invoice_line_id, invoices.customer_id from lines\n"
+        "             inner join invoices on lines.invoice_id = invoices.invoice_id)\n"
+        "  select * from joined\n"
+        "), lines as (select * from __dbt__cte__invoiced_lines),\n"
+        "counted as (select customer_id, count(invoice_line_id) as line_count from lines group by 1)\n"
+        "select c.customer_id, coalesce(n.line_count, 0) as line_count from {{ ref('stg_customers') }} c\n"
+        "left join counted n on c.customer_id = n.customer_id")
+    (project_dir / "tests" / "lines_counted.sql").write_text(
+        "select customer_id from {{ ref('customer_lines') }} where line_count = 0")
+    mapping = to_metadata(load_project(project_dir))
+    applied = "\n".join(mapping.applied)
+    assert "singular test on customer_lines.line_count (tests/lines_counted.sql) -> every raw_customers row has at " \
+           "least 1 raw_invoices row (the LEFT JOIN in customer_lines)" in applied, applied
+    assert "(tests/lines_counted.sql) -> every raw_invoice_lines row has its raw_invoices row (the INNER JOIN in " \
+           "customer_lines)" in applied, applied  # the lines counted are those that find their invoice
+    assert keys_of(mapping) == {
+        ("raw_employees", "UQ", ("EmployeeId",), None, ()),
+        ("raw_customers", "PK", ("CustomerId",), None, ()),
+        ("raw_invoices", "PK", ("InvoiceId",), None, ()),
+        ("raw_invoice_lines", "PK", ("InvoiceLineId",), None, ()),
+        ("raw_invoices", "FK", ("CustomerId",), "raw_customers", ("CustomerId",)),
+        ("raw_invoice_lines", "FK", ("InvoiceId",), "raw_invoices", ("InvoiceId",)),
+        ("raw_customers", "FK", ("SupportRepId",), "raw_employees", ("EmployeeId",))}
+    assert at_least(mapping) == {("raw_invoices", ("CustomerId",), "raw_customers"): 1,
+                                 ("raw_invoice_lines", ("InvoiceId",), "raw_invoices"): 1}
+    unmapped = {re.search(r"tests/(\w+\.sql)", line).group(1): line for line in mapping.unmapped}
+    assert sorted(unmapped) == ["computed_unique.sql", "subset.sql", "union.sql"], mapping.unmapped
+    assert "computed" in unmapped["computed_unique.sql"]
+    assert all("a singular test of a shape syngen does not read" in unmapped[n] for n in ("subset.sql", "union.sql"))
+
+
 def test_dbts_compiled_sql_is_read_when_it_is_newer_than_the_model(tmp_path):
     project_dir = tmp_path / "shop"
     shutil.copytree(EXAMPLE, project_dir, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
@@ -410,6 +508,24 @@ def test_seeds_behind_a_marts_joined_lookups_pass_its_unique_test(tmp_path):
     out = project / "synthetic_seeds"
     albums, tracks = pd.read_csv(out / "raw_albums.csv"), pd.read_csv(out / "raw_tracks.csv")
     assert albums["AlbumId"].is_unique and tracks["AlbumId"].dropna().isin(set(albums["AlbumId"])).all()
+
+
+def test_synthetic_seeds_pass_the_singular_tests_their_keys_come_from(tmp_path):
+    """Compiled by dbt: every customer has invoices and every invoice lines, support reps
+    are employees, no track twice on an invoice."""
+    dbt = dbt_executable()
+    project = tmp_path / "singular"
+    shutil.copytree(SINGULAR, project, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
+    done = run_cli("syngen", "dbt", "--project", str(project), "--compile", "--epochs", "5", "--random_seed", "1",
+                   "--build", "--dbt", dbt, cwd=tmp_path, check=False)
+    assert "dbt build passed: PASS=26 WARN=0 ERROR=0" in " ".join(done.stderr.split()), done.stderr
+    out = project / "synthetic_seeds"
+    customers, invoices = pd.read_csv(out / "raw_customers.csv"), pd.read_csv(out / "raw_invoices.csv")
+    lines, employees = pd.read_csv(out / "raw_invoice_lines.csv"), pd.read_csv(out / "raw_employees.csv")
+    assert customers["CustomerId"].isin(set(invoices["CustomerId"])).all()
+    assert invoices["InvoiceId"].isin(set(lines["InvoiceId"])).all()
+    assert customers["SupportRepId"].isin(set(employees["EmployeeId"])).all()
+    assert not lines.duplicated(["InvoiceId", "TrackId"]).any()
 
 
 def test_the_manifest_when_present_gives_the_same_keys_as_the_yaml(tmp_path):

@@ -51,7 +51,8 @@ class DbtTest:
             self.where = self.where or self.arguments.pop("row_condition", None)
 
     def __str__(self) -> str:
-        return f"{self.spelled or self.name} on {self.node}{'.' + self.column if self.column else ''} ({self.origin})"
+        on = f" on {self.node}{'.' + self.column if self.column else ''}" if self.node else ""
+        return f"{self.spelled or self.name}{on} ({self.origin})"
 
 
 @dataclass
@@ -291,9 +292,12 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
     (a URL) the seeds' rows are read from its tables of the same names."""
     from syngen.adapters.dbt_lineage import trace
     from syngen.adapters.dbt_render import model_sql
+    from syngen.adapters.dbt_singular import read_singular
 
     models = models or model_sql(project)
     lineage = lineage or trace(project, models)
+    singular = read_singular(project, models, lineage)
+    every_test = project.tests + singular.tests
     names = [n for n in project.seeds if not select or n in select]
     unknown = [n for n in select or [] if n not in project.seeds]
     if unknown:
@@ -301,8 +305,8 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
     places = _Places(project, lineage)
     mapping = Mapping(Metadata({}), [], [], notes=_model_notes(models, lineage))
     found: dict[str, dict[tuple[str, str], list[DbtTest]]] = {}
-    combinations, implied = [], {}
-    for test in project.tests:
+    combinations, implied = [], {link: list(found) for link, found in singular.links.items()}
+    for test in every_test:
         target = places.column(test.node, test.column)
         # a not_null on what a LEFT JOIN reads: the join always matches (not if it holds only where ...)
         links = getattr(lineage.of(test.node, test.column), "links", []) \
@@ -329,7 +333,7 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
         kind = "PK" if (seed, column) in not_null and table.primary_key is None else "UQ"
         table.keys.append(Key(f"{kind.lower()}_{column}", kind, (column,)))
         mapping.applied.append(f"{_sources(tests + not_null.get((seed, column), []))} -> {kind} {seed}({column})")
-    lookups = _lookup_keys(project, lineage, tables, mapping)
+    lookups = _lookup_keys(project, every_test, lineage, tables, mapping)
     for (seed, column), tests in found.get("relationships", {}).items():
         test = tests[0]
         parent = places.column(places.node(test.arguments.get("to")), test.arguments.get("field"))
@@ -362,9 +366,8 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
         tables[seed].kinds.setdefault(column, "categorical")
         mapping.applied.append(f"{_sources(tests)} -> only seen values of {seed}.{column}, checked after "
                                "generation")
-    mapping.unmapped += [f"singular test {path}: its query is not read (only generic tests map onto seeds)"
-                         for path in project.singular]
-    if not project.tests:
+    mapping.unmapped += singular.unmapped
+    if not every_test and not singular.links:
         mapping.notes.append("no generic tests found (the properties YAML under the model and seed paths and "
                              "installed packages' model paths, or target/manifest.json): the seeds are learned "
                              "without keys")
@@ -401,12 +404,12 @@ def _composite_keys(combinations, places, tables, unique, not_null, mapping) -> 
         mapping.applied.append(f"{test} -> {kind} {seed}({', '.join(c[1] for c in columns)})")
 
 
-def _lookup_keys(project, lineage, tables, mapping) -> dict:
+def _lookup_keys(project, tests, lineage, tables, mapping) -> dict:
     """A model column that must be unique stays so only if each side its rows are joined to
     has one row per join key: the seed columns behind these keys become UQ keys (unless they
     are keys already, or the side is grouped by them). Returns the joins, with their tests."""
     tested: dict[tuple, list[DbtTest]] = {}
-    for test in project.tests:
+    for test in tests:
         columns = [test.column] if test.name == "unique" else test.arguments.get("combination_of_columns") \
             if test.name == "unique_combination_of_columns" else None
         if columns and not test.where and test.node in project.models:
@@ -470,16 +473,16 @@ def _implied(link, tests, tables, mapping) -> None:
     (outer_seed, outer_column), (inner_seed, inner_column) = link.outer, link.inner
     joined = f"{_sources(tests)} -> every {outer_seed} row has"
     if outer_seed not in tables or inner_seed not in tables:
-        mapping.unmapped.append(f"{_sources(tests)}: the LEFT JOIN in {link.model} is of seeds not all selected")
+        mapping.unmapped.append(f"{_sources(tests)}: the {link.kind} in {link.model} is of seeds not all selected")
     elif _is_unique(tables, link.outer) and link.inner != link.outer:
         _add_link(tables, link.inner, link.outer, 1)
-        mapping.applied.append(f"{joined} at least 1 {inner_seed} row (the LEFT JOIN in {link.model}): FK "
+        mapping.applied.append(f"{joined} at least 1 {inner_seed} row (the {link.kind} in {link.model}): FK "
                                f"{inner_seed}({inner_column}) -> {outer_seed}({outer_column}), min_children 1")
     elif _is_unique(tables, link.inner):
         _add_link(tables, link.outer, link.inner, 0)
         mapping.not_null.add(link.outer)
-        mapping.applied.append(f"{joined} its {inner_seed} row (the LEFT JOIN in {link.model}): FK "
+        mapping.applied.append(f"{joined} its {inner_seed} row (the {link.kind} in {link.model}): FK "
                                f"{outer_seed}({outer_column}) -> {inner_seed}({inner_column}), never null")
     else:
-        mapping.unmapped.append(f"{_sources(tests)}: the LEFT JOIN in {link.model} must always match, but neither "
+        mapping.unmapped.append(f"{_sources(tests)}: the {link.kind} in {link.model} must always match, but neither "
                                 f"{outer_seed}.{outer_column} nor {inner_seed}.{inner_column} has a unique test")

@@ -10,6 +10,9 @@ carries the join: a ``not_null`` test on it means that every row of the left sid
 row of the joined side (every order has a payment). A model's rows that keep a unique column
 unique through equality joins need each joined side to have one row per join key: ``lookups``
 follows those sides, through CTEs, subqueries and models, to the seed columns behind their keys.
+A count of a LEFT JOINed side's rows (``coalesce(totals.item_count, 0)``) carries that join
+too: it is 0 exactly where the join found no row. Singular tests' queries are read with the
+same machinery (``query``, ``follow``).
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ class Link:
     outer: tuple[str, str]
     inner: tuple[str, str]
     model: str  # where the join is
+    kind: str = "LEFT JOIN"  # or "INNER JOIN" its joined side's rows come through, or a singular test's "anti-join"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class Column:
     sources: set[tuple[str, str]] = field(default_factory=set)  # the seed columns it is computed from
     reason: str | None = None  # why it has no origin, for the user
     links: list[Link] = field(default_factory=list)
+    counts: list[Link] | None = None  # a count of rows: 0 where these LEFT JOINs found none
+    copy_of: tuple[str, str] | None = None  # (seed or model, column) it is a plain copy of, the nearest
 
 
 @dataclass
@@ -60,6 +66,19 @@ class Lineage:
         """The joins a model's rows pass through whose joined side must be unique on its join
         columns for ``columns`` to stay unique, and (text) those that cannot be followed."""
         return self.tracer.lookups(model, columns) if self.tracer else ([], [])
+
+    def query(self, sql: str):
+        """A query over the seeds and models (a singular test's), qualified against their
+        columns; sqlglot's errors are the caller's to word."""
+        return self.tracer.query(sql)
+
+    def follow(self, select, columns, name: str, tree) -> tuple[Column, ...]:
+        """Where ``columns`` of ``select`` (a query in ``tree``, read by ``query``) come from,
+        with the LEFT JOINs they are read through and the counts they are."""
+        from sqlglot import exp
+
+        with_clause = next((w for w in tree.find_all(exp.With) if w.parent is tree), None)
+        return self.tracer.probe(select, columns, name, with_clause, joins=True)
 
 
 def trace(project, models: Models) -> Lineage:
@@ -121,6 +140,13 @@ class _Tracer:
                 table.set("this", exp.to_identifier(node))
         return tree
 
+    def query(self, sql: str):
+        import sqlglot
+        from sqlglot.optimizer.qualify import qualify
+
+        return _using_columns(qualify(self._named(sqlglot.parse_one(sql, dialect=self.dialect)), schema=self.schema,
+                                      dialect=self.dialect))
+
     def _model(self, model: str, tree) -> None:
         import sqlglot
         from sqlglot import exp
@@ -153,23 +179,31 @@ class _Tracer:
         the LEFT JOINs they are read through."""
         from sqlglot import exp
 
-        leaves, links, constant = [], [], False
-        stack = [(node, True)]
+        leaves, links, constant, counts = [], [], False, None
+        stack = [(node, True, [] if joins else None)]  # counted: the LEFT JOINs above, on a path to a count
         while stack:
-            step, copied = stack.pop()
+            step, copied, counted = stack.pop()
             if isinstance(step.expression, exp.Table):
-                leaves.append((step.expression, _column_name(step.name, self.dialect), copied))
+                leaves.append((step.expression, _column_name(step.name, self.dialect), copied, counted))
                 continue
             copy = copied and _is_copy(step.expression)
-            if copy and joins:
-                links += self._links(step, model, with_clause)
+            counting = counted is not None and isinstance(uncounted(step.expression), exp.Column)
+            joined = self._links(step, model, with_clause) if joins and (copy or counting) else []
+            links += joined if copy else []
+            if counted is not None and isinstance(uncounted(step.expression), exp.Count):
+                counts = (counts or []) + counted
+            counted = counted + joined if counting else None
             if not step.downstream:
                 constant = True
-            stack += [(child, copy) for child in step.downstream]
+            stack += [(child, copy, counted) for child in step.downstream]
         column = Column(links=links)
         origins, unknown, inherited = set(), [], []
-        for table, name, copied in leaves:
+        if len(leaves) == 1 and leaves[0][2] and not constant and self._node(leaves[0][0]):
+            column.copy_of = (self._node(leaves[0][0]), leaves[0][1])
+        for table, name, copied, counted in leaves:
             found = self._leaf(table, name)
+            if not isinstance(found, str) and counted is not None and found.counts is not None:
+                counts = (counts or []) + counted + found.counts
             if isinstance(found, str):
                 unknown.append(found)
             elif found.origin is not None:
@@ -185,6 +219,7 @@ class _Tracer:
                 elif copied:  # a copy of a model's column that has no origin: its reason is this one's
                     inherited.append(found.reason)
         column.links = list(dict.fromkeys(column.links))
+        column.counts = None if counts is None else list(dict.fromkeys(counts))
         if unknown:
             column.reason = unknown[0]
         elif len(origins) == 1 and None not in origins and not constant:
@@ -226,33 +261,79 @@ class _Tracer:
             alias = join.alias_or_name
             if join.side != "LEFT" or alias not in read or not isinstance(join.args.get("on"), exp.EQ):
                 continue  # a composite join condition, or no condition: no single key to keep
-            pairs = _equalities(join)
+            pairs = join_equalities(join)
             if not pairs:
                 continue
             inner, outer = pairs[0]
-            outer_column, inner_column = self._probe(query, (outer, inner), model, with_clause)
+            outer_column, inner_column = self.probe(query, (outer, inner), model, with_clause)
             if outer_column.origin and inner_column.origin:
                 links.append(Link(outer_column.origin, inner_column.origin, model))
+                links += self._joined_rows(query, alias, model, with_clause)
         return links
 
-    def _probe(self, query, columns, model: str, with_clause) -> tuple[Column, ...]:
-        """Where columns a query reads come from: the query with only them selected, followed."""
+    def _joined_rows(self, query, alias: str, model: str, with_clause) -> list[Link]:
+        """The INNER JOINs the rows of a query's LEFT JOINed side ``alias`` come through: for
+        the side to have a row, each of these must match too."""
+        from sqlglot import exp
+        from sqlglot.optimizer.scope import build_scope
+
+        query = query.copy()
+        if with_clause is not None and not any(w.parent is query for w in query.find_all(exp.With)):
+            query.set(with_clause.arg_key, with_clause.copy())
+        scope = build_scope(query)
+        return self._inner_joins(scope.sources.get(alias) if scope else None, model, with_clause)
+
+    def _inner_joins(self, source, model: str, with_clause) -> list[Link]:
+        """The INNER JOINs (on one pair of equal columns) of a source's rows, down its FROMs,
+        through CTEs, subqueries and models, as (FROM side's column, joined side's)."""
+        from sqlglot import exp
+
+        if isinstance(source, exp.Table):
+            node = self._node(source)
+            return self._inner_joins(self.scopes[node], node, self.withs[node]) if node in self.scopes else []
+        select = getattr(source, "expression", None)
+        if not isinstance(select, exp.Select):
+            return []
+        links = []
+        for join in select.args.get("joins") or []:
+            inner_join = not join.side and join.kind in ("", "INNER") and join.args.get("on") is not None
+            pairs = join_equalities(join) if inner_join else []
+            if len(pairs) == 1:
+                outer, inner = self.probe(select, (pairs[0][1], pairs[0][0]), model, with_clause)
+                if outer.origin and inner.origin:
+                    links.append(Link(outer.origin, inner.origin, model, "INNER JOIN"))
+        start = select.args.get("from_") or select.args.get("from")
+        return links + (self._inner_joins(source.sources.get(start.this.alias_or_name), model, with_clause)
+                        if start is not None else [])
+
+    def probe(self, query, columns, model: str, with_clause, joins: bool = False) -> tuple[Column, ...]:
+        """Where columns a query reads come from: the query with only them selected (and no
+        filter, grouping or what it is compared with: they choose rows, not where columns
+        come from), followed; ``joins``: with the LEFT JOINs they are read through."""
         import sqlglot
         from sqlglot import exp
         from sqlglot.lineage import lineage
 
         probe = query.copy()
         probe.set("expressions", [c.copy().as_(f"syngen_{i}") for i, c in enumerate(columns)])
-        if with_clause is not None and not any(w.parent is probe for w in probe.find_all(exp.With)):
-            probe.set(with_clause.arg_key, with_clause.copy())  # the CTEs the query reads
-        key = f"{model}:{probe.sql()}"
+        for clause in ("where", "group", "having"):
+            probe.set(clause, None)
+        seen = _ctes_seen(query, with_clause)  # the CTEs the query reads
+        own = next((w for w in probe.find_all(exp.With) if w.parent is probe), None)
+        if own is None and seen:
+            probe.set("with_", exp.With(expressions=seen))
+        elif seen:
+            names = {cte.alias_or_name for cte in own.expressions}
+            own.set("expressions", [cte for cte in seen if cte.alias_or_name not in names] + own.expressions)
+        key = f"{model}:{joins}:{probe.sql()}"
         if key not in self.probes:
             try:
                 self.probes[key] = tuple(
                     self._column(lineage(f"syngen_{i}", probe, schema=self.schema, dialect=self.dialect),
-                                 model, with_clause, joins=False) for i in range(len(columns)))
-            except sqlglot.errors.SqlglotError:
-                self.probes[key] = tuple(Column() for _ in columns)
+                                 model, with_clause, joins=joins) for i in range(len(columns)))
+            except sqlglot.errors.SqlglotError as error:
+                self.probes[key] = tuple(Column(reason=f"it cannot be followed: {_first_line(error)}")
+                                         for _ in columns)
         return self.probes[key]
 
     def lookups(self, model: str, columns) -> tuple[list[Lookup], list[str]]:
@@ -295,7 +376,7 @@ class _Tracer:
         if join.kind in ("SEMI", "ANTI"):
             return  # filters rows, never repeats them
         alias = join.alias_or_name
-        pairs = _equalities(join) if join.side in ("", "LEFT") and join.kind != "CROSS" else []
+        pairs = join_equalities(join) if join.side in ("", "LEFT") and join.kind != "CROSS" else []
         if not pairs:
             why.append(f"the join of {alias} in {model} is no LEFT or INNER join on equal columns, so its rows "
                        "may repeat the others'")
@@ -306,7 +387,7 @@ class _Tracer:
             why.append(f"the join of {alias} in {model} on {', '.join(names)}: its columns do not come unchanged "
                        "from one seed's, so they cannot be kept unique")
         elif inner:
-            outer = self._probe(select, (pairs[0][1],), model, self.withs[model])[0].origin \
+            outer = self.probe(select, (pairs[0][1],), model, self.withs[model])[0].origin \
                 if len(pairs) == 1 else None
             found.append(Lookup(inner, outer, model))
 
@@ -326,11 +407,46 @@ class _Tracer:
         return None
 
 
+def _ctes_seen(query, with_clause) -> list:
+    """Copies of the CTEs a query can read, outermost first: those of every WITH around it in
+    its tree (a nearer one hides a farther one of its name: dbt's ephemeral models are CTEs
+    with WITHs of their own), or, for a query out of its tree, the model's top-level ones."""
+    from sqlglot import exp
+
+    withs, node = [], query.parent
+    while node is not None:
+        found = node if isinstance(node, exp.With) else node.args.get("with_") if isinstance(node, exp.Query) else None
+        if found is not None and all(found is not w for w in withs):
+            withs.append(found)
+        node = node.parent
+    if not withs and with_clause is not None:
+        withs = [with_clause]
+    ctes, names = [], set()
+    for with_ in withs:
+        for cte in with_.expressions:
+            if cte.alias_or_name not in names:
+                names.add(cte.alias_or_name)
+                ctes.append((len(withs) - withs.index(with_), cte))
+    return [cte.copy() for _, cte in sorted(ctes, key=lambda pair: pair[0])]
+
+
 def _is_copy(expression) -> bool:
     """A projection that only renames or casts one column."""
     from sqlglot import exp
 
     return isinstance(_copied(expression), exp.Column)
+
+
+def uncounted(expression):
+    """A projection without its alias, casts and a ``coalesce(x, 0)`` around it: what a count
+    of a LEFT JOINed side is read as, where it found no row."""
+    from sqlglot import exp
+
+    inner = _copied(expression)
+    while isinstance(inner, exp.Coalesce) and len(inner.expressions) == 1 and \
+            isinstance(inner.expressions[0], exp.Literal) and inner.expressions[0].this == "0":
+        inner = _copied(inner.this)
+    return inner
 
 
 def _copied(expression):
@@ -343,7 +459,7 @@ def _copied(expression):
     return inner
 
 
-def _equalities(join) -> list:
+def join_equalities(join) -> list:
     """A join's ``joined.column = other.column`` conditions, as (joined's column, the other)."""
     from sqlglot import exp
 

@@ -40,6 +40,8 @@ class Models:
     failed: dict[str, str] = field(default_factory=dict)
     relations: dict[str, str] = field(default_factory=dict)  # a relation's identifier (lower case) -> node
     dialect: str | None = None  # sqlglot's name for the target's SQL
+    tests: dict[str, str] = field(default_factory=dict)  # a singular test's file -> its SQL
+    tests_failed: dict[str, str] = field(default_factory=dict)  # a singular test's file -> why it has no SQL
 
 
 class RenderError(Exception):
@@ -55,7 +57,7 @@ def model_sql(project, vars: dict | None = None, profiles_dir=None, target: str 
     context_target = target_context(project, profiles_dir, target)
     models = Models(dialect=_dialect(context_target["type"]))
     models.relations = {name.lower(): name for name in list(project.seeds) + list(project.models)}
-    compiled = _compiled(project, manifest or project.root / project.target_path / "manifest.json", models)
+    compiled, tests = _compiled(project, manifest or project.root / project.target_path / "manifest.json", models)
     renderer = Renderer(project, context_target, vars)
     for name, path in project.models.items():
         if name in compiled:
@@ -66,6 +68,11 @@ def model_sql(project, vars: dict | None = None, profiles_dir=None, target: str 
             models.how[name] = RENDERED
         except RenderError as error:
             models.failed[name] = str(error)
+    for test in project.singular:
+        try:
+            models.tests[test] = tests.get(test) or renderer.render((project.root / test).read_text(), Path(test).stem)
+        except RenderError as error:
+            models.tests_failed[test] = str(error)
     return models
 
 
@@ -80,11 +87,13 @@ def _dialect(adapter_type: str) -> str | None:
     return name
 
 
-def _compiled(project, manifest: Path, models: Models) -> dict[str, str]:
-    """dbt's compiled SQL of the models that have not changed since: the manifest's
-    ``compiled_code`` (a ``dbt compile``, ``run`` or ``build``), else the files of
-    ``target/compiled``. A model edited after dbt compiled it is rendered again."""
+def _compiled(project, manifest: Path, models: Models) -> tuple[dict[str, str], dict[str, str]]:
+    """dbt's compiled SQL of the models (by name) and singular tests (by file) that have not
+    changed since: the manifest's ``compiled_code`` (a ``dbt compile``, ``run`` or
+    ``build``), else the files of ``target/compiled``. A model edited after dbt compiled it
+    is rendered again."""
     found: dict[str, str] = {}
+    tests: dict[str, str] = {}
     if manifest.is_file():
         try:
             nodes = json.loads(manifest.read_text()).get("nodes", {})
@@ -99,14 +108,21 @@ def _compiled(project, manifest: Path, models: Models) -> dict[str, str]:
             if node.get("resource_type") == "model" and code and path is not None and \
                     path.stat().st_mtime <= manifest.stat().st_mtime:
                 found[node["name"]] = code
+            test = node.get("original_file_path")
+            if node.get("resource_type") == "test" and code and test in project.singular and \
+                    node.get("package_name", project.name) == project.name and \
+                    (project.root / test).stat().st_mtime <= manifest.stat().st_mtime:
+                tests[test] = code
     folder = project.root / project.target_path / "compiled" / project.name
-    for name, path in project.models.items():
-        if name in project.model_packages:  # compiled under the package's own folder: the manifest has it
-            continue
-        compiled = folder / path.relative_to(project.root)
-        if name not in found and compiled.is_file() and path.stat().st_mtime <= compiled.stat().st_mtime:
-            found[name] = compiled.read_text()
-    return found
+    written = {name: path.relative_to(project.root) for name, path in project.models.items()
+               if name not in project.model_packages}  # a package's are under its own folder: the manifest has them
+    for into, files in ((found, written), (tests, {test: Path(test) for test in project.singular})):
+        for name, path in files.items():
+            compiled = folder / path
+            if name not in into and compiled.is_file() and \
+                    (project.root / path).stat().st_mtime <= compiled.stat().st_mtime:
+                into[name] = compiled.read_text()
+    return found, tests
 
 
 # -- the Jinja context ------------------------------------------------------------------------
