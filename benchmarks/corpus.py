@@ -420,6 +420,9 @@ def summary_lines(results: list[dict], run: dict) -> list[str]:
            "with its separators and digit widths; no real value in a column syngen makes anew (identifying "
            "kinds, emails and ids; for first and last names, no real pair); and a refusal is one line starting "
            "`Error:`, at the end.", "",
+           *([f"Cut short: {len(results):,} of the {run['planned']:,} tables planned have run (the smallest "
+               "first); `--resume` with the same workdir runs the rest.", ""]
+             if run.get("planned", 0) > len(results) else []),
            f"**{c['run']:,} tables: {c['ok']:,} keep every invariant, {c['refused']:,} refused in one clear line, "
            f"{c['failed']:,} fail, {c['timeout']:,} time out, {c['crashed']:,} crash a worker.** "
            f"Tracebacks: {c['tracebacks']:,}. Invariants hold on {c['share']:.1%} (target: 0 tracebacks, 99%).", "",
@@ -497,6 +500,7 @@ def main(argv: list[str]) -> int:
             done = {r["table"] for r in kept}
             tables = [t for t in tables if t["table"] not in done]
         total, before, started = len(tables), run["seconds"], time.perf_counter()
+        run["planned"] = len(kept) + total
 
         def progress(result: dict, done: int) -> None:
             took = sum(result["seconds"].values()) if result["seconds"] else 0
