@@ -485,6 +485,7 @@ def test_synthetic_seeds_pass_the_projects_own_dbt_build(tmp_path):
     assert again.returncode == 1 and "--overwrite" in again.stderr
 
 
+@pytest.mark.slow  # a whole dbt build; the keys it needs are checked in the fast tier
 def test_a_package_whose_sources_are_the_seeds_passes_its_build_from_the_project_folder(tmp_path):
     """'--project .' from inside the integration tests, whose installed package links back to
     the folder around them; the models read the seeds as sources, so dbt seeds them first."""
@@ -498,6 +499,7 @@ def test_a_package_whose_sources_are_the_seeds_passes_its_build_from_the_project
     assert invoices["CustomerId"].isin(customers["CustomerId"]).all() and invoices["InvoiceId"].is_unique
 
 
+@pytest.mark.slow  # a whole dbt build; the keys it needs are checked in the fast tier
 def test_seeds_behind_a_marts_joined_lookups_pass_its_unique_test(tmp_path):
     dbt = dbt_executable()
     project = tmp_path / "lookups"
