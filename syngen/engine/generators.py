@@ -252,10 +252,8 @@ class IdentifierCodec(Codec):
                            keep=c >= self.protection.rare_threshold,
                            no_leading_zero=numeric or not values[patterns == p].str.startswith("0").any())
             for p, c in counts.items()]
-        if numeric:  # numbers as wide as their type's largest stay below it
-            limit = str(np.iinfo(self.dtype.lower()).max)
-            widest = [t.below(limit) if t.pattern == "9" * len(limit) else t for t in self.templates]
-            self.templates = [t for t in widest if t is not None] or self.templates
+        if numeric:
+            self.templates = self._in_range(self.templates) or self.templates
         if self.protection.secret:
             self.hashes = guard.keyed_hashes(values, self.protection.secret)
 
@@ -330,10 +328,15 @@ class IdentifierCodec(Codec):
         """An integer column's digit patterns one digit longer, within its type's range."""
         if not self.dtype.lower().startswith(("int", "uint")):
             return []
+        width = len(str(np.iinfo(self.dtype.lower()).max))
+        return self._in_range([t.longer() for t in templates if set(t.pattern) == {"9"} and len(t.pattern) < width])
+
+    def _in_range(self, templates: list[Template]) -> list[Template]:
+        """Digit patterns as wide as the integer type's largest value cut to stay below it;
+        those that cannot are left out."""
         limit = str(np.iinfo(self.dtype.lower()).max)
-        grown = [t.longer() for t in templates if set(t.pattern) == {"9"} and len(t.pattern) < len(limit)]
-        grown = [t.below(limit) if len(t.pattern) == len(limit) else t for t in grown]
-        return [t for t in grown if t is not None]
+        cut = [t.below(limit) if t.pattern == "9" * len(limit) else t for t in templates]
+        return [t for t in cut if t is not None]
 
     def _free_slots(self, template: Template, seed: int, secret: str) -> np.ndarray:
         """The slots of the whole pattern (rendered as one permutation) whose value is not real."""
