@@ -26,7 +26,7 @@ from syngen.closed_sample import closed_sample, key_columns
 from syngen.engine.synthesizer import Synthesizer, resolve_seed
 from syngen.errors import SyngenError
 from syngen.keys import UniqueRows, continue_keys, key_kinds, key_tuples, mark_keys
-from syngen.runs import generate_batches, load_model, record_schema, table_spec, written_headers
+from syngen.runs import generate_batches, load_model, record_schema, table_spec, written_form, written_headers
 from syngen.metadata.declared import add_unspoken, merge_declared
 from syngen.metadata.graph import Plan, plan as plan_of
 from syngen.metadata.model import INFER_DEFAULTS, TRAIN_DEFAULTS, Key, Metadata, effective_settings
@@ -410,7 +410,8 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
         for name in plan.order}
     kept_views = views.within(views.load(artifacts.views_path(artifacts_dir)), metadata.tables)
     with open_targets(locations, specs, if_exists, kept_views,
-                      {name: written_headers(models[name]) for name in plan.order}) as targets:
+                      {name: written_headers(models[name]) for name in plan.order},
+                      {name: written_form(models[name]) for name in plan.order}) as targets:
         for name in plan.order:
             table, model, s = metadata.tables[name], models[name], settings[name]
             # one seed per table, so that tables sharing a run seed do not share random draws

@@ -16,7 +16,7 @@ import pandas as pd
 
 from syngen import artifacts
 from syngen.empty_tables import SCHEMA_FILE
-from syngen.adapters.files import HEADERS
+from syngen.adapters.files import HEADERS, WRITTEN
 from syngen.adapters.sources import describe_source, read_source
 from syngen.adapters.sql import ColumnSpec, Constraint, is_database_url
 from syngen.adapters.stored import column_specs
@@ -93,12 +93,18 @@ def record_schema(model: Synthesizer, frame: pd.DataFrame, declared, keys) -> No
         "formats": model.text_formats,
         "keys": [{"type": k.type, "columns": list(k.columns)} for k in keys if k.type in ("PK", "UQ")],
         "checks": declared.checks if declared else [],
-        "headers": frame.attrs.get(HEADERS, {})}
+        "headers": frame.attrs.get(HEADERS, {}),
+        "written": frame.attrs.get(WRITTEN, {})}
 
 
 def written_headers(model) -> dict[str, str]:
     """The model's column names as its source file wrote them, where they differ."""
     return model.training.get("schema", {}).get("headers", {})
+
+
+def written_form(model) -> dict:
+    """How the model's source file writes numbers (``WRITTEN``), for output files in its form."""
+    return model.training.get("schema", {}).get("written", {})
 
 
 def table_spec(name: str, model: Synthesizer, constraints: list[Constraint] | None = None,
@@ -158,7 +164,8 @@ def infer_table(table_name: str, size: int, *, run_parallel: bool = False, batch
     preview = []
     specs = {table_name: table_spec(table_name, model)} if is_database_url(target) else {}
     with open_targets({table_name: target}, specs, if_exists,
-                      headers={table_name: written_headers(model)}) as targets:
+                      headers={table_name: written_headers(model)},
+                      written={table_name: written_form(model)}) as targets:
         rows = targets[table_name].write(table_name, _observed(batches, on_rows, preview))
     return InferResult(table_name, describe_target(target), rows, seed, preview[0])
 

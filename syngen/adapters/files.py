@@ -19,6 +19,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from syngen.adapters.written import number_form, plain_numbers, written_numbers
 from syngen.artifacts import process_alive
 from syngen.errors import SyngenError, os_error
 
@@ -26,6 +27,10 @@ CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
 # DataFrame.attrs key of a table read from a file: {name inside: name as written}, where they differ
 # (pandas reads a repeated 'x' as 'x.1' and an empty name as 'Unnamed: 1'); output files get them back
 HEADERS = "syngen.headers"
+# DataFrame.attrs key of a table read from a file: how it writes its numbers, for output files in
+# its form: {"sep": the CSV separator a decimal comma needs, "numbers": {column: {"decimal": ",",
+# "thousands": ",", "places": fixed decimals or None}}, "arrow": {column: [precision, scale]}}
+WRITTEN = "syngen.written"
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _PROBE = 1000  # values tried first when deciding whether a column is text
 
@@ -60,6 +65,26 @@ def decimal_numbers(column: pd.Series) -> pd.Series:
     return numeric_or_text(column.map(lambda value: format(value, "f"), na_action="ignore"))
 
 
+def typed_columns(data: pd.DataFrame, written: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """CSV text typed column by column (``numeric_or_text``), numbers written with a decimal
+    comma or in thousands' groups included; and how the file writes numbers (``WRITTEN``)."""
+    written = dict(written or data.attrs.get(WRITTEN, {}))
+    sep, marks = written.pop("sep", ","), written.pop("marks", {})
+    forms = {}
+    for name in data.columns:
+        form = number_form(data[name], sep, **marks) if data[name].dtype == object else None
+        typed = numeric_or_text(plain_numbers(data[name], form) if form else data[name])
+        if form and pd.api.types.is_numeric_dtype(typed):
+            data[name], forms[name] = typed, form
+        else:
+            data[name] = numeric_or_text(data[name]) if form else typed
+    if forms:
+        written["numbers"] = forms
+        if any(form["decimal"] == "," for form in forms.values()):
+            written["sep"] = sep
+    return data, written
+
+
 def read_table(source: str | os.PathLike, row_limit: int | None = None,
                drop_null: bool = False, csv_options: dict | None = None) -> pd.DataFrame:
     """Read a CSV/TSV/Parquet file; ``row_limit`` keeps a seeded random sample of rows;
@@ -67,7 +92,7 @@ def read_table(source: str | os.PathLike, row_limit: int | None = None,
     sample is drawn: typing is most of the work on a big file."""
     path, parquet = _source_path(source)
     data = _read_parquet(path) if parquet else _read_csv(path, CSV_SUFFIXES.get(_suffix(path)), csv_options)
-    headers = data.attrs.get(HEADERS, {})
+    headers, written = data.attrs.get(HEADERS, {}), data.attrs.get(WRITTEN, {})
     if parquet:
         data = data.apply(lambda c: decimal_numbers(c) if pd.api.types.infer_dtype(c, skipna=True) == "decimal" else c)
     if data.shape[1] == 0:
@@ -83,29 +108,36 @@ def read_table(source: str | os.PathLike, row_limit: int | None = None,
             raise SyngenError(f"--row_limit must be at least 1, got {row_limit}")
         data = data.sample(row_limit, random_state=0).sort_index()
     if not parquet:
-        data = data.apply(numeric_or_text)
+        data, written = typed_columns(data, written)
     data = data.reset_index(drop=True)
     data.attrs[HEADERS] = headers
+    data.attrs[WRITTEN] = written
     return data
 
 
 def _read_parquet(path) -> pd.DataFrame:
-    """A Parquet file's rows; a name it repeats is read as pandas reads one from a CSV file."""
+    """A Parquet file's rows; a name it repeats is read as pandas reads one from a CSV file.
+    Its decimal columns' types are kept (``WRITTEN``) for a Parquet output."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        names = pq.read_schema(path).names
+        schema = pq.read_schema(path)
+        names, inside = schema.names, unique_names(schema.names)
         if len(set(names)) == len(names):
-            return pd.read_parquet(path)
-        import fsspec
+            data = pd.read_parquet(path)
+        else:
+            import fsspec
 
-        inside = unique_names(names)
-        filesystem, inner = fsspec.core.url_to_fs(str(path))  # one file: a dataset refuses repeated names
-        table = pq.ParquetFile(inner, filesystem=filesystem).read()
-        data = table.rename_columns(inside).replace_schema_metadata(None).to_pandas()
+            filesystem, inner = fsspec.core.url_to_fs(str(path))  # one file: a dataset refuses repeated names
+            table = pq.ParquetFile(inner, filesystem=filesystem).read()
+            data = table.rename_columns(inside).replace_schema_metadata(None).to_pandas()
     except Exception as error:  # pyarrow raises several types for damaged files
         raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
     data.attrs[HEADERS] = {name: written for name, written in zip(inside, names) if name != written}
+    decimals = {name: [field.type.precision, field.type.scale] for name, field in zip(inside, schema)
+                if pa.types.is_decimal(field.type)}
+    data.attrs[WRITTEN] = {"arrow": decimals} if decimals else {}
     return data
 
 
@@ -143,7 +175,7 @@ def read_head(source: str | os.PathLike, rows: int, csv_options: dict | None = N
     path, parquet = _source_path(source)
     if parquet:
         return _read_parquet(path).head(rows)
-    return _read_csv(path, CSV_SUFFIXES.get(_suffix(path)), csv_options, nrows=rows).apply(numeric_or_text)
+    return typed_columns(_read_csv(path, CSV_SUFFIXES.get(_suffix(path)), csv_options, nrows=rows))[0]
 
 
 def _suffix(location) -> str:
@@ -190,6 +222,7 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
     """The file's cells as text (typing is ``numeric_or_text``'s job, after any sampling)."""
     given, options = options, dict(options or {})
     sep = options.pop("sep", sep)
+    marks = {mark: options.pop(mark) for mark in ("decimal", "thousands") if mark in options}
     if "quoting" in options:
         options["quoting"] = _QUOTING[options["quoting"]]
     options.setdefault("encoding", "utf-8-sig")
@@ -225,6 +258,7 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
     while raw.shape[1] and str(raw.columns[-1]).startswith("Unnamed: ") and raw.iloc[:, -1].isna().all():
         raw = raw.iloc[:, :-1]  # a separator ending every line
     raw.attrs[HEADERS] = {name: header for name, header in headers.items() if name in raw.columns}
+    raw.attrs[WRITTEN] = {"sep": sep, "marks": marks}
     return raw
 
 
@@ -262,20 +296,22 @@ def output_format(path: str | os.PathLike) -> str:
     raise SyngenError(f"cannot write '{path}': use a .csv, .tsv or .parquet file name")
 
 
-def write_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike, headers: dict | None = None) -> int:
+def write_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike, headers: dict | None = None,
+                  written: dict | None = None) -> int:
     """Stream DataFrames into one file; the file appears only when every batch is written,
     so a failure leaves any earlier file as it was. Returns the number of rows written."""
-    staging, rows = stage_batches(batches, path, headers)
+    staging, rows = stage_batches(batches, path, headers, written)
     publish(staging, path)
     return rows
 
 
-def stage_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike, headers: dict | None = None
-                  ) -> tuple[str, int]:
+def stage_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike, headers: dict | None = None,
+                  written: dict | None = None) -> tuple[str, int]:
     """Write the batches to a hidden file beside ``path`` (in the temporary folder for a
-    remote ``path``), columns named as ``headers`` (``HEADERS``) says they were written;
-    ``publish`` moves it into place, ``discard`` removes it."""
-    headers = headers or {}
+    remote ``path``), columns named as ``headers`` (``HEADERS``) says they were written,
+    numbers as ``written`` (``WRITTEN``) says; ``publish`` moves it into place, ``discard``
+    removes it."""
+    headers, written = headers or {}, written or {}
     kind = output_format(path)
     try:
         if is_remote(path):
@@ -290,13 +326,17 @@ def stage_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike, head
     rows = 0
     try:
         if kind == "parquet":
-            rows = _write_parquet(batches, staging, headers)
+            rows = _write_parquet(batches, staging, headers, written.get("arrow", {}))
         else:
-            sep = "," if kind == "csv" else "\t"
+            sep = written.get("sep", ",") if kind == "csv" else "\t"
+            numbers = written.get("numbers", {})
             with open(staging, "w", newline="", encoding="utf-8") as out:
                 for i, batch in enumerate(batches):
                     binary = [c for c in batch.columns if is_binary(batch[c])]
                     batch = batch.assign(**{str(c): hex_text(batch[c]) for c in binary}) if binary else batch
+                    formed = {str(c): written_numbers(batch[c], numbers[c]) for c in batch.columns
+                              if c in numbers and pd.api.types.is_numeric_dtype(batch[c])}
+                    batch = batch.assign(**formed) if formed else batch
                     written = [headers.get(c, c) for c in batch.columns] if i == 0 else False
                     batch.to_csv(out, index=False, header=written, sep=sep)
                     rows += len(batch)
@@ -400,7 +440,9 @@ def discard(staging: str) -> None:
         os.remove(staging)
 
 
-def _write_parquet(batches: Iterable[pd.DataFrame], path: str, headers: dict) -> int:
+def _write_parquet(batches: Iterable[pd.DataFrame], path: str, headers: dict, decimals: dict) -> int:
+    """The batches as one Parquet file; columns the source holds as decimals (``decimals``:
+    {column: [precision, scale]}) written as such."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -408,6 +450,13 @@ def _write_parquet(batches: Iterable[pd.DataFrame], path: str, headers: dict) ->
     try:
         for batch in batches:
             table = pa.Table.from_pandas(batch, preserve_index=False)
+            for name, (precision, scale) in decimals.items():
+                if name in batch.columns and pd.api.types.is_numeric_dtype(batch[name]):
+                    exact = pa.array(batch[name].round(scale).map(lambda x: f"{x:.{scale}f}", na_action="ignore")
+                                     .astype(object).where(batch[name].notna(), None), pa.string())
+                    table = table.set_column(list(batch.columns).index(name), name,
+                                             exact.cast(pa.decimal128(precision, scale) if precision <= 38
+                                                        else pa.decimal256(precision, scale)))
             if headers:  # Arrow takes repeated names, a DataFrame would not
                 table = table.rename_columns([headers.get(c, c) for c in batch.columns])
             if writer is None:

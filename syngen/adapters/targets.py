@@ -27,14 +27,17 @@ from syngen.errors import SyngenError
 class FileTargets:
     """Each table to its own file; all files appear together at the end of the run."""
 
-    def __init__(self, paths: dict[str, str], headers: dict[str, dict] | None = None):
+    def __init__(self, paths: dict[str, str], headers: dict[str, dict] | None = None,
+                 written: dict[str, dict] | None = None):
         self.paths = paths
         self.headers = headers or {}  # per table, its names as its source file wrote them
+        self.written = written or {}  # per table, how its source file writes numbers
         self.notes: dict[str, list[str]] = {}
         self._staged: dict[str, str] = {}
 
     def write(self, name: str, batches: Iterable[pd.DataFrame]) -> int:
-        self._staged[name], rows = stage_batches(batches, self.paths[name], self.headers.get(name))
+        self._staged[name], rows = stage_batches(batches, self.paths[name], self.headers.get(name),
+                                                     self.written.get(name))
         return rows
 
     def hold(self, name: str, frame: pd.DataFrame) -> None:
@@ -91,11 +94,13 @@ def check_location(location: str) -> None:
 
 @contextmanager
 def open_targets(locations: dict[str, str], specs: dict[str, TableSpec], if_exists: str = "fail",
-                 views: list[View] = (), headers: dict[str, dict] | None = None
+                 views: list[View] = (), headers: dict[str, dict] | None = None,
+                 written: dict[str, dict] | None = None
                  ) -> Iterator[dict[str, FileTargets | DatabaseTarget]]:
     """Targets for the tables (in write order): each database URL gets one writer and one
     transaction; files are staged, their columns named as the sources wrote them
-    (``headers``; a database's must be unique, so it keeps the names used inside).
+    (``headers``; a database's must be unique, so it keeps the names used inside), their
+    numbers as the sources wrote them (``written``: decimal commas, thousands, decimals).
     Everything commits together when the block succeeds. A database gets the ``views``
     that read only tables written to it."""
     by_url: dict[str, list[str]] = {}
@@ -105,7 +110,7 @@ def open_targets(locations: dict[str, str], specs: dict[str, TableSpec], if_exis
             by_url.setdefault(location, []).append(name)
         else:
             files[name] = str(location) if "://" in str(location) else os.fspath(Path(location))
-    file_targets = FileTargets(files, headers)
+    file_targets = FileTargets(files, headers, written)
     targets: dict[str, FileTargets | DatabaseTarget] = {name: file_targets for name in files}
     try:
         with ExitStack() as stack:
