@@ -22,6 +22,7 @@ from syngen.adapters.sql import ColumnSpec, Constraint, is_database_url
 from syngen.adapters.stored import column_specs
 from syngen.adapters.sql_write import TableSpec
 from syngen.adapters.targets import check_location, describe_target, existing_rows, open_targets
+from syngen.engine.conditions import Conditions
 from syngen.engine.synthesizer import Synthesizer, batch_plan, resolve_seed
 from syngen.errors import SyngenError
 from syngen.keys import UniqueRows, continue_keys, key_kinds, mark_keys
@@ -135,17 +136,24 @@ def load_model(table_name: str, artifacts_dir=None) -> Synthesizer:
         raise SyngenError(f"{error}; run: train --source PATH --table_name {table_name}") from None
 
 
-def infer_table(table_name: str, size: int, *, run_parallel: bool = False, batch_size: int | None = None,
+def infer_table(table_name: str, size: int | None, *, run_parallel: bool = False, batch_size: int | None = None,
                 random_seed: int | None = None, output: str | os.PathLike | None = None,
                 if_exists: str = "fail", artifacts_dir=None,
-                on_rows: Callable[[int], None] | None = None) -> InferResult:
+                on_rows: Callable[[int], None] | None = None,
+                conditions: dict | pd.DataFrame | None = None) -> InferResult:
     """Generate ``size`` rows in batches, streamed to ``output``: a CSV/TSV/Parquet file
-    (local or remote) or a database URL (the table created there, in one transaction)."""
-    if size < 1:
+    (local or remote) or a database URL (the table created there, in one transaction).
+    ``conditions``: values every row keeps, or seed rows (one generated row each; see
+    ``Synthesizer.sample``)."""
+    if size is not None and size < 1:
         raise SyngenError(f"size must be at least 1, got {size}")
     if batch_size is not None and batch_size < 1:
         raise SyngenError(f"--batch_size must be at least 1, got {batch_size}")
     model = load_model(table_name, artifacts_dir)
+    given = model.read_conditions(conditions, size) if conditions is not None else None
+    size = given.rows if given is not None else size
+    if size < 1:
+        raise SyngenError("the conditions file holds no seed rows")
     target = str(output) if output else str(artifacts.default_output(table_name, artifacts_dir))
     check_location(target)  # fail on an unsupported name before any work
     seed = resolve_seed(random_seed)
@@ -157,7 +165,7 @@ def infer_table(table_name: str, size: int, *, run_parallel: bool = False, batch
         continue_keys(model, existing)
         run_parallel = False
     batches = generate_batches(model, artifacts.model_dir(table_name, artifacts_dir), size, seed,
-                               batch_size, run_parallel)
+                               batch_size, run_parallel, given)
     unique = UniqueRows(model, keys, existing)
     if unique:
         batches = map(unique, batches)
@@ -171,12 +179,13 @@ def infer_table(table_name: str, size: int, *, run_parallel: bool = False, batch
 
 
 def generate_batches(model: Synthesizer, folder: Path, size: int, seed: int, batch_size: int | None,
-                     run_parallel: bool) -> Iterator[pd.DataFrame]:
+                     run_parallel: bool, conditions: Conditions | None = None) -> Iterator[pd.DataFrame]:
     """The run's batches in order, from this process or from workers that load ``folder``."""
     plan = batch_plan(size, batch_size)
     if run_parallel and len(plan) > 1:
-        return _parallel_batches(folder, model.secret, plan, size, seed)
-    return (model.generate_batch(start, n, size, seed) for start, n in plan)
+        return _parallel_batches(folder, model.secret, plan, size, seed, conditions)
+    return (model.generate_batch(start, n, size, seed, conditions.batch(start, n) if conditions else None)
+            for start, n in plan)
 
 
 def _observed(batches: Iterator[pd.DataFrame], on_rows, preview: list) -> Iterator[pd.DataFrame]:
@@ -198,11 +207,12 @@ def _load_in_worker(folder: str, secret: str | None) -> None:
     _WORKER_MODEL.secret = secret  # the parent's key, wherever its file lives
 
 
-def _batch_in_worker(start: int, n: int, total: int, seed: int) -> pd.DataFrame:
-    return _WORKER_MODEL.generate_batch(start, n, total, seed)
+def _batch_in_worker(start: int, n: int, total: int, seed: int, conditions: Conditions | None) -> pd.DataFrame:
+    return _WORKER_MODEL.generate_batch(start, n, total, seed, conditions)
 
 
-def _parallel_batches(folder: Path, secret: str | None, plan, size: int, seed: int) -> Iterator[pd.DataFrame]:
+def _parallel_batches(folder: Path, secret: str | None, plan, size: int, seed: int,
+                      conditions: Conditions | None) -> Iterator[pd.DataFrame]:
     """Batches from worker processes, in order, with a bounded number in flight."""
     workers = max(1, min(os.cpu_count() or 1, len(plan)))
     window = 2 * workers
@@ -210,7 +220,8 @@ def _parallel_batches(folder: Path, secret: str | None, plan, size: int, seed: i
                              initializer=_load_in_worker, initargs=(str(folder), secret)) as pool:
         pending = []
         for start, n in plan:
-            pending.append(pool.submit(_batch_in_worker, start, n, size, seed))
+            pending.append(pool.submit(_batch_in_worker, start, n, size, seed,
+                                       conditions.batch(start, n) if conditions else None))
             if len(pending) >= window:
                 yield pending.pop(0).result()
         for future in pending:

@@ -125,7 +125,11 @@ def test_exact_links_between_columns_hold(churn_model, tmp_path):
 
     shuffled = source.assign(price=source["price"].sample(frac=1, random_state=0).to_numpy())
     model = Synthesizer(**{**FAST, "epochs": 1}).fit(shuffled)
-    assert [d.dependent for d in model.dependencies] == ["type"]
+    links = {d.dependent: d for d in model.dependencies}
+    assert "price" not in links and links["type"].others is None  # a name's type: every name
+    # some pizzas come in one size only (big_meat, brie_carre, five_cheese): a link of those names alone
+    one_size = source.groupby("name")["size"].nunique().eq(1)
+    assert set(links["size"].lookup["name"]) == set(one_size[one_size].index)
 
 
 def test_a_given_date_format_is_read_and_written():

@@ -85,3 +85,23 @@ def test_scales_and_orders_keep_the_sources_decimals(tmp_path):
         if source[column].dtype == float:
             written = synthetic[column].dropna().astype(str).str.partition(".")[2].str.len()
             assert written.max() <= source[column].dropna().astype(str).str.partition(".")[2].str.len().max(), column
+
+
+def test_a_value_that_fixes_other_columns_does_so_both_ways(churn_model, tmp_path):
+    """Churn's internet_service = "No" makes six service columns "No internet service", and
+    only those rows hold that value; DSL and fibre leave them free ("Yes" or "No")."""
+    services = ["online_security", "online_backup", "device_protection", "tech_support", "streaming_tv",
+                "streaming_movies"]
+    churn_model.save(tmp_path / "churn")
+    model = Synthesizer.load(tmp_path / "churn")
+    partial = {d.dependent for d in model.dependencies if d.determinants == ["internet_service"]}
+    assert partial == set(services)
+    synthetic = model.sample(5000, random_seed=4)
+    none = synthetic["internet_service"] == "No"
+    assert (synthetic.loc[none, services] == "No internet service").all().all()
+    assert (synthetic.loc[~none, services] != "No internet service").all().all()
+    for column in services:  # the other rows keep both answers, near the source's mix
+        source = real("churn")
+        made = synthetic.loc[~none, column].eq("Yes").mean()
+        held = source.loc[source["internet_service"] != "No", column].eq("Yes").mean()
+        assert abs(made - held) < 0.06, column

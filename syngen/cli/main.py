@@ -272,12 +272,20 @@ def _print_identifying(tables: dict[str, dict[str, str]]) -> None:
 @_option("--scale", type=click.FloatRange(min=0, min_open=True), default=None,
          help="With --metadata_path: every table about this many times its source's rows "
               "(tables without parents scaled, children following them).")
+@_option("--condition", "conditions", multiple=True, metavar="COLUMN=VALUE",
+         help="A value every generated row keeps (repeat for more columns); the other columns "
+              "follow the source's rows that hold it.")
+@_option("--conditions", "conditions_file", default=None, metavar="FILE",
+         help="A CSV or Parquet file of seed rows: one generated row each, keeping its values "
+              "(blank cells left free).")
 @click.pass_context
 def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, random_seed, print_report,
-          output, if_exists, metadata_path, scale):
+          output, if_exists, metadata_path, scale, conditions, conditions_file):
     """Generate synthetic rows of a trained table: infer 5000 TABLE_NAME."""
     if scale is not None and (size is not None or size_arg is not None):
         raise SyngenError("give --size or --scale, not both")
+    if metadata_path and (conditions or conditions_file):
+        raise SyngenError("--condition and --conditions apply to one table: give --table_name, not --metadata_path")
     if metadata_path:
         given = _given(ctx, "size", "run_parallel", "batch_size", "random_seed", "print_report", "scale")
         if size_arg is not None:
@@ -289,14 +297,17 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
 
     if scale is not None:
         raise SyngenError("--scale applies to linked tables: give --metadata_path, or --size for one table")
-    size = size if size is not None else (size_arg if size_arg is not None else 100)
+    size = size if size is not None else size_arg
+    given = _conditions(conditions, conditions_file)
+    if size is None and (given is None or isinstance(given, dict)):
+        size = 100
     table_name = table_name or table_arg
     if not table_name:
         raise SyngenError("which table? give it as 'infer SIZE TABLE_NAME' or --table_name NAME")
     progress = Progress(_text("Generating {task.fields[table]}", style="bold"), BarColumn(), TaskProgressColumn(),
                         _text("{task.completed:,.0f}/{task.total:,.0f} rows"),
                         _text("{task.fields[speed]}"), TimeElapsedColumn(), console=console)
-    task = progress.add_task("infer", total=size, table=table_name, speed="")
+    task = progress.add_task("infer", total=size if size is not None else len(given), table=table_name, speed="")
     started = time.perf_counter()
 
     def on_rows(rows):
@@ -306,13 +317,31 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
 
     with _shown(progress):
         result = infer_table(table_name, size, run_parallel=run_parallel, batch_size=batch_size,
-                             random_seed=random_seed, output=output, if_exists=if_exists, on_rows=on_rows)
+                             random_seed=random_seed, output=output, if_exists=if_exists, on_rows=on_rows,
+                             conditions=given)
     seconds = time.perf_counter() - started
     _say("Wrote ", _bold(f"{result.rows:,}"), " rows to ", _bold(result.output),
          f" in {seconds:.1f} s ({result.rows / max(seconds, 1e-9):,.0f} rows/s, seed {result.seed})")
     _summary(result.preview)
     if print_report:
         _report(lambda report_table, _: report_table(table_name, output or None))
+
+
+def _conditions(pairs: tuple[str, ...], path: str | None):
+    """--condition COLUMN=VALUE pairs as a dict, or the seed rows of --conditions FILE."""
+    if pairs and path:
+        raise SyngenError("give --condition or --conditions, not both")
+    if path:
+        from syngen.adapters.files import read_table
+
+        return read_table(path)
+    given = {}
+    for pair in pairs:
+        column, equals, value = pair.partition("=")
+        if not equals or not column.strip():
+            raise SyngenError(f"--condition {pair!r}: write it as COLUMN=VALUE, such as contract=Two year")
+        given[column.strip()] = value
+    return given or None
 
 
 def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> None:

@@ -8,6 +8,12 @@ Only well-supported links are kept: at least ``MIN_ROWS_PER_GROUP`` source rows 
 determining value on average, so a small table's coincidences do not become rules.
 Determinants are categorical or boolean columns; a column is either determined or
 determining, never both, so the lookups can be applied in any order.
+
+Links of some values only are found too (``partial``): churn's ``internet_service = "No"``
+makes six service columns "No internet service", while "DSL" leaves them free. Each such
+value needs ``MIN_ROWS_PER_GROUP`` rows of its own. A dependent value that only those rows
+hold ("No internet service") is kept off the other rows: there it is drawn again from what
+the other rows hold, by their shares.
 """
 from __future__ import annotations
 
@@ -29,14 +35,25 @@ class Dependency:
     determinants: list[str]
     dependent: str
     lookup: pd.DataFrame  # the determinants' observed combinations and the dependent's value
+    # partial links: the values the other rows hold, and their shares (rare ones left out)
+    others: pd.DataFrame | None = None
 
-    def apply(self, frame: pd.DataFrame) -> None:
+    def apply(self, frame: pd.DataFrame, rng: np.random.Generator | None = None) -> None:
         """Set the dependent column, in place, on rows whose determining values the source
-        holds; other rows keep the model's value."""
+        holds; other rows keep the model's value (of a partial link, never one only the
+        linked rows hold: with ``rng``, drawn again)."""
         keys = _plain(frame[self.determinants])
         merged = keys.merge(self.lookup, how="left", on=self.determinants, indicator=_MATCHED,
                             validate="many_to_one")
         found = (merged[_MATCHED] == "both").to_numpy()
+        if self.others is not None and rng is not None and len(self.others):
+            linked = set(self.lookup[self.dependent].dropna()) - set(self.others[self.dependent].dropna())
+            wrong = ~found & frame[self.dependent].isin(linked).to_numpy()
+            if wrong.any():
+                shares = self.others["share"].to_numpy(dtype=float)
+                drawn = rng.choice(len(shares), int(wrong.sum()), p=shares / shares.sum())
+                merged.loc[wrong, self.dependent] = self.others[self.dependent].to_numpy()[drawn]
+                found = found | wrong
         if found.any():
             column = frame[self.dependent]
             values = pd.Series(merged[self.dependent].to_numpy(), index=frame.index)
@@ -44,14 +61,18 @@ class Dependency:
             frame[self.dependent] = updated.astype(_holding_nulls(column.dtype) if updated.isna().any() else column.dtype)
 
     def state(self) -> dict:
+        others = None if self.others is None else self.others.to_numpy().tolist()
         return {"determinants": self.determinants, "dependent": self.dependent,
-                "rows": self.lookup.to_numpy().tolist()}
+                "rows": self.lookup.to_numpy().tolist(), "others": others}
 
     @classmethod
     def from_state(cls, state: dict) -> "Dependency":
         columns = state["determinants"] + [state["dependent"]]
+        others = state.get("others")
         return cls(state["determinants"], state["dependent"],
-                   pd.DataFrame(state["rows"], columns=columns, dtype=object))
+                   pd.DataFrame(state["rows"], columns=columns, dtype=object),
+                   None if others is None else pd.DataFrame(others, columns=[state["dependent"], "share"],
+                                                            dtype=object))
 
 
 def _holding_nulls(dtype):
@@ -101,6 +122,50 @@ def find_dependencies(data: pd.DataFrame, kinds: dict[str, str], rare_threshold:
                     found.append(_dependency(data, list(determinants), dependent, rare_threshold))
                     determining.update(determinants)
                     determined.add(dependent)
+    found += _partial(data, candidates, [c for c in columns if kinds[c] in DEPENDENT_KINDS],
+                      codes, determining, determined, rare_threshold)
+    return found
+
+
+def _partial(data: pd.DataFrame, candidates: list[str], dependents: list[str], codes, determining: set[str],
+             determined: set[str], rare_threshold: int) -> list[Dependency]:
+    """Links of some values of one column to another column's value (see the module). The
+    column that links the most rows goes first (then the leftmost): churn's
+    internet_service, not one of the service columns that say the same."""
+    support = max(MIN_ROWS_PER_GROUP, rare_threshold)
+    links: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for determinant in candidates:
+        if determinant in determined:
+            continue
+        group = codes(determinant)
+        counts = np.bincount(group)
+        for dependent in dependents:
+            if dependent == determinant or dependent in determining or dependent in determined:
+                continue
+            target = codes(dependent)
+            low = np.full(len(counts), np.iinfo(np.int64).max)
+            high = np.full(len(counts), -1)
+            np.minimum.at(low, group, target)
+            np.maximum.at(high, group, target)
+            fixed = (low == high) & (counts >= support)  # groups whose rows share one dependent value
+            if fixed.any() and not fixed.all() and len(np.unique(target[~fixed[group]])) > 1:
+                links.setdefault(determinant, []).append((dependent, fixed[group]))
+    order = sorted(links, key=lambda c: (-sum(int(linked.sum()) for _, linked in links[c]), candidates.index(c)))
+    found = []
+    for determinant in order:
+        if determinant in determined:
+            continue
+        for dependent, linked in links[determinant]:
+            if dependent in determining or dependent in determined:
+                continue
+            lookup = _plain(data.loc[linked, [determinant, dependent]].drop_duplicates(determinant))
+            rest = data.loc[~linked, dependent].value_counts(dropna=False)
+            rest = rest[rest >= rare_threshold]
+            values = _plain(pd.DataFrame({dependent: rest.index}))[dependent].to_numpy()
+            others = pd.DataFrame({dependent: values, "share": (rest / rest.sum()).to_numpy()}, dtype=object)
+            found.append(Dependency([determinant], dependent, lookup.reset_index(drop=True), others))
+            determining.add(determinant)
+            determined.add(dependent)
     return found
 
 

@@ -282,6 +282,13 @@ class NumericCodec(LearnedCodec):
             raised = np.round(raised, self.decimals)
         return np.where(x < low, raised, x)
 
+    def expected(self, outputs) -> np.ndarray:
+        """Every row's number at the decoder's prediction (no noise, no rounding)."""
+        z = outputs[0][:, 0].astype(np.float64)
+        if len(self.generated) > 1:
+            return self.transform.inverse_uniform(np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated))))
+        return self.transform.inverse(z)
+
     def values(self, outputs, rng) -> np.ndarray:
         """Every row's value, nulls aside: numbers, or dates and times as seconds."""
         z = self._noisy(outputs[0], rng)

@@ -25,6 +25,7 @@ from syngen.privacy import RARE_THRESHOLD, Protection, guard
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.privacy.persona import Persona, source_people, source_regions
 from syngen.adapters.files import default_mode, staging_folder
+from syngen.engine import conditions as conditional
 from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import TEXT_KINDS, detect_kinds
 from syngen.engine.dates import parse_format
@@ -250,15 +251,21 @@ class Synthesizer:
         if not self.training:
             raise SyngenError("the model is not trained yet: call fit() or load() first")
 
-    def generate_batch(self, start: int, n: int, total: int, seed: int) -> pd.DataFrame:
-        """Rows ``start .. start+n`` of a run of ``total`` rows with seed ``seed``."""
+    def generate_batch(self, start: int, n: int, total: int, seed: int,
+                       conditions: conditional.Conditions | None = None) -> pd.DataFrame:
+        """Rows ``start .. start+n`` of a run of ``total`` rows with seed ``seed``; with
+        ``conditions`` (this batch's, see ``read_conditions``), rows keeping given values."""
         self._require_fitted()
         rng = np.random.default_rng([seed, start])
         outputs: dict[str, pd.Series] = {}
         learned = self._learned
         if learned:
-            raw = self.decoder(self.mixture.sample(n, rng))
-            self._decode(learned, raw, outputs, rng)
+            if conditions is None:
+                raw = self.decoder(self.mixture.sample(n, rng))
+            else:
+                raw = self._conditioned(learned, conditions, rng)
+            self._decode(learned, raw, outputs, rng, given=conditions)
+            self._force(outputs, conditions)
         # one person and place per row, shared by its identifying columns
         rows = self.persona.rows(outputs, self._by_name, n, seed, start, self.secret)
         for codec in self.codecs:
@@ -267,11 +274,69 @@ class Synthesizer:
         index = pd.RangeIndex(start, start + n)
         frame = pd.DataFrame({name: outputs[name].set_axis(index) for name in self.columns}, index=index)
         for dependency in self.dependencies:
-            dependency.apply(frame)
+            dependency.apply(frame, rng)
+        if conditions is not None:  # given values win over exact links
+            self._force(frame, conditions)
         return frame
 
+    def read_conditions(self, conditions: dict | pd.DataFrame, size: int | None = None
+                        ) -> conditional.Conditions:
+        """Conditions checked against this model: a dict of column -> value for ``size``
+        rows, or a DataFrame of seed rows (one generated row each; blanks left free)."""
+        self._require_fitted()
+        return conditional.read_conditions(self, conditions, size)
+
+    def _conditioned(self, learned: list[Codec], conditions: conditional.Conditions,
+                     rng: np.random.Generator) -> np.ndarray:
+        """Decoder outputs of latent codes drawn by how likely each makes the given values."""
+        k, residuals = conditional.CANDIDATES, {r.codec for r in self.relations}
+        scored = [c for c in learned if c.name in conditions.values and c not in residuals]
+        chosen = []
+        for first in range(0, conditions.rows, conditional.CHUNK_ROWS):
+            part = conditions.batch(first, conditional.CHUNK_ROWS)
+            raw = self.decoder(self.mixture.sample(part.rows * k, rng))
+            score = np.zeros(part.rows * k)
+            for codec, (outputs, _) in zip(learned, _split(learned, raw, raw)):
+                if codec in scored:
+                    score += conditional.log_likelihood(codec, outputs, np.repeat(part.values[codec.name], k),
+                                                        np.repeat(part.given(codec.name), k))
+            targets = [r.target for r in self.relations if r.target in part.values]
+            if targets:
+                composed = self._expected_targets(learned, raw)
+                for name in targets:
+                    score += conditional.target_score(self._by_name[name], composed[name],
+                                                      np.repeat(part.values[name], k), np.repeat(part.given(name), k))
+            best = conditional.pick(score.reshape(part.rows, k), rng)
+            chosen.append(raw.reshape(part.rows, k, -1)[np.arange(part.rows), best])
+        return np.vstack(chosen) if chosen else self.decoder(self.mixture.sample(0, rng))
+
+    def _expected_targets(self, learned: list[Codec], raw: np.ndarray) -> dict[str, np.ndarray]:
+        """Each relation's target as its inputs' and residual's predictions compose it."""
+        residuals = {r.codec: r for r in self.relations}
+        numbers, predicted = {}, {}
+        for codec, (outputs, _) in zip(learned, _split(learned, raw, raw)):
+            if isinstance(codec, NumericCodec) and codec.zones is None:
+                (predicted if codec in residuals else numbers)[residuals[codec].target if codec in residuals
+                                                               else codec.name] = codec.expected(outputs)
+        for relation in self.relations:
+            x = relation.compose(predicted[relation.target], [numbers[n] for n in relation.inputs])
+            if len(relation.generated) > 1:
+                x = self._by_name[relation.target].transform.inverse_uniform(QuantileNormal(relation.generated).uniform(x))
+            numbers[relation.target] = x
+        return numbers
+
+    def _force(self, columns, conditions: conditional.Conditions | None) -> None:
+        """Set the given values in ``columns`` (a dict of Series or a frame), where present."""
+        if conditions is None:
+            return
+        by_name = self._by_name
+        for name, values in conditions.values.items():
+            if name in columns:
+                columns[name] = conditional.forced(by_name[name], columns[name], values, conditions.given(name))
+
     def _decode(self, learned: list[Codec], raw: np.ndarray, outputs: dict[str, pd.Series],
-                rng: np.random.Generator, calibrating: bool = False) -> None:
+                rng: np.random.Generator, calibrating: bool = False,
+                given: conditional.Conditions | None = None) -> None:
         """Each learned column's values from the decoder's output; then each relation's
         target, composed from its inputs and its decoded residual. Unless the relation is
         exact (cigarettes are 20 times packs), that is mapped onto the source's marginal
@@ -288,7 +353,7 @@ class Synthesizer:
                 outputs[codec.name] = codec.decode(parts, rng)
         by_name = self._by_name
         for name in inputs - {r.target for r in self.relations}:
-            x, nulls = decoded[name]
+            x, nulls = _given_numbers(*decoded[name], given, name)
             numbers[name] = _blanked(x, nulls)
             outputs[name] = by_name[name].output(x, nulls)
         for relation in self.relations:  # inputs first
@@ -303,20 +368,30 @@ class Synthesizer:
             x = target.within(x)
             if relation.form == "order":  # the smallest gap the source has, at least
                 x = target.at_least(x, relation.predict(values) + max(0.0, relation.codec.transform.quantiles[0]))
+            x, nulls = _given_numbers(x, nulls, given, relation.target)
             numbers[relation.target] = _blanked(x, nulls)
             outputs[relation.target] = target.output(x, nulls)
 
-    def iter_batches(self, size: int, random_seed: int | None = None,
-                     batch_size: int | None = None) -> Iterator[pd.DataFrame]:
+    def iter_batches(self, size: int, random_seed: int | None = None, batch_size: int | None = None,
+                     conditions: conditional.Conditions | None = None) -> Iterator[pd.DataFrame]:
         """``size`` rows as DataFrames of at most ``batch_size`` rows each."""
         seed = resolve_seed(random_seed)
         for start, n in batch_plan(size, batch_size):
-            yield self.generate_batch(start, n, size, seed)
+            yield self.generate_batch(start, n, size, seed, conditions.batch(start, n) if conditions else None)
 
-    def sample(self, size: int, random_seed: int | None = None, batch_size: int | None = None
-               ) -> pd.DataFrame:
-        """``size`` synthetic rows with the source's columns, in order, and dtypes."""
-        batches = list(self.iter_batches(size, random_seed, batch_size))
+    def sample(self, size: int | None = None, random_seed: int | None = None, batch_size: int | None = None,
+               conditions: dict | pd.DataFrame | None = None) -> pd.DataFrame:
+        """``size`` synthetic rows with the source's columns, in order, and dtypes.
+
+        ``conditions``: a dict of column -> value that every row keeps, or a DataFrame of
+        seed rows, one generated row each (then ``size`` may be left out); the other columns
+        follow the source's rows that hold such values. A value the model never saw is an
+        error naming it."""
+        given = self.read_conditions(conditions, size) if conditions is not None else None
+        if given is None and size is None:
+            raise SyngenError("give the number of rows to generate")
+        size = given.rows if given is not None else size
+        batches = list(self.iter_batches(size, random_seed, batch_size, given))
         if not batches:
             return self.generate_batch(0, 0, 0, resolve_seed(random_seed))
         return pd.concat(batches, ignore_index=True)
@@ -440,6 +515,16 @@ def _calibration_quantiles(x: np.ndarray, count: int) -> np.ndarray:
         return np.zeros(0)
     tail = 1.0 / max(count, 2)
     return np.quantile(x, np.linspace(tail, 1.0 - tail, encoders.MAX_CALIBRATION_QUANTILES))
+
+
+def _given_numbers(x: np.ndarray, nulls: np.ndarray | None, given: conditional.Conditions | None,
+                   name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """A column's numbers with the given ones set, so that relations compose from them."""
+    if given is None or name not in given.values:
+        return x, nulls
+    mask = given.given(name)
+    x = np.where(mask, given.values[name], x)
+    return x, (nulls & ~mask if nulls is not None else None)
 
 
 def _blanked(x: np.ndarray, nulls: np.ndarray | None) -> np.ndarray:

@@ -1,0 +1,192 @@
+"""Conditional generation: rows that keep values the user gives, the rest following them.
+
+Each given row draws ``CANDIDATES`` latent codes; every learned column with a given value
+scores each code by how likely the decoder makes that value there (a category's calibrated
+probability, a number's density around the decoder's prediction), and the row keeps one code
+drawn by those likelihoods (importance resampling). Its other columns are decoded from that
+code, so they follow the source's rows that hold such values; the given values are then set
+exactly, before relations are composed and exact links applied (so those follow them too).
+
+A value the model never saw, or a number outside the source's range, is refused with the
+column and the value named. A blank in a seed row leaves that column free.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from syngen.engine.codec import Codec
+from syngen.engine.encoders import CategoricalCodec, MixedCodec, NumericCodec
+from syngen.errors import SyngenError
+
+CANDIDATES = 64  # latent codes drawn per conditioned row
+CHUNK_ROWS = 2048  # conditioned rows decoded at once (times CANDIDATES codes)
+MIN_SPREAD = 0.05  # a number's likelihood never narrower than this (normal scale)
+TARGET_SPREAD = 0.2  # the same for a relation's target, predicted from its inputs' predictions
+_SHOWN = 8  # values listed in an error
+_WORDS = {"integer": "whole number", "float": "number", "date": "date", "datetime": "date and time", "time": "time"}
+
+
+@dataclass
+class Conditions:
+    """Given values per column, one entry per generated row (NaN / None: free), in the
+    model's own terms: a category as the source holds it, a number (dates in seconds)."""
+    values: dict[str, np.ndarray]
+    rows: int
+
+    def batch(self, start: int, n: int) -> "Conditions":
+        return Conditions({c: v[start:start + n] for c, v in self.values.items()},
+                          max(0, min(n, self.rows - start)))
+
+    def given(self, column: str) -> np.ndarray:
+        """Rows where ``column`` has a given value."""
+        values = self.values[column]
+        return ~pd.isna(values) if values.dtype == object else np.isfinite(values)
+
+
+def read_conditions(model, conditions: dict | pd.DataFrame, size: int | None) -> Conditions:
+    """The user's conditions (a dict: every row; a frame: one seed row per generated row),
+    checked against the model and turned into its values."""
+    if isinstance(conditions, dict):
+        if size is None:
+            raise SyngenError("give the number of rows to generate with the conditions")
+        frame = pd.DataFrame({c: [v] * size for c, v in conditions.items()}, index=pd.RangeIndex(size))
+    elif isinstance(conditions, pd.DataFrame):
+        if size is not None and size != len(conditions):
+            raise SyngenError(f"the conditions hold {len(conditions):,} seed rows (one generated row each), "
+                              f"but {size:,} rows were asked for; leave the size out")
+        frame = conditions.reset_index(drop=True)
+    else:
+        raise SyngenError(f"conditions are a dict of column -> value or a DataFrame of seed rows, "
+                          f"not {type(conditions).__name__}")
+    if not len(frame.columns):
+        raise SyngenError("the conditions name no column")
+    codecs = {c.name: c for c in model.codecs}
+    unknown = [str(c) for c in frame.columns if str(c) not in codecs]
+    if unknown:
+        raise SyngenError(f"conditions name column(s) the model does not have: {', '.join(map(repr, unknown))}; "
+                          f"its columns are {', '.join(map(repr, list(codecs)[:_SHOWN * 2]))}")
+    return Conditions({str(c): _values(codecs[str(c)], frame[c]) for c in frame.columns}, len(frame))
+
+
+def _values(codec: Codec, given: pd.Series) -> np.ndarray:
+    free = given.isna().to_numpy()
+    if isinstance(codec, NumericCodec):
+        x = np.full(len(given), np.nan)
+        text = given[~free]
+        try:
+            x[~free] = codec.numbers(pd.to_numeric(text) if codec.kind in ("integer", "float") else text)
+        except (ValueError, TypeError):
+            bad = _first_bad(codec, text)
+            raise SyngenError(f"condition on column '{codec.name}': {_shown(bad)} is not a {_WORDS[codec.kind]}"
+                              + (f" in the format '{codec.text_format}'" if codec.text_format else "")) from None
+        low, high = codec.transform.quantiles[0], codec.transform.quantiles[-1]
+        outside = ~free & ((x < low) | (x > high))
+        if outside.any():
+            shown = codec.output(np.array([low, high]))
+            raise SyngenError(f"condition on column '{codec.name}': {_shown(given[outside].iloc[0])} is outside the "
+                              f"range the model learned ({shown.iloc[0]} to {shown.iloc[1]})")
+        return x
+    values = given.to_numpy(dtype=object).copy()
+    if isinstance(codec, CategoricalCodec) and not isinstance(codec, MixedCodec):
+        known = {_key(v): v for v in codec.categories + codec.tail}
+        for i in np.flatnonzero(~free):
+            key = _key(values[i])
+            if key not in known:
+                listed = ", ".join(map(_shown, list(known.values())[:_SHOWN])) + (", ..." if len(known) > _SHOWN else "")
+                raise SyngenError(f"condition on column '{codec.name}': the model never saw the value "
+                                  f"{_shown(values[i])} (rare values "
+                                  f"are never kept); known values: {listed or 'none'}")
+            values[i] = known[key]
+    values[free] = None
+    return values
+
+
+def _shown(value) -> str:
+    """A value as a message names it: text quoted, numbers bare."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _key(value) -> str:
+    """A value as text, so that '1', 1 and 1.0 name the same category, and 'true' True."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text.lower() if text.lower() in ("true", "false") else text
+
+
+def _first_bad(codec: NumericCodec, text: pd.Series):
+    for value in text:
+        try:
+            codec.numbers(pd.to_numeric(pd.Series([value])) if codec.kind in ("integer", "float")
+                          else pd.Series([value]))
+        except (ValueError, TypeError):
+            return value
+    return text.iloc[0]
+
+
+def log_likelihood(codec: Codec, outputs: list[np.ndarray], values: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """Per row, how likely the decoder output makes the given value (0 where none is given,
+    and for columns the decoder does not score)."""
+    score = np.zeros(len(values))
+    if not given.any():
+        return score
+    if isinstance(codec, CategoricalCodec) and not isinstance(codec, MixedCodec):
+        logits = outputs[0][given] + codec.bias
+        logits = logits - logits.max(axis=1, keepdims=True)
+        log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        codes = pd.Index(codec.categories).get_indexer(pd.Series(values[given], dtype=object))
+        codes[codes < 0] = len(codec.categories)  # a tail value: the shared 'other' slot
+        score[given] = log_probs[np.arange(len(codes)), codes]
+    elif isinstance(codec, NumericCodec):
+        score[given] = _number_score(codec, outputs, values[given].astype(np.float64))
+    return score
+
+
+def _number_score(codec: NumericCodec, outputs: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The normal density of the value's place in the generated distribution around the
+    decoder's prediction (the inverse of the calibration ``NumericCodec.values`` applies)."""
+    u = codec.transform.uniform(x)
+    grid = codec.generated
+    z = np.interp(u, np.linspace(0.0, 1.0, len(grid)), grid) if len(grid) > 1 else codec.transform.transform(x)
+    spread = max(codec.noise, MIN_SPREAD)
+    score = -0.5 * ((z - outputs[0][:, 0].astype(np.float64)) / spread) ** 2
+    if codec.null_share > 0:  # and not blank
+        logit = outputs[1][:, 0] + codec.null_bias
+        score -= np.logaddexp(0.0, logit)
+    return score
+
+
+def forced(codec: Codec, column: pd.Series, values: np.ndarray, given: np.ndarray) -> pd.Series:
+    """``column`` with the given values set on the given rows, in the column's form."""
+    if not given.any():
+        return column
+    if isinstance(codec, NumericCodec):
+        made = codec.output(np.where(given, values, codec.transform.quantiles[0]).astype(np.float64))
+    else:
+        made = pd.Series(values, dtype=object)
+    made = made.set_axis(column.index)
+    result = column.astype(object).mask(given, made)
+    try:
+        return result.astype(column.dtype)
+    except (TypeError, ValueError):
+        return result
+
+
+def target_score(target: NumericCodec, composed: np.ndarray, values: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """For a relation's target, which the decoder does not output: how near the value its
+    composed prediction comes, on the target's normal scale."""
+    score = np.zeros(len(values))
+    if given.any():
+        gap = target.transform.transform(composed[given]) - target.transform.transform(values[given].astype(np.float64))
+        score[given] = -0.5 * (gap / TARGET_SPREAD) ** 2
+    return score
+
+
+def pick(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each row (of ``scores``: rows x candidates), one candidate drawn by its likelihood."""
+    gumbel = -np.log(-np.log(rng.random(scores.shape).clip(1e-300, 1.0)))
+    return np.argmax(scores + gumbel, axis=1)

@@ -1,0 +1,82 @@
+"""Conditional generation: given values kept, the other columns following the source's rows
+that hold them."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import FAST, real, run_cli
+from syngen import Synthesizer, SyngenError
+
+SERVICES = ["online_security", "online_backup", "device_protection", "tech_support", "streaming_tv",
+            "streaming_movies"]
+
+
+def _closer(made: float, subset: float, everyone: float) -> bool:
+    """Whether a conditioned mean moved most of the way from the whole table's to the subset's."""
+    return abs(made - subset) < 0.35 * abs(everyone - subset)
+
+
+def test_given_values_are_kept_and_the_rest_follows_the_matching_rows(churn_model):
+    source = real("churn")
+    made = churn_model.sample(3000, random_seed=1, conditions={"internet_service": "No", "contract": "Two year"})
+    assert (made["internet_service"] == "No").all() and (made["contract"] == "Two year").all()
+    assert (made[SERVICES] == "No internet service").all().all()
+    subset = source[(source["internet_service"] == "No") & (source["contract"] == "Two year")]
+    for column in ("monthly_charges", "tenure"):
+        assert _closer(made[column].mean(), subset[column].mean(), source[column].mean()), column
+    assert made["churn"].eq("Yes").mean() < 0.5 * source["churn"].eq("Yes").mean()
+
+
+def test_one_generated_row_per_seed_row_keeping_relations(churn_model):
+    source = real("churn")
+    seeds = source[["tenure", "contract", "senior_citizen"]].sample(500, random_state=0).reset_index(drop=True)
+    seeds.loc[::5, "contract"] = None  # a blank leaves the column free
+    made = churn_model.sample(conditions=seeds, random_seed=2)
+    assert len(made) == 500 and (made["tenure"] == seeds["tenure"]).all()
+    given = seeds["contract"].notna()
+    assert (made.loc[given, "contract"] == seeds.loc[given, "contract"]).all()
+    assert made.loc[~given, "contract"].nunique() > 1
+    assert str(made["senior_citizen"].dtype) == str(source["senior_citizen"].dtype)
+    rows = (made["tenure"] > 0) & made["total_charges"].notna()
+    drift = np.log(made.loc[rows, "total_charges"] / (made.loc[rows, "tenure"] * made.loc[rows, "monthly_charges"]))
+    assert np.quantile(np.abs(drift), 0.9) < 0.2  # the total follows the given months
+
+
+def test_a_number_condition_moves_the_columns_it_explains():
+    diamonds = real("diamonds").sample(12000, random_state=0)
+    model = Synthesizer(**FAST).fit(diamonds)
+    made = model.sample(2000, random_seed=3, conditions={"carat": 1.01, "cut": "Ideal"})
+    assert (made["carat"] == 1.01).all() and (made["cut"] == "Ideal").all()
+    subset = diamonds[(diamonds["carat"] == 1.01) & (diamonds["cut"] == "Ideal")]
+    assert _closer(made["price"].median(), subset["price"].median(), diamonds["price"].median())
+    assert abs(made["x"].median() - subset["x"].median()) < 0.15  # millimetres, from 3.7 to 9.5
+
+
+@pytest.mark.parametrize("conditions, message", [
+    ({"contract": "Three year"}, "condition on column 'contract': the model never saw the value 'Three year'"),
+    ({"tenure": 900}, "condition on column 'tenure': 900 is outside the range the model learned (0 to 72)"),
+    ({"tenure": "long"}, "condition on column 'tenure': 'long' is not a whole number"),
+    ({"plan": "gold"}, "conditions name column(s) the model does not have: 'plan'"),
+])
+def test_a_value_the_model_cannot_give_is_named(churn_model, conditions, message):
+    with pytest.raises(SyngenError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        churn_model.sample(10, conditions=conditions)
+
+
+def test_conditions_from_the_command_line(trained_cwd, tmp_path):
+    out = tmp_path / "given.csv"
+    run_cli("infer", "--size", "200", "--table_name", "churn", "--output", str(out), "--random_seed", "1",
+            "--condition", "internet_service=No", "--condition", "senior_citizen=1", cwd=trained_cwd)
+    made = pd.read_csv(out)
+    assert len(made) == 200 and (made["internet_service"] == "No").all() and (made["senior_citizen"] == 1).all()
+    seeds = tmp_path / "seeds.csv"
+    real("churn").head(50)[["contract", "tenure"]].to_csv(seeds, index=False)
+    run_cli("infer", "--table_name", "churn", "--output", str(out), "--conditions", str(seeds), cwd=trained_cwd)
+    made = pd.read_csv(out)
+    assert len(made) == 50 and (made["tenure"] == real("churn").head(50)["tenure"]).all()
+    failed = run_cli("infer", "--table_name", "churn", "--output", str(out), "--condition", "contract=Three year",
+                     cwd=trained_cwd, check=False)
+    assert failed.returncode != 0 and "never saw the value 'Three year'" in failed.stderr
+    assert "Traceback" not in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
