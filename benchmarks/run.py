@@ -12,6 +12,12 @@ Usage (from the repository root)::
     python benchmarks/run.py                          # syngen on every dataset
     python benchmarks/run.py --datasets churn,taxi    # a subset
     python benchmarks/run.py --with-baselines         # also SDV GaussianCopula and TVAE
+    python benchmarks/run.py --with-mostlyai --mostlyai-python /path/to/venv/bin/python
+                                                      # also MOSTLY AI's open engine (TabularARGN)
+
+mostlyai-engine pins its own torch release, which can differ from SDV's, so it may live in an
+environment of its own (``pip install mostlyai-engine``); ``--mostlyai-python`` names that
+environment's interpreter, which runs only the engine's fit and generation steps.
 
 Writes ``WORKDIR/results.json`` (everything measured) and a markdown report
 (``docs/benchmarks.md`` by default).
@@ -70,7 +76,9 @@ SCORER_METADATA = {
 
 SYNGEN = "syngen"
 BASELINES = ("gaussian_copula", "tvae")
-TOOL_NAMES = {SYNGEN: "syngen (defaults)", "gaussian_copula": "SDV GaussianCopula", "tvae": "SDV TVAE"}
+MOSTLYAI = "mostlyai"
+TOOL_NAMES = {SYNGEN: "syngen (defaults)", "gaussian_copula": "SDV GaussianCopula", "tvae": "SDV TVAE",
+              MOSTLYAI: "MOSTLY AI engine TabularARGN"}
 SDV_DEFAULT_TVAE_EPOCHS = 300
 
 # the scorer's SDMetrics quality is also taken on these further samples of real and synthetic
@@ -185,6 +193,32 @@ def job_baseline_sample(params: dict):
     return run
 
 
+def job_mostlyai_fit(params: dict):
+    """The engine's TabularARGN with its defaults; its workspace (encoded data, model) is the model."""
+    import pandas as pd
+    from mostlyai.engine import TabularARGN
+
+    def run():
+        data = pd.read_csv(params["source"], low_memory=False)
+        options = {"max_epochs": params["epochs"]} if params.get("epochs") else {}
+        TabularARGN(workspace_dir=params["workspace"], random_state=0, **options).fit(data)
+        return {"rows": len(data)}
+    return run
+
+
+def job_mostlyai_sample(params: dict):
+    import pandas as pd
+    from mostlyai.engine import generate, set_random_state
+
+    def run():
+        set_random_state(0)
+        generate(workspace_dir=params["workspace"], sample_size=params["size"])
+        frame = pd.read_parquet(Path(params["workspace"]) / "SyntheticData")
+        frame.to_csv(params["output"], index=False)
+        return {"rows": len(frame)}
+    return run
+
+
 def job_quality_samples(params: dict):
     """The scorer's quality report on several seeded samples, prepared as score.py prepares it."""
     import pandas as pd
@@ -214,6 +248,8 @@ JOBS = {
     "syngen_sample": job_syngen_sample,
     "baseline_fit": job_baseline_fit,
     "baseline_sample": job_baseline_sample,
+    "mostlyai_fit": job_mostlyai_fit,
+    "mostlyai_sample": job_mostlyai_sample,
 }
 
 
@@ -263,11 +299,12 @@ def _exit_text(code: int) -> str:
 
 
 STEP_TIMEOUT: float | None = None  # seconds; --step-timeout
+MOSTLYAI_PYTHON = sys.executable  # --mostlyai-python
 
 
-def run_job(kind: str, params: dict, cwd: Path) -> dict:
+def run_job(kind: str, params: dict, cwd: Path, python: str = sys.executable) -> dict:
     """Parent side: run a job in a fresh interpreter and return its measurements."""
-    command = [sys.executable, str(Path(__file__).resolve()), JOB_COMMAND, kind, json.dumps(params)]
+    command = [python, str(Path(__file__).resolve()), JOB_COMMAND, kind, json.dumps(params)]
     started = time.perf_counter()
     try:
         done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=STEP_TIMEOUT)
@@ -335,6 +372,12 @@ def fit_and_generate(tool: str, name: str, train: Path, folder: Path, tvae_epoch
         fit = run_job("syngen_fit", {"source": str(train), "table_name": name}, folder)
         generate = run_job("syngen_infer", {"table_name": name, "size": fit["rows"],
                                             "output": str(synthetic)}, folder)
+    elif tool == MOSTLYAI:
+        workspace = str(folder / "workspace")
+        fit = run_job("mostlyai_fit", {"source": str(train), "workspace": workspace,
+                                       "epochs": tvae_epochs}, folder, MOSTLYAI_PYTHON)
+        generate = run_job("mostlyai_sample", {"workspace": workspace, "size": fit["rows"],
+                                               "output": str(synthetic)}, folder, MOSTLYAI_PYTHON)
     else:
         model = folder / "model.pkl"
         fit = run_job("baseline_fit", {"tool": tool, "source": str(train), "table_name": name,
@@ -365,7 +408,10 @@ def run_tool(tool: str, name: str, train: Path, holdout: Path, metadata: Path | 
     try:
         record["score"] = score(name, tool, train, holdout, Path(record["synthetic"]), folder, metadata)
         quality = record["score"]["quality"]["overall"]
-        log(f"{label}: quality {quality:.3f} (scored in {record['score'].get('score_seconds')} s)")
+        detection = record["score"].get("detection", {})
+        log(f"{label}: quality {quality:.3f}, detection AUC {_fmt(detection.get('auc_synthetic'))} "
+            f"(held-out {_fmt(detection.get('auc_holdout'))}; scored in "
+            f"{record['score'].get('score_seconds')} s)")
         record["quality_samples"] = quality_samples(train, Path(record["synthetic"]), metadata, folder)
     except (StepFailed, KeyError, ValueError) as error:
         log(f"{label}: scoring FAILED: {_summary(error)}")
@@ -443,14 +489,34 @@ def package_version(name: str) -> str:
         return "not installed"
 
 
-def environment(with_baselines: bool) -> dict:
+MOSTLYAI_PACKAGES = ("mostlyai-engine", "torch")
+# prints the versions of MOSTLYAI_PACKAGES as a JSON list, in the engine's own interpreter
+MOSTLYAI_VERSIONS = ("import json, sys; from importlib.metadata import version; "
+                     "print(json.dumps([version(name) for name in sys.argv[1:]]))")
+
+
+def mostlyai_versions(python: str) -> list[str] | None:
+    """The engine's and its torch's versions in ``python``, or None if the engine is missing."""
+    try:
+        done = subprocess.run([python, "-c", MOSTLYAI_VERSIONS, *MOSTLYAI_PACKAGES],
+                              capture_output=True, text=True)
+    except OSError:  # no such interpreter
+        return None
+    return json.loads(done.stdout) if done.returncode == 0 else None
+
+
+def environment(with_baselines: bool, mostlyai: list[str] | None) -> dict:
     packages = ["syngen", "tensorflow", "keras", "sdmetrics"]
     if with_baselines:
         packages += ["sdv", "torch"]
+    versions = {name: package_version(name) for name in packages}
+    if mostlyai:
+        engine, torch = mostlyai
+        versions["mostlyai-engine"] = engine if torch == versions.get("torch") else f"{engine} (torch {torch})"
     return {
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "cpu_count": os.cpu_count(), "memory_gb": total_memory_gb()},
-        "versions": {name: package_version(name) for name in packages},
+        "versions": versions,
     }
 
 
@@ -483,6 +549,14 @@ def _ml_cell(ml: dict | None) -> str:
     return f"acc {_fmt(synth.get('accuracy'))} (real {_fmt(real.get('accuracy'))})"
 
 
+def _detection_cell(detection: dict | None) -> str:
+    if not detection:
+        return "n/a"
+    if "error" in detection:
+        return f"error: {_summary(detection['error'], 80)}"
+    return f"{_fmt(detection.get('auc_synthetic'))} ({_fmt(detection.get('auc_holdout'))})"
+
+
 def _spread(values: list[float]) -> str:
     return f"{sum(values) / len(values):.3f} ({min(values):.3f}-{max(values):.3f})"
 
@@ -490,6 +564,8 @@ def _spread(values: list[float]) -> str:
 def tool_label(tool: str, tvae_epochs: int | None) -> str:
     if tool == "tvae":
         return f"{TOOL_NAMES[tool]} ({tvae_epochs or SDV_DEFAULT_TVAE_EPOCHS} epochs)"
+    if tool == MOSTLYAI and tvae_epochs:
+        return f"{TOOL_NAMES[tool]} (at most {tvae_epochs} epochs)"
     return TOOL_NAMES[tool]
 
 
@@ -500,14 +576,14 @@ def dataset_section(name: str, entry: dict, tvae_epochs: int | None) -> list[str
     if "error" in entry:
         return lines + [f"Not run: {_summary(entry['error'])}", ""]
     lines += ["| tool | fit s | sampling rows/s | peak RSS MB | quality overall | column shapes "
-              "| pair trends | exact-copy share (held-out's own) | DCR ratio synth/held-out "
-              "| ML efficacy (real-trained) |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "| pair trends | detection AUC (held-out's own) | exact-copy share (held-out's own) "
+              "| DCR ratio synth/held-out | ML efficacy (real-trained) |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     notes = []
     for tool, record in entry["tools"].items():
         label = tool_label(tool, tvae_epochs)
         if "error" in record:
-            lines.append(f"| {label} | failed | | | | | | | | |")
+            lines.append(f"| {label} | failed | | | | | | | | | |")
             notes.append(f"{label} failed: {_summary(record['error'])}")
             continue
         cells = [_seconds(record["fit"]["seconds"]),
@@ -515,12 +591,13 @@ def dataset_section(name: str, entry: dict, tvae_epochs: int | None) -> list[str
                  _fmt(record["peak_rss_mb"], 0, thousands=True)]
         result = record.get("score", {})
         if "error" in result:
-            cells += ["scoring failed"] + [""] * 5
+            cells += ["scoring failed"] + [""] * 6
             notes.append(f"{label}: scoring failed: {_summary(result['error'])}")
         else:
             quality, privacy = result.get("quality", {}), result.get("privacy", {})
             cells += [_fmt(quality.get("overall")), _fmt(quality.get("column_shapes")),
                       _fmt(quality.get("column_pair_trends")),
+                      _detection_cell(result.get("detection")),
                       f"{_fmt(privacy.get('exact_copy_share'), 4)} "
                       f"({_fmt(privacy.get('holdout_exact_copy_share'), 4)})",
                       _fmt(privacy.get("dcr_median_ratio_synth_over_holdout"), 2),
@@ -590,12 +667,13 @@ def write_report(path: Path, results: dict) -> None:
     which = ", ".join(run) + (" (all)" if run == everything
                               else f" (a subset of {', '.join(everything)})")
     memory = machine["memory_gb"]
+    peers = [TOOL_NAMES[tool] for tool in (*BASELINES, MOSTLYAI)
+             if results["options"].get("with_mostlyai" if tool == MOSTLYAI else "with_baselines")]
     lines = [
         "# Benchmarks",
         "",
         "syngen learning single tables with its default settings, scored the same way as the "
-        "tools users would otherwise pick" + (" (SDV GaussianCopula and TVAE, run alongside)."
-                                                if results["options"]["with_baselines"] else "."),
+        "tools users would otherwise pick" + (f" ({', '.join(peers)}, run alongside)." if peers else "."),
         "",
         f"- Command: `{results['command']}`",
         f"- Date (UTC): {results['date_utc']}",
@@ -622,9 +700,16 @@ def write_report(path: Path, results: dict) -> None:
         "- quality: SDMetrics quality report (overall, column shapes, column pair trends), 0 to 1.",
         "- ML efficacy: accuracy / ROC AUC (classification) or R2 (regression) of a model trained "
         "on the synthetic rows, in parentheses the same model trained on the real 80 %.",
+        "- detection AUC: ROC AUC of a classifier (gradient boosting, 5-fold, at most 10,000 rows "
+        "a side) telling the tool's rows from real training rows; in parentheses the same for the "
+        "real held-out rows, the level real unseen data reaches.",
         "",
         "## How to read",
         "",
+        "- Detection AUC: 0.5 means the classifier cannot tell the rows from real ones; 1.0 that it "
+        "always can. Unlike quality, which compares columns one and two at a time, it sees whole "
+        "rows, so a generator that breaks a relation among three or more columns shows here. The "
+        "held-out rows' own figure (near 0.5) is the floor.",
         "- DCR ratio: median distance from synthetic rows to their closest training row, over the "
         "same for held-out real rows. Far below 1 means the generator memorises training rows; far "
         "above 1 means its rows are further from the data than real unseen rows are (low fidelity).",
@@ -664,9 +749,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="markdown report to write (default: docs/benchmarks.md)")
     parser.add_argument("--with-baselines", action="store_true",
                         help="also run SDV GaussianCopula and TVAE with their defaults")
+    parser.add_argument("--with-mostlyai", action="store_true",
+                        help="also run MOSTLY AI's open engine (mostlyai-engine, TabularARGN) with its "
+                             "defaults")
+    parser.add_argument("--mostlyai-python", default=sys.executable, metavar="PYTHON",
+                        help="the interpreter that has mostlyai-engine installed, when it lives in an "
+                             "environment of its own (default: this one)")
     parser.add_argument("--baseline-epochs", type=int, default=None, metavar="N",
-                        help=f"TVAE epochs, for quick checks only (default: SDV's "
-                             f"{SDV_DEFAULT_TVAE_EPOCHS}, which published figures must use)")
+                        help=f"TVAE epochs and the MOSTLY AI engine's epoch cap, for quick checks "
+                             f"only (default: SDV's {SDV_DEFAULT_TVAE_EPOCHS} and the engine's "
+                             f"own, which published figures must use)")
     parser.add_argument("--step-timeout", type=float, default=None, metavar="SECONDS",
                         help="stop any fit or generation step that runs longer (recorded as stopped)")
     args = parser.parse_args(argv)
@@ -684,20 +776,29 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] == JOB_COMMAND:
         return job_main(argv[1:])
     args = parse_args(argv)
-    global STEP_TIMEOUT
-    STEP_TIMEOUT = args.step_timeout
+    global STEP_TIMEOUT, MOSTLYAI_PYTHON
+    STEP_TIMEOUT, MOSTLYAI_PYTHON = args.step_timeout, args.mostlyai_python
     if args.with_baselines and importlib.util.find_spec("sdv") is None:
         print("The baselines need SDV, which is not installed. Install it with:\n"
               '    pip install -e ".[baselines]"', file=sys.stderr)
         return 2
+    mostlyai = mostlyai_versions(args.mostlyai_python) if args.with_mostlyai else None
+    if args.with_mostlyai and mostlyai is None:
+        print(f"--with-mostlyai needs mostlyai-engine, which {args.mostlyai_python} cannot import. "
+              "Install it (it pins its own torch, so a separate environment keeps SDV's) with:\n"
+              "    python -m venv /path/to/venv && /path/to/venv/bin/pip install mostlyai-engine\n"
+              "and pass --mostlyai-python /path/to/venv/bin/python", file=sys.stderr)
+        return 2
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    tools = [SYNGEN] + (list(BASELINES) if args.with_baselines else [])
+    tools = ([SYNGEN] + (list(BASELINES) if args.with_baselines else [])
+             + ([MOSTLYAI] if args.with_mostlyai else []))
     results = {
         "command": "python " + shlex.join([os.path.relpath(sys.argv[0])] + argv),
         "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        **environment(args.with_baselines),
+        **environment(args.with_baselines, mostlyai),
         "options": {"datasets": args.datasets, "with_baselines": args.with_baselines,
+                    "with_mostlyai": args.with_mostlyai,
                     "baseline_epochs": args.baseline_epochs, "workdir": str(workdir)},
         "datasets": {},
     }
