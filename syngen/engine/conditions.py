@@ -97,8 +97,7 @@ def _values(codec: Codec, given: pd.Series) -> np.ndarray:
             if key not in known:
                 listed = ", ".join(map(_shown, list(known.values())[:_SHOWN])) + (", ..." if len(known) > _SHOWN else "")
                 raise SyngenError(f"condition on column '{codec.name}': the model never saw the value "
-                                  f"{_shown(values[i])} (rare values "
-                                  f"are never kept); known values: {listed or 'none'}")
+                                  f"{_shown(values[i])} (or too rarely to keep it); known values: {listed or 'none'}")
             values[i] = known[key]
     values[free] = None
     return values
@@ -142,7 +141,7 @@ def log_likelihood(codec: Codec, outputs: list[np.ndarray], values: np.ndarray, 
         codes[codes < 0] = len(codec.categories)  # a tail value: the shared 'other' slot
         score[given] = log_probs[np.arange(len(codes)), codes]
     elif isinstance(codec, NumericCodec):
-        score[given] = _number_score(codec, outputs, values[given].astype(np.float64))
+        score[given] = _number_score(codec, [o[given] for o in outputs], values[given].astype(np.float64))
     return score
 
 

@@ -9,11 +9,13 @@ determining value on average, so a small table's coincidences do not become rule
 Determinants are categorical or boolean columns; a column is either determined or
 determining, never both, so the lookups can be applied in any order.
 
-Links of some values only are found too (``partial``): churn's ``internet_service = "No"``
-makes six service columns "No internet service", while "DSL" leaves them free. Each such
-value needs ``MIN_ROWS_PER_GROUP`` rows of its own. A dependent value that only those rows
-hold ("No internet service") is kept off the other rows: there it is drawn again from what
-the other rows hold, by their shares.
+Links of some values only are found too (``partial``), between categories: churn's
+``internet_service = "No"`` makes six service columns "No internet service", while "DSL"
+leaves them free. Each such value needs ``MIN_ROWS_PER_GROUP`` rows of its own, all holding a
+value chance would give them all with odds below ``MAX_CHANCE`` (20 rows of a value 98 % of
+rows hold are no rule). A dependent value that only those rows hold ("No internet service",
+or a blank) is kept off the other rows: there it is drawn again from what the other rows
+hold, by their shares.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 MIN_ROWS_PER_GROUP = 20
+MAX_CHANCE = 1e-4  # a value-level link: its rows holding one value by chance no likelier than this
 DETERMINANT_KINDS = ("categorical", "boolean")
 DEPENDENT_KINDS = ("categorical", "boolean", "integer", "float")
 SCREEN_ROWS = 5000  # a violation among these rows rules a candidate out cheaply
@@ -47,8 +50,11 @@ class Dependency:
                             validate="many_to_one")
         found = (merged[_MATCHED] == "both").to_numpy()
         if self.others is not None and rng is not None and len(self.others):
-            linked = set(self.lookup[self.dependent].dropna()) - set(self.others[self.dependent].dropna())
-            wrong = ~found & frame[self.dependent].isin(linked).to_numpy()
+            held = self.others[self.dependent]
+            linked = set(self.lookup[self.dependent].dropna()) - set(held.dropna())
+            blank = self.lookup[self.dependent].isna().any() and not held.isna().any()
+            column = frame[self.dependent]
+            wrong = ~found & (column.isin(linked) | (column.isna() & blank)).to_numpy()
             if wrong.any():
                 shares = self.others["share"].to_numpy(dtype=float)
                 drawn = rng.choice(len(shares), int(wrong.sum()), p=shares / shares.sum())
@@ -59,6 +65,29 @@ class Dependency:
             values = pd.Series(merged[self.dependent].to_numpy(), index=frame.index)
             updated = column.astype(object).mask(found, values)
             frame[self.dependent] = updated.astype(_holding_nulls(column.dtype) if updated.isna().any() else column.dtype)
+
+    def follow(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator) -> None:
+        """On ``rows``, where the dependent was given, set a one-column determinant that
+        disagrees to one whose looked-up value is the given one (drawn among them)."""
+        if len(self.determinants) != 1 or self.others is not None:
+            return
+        determinant = self.determinants[0]
+        looked = pd.Series(self.lookup[self.dependent].to_numpy(), index=self.lookup[determinant].to_numpy())
+        looked = looked[~looked.index.duplicated()]
+        current = _plain(frame[[determinant]])[determinant].map(looked)
+        wanted = _plain(frame[[self.dependent]])[self.dependent]
+        wrong = rows & (current != wanted).to_numpy()
+        if not wrong.any():
+            return
+        choices = self.lookup.groupby(self.dependent, sort=False)[determinant].agg(list)
+        picked = [options[rng.integers(len(options))] if isinstance(options, list) else None
+                  for options in wanted[wrong].map(choices)]
+        keep = np.array([p is not None for p in picked])
+        if keep.any():
+            index = frame.index[wrong][keep]
+            column = frame[determinant].astype(object)
+            column.loc[index] = [p for p in picked if p is not None]
+            frame[determinant] = column.astype(frame[determinant].dtype)
 
     def state(self) -> dict:
         others = None if self.others is None else self.others.to_numpy().tolist()
@@ -122,7 +151,7 @@ def find_dependencies(data: pd.DataFrame, kinds: dict[str, str], rare_threshold:
                     found.append(_dependency(data, list(determinants), dependent, rare_threshold))
                     determining.update(determinants)
                     determined.add(dependent)
-    found += _partial(data, candidates, [c for c in columns if kinds[c] in DEPENDENT_KINDS],
+    found += _partial(data, candidates, [c for c in columns if kinds[c] in DETERMINANT_KINDS],
                       codes, determining, determined, rare_threshold)
     return found
 
@@ -147,7 +176,11 @@ def _partial(data: pd.DataFrame, candidates: list[str], dependents: list[str], c
             high = np.full(len(counts), -1)
             np.minimum.at(low, group, target)
             np.maximum.at(high, group, target)
-            fixed = (low == high) & (counts >= support)  # groups whose rows share one dependent value
+            shares = np.bincount(target) / len(target)
+            with np.errstate(divide="ignore"):  # rows sharing a value by chance: share ** rows
+                chance = counts * np.log(shares[np.clip(low, 0, len(shares) - 1)])
+            # groups whose rows share one dependent value, more than chance explains
+            fixed = (low == high) & (counts >= support) & (chance <= np.log(MAX_CHANCE))
             if fixed.any() and not fixed.all() and len(np.unique(target[~fixed[group]])) > 1:
                 links.setdefault(determinant, []).append((dependent, fixed[group]))
     order = sorted(links, key=lambda c: (-sum(int(linked.sum()) for _, linked in links[c]), candidates.index(c)))

@@ -272,8 +272,9 @@ class NumericCodec(LearnedCodec):
         return x
 
     def within(self, x: np.ndarray) -> np.ndarray:
-        """Numbers made outside the codec (relations) kept in the source's range and grain."""
-        return self.rounded(np.clip(x, self.transform.quantiles[0], self.transform.quantiles[-1]))
+        """Numbers made outside the codec (relations) kept in the source's range and grain,
+        not snapped to its values: a price halfway between two others need not be one seen."""
+        return self.rounded(np.clip(x, self.transform.quantiles[0], self.transform.quantiles[-1]), snap=False)
 
     def at_least(self, x: np.ndarray, low: np.ndarray) -> np.ndarray:
         """``x``, raised where rounding took it below ``low``, to ``low``'s next step."""
@@ -299,10 +300,10 @@ class NumericCodec(LearnedCodec):
             x = self.transform.inverse(z)
         return self.rounded(x)
 
-    def rounded(self, x: np.ndarray) -> np.ndarray:
+    def rounded(self, x: np.ndarray, snap: bool = True) -> np.ndarray:
         """Values as the source has them: observed ones (when few), whole numbers, its
         decimals, its grain of time."""
-        if len(self.support) > 1:
+        if snap and len(self.support) > 1:
             x = self._snap(x)
         if self.kind == "integer":
             return np.rint(x)

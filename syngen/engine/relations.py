@@ -22,7 +22,7 @@ composed in one pass (inputs first).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from graphlib import CycleError, TopologicalSorter
+from graphlib import TopologicalSorter
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ MAX_COLUMNS = 40  # numeric columns searched (the first ones)
 MAX_INPUTS = 3
 MIN_ROWS = 30  # complete rows needed, and this many per coefficient / 3
 MIN_R2 = 0.99  # share of the target's variance the relation explains
-EXACT_R2 = 0.99999
+EXACT_R2 = 0.999  # so tight a relation keeps its composed values (a marginal map would move them)
 TRIM = 0.01  # share of rows a fit leaves out as outliers
 STEP_GAIN = 0.5  # a further input must halve the unexplained variance
 MIN_COVERAGE = 0.98  # of the target's non-null rows inside a product's domain (all positive)
@@ -49,12 +49,13 @@ class Relation:
     coefficients: list[float]  # intercept first, then one per input
     fills: list[float] = field(default_factory=list)  # per input: stands in for a blank or non-positive one
     r2: float = 1.0
+    blank_alone: bool = True  # whether the source's target is ever blank beside present inputs
     codec: object = None  # the residual's codec (a NumericCodec), kept by the model beside the relation
     generated: np.ndarray = field(default_factory=lambda: np.zeros(0))  # quantiles of composed targets
 
     @property
     def exact(self) -> bool:
-        """Whether the inputs fix the target (up to rounding): no marginal to calibrate."""
+        """Whether the inputs nearly fix the target: its composed values are kept as they are."""
         return self.form != "order" and self.r2 >= EXACT_R2
 
     def predict(self, inputs: list[np.ndarray]) -> np.ndarray:
@@ -91,15 +92,32 @@ class Relation:
             return predicted * np.exp(np.clip(residual, -700, 700))
         return predicted + residual
 
+    def solve(self, target: np.ndarray, residual: np.ndarray, inputs: list[np.ndarray], gap: float) -> list[np.ndarray]:
+        """Inputs that agree with a given ``target``: an order's inputs at most the target less
+        the source's smallest gap; a product's or sum's last input solved from the others."""
+        if self.form == "order":
+            return [np.minimum(x, target - gap) for x in inputs]
+        slopes, solved = self.coefficients[1:], list(inputs)
+        k = int(np.flatnonzero(np.abs(slopes) > 1e-12)[-1])
+        others = [i for i in range(len(inputs)) if i != k]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.form == "product":
+                log = np.log(target) - residual - self.coefficients[0] - sum(slopes[i] * np.log(inputs[i]) for i in others)
+                value = np.exp(np.clip(log / slopes[k], -700, 700))
+            else:
+                value = (target - residual - self.coefficients[0] - sum(slopes[i] * inputs[i] for i in others)) / slopes[k]
+        solved[k] = np.where(np.isfinite(value), value, inputs[k])
+        return solved
+
     def state(self) -> dict:
         return {"target": self.target, "inputs": self.inputs, "form": self.form,
                 "coefficients": [float(b) for b in self.coefficients],
-                "fills": [float(f) for f in self.fills], "r2": float(self.r2)}
+                "fills": [float(f) for f in self.fills], "r2": float(self.r2), "blank_alone": self.blank_alone}
 
     @classmethod
     def from_state(cls, state: dict) -> "Relation":
         return cls(state["target"], list(state["inputs"]), state["form"], list(state["coefficients"]),
-                   list(state["fills"]), state["r2"])
+                   list(state["fills"]), state["r2"], state["blank_alone"])
 
 
 def find_relations(numbers: dict[str, np.ndarray], kinds: dict[str, str], seed: int = 0) -> list[Relation]:
@@ -108,7 +126,14 @@ def find_relations(numbers: dict[str, np.ndarray], kinds: dict[str, str], seed: 
     names = [n for n in numbers if kinds[n] in NUMBER_KINDS + TIME_KINDS and _varies(numbers[n])][:MAX_COLUMNS]
     measures = [n for n in names if kinds[n] in NUMBER_KINDS]
     found = _arithmetic(measures, numbers, seed) if len(measures) >= 2 else []
-    return _acyclic(found + _orders(names, numbers, kinds))
+    orders = {r.target: r for r in _orders(names, numbers, kinds)}
+    # lower columns first, so that each order keeps only the columns right below it
+    below_first = TopologicalSorter({t: set(r.inputs) for t, r in orders.items()}).static_order()
+    kept = _acyclic(found + [orders[n] for n in below_first if n in orders])
+    for relation in kept:
+        present = np.column_stack([np.isfinite(numbers[n]) for n in relation.inputs]).all(axis=1)
+        relation.blank_alone = bool((present & ~np.isfinite(numbers[relation.target])).any())
+    return kept
 
 
 def _arithmetic(measures: list[str], numbers: dict[str, np.ndarray], seed: int) -> list[Relation]:
@@ -133,12 +158,13 @@ def _arithmetic(measures: list[str], numbers: dict[str, np.ndarray], seed: int) 
     return list(kept.values())
 
 
-def _upstream(name: str, kept: dict[str, Relation]) -> set[str]:
-    """Every column ``name`` is composed from, directly or through other relations."""
+def _upstream(name: str, kept: dict[str, Relation], form: str | None = None) -> set[str]:
+    """Every column ``name`` is composed from, directly or through other relations (of
+    ``form`` only, if given)."""
     seen, todo = set(), [name]
     while todo:
         relation = kept.get(todo.pop())
-        for n in relation.inputs if relation else ():
+        for n in relation.inputs if relation and form in (None, relation.form) else ():
             if n not in seen:
                 seen.add(n)
                 todo.append(n)
@@ -226,8 +252,7 @@ def _trimmed(y: np.ndarray) -> np.ndarray:
 
 def _orders(names: list[str], numbers: dict[str, np.ndarray], kinds: dict[str, str]) -> list[Relation]:
     """For each column, the other columns it is never below in any source row (dates with
-    dates, numbers with numbers), where that is a rule of rows and not of ranges; an input
-    below another input is left out (the chain keeps it)."""
+    dates, numbers with numbers), where that is a rule of rows and not of ranges."""
     family = {n: kinds[n] in TIME_KINDS for n in names}
     shuffle = np.random.default_rng(11).permutation(len(numbers[names[0]])) if names else None
     below: dict[str, list[str]] = {}
@@ -248,7 +273,6 @@ def _orders(names: list[str], numbers: dict[str, np.ndarray], kinds: dict[str, s
             below[high].append(low)
     relations = []
     for high, lows in below.items():
-        lows = [n for n in lows if not any(n in below[other] for other in lows)]
         if lows:
             fills = [float(np.nanmedian(numbers[n])) for n in lows]
             relations.append(Relation(high, lows, "order", [0.0] + [1.0] * len(lows), fills))
@@ -256,18 +280,24 @@ def _orders(names: list[str], numbers: dict[str, np.ndarray], kinds: dict[str, s
 
 
 def _acyclic(candidates: list[Relation]) -> list[Relation]:
-    """The candidates, best first, that keep one relation per target and no cycle; in an
+    """The candidates, best first, that keep one relation per target and no cycle (an order
+    drops the inputs that would close one, and those another input is already above); in an
     order where every relation's inputs are composed before it."""
     kept: dict[str, Relation] = {}
     for relation in candidates:
         if relation.target in kept:
             continue
-        graph = {r.target: set(r.inputs) for r in kept.values()}
-        graph[relation.target] = set(relation.inputs)
-        try:
-            tuple(TopologicalSorter(graph).static_order())
-        except CycleError:
-            continue
+        if relation.form == "order":
+            inputs = [n for n in relation.inputs if relation.target not in _upstream(n, kept)]
+            implied = {m for n in inputs for m in _upstream(n, kept, "order")}
+            inputs = [n for n in inputs if n not in implied]
+            if not inputs:
+                continue
+            index = [relation.inputs.index(n) for n in inputs]
+            relation = Relation(relation.target, inputs, "order", [0.0] + [1.0] * len(inputs),
+                                [relation.fills[i] for i in index])
+        if any(relation.target in _upstream(n, kept) for n in relation.inputs):
+            continue  # it would close a cycle
         kept[relation.target] = relation
     order = TopologicalSorter({r.target: set(r.inputs) for r in kept.values()}).static_order()
     return [kept[n] for n in order if n in kept]

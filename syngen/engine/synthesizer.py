@@ -275,8 +275,14 @@ class Synthesizer:
         frame = pd.DataFrame({name: outputs[name].set_axis(index) for name in self.columns}, index=index)
         for dependency in self.dependencies:
             dependency.apply(frame, rng)
-        if conditions is not None:  # given values win over exact links
+        if conditions is not None:  # given values win over exact links; their determinants follow them
             self._force(frame, conditions)
+            for dependency in self.dependencies:
+                if dependency.dependent in conditions.values and dependency.determinants[0] not in conditions.values:
+                    dependency.follow(frame, conditions.given(dependency.dependent), rng)
+            for dependency in self.dependencies:  # what the moved determinants fix
+                if dependency.dependent not in conditions.values:
+                    dependency.apply(frame, rng)
         return frame
 
     def read_conditions(self, conditions: dict | pd.DataFrame, size: int | None = None
@@ -360,9 +366,13 @@ class Synthesizer:
             residual, nulls = decoded[id(relation.codec)]
             target = by_name[relation.target]
             values = [numbers[n] for n in relation.inputs]
+            # the source's target is blank wherever an input is (relations.py asks it), and
+            # maybe only there
+            blank = np.isnan(np.column_stack(values)).any(axis=1)
+            nulls = blank if nulls is None or not relation.blank_alone else nulls | blank
             x = relation.compose(residual, values)
             if calibrating and not relation.exact:
-                relation.generated = _calibration_quantiles(x[np.isfinite(x)], target.count)
+                relation.generated = _calibration_quantiles(x[np.isfinite(x) & ~nulls], target.count)
             if len(relation.generated) > 1:
                 x = target.transform.inverse_uniform(QuantileNormal(relation.generated).uniform(x, rng))
             x = target.within(x)
@@ -370,7 +380,30 @@ class Synthesizer:
                 x = target.at_least(x, relation.predict(values) + max(0.0, relation.codec.transform.quantiles[0]))
             x, nulls = _given_numbers(x, nulls, given, relation.target)
             numbers[relation.target] = _blanked(x, nulls)
+            if given is not None and relation.target in given.values:
+                self._agree(relation, given.given(relation.target), given, decoded, numbers, outputs)
             outputs[relation.target] = target.output(x, nulls)
+
+    def _agree(self, relation: Relation, rows: np.ndarray, given: conditional.Conditions, decoded: dict,
+               numbers: dict[str, np.ndarray], outputs: dict[str, pd.Series]) -> None:
+        """On ``rows``, where the relation's target is given (or was moved), move its inputs
+        (those not given too) to agree with it, in their range and grain; then their own
+        inputs, down the relations."""
+        if not rows.any():
+            return
+        residual = decoded[id(relation.codec)][0]
+        solved = relation.solve(numbers[relation.target], residual, [numbers[n] for n in relation.inputs],
+                                max(0.0, relation.codec.transform.quantiles[0]))
+        by_name, composed = self._by_name, {r.target: r for r in self.relations}
+        for name, x in zip(relation.inputs, solved):
+            if name in given.values:
+                continue
+            codec, before = by_name[name], numbers[name]
+            moved = np.where(rows & np.isfinite(before), codec.within(x), before)
+            numbers[name] = moved
+            outputs[name] = codec.output(np.nan_to_num(moved), np.isnan(moved) if np.isnan(moved).any() else None)
+            if name in composed:
+                self._agree(composed[name], rows & (moved != before), given, decoded, numbers, outputs)
 
     def iter_batches(self, size: int, random_seed: int | None = None, batch_size: int | None = None,
                      conditions: conditional.Conditions | None = None) -> Iterator[pd.DataFrame]:
