@@ -505,7 +505,7 @@ def mostlyai_versions(python: str) -> list[str] | None:
     return json.loads(done.stdout) if done.returncode == 0 else None
 
 
-def environment(with_baselines: bool, mostlyai: list[str] | None) -> dict:
+def environment(with_baselines: bool, mostlyai: list[str] | None = None) -> dict:
     packages = ["syngen", "tensorflow", "keras", "sdmetrics"]
     if with_baselines:
         packages += ["sdv", "torch"]

@@ -376,8 +376,8 @@ class Synthesizer:
             if len(relation.generated) > 1:
                 x = target.transform.inverse_uniform(QuantileNormal(relation.generated).uniform(x, rng))
             x = target.within(x)
-            if relation.form == "order":  # the smallest gap the source has, at least
-                x = target.at_least(x, relation.predict(values) + max(0.0, relation.codec.transform.quantiles[0]))
+            if relation.form == "order":  # the smallest gap the source has, at least; the range wins
+                x = target.within(target.at_least(x, relation.predict(values) + max(0.0, relation.codec.transform.quantiles[0])))
             x, nulls = _given_numbers(x, nulls, given, relation.target)
             numbers[relation.target] = _blanked(x, nulls)
             if given is not None and relation.target in given.values:
