@@ -163,25 +163,31 @@ def _partial(data: pd.DataFrame, candidates: list[str], dependents: list[str], c
     internet_service, not one of the service columns that say the same."""
     support = max(MIN_ROWS_PER_GROUP, rare_threshold)
     links: dict[str, list[tuple[str, np.ndarray]]] = {}
+    open_ = [c for c in dependents if c not in determining and c not in determined]
+    if not open_:
+        return []
+    targets = np.column_stack([codes(c) for c in open_])  # rows x dependents
+    shares = [np.bincount(t) / len(t) for t in targets.T]
     for determinant in candidates:
         if determinant in determined:
             continue
         group = codes(determinant)
+        order = np.argsort(group, kind="stable")
         counts = np.bincount(group)
-        for dependent in dependents:
-            if dependent == determinant or dependent in determining or dependent in determined:
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        ordered = targets[order]
+        low = np.minimum.reduceat(ordered, starts, axis=0)  # groups x dependents
+        high = np.maximum.reduceat(ordered, starts, axis=0)
+        supported = (counts >= support)[:, None]
+        for j in np.flatnonzero(((low == high) & supported).any(axis=0)):
+            dependent = open_[j]
+            if dependent == determinant:
                 continue
-            target = codes(dependent)
-            low = np.full(len(counts), np.iinfo(np.int64).max)
-            high = np.full(len(counts), -1)
-            np.minimum.at(low, group, target)
-            np.maximum.at(high, group, target)
-            shares = np.bincount(target) / len(target)
             with np.errstate(divide="ignore"):  # rows sharing a value by chance: share ** rows
-                chance = counts * np.log(shares[np.clip(low, 0, len(shares) - 1)])
+                chance = counts * np.log(shares[j][low[:, j]])
             # groups whose rows share one dependent value, more than chance explains
-            fixed = (low == high) & (counts >= support) & (chance <= np.log(MAX_CHANCE))
-            if fixed.any() and not fixed.all() and len(np.unique(target[~fixed[group]])) > 1:
+            fixed = (low[:, j] == high[:, j]) & (counts >= support) & (chance <= np.log(MAX_CHANCE))
+            if fixed.any() and not fixed.all() and len(np.unique(targets[~fixed[group], j])) > 1:
                 links.setdefault(determinant, []).append((dependent, fixed[group]))
     order = sorted(links, key=lambda c: (-sum(int(linked.sum()) for _, linked in links[c]), candidates.index(c)))
     found = []
