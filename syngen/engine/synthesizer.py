@@ -380,7 +380,9 @@ class Synthesizer:
                 x = target.within(target.at_least(x, relation.predict(values) + max(0.0, relation.codec.transform.quantiles[0])))
             x, nulls = _given_numbers(x, nulls, given, relation.target)
             numbers[relation.target] = _blanked(x, nulls)
-            if given is not None and relation.target in given.values:
+            if given is not None and relation.target in given.values and (relation.exact or relation.form == "order"):
+                # a looser relation's inputs are left to the candidates' scores: solving one of
+                # them (a diamond's depth from its carat) made rows a classifier spots at once
                 self._agree(relation, given.given(relation.target), given, decoded, numbers, outputs)
             outputs[relation.target] = target.output(x, nulls)
 
