@@ -86,6 +86,13 @@ def sample_nulls(logit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return rng.random(len(logit)) < 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
 
 
+def calibration_quantiles(z: np.ndarray, count: int) -> np.ndarray:
+    """Quantiles of generated values, to map onto the source's ``count`` values: the outermost
+    1/count of them onto its minimum and maximum (see NumericCodec.calibrate_marginal)."""
+    tail = 1.0 / max(count, 2)
+    return np.quantile(z, np.linspace(tail, 1.0 - tail, MAX_CALIBRATION_QUANTILES))
+
+
 class QuantileNormal:
     """Monotone map of a column onto N(0, 1) through its empirical quantiles (and back)."""
 
@@ -233,8 +240,7 @@ class NumericCodec(LearnedCodec):
         if self.zones:
             self.zones.calibrate_marginal(outputs[-1:], rng)
         z = self._noisy(outputs[0], rng)
-        tail = 1.0 / max(self.count, 2)
-        self.generated = np.quantile(z, np.linspace(tail, 1.0 - tail, MAX_CALIBRATION_QUANTILES))
+        self.generated = calibration_quantiles(z, self.count)
         if self.null_share > 0:
             logit = outputs[1][:, 0]
             bias = marginal_bias(np.column_stack([np.zeros_like(logit), logit]),

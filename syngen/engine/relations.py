@@ -58,6 +58,11 @@ class Relation:
         """Whether the inputs nearly fix the target: its composed values are kept as they are."""
         return self.form != "order" and self.r2 >= EXACT_R2
 
+    @property
+    def gap(self) -> float:
+        """An order's smallest gap in the source (nobody starts work before 14), at least 0."""
+        return max(0.0, float(self.codec.transform.quantiles[0]))
+
     def predict(self, inputs: list[np.ndarray]) -> np.ndarray:
         """The target as the inputs alone give it."""
         b0, slopes = self.coefficients[0], self.coefficients[1:]
@@ -92,11 +97,11 @@ class Relation:
             return predicted * np.exp(np.clip(residual, -700, 700))
         return predicted + residual
 
-    def solve(self, target: np.ndarray, residual: np.ndarray, inputs: list[np.ndarray], gap: float) -> list[np.ndarray]:
+    def solve(self, target: np.ndarray, residual: np.ndarray, inputs: list[np.ndarray]) -> list[np.ndarray]:
         """Inputs that agree with a given ``target``: an order's inputs at most the target less
         the source's smallest gap; a product's or sum's last input solved from the others."""
         if self.form == "order":
-            return [np.minimum(x, target - gap) for x in inputs]
+            return [np.minimum(x, target - self.gap) for x in inputs]
         slopes, solved = self.coefficients[1:], list(inputs)
         k = int(np.flatnonzero(np.abs(slopes) > 1e-12)[-1])
         others = [i for i in range(len(inputs)) if i != k]

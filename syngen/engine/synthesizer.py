@@ -326,9 +326,7 @@ class Synthesizer:
                                                                else codec.name] = codec.expected(outputs)
         for relation in self.relations:
             x = relation.compose(predicted[relation.target], [numbers[n] for n in relation.inputs])
-            if len(relation.generated) > 1:
-                x = self._by_name[relation.target].transform.inverse_uniform(QuantileNormal(relation.generated).uniform(x))
-            numbers[relation.target] = x
+            numbers[relation.target] = self._onto_marginal(relation, x)
         return numbers
 
     def _force(self, columns, conditions: conditional.Conditions | None) -> None:
@@ -372,12 +370,11 @@ class Synthesizer:
             nulls = blank if nulls is None or not relation.blank_alone else nulls | blank
             x = relation.compose(residual, values)
             if calibrating and not relation.exact:
-                relation.generated = _calibration_quantiles(x[np.isfinite(x) & ~nulls], target.count)
-            if len(relation.generated) > 1:
-                x = target.transform.inverse_uniform(QuantileNormal(relation.generated).uniform(x, rng))
-            x = target.within(x)
+                kept = x[np.isfinite(x) & ~nulls]
+                relation.generated = encoders.calibration_quantiles(kept, target.count) if len(kept) > 1 else np.zeros(0)
+            x = target.within(self._onto_marginal(relation, x, rng))
             if relation.form == "order":  # the smallest gap the source has, at least; the range wins
-                x = target.within(target.at_least(x, relation.predict(values) + max(0.0, relation.codec.transform.quantiles[0])))
+                x = target.within(target.at_least(x, relation.predict(values) + relation.gap))
             x, nulls = _given_numbers(x, nulls, given, relation.target)
             numbers[relation.target] = _blanked(x, nulls)
             if given is not None and relation.target in given.values and (relation.exact or relation.form == "order"):
@@ -385,6 +382,14 @@ class Synthesizer:
                 # them (a diamond's depth from its carat) made rows a classifier spots at once
                 self._agree(relation, given.given(relation.target), given, decoded, numbers, outputs)
             outputs[relation.target] = target.output(x, nulls)
+
+    def _onto_marginal(self, relation: Relation, x: np.ndarray, rng: np.random.Generator | None = None
+                       ) -> np.ndarray:
+        """Composed target values mapped onto the source's distribution (unless exact: no
+        quantiles); ``rng`` spreads ties (see QuantileNormal.uniform)."""
+        if len(relation.generated) < 2:
+            return x
+        return self._by_name[relation.target].transform.inverse_uniform(QuantileNormal(relation.generated).uniform(x, rng))
 
     def _agree(self, relation: Relation, rows: np.ndarray, given: conditional.Conditions, decoded: dict,
                numbers: dict[str, np.ndarray], outputs: dict[str, pd.Series]) -> None:
@@ -394,8 +399,7 @@ class Synthesizer:
         if not rows.any():
             return
         residual = decoded[id(relation.codec)][0]
-        solved = relation.solve(numbers[relation.target], residual, [numbers[n] for n in relation.inputs],
-                                max(0.0, relation.codec.transform.quantiles[0]))
+        solved = relation.solve(numbers[relation.target], residual, [numbers[n] for n in relation.inputs])
         by_name, composed = self._by_name, {r.target: r for r in self.relations}
         for name, x in zip(relation.inputs, solved):
             if name in given.values:
@@ -542,14 +546,6 @@ class Synthesizer:
             model.decoder = Mlp.from_state("decoder", network["decoder_activations"], arrays)
             model.mixture = LatentMixture.from_state(arrays)
         return model
-
-
-def _calibration_quantiles(x: np.ndarray, count: int) -> np.ndarray:
-    """Quantiles of generated values that map onto the source's (see NumericCodec.calibrate_marginal)."""
-    if len(x) < 2:
-        return np.zeros(0)
-    tail = 1.0 / max(count, 2)
-    return np.quantile(x, np.linspace(tail, 1.0 - tail, encoders.MAX_CALIBRATION_QUANTILES))
 
 
 def _given_numbers(x: np.ndarray, nulls: np.ndarray | None, given: conditional.Conditions | None,
