@@ -30,7 +30,6 @@ MAX_CHANCE = 1e-4  # a value-level link: its rows holding one value by chance no
 DETERMINANT_KINDS = ("categorical", "boolean")
 DEPENDENT_KINDS = ("categorical", "boolean", "integer", "float")
 SCREEN_ROWS = 5000  # a violation among these rows rules a candidate out cheaply
-_MATCHED = "__syngen_matched__"
 
 
 @dataclass
@@ -45,10 +44,10 @@ class Dependency:
         """Set the dependent column, in place, on rows whose determining values the source
         holds; other rows keep the model's value (of a partial link, never one only the
         linked rows hold: with ``rng``, drawn again)."""
-        keys = _plain(frame[self.determinants])
-        merged = keys.merge(self.lookup, how="left", on=self.determinants, indicator=_MATCHED,
-                            validate="many_to_one")
-        found = (merged[_MATCHED] == "both").to_numpy()
+        row = self._lookup_rows(frame)
+        found = row >= 0
+        values = self.lookup[self.dependent].to_numpy(dtype=object)
+        looked = values[np.maximum(row, 0)] if len(values) else np.full(len(frame), None, dtype=object)
         if self.others is not None and rng is not None and len(self.others):
             held = self.others[self.dependent]
             linked = set(self.lookup[self.dependent].dropna()) - set(held.dropna())
@@ -58,13 +57,21 @@ class Dependency:
             if wrong.any():
                 shares = self.others["share"].to_numpy(dtype=float)
                 drawn = rng.choice(len(shares), int(wrong.sum()), p=shares / shares.sum())
-                merged.loc[wrong, self.dependent] = self.others[self.dependent].to_numpy()[drawn]
+                looked[wrong] = held.to_numpy(dtype=object)[drawn]
                 found = found | wrong
         if found.any():
             column = frame[self.dependent]
-            values = pd.Series(merged[self.dependent].to_numpy(), index=frame.index)
-            updated = column.astype(object).mask(found, values)
+            updated = column.astype(object).mask(found, pd.Series(looked, index=frame.index))
             frame[self.dependent] = updated.astype(_holding_nulls(column.dtype) if updated.isna().any() else column.dtype)
+
+    def _lookup_rows(self, frame: pd.DataFrame) -> np.ndarray:
+        """Each frame row's row in the lookup table, or -1 where the source never held its
+        determining values: codes of both sides at once, matched through one index."""
+        keys = _plain(frame[self.determinants])
+        size = len(self.lookup)
+        codes = [_codes(pd.concat([self.lookup[name], keys[name]], ignore_index=True)) for name in self.determinants]
+        combined = _combined(codes)
+        return pd.Index(combined[:size]).get_indexer(combined[size:])
 
     def follow(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator) -> None:
         """On ``rows``, where the dependent was given, set a one-column determinant that
