@@ -33,6 +33,48 @@ def test_a_total_that_is_a_product_is_found_with_its_exponents():
     assert np.allclose(relation.coefficients[1:], 1.0, atol=0.02)
 
 
+CHURN_SERVICES = ["phone_service", "multiple_lines", "internet_service", "online_security", "online_backup",
+                  "device_protection", "tech_support", "streaming_tv", "streaming_movies"]
+
+
+def _price_list_error(frame: pd.DataFrame, source: pd.DataFrame) -> np.ndarray:
+    """How far each row's monthly charge is from the source's price list of services
+    (least squares on the services' values, fitted on the source)."""
+    levels = pd.get_dummies(pd.concat([source, frame])[CHURN_SERVICES].astype(str), drop_first=True).astype(float)
+    design = np.column_stack([np.ones(len(levels)), levels.to_numpy()])
+    b, *_ = np.linalg.lstsq(design[:len(source)], source["monthly_charges"].to_numpy(), rcond=None)
+    return np.abs(frame["monthly_charges"].to_numpy() - design[len(source):] @ b)
+
+
+def test_a_price_list_of_categories_is_found_and_not_from_shuffled_ones():
+    """Churn's monthly charge is a sum of what each service costs (R2 0.999): categorical
+    columns are inputs of a relation too, each value adding its own amount."""
+    churn = real("churn")
+    numbers = _numbers(churn[["tenure", "monthly_charges", "total_charges"]])
+    kinds = {"tenure": "integer", "monthly_charges": "float", "total_charges": "float"}
+    factors = {c: churn[c] for c in CHURN_SERVICES + ["partner", "contract"]}
+    found = {r.target: r for r in find_relations(numbers, kinds, factors=factors)}
+    charges = found["monthly_charges"]
+    assert charges.form == "sum" and charges.r2 > 0.995
+    assert {"internet_service", "streaming_tv", "streaming_movies"} <= {f.name for f in charges.factors}
+    assert not {"contract", "partner"} & {f.name for f in charges.factors}
+    streaming = next(f for f in charges.factors if f.name == "streaming_tv")
+    effect = streaming.effect(pd.Series(["Yes", "No"]))
+    assert 9 < effect[0] - effect[1] < 11  # streaming TV costs about $10 a month
+    assert sorted(found["total_charges"].inputs) == ["monthly_charges", "tenure"]
+    rng = np.random.default_rng(0)
+    shuffled = {c: pd.Series(rng.permutation(x.to_numpy())) for c, x in factors.items()}
+    assert "monthly_charges" not in {r.target for r in find_relations(numbers, kinds, factors=shuffled)}
+
+
+def test_generated_rows_keep_a_price_list_up_to_the_sources_noise(churn_model, tmp_path):
+    source = real("churn")
+    churn_model.save(tmp_path / "churn")
+    synthetic = Synthesizer.load(tmp_path / "churn").sample(4000, random_seed=2)
+    assert np.quantile(_price_list_error(synthetic, source), 0.9) < 2 * np.quantile(_price_list_error(source, source), 0.9)
+    assert synthetic["monthly_charges"].between(source["monthly_charges"].min(), source["monthly_charges"].max()).all()
+
+
 def test_orders_are_found_as_chains_and_not_from_ranges_or_shuffled_columns():
     attrition = real("attrition")
     numbers = _numbers(attrition[ATTRITION_YEARS + ["MonthlyIncome"]])

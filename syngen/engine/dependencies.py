@@ -20,6 +20,7 @@ hold, by their shares.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 
 import numpy as np
@@ -48,30 +49,39 @@ class Dependency:
         found = row >= 0
         values = self.lookup[self.dependent].to_numpy(dtype=object)
         looked = values[np.maximum(row, 0)] if len(values) else np.full(len(frame), None, dtype=object)
+        column = frame[self.dependent]
         if self.others is not None and rng is not None and len(self.others):
             held = self.others[self.dependent]
             linked = set(self.lookup[self.dependent].dropna()) - set(held.dropna())
             blank = self.lookup[self.dependent].isna().any() and not held.isna().any()
-            column = frame[self.dependent]
-            wrong = ~found & (column.isin(linked) | (column.isna() & blank)).to_numpy()
+            wrong = ~found & column.isin(linked).to_numpy()
+            if blank:
+                wrong |= ~found & column.isna().to_numpy()
             if wrong.any():
                 shares = self.others["share"].to_numpy(dtype=float)
                 drawn = rng.choice(len(shares), int(wrong.sum()), p=shares / shares.sum())
                 looked[wrong] = held.to_numpy(dtype=object)[drawn]
                 found = found | wrong
         if found.any():
-            column = frame[self.dependent]
-            updated = column.astype(object).mask(found, pd.Series(looked, index=frame.index))
-            frame[self.dependent] = updated.astype(_holding_nulls(column.dtype) if updated.isna().any() else column.dtype)
+            updated = column.to_numpy(dtype=object, copy=True)
+            updated[found] = looked[found]
+            updated = pd.Series(updated, index=frame.index)
+            if column.dtype != object:  # an integer or boolean column that now holds a blank holds nulls
+                updated = updated.astype(_holding_nulls(column.dtype) if updated.isna().any() else column.dtype)
+            frame[self.dependent] = updated
+
+    @cached_property
+    def _levels(self) -> tuple[list[pd.Index], pd.Index]:
+        """Each determinant's distinct values in the lookup table, and the lookup's rows as
+        combined codes of them."""
+        levels = [pd.Index(pd.unique(self.lookup[n].to_numpy(dtype=object)), dtype=object) for n in self.determinants]
+        return levels, pd.Index(_level_codes(levels, [self.lookup[n].to_numpy(dtype=object) for n in self.determinants]))
 
     def _lookup_rows(self, frame: pd.DataFrame) -> np.ndarray:
         """Each frame row's row in the lookup table, or -1 where the source never held its
-        determining values: codes of both sides at once, matched through one index."""
-        keys = _plain(frame[self.determinants])
-        size = len(self.lookup)
-        codes = [_codes(pd.concat([self.lookup[name], keys[name]], ignore_index=True)) for name in self.determinants]
-        combined = _combined(codes)
-        return pd.Index(combined[:size]).get_indexer(combined[size:])
+        determining values."""
+        levels, rows = self._levels
+        return rows.get_indexer(_level_codes(levels, [frame[n].to_numpy(dtype=object) for n in self.determinants]))
 
     def follow(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator) -> None:
         """On ``rows``, where the dependent was given, set a one-column determinant that
@@ -109,6 +119,21 @@ class Dependency:
                    pd.DataFrame(state["rows"], columns=columns, dtype=object),
                    None if others is None else pd.DataFrame(others, columns=[state["dependent"], "share"],
                                                             dtype=object))
+
+
+def _level_codes(levels: list[pd.Index], columns: list[np.ndarray]) -> np.ndarray:
+    """One code per combination of the columns' values among ``levels`` (a blank matches a
+    blank level), -1 where a value is not among them."""
+    combined, unknown = np.zeros(len(columns[0]), np.int64), np.zeros(len(columns[0]), bool)
+    for level, values in zip(levels, columns):
+        codes = level.get_indexer(values)
+        if level.hasnans:  # None, NaN and NA are one blank
+            blank = (codes < 0) & pd.isna(values)
+            codes[blank] = int(np.flatnonzero(level.isna())[0])
+        unknown |= codes < 0
+        combined = combined * len(level) + codes
+    combined[unknown] = -1
+    return combined
 
 
 def _holding_nulls(dtype):

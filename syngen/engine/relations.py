@@ -10,11 +10,17 @@ relation holds up to the source's own noise, and that noise follows the row like
 
 Forms (``t`` the target, ``x`` the inputs, ``r`` the residual the autoencoder learns):
 
-- ``product``: ``t = exp(b0) * prod(x_i ** b_i) * exp(r)``: products, ratios, powers of
-  positive columns;
-- ``sum``: ``t = b0 + sum(b_i * x_i) + r``: sums, differences, linear scales;
+- ``product``: ``t = exp(b0) * prod(x_i ** b_i) * exp(sum(e_j[g_j])) * exp(r)``: products,
+  ratios, powers of positive columns;
+- ``sum``: ``t = b0 + sum(b_i * x_i) + sum(e_j[g_j]) + r``: sums, differences, linear scales,
+  price lists;
 - ``order``: ``t = max(x_i) + r`` with ``r >= 0`` in every source row: a column never below
   others (dates too), kept because generated residuals stay inside the source's range.
+
+``g_j`` are categorical inputs (``Factor``): each of their values adds its own amount, so a
+monthly charge that is the sum of what each service costs is a relation too (churn: R2
+0.999; the charge decoded beside the services gave rows away, detection AUC 0.70 -> 0.59).
+Only values held by at least the rare threshold of rows are kept.
 
 A column is the target of one relation at most, and relations form no cycle, so they are
 composed in one pass (inputs first).
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
+from typing import Collection
 
 import numpy as np
 import pandas as pd
@@ -37,8 +44,39 @@ TRIM = 0.01  # share of rows a fit leaves out as outliers
 STEP_GAIN = 0.5  # a further input must halve the unexplained variance
 MIN_COVERAGE = 0.98  # of the target's non-null rows inside a product's domain (all positive)
 MIN_CROSSING = 0.005  # share of rows an order must rule out once columns are shuffled
+MAX_LEVELS = 30  # a categorical input's kept values; a column with more is not one
+MAX_FACTORS = 12
+FACTOR_GAIN = 0.1  # a further categorical input must explain a tenth of what is left
+MIN_LEVEL_ROWS = 10  # of the fitting sample, for a value to have an amount of its own
 NUMBER_KINDS = ("float", "integer")
 TIME_KINDS = ("date", "datetime")
+
+
+@dataclass
+class Factor:
+    """A categorical input: the amount each of its values adds to the target (to its log, for
+    a product); the most common value adds 0. A blank adds ``blank``; a value not kept (rare
+    in the source, or never seen) adds ``other``."""
+    name: str
+    values: list
+    effects: list[float]
+    blank: float = 0.0
+    other: float = 0.0
+
+    def codes(self, column) -> np.ndarray:
+        """Each row's value as its position in ``values``; blanks ``len(values)``, others one more."""
+        column = pd.Series(column).astype(object)
+        codes = pd.Index(self.values, dtype=object).get_indexer(column)
+        codes[codes < 0] = len(self.values) + 1
+        codes[column.isna().to_numpy()] = len(self.values)
+        return codes
+
+    def effect(self, column) -> np.ndarray:
+        return np.asarray(self.effects + [self.blank, self.other], dtype=float)[self.codes(column)]
+
+    def state(self) -> dict:
+        return {"name": self.name, "values": [v.item() if hasattr(v, "item") else v for v in self.values],
+                "effects": [float(e) for e in self.effects], "blank": float(self.blank), "other": float(self.other)}
 
 
 @dataclass
@@ -52,6 +90,7 @@ class Relation:
     blank_alone: bool = True  # whether the source's target is ever blank beside present inputs
     codec: object = None  # the residual's codec (a NumericCodec), kept by the model beside the relation
     generated: np.ndarray = field(default_factory=lambda: np.zeros(0))  # quantiles of composed targets
+    factors: list[Factor] = field(default_factory=list)  # categorical inputs, after the numeric ones
 
     @property
     def exact(self) -> bool:
@@ -63,12 +102,14 @@ class Relation:
         """An order's smallest gap in the source (nobody starts work before 14), at least 0."""
         return max(0.0, float(self.codec.transform.quantiles[0]))
 
-    def predict(self, inputs: list[np.ndarray]) -> np.ndarray:
-        """The target as the inputs alone give it."""
+    def predict(self, inputs: list[np.ndarray], levels: list = ()) -> np.ndarray:
+        """The target as the inputs alone give it; ``levels`` holds the factors' columns."""
         b0, slopes = self.coefficients[0], self.coefficients[1:]
+        size = len(inputs[0]) if inputs else len(levels[0])
+        offset = sum((f.effect(v) for f, v in zip(self.factors, levels)), np.zeros(size))
         if self.form == "product":
-            log = np.full(len(inputs[0]), b0)
-            zero = np.zeros(len(inputs[0]), dtype=bool)
+            log = b0 + offset
+            zero = np.zeros(size, dtype=bool)
             for x, b, fill in zip(inputs, slopes, self.fills):
                 x = np.where(np.isfinite(x), x, fill)
                 zero |= (x == 0) & (b > 0)  # 0 times anything is 0
@@ -76,84 +117,116 @@ class Relation:
             return np.where(zero, 0.0, np.exp(np.clip(log, -700, 700)))
         if self.form == "order":  # never below the highest of its inputs
             return np.max([np.where(np.isfinite(x), x, fill) for x, fill in zip(inputs, self.fills)], axis=0)
-        total = np.full(len(inputs[0]), b0)
+        total = b0 + offset
         for x, b, fill in zip(inputs, slopes, self.fills):
             total += b * np.where(np.isfinite(x), x, fill)
         return total
 
-    def residual(self, target: np.ndarray, inputs: list[np.ndarray]) -> np.ndarray:
+    def residual(self, target: np.ndarray, inputs: list[np.ndarray], levels: list = ()) -> np.ndarray:
         """What the autoencoder learns in the target's place (NaN where the target is blank;
         0 where a product's target or prediction is not positive, which composes it back)."""
-        predicted = self.predict(inputs)
+        predicted = self.predict(inputs, levels)
         if self.form != "product":
             return target - predicted
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.log(target) - np.log(predicted)
         return np.where(np.isnan(target), np.nan, np.where(np.isfinite(r), r, 0.0))
 
-    def compose(self, residual: np.ndarray, inputs: list[np.ndarray]) -> np.ndarray:
-        predicted = self.predict(inputs)
+    def compose(self, residual: np.ndarray, inputs: list[np.ndarray], levels: list = ()) -> np.ndarray:
+        predicted = self.predict(inputs, levels)
         if self.form == "product":
             return predicted * np.exp(np.clip(residual, -700, 700))
         return predicted + residual
 
-    def solve(self, target: np.ndarray, residual: np.ndarray, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    def solve(self, target: np.ndarray, residual: np.ndarray, inputs: list[np.ndarray], levels: list = ()
+              ) -> list[np.ndarray]:
         """Inputs that agree with a given ``target``: an order's inputs at most the target less
-        the source's smallest gap; a product's or sum's last input solved from the others."""
+        the source's smallest gap; a product's or sum's last numeric input solved from the
+        rest (of a price list of categories alone, none: the candidates' scores pick those)."""
         if self.form == "order":
             return [np.minimum(x, target - self.gap) for x in inputs]
         slopes, solved = self.coefficients[1:], list(inputs)
-        k = int(np.flatnonzero(np.abs(slopes) > 1e-12)[-1])
+        moving = np.flatnonzero(np.abs(slopes) > 1e-12)
+        if not len(moving):
+            return solved
+        k = int(moving[-1])
         others = [i for i in range(len(inputs)) if i != k]
+        offset = sum((f.effect(v) for f, v in zip(self.factors, levels)), np.zeros(len(target)))
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.form == "product":
-                log = np.log(target) - residual - self.coefficients[0] - sum(slopes[i] * np.log(inputs[i]) for i in others)
+                log = (np.log(target) - residual - self.coefficients[0] - offset
+                       - sum(slopes[i] * np.log(inputs[i]) for i in others))
                 value = np.exp(np.clip(log / slopes[k], -700, 700))
             else:
-                value = (target - residual - self.coefficients[0] - sum(slopes[i] * inputs[i] for i in others)) / slopes[k]
+                value = (target - residual - self.coefficients[0] - offset
+                         - sum(slopes[i] * inputs[i] for i in others)) / slopes[k]
         solved[k] = np.where(np.isfinite(value), value, inputs[k])
         return solved
 
     def state(self) -> dict:
         return {"target": self.target, "inputs": self.inputs, "form": self.form,
                 "coefficients": [float(b) for b in self.coefficients],
-                "fills": [float(f) for f in self.fills], "r2": float(self.r2), "blank_alone": self.blank_alone}
+                "fills": [float(f) for f in self.fills], "r2": float(self.r2), "blank_alone": self.blank_alone,
+                "factors": [f.state() for f in self.factors]}
 
     @classmethod
     def from_state(cls, state: dict) -> "Relation":
         return cls(state["target"], list(state["inputs"]), state["form"], list(state["coefficients"]),
-                   list(state["fills"]), state["r2"], state["blank_alone"])
+                   list(state["fills"]), state["r2"], state["blank_alone"],
+                   factors=[Factor(**f) for f in state["factors"]])
 
 
-def find_relations(numbers: dict[str, np.ndarray], kinds: dict[str, str], seed: int = 0) -> list[Relation]:
+def find_relations(numbers: dict[str, np.ndarray], kinds: dict[str, str], seed: int = 0,
+                   factors: dict[str, pd.Series] | None = None, min_counts: dict[str, int] | None = None,
+                   fixed: Collection[str] = ()) -> list[Relation]:
     """Relations among the columns ``numbers`` (name -> values as floats, NaN for blanks;
-    dates as seconds), in an order that composes inputs before targets."""
+    dates as seconds), in an order that composes inputs before targets. ``factors`` are
+    categorical columns that may be inputs (their values held by fewer rows than their
+    ``min_counts``, the rare threshold, count as one "other" value); ``fixed`` columns are never targets (links set them)."""
     names = [n for n in numbers if kinds[n] in NUMBER_KINDS + TIME_KINDS and _varies(numbers[n])][:MAX_COLUMNS]
     measures = [n for n in names if kinds[n] in NUMBER_KINDS]
-    found = _arithmetic(measures, numbers, seed) if len(measures) >= 2 else []
+    coded = _coded_factors(factors or {}, min_counts or {})
+    targets = [n for n in measures if n not in fixed]
+    found = _arithmetic(measures, targets, numbers, coded, seed) if targets and (len(measures) >= 2 or coded) else []
     orders = {r.target: r for r in _orders(names, numbers, kinds)}
     # lower columns first, so that each order keeps only the columns right below it
     below_first = TopologicalSorter({t: set(r.inputs) for t, r in orders.items()}).static_order()
     kept = _acyclic(found + [orders[n] for n in below_first if n in orders])
     for relation in kept:
-        present = np.column_stack([np.isfinite(numbers[n]) for n in relation.inputs]).all(axis=1)
+        present = np.column_stack([np.isfinite(numbers[n]) for n in relation.inputs]).all(axis=1) \
+            if relation.inputs else np.ones(len(numbers[relation.target]), bool)
         relation.blank_alone = bool((present & ~np.isfinite(numbers[relation.target])).any())
     return kept
 
 
-def _arithmetic(measures: list[str], numbers: dict[str, np.ndarray], seed: int) -> list[Relation]:
+def _coded_factors(factors: dict[str, pd.Series], min_counts: dict[str, int]) -> dict[str, tuple[list, np.ndarray]]:
+    """Each categorical column that can be an input: its kept values, most common first, and
+    every row's code (``Factor.codes``)."""
+    coded = {}
+    for name, column in factors.items():
+        counts = column.value_counts(dropna=True)
+        values = list(counts[counts >= max(min_counts.get(name, 1), 1)].index)
+        if 0 < len(values) <= MAX_LEVELS:
+            coded[name] = (values, Factor(name, values, []).codes(column))
+    return coded
+
+
+def _arithmetic(measures: list[str], targets: list[str], numbers: dict[str, np.ndarray],
+                coded: dict[str, tuple[list, np.ndarray]], seed: int) -> list[Relation]:
     """The best-explained target first, then the next one among the columns left, each fitted
     only on inputs that do not themselves follow from it (refitted when one comes to)."""
     rows = _sample_rows(len(numbers[measures[0]]), seed)
     sample = {n: numbers[n][rows] for n in measures}
+    codes = {n: c[rows] for n, (_, c) in coded.items()}
+    values = {n: v for n, (v, _) in coded.items()}
     kept: dict[str, Relation] = {}
 
     def best(target: str) -> Relation | None:
         allowed = [n for n in measures if n != target and target not in _upstream(n, kept)]
-        fits = [r for r in (_fit(target, allowed, sample, form) for form in ("product", "sum")) if r]
-        return max(fits, key=lambda r: (r.r2, -len(r.inputs)), default=None)
+        fits = [r for r in (_fit(target, allowed, sample, form, codes, values) for form in ("product", "sum")) if r]
+        return max(fits, key=lambda r: (r.r2, -len(r.inputs) - len(r.factors)), default=None)
 
-    pending = {t: best(t) for t in measures}
+    pending = {t: best(t) for t in targets}
     while any(pending.values()):
         target = max((t for t in pending if pending[t]), key=lambda t: pending[t].r2)
         kept[target] = pending.pop(target)
@@ -195,10 +268,12 @@ def _space(x: np.ndarray, form: str) -> np.ndarray:
         return np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), np.nan)
 
 
-def _fit(target: str, candidates: list[str], sample: dict[str, np.ndarray], form: str) -> Relation | None:
-    """Forward selection of at most ``MAX_INPUTS`` inputs; each must halve what is left
-    unexplained. The target's present rows must all have their inputs present (and, for a
-    product, nearly all be positive), so that composing never leaves it blank."""
+def _fit(target: str, candidates: list[str], sample: dict[str, np.ndarray], form: str,
+         codes: dict[str, np.ndarray], values: dict[str, list]) -> Relation | None:
+    """Forward selection of at most ``MAX_INPUTS`` numeric inputs, each of which must halve
+    what is left unexplained; then of categorical ones (``_with_factors``). The target's
+    present rows must all have their numeric inputs present (and, for a product, nearly all
+    be positive), so that composing never leaves it blank."""
     t = sample[target]
     present = np.isfinite(t)
     y = _space(t, form)
@@ -213,28 +288,105 @@ def _fit(target: str, candidates: list[str], sample: dict[str, np.ndarray], form
     total_var = float(np.var(_trimmed(y[domain])))
     if total_var <= 0:
         return None
+    rows = domain
     for _ in range(MAX_INPUTS):
         step = None
         for c in usable:
             if c in chosen:
                 continue
-            rows = domain & np.isfinite(space[c])
+            rows_c = domain & np.isfinite(space[c])
             for other in chosen:
-                rows &= np.isfinite(space[other])
-            if rows.sum() < max(MIN_ROWS, 10 * (len(chosen) + 2)) or rows.sum() < MIN_COVERAGE * present.sum():
+                rows_c &= np.isfinite(space[other])
+            if rows_c.sum() < max(MIN_ROWS, 10 * (len(chosen) + 2)) or rows_c.sum() < MIN_COVERAGE * present.sum():
                 continue
-            b, var = _trimmed_fit(np.column_stack([space[o][rows] for o in chosen + [c]]), y[rows])
+            b, var = _trimmed_fit(np.column_stack([space[o][rows_c] for o in chosen + [c]]), y[rows_c])
             if step is None or var < step[1]:
-                step = (c, var, b, rows)
+                step = (c, var, b, rows_c)
         if step is None or (best_var is not None and step[1] > STEP_GAIN * best_var):
             break
         chosen.append(step[0])
         best_var, coefficients, rows = step[1], step[2], step[3]
-    if not chosen or 1.0 - best_var / total_var < MIN_R2:
+    factors: list[Factor] = []
+    if codes and (best_var is None or 1.0 - best_var / total_var < MIN_R2):  # numbers alone make none
+        numeric = [space[c][rows] for c in chosen]
+        picked, b, var = _with_factors(y[rows], numeric, {n: c[rows] for n, c in codes.items()}, total_var)
+        if picked and chosen:  # a numeric input the categories leave nothing to explain goes
+            blocks = [_dummies(codes[name][rows])[0] for name, _ in picked]
+            needed = [i for i in range(len(chosen)) if _trimmed_fit(np.column_stack(
+                [numeric[j] for j in range(len(chosen)) if j != i] + blocks), y[rows])[1] > var / (1.0 - FACTOR_GAIN)]
+            if len(needed) < len(chosen):
+                chosen = [chosen[i] for i in needed]
+                b, var = _trimmed_fit(np.column_stack([numeric[i] for i in needed] + blocks), y[rows])
+        if picked:
+            best_var, coefficients = var, b[:1 + len(chosen)]
+            at = 1 + len(chosen)
+            for name, mapping in picked:
+                width = int(mapping.max()) + 1
+                amounts = np.append(b[at:at + width], 0.0)[mapping]  # a value of its own, or the rest's, or 0
+                at += width
+                n = len(values[name])
+                factors.append(Factor(name, values[name], amounts[:n].tolist(), float(amounts[n]), float(amounts[n + 1])))
+    if (not chosen and not factors) or 1.0 - best_var / total_var < MIN_R2:
         return None
     fills = [float(np.nanmedian(sample[c][sample[c] > 0])) if form == "product" else float(np.nanmedian(sample[c]))
              for c in chosen]
-    return Relation(target, chosen, form, [float(b) for b in coefficients], fills, 1.0 - best_var / total_var)
+    return Relation(target, chosen, form, [float(b) for b in coefficients], fills, 1.0 - best_var / total_var,
+                    factors=factors)
+
+
+def _with_factors(y: np.ndarray, numeric: list[np.ndarray], codes: dict[str, np.ndarray], total_var: float
+                  ) -> tuple[list[tuple[str, np.ndarray]], np.ndarray, float]:
+    """Categorical inputs added one at a time beside the numeric ones: first the one whose
+    values' means of what is left differ most, kept if the refit explains ``FACTOR_GAIN`` of
+    what was left. Returns each kept factor with its codes' columns in the fit (``_dummies``),
+    the coefficients (intercept, numeric slopes, then the factors' columns) and the variance left."""
+    design = [np.column_stack(numeric)] if numeric else []
+    b, var = _trimmed_fit(np.column_stack(design) if design else np.zeros((len(y), 0)), y)
+    picked: list[tuple[str, np.ndarray]] = []
+    while len(picked) < MAX_FACTORS and 1.0 - var / total_var < EXACT_R2:
+        whole = np.column_stack([np.ones(len(y))] + design)
+        left = y - whole @ b
+        names = [n for n in codes if n not in dict(picked)]
+        if not names:
+            break
+        name = max(names, key=lambda n: _between(codes[n], left))
+        block, mapping = _dummies(codes[name])
+        width = whole.shape[1] + block.shape[1]
+        if block.shape[1] == 0 or len(y) < max(MIN_ROWS, 10 * width):
+            break
+        trial, trial_var = _trimmed_fit(np.column_stack(design + [block]), y)
+        if trial_var > (1.0 - FACTOR_GAIN) * var:
+            break
+        picked.append((name, mapping))
+        design.append(block)
+        b, var = trial, trial_var
+    return picked, b, var
+
+
+def _between(codes: np.ndarray, left: np.ndarray) -> float:
+    """How much of ``left`` the codes' group means explain (sum of squares between groups)."""
+    sums, counts = np.bincount(codes, left), np.bincount(codes)
+    held = counts > 0
+    return float((sums[held] ** 2 / counts[held]).sum())
+
+
+def _dummies(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indicator columns of a factor's codes: one per value with ``MIN_LEVEL_ROWS`` rows, but
+    the most common (the baseline), and one for the rarer values together if they have as
+    many; and each code's column, ``-1`` for the baseline (unseen codes and too few rows)."""
+    counts = np.bincount(codes, minlength=MAX_LEVELS + 2)  # every code a kept factor can have
+    baseline = int(np.argmax(counts))
+    own = [c for c in np.flatnonzero(counts >= MIN_LEVEL_ROWS) if c != baseline]
+    rest = [c for c in np.flatnonzero((counts > 0) & (counts < MIN_LEVEL_ROWS))]
+    mapping = np.full(len(counts), -1)
+    mapping[own] = np.arange(len(own))
+    if counts[rest].sum() >= MIN_LEVEL_ROWS:
+        mapping[rest] = len(own)
+    width = int(mapping.max()) + 1
+    block = np.zeros((len(codes), width))
+    columns = mapping[codes]
+    block[np.flatnonzero(columns >= 0), columns[columns >= 0]] = 1.0
+    return block, mapping
 
 
 def _trimmed_fit(inputs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -307,8 +459,3 @@ def _acyclic(candidates: list[Relation]) -> list[Relation]:
     order = TopologicalSorter({r.target: set(r.inputs) for r in kept.values()}).static_order()
     return [kept[n] for n in order if n in kept]
 
-
-def residual_series(relation: Relation, numbers: dict[str, np.ndarray], index: pd.Index) -> pd.Series:
-    """The residual column the autoencoder learns for ``relation``'s target."""
-    values = relation.residual(numbers[relation.target], [numbers[n] for n in relation.inputs])
-    return pd.Series(values, index=index, name=relation.target)

@@ -36,7 +36,7 @@ from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
 from syngen.errors import SyngenError, os_error
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 MODEL_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
 MIN_ROWS = 2
@@ -176,14 +176,19 @@ class Synthesizer:
         numeric = {c.name: c for c in self.codecs
                    if isinstance(c, NumericCodec) and c.learned and c.zones is None}
         numbers = {name: codec.numbers(named[name]) for name, codec in numeric.items()}
-        self.relations = find_relations(numbers, {n: c.kind for n, c in numeric.items()}, seed)
+        categories = [c for c in self.codecs if c.learned and c.kind in ("categorical", "boolean")]
+        self.relations = find_relations(
+            numbers, {n: c.kind for n, c in numeric.items()}, seed,
+            factors={c.name: named[c.name] for c in categories},
+            min_counts={c.name: int(self.rare_thresholds.get(c.name, self.rare_threshold)) for c in categories},
+            fixed={d.dependent for d in self.dependencies})
         residuals = {}
         for relation in self.relations:
-            residual = pd.Series(relation.residual(numbers[relation.target],
-                                                   [numbers[n] for n in relation.inputs]), name=relation.target)
+            inputs, levels = [numbers[n] for n in relation.inputs], [named[f.name] for f in relation.factors]
+            residual = pd.Series(relation.residual(numbers[relation.target], inputs, levels), name=relation.target)
             relation.codec = codec_for(relation.target, "float").fit(residual)
             residuals[relation.codec] = residual
-            numbers[relation.target] = relation.compose(residual.to_numpy(), [numbers[n] for n in relation.inputs])
+            numbers[relation.target] = relation.compose(residual.to_numpy(), inputs, levels)
         return residuals
 
     @property
@@ -259,12 +264,13 @@ class Synthesizer:
         rng = np.random.default_rng([seed, start])
         outputs: dict[str, pd.Series] = {}
         learned = self._learned
+        settled: list[Dependency] = []
         if learned:
             if conditions is None:
                 raw = self.decoder(self.mixture.sample(n, rng))
             else:
                 raw = self._conditioned(learned, conditions, rng)
-            self._decode(learned, raw, outputs, rng, given=conditions)
+            settled = self._decode(learned, raw, outputs, rng, given=conditions)
             self._force(outputs, conditions)
         # one person and place per row, shared by its identifying columns
         rows = self.persona.rows(outputs, self._by_name, n, seed, start, self.secret)
@@ -274,7 +280,8 @@ class Synthesizer:
         index = pd.RangeIndex(start, start + n)
         frame = pd.DataFrame({name: outputs[name].set_axis(index) for name in self.columns}, index=index)
         for dependency in self.dependencies:
-            dependency.apply(frame, rng)
+            if conditions is not None or all(dependency is not d for d in settled):  # settled: nothing moved since
+                dependency.apply(frame, rng)
         if conditions is not None:  # given values win over exact links; their determinants follow them
             self._force(frame, conditions)
             for dependency in self.dependencies:
@@ -308,7 +315,7 @@ class Synthesizer:
                                                         np.repeat(part.given(codec.name), k))
             targets = [r.target for r in self.relations if r.target in part.values]
             if targets:
-                composed = self._expected_targets(learned, raw)
+                composed = self._expected_targets(learned, raw, rng)
                 for name in targets:
                     score += conditional.target_score(self._by_name[name], composed[name],
                                                       np.repeat(part.values[name], k), np.repeat(part.given(name), k))
@@ -316,16 +323,22 @@ class Synthesizer:
             chosen.append(raw.reshape(part.rows, k, -1)[np.arange(part.rows), best])
         return np.vstack(chosen) if chosen else self.decoder(self.mixture.sample(0, rng))
 
-    def _expected_targets(self, learned: list[Codec], raw: np.ndarray) -> dict[str, np.ndarray]:
-        """Each relation's target as its inputs' and residual's predictions compose it."""
+    def _expected_targets(self, learned: list[Codec], raw: np.ndarray, rng: np.random.Generator
+                          ) -> dict[str, np.ndarray]:
+        """Each relation's target as its inputs' and residual's predictions compose it (its
+        categorical inputs drawn)."""
         residuals = {r.codec: r for r in self.relations}
-        numbers, predicted = {}, {}
+        factors = {f.name for r in self.relations for f in r.factors}
+        numbers, predicted, levels = {}, {}, {}
         for codec, (outputs, _) in zip(learned, _split(learned, raw, raw)):
             if isinstance(codec, NumericCodec) and codec.zones is None:
                 (predicted if codec in residuals else numbers)[residuals[codec].target if codec in residuals
                                                                else codec.name] = codec.expected(outputs)
+            elif codec.name in factors:
+                levels[codec.name] = codec.decode(outputs, rng)
         for relation in self.relations:
-            x = relation.compose(predicted[relation.target], [numbers[n] for n in relation.inputs])
+            x = relation.compose(predicted[relation.target], [numbers[n] for n in relation.inputs],
+                                 [levels[f.name] for f in relation.factors])
             numbers[relation.target] = self._onto_marginal(relation, x)
         return numbers
 
@@ -340,12 +353,13 @@ class Synthesizer:
 
     def _decode(self, learned: list[Codec], raw: np.ndarray, outputs: dict[str, pd.Series],
                 rng: np.random.Generator, calibrating: bool = False,
-                given: conditional.Conditions | None = None) -> None:
+                given: conditional.Conditions | None = None) -> list[Dependency]:
         """Each learned column's values from the decoder's output; then each relation's
         target, composed from its inputs and its decoded residual. Unless the relation is
         exact (cigarettes are 20 times packs), that is mapped onto the source's marginal
         through the quantiles of composed values, which ``calibrating`` measures on a large
-        sample before using them (kept orders are made good again after it)."""
+        sample before using them (kept orders are made good again after it). Returns the
+        links applied on the way (``_settle_factors``)."""
         inputs = {n for r in self.relations for n in r.inputs}
         residuals = {r.codec: r for r in self.relations}
         numbers: dict[str, np.ndarray] = {}
@@ -355,6 +369,7 @@ class Synthesizer:
                 decoded[codec.name if codec not in residuals else id(codec)] = codec.decode_numbers(parts, rng)
             else:
                 outputs[codec.name] = codec.decode(parts, rng)
+        settled = self._settle_factors(outputs, rng, given)
         by_name = self._by_name
         for name in inputs - {r.target for r in self.relations}:
             x, nulls = _given_numbers(*decoded[name], given, name)
@@ -363,12 +378,12 @@ class Synthesizer:
         for relation in self.relations:  # inputs first
             residual, nulls = decoded[id(relation.codec)]
             target = by_name[relation.target]
-            values = [numbers[n] for n in relation.inputs]
+            values, levels = [numbers[n] for n in relation.inputs], [outputs[f.name] for f in relation.factors]
             # the source's target is blank wherever an input is (relations.py asks it), and
             # maybe only there
-            blank = np.isnan(np.column_stack(values)).any(axis=1)
+            blank = np.isnan(np.column_stack(values)).any(axis=1) if values else np.zeros(len(residual), bool)
             nulls = blank if nulls is None or not relation.blank_alone else nulls | blank
-            x = relation.compose(residual, values)
+            x = relation.compose(residual, values, levels)
             if calibrating and not relation.exact:
                 kept = x[np.isfinite(x) & ~nulls]
                 relation.generated = encoders.calibration_quantiles(kept, target.count) if len(kept) > 1 else np.zeros(0)
@@ -382,6 +397,24 @@ class Synthesizer:
                 # them (a diamond's depth from its carat) made rows a classifier spots at once
                 self._agree(relation, given.given(relation.target), given, decoded, numbers, outputs)
             outputs[relation.target] = target.output(x, nulls)
+        return settled
+
+    def _settle_factors(self, outputs: dict[str, pd.Series], rng: np.random.Generator,
+                        given: conditional.Conditions | None) -> list[Dependency]:
+        """The relations' categorical inputs as the rows will hold them, before the targets
+        are composed from them: given values set, and the links that fix them applied (a
+        service a link makes "No internet service" is priced as that)."""
+        factors = {f.name for r in self.relations for f in r.factors}
+        if not factors:
+            return []
+        self._force(outputs, given)
+        links = [d for d in self.dependencies if d.dependent in factors and all(n in outputs for n in d.determinants)]
+        if links:
+            frame = pd.DataFrame({n: outputs[n] for d in links for n in d.determinants + [d.dependent]})
+            for dependency in links:
+                dependency.apply(frame, rng)
+            outputs.update({n: frame[n] for n in frame.columns})
+        return links
 
     def _onto_marginal(self, relation: Relation, x: np.ndarray, rng: np.random.Generator | None = None
                        ) -> np.ndarray:
@@ -399,7 +432,8 @@ class Synthesizer:
         if not rows.any():
             return
         residual = decoded[id(relation.codec)][0]
-        solved = relation.solve(numbers[relation.target], residual, [numbers[n] for n in relation.inputs])
+        solved = relation.solve(numbers[relation.target], residual, [numbers[n] for n in relation.inputs],
+                                [outputs[f.name] for f in relation.factors])
         by_name, composed = self._by_name, {r.target: r for r in self.relations}
         for name, x in zip(relation.inputs, solved):
             if name in given.values:
