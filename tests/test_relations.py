@@ -69,6 +69,9 @@ def test_a_price_list_of_categories_is_found_and_not_from_shuffled_ones():
 
 def test_generated_rows_keep_a_price_list_up_to_the_sources_noise(churn_model, tmp_path):
     source = real("churn")
+    rules = [note for note in churn_model.notes if note.startswith("rule kept: ")]
+    assert any(r.startswith("rule kept: monthly_charges ≈ ") and "amounts by internet_service" in r for r in rules)
+    assert any(r.startswith("rule kept: total_charges ≈ ") and "tenure^1.00" in r for r in rules)
     churn_model.save(tmp_path / "churn")
     synthetic = Synthesizer.load(tmp_path / "churn").sample(4000, random_seed=2)
     assert np.quantile(_price_list_error(synthetic, source), 0.9) < 2 * np.quantile(_price_list_error(source, source), 0.9)

@@ -27,6 +27,7 @@ composed in one pass (inputs first).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from typing import Collection
@@ -162,6 +163,19 @@ class Relation:
                          - sum(slopes[i] * inputs[i] for i in others)) / slopes[k]
         solved[k] = np.where(np.isfinite(value), value, inputs[k])
         return solved
+
+    def describe(self) -> str:
+        """The rule in words, for the training summary."""
+        if self.form == "order":
+            return f"{self.target} is never below {', '.join(self.inputs)}"
+        by = f"amounts by {', '.join(f.name for f in self.factors)}" if self.factors else ""
+        if self.form == "product":
+            terms = [f"{math.exp(self.coefficients[0]):.3g}"] + [f"{n}^{b:.2f}" for n, b in zip(self.inputs, self.coefficients[1:])]
+            rule = " × ".join(terms + ([f"factors by {', '.join(f.name for f in self.factors)}"] if by else []))
+        else:
+            terms = [f"{self.coefficients[0]:.3g}"] + [f"{b:.3g} × {n}" for n, b in zip(self.inputs, self.coefficients[1:])]
+            rule = " + ".join(terms + ([by] if by else []))
+        return f"{self.target} ≈ {rule} (R² {self.r2:.3f})"
 
     def state(self) -> dict:
         return {"target": self.target, "inputs": self.inputs, "form": self.form,

@@ -147,6 +147,7 @@ class Synthesizer:
         self.dependencies = find_dependencies(named, str_kinds, self.rare_threshold)
         self.persona = Persona.fit(named, str_kinds, self._by_name, self.secret)
         residuals = self._fit_relations(named, seed)
+        self.notes += [f"rule kept: {relation.describe()}" for relation in self.relations]
         learned = self._learned
         epochs_run = 0
         if learned:
