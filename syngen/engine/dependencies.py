@@ -83,9 +83,11 @@ class Dependency:
         levels, rows = self._levels
         return rows.get_indexer(_level_codes(levels, [frame[n].to_numpy(dtype=object) for n in self.determinants]))
 
-    def follow(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator) -> None:
+    def follow(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator,
+               shares: dict | None = None) -> None:
         """On ``rows``, where the dependent was given, set a one-column determinant that
-        disagrees to one whose looked-up value is the given one (drawn among them)."""
+        disagrees to one whose looked-up value is the given one (drawn among them by the
+        determinant's ``shares`` in the source: grade F is mostly F1)."""
         if len(self.determinants) != 1 or self.others is not None:
             return
         determinant = self.determinants[0]
@@ -97,8 +99,8 @@ class Dependency:
         if not wrong.any():
             return
         choices = self.lookup.groupby(self.dependent, sort=False)[determinant].agg(list)
-        picked = [options[rng.integers(len(options))] if isinstance(options, list) else None
-                  for options in wanted[wrong].map(choices)]
+        picked = [options[rng.choice(len(options), p=_weights(options, shares))] if isinstance(options, list)
+                  else None for options in wanted[wrong].map(choices)]
         keep = np.array([p is not None for p in picked])
         if keep.any():
             index = frame.index[wrong][keep]
@@ -119,6 +121,12 @@ class Dependency:
                    pd.DataFrame(state["rows"], columns=columns, dtype=object),
                    None if others is None else pd.DataFrame(others, columns=[state["dependent"], "share"],
                                                             dtype=object))
+
+
+def _weights(options: list, shares: dict | None) -> np.ndarray:
+    """Chances of ``options`` by their shares (equal where none is known)."""
+    weights = np.array([shares.get(o, 0.0) for o in options] if shares else np.ones(len(options)), dtype=float)
+    return weights / weights.sum() if weights.sum() > 0 else np.full(len(options), 1.0 / len(options))
 
 
 def _level_codes(levels: list[pd.Index], columns: list[np.ndarray]) -> np.ndarray:

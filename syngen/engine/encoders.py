@@ -282,6 +282,10 @@ class NumericCodec(LearnedCodec):
         not snapped to its values: a price halfway between two others need not be one seen."""
         return self.rounded(np.clip(x, self.transform.quantiles[0], self.transform.quantiles[-1]), snap=False)
 
+    def outside(self, x: np.ndarray) -> np.ndarray:
+        """Where numbers made outside the codec fall past the source's range (``within`` moves them)."""
+        return (x < self.transform.quantiles[0]) | (x > self.transform.quantiles[-1])
+
     def at_least(self, x: np.ndarray, low: np.ndarray) -> np.ndarray:
         """``x``, raised where rounding took it below ``low``, to ``low``'s next step."""
         raised = np.ceil(low / self._unit - 1e-9) * self._unit
@@ -511,6 +515,10 @@ class CategoricalCodec(LearnedCodec):
             values[codes == rare] = RARE
             return pd.Series(values, dtype=object)
         return self.restore_dtype(values, nulls)
+
+    def value_shares(self) -> dict:
+        """Each kept value's share of the source's rows."""
+        return dict(zip(self.categories, self.shares[:len(self.categories)].tolist()))
 
     def other_values(self, n: int, rng: np.random.Generator) -> pd.Series:
         """``n`` frequent values by their share in the source: another value for a row whose

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 FIT_ROWS = 5000  # relations are searched on a sample of this many rows
+REFIT_ROWS = 50_000  # and a price list of categories fitted again on this many
 MAX_COLUMNS = 40  # numeric columns searched (the first ones)
 MAX_INPUTS = 3
 MIN_ROWS = 30  # complete rows needed, and this many per coefficient / 3
@@ -49,6 +50,7 @@ MAX_LEVELS = 30  # a categorical input's kept values; a column with more is not 
 MAX_FACTORS = 12
 FACTOR_GAIN = 0.1  # a further categorical input must explain a tenth of what is left
 MIN_LEVEL_ROWS = 10  # of the fitting sample, for a value to have an amount of its own
+EXACT_LEFT = 1e-12  # share of the target's variance left that only rounding explains
 NUMBER_KINDS = ("float", "integer")
 TIME_KINDS = ("date", "datetime")
 
@@ -139,15 +141,16 @@ class Relation:
             return predicted * np.exp(np.clip(residual, -700, 700))
         return predicted + residual
 
-    def solve(self, target: np.ndarray, residual: np.ndarray, inputs: list[np.ndarray], levels: list = ()
-              ) -> list[np.ndarray]:
+    def solve(self, target: np.ndarray, residual: np.ndarray, inputs: list[np.ndarray], levels: list = (),
+              keep: Collection[str] = ()) -> list[np.ndarray]:
         """Inputs that agree with a given ``target``: an order's inputs at most the target less
-        the source's smallest gap; a product's or sum's last numeric input solved from the
-        rest (of a price list of categories alone, none: the candidates' scores pick those)."""
+        the source's smallest gap; a product's or sum's last numeric input not in ``keep``
+        solved from the rest (of a price list of categories alone, none: the candidates'
+        scores pick those)."""
         if self.form == "order":
             return [np.minimum(x, target - self.gap) for x in inputs]
         slopes, solved = self.coefficients[1:], list(inputs)
-        moving = np.flatnonzero(np.abs(slopes) > 1e-12)
+        moving = [i for i in np.flatnonzero(np.abs(slopes) > 1e-12) if self.inputs[i] not in keep]
         if not len(moving):
             return solved
         k = int(moving[-1])
@@ -247,6 +250,9 @@ def _arithmetic(measures: list[str], targets: list[str], numbers: dict[str, np.n
         for other, relation in pending.items():
             if relation and any(other in _upstream(n, kept) for n in relation.inputs):
                 pending[other] = best(other)
+    for relation in kept.values():
+        if relation.factors and len(rows) < len(numbers[relation.target]):
+            _refit(relation, numbers, coded, seed)
     return list(kept.values())
 
 
@@ -268,10 +274,10 @@ def _varies(x: np.ndarray) -> bool:
     return len(x) >= MIN_ROWS and x.min() < x.max()
 
 
-def _sample_rows(n: int, seed: int) -> np.ndarray:
-    if n <= FIT_ROWS:
+def _sample_rows(n: int, seed: int, size: int = FIT_ROWS) -> np.ndarray:
+    if n <= size:
         return np.arange(n)
-    return np.sort(np.random.default_rng([seed, 7]).choice(n, FIT_ROWS, replace=False))
+    return np.sort(np.random.default_rng([seed, 7]).choice(n, size, replace=False))
 
 
 def _space(x: np.ndarray, form: str) -> np.ndarray:
@@ -320,6 +326,8 @@ def _fit(target: str, candidates: list[str], sample: dict[str, np.ndarray], form
             break
         chosen.append(step[0])
         best_var, coefficients, rows = step[1], step[2], step[3]
+        if best_var <= EXACT_LEFT * total_var:
+            break  # what is left is rounding: a further input would only fit that
     factors: list[Factor] = []
     if codes and (best_var is None or 1.0 - best_var / total_var < MIN_R2):  # numbers alone make none
         numeric = [space[c][rows] for c in chosen]
@@ -333,19 +341,44 @@ def _fit(target: str, candidates: list[str], sample: dict[str, np.ndarray], form
                 b, var = _trimmed_fit(np.column_stack([numeric[i] for i in needed] + blocks), y[rows])
         if picked:
             best_var, coefficients = var, b[:1 + len(chosen)]
-            at = 1 + len(chosen)
-            for name, mapping in picked:
-                width = int(mapping.max()) + 1
-                amounts = np.append(b[at:at + width], 0.0)[mapping]  # a value of its own, or the rest's, or 0
-                at += width
-                n = len(values[name])
-                factors.append(Factor(name, values[name], amounts[:n].tolist(), float(amounts[n]), float(amounts[n + 1])))
+            factors = _amounts(b[1 + len(chosen):], picked, values)
     if (not chosen and not factors) or 1.0 - best_var / total_var < MIN_R2:
         return None
+    if not factors:
+        coefficients = _snapped(np.column_stack([space[c][rows] for c in chosen]), y[rows], coefficients)
     fills = [float(np.nanmedian(sample[c][sample[c] > 0])) if form == "product" else float(np.nanmedian(sample[c]))
              for c in chosen]
     return Relation(target, chosen, form, [float(b) for b in coefficients], fills, 1.0 - best_var / total_var,
                     factors=factors)
+
+
+def _amounts(b: np.ndarray, picked: list[tuple[str, np.ndarray]], values: dict[str, list]) -> list[Factor]:
+    """The factors of fitted coefficients ``b`` (the factors' columns, see ``_dummies``)."""
+    factors, at = [], 0
+    for name, mapping in picked:
+        width = int(mapping.max()) + 1
+        amounts = np.append(b[at:at + width], 0.0)[mapping]  # a value of its own, or the rest's, or 0
+        at += width
+        n = len(values[name])
+        factors.append(Factor(name, values[name], amounts[:n].tolist(), float(amounts[n]), float(amounts[n + 1])))
+    return factors
+
+
+def _refit(relation: Relation, numbers: dict[str, np.ndarray], coded: dict[str, tuple[list, np.ndarray]],
+           seed: int) -> None:
+    """A relation's coefficients and amounts fitted again on up to ``REFIT_ROWS`` rows: a value
+    too rare in the search's sample for an amount of its own (loans' sub-grade F3) gets one."""
+    rows = _sample_rows(len(numbers[relation.target]), seed, REFIT_ROWS)
+    y = _space(numbers[relation.target][rows], relation.form)
+    inputs = [_space(numbers[n][rows], relation.form) for n in relation.inputs]
+    keep = np.isfinite(y)
+    for x in inputs:
+        keep &= np.isfinite(x)
+    picked = [(f.name, _dummies(coded[f.name][1][rows][keep])) for f in relation.factors]
+    b, _ = _trimmed_fit(np.column_stack([x[keep] for x in inputs] + [block for _, (block, _) in picked]), y[keep])
+    relation.coefficients = [float(v) for v in b[:1 + len(inputs)]]
+    relation.factors = _amounts(b[1 + len(inputs):], [(name, mapping) for name, (_, mapping) in picked],
+                                {f.name: f.values for f in relation.factors})
 
 
 def _with_factors(y: np.ndarray, numeric: list[np.ndarray], codes: dict[str, np.ndarray], total_var: float
@@ -413,6 +446,22 @@ def _trimmed_fit(inputs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     kept = error <= np.quantile(error, 1.0 - TRIM)
     b, *_ = np.linalg.lstsq(design[kept], y[kept], rcond=None)
     return b, float(np.var(y[kept] - design[kept] @ b))
+
+
+def _snapped(inputs: np.ndarray, y: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The coefficients with slopes of four significant digits and the median offset as the
+    intercept, where those fit as well: ``20 * packs`` and a sum of two amounts with no
+    intercept, not 19.9999999 * packs + 0.0000043, whose digits would show in a target
+    written with the source's six decimals."""
+    slopes = np.array([float(f"{x:.4g}") for x in b[1:]])
+    offset = y - inputs @ slopes
+    snapped = np.concatenate([[np.median(offset)], slopes])
+
+    def left(coefficients: np.ndarray) -> float:
+        error = np.abs(y - coefficients[0] - inputs @ coefficients[1:])
+        return float(np.mean(np.square(error[error <= np.quantile(error, 1.0 - TRIM)])))
+
+    return snapped if left(snapped) <= 1.01 * left(b) + 1e-24 else b
 
 
 def _trimmed(y: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import shutil
 import time
 import zipfile
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Collection, Iterator
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import TEXT_KINDS, detect_kinds
 from syngen.engine.dates import parse_format
 from syngen.engine.dependencies import Dependency, find_dependencies
-from syngen.engine.encoders import NumericCodec, QuantileNormal
+from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
 from syngen.engine.relations import Relation, find_relations
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
@@ -287,7 +287,8 @@ class Synthesizer:
             self._force(frame, conditions)
             for dependency in self.dependencies:
                 if dependency.dependent in conditions.values and dependency.determinants[0] not in conditions.values:
-                    dependency.follow(frame, conditions.given(dependency.dependent), rng)
+                    dependency.follow(frame, conditions.given(dependency.dependent), rng,
+                                      self._shares(dependency.determinants[0]))
             for dependency in self.dependencies:  # what the moved determinants fix
                 if dependency.dependent not in conditions.values:
                     dependency.apply(frame, rng)
@@ -388,7 +389,8 @@ class Synthesizer:
             if calibrating and not relation.exact:
                 kept = x[np.isfinite(x) & ~nulls]
                 relation.generated = encoders.calibration_quantiles(kept, target.count) if len(kept) > 1 else np.zeros(0)
-            x = target.within(self._onto_marginal(relation, x, rng))
+            composed = self._onto_marginal(relation, x, rng)
+            x = target.within(composed)
             if relation.form == "order":  # the smallest gap the source has, at least; the range wins
                 x = target.within(target.at_least(x, relation.predict(values) + relation.gap))
             x, nulls = _given_numbers(x, nulls, given, relation.target)
@@ -397,6 +399,10 @@ class Synthesizer:
                 # a looser relation's inputs are left to the candidates' scores: solving one of
                 # them (a diamond's depth from its carat) made rows a classifier spots at once
                 self._agree(relation, given.given(relation.target), given, decoded, numbers, outputs)
+            elif relation.exact and not calibrating:  # a total past the source's range: an input moves to it,
+                # one no other relation reads (loans' balance, not the principal paid that paid_total adds up)
+                shared = {n for other in self.relations if other is not relation for n in other.inputs}
+                self._agree(relation, target.outside(composed), given, decoded, numbers, outputs, keep=shared)
             outputs[relation.target] = target.output(x, nulls)
         return settled
 
@@ -410,12 +416,23 @@ class Synthesizer:
             return []
         self._force(outputs, given)
         links = [d for d in self.dependencies if d.dependent in factors and all(n in outputs for n in d.determinants)]
-        if links:
-            frame = pd.DataFrame({n: outputs[n] for d in links for n in d.determinants + [d.dependent]})
+        # a given value a factor fixes (a loan's grade, by its sub-grade) brings a factor that gives it
+        followed = [d for d in self.dependencies if given is not None and d.dependent in given.values
+                    and d.determinants[0] in factors and d.determinants[0] not in given.values and d.dependent in outputs]
+        if links or followed:
+            frame = pd.DataFrame({n: outputs[n] for d in links + followed for n in d.determinants + [d.dependent]})
+            for dependency in followed:
+                dependency.follow(frame, given.given(dependency.dependent), rng,
+                                  self._shares(dependency.determinants[0]))
             for dependency in links:
                 dependency.apply(frame, rng)
             outputs.update({n: frame[n] for n in frame.columns})
         return links
+
+    def _shares(self, name: str) -> dict | None:
+        """A categorical column's values and their shares in the source (None: not one)."""
+        codec = self._by_name[name]
+        return codec.value_shares() if isinstance(codec, CategoricalCodec) else None
 
     def _onto_marginal(self, relation: Relation, x: np.ndarray, rng: np.random.Generator | None = None
                        ) -> np.ndarray:
@@ -425,26 +442,26 @@ class Synthesizer:
             return x
         return self._by_name[relation.target].transform.inverse_uniform(QuantileNormal(relation.generated).uniform(x, rng))
 
-    def _agree(self, relation: Relation, rows: np.ndarray, given: conditional.Conditions, decoded: dict,
-               numbers: dict[str, np.ndarray], outputs: dict[str, pd.Series]) -> None:
-        """On ``rows``, where the relation's target is given (or was moved), move its inputs
-        (those not given too) to agree with it, in their range and grain; then their own
-        inputs, down the relations."""
+    def _agree(self, relation: Relation, rows: np.ndarray, given: conditional.Conditions | None, decoded: dict,
+               numbers: dict[str, np.ndarray], outputs: dict[str, pd.Series], keep: Collection[str] = ()) -> None:
+        """On ``rows``, where the relation's target is given (or was moved: kept in its
+        range), move its inputs (those not given too, nor in ``keep``) to agree with it, in
+        their range and grain; then their own inputs, down the relations."""
         if not rows.any():
             return
         residual = decoded[id(relation.codec)][0]
         solved = relation.solve(numbers[relation.target], residual, [numbers[n] for n in relation.inputs],
-                                [outputs[f.name] for f in relation.factors])
+                                [outputs[f.name] for f in relation.factors], keep)
         by_name, composed = self._by_name, {r.target: r for r in self.relations}
         for name, x in zip(relation.inputs, solved):
-            if name in given.values:
+            if given is not None and name in given.values:
                 continue
             codec, before = by_name[name], numbers[name]
             moved = np.where(rows & np.isfinite(before), codec.within(x), before)
             numbers[name] = moved
             outputs[name] = codec.output(np.nan_to_num(moved), np.isnan(moved) if np.isnan(moved).any() else None)
             if name in composed:
-                self._agree(composed[name], rows & (moved != before), given, decoded, numbers, outputs)
+                self._agree(composed[name], rows & (moved != before), given, decoded, numbers, outputs, keep)
 
     def iter_batches(self, size: int, random_seed: int | None = None, batch_size: int | None = None,
                      conditions: conditional.Conditions | None = None) -> Iterator[pd.DataFrame]:
