@@ -136,3 +136,23 @@ def test_a_given_value_that_a_relations_category_fixes_prices_the_rows_by_it():
     assert synthetic["grade"].eq("F").all() and synthetic["sub_grade"].str.startswith("F").all()
     source = loans[loans["grade"] == "F"]
     assert abs(synthetic["interest_rate"].median() - source["interest_rate"].median()) < 1.0
+
+
+def test_only_learned_values_can_be_given():
+    """A customer export (Faker, several countries) with a sequence key and a column that
+    holds one value: a given key would repeat in every row, a given email would put a real
+    one in the output, and a constant holds no other value: each is refused by name."""
+    from pii_table import customers
+
+    table = customers(800).copy()
+    table.insert(0, "customer_no", np.arange(1, len(table) + 1))
+    table["source_system"] = "crm"
+    model = Synthesizer(**FAST).fit(table)
+    assert model.kinds["customer_no"] == "sequence" and model.kinds["source_system"] == "constant"
+    email = next(c for c, k in model.kinds.items() if k == "email")
+    for column, value in (("customer_no", 5), (email, table[email].iloc[0])):
+        with pytest.raises(SyngenError, match=f"condition on column '{column}': its values are made anew"):
+            model.sample(5, conditions={column: value})
+    with pytest.raises(SyngenError, match="condition on column 'source_system': the source holds only 'crm'"):
+        model.sample(5, conditions={"source_system": "erp"})
+    assert model.sample(5, conditions={"source_system": "crm"}, random_seed=1)["source_system"].eq("crm").all()

@@ -8,7 +8,8 @@ code, so they follow the source's rows that hold such values; the given values a
 exactly, before relations are composed and exact links applied (so those follow them too).
 
 A value the model never saw, or a number outside the source's range, is refused with the
-column and the value named. A blank in a seed row leaves that column free.
+column and the value named; so is any value of a column made anew (keys, identifying values),
+and any but its one value of a constant column. A blank in a seed row leaves that column free.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pandas as pd
 
 from syngen.engine.codec import Codec
 from syngen.engine.encoders import CategoricalCodec, MixedCodec, NumericCodec
+from syngen.engine.generators import ConstantCodec
 from syngen.errors import SyngenError
 
 CANDIDATES = 64  # latent codes drawn per conditioned row
@@ -73,6 +75,16 @@ def read_conditions(model, conditions: dict | pd.DataFrame, size: int | None) ->
 
 def _values(codec: Codec, given: pd.Series) -> np.ndarray:
     free = given.isna().to_numpy()
+    if isinstance(codec, ConstantCodec):  # the one value the source holds, or none
+        held = codec.value if codec.kind == "constant" else None
+        other = [v for v in given[~free] if _key(v) != _key(held)]
+        if other:
+            raise SyngenError(f"condition on column '{codec.name}': the source holds only "
+                              f"{_shown(held) if held is not None else 'blanks'} there, not {_shown(other[0])}")
+    elif not codec.learned and (~free).any():
+        raise SyngenError(f"condition on column '{codec.name}': its values are made anew ({codec.kind}), not "
+                          "learned, so none can be given (a key would repeat, a real value would be copied); "
+                          "leave the column out of the conditions")
     if isinstance(codec, NumericCodec):
         x = np.full(len(given), np.nan)
         text = given[~free]
