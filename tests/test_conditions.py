@@ -156,3 +156,9 @@ def test_only_learned_values_can_be_given():
     with pytest.raises(SyngenError, match="condition on column 'source_system': the source holds only 'crm'"):
         model.sample(5, conditions={"source_system": "erp"})
     assert model.sample(5, conditions={"source_system": "crm"}, random_seed=1)["source_system"].eq("crm").all()
+
+
+def test_a_whole_number_written_with_decimals_names_its_category(churn_model):
+    """``--condition female=1.0`` reaches the model as the text '1.0': churn's 0/1 column takes it."""
+    made = churn_model.sample(20, conditions={"female": "1.0", "senior_citizen": "0"}, random_seed=1)
+    assert (made["female"].astype(int) == 1).all() and (made["senior_citizen"].astype(int) == 0).all()

@@ -13,6 +13,7 @@ and any but its one value of a constant column. A blank in a seed row leaves tha
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ CHUNK_ROWS = 2048  # conditioned rows decoded at once (times CANDIDATES codes)
 MIN_SPREAD = 0.05  # a number's likelihood never narrower than this (normal scale)
 TARGET_SPREAD = 0.2  # the same for a relation's target, predicted from its inputs' predictions
 _SHOWN = 8  # values listed in an error
+_WHOLE = re.compile(r"-?\d+\.0+")
 _WORDS = {"integer": "whole number", "float": "number", "date": "date", "datetime": "date and time", "time": "time"}
 
 
@@ -122,10 +124,12 @@ def _shown(value) -> str:
 
 
 def _key(value) -> str:
-    """A value as text, so that '1', 1 and 1.0 name the same category, and 'true' True."""
+    """A value as text, so that '1', '1.0', 1 and 1.0 name the same category, and 'true' True."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         value = int(value)
     text = str(value).strip()
+    if _WHOLE.fullmatch(text):  # "1.0" from a command line names the category 1
+        text = text.split(".")[0]
     return text.lower() if text.lower() in ("true", "false") else text
 
 
