@@ -145,7 +145,7 @@ class Relation:
               keep: Collection[str] = ()) -> list[np.ndarray]:
         """Inputs that agree with a given ``target``: an order's inputs at most the target less
         the source's smallest gap; a product's or sum's last numeric input not in ``keep``
-        solved from the rest (of a price list of categories alone, none: the candidates'
+        (the one that moves the target most, see ``_fit``) solved from the rest (of a price list of categories alone, none: the candidates'
         scores pick those)."""
         if self.form == "order":
             return [np.minimum(x, target - self.gap) for x in inputs]
@@ -346,6 +346,11 @@ def _fit(target: str, candidates: list[str], sample: dict[str, np.ndarray], form
         return None
     if not factors:
         coefficients = _snapped(np.column_stack([space[c][rows] for c in chosen]), y[rows], coefficients)
+    # the input that moves the target most goes last: a given target is solved for it
+    # (a diamond's width from its carat, not its depth)
+    order = sorted(range(len(chosen)), key=lambda i: abs(coefficients[1 + i]) * float(np.nanstd(space[chosen[i]][rows])))
+    chosen = [chosen[i] for i in order]
+    coefficients = [coefficients[0]] + [coefficients[1 + i] for i in order]
     fills = [float(np.nanmedian(sample[c][sample[c] > 0])) if form == "product" else float(np.nanmedian(sample[c]))
              for c in chosen]
     return Relation(target, chosen, form, [float(b) for b in coefficients], fills, 1.0 - best_var / total_var,

@@ -395,9 +395,7 @@ class Synthesizer:
                 x = target.within(target.at_least(x, relation.predict(values) + relation.gap))
             x, nulls = _given_numbers(x, nulls, given, relation.target)
             numbers[relation.target] = _blanked(x, nulls)
-            if given is not None and relation.target in given.values and (relation.exact or relation.form == "order"):
-                # a looser relation's inputs are left to the candidates' scores: solving one of
-                # them (a diamond's depth from its carat) made rows a classifier spots at once
+            if given is not None and relation.target in given.values:
                 self._agree(relation, given.given(relation.target), given, decoded, numbers, outputs)
             elif relation.exact and not calibrating:  # a total past the source's range: an input moves to it,
                 # one no other relation reads (loans' balance, not the principal paid that paid_total adds up)
