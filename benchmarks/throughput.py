@@ -44,10 +44,11 @@ print(json.dumps({{"fit_s": fit, "rows_per_s": best}}))
 
 
 def measure(checkout: Path, train: Path) -> dict:
-    """One checkout's figures on one table, in a process of its own."""
+    """One checkout's figures on one table, in a process of its own started in the checkout
+    (``python -c`` puts its working folder first on the path)."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(train)], capture_output=True, text=True, env=env,
-                          check=True)
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(train.resolve())], capture_output=True, text=True,
+                          env=env, cwd=checkout, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
