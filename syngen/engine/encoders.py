@@ -67,12 +67,11 @@ def marginal_bias(logits: np.ndarray, shares: np.ndarray, rows: int = 50_000, st
     5.7 % for 9.0 %); the offsets restore the source's mix while the model still decides
     which rows get which value (iterative proportional fitting on the model's own output)."""
     logits = logits[:rows].astype(np.float64)
+    logits -= logits.max(axis=1, keepdims=True)  # once: the offsets stay small enough for exp
     bias = np.zeros(logits.shape[1])
     target = np.log(shares)
     for _ in range(steps):
-        shifted = logits + bias
-        shifted -= shifted.max(axis=1, keepdims=True)
-        probs = np.exp(shifted)
+        probs = np.exp(logits + np.clip(bias, -600.0, 600.0))
         probs /= probs.sum(axis=1, keepdims=True)
         gap = target - np.log(probs.mean(axis=0))
         bias += gap
