@@ -45,7 +45,7 @@ MIN_ROWS = 2
 TARGET_STEPS = 12000
 EPOCH_BOUNDS = (20, 300)
 DEFAULT_BATCH_ROWS = 50_000
-CALIBRATION_ROWS = 50_000  # generated once after training to calibrate the marginals
+CALIBRATION_ROWS = (20_000, 50_000)  # generated once after training to calibrate the marginals: 5 per source row
 
 
 def default_epochs(rows: int, batch_size: int) -> int:
@@ -224,7 +224,7 @@ class Synthesizer:
             codec.calibrate(outputs, encoded)
         self.mixture = LatentMixture.fit(codes, seed)
         rng = np.random.default_rng([seed, 1])
-        generated = self.decoder(self.mixture.sample(CALIBRATION_ROWS, rng))
+        generated = self.decoder(self.mixture.sample(int(np.clip(5 * len(matrix), *CALIBRATION_ROWS)), rng))
         for codec, (outputs, _) in zip(learned, _split(learned, generated, generated)):
             codec.calibrate_marginal(outputs, rng)
         if self.relations:
