@@ -58,6 +58,7 @@ def test_a_number_condition_moves_the_columns_it_explains():
     ({"contract": "Three year"}, "condition on column 'contract': the model never saw the value 'Three year'"),
     ({"tenure": 900}, "condition on column 'tenure': 900 is outside the range the model learned (0 to 72)"),
     ({"tenure": "long"}, "condition on column 'tenure': 'long' is not a whole number"),
+    ({"tenure": 10.7}, "condition on column 'tenure': 10.7 is not a whole number"),
     ({"plan": "gold"}, "conditions name column(s) the model does not have: 'plan'"),
 ])
 def test_a_value_the_model_cannot_give_is_named(churn_model, conditions, message):
@@ -151,7 +152,8 @@ def test_only_learned_values_can_be_given():
     assert model.kinds["customer_no"] == "sequence" and model.kinds["source_system"] == "constant"
     email = next(c for c, k in model.kinds.items() if k == "email")
     for column, value in (("customer_no", 5), (email, table[email].iloc[0])):
-        with pytest.raises(SyngenError, match=f"condition on column '{column}': its values are made anew"):
+        with pytest.raises(SyngenError, match=f"condition on column '{column}': {value!r} cannot be given, its "
+                                              "values are made anew"):
             model.sample(5, conditions={column: value})
     with pytest.raises(SyngenError, match="condition on column 'source_system': the source holds only 'crm'"):
         model.sample(5, conditions={"source_system": "erp"})

@@ -84,9 +84,9 @@ def _values(codec: Codec, given: pd.Series) -> np.ndarray:
             raise SyngenError(f"condition on column '{codec.name}': the source holds only "
                               f"{_shown(held) if held is not None else 'blanks'} there, not {_shown(other[0])}")
     elif not codec.learned and (~free).any():
-        raise SyngenError(f"condition on column '{codec.name}': its values are made anew ({codec.kind}), not "
-                          "learned, so none can be given (a key would repeat, a real value would be copied); "
-                          "leave the column out of the conditions")
+        raise SyngenError(f"condition on column '{codec.name}': {_shown(given[~free].iloc[0])} cannot be given, its "
+                          f"values are made anew ({codec.kind}), not learned (a key would repeat, a real value would "
+                          "be copied); leave the column out of the conditions")
     if isinstance(codec, NumericCodec):
         x = np.full(len(given), np.nan)
         text = given[~free]
@@ -96,6 +96,10 @@ def _values(codec: Codec, given: pd.Series) -> np.ndarray:
             bad = _first_bad(codec, text)
             raise SyngenError(f"condition on column '{codec.name}': {_shown(bad)} is not a {_WORDS[codec.kind]}"
                               + (f" in the format '{codec.text_format}'" if codec.text_format else "")) from None
+        fraction = ~free & (np.round(x) != x) if codec.kind == "integer" else np.zeros(len(x), bool)
+        if fraction.any():
+            raise SyngenError(f"condition on column '{codec.name}': {_shown(given[fraction].iloc[0])} is not a "
+                              f"{_WORDS[codec.kind]}")
         low, high = codec.transform.quantiles[0], codec.transform.quantiles[-1]
         outside = ~free & ((x < low) | (x > high))
         if outside.any():
