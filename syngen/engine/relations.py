@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from graphlib import TopologicalSorter
 from typing import Collection
 
@@ -66,16 +67,24 @@ class Factor:
     blank: float = 0.0
     other: float = 0.0
 
+    @cached_property
+    def _index(self) -> pd.Index:
+        return pd.Index(self.values, dtype=object)
+
+    @cached_property
+    def _amounts(self) -> np.ndarray:
+        return np.asarray(self.effects + [self.blank, self.other], dtype=float)
+
     def codes(self, column) -> np.ndarray:
         """Each row's value as its position in ``values``; blanks ``len(values)``, others one more."""
         column = pd.Series(column).astype(object)
-        codes = pd.Index(self.values, dtype=object).get_indexer(column)
+        codes = self._index.get_indexer(column)
         codes[codes < 0] = len(self.values) + 1
         codes[column.isna().to_numpy()] = len(self.values)
         return codes
 
     def effect(self, column) -> np.ndarray:
-        return np.asarray(self.effects + [self.blank, self.other], dtype=float)[self.codes(column)]
+        return self._amounts[self.codes(column)]
 
     def state(self) -> dict:
         return {"name": self.name, "values": [v.item() if hasattr(v, "item") else v for v in self.values],
@@ -331,9 +340,8 @@ def _fit(target: str, candidates: list[str], sample: dict[str, np.ndarray], form
     factors: list[Factor] = []
     if codes and (best_var is None or 1.0 - best_var / total_var < MIN_R2):  # numbers alone make none
         numeric = [space[c][rows] for c in chosen]
-        picked, b, var = _with_factors(y[rows], numeric, {n: c[rows] for n, c in codes.items()}, total_var)
+        picked, blocks, b, var = _with_factors(y[rows], numeric, {n: c[rows] for n, c in codes.items()}, total_var)
         if picked and chosen:  # a numeric input the categories leave nothing to explain goes
-            blocks = [_dummies(codes[name][rows])[0] for name, _ in picked]
             needed = [i for i in range(len(chosen)) if _trimmed_fit(np.column_stack(
                 [numeric[j] for j in range(len(chosen)) if j != i] + blocks), y[rows])[1] > var / (1.0 - FACTOR_GAIN)]
             if len(needed) < len(chosen):
@@ -387,12 +395,14 @@ def _refit(relation: Relation, numbers: dict[str, np.ndarray], coded: dict[str, 
 
 
 def _with_factors(y: np.ndarray, numeric: list[np.ndarray], codes: dict[str, np.ndarray], total_var: float
-                  ) -> tuple[list[tuple[str, np.ndarray]], np.ndarray, float]:
+                  ) -> tuple[list[tuple[str, np.ndarray]], list[np.ndarray], np.ndarray, float]:
     """Categorical inputs added one at a time beside the numeric ones: first the one whose
     values' means of what is left differ most, kept if the refit explains ``FACTOR_GAIN`` of
     what was left. Returns each kept factor with its codes' columns in the fit (``_dummies``),
-    the coefficients (intercept, numeric slopes, then the factors' columns) and the variance left."""
+    their indicator blocks, the coefficients (intercept, numeric slopes, then the factors'
+    columns) and the variance left."""
     design = [np.column_stack(numeric)] if numeric else []
+    blocks: list[np.ndarray] = []
     b, var = _trimmed_fit(np.column_stack(design) if design else np.zeros((len(y), 0)), y)
     picked: list[tuple[str, np.ndarray]] = []
     while len(picked) < MAX_FACTORS and 1.0 - var / total_var < EXACT_R2:
@@ -411,8 +421,9 @@ def _with_factors(y: np.ndarray, numeric: list[np.ndarray], codes: dict[str, np.
             break
         picked.append((name, mapping))
         design.append(block)
+        blocks.append(block)
         b, var = trial, trial_var
-    return picked, b, var
+    return picked, blocks, b, var
 
 
 def _between(codes: np.ndarray, left: np.ndarray) -> float:
