@@ -426,6 +426,7 @@ class CategoricalCodec(LearnedCodec):
     """
 
     replaces_rare_with_frequent = True  # place columns make a new value of their meaning instead
+    redrawn = True  # drawn again given the rest of the row (``redraws.py``)
 
     def __init__(self, name, kind):
         super().__init__(name, kind)
@@ -471,29 +472,41 @@ class CategoricalCodec(LearnedCodec):
         return len(self.categories) + bool(self.tail) if self.rare_share > 0 else None
 
     @property
-    def _width(self) -> int:
+    def width(self) -> int:
         return len(self.categories) + bool(self.tail) + (self.rare_share > 0) + (self.null_share > 0)
 
     def blocks(self):
-        return [("cat", self._width)]
+        return [("cat", self.width)]
 
-    def encode(self, column):
+    def slots(self, column: pd.Series) -> np.ndarray:
+        """Each value's output slot: its category, "other", rare or blank."""
         codes = pd.Index(self.categories).get_indexer(column)
         if self.tail:
             codes[(codes < 0) & column.isin(self.tail).to_numpy()] = len(self.categories)
         if self._rare_slot is not None:
             codes[codes < 0] = self._rare_slot
-        codes[column.isna().to_numpy()] = self._width - 1
-        onehot = np.zeros((len(column), self._width), dtype=np.float32)
-        onehot[np.arange(len(column)), codes] = 1.0
+        codes[column.isna().to_numpy()] = self.width - 1
+        return codes
+
+    def encode(self, column):
+        onehot = np.zeros((len(column), self.width), dtype=np.float32)
+        onehot[np.arange(len(column)), self.slots(column)] = 1.0
         return onehot
 
     def calibrate_marginal(self, outputs, rng):
         self.bias = marginal_bias(outputs[0], self.shares)
 
     def decode(self, outputs, rng):
+        return self.from_slots(*self.draw_slots(outputs, rng), rng)
+
+    def draw_slots(self, outputs, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's slot, drawn by the model's odds, and those odds (as logits)."""
         logits = outputs[0] + self.bias
-        codes = sample_categories(logits, rng)
+        return sample_categories(logits, rng), logits
+
+    def from_slots(self, codes: np.ndarray, logits: np.ndarray, rng) -> pd.Series:
+        """The values of drawn slots: a rare slot becomes a frequent value by the row's odds
+        (or is left to ``fill_rare``), "other" one of the long tail."""
         rare = self._rare_slot
         if rare is not None and (self.categories or self.tail) and self.replaces_rare_with_frequent \
                 and not self.rare_patterns:
@@ -509,7 +522,7 @@ class CategoricalCodec(LearnedCodec):
         if other.any():
             picks = rng.choice(len(self.tail), size=int(other.sum()), p=np.asarray(self.tail_weights))
             values[other] = np.asarray(self.tail, dtype=object)[picks]
-        nulls = codes == self._width - 1 if self.null_share > 0 else None
+        nulls = codes == self.width - 1 if self.null_share > 0 else None
         if rare is not None and (codes == rare).any():  # made later, knowing the row (fill_rare)
             values[codes == rare] = RARE
             return pd.Series(values, dtype=object)
@@ -569,6 +582,8 @@ class MixedCodec(CategoricalCodec):
     shapes come out in the source's proportions and the numbers keep their range, spread and
     decimals; as one category, every number seen fewer than five times would become a word."""
 
+    redrawn = False  # its NUMBER slot goes with the numeric part
+
     def __init__(self, name, kind):
         super().__init__(name, kind)
         self.number = NumericCodec(name, "integer")
@@ -599,7 +614,7 @@ class MixedCodec(CategoricalCodec):
         return np.hstack([super().encode(shape), self.number.encode(numbers)])
 
     def calibrate(self, outputs, encoded):
-        self.number.calibrate(outputs[1:], encoded[:, self._width:])
+        self.number.calibrate(outputs[1:], encoded[:, self.width:])
 
     def calibrate_marginal(self, outputs, rng):
         super().calibrate_marginal(outputs[:1], rng)

@@ -41,7 +41,8 @@ REFIT_ROWS = 50_000  # and a price list of categories fitted again on this many
 MAX_COLUMNS = 40  # numeric columns searched (the first ones)
 MAX_INPUTS = 3
 MIN_ROWS = 30  # complete rows needed, and this many per coefficient / 3
-MIN_R2 = 0.99  # share of the target's variance the relation explains
+MIN_R2 = 0.9  # share of the target's variance the relation explains
+FACTORS_BELOW = 0.99  # categorical inputs are searched where numbers alone explain less
 EXACT_R2 = 0.999  # so tight a relation keeps its composed values (a marginal map would move them)
 TRIM = 0.01  # share of rows a fit leaves out as outliers
 STEP_GAIN = 0.5  # a further input must halve the unexplained variance
@@ -217,6 +218,8 @@ def find_relations(numbers: dict[str, np.ndarray], kinds: dict[str, str], seed: 
     orders = {r.target: r for r in _orders(names, numbers, kinds)}
     # lower columns first, so that each order keeps only the columns right below it
     below_first = TopologicalSorter({t: set(r.inputs) for t, r in orders.items()}).static_order()
+    # a rule every row keeps wins over a loose relation (a family income and its log)
+    found = [r for r in found if r.exact or r.target not in orders]
     kept = _acyclic(found + [orders[n] for n in below_first if n in orders])
     for relation in kept:
         present = np.column_stack([np.isfinite(numbers[n]) for n in relation.inputs]).all(axis=1) \
@@ -338,7 +341,7 @@ def _fit(target: str, candidates: list[str], sample: dict[str, np.ndarray], form
         if best_var <= EXACT_LEFT * total_var:
             break  # what is left is rounding: a further input would only fit that
     factors: list[Factor] = []
-    if codes and (best_var is None or 1.0 - best_var / total_var < MIN_R2):  # numbers alone make none
+    if codes and (best_var is None or 1.0 - best_var / total_var < FACTORS_BELOW):
         numeric = [space[c][rows] for c in chosen]
         picked, blocks, b, var = _with_factors(y[rows], numeric, {n: c[rows] for n, c in codes.items()}, total_var)
         if picked and chosen:  # a numeric input the categories leave nothing to explain goes

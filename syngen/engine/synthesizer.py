@@ -31,12 +31,13 @@ from syngen.engine.columns import TEXT_KINDS, detect_kinds
 from syngen.engine.dates import parse_format
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
+from syngen.engine.redraws import Redraw, fit_redraws, needed, sweep
 from syngen.engine.relations import Relation, find_relations
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
 from syngen.errors import SyngenError, os_error
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 MODEL_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
 MIN_ROWS = 2
@@ -85,6 +86,7 @@ class Synthesizer:
         self.mixture: LatentMixture | None = None
         self.dependencies: list[Dependency] = []
         self.relations: list[Relation] = []  # each with the codec of its target's residual
+        self.redraws: list[Redraw] = []  # categories drawn again given the rest of the row
         self.persona = Persona()
         self.secret: str | None = None  # the key of the real-value check; saved apart from the model
         self.notes: list[str] = []  # what training tells the user about the table
@@ -149,6 +151,7 @@ class Synthesizer:
         residuals = self._fit_relations(named, seed)
         self.notes += [f"rule kept: {relation.describe()}" for relation in self.relations]
         learned = self._learned
+        self.redraws = self._fit_redraws(named, residuals, seed) if learned else []
         epochs_run = 0
         if learned:
             matrix = np.hstack([c.encode(residuals[c] if c in residuals else data[c.name])
@@ -192,6 +195,28 @@ class Synthesizer:
             numbers[relation.target] = relation.compose(residual.to_numpy(), inputs, levels)
         return residuals
 
+    def _fit_redraws(self, named: pd.DataFrame, residuals: dict[Codec, pd.Series], seed: int) -> list[Redraw]:
+        """A tree for each category the decoder draws, over the other columns it learns (``redraws.py``)."""
+        columns = {}
+        for name, codec in self._redraw_inputs.items():
+            if codec in residuals:
+                columns[name] = residuals[codec].to_numpy(dtype=np.float64)
+            elif isinstance(codec, NumericCodec):
+                columns[name] = codec.numbers(named[name])
+            else:
+                columns[name] = codec.slots(named[name]).astype(np.float64)
+        slots = {name: codec.width for name, codec in self._redraw_inputs.items()
+                 if not isinstance(codec, NumericCodec) and codec.width > 1}
+        return fit_redraws(columns, slots, self.rare_threshold, seed)
+
+    @property
+    def _redraw_inputs(self) -> dict[str, Codec]:
+        """The learned columns the redraws' trees read: categories and numbers (a relation's
+        residual in its target's place), none a link fixes (they follow the others anyway)."""
+        fixed = {d.dependent for d in self.dependencies}
+        return {c.name: c for c in self._learned if c.name not in fixed
+                and (getattr(c, "redrawn", False) or isinstance(c, NumericCodec) and c.zones is None)}
+
     @property
     def _learned(self) -> list[Codec]:
         """What the autoencoder learns: each learned column, a relation's target as its residual."""
@@ -227,7 +252,7 @@ class Synthesizer:
         generated = self.decoder(self.mixture.sample(int(np.clip(5 * len(matrix), *CALIBRATION_ROWS)), rng))
         for codec, (outputs, _) in zip(learned, _split(learned, generated, generated)):
             codec.calibrate_marginal(outputs, rng)
-        if self.relations:
+        if self.relations or self.redraws:
             self._decode(learned, generated, {}, rng, calibrating=True)
 
     def _fit_codec(self, column: pd.Series, kind: str, regions: pd.Series | None, people: pd.Series | None,
@@ -364,15 +389,25 @@ class Synthesizer:
         links applied on the way (``_settle_factors``)."""
         inputs = {n for r in self.relations for n in r.inputs}
         residuals = {r.codec: r for r in self.relations}
+        read = self._redraw_inputs if self.redraws else {}
         numbers: dict[str, np.ndarray] = {}
         decoded: dict[str, tuple] = {}
+        drawn: dict[str, tuple] = {}
         for codec, (parts, _) in zip(learned, _split(learned, raw, raw)):
-            if codec in residuals or codec.name in inputs:
+            if codec in residuals or codec.name in inputs or (codec.name in read and isinstance(codec, NumericCodec)):
                 decoded[codec.name if codec not in residuals else id(codec)] = codec.decode_numbers(parts, rng)
+            elif codec.name in read:
+                drawn[codec.name] = codec.draw_slots(parts, rng)
             else:
                 outputs[codec.name] = codec.decode(parts, rng)
-        settled = self._settle_factors(outputs, rng, given)
+        if self.redraws:
+            self._redraw(read, decoded, drawn, rng, given, calibrating)
         by_name = self._by_name
+        for name, (slots, logits) in drawn.items():
+            outputs[name] = by_name[name].from_slots(slots, logits, rng)
+        for name in read.keys() - inputs - drawn.keys() - {r.target for r in self.relations}:
+            outputs[name] = by_name[name].output(*decoded[name])
+        settled = self._settle_factors(outputs, rng, given)
         for name in inputs - {r.target for r in self.relations}:
             x, nulls = _given_numbers(*decoded[name], given, name)
             numbers[name] = _blanked(x, nulls)
@@ -403,6 +438,22 @@ class Synthesizer:
                 self._agree(relation, target.outside(composed), given, decoded, numbers, outputs, keep=shared)
             outputs[relation.target] = target.output(x, nulls)
         return settled
+
+    def _redraw(self, read: dict[str, Codec], decoded: dict, drawn: dict[str, tuple], rng: np.random.Generator,
+                given: conditional.Conditions | None, calibrating: bool = False) -> None:
+        """The decoded categories in ``drawn`` drawn again given the rest of each row
+        (``redraws.py``); given columns keep theirs (they are set after). ``calibrating``
+        keeps only the redraws whose trees find the decoder's categories less likely than
+        the source's (``redraws.needed``)."""
+        residuals = {r.codec for r in self.relations}
+        columns = {name: drawn[name][0].astype(np.float64) if name in drawn
+                   else _blanked(*decoded[id(codec) if codec in residuals else name]) for name, codec in read.items()}
+        slots = {name: codes for name, (codes, _) in drawn.items()}
+        if calibrating:
+            self.redraws = needed(self.redraws, columns)
+        sweep(self.redraws, columns, slots, rng, kept=set(given.values) if given is not None else set())
+        for name, codes in slots.items():
+            drawn[name] = (codes, drawn[name][1])
 
     def _settle_factors(self, outputs: dict[str, pd.Series], rng: np.random.Generator,
                         given: conditional.Conditions | None) -> list[Dependency]:
@@ -515,10 +566,15 @@ class Synthesizer:
             relations.append({**relation.state(), "residual": meta})
             arrays.update({f"relation{i}.{k}": v for k, v in codec_arrays.items()})
             arrays[f"relation{i}-generated"] = relation.generated
+        redraws = []
+        for i, redraw in enumerate(self.redraws):
+            meta, redraw_arrays = redraw.state()
+            redraws.append(meta)
+            arrays.update({f"redraw{i}.{k}": v for k, v in redraw_arrays.items()})
         document = {"format_version": FORMAT_VERSION, "syngen_version": __version__,
                     "columns": columns, "network": network, "persona": persona,
                     "dependencies": [d.state() for d in self.dependencies], "relations": relations,
-                    "training": self.training}
+                    "redraws": redraws, "training": self.training}
         key, staging, staged_key = _secret_path(target, secret_path), None, None
         try:  # everything written before the earlier model is replaced: a full disk leaves it as it was
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -587,6 +643,8 @@ class Synthesizer:
                 state["residual"], {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
             relation.generated = arrays[f"relation{i}-generated"]
             model.relations.append(relation)
+        model.redraws = [Redraw.from_state(meta, {k: arrays[f"redraw{i}.{k}"] for k in Redraw.ARRAYS})
+                         for i, meta in enumerate(document["redraws"])]
         model.persona = Persona.from_state(document["persona"], arrays)
         model.secret = guard.read_secret(_secret_path(folder, secret_path))
         network = document["network"]

@@ -449,6 +449,7 @@ class LocationCodec(CategoricalCodec):
     made anew in the row's locale (never one of the rare real values)."""
 
     replaces_rare_with_frequent = False
+    redrawn = False  # places follow the row's country, not the other columns
 
     def __init__(self, name, kind):
         super().__init__(name, kind)

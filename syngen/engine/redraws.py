@@ -1,0 +1,162 @@
+"""Categorical columns drawn again given the rest of their row.
+
+The decoder draws each categorical column on its own given the latent code, so a category
+that real rows tie to exact values of other columns (a diamond's cut to its depth and
+table, a loan applicant's home to their expenses) follows them only as far as the code
+carries it, and a classifier told generated rows from real ones by that (diamonds:
+detection AUC 0.73, 0.65 with the redraw; credit 0.67, 0.64).
+
+So at fit a decision tree learns each category's odds given the other columns the
+autoencoder learns (a relation's residual in its target's place; no column a link fixes),
+and generation draws every such category again from the leaf its decoded row falls in,
+one column after another: one sweep of Gibbs sampling, which keeps the rest of the row and
+gives the column the source's odds for it. Each leaf holds the shares of at least
+``min_rows`` source rows; split points lie halfway between two values of a measure (as the
+codecs' quantiles do, they name no row), and classes are the codec's own slots.
+
+Trees are evaluated in NumPy, all rows a level at a time: no scikit-learn at generation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+MAX_LEAVES = 256
+MIN_LEAF_ROWS = 20  # at least; and the rare threshold, and a thousandth of the rows
+FIT_ROWS = 50_000  # trees are grown on a sample of this many rows
+MIN_GAIN = 0.25
+HELD_OUT = 0.2  # of which this share is kept to measure how well the tree knows the source
+
+
+@dataclass
+class Redraw:
+    """One categorical column's tree over the columns in ``inputs``."""
+
+    column: str
+    inputs: list[str]
+    feature: np.ndarray  # per node: the input it splits on (0 at leaves)
+    threshold: np.ndarray  # rows at most this go left (+inf at leaves)
+    left: np.ndarray  # per node: its children (a leaf's are itself)
+    right: np.ndarray
+    blank_left: np.ndarray  # where blank rows go
+    odds: np.ndarray  # per node: cumulative shares of the codec's slots (leaves only used)
+    source_fit: float = 0.0  # log_likelihood of held-out source rows
+
+    @cached_property
+    def depth(self) -> int:
+        """Steps from the root to the deepest leaf (every row walks them all; leaves stay put)."""
+        depth, level = 0, np.zeros(1, dtype=np.int64)
+        while len(level):
+            inner = level[self.left[level] != level]
+            level = np.concatenate([self.left[inner], self.right[inner]])
+            depth += bool(len(level))
+        return depth
+
+    def leaves(self, rows: np.ndarray, columns: list[int]) -> np.ndarray:
+        """The leaf of each of ``rows`` (float32, one column per name; ``columns`` are the
+        positions of this tree's inputs in it)."""
+        feature = np.asarray(columns, dtype=np.int64)[self.feature]
+        node = np.zeros(len(rows), dtype=np.int64)
+        index = np.arange(len(rows))
+        for _ in range(self.depth):
+            value = rows[index, feature[node]]
+            left = np.where(np.isnan(value), self.blank_left[node], value <= self.threshold[node])
+            node = np.where(left, self.left[node], self.right[node])
+        return node
+
+    def draw(self, rows: np.ndarray, columns: list[int], rng: np.random.Generator) -> np.ndarray:
+        """A slot per row, by its leaf's shares."""
+        odds = self.odds[self.leaves(rows, columns)]
+        return np.minimum((odds < rng.random(len(rows))[:, None]).sum(axis=1), odds.shape[1] - 1)
+
+    def log_likelihood(self, rows: np.ndarray, columns: list[int], slots: np.ndarray) -> float:
+        """The mean log share the rows' leaves give their slots."""
+        odds = self.odds[self.leaves(rows, columns)]
+        index, slots = np.arange(len(rows)), slots.astype(np.int64)
+        share = odds[index, slots] - np.where(slots > 0, odds[index, np.maximum(slots - 1, 0)], 0.0)
+        return float(np.mean(np.log(np.maximum(share, 1e-6))))
+
+    ARRAYS = ("feature", "threshold", "left", "right", "blank_left", "odds")
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return {"column": self.column, "inputs": self.inputs}, {k: getattr(self, k) for k in self.ARRAYS}
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> "Redraw":
+        return cls(meta["column"], list(meta["inputs"]), *(arrays[k] for k in cls.ARRAYS))
+
+
+def fit_redraws(columns: dict[str, np.ndarray], slots: dict[str, int], min_rows: int, seed: int) -> list[Redraw]:
+    """A tree for each column of ``slots`` (name -> the codec's slot count; its values in
+    ``columns`` are slot indexes) over all other ``columns`` (numbers, NaN for blanks; dates
+    as seconds), where it splits at all."""
+    from sklearn.tree import DecisionTreeClassifier  # fit only: generation never loads it
+
+    names = list(columns)
+    n = len(next(iter(columns.values()))) if columns else 0
+    rows = np.arange(n) if n <= FIT_ROWS else np.sort(np.random.default_rng([seed, 11]).choice(n, FIT_ROWS, replace=False))
+    matrix = np.column_stack([columns[c][rows] for c in names]).astype(np.float32) if names else None
+    leaf = max(MIN_LEAF_ROWS, min_rows, len(rows) // 1000)
+    redraws = []
+    held = np.random.default_rng([seed, 12]).random(len(rows)) < HELD_OUT
+    for column, width in slots.items():
+        inputs = [c for c in names if c != column]
+        if not inputs or (~held).sum() < 2 * leaf:
+            continue
+        y = columns[column][rows].astype(np.int64)
+        x = matrix[:, [names.index(c) for c in inputs]]
+        tree = DecisionTreeClassifier(min_samples_leaf=leaf, max_leaf_nodes=MAX_LEAVES, random_state=seed)
+        tree.fit(x[~held], y[~held])
+        if tree.tree_.node_count > 1:
+            redraw = _from_tree(column, inputs, tree, width)
+            redraw.source_fit = redraw.log_likelihood(x[held], list(range(len(inputs))), y[held])
+            redraws.append(redraw)
+    return redraws
+
+
+def _from_tree(column: str, inputs: list[str], tree, width: int) -> Redraw:
+    t = tree.tree_
+    nodes = np.arange(t.node_count)
+    leaf = t.children_left < 0
+    shares = np.zeros((t.node_count, width))
+    shares[:, tree.classes_.astype(np.int64)] = t.value[:, 0, :] / t.value[:, 0, :].sum(axis=1, keepdims=True)
+    odds = np.cumsum(shares, axis=1)
+    odds[:, -1] = 1.0
+    return Redraw(column, inputs,
+                  feature=np.where(leaf, 0, t.feature).astype(np.int64),
+                  threshold=np.where(leaf, np.inf, t.threshold),
+                  left=np.where(leaf, nodes, t.children_left).astype(np.int64),
+                  right=np.where(leaf, nodes, t.children_right).astype(np.int64),
+                  blank_left=np.asarray(t.missing_go_to_left, dtype=bool) & ~leaf,
+                  odds=odds.astype(np.float32))
+
+
+def needed(redraws: list[Redraw], columns: dict[str, np.ndarray]) -> list[Redraw]:
+    """The redraws whose trees find the decoder's categories in generated rows (``columns``)
+    less likely, by ``MIN_GAIN`` nats a row, than held-out source rows: elsewhere the decoder
+    already gives the source's odds, and the tree, coarser, would only blur them."""
+    names = list(columns)
+    rows = np.column_stack([columns[c] for c in names]).astype(np.float32)
+    kept = []
+    for redraw in redraws:
+        generated = redraw.log_likelihood(rows, [names.index(c) for c in redraw.inputs], columns[redraw.column])
+        if redraw.source_fit - generated > MIN_GAIN:
+            kept.append(redraw)
+    return kept
+
+
+def sweep(redraws: list[Redraw], columns: dict[str, np.ndarray], slots: dict[str, np.ndarray],
+          rng: np.random.Generator, kept: set[str] = frozenset()) -> None:
+    """Each column of ``redraws`` (but those ``kept``, given values) drawn again in place in
+    ``slots``, given the current values of the others (``columns``, as at fit)."""
+    names = list(columns)
+    position = {name: i for i, name in enumerate(names)}
+    rows = np.column_stack([columns[c] for c in names]).astype(np.float32)
+    for redraw in redraws:
+        if redraw.column in kept:
+            continue
+        drawn = redraw.draw(rows, [position[c] for c in redraw.inputs], rng)
+        slots[redraw.column] = drawn
+        rows[:, position[redraw.column]] = drawn
