@@ -21,6 +21,7 @@ def test_a_tree_gives_the_category_its_measures_imply(tmp_path):
     nearly every flower gets its own species back, blanks and a saved state included."""
     columns = _iris(tmp_path)
     columns["Petal.Width"][::10] = np.nan  # a measure blank in some rows takes the tree's blank branch
+    columns["Sepal.Width"][:2] = [np.inf, 1e300]  # as Parquet and databases may hold: no error
     [redraw] = fit_redraws(columns, {"Species": 3}, min_rows=5, seed=0)
     assert redraw.inputs == ["Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width"]
     assert redraw.source_fit > np.log(0.8)  # held-out flowers' species: likely

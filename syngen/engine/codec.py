@@ -99,13 +99,16 @@ class Codec:
         """Rows to leave empty, at the column's learned null share."""
         return rng.random(n) < self.null_share
 
-    def restore_dtype(self, values, nulls: np.ndarray | None = None) -> pd.Series:
-        """Values in the source column's dtype; integers with nulls become nullable Int64."""
+    def restore_dtype(self, values, nulls: np.ndarray | None = None, complete: bool = False) -> pd.Series:
+        """Values in the source column's dtype; integers with nulls become nullable Int64.
+        ``complete``: ``values`` hold no blank but where ``nulls`` says, so none is looked for
+        (a scan of an object column costs as much as drawing it)."""
         series = pd.Series(values)
-        if nulls is not None and nulls.any():
+        blanks = nulls is not None and bool(nulls.any())
+        if blanks:
             series = series.astype(object)
             series[nulls] = None
-        has_nulls = bool(series.isna().any())
+        has_nulls = blanks if complete else bool(series.isna().any())
         dtype = self.dtype
         if dtype.lower().startswith(("int", "uint")):
             series = pd.to_numeric(series)
@@ -116,4 +119,6 @@ class Codec:
             return series.astype("boolean" if has_nulls else "bool")
         if dtype.startswith("datetime64"):
             return series.astype(dtype) if not has_nulls else pd.to_datetime(series).astype(dtype)
-        return series.astype(object).where(series.notna(), None) if has_nulls else series.astype(object)
+        if has_nulls and not complete:
+            return series.astype(object).where(series.notna(), None)
+        return series.astype(object)

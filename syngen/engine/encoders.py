@@ -52,12 +52,12 @@ class LearnedCodec(Codec):
 
 
 def sample_categories(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One category index per row, drawn from softmax(logits)."""
-    logits = logits - logits.max(axis=1, keepdims=True)
-    probs = np.exp(logits)
-    cumulative = np.cumsum(probs, axis=1)
-    draws = rng.random(len(logits))[:, None] * cumulative[:, -1:]
-    return np.minimum((cumulative < draws).sum(axis=1), logits.shape[1] - 1)
+    """One category index per row, drawn from softmax(logits). Worked on category by row:
+    reductions across a few categories then run along the rows, several times faster."""
+    columns = np.ascontiguousarray(logits.T)
+    cumulative = np.cumsum(np.exp(columns - columns.max(axis=0)), axis=0)
+    draws = rng.random(len(logits)) * cumulative[-1]
+    return np.minimum((cumulative < draws).sum(axis=0), logits.shape[1] - 1)
 
 
 def marginal_bias(logits: np.ndarray, shares: np.ndarray, rows: int = 50_000, steps: int = 200,
@@ -119,7 +119,20 @@ class QuantileNormal:
         return self.inverse_uniform(ndtr(z))
 
     def inverse_uniform(self, u: np.ndarray) -> np.ndarray:
-        return np.interp(u, self.references, self.quantiles)
+        """The values at places ``u`` in [0, 1], between the quantiles. The references are
+        evenly spaced, so a place's stretch is found by arithmetic (np.interp searches: a
+        third of a batch's time went there)."""
+        q = self.quantiles
+        if len(q) < 2:
+            return np.full(len(u), q[0], dtype=np.float64)
+        place = np.clip(u, 0.0, 1.0) * (len(q) - 1)
+        blank = np.isnan(place)
+        if blank.any():
+            place = np.where(blank, 0.0, place)
+        i = np.minimum(place.astype(np.int64), len(q) - 2)
+        share = place - i
+        x = q[i] * (1.0 - share) + q[i + 1] * share  # the quantile itself at either end
+        return np.where(blank, np.nan, x) if blank.any() else x
 
 
 @register("float", "integer", "datetime", "date", "time")
@@ -365,11 +378,13 @@ class NumericCodec(LearnedCodec):
         the time; test data should hold them."""
         expected = len(z) / max(self.count, 2)
         inside = 1.0 / max(self.count, 2)
-        order = np.argsort(z, kind="stable")
-        for rows, edge, demoted in ((order[::-1], 1.0, 1.0 - inside), (order, 0.0, inside)):
+        for top, edge, demoted in ((True, 1.0, 1.0 - inside), (False, 0.0, inside)):
             at_edge = min(int(expected + rng.random()), len(z))
             u[u == edge] = demoted
-            u[rows[:at_edge]] = edge
+            if 0 < at_edge < len(z):
+                u[np.argpartition(-z if top else z, at_edge - 1)[:at_edge]] = edge
+            elif at_edge:
+                u[:] = edge
         return u
 
     def _format_datetime(self, seconds: np.ndarray):
@@ -526,7 +541,7 @@ class CategoricalCodec(LearnedCodec):
         if rare is not None and (codes == rare).any():  # made later, knowing the row (fill_rare)
             values[codes == rare] = RARE
             return pd.Series(values, dtype=object)
-        return self.restore_dtype(values, nulls)
+        return self.restore_dtype(values, nulls, complete=True)
 
     def value_shares(self) -> dict:
         """Each kept value's share of the source's rows."""

@@ -27,6 +27,7 @@ MAX_LEAVES = 256
 MIN_LEAF_ROWS = 20  # at least; and the rare threshold, and a thousandth of the rows
 FIT_ROWS = 50_000  # trees are grown on a sample of this many rows
 MIN_GAIN = 0.25
+HUGE = 1e30
 HELD_OUT = 0.2  # of which this share is kept to measure how well the tree knows the source
 
 
@@ -57,14 +58,26 @@ class Redraw:
     def leaves(self, rows: np.ndarray, columns: list[int]) -> np.ndarray:
         """The leaf of each of ``rows`` (float32, one column per name; ``columns`` are the
         positions of this tree's inputs in it)."""
+        rows = np.ascontiguousarray(rows)
+        flat, start = rows.ravel(), np.arange(len(rows)) * rows.shape[1]
         feature = np.asarray(columns, dtype=np.int64)[self.feature]
         node = np.zeros(len(rows), dtype=np.int64)
-        index = np.arange(len(rows))
         for _ in range(self.depth):
-            value = rows[index, feature[node]]
-            left = np.where(np.isnan(value), self.blank_left[node], value <= self.threshold[node])
-            node = np.where(left, self.left[node], self.right[node])
+            value = flat[start + feature[node]]
+            right = ~(value <= self.threshold[node])  # blanks too, unless the tree sends them left
+            if self._blanks_left:
+                right &= ~(np.isnan(value) & self.blank_left[node])
+            node = self._children[2 * node + right]
         return node
+
+    @cached_property
+    def _children(self) -> np.ndarray:
+        """Each node's left and right child, side by side."""
+        return np.column_stack([self.left, self.right]).ravel()
+
+    @cached_property
+    def _blanks_left(self) -> bool:
+        return bool(self.blank_left.any())
 
     def draw(self, rows: np.ndarray, columns: list[int], rng: np.random.Generator) -> np.ndarray:
         """A slot per row, by its leaf's shares."""
@@ -97,7 +110,7 @@ def fit_redraws(columns: dict[str, np.ndarray], slots: dict[str, int], min_rows:
     names = list(columns)
     n = len(next(iter(columns.values()))) if columns else 0
     rows = np.arange(n) if n <= FIT_ROWS else np.sort(np.random.default_rng([seed, 11]).choice(n, FIT_ROWS, replace=False))
-    matrix = np.column_stack([columns[c][rows] for c in names]).astype(np.float32) if names else None
+    matrix = as_rows({c: columns[c][rows] for c in names}) if names else None
     leaf = max(MIN_LEAF_ROWS, min_rows, len(rows) // 1000)
     redraws = []
     held = np.random.default_rng([seed, 12]).random(len(rows)) < HELD_OUT
@@ -133,12 +146,20 @@ def _from_tree(column: str, inputs: list[str], tree, width: int) -> Redraw:
                   odds=odds.astype(np.float32))
 
 
+def as_rows(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """The columns side by side as the trees read them: float32 (as scikit-learn grows them),
+    within +-1e30 (an infinity, or a number past float32's range, there: midpoints and sums
+    of such stay finite)."""
+    rows = np.column_stack(list(columns.values()))
+    return np.clip(rows, -HUGE, HUGE).astype(np.float32)  # blanks stay NaN
+
+
 def needed(redraws: list[Redraw], columns: dict[str, np.ndarray]) -> list[Redraw]:
     """The redraws whose trees find the decoder's categories in generated rows (``columns``)
     less likely, by ``MIN_GAIN`` nats a row, than held-out source rows: elsewhere the decoder
     already gives the source's odds, and the tree, coarser, would only blur them."""
     names = list(columns)
-    rows = np.column_stack([columns[c] for c in names]).astype(np.float32)
+    rows = as_rows(columns)
     kept = []
     for redraw in redraws:
         generated = redraw.log_likelihood(rows, [names.index(c) for c in redraw.inputs], columns[redraw.column])
@@ -151,9 +172,8 @@ def sweep(redraws: list[Redraw], columns: dict[str, np.ndarray], slots: dict[str
           rng: np.random.Generator, kept: set[str] = frozenset()) -> None:
     """Each column of ``redraws`` (but those ``kept``, given values) drawn again in place in
     ``slots``, given the current values of the others (``columns``, as at fit)."""
-    names = list(columns)
-    position = {name: i for i, name in enumerate(names)}
-    rows = np.column_stack([columns[c] for c in names]).astype(np.float32)
+    position = {name: i for i, name in enumerate(columns)}
+    rows = as_rows(columns)
     for redraw in redraws:
         if redraw.column in kept:
             continue
