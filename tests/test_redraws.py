@@ -22,19 +22,19 @@ def test_a_tree_gives_the_category_its_measures_imply(tmp_path):
     columns = _iris(tmp_path)
     columns["Petal.Width"][::10] = np.nan  # a measure blank in some rows takes the tree's blank branch
     columns["Sepal.Width"][:2] = [np.inf, 1e300]  # as Parquet and databases may hold: no error
-    [redraw] = fit_redraws(columns, {"Species": 3}, min_rows=5, seed=0)
+    [redraw] = fit_redraws(columns, {"Species": np.arange(3.0)}, min_rows=5, seed=0)
     assert redraw.inputs == ["Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width"]
     assert redraw.source_fit > np.log(0.8)  # held-out flowers' species: likely
     meta, arrays = redraw.state()
     redraw = Redraw.from_state(meta, arrays)
-    slots = {"Species": np.zeros(150, dtype=np.int64)}
-    sweep([redraw], dict(columns), slots, np.random.default_rng(1))
-    assert (slots["Species"] == columns["Species"]).mean() > 0.9
+    drawn = dict(columns)
+    sweep([redraw], drawn, np.random.default_rng(1))
+    assert (drawn["Species"] == columns["Species"]).mean() > 0.9
 
 
 def test_only_categories_the_decoder_gets_wrong_are_redrawn(tmp_path):
     columns = _iris(tmp_path)
-    [redraw] = fit_redraws(columns, {"Species": 3}, min_rows=5, seed=0)
+    [redraw] = fit_redraws(columns, {"Species": np.arange(3.0)}, min_rows=5, seed=0)
     assert needed([redraw], columns) == []  # the source's own species: nothing to mend
     shuffled = dict(columns, Species=np.random.default_rng(2).permutation(columns["Species"]))
     assert needed([redraw], shuffled) == [redraw]

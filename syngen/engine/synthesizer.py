@@ -31,7 +31,7 @@ from syngen.engine.columns import TEXT_KINDS, detect_kinds
 from syngen.engine.dates import parse_format
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
-from syngen.engine.redraws import Redraw, fit_redraws, needed, sweep
+from syngen.engine.redraws import MAX_LEVELS, Redraw, fit_redraws, needed, sweep
 from syngen.engine.relations import Relation, find_relations
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
@@ -196,18 +196,21 @@ class Synthesizer:
         return residuals
 
     def _fit_redraws(self, named: pd.DataFrame, residuals: dict[Codec, pd.Series], seed: int) -> list[Redraw]:
-        """A tree for each category the decoder draws, over the other columns it learns (``redraws.py``)."""
-        columns = {}
+        """A tree for each category the decoder draws, and each number of few values (a
+        household's standard expenses), over the other columns it learns (``redraws.py``)."""
+        columns, levels = {}, {}
         for name, codec in self._redraw_inputs.items():
             if codec in residuals:
                 columns[name] = residuals[codec].to_numpy(dtype=np.float64)
             elif isinstance(codec, NumericCodec):
                 columns[name] = codec.numbers(named[name])
+                if 1 < len(codec.support) <= MAX_LEVELS:  # the values it snaps to, the codec keeps them anyway
+                    levels[name] = np.append(codec.support, [np.nan] * (codec.null_share > 0))
             else:
                 columns[name] = codec.slots(named[name]).astype(np.float64)
-        slots = {name: codec.width for name, codec in self._redraw_inputs.items()
-                 if not isinstance(codec, NumericCodec) and codec.width > 1}
-        return fit_redraws(columns, slots, self.rare_threshold, seed)
+                if codec.width > 1:
+                    levels[name] = np.arange(codec.width, dtype=np.float64)
+        return fit_redraws(columns, levels, self.rare_threshold, seed)
 
     @property
     def _redraw_inputs(self) -> dict[str, Codec]:
@@ -441,19 +444,23 @@ class Synthesizer:
 
     def _redraw(self, read: dict[str, Codec], decoded: dict, drawn: dict[str, tuple], rng: np.random.Generator,
                 given: conditional.Conditions | None, calibrating: bool = False) -> None:
-        """The decoded categories in ``drawn`` drawn again given the rest of each row
-        (``redraws.py``); given columns keep theirs (they are set after). ``calibrating``
-        keeps only the redraws whose trees find the decoder's categories less likely than
-        the source's (``redraws.needed``)."""
+        """The decoded categories in ``drawn`` and numbers in ``decoded`` drawn again given
+        the rest of each row (``redraws.py``); given columns keep theirs (they are set after).
+        ``calibrating`` keeps only the redraws whose trees find the decoder's values less
+        likely than the source's (``redraws.needed``)."""
         residuals = {r.codec for r in self.relations}
         columns = {name: drawn[name][0].astype(np.float64) if name in drawn
                    else _blanked(*decoded[id(codec) if codec in residuals else name]) for name, codec in read.items()}
-        slots = {name: codes for name, (codes, _) in drawn.items()}
         if calibrating:
             self.redraws = needed(self.redraws, columns)
-        sweep(self.redraws, columns, slots, rng, kept=set(given.values) if given is not None else set())
-        for name, codes in slots.items():
-            drawn[name] = (codes, drawn[name][1])
+        sweep(self.redraws, columns, rng, kept=set(given.values) if given is not None else set())
+        for redraw in self.redraws:
+            name, values = redraw.column, columns[redraw.column]
+            if name in drawn:
+                drawn[name] = (values.astype(np.int64), drawn[name][1])
+            else:
+                blank = np.isnan(values)
+                decoded[name] = (np.where(blank, 0.0, values), blank if read[name].null_share > 0 else None)
 
     def _settle_factors(self, outputs: dict[str, pd.Series], rng: np.random.Generator,
                         given: conditional.Conditions | None) -> list[Dependency]:
