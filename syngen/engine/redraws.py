@@ -1,18 +1,19 @@
-"""Categorical columns drawn again given the rest of their row.
+"""Categorical columns, and numbers of few values, drawn again given the rest of their row.
 
-The decoder draws each categorical column on its own given the latent code, so a category
-that real rows tie to exact values of other columns (a diamond's cut to its depth and
-table, a loan applicant's home to their expenses) follows them only as far as the code
-carries it, and a classifier told generated rows from real ones by that (diamonds:
-detection AUC 0.73, 0.65 with the redraw; credit 0.67, 0.64).
+The decoder draws each column on its own given the latent code, so a category that real
+rows tie to exact values of other columns (a diamond's cut to its depth and table, a loan
+applicant's home to their standard expenses) follows them only as far as the code carries
+it, and a classifier told generated rows from real ones by that (diamonds: detection AUC
+0.73, 0.66 with the redraws; credit 0.67, 0.60).
 
-So at fit a decision tree learns each category's odds given the other columns the
+So at fit a decision tree learns each such column's odds given the other columns the
 autoencoder learns (a relation's residual in its target's place; no column a link fixes),
-and generation draws every such category again from the leaf its decoded row falls in,
-one column after another: one sweep of Gibbs sampling, which keeps the rest of the row and
-gives the column the source's odds for it. Each leaf holds the shares of at least
-``min_rows`` source rows; split points lie halfway between two values of a measure (as the
-codecs' quantiles do, they name no row), and classes are the codec's own slots.
+and generation draws the column again from the leaf its decoded row falls in, one column
+after another: one sweep of Gibbs sampling, which keeps the rest of the row and gives the
+column the source's odds for it. Each leaf holds the shares of at least ``min_rows``
+source rows; split points lie halfway between two values of a measure (as the codecs'
+quantiles do, they name no row); the values drawn are a category's slots, or the observed
+values a number's codec keeps to snap to anyway.
 
 Trees are evaluated in NumPy, all rows a level at a time: no scikit-learn at generation.
 """
@@ -124,7 +125,7 @@ def fit_redraws(columns: dict[str, np.ndarray], levels: dict[str, np.ndarray], m
     held = np.random.default_rng([seed, 12]).random(len(rows)) < HELD_OUT
     for column, values in levels.items():
         inputs = [c for c in names if c != column]
-        if not inputs or (~held).sum() < 2 * leaf:
+        if not inputs or (~held).sum() < 2 * max(leaf, len(values)):  # too few rows to learn its odds
             continue
         y = np.minimum(np.searchsorted(values, columns[column][rows]), len(values) - 1)
         x = matrix[:, [names.index(c) for c in inputs]]
