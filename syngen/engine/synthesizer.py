@@ -197,18 +197,22 @@ class Synthesizer:
 
     def _fit_redraws(self, named: pd.DataFrame, residuals: dict[Codec, pd.Series], seed: int) -> list[Redraw]:
         """A tree for each category the decoder draws, and each number of few values (a
-        household's standard expenses), over the other columns it learns (``redraws.py``)."""
+        household's standard expenses), over the other columns it learns (``redraws.py``).
+        A column that fixes others by a link keeps its decoded value: the columns it fixes
+        only where it has some values were decoded beside it (redrawn, a customer without
+        internet got DSL beside six "No internet service")."""
         columns, levels = {}, {}
+        fixing = {n for d in self.dependencies for n in d.determinants}
         for name, codec in self._redraw_inputs.items():
             if codec in residuals:
                 columns[name] = residuals[codec].to_numpy(dtype=np.float64)
             elif isinstance(codec, NumericCodec):
                 columns[name] = codec.numbers(named[name])
-                if 1 < len(codec.support) <= MAX_LEVELS:  # the values it snaps to, the codec keeps them anyway
+                if 1 < len(codec.support) <= MAX_LEVELS and name not in fixing:  # the values it snaps to (kept anyway)
                     levels[name] = np.append(codec.support, [np.nan] * (codec.null_share > 0))
             else:
                 columns[name] = codec.slots(named[name]).astype(np.float64)
-                if codec.width > 1:
+                if codec.width > 1 and name not in fixing:
                     levels[name] = np.arange(codec.width, dtype=np.float64)
         return fit_redraws(columns, levels, self.rare_threshold, seed)
 
