@@ -49,9 +49,25 @@ def test_diamonds_cut_follows_its_proportions(tmp_path):
     source = rdata("ggplot2", "diamonds", tmp_path).sample(20_000, random_state=0)
     model = Synthesizer(epochs=20, random_seed=1).fit(source)
     assert "cut" in [r.column for r in model.redraws]
+    assert any(note.startswith("rule kept: price") for note in model.notes)  # R² 0.98: its residual learned
     synthetic = model.sample(20_000, random_seed=2)
     ideal = synthetic[synthetic["cut"] == "Ideal"]
     outside = ((ideal["depth"] < 59.5) | (ideal["depth"] > 63)).mean()
     real = source[source["cut"] == "Ideal"]
     assert outside < 2.5 * ((real["depth"] < 59.5) | (real["depth"] > 63)).mean()
     assert abs(len(ideal) / len(synthetic) - len(real) / len(source)) < 0.03
+
+
+def test_a_number_of_few_values_is_redrawn_among_them(tmp_path):
+    """Iris petal widths take 22 values, blank in some rows: redrawn, each row gets one of
+    them (or a blank), in line with its petal length."""
+    columns = _iris(tmp_path)
+    columns["Petal.Width"][::15] = np.nan
+    levels = np.append(np.unique(columns["Petal.Width"][~np.isnan(columns["Petal.Width"])]), np.nan)
+    [redraw] = fit_redraws(columns, {"Petal.Width": levels}, min_rows=5, seed=0)
+    drawn = dict(columns)
+    sweep([redraw], drawn, np.random.default_rng(3))
+    width = drawn["Petal.Width"]
+    assert np.isin(width[~np.isnan(width)], levels).all() and np.isnan(width).any()
+    present = ~np.isnan(width)
+    assert np.corrcoef(width[present], columns["Petal.Length"][present])[0, 1] > 0.9
