@@ -463,8 +463,9 @@ class Synthesizer:
             if name in drawn:
                 drawn[name] = (values.astype(np.int64), drawn[name][1])
             else:
-                blank = np.isnan(values)
-                decoded[name] = (np.where(blank, 0.0, values), blank if read[name].null_share > 0 else None)
+                blank = np.isnan(values)  # the source's values as read (9.640000343), in its grain (9.64)
+                decoded[name] = (read[name].rounded(np.where(blank, 0.0, values), snap=False),
+                                 blank if read[name].null_share > 0 else None)
 
     def _settle_factors(self, outputs: dict[str, pd.Series], rng: np.random.Generator,
                         given: conditional.Conditions | None) -> list[Dependency]:
