@@ -104,6 +104,7 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
                                 rare_threshold=s["rare_threshold"],
                                 rare_thresholds={c: k for c, k in table.rare_thresholds.items()
                                                  if c in learned.columns},
+                                as_decoded={c for k in table.keys for c in k.columns} | set(counts.get(name, {})),
                                 ).fit(learned, on_epoch=on_epoch)
         except SyngenError as error:
             raise SyngenError(f"table '{name}': {error}") from None

@@ -62,15 +62,19 @@ class Synthesizer:
     ``columns`` (column -> kind overrides, see ``syngen.engine.columns.KINDS``),
     ``formats`` (column -> strftime format of a text date/time column, instead of the detected one),
     ``rare_threshold`` (category values seen fewer times are never generated as they are),
-    ``rare_thresholds`` (column -> its own threshold) and ``verbatim`` (keep a reference
-    table, such as a list of categories or nations, as it is: refused for personal data).
+    ``rare_thresholds`` (column -> its own threshold), ``verbatim`` (keep a reference
+    table, such as a list of categories or nations, as it is: refused for personal data) and
+    ``as_decoded`` (columns never drawn again given the rest of the row, ``redraws.py``: the
+    keys and children counts linked tables match on).
     """
 
     def __init__(self, epochs: int | None = None, batch_size: int = 256, random_seed: int | None = None,
                  columns: dict[str, str] | None = None, formats: dict[str, str] | None = None,
                  rare_threshold: int = RARE_THRESHOLD, rare_thresholds: dict[str, int] | None = None,
-                 latent_dim: int = 24, kl_weight: float = 0.1, verbatim: bool = False):
+                 latent_dim: int = 24, kl_weight: float = 0.1, verbatim: bool = False,
+                 as_decoded: Collection[str] = ()):
         self.verbatim = verbatim
+        self.as_decoded = set(as_decoded)
         self.epochs = epochs
         self.batch_size = batch_size
         self.random_seed = random_seed
@@ -202,7 +206,7 @@ class Synthesizer:
         only where it has some values were decoded beside it (redrawn, a customer without
         internet got DSL beside six "No internet service")."""
         columns, levels = {}, {}
-        fixing = {n for d in self.dependencies for n in d.determinants}
+        fixing = {n for d in self.dependencies for n in d.determinants} | self.as_decoded
         for name, codec in self._redraw_inputs.items():
             if codec in residuals:
                 columns[name] = residuals[codec].to_numpy(dtype=np.float64)
