@@ -36,7 +36,7 @@ HELD_OUT = 0.2  # of which this share is kept to measure how well the tree knows
 
 @dataclass
 class Redraw:
-    """One categorical column's tree over the columns in ``inputs``."""
+    """One column's tree (a category, or a number of few values) over the columns in ``inputs``."""
 
     column: str
     inputs: list[str]
@@ -90,8 +90,7 @@ class Redraw:
         return self.levels[np.minimum((odds < rng.random(len(rows))[:, None]).sum(axis=1), odds.shape[1] - 1)]
 
     def slots(self, values: np.ndarray) -> np.ndarray:
-        """Each value's place in ``levels`` (NaN sorts last, where a blank's level is)."""
-        return np.minimum(np.searchsorted(self.levels, values), len(self.levels) - 1)
+        return _slots(self.levels, values)
 
     def log_likelihood(self, rows: np.ndarray, columns: list[int], values: np.ndarray) -> float:
         """The mean log share the rows' leaves give their values."""
@@ -125,18 +124,21 @@ def fit_redraws(columns: dict[str, np.ndarray], levels: dict[str, np.ndarray], m
         inputs = [c for c in names if c != column]
         if not inputs or (~held).sum() < 2 * max(leaf, len(values)):  # too few rows to learn its odds
             continue
-        y = np.minimum(np.searchsorted(values, columns[column][rows]), len(values) - 1)
+        y = _slots(values, columns[column][rows])
         x = matrix[:, [names.index(c) for c in inputs]]
         tree = DecisionTreeClassifier(min_samples_leaf=leaf, max_leaf_nodes=MAX_LEAVES, random_state=seed)
         tree.fit(x[~held], y[~held])
         if tree.tree_.node_count > 1:
             redraw = _from_tree(column, inputs, tree, values)
-            values_held = columns[column][rows][held]
-            redraw.source_fit = redraw.log_likelihood(x[held], list(range(len(inputs))), values_held)
-            redraw.marginal_fit = _mean_log_share(redraw.odds[np.zeros(len(values_held), dtype=np.int64)],
-                                                  redraw.slots(values_held))
+            redraw.source_fit = _mean_log_share(redraw.odds[redraw.leaves(x[held], list(range(len(inputs))))], y[held])
+            redraw.marginal_fit = _mean_log_share(redraw.odds[np.zeros(int(held.sum()), dtype=np.int64)], y[held])
             redraws.append(redraw)
     return redraws
+
+
+def _slots(levels: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each value's place in ``levels`` (NaN sorts last, where a blank's level is)."""
+    return np.minimum(np.searchsorted(levels, values), len(levels) - 1)
 
 
 def _mean_log_share(odds: np.ndarray, slots: np.ndarray) -> float:
