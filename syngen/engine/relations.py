@@ -53,6 +53,10 @@ MAX_FACTORS = 12
 FACTOR_GAIN = 0.1  # a further categorical input must explain a tenth of what is left
 MIN_LEVEL_ROWS = 10  # of the fitting sample, for a value to have an amount of its own
 EXACT_LEFT = 1e-12  # share of the target's variance left that only rounding explains
+HEAP_RATIO = 5.0  # a value this many times as common as its rarer neighbour is a heap
+HEAP_ROWS = 0.002  # of the rows, at least, on a heap (and MIN_ROWS / 3)
+HEAPED = 0.1  # share of rows on heaps that makes a column an input, unless others fix it
+FIXED_LEFT = 1e-6  # share of the target's variance left where the inputs fix it up to rounding
 NUMBER_KINDS = ("float", "integer")
 TIME_KINDS = ("date", "datetime")
 
@@ -249,10 +253,12 @@ def _arithmetic(measures: list[str], targets: list[str], numbers: dict[str, np.n
     codes = {n: c[rows] for n, (_, c) in coded.items()}
     values = {n: v for n, (v, _) in coded.items()}
     kept: dict[str, Relation] = {}
+    heaped = {n for n in measures if _heaped(numbers[n])}
 
     def best(target: str) -> Relation | None:
         allowed = [n for n in measures if n != target and target not in _upstream(n, kept)]
-        fits = [r for r in (_fit(target, allowed, sample, form, codes, values) for form in ("product", "sum")) if r]
+        fits = [r for r in (_fit(target, allowed, sample, form, codes, values) for form in ("product", "sum"))
+                if r and (target not in heaped or 1.0 - r.r2 <= FIXED_LEFT or heaped & set(r.inputs))]
         return max(fits, key=lambda r: (r.r2, -len(r.inputs) - len(r.factors)), default=None)
 
     pending = {t: best(t) for t in targets}
@@ -266,6 +272,22 @@ def _arithmetic(measures: list[str], targets: list[str], numbers: dict[str, np.n
         if relation.factors and len(rows) < len(numbers[relation.target]):
             _refit(relation, numbers, coded, seed)
     return list(kept.values())
+
+
+def _heaped(x: np.ndarray) -> bool:
+    """Whether a tenth of the rows sit on heaps: values far more common than the values beside
+    them (a 0.30 carat stone, and hardly any of 0.29). Such a column was set first and the
+    others follow from it; composed by a loose relation, its heaps come out in rows whose
+    inputs belong beside other values (diamonds with carat a target: detection AUC 0.66; an
+    input: 0.60). A total its parts fix is still composed, and so is a column that follows
+    a heaped input (a log of a wage): their heaps are the inputs'."""
+    values, counts = np.unique(x[np.isfinite(x)], return_counts=True)
+    if len(values) < 3:
+        return False
+    below, above = np.r_[0, counts[:-1]], np.r_[counts[1:], 0]
+    rarer = np.minimum(np.where(below > 0, below, above), np.where(above > 0, above, below))
+    heaps = (counts >= HEAP_RATIO * rarer) & (counts >= max(MIN_ROWS / 3, HEAP_ROWS * counts.sum()))
+    return bool(counts[heaps].sum() >= HEAPED * counts.sum())
 
 
 def _upstream(name: str, kept: dict[str, Relation], form: str | None = None) -> set[str]:
