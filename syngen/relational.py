@@ -25,6 +25,7 @@ from syngen.adapters.targets import check_location, describe_target, existing_ro
 from syngen.closed_sample import closed_sample, key_columns
 from syngen.engine.synthesizer import Synthesizer, resolve_seed
 from syngen.errors import SyngenError
+from syngen.linked.parents import CONTEXT_PREFIX, context_columns, copied_columns, parent_rows, picked
 from syngen.keys import UniqueRows, continue_keys, key_kinds, key_tuples, mark_keys
 from syngen.runs import generate_batches, load_model, record_schema, table_spec, written_form, written_headers
 from syngen.metadata.declared import add_unspoken, merge_declared
@@ -84,6 +85,8 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
     links = {name: _clean_links(metadata, name, frames, settings[name]["orphans"], reports[name])
              for name in plan.order}
     counts = _children_counts(metadata, frames)
+    copies = {name: _copies(metadata, plan, name, frames, reports[name]) for name in plan.order}
+    learned_kinds: dict[str, dict[str, str]] = {}  # per table trained, its learned columns' kinds
     for name in plan.order:
         table = metadata.tables[name]
         frame = frames[name]
@@ -93,9 +96,16 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
         learned = frame.drop(columns=[c for c in frame.columns if c in fk_columns])
         for column, values in counts.get(name, {}).items():
             learned[column] = values
+        context = _context(metadata, plan, name, frames, learned_kinds)
+        for key_name, columns in context.items():
+            key = next(k for k in table.foreign_keys if k.name == key_name)
+            rows = parent_rows(frame, frames[key.parent], key.columns, key.parent_columns)
+            for column, parent_column in columns.items():
+                learned[column] = picked(frames[key.parent][parent_column], rows)
         kinds = {**key_kinds(table.keys, frame, fk_columns, table.kinds),
                  **{c: k for c, k in table.kinds.items() if c in learned.columns},
-                 **{c: "integer" for c in counts.get(name, {})}}
+                 **{c: "integer" for c in counts.get(name, {})},
+                 **{c: learned_kinds[k.parent][p] for k in table.foreign_keys for c, p in context.get(k.name, {}).items()}}
         s = settings[name]
         try:
             model = Synthesizer(epochs=s.get("epochs"), batch_size=s["batch_size"], verbatim=s["copy"],
@@ -105,6 +115,7 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
                                 rare_thresholds={c: k for c, k in table.rare_thresholds.items()
                                                  if c in learned.columns},
                                 as_decoded={c for k in table.keys for c in k.columns} | set(counts.get(name, {})),
+                                given={c for columns in context.values() for c in columns},
                                 ).fit(learned, on_epoch=on_epoch)
         except SyngenError as error:
             raise SyngenError(f"table '{name}': {error}") from None
@@ -113,8 +124,10 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
         record_schema(model, frame, declared[name], table.keys)
         model.training["relations"] = {"columns": [str(c) for c in frame.columns], "foreign_keys": links[name],
                                        "tokens": _token_stats(table, frame), "source_rows": source_rows[name],
+                                       "copies": copies[name], "context": context,
                                        "keys": [asdict(k) for k in table.keys + detached.get(name, [])]}
         model.training["run"] = run
+        learned_kinds[name] = {c.name: c.kind for c in model.codecs if c.learned}
         model.save(artifacts.model_dir(name, artifacts_dir), artifacts.secret_path(name, artifacts_dir))
         report = reports[name]
         report.identifying = model.identifying
@@ -293,6 +306,48 @@ def _clean_links(metadata, name, frames, orphans: str, report) -> list[dict]:
     return links
 
 
+def _context(metadata, plan: Plan, name, frames, learned_kinds) -> dict[str, dict[str, str]]:
+    """Per FK (not a late one), the parent's learned columns the table's model learns beside
+    its own (``linked.parents``), column -> parent column; none for a table of keys alone."""
+    table = metadata.tables[name]
+    keys = {c for k in table.keys for c in k.columns}
+    if all(c in keys for c in frames[name].columns):
+        return {}
+    found = {}
+    for key in table.foreign_keys:
+        if plan.is_late(name, key) or key.parent == name or key.parent not in learned_kinds:
+            continue
+        learned = learned_kinds[key.parent]
+        skip = {c for k in metadata.tables[key.parent].keys for c in k.columns} | {
+            n for n in learned if n.startswith((COUNT_PREFIX, CONTEXT_PREFIX))}  # made with the parent's rows
+        columns = context_columns(key.name, learned, skip)
+        if columns:
+            found[key.name] = columns
+    return found
+
+
+def _copies(metadata, plan: Plan, name, frames, report) -> dict[str, dict[str, str]]:
+    """Per FK (not a late one): the child's columns that hold a column of their parent row
+    (``linked.parents``), column -> parent column; key columns are links' own business."""
+    table = metadata.tables[name]
+    own = {c for k in table.keys for c in k.columns}
+    found = {}
+    for key in table.foreign_keys:
+        if plan.is_late(name, key) or key.parent == name:
+            continue
+        child, parent = frames[name], frames[key.parent]
+        theirs = {c for k in metadata.tables[key.parent].keys for c in k.columns}
+        rows = parent_rows(child, parent, key.columns, key.parent_columns)
+        copies = copied_columns(child, parent, rows, [c for c in child.columns if c not in own],
+                                [c for c in parent.columns if c not in theirs])
+        copies = {c: p for c, p in copies.items() if not any(c in f for f in found.values())}
+        if copies:
+            found[key.name] = copies
+            report.notes.append(f"taken from its '{key.parent}' row (FK {key.name}), as in the source: "
+                                + ", ".join(c if c == p else f"{c} ({p})" for c, p in copies.items()))
+    return found
+
+
 def calibrated_counts(counts: np.ndarray, quantiles: list[float], rng, minimum: int = 0) -> np.ndarray:
     """The model's children per parent row, given the source's distribution: parents ranked by
     the model's counts (ties at random) take the source's quantiles at evenly spaced
@@ -403,6 +458,11 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
     referenced = _referenced_keys(metadata)
     for owner, columns in owners.values():
         referenced.setdefault(owner, set()).add(columns)
+    for name in plan.order:  # the parent columns children take travel with the parent's keys
+        keys = {k.name: k for k in metadata.tables[name].foreign_keys}
+        for by_key in _taken(models[name]).values():
+            for key_name, columns in by_key.items():
+                referenced.setdefault(keys[key_name].parent, set()).add(_parent_columns(columns))
     generated: dict[str, _Generated] = {}
     held: dict[str, tuple[pd.DataFrame, int]] = {}  # tables waiting for a loop to close, and seeds
     reports = []
@@ -431,8 +491,9 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                 if size is not None and size != model.training["rows"]:
                     report.notes.append(f"size {size} ignored: the table is copied as it is (train_settings.copy)")
                 size = int(model.training["rows"])
-            size, expected, links = _assign_links(metadata, plan, name, model, size, s["scale"], generated, rng,
-                                                  report)
+            size, expected, links, indices = _assign_links(metadata, plan, name, model, size, s["scale"], generated,
+                                                           rng, report)
+            copied, context = _from_parents(table, model, indices, generated)
             if model.is_verbatim:  # copied as it is, but its children scale
                 expected = model.training["rows"] * s["scale"]
             links.update(_shared_tokens(table, model, owners, generated, size, rng))
@@ -452,12 +513,15 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                 s = {**s, "run_parallel": False}  # workers would load the model unchanged
             unique = UniqueRows(model, table.unique_keys, None if kept_as_is else existing)
 
-            def finished(batches, links=links, columns=columns, state=state, name=name, unique=unique):
+            def finished(batches, links=links, copied=copied, columns=columns, state=state, name=name,
+                         unique=unique):
                 for batch in batches:
-                    yield _finish_batch(batch, links, columns, state, referenced.get(name, ()), on_rows, unique)
+                    yield _finish_batch(batch, links, copied, columns, state, referenced.get(name, ()), on_rows,
+                                        unique)
 
+            given = model.read_conditions(context, lenient=True) if len(context.columns) else None
             batches = finished(generate_batches(model, artifacts.model_dir(name, artifacts_dir), size, seed,
-                                                s.get("batch_size"), s["run_parallel"]))
+                                                s.get("batch_size"), s["run_parallel"], given))
             report.rows = size
             late = [k for k in table.foreign_keys if plan.is_late(name, k)]
             if kept_as_is:  # its rows are read for the children's links, not written twice
@@ -577,12 +641,16 @@ def _referenced_keys(metadata) -> dict[str, set[tuple[str, ...]]]:
     return referenced
 
 
-def _finish_batch(batch, links, columns, state: _Generated, referenced, on_rows, unique) -> pd.DataFrame:
-    """Put the FK values in, make keys with learned columns unique, keep what children need,
-    and restore the source's columns."""
+def _finish_batch(batch, links, copied, columns, state: _Generated, referenced, on_rows, unique) -> pd.DataFrame:
+    """Put the FK values in and the parents' copied columns (``copied``: values and rows with
+    a parent), make keys with learned columns unique, keep what children need, and restore
+    the source's columns."""
     start = batch.index[0] if len(batch) else 0
     for column, values in links.items():
         batch[column] = values.iloc[start:start + len(batch)].set_axis(batch.index)
+    for column, (values, linked) in copied.items():
+        part = values.iloc[start:start + len(batch)].set_axis(batch.index)
+        batch[column] = part.where(linked[start:start + len(batch)], batch[column]) if column in batch else part
     if unique:
         batch = unique(batch)
     for column in [c for c in batch.columns if str(c).startswith(COUNT_PREFIX)]:
@@ -611,10 +679,11 @@ def _seal(state: _Generated) -> None:
 
 
 def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng, report
-                  ) -> tuple[int, float, dict[str, pd.Series]]:
-    """The table's size, the size it stands for (its children follow that one), and the
-    values of its (not late) FK columns, row by row. Without a size, a table without
-    parents has ``scale`` times its source's rows; a child follows its parents."""
+                  ) -> tuple[int, float, dict[str, pd.Series], dict[str, tuple[pd.Series, np.ndarray]]]:
+    """The table's size, the size it stands for (its children follow that one), the values
+    of its (not late) FK columns, row by row, and those of the columns it copies from its
+    parents with the rows that have a parent. Without a size, a table without parents has
+    ``scale`` times its source's rows; a child follows its parents."""
     table = metadata.tables[name]
     stats = {link["name"]: link for link in model.training["relations"]["foreign_keys"]}
     driving = plan.driving_key(metadata, name)
@@ -658,7 +727,37 @@ def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng
             made = _key_values(generated[key.parent].keys[key.parent_columns], key, indices[key.name])
             # a grouped link agrees on the shared columns, or has no parent: those stay the earlier link's
             values.update({c: v for c, v in made.items() if key.name not in redraws or c not in values})
-    return size, expected, values
+    return size, expected, values, indices
+
+
+def _taken(model) -> dict[str, dict[str, dict[str, str]]]:
+    """What the table takes from its parent rows (``linked.parents``), per kind ("copies":
+    its columns, "context": its model's given columns) and FK: column -> parent column.
+    A verbatim copy takes nothing."""
+    relations = model.training["relations"]
+    return {} if model.is_verbatim else {kind: relations.get(kind, {}) for kind in ("copies", "context")}
+
+
+def _from_parents(table, model, indices, generated) -> tuple[dict[str, tuple[pd.Series, np.ndarray]], pd.DataFrame]:
+    """The columns the table copies from its generated parent rows (values, and the rows
+    that have a parent), and its model's context columns, row by row."""
+    picks: dict[str, dict[str, pd.Series]] = {"copies": {}, "context": {}}
+    linked: dict[str, np.ndarray] = {}
+    for kind, by_key in _taken(model).items():
+        for key_name, columns in by_key.items():
+            key = next(k for k in table.foreign_keys if k.name == key_name)
+            parent_values = generated[key.parent].keys[_parent_columns(columns)]
+            rows = indices[key_name]
+            for column, parent_column in columns.items():
+                picks[kind][column] = picked(parent_values[parent_column], rows)
+                linked[column] = rows >= 0
+    copied = {c: (v, linked[c]) for c, v in picks["copies"].items()}
+    return copied, pd.DataFrame(picks["context"])
+
+
+def _parent_columns(columns: dict[str, str]) -> tuple[str, ...]:
+    """The parent's columns a child takes, as children's needs are kept (``_Generated.keys``)."""
+    return tuple(dict.fromkeys(columns.values()))
 
 
 def _room_for_least_children(table, plan: Plan, name, stats, generated, size: int, report) -> int:
@@ -848,16 +947,7 @@ def _repeated(indices, keys) -> np.ndarray:
 
 
 def _key_values(parent_keys: pd.DataFrame, key: Key, rows: np.ndarray) -> dict[str, pd.Series]:
-    values = {}
-    linked = rows >= 0
-    for child_column, parent_column in zip(key.columns, key.parent_columns):
-        source = parent_keys[parent_column]
-        picked = source.iloc[np.where(linked, rows, 0)].reset_index(drop=True)
-        if not linked.all():
-            picked = picked.astype("Int64" if pd.api.types.is_integer_dtype(picked) else object)
-            picked[~linked] = None
-        values[child_column] = picked
-    return values
+    return {c: picked(parent_keys[p], rows) for c, p in zip(key.columns, key.parent_columns)}
 
 
 def _fill_late_links(metadata, name, frame, model, generated, rng, keys: list[Key]) -> None:

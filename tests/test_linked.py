@@ -97,6 +97,17 @@ def test_chinook_children_per_parent_follow_the_source(chinook):
         assert 0.7 <= len(synthetic[name]) / len(real[name]) <= 1.3, name
 
 
+def test_chinook_children_follow_their_parent_rows(chinook):
+    """A line is priced as its track is (every source line is), and a customer's invoices are
+    billed where the customer lives (all but a few source invoices are)."""
+    _, real, synthetic, _ = chinook
+    for tables in (real, synthetic):
+        lines = tables["InvoiceLine"].merge(tables["Track"], on="TrackId", suffixes=("", "_track"))
+        assert (lines["UnitPrice"] == lines["UnitPrice_track"]).mean() >= 0.95
+        invoices = tables["Invoice"].merge(tables["Customer"], on="CustomerId")
+        assert (invoices["BillingCountry"] == invoices["Country"]).mean() >= 0.9
+
+
 def test_chinook_null_links_keep_their_share(chinook):
     metadata, real, synthetic, _ = chinook
     for name, table in metadata.tables.items():

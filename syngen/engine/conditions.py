@@ -50,9 +50,12 @@ class Conditions:
         return ~pd.isna(values) if values.dtype == object else np.isfinite(values)
 
 
-def read_conditions(model, conditions: dict | pd.DataFrame, size: int | None) -> Conditions:
+def read_conditions(model, conditions: dict | pd.DataFrame, size: int | None, lenient: bool = False
+                    ) -> Conditions:
     """The user's conditions (a dict: every row; a frame: one seed row per generated row),
-    checked against the model and turned into its values."""
+    checked against the model and turned into its values. ``lenient`` (a child's parent
+    values, generated): a value the model cannot take is left free and a number outside its
+    range is brought to the nearest end, instead of refused."""
     if isinstance(conditions, dict):
         if size is None:
             raise SyngenError("give the number of rows to generate with the conditions")
@@ -72,11 +75,13 @@ def read_conditions(model, conditions: dict | pd.DataFrame, size: int | None) ->
     if unknown:
         raise SyngenError(f"conditions name column(s) the model does not have: {', '.join(map(repr, unknown))}; "
                           f"its columns are {', '.join(map(repr, list(codecs)[:_SHOWN * 2]))}")
-    return Conditions({str(c): _values(codecs[str(c)], frame[c]) for c in frame.columns}, len(frame))
+    return Conditions({str(c): _values(codecs[str(c)], frame[c], lenient) for c in frame.columns}, len(frame))
 
 
-def _values(codec: Codec, given: pd.Series) -> np.ndarray:
+def _values(codec: Codec, given: pd.Series, lenient: bool = False) -> np.ndarray:
     free = given.isna().to_numpy()
+    if lenient and (isinstance(codec, ConstantCodec) or not codec.learned):
+        given, free = pd.Series([None] * len(given), dtype=object), np.ones(len(given), bool)
     if isinstance(codec, ConstantCodec):  # the one value the source holds, or none
         held = codec.value if codec.kind == "constant" else None
         other = [v for v in given[~free] if _key(v) != _key(held)]
@@ -96,11 +101,13 @@ def _values(codec: Codec, given: pd.Series) -> np.ndarray:
             bad = _first_bad(codec, text)
             raise SyngenError(f"condition on column '{codec.name}': {_shown(bad)} is not a {_WORDS[codec.kind]}"
                               + (f" in the format '{codec.text_format}'" if codec.text_format else "")) from None
+        low, high = codec.transform.quantiles[0], codec.transform.quantiles[-1]
+        if lenient:  # the nearest value the model learned
+            return np.clip(np.round(x) if codec.kind == "integer" else x, low, high)
         fraction = ~free & (np.round(x) != x) if codec.kind == "integer" else np.zeros(len(x), bool)
         if fraction.any():
             raise SyngenError(f"condition on column '{codec.name}': {_shown(given[fraction].iloc[0])} is not a "
                               f"{_WORDS[codec.kind]}")
-        low, high = codec.transform.quantiles[0], codec.transform.quantiles[-1]
         outside = ~free & ((x < low) | (x > high))
         if outside.any():
             shown = codec.output(np.array([low, high]))
@@ -112,11 +119,14 @@ def _values(codec: Codec, given: pd.Series) -> np.ndarray:
         known = {_key(v): v for v in codec.categories + codec.tail}
         for i in np.flatnonzero(~free):
             key = _key(values[i])
-            if key not in known:
+            if key not in known and lenient:
+                free[i] = True
+            elif key not in known:
                 listed = ", ".join(map(_shown, list(known.values())[:_SHOWN])) + (", ..." if len(known) > _SHOWN else "")
                 raise SyngenError(f"condition on column '{codec.name}': the model never saw the value "
                                   f"{_shown(values[i])} (or too rarely to keep it); known values: {listed or 'none'}")
-            values[i] = known[key]
+            else:
+                values[i] = known[key]
     values[free] = None
     return values
 

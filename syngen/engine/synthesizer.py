@@ -65,16 +65,18 @@ class Synthesizer:
     ``rare_thresholds`` (column -> its own threshold), ``verbatim`` (keep a reference
     table, such as a list of categories or nations, as it is: refused for personal data) and
     ``as_decoded`` (columns never drawn again given the rest of the row, ``redraws.py``: the
-    keys and children counts linked tables match on).
+    keys and children counts linked tables match on) and ``given`` (columns every generated
+    row is given, a child's parent values: never composed from others, never drawn again).
     """
 
     def __init__(self, epochs: int | None = None, batch_size: int = 256, random_seed: int | None = None,
                  columns: dict[str, str] | None = None, formats: dict[str, str] | None = None,
                  rare_threshold: int = RARE_THRESHOLD, rare_thresholds: dict[str, int] | None = None,
                  latent_dim: int = 24, kl_weight: float = 0.1, verbatim: bool = False,
-                 as_decoded: Collection[str] = ()):
+                 as_decoded: Collection[str] = (), given: Collection[str] = ()):
         self.verbatim = verbatim
-        self.as_decoded = set(as_decoded)
+        self.as_decoded = set(as_decoded) | set(given)
+        self.given = set(given)
         self.epochs = epochs
         self.batch_size = batch_size
         self.random_seed = random_seed
@@ -189,7 +191,7 @@ class Synthesizer:
             numbers, {n: c.kind for n, c in numeric.items()}, seed,
             factors={c.name: named[c.name] for c in categories},
             min_counts={c.name: int(self.rare_thresholds.get(c.name, self.rare_threshold)) for c in categories},
-            fixed={d.dependent for d in self.dependencies})
+            fixed={d.dependent for d in self.dependencies} | self.given)
         residuals = {}
         for relation in self.relations:
             inputs, levels = [numbers[n] for n in relation.inputs], [named[f.name] for f in relation.factors]
@@ -330,12 +332,13 @@ class Synthesizer:
                     dependency.apply(frame, rng)
         return frame
 
-    def read_conditions(self, conditions: dict | pd.DataFrame, size: int | None = None
+    def read_conditions(self, conditions: dict | pd.DataFrame, size: int | None = None, lenient: bool = False
                         ) -> conditional.Conditions:
         """Conditions checked against this model: a dict of column -> value for ``size``
-        rows, or a DataFrame of seed rows (one generated row each; blanks left free)."""
+        rows, or a DataFrame of seed rows (one generated row each; blanks left free);
+        ``lenient`` for values generated elsewhere (``conditions.read_conditions``)."""
         self._require_fitted()
-        return conditional.read_conditions(self, conditions, size)
+        return conditional.read_conditions(self, conditions, size, lenient)
 
     def _conditioned(self, learned: list[Codec], conditions: conditional.Conditions,
                      rng: np.random.Generator) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Linked tables: what a child row takes from its parent row."""
