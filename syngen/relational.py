@@ -8,6 +8,7 @@ child's size follows from its generated parents unless the user sets it.
 """
 from __future__ import annotations
 
+import re
 import zlib
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,8 @@ from syngen.adapters.targets import check_location, describe_target, existing_ro
 from syngen.closed_sample import closed_sample, key_columns
 from syngen.engine.synthesizer import Synthesizer, resolve_seed
 from syngen.errors import SyngenError
+from syngen.linked.aggregates import Aggregate, find_aggregates
+from syngen.linked.siblings import numbered_columns, places
 from syngen.linked.parents import CONTEXT_PREFIX, context_columns, copied_columns, parent_rows, picked
 from syngen.keys import UniqueRows, continue_keys, key_kinds, key_tuples, mark_keys
 from syngen.runs import generate_batches, load_model, record_schema, table_spec, written_form, written_headers
@@ -85,8 +88,11 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
     links = {name: _clean_links(metadata, name, frames, settings[name]["orphans"], reports[name])
              for name in plan.order}
     counts = _children_counts(metadata, frames)
-    copies = {name: _copies(metadata, plan, name, frames, reports[name]) for name in plan.order}
+    copies = {name: _copies(metadata, plan, name, frames) for name in plan.order}
+    numbered = {name: _numbered(metadata, plan, name, frames, reports[name]) for name in plan.order}
+    totals = _totals(metadata, plan, frames, reports)
     learned_kinds: dict[str, dict[str, str]] = {}  # per table trained, its learned columns' kinds
+    made_as: dict[str, dict[str, str]] = {}  # and every column's
     for name in plan.order:
         table = metadata.tables[name]
         frame = frames[name]
@@ -124,14 +130,17 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
         record_schema(model, frame, declared[name], table.keys)
         model.training["relations"] = {"columns": [str(c) for c in frame.columns], "foreign_keys": links[name],
                                        "tokens": _token_stats(table, frame), "source_rows": source_rows[name],
-                                       "copies": copies[name], "context": context,
+                                       "copies": _kept_copies(copies[name], model, made_as, table, reports[name]),
+                                       "context": context, "numbered": numbered[name],
+                                       "aggregates": [a.state() for a in totals.get(name, [])],
                                        "keys": [asdict(k) for k in table.keys + detached.get(name, [])]}
         model.training["run"] = run
         learned_kinds[name] = {c.name: c.kind for c in model.codecs if c.learned}
+        made_as[name] = {c.name: c.kind for c in model.codecs}
         model.save(artifacts.model_dir(name, artifacts_dir), artifacts.secret_path(name, artifacts_dir))
         report = reports[name]
         report.identifying = model.identifying
-        report.notes += model.notes
+        report.notes += _readable(model.notes, frame.columns, context, metadata.tables[name])
         if not s["copy"] and not model.identifying:
             report.notes += _reference_hint(metadata, name, frame)
         report.rows, report.seconds = len(frame), model.training["seconds"]
@@ -326,9 +335,75 @@ def _context(metadata, plan: Plan, name, frames, learned_kinds) -> dict[str, dic
     return found
 
 
-def _copies(metadata, plan: Plan, name, frames, report) -> dict[str, dict[str, str]]:
+def _readable(notes: list[str], columns, context: dict[str, dict[str, str]], table) -> list[str]:
+    """The model's notes as the user knows the columns: a parent's column as ``parent.column``,
+    a children count as what it counts; a note on the parent's columns alone (a rule of the
+    parent's, a warning on its values) is the parent's and is left out."""
+    parents = {k.name: k.parent for k in table.foreign_keys}
+    shown = {c: f"{parents[key]}.{p}" for key, taken in context.items() for c, p in taken.items()}
+    own = [re.compile(rf"(?<![\w.]){re.escape(str(c))}(?![\w.])") for c in columns]
+    kept = []
+    for note in notes:
+        internal = [c for c in shown if c in note]
+        if internal:
+            rest = note
+            for column in internal:
+                rest = rest.replace(column, "")
+            if not any(pattern.search(rest) for pattern in own):
+                continue
+            for column in sorted(internal, key=len, reverse=True):
+                note = note.replace(column, shown[column])
+        kept.append(re.sub(rf"{re.escape(COUNT_PREFIX)}([^ ,.]+)\.[\w-]+", r"the number of its '\1' rows", note))
+    return kept
+
+
+def _totals(metadata, plan: Plan, frames, reports) -> dict[str, list[Aggregate]]:
+    """Per parent table, its columns that total its children (``linked.aggregates``)."""
+    found: dict[str, list[Aggregate]] = {}
+    for name in plan.order:
+        table = metadata.tables[name]
+        own = {c for k in table.keys for c in k.columns}
+        for key in table.foreign_keys:
+            if plan.is_late(name, key) or key.parent == name:
+                continue
+            parent = frames[key.parent]
+            theirs = {c for k in metadata.tables[key.parent].keys for c in k.columns}
+            taken = {a.column for a in found.get(key.parent, [])}
+            rows = parent_rows(frames[name], parent, key.columns, key.parent_columns)
+            made = find_aggregates(parent, frames[name], rows, [c for c in parent.columns if c not in theirs | taken],
+                                   [c for c in frames[name].columns if c not in own], name, key.name)
+            found.setdefault(key.parent, []).extend(made)
+            for a in made:
+                what = f"the sum of {' × '.join(a.of)}" if a.of else "the number"
+                reports[key.parent].notes.append(f"{a.column} is {what} of its '{name}' rows (FK {key.name}) in "
+                                                 "the source: filled from the generated ones")
+    return found
+
+
+def _numbered(metadata, plan: Plan, name, frames, report) -> dict[str, dict[str, int]]:
+    """Per FK (not a late one): the columns that number each parent's rows (``linked.siblings``),
+    column -> first number."""
+    table = metadata.tables[name]
+    fk_columns = {c for k in table.foreign_keys for c in k.columns}
+    found: dict[str, dict[str, int]] = {}
+    for key in table.foreign_keys:
+        if plan.is_late(name, key) or key.parent == name:
+            continue
+        rows = parent_rows(frames[name], frames[key.parent], key.columns, key.parent_columns)
+        taken = {c for columns in found.values() for c in columns}
+        columns = numbered_columns(frames[name], rows, [c for c in frames[name].columns
+                                                        if c not in fk_columns and c not in taken])
+        if columns:
+            found[key.name] = columns
+            report.notes.append(f"{', '.join(columns)} count(s) the rows of each '{key.parent}' row (FK {key.name}) "
+                                f"from {next(iter(columns.values()))}, as in the source")
+    return found
+
+
+def _copies(metadata, plan: Plan, name, frames) -> dict[str, dict[str, str]]:
     """Per FK (not a late one): the child's columns that hold a column of their parent row
-    (``linked.parents``), column -> parent column; key columns are links' own business."""
+    (``linked.parents``), column -> parent column; the child's key columns are links' own
+    business."""
     table = metadata.tables[name]
     own = {c for k in table.keys for c in k.columns}
     found = {}
@@ -336,16 +411,38 @@ def _copies(metadata, plan: Plan, name, frames, report) -> dict[str, dict[str, s
         if plan.is_late(name, key) or key.parent == name:
             continue
         child, parent = frames[name], frames[key.parent]
-        theirs = {c for k in metadata.tables[key.parent].keys for c in k.columns}
+        # the parent's keys too (a flight's hour is its weather row's), but links filled last
+        late = {c for k in metadata.tables[key.parent].foreign_keys if plan.is_late(key.parent, k) for c in k.columns}
         rows = parent_rows(child, parent, key.columns, key.parent_columns)
         copies = copied_columns(child, parent, rows, [c for c in child.columns if c not in own],
-                                [c for c in parent.columns if c not in theirs])
+                                [c for c in parent.columns if c not in late])
         copies = {c: p for c, p in copies.items() if not any(c in f for f in found.values())}
         if copies:
             found[key.name] = copies
-            report.notes.append(f"taken from its '{key.parent}' row (FK {key.name}), as in the source: "
-                                + ", ".join(c if c == p else f"{c} ({p})" for c, p in copies.items()))
     return found
+
+
+def _kept_copies(copies: dict[str, dict[str, str]], model, made_as, table, report) -> dict[str, dict[str, str]]:
+    """The copies whose parent column is made as the table's own column is (``made_as``: per
+    table trained, each column's kind): a customer's country made anew among all countries
+    would break a billing country kept to its seen values (a dbt test's accepted values);
+    and a note of each."""
+    mine = {c.name: c.kind for c in model.codecs}
+    parents = {k.name: k.parent for k in table.foreign_keys}
+    kept = {}
+    for key_name, columns in copies.items():
+        theirs = made_as.get(parents[key_name], {})
+        columns = {c: p for c, p in columns.items() if c in mine and p in theirs and _family(mine[c]) == _family(theirs[p])}
+        if columns:
+            kept[key_name] = columns
+            report.notes.append(f"taken from its '{parents[key_name]}' row (FK {key_name}), as in the source: "
+                                + ", ".join(c if c == p else f"{c} ({p})" for c, p in columns.items()))
+    return kept
+
+
+def _family(kind: str) -> str:
+    """Kinds whose values a copy can carry across: a whole number read as a float is a number."""
+    return {"integer": "number", "float": "number", "date": "time", "datetime": "time"}.get(kind, kind)
 
 
 def calibrated_counts(counts: np.ndarray, quantiles: list[float], rng, minimum: int = 0) -> np.ndarray:
@@ -464,7 +561,14 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             for key_name, columns in by_key.items():
                 referenced.setdefault(keys[key_name].parent, set()).add(_parent_columns(columns))
     generated: dict[str, _Generated] = {}
-    held: dict[str, tuple[pd.DataFrame, int]] = {}  # tables waiting for a loop to close, and seeds
+    held: dict[str, tuple[pd.DataFrame, int]] = {}  # tables waiting for a loop to close or for totals, and seeds
+    totals = {name: _aggregates(models[name]) for name in plan.order}
+    feeding: dict[str, set[str]] = {}  # per child table, the columns parents' totals are made of
+    for aggregates in totals.values():
+        for a in aggregates:
+            key = next(k for k in metadata.tables[a.child].foreign_keys if k.name == a.key)
+            feeding.setdefault(a.child, set()).update(key.columns + a.of)
+    fed: dict[str, list[pd.DataFrame]] = {}
     reports = []
     appending_to = {} if if_exists != "append" else {  # the rows already there, for keys after theirs
         name: existing_rows(locations[name], name, [c for k in metadata.tables[name].unique_keys for c in k.columns])
@@ -516,8 +620,11 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             def finished(batches, links=links, copied=copied, columns=columns, state=state, name=name,
                          unique=unique):
                 for batch in batches:
-                    yield _finish_batch(batch, links, copied, columns, state, referenced.get(name, ()), on_rows,
-                                        unique)
+                    batch = _finish_batch(batch, links, copied, columns, state, referenced.get(name, ()), on_rows,
+                                          unique)
+                    if name in feeding:
+                        fed.setdefault(name, []).append(batch[sorted(feeding[name])])
+                    yield batch
 
             given = model.read_conditions(context, lenient=True) if len(context.columns) else None
             batches = finished(generate_batches(model, artifacts.model_dir(name, artifacts_dir), size, seed,
@@ -529,7 +636,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                 _seal(state)
                 report.rows = 0
                 report.notes.append("copied table already in the target: its rows were kept, not added again")
-            elif not late:
+            elif not late and not totals[name]:
                 targets[name].write(name, batches)
                 _seal(state)
             else:  # whole in memory: its self-references now, its loop-closing links at the end
@@ -537,7 +644,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                 _seal(state)
                 _fill_late_links(metadata, name, frame, model, generated, np.random.default_rng([seed, 8]),
                                  [k for k in late if k.parent == name])
-                if _closing_keys(metadata, plan, name):
+                if _closing_keys(metadata, plan, name) or totals[name]:
                     targets[name].hold(name, frame)
                     held[name] = (frame, seed)
                 else:
@@ -547,7 +654,8 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
         for name, (frame, seed) in held.items():
             _fill_late_links(metadata, name, frame, models[name], generated, np.random.default_rng([seed, 9]),
                              _closing_keys(metadata, plan, name))
-            targets[name].complete(name, frame)
+            _fill_totals(metadata, frame, totals[name], fed)
+            targets[name].complete(name, frame, [a.column for a in totals[name]])
     for report in reports:
         report.notes += targets[report.table].notes.get(report.table, [])
     for note in dict.fromkeys(n for t in targets.values() for n in getattr(t, "view_notes", [])):
@@ -730,6 +838,27 @@ def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng
     return size, expected, values, indices
 
 
+def _aggregates(model) -> list[Aggregate]:
+    """The table's columns that total its children (none in a verbatim copy or an empty table)."""
+    if not isinstance(model, Synthesizer) or model.is_verbatim:
+        return []
+    return [Aggregate(**{**a, "of": tuple(a["of"])}) for a in model.training["relations"].get("aggregates", [])]
+
+
+def _fill_totals(metadata, frame: pd.DataFrame, aggregates: list[Aggregate], fed: dict[str, list[pd.DataFrame]]
+                 ) -> None:
+    """Set each total of ``frame`` (a parent table, whole) from its generated children."""
+    for a in aggregates:
+        key = next(k for k in metadata.tables[a.child].foreign_keys if k.name == a.key)
+        children = pd.concat(fed.get(a.child, []), ignore_index=True) if fed.get(a.child) else \
+            pd.DataFrame(columns=list(key.columns) + list(a.of))
+        rows = parent_rows(children, frame, key.columns, key.parent_columns)
+        values = a.values(rows, {c: pd.to_numeric(children[c], errors="coerce").to_numpy(dtype=float) for c in a.of},
+                          len(frame))
+        frame[a.column] = values.astype(np.int64) if a.decimals == 0 and pd.api.types.is_integer_dtype(
+            frame[a.column]) else values
+
+
 def _taken(model) -> dict[str, dict[str, dict[str, str]]]:
     """What the table takes from its parent rows (``linked.parents``), per kind ("copies":
     its columns, "context": its model's given columns) and FK: column -> parent column.
@@ -739,8 +868,9 @@ def _taken(model) -> dict[str, dict[str, dict[str, str]]]:
 
 
 def _from_parents(table, model, indices, generated) -> tuple[dict[str, tuple[pd.Series, np.ndarray]], pd.DataFrame]:
-    """The columns the table copies from its generated parent rows (values, and the rows
-    that have a parent), and its model's context columns, row by row."""
+    """The columns the table copies from its generated parent rows or that number its rows
+    within each parent (values, and the rows that have a parent), and its model's context
+    columns, row by row."""
     picks: dict[str, dict[str, pd.Series]] = {"copies": {}, "context": {}}
     linked: dict[str, np.ndarray] = {}
     for kind, by_key in _taken(model).items():
@@ -752,6 +882,11 @@ def _from_parents(table, model, indices, generated) -> tuple[dict[str, tuple[pd.
                 picks[kind][column] = picked(parent_values[parent_column], rows)
                 linked[column] = rows >= 0
     copied = {c: (v, linked[c]) for c, v in picks["copies"].items()}
+    numbered = {} if model.is_verbatim else model.training["relations"].get("numbered", {})
+    for key_name, columns in numbered.items():
+        rows = indices[key_name]
+        for column, first in columns.items():
+            copied[column] = (pd.Series(places(rows) + first), rows >= 0)
     return copied, pd.DataFrame(picks["context"])
 
 

@@ -214,7 +214,7 @@ def _write_stores(url: str, if_exists: str, stores: int) -> None:
     with DatabaseWriter(url, _store_specs(), if_exists) as writer:
         writer.insert("store", [store.assign(manager_staff_id=None)])
         writer.insert("staff", [staff])
-        writer.fill_closing("store", store)
+        writer.fill_later("store", store, writer.specs["store"].closing_columns)
 
 
 @pytest.mark.parametrize("dialect", ["duckdb", "postgresql", "sqlite"])

@@ -98,14 +98,18 @@ def test_chinook_children_per_parent_follow_the_source(chinook):
 
 
 def test_chinook_children_follow_their_parent_rows(chinook):
-    """A line is priced as its track is (every source line is), and a customer's invoices are
-    billed where the customer lives (all but a few source invoices are)."""
+    """A line is priced as its track is, a customer's invoices are billed where the customer
+    lives, and an invoice's total adds up its lines, as in every source row."""
     _, real, synthetic, _ = chinook
     for tables in (real, synthetic):
         lines = tables["InvoiceLine"].merge(tables["Track"], on="TrackId", suffixes=("", "_track"))
         assert (lines["UnitPrice"] == lines["UnitPrice_track"]).mean() >= 0.95
         invoices = tables["Invoice"].merge(tables["Customer"], on="CustomerId")
         assert (invoices["BillingCountry"] == invoices["Country"]).mean() >= 0.9
+        lines = tables["InvoiceLine"].assign(paid=lambda f: f["UnitPrice"] * f["Quantity"])
+        totals = lines.groupby("InvoiceId")["paid"].sum()
+        invoices = tables["Invoice"].set_index("InvoiceId")
+        assert ((invoices["Total"] - totals.reindex(invoices.index).fillna(0)).abs() < 0.005).mean() >= 0.99
 
 
 def test_chinook_null_links_keep_their_share(chinook):
@@ -278,3 +282,59 @@ def test_no_row_references_itself_even_when_all_share_one_parent():
     _avoid_self_links(rows, np.random.default_rng(0))
     linked = rows >= 0
     assert (rows[linked] != np.arange(8)[linked]).all() and (rows == -1).sum() == 1
+
+
+def test_line_numbers_start_again_with_each_generated_order(tmp_path):
+    """TPC-H numbers each order's lines 1..n (its PK is the order and the number): generated
+    lines are numbered within their generated order, not 1..n across the table."""
+    from syngen.relational import infer_tables, train_tables
+    from tpch_tables import write_tpch
+
+    write_tpch(tmp_path, scale=0.001)
+    (tmp_path / "m.yaml").write_text("""
+orders:
+  source: orders.parquet
+  keys: {pk: {type: PK, columns: [o_orderkey]}}
+lineitem:
+  source: lineitem.parquet
+  keys:
+    pk: {type: PK, columns: [l_orderkey, l_linenumber]}
+    order: {type: FK, columns: [l_orderkey], references: {table: orders, columns: [o_orderkey]}}
+""")
+    metadata = load_metadata(tmp_path / "m.yaml")
+    reports = train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models")
+    assert any("l_linenumber count(s) the rows of each 'orders' row" in n for r in reports for n in r.notes)
+    infer_tables(metadata, {"random_seed": 2}, tmp_path / "models", output=str(tmp_path / "out"))
+    lines = read_table(tmp_path / "out" / "lineitem.csv")
+    numbers = lines.groupby("l_orderkey")["l_linenumber"].agg(["min", "max", "count"])
+    assert (numbers["min"] == 1).all() and (numbers["max"] == numbers["count"]).all()
+    assert numbers["count"].max() <= 7 and not lines[["l_orderkey", "l_linenumber"]].duplicated().any()
+
+
+def test_totals_of_children_are_filled_in_a_database_target(tmp_path):
+    """Invoices go into the database before their lines; their totals are set once the lines exist."""
+    import duckdb
+
+    from syngen.relational import infer_tables, train_tables
+
+    for name in ("Invoice", "InvoiceLine"):
+        shutil.copy(CHINOOK_YAML.parent / f"{name}.csv", tmp_path / f"{name}.csv")
+    (tmp_path / "m.yaml").write_text("""
+Invoice:
+  source: Invoice.csv
+  keys: {pk: {type: PK, columns: [InvoiceId]}}
+InvoiceLine:
+  source: InvoiceLine.csv
+  keys:
+    pk: {type: PK, columns: [InvoiceLineId]}
+    invoice: {type: FK, columns: [InvoiceId], references: {table: Invoice, columns: [InvoiceId]}}
+""")
+    metadata = load_metadata(tmp_path / "m.yaml")
+    train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models")
+    url = f"duckdb:///{tmp_path / 'out.duckdb'}"
+    infer_tables(metadata, {"random_seed": 2}, tmp_path / "models", output=url)
+    with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as connection:
+        off = connection.execute('''select count(*) from "Invoice" i left join (select "InvoiceId", sum("UnitPrice")
+                                    as paid from "InvoiceLine" group by 1) l using ("InvoiceId")
+                                    where abs(i."Total" - coalesce(l.paid, 0)) >= 0.005''').fetchone()[0]
+    assert off == 0

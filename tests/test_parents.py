@@ -5,7 +5,10 @@ import numpy as np
 import pandas as pd
 
 from conftest import ROOT
+from syngen.linked.aggregates import find_aggregates
 from syngen.linked.parents import copied_columns, parent_rows, picked
+from syngen.linked.siblings import numbered_columns, places
+from tpch_tables import write_tpch
 
 CHINOOK = ROOT / "examples" / "chinook"
 
@@ -38,4 +41,32 @@ def test_a_column_that_mostly_agrees_is_not_copied_and_whole_numbers_match_float
     rows = parent_rows(child, parent, ["id"], ["id"])
     child["same"] = parent["price"].to_numpy()[rows].astype(float)
     child["mostly"] = child["same"].where(rng.random(1000) > 0.05, 9.0)
-    assert copied_columns(child, parent, rows, ["same", "mostly"], ["price"]) == {"same": "price"}
+    child["picture"] = parent["picture"] = b"\xff\xd8"  # bytes are compared, not decoded as text
+    assert copied_columns(child, parent, rows, ["same", "mostly", "picture"], ["price", "picture"]) == {
+        "same": "price", "picture": "picture"}
+
+
+def test_line_numbers_that_start_again_with_each_order_are_found_and_made_so(tmp_path):
+    write_tpch(tmp_path, scale=0.001)
+    orders, lines = (pd.read_parquet(tmp_path / f"{n}.parquet") for n in ("orders", "lineitem"))
+    rows = parent_rows(lines, orders, ["l_orderkey"], ["o_orderkey"])
+    shuffled = lines.sample(frac=1.0, random_state=0)  # the numbers need not come in order
+    assert numbered_columns(shuffled, rows[shuffled.index], ["l_linenumber", "l_quantity", "l_partkey"]) == {
+        "l_linenumber": 1}
+    assert places(np.array([4, 4, 2, 4, 2, 7])).tolist() == [0, 1, 0, 2, 1, 0]
+
+
+def test_totals_and_counts_of_children_are_found_and_added_up_from_generated_children():
+    rng = np.random.default_rng(1)
+    lines = pd.DataFrame({"order": rng.integers(0, 60, 400), "price": rng.choice([0.99, 1.99], 400),
+                          "quantity": rng.integers(1, 4, 400)})
+    orders = pd.DataFrame({"id": range(60), "noise": rng.normal(size=60)})
+    paid = (lines["price"] * lines["quantity"]).groupby(lines["order"]).sum()
+    orders["total"] = paid.reindex(orders["id"]).fillna(0).round(2).to_numpy()
+    orders["items"] = lines.groupby("order").size().reindex(orders["id"]).fillna(0).astype(int).to_numpy()
+    rows = parent_rows(lines, orders, ["order"], ["id"])
+    found = find_aggregates(orders, lines, rows, ["noise", "total", "items"], ["price", "quantity"], "lines", "fk")
+    assert [(a.column, a.of, a.decimals) for a in found] == [("total", ("price", "quantity"), 2), ("items", (), 0)]
+    made = found[0].values(np.array([0, 0, 2, -1]), {"price": np.array([1.0, 2.5, 3.0, 9.0]),
+                                                     "quantity": np.array([2, 1, 1, 1])}, 3)
+    assert made.tolist() == [4.5, 0.0, 3.0]

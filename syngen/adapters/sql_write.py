@@ -270,16 +270,18 @@ class DatabaseWriter:
             rows += len(batch)
         return rows
 
-    def fill_closing(self, name: str, frame: pd.DataFrame) -> None:
-        """Set the loop-closing FK columns of rows inserted with them empty, by primary key."""
+    def fill_later(self, name: str, frame: pd.DataFrame, columns: list[str]) -> None:
+        """Set ``columns`` of rows inserted before they were known (loop-closing FK columns,
+        inserted empty; totals of children), by primary key."""
         self._table = name
         spec = self.specs[name]
         key = next((k for k in spec.constraints if k.type in ("PK", "UQ")), None)
         if key is None:
             raise SyngenError(f"table '{name}' closes a foreign-key loop but has no PRIMARY KEY or UNIQUE "
                               "key to fill it by; add one to the metadata")
+        if not columns:
+            return
         table = self._tables[name]
-        columns = spec.closing_columns
         values = _python_values(frame[list(key.columns) + columns], spec)
         rows = values.rename(columns={c: f"_k{i}" for i, c in enumerate(key.columns)}).to_dict("records")
         statement = table.update().where(*[table.c[c] == sa.bindparam(f"_k{i}") for i, c in enumerate(key.columns)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -43,7 +43,7 @@ class FileTargets:
     def hold(self, name: str, frame: pd.DataFrame) -> None:
         """Files are written whole at the end, when the loop is closed."""
 
-    def complete(self, name: str, frame: pd.DataFrame) -> None:
+    def complete(self, name: str, frame: pd.DataFrame, filled: Sequence[str] = ()) -> None:
         self.write(name, [frame])
 
     def commit(self) -> None:
@@ -73,8 +73,10 @@ class DatabaseTarget:
         """Insert the rows now with their loop-closing columns empty; ``complete`` fills them."""
         self.writer.insert(name, [frame.assign(**{c: None for c in self.writer.specs[name].closing_columns})])
 
-    def complete(self, name: str, frame: pd.DataFrame) -> None:
-        self.writer.fill_closing(name, frame)
+    def complete(self, name: str, frame: pd.DataFrame, filled: Sequence[str] = ()) -> None:
+        """Set the loop-closing columns, and ``filled`` ones (totals of children, known once
+        they exist), of the rows ``hold`` inserted."""
+        self.writer.fill_later(name, frame, self.writer.specs[name].closing_columns + list(filled))
 
 
 def describe_target(location: str) -> str:

@@ -101,6 +101,6 @@ def _comparable(values: pd.Series) -> np.ndarray:
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (np.abs(numbers) < 2 ** 53)
         text = pd.Series(np.where(whole, np.nan_to_num(numbers).astype(np.int64).astype(str), numbers.astype(str)))
-    else:
-        text = values.astype(str)
+    else:  # map, not astype: bytes (a picture) are not decoded as text
+        text = values.map(str)
     return np.where(blank, "\0blank", text.to_numpy(dtype=object))
