@@ -88,9 +88,10 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
     links = {name: _clean_links(metadata, name, frames, settings[name]["orphans"], reports[name])
              for name in plan.order}
     counts = _children_counts(metadata, frames)
-    copies = {name: _copies(metadata, plan, name, frames) for name in plan.order}
-    numbered = {name: _numbered(metadata, plan, name, frames, reports[name]) for name in plan.order}
-    totals = _totals(metadata, plan, frames, reports)
+    up = _rows_up(metadata, plan, frames)
+    copies = {name: _copies(metadata, plan, name, frames, up[name]) for name in plan.order}
+    numbered = {name: _numbered(metadata, name, frames, up[name], reports[name]) for name in plan.order}
+    totals = _totals(metadata, plan, frames, up, reports)
     learned_kinds: dict[str, dict[str, str]] = {}  # per table trained, its learned columns' kinds
     made_as: dict[str, dict[str, str]] = {}  # and every column's
     for name in plan.order:
@@ -102,12 +103,11 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
         learned = frame.drop(columns=[c for c in frame.columns if c in fk_columns])
         for column, values in counts.get(name, {}).items():
             learned[column] = values
-        context = _context(metadata, plan, name, frames, learned_kinds)
+        context = _context(metadata, name, frames, up[name], learned_kinds)
         for key_name, columns in context.items():
-            key = next(k for k in table.foreign_keys if k.name == key_name)
-            rows = parent_rows(frame, frames[key.parent], key.columns, key.parent_columns)
+            parent = frames[_foreign_key(table, key_name).parent]
             for column, parent_column in columns.items():
-                learned[column] = picked(frames[key.parent][parent_column], rows)
+                learned[column] = picked(parent[parent_column], up[name][key_name])
         kinds = {**key_kinds(table.keys, frame, fk_columns, table.kinds),
                  **{c: k for c, k in table.kinds.items() if c in learned.columns},
                  **{c: "integer" for c in counts.get(name, {})},
@@ -315,16 +315,30 @@ def _clean_links(metadata, name, frames, orphans: str, report) -> list[dict]:
     return links
 
 
-def _context(metadata, plan: Plan, name, frames, learned_kinds) -> dict[str, dict[str, str]]:
-    """Per FK (not a late one), the parent's learned columns the table's model learns beside
-    its own (``linked.parents``), column -> parent column; none for a table of keys alone."""
+def _rows_up(metadata, plan: Plan, frames) -> dict[str, dict[str, np.ndarray]]:
+    """Per table, per FK to another table (not a late one): each source row's parent row
+    (``linked.parents.parent_rows``), found once for all a child takes from its parents."""
+    return {name: {key.name: parent_rows(frames[name], frames[key.parent], key.columns, key.parent_columns)
+                   for key in metadata.tables[name].foreign_keys
+                   if not plan.is_late(name, key) and key.parent != name}
+            for name in plan.order}
+
+
+def _foreign_key(table, name: str) -> Key:
+    return next(k for k in table.foreign_keys if k.name == name)
+
+
+def _context(metadata, name, frames, up: dict[str, np.ndarray], learned_kinds) -> dict[str, dict[str, str]]:
+    """Per FK of ``up`` (see ``_rows_up``), the parent's learned columns the table's model
+    learns beside its own (``linked.parents``), column -> parent column; none for a table of
+    keys alone."""
     table = metadata.tables[name]
     keys = {c for k in table.keys for c in k.columns}
     if all(c in keys for c in frames[name].columns):
         return {}
     found = {}
     for key in table.foreign_keys:
-        if plan.is_late(name, key) or key.parent == name or key.parent not in learned_kinds:
+        if key.name not in up or key.parent not in learned_kinds:
             continue
         learned = learned_kinds[key.parent]
         skip = {c for k in metadata.tables[key.parent].keys for c in k.columns} | {
@@ -357,20 +371,19 @@ def _readable(notes: list[str], columns, context: dict[str, dict[str, str]], tab
     return kept
 
 
-def _totals(metadata, plan: Plan, frames, reports) -> dict[str, list[Aggregate]]:
+def _totals(metadata, plan: Plan, frames, up, reports) -> dict[str, list[Aggregate]]:
     """Per parent table, its columns that total its children (``linked.aggregates``)."""
     found: dict[str, list[Aggregate]] = {}
     for name in plan.order:
         table = metadata.tables[name]
         own = {c for k in table.keys for c in k.columns}
         for key in table.foreign_keys:
-            if plan.is_late(name, key) or key.parent == name:
+            if key.name not in up[name]:
                 continue
             parent = frames[key.parent]
             theirs = {c for k in metadata.tables[key.parent].keys for c in k.columns}
             taken = {a.column for a in found.get(key.parent, [])}
-            rows = parent_rows(frames[name], parent, key.columns, key.parent_columns)
-            made = find_aggregates(parent, frames[name], rows, [c for c in parent.columns if c not in theirs | taken],
+            made = find_aggregates(parent, frames[name], up[name][key.name], [c for c in parent.columns if c not in theirs | taken],
                                    [c for c in frames[name].columns if c not in own], name, key.name)
             found.setdefault(key.parent, []).extend(made)
             for a in made:
@@ -380,18 +393,17 @@ def _totals(metadata, plan: Plan, frames, reports) -> dict[str, list[Aggregate]]
     return found
 
 
-def _numbered(metadata, plan: Plan, name, frames, report) -> dict[str, dict[str, int]]:
-    """Per FK (not a late one): the columns that number each parent's rows (``linked.siblings``),
+def _numbered(metadata, name, frames, up: dict[str, np.ndarray], report) -> dict[str, dict[str, int]]:
+    """Per FK of ``up``: the columns that number each parent's rows (``linked.siblings``),
     column -> first number."""
     table = metadata.tables[name]
     fk_columns = {c for k in table.foreign_keys for c in k.columns}
     found: dict[str, dict[str, int]] = {}
     for key in table.foreign_keys:
-        if plan.is_late(name, key) or key.parent == name:
+        if key.name not in up:
             continue
-        rows = parent_rows(frames[name], frames[key.parent], key.columns, key.parent_columns)
         taken = {c for columns in found.values() for c in columns}
-        columns = numbered_columns(frames[name], rows, [c for c in frames[name].columns
+        columns = numbered_columns(frames[name], up[key.name], [c for c in frames[name].columns
                                                         if c not in fk_columns and c not in taken])
         if columns:
             found[key.name] = columns
@@ -400,21 +412,20 @@ def _numbered(metadata, plan: Plan, name, frames, report) -> dict[str, dict[str,
     return found
 
 
-def _copies(metadata, plan: Plan, name, frames) -> dict[str, dict[str, str]]:
-    """Per FK (not a late one): the child's columns that hold a column of their parent row
+def _copies(metadata, plan: Plan, name, frames, up: dict[str, np.ndarray]) -> dict[str, dict[str, str]]:
+    """Per FK of ``up``: the child's columns that hold a column of their parent row
     (``linked.parents``), column -> parent column; the child's key columns are links' own
     business."""
     table = metadata.tables[name]
     own = {c for k in table.keys for c in k.columns}
     found = {}
     for key in table.foreign_keys:
-        if plan.is_late(name, key) or key.parent == name:
+        if key.name not in up:
             continue
         child, parent = frames[name], frames[key.parent]
         # the parent's keys too (a flight's hour is its weather row's), but links filled last
         late = {c for k in metadata.tables[key.parent].foreign_keys if plan.is_late(key.parent, k) for c in k.columns}
-        rows = parent_rows(child, parent, key.columns, key.parent_columns)
-        copies = copied_columns(child, parent, rows, [c for c in child.columns if c not in own],
+        copies = copied_columns(child, parent, up[key.name], [c for c in child.columns if c not in own],
                                 [c for c in parent.columns if c not in late])
         copies = {c: p for c, p in copies.items() if not any(c in f for f in found.values())}
         if copies:
@@ -566,7 +577,7 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
     feeding: dict[str, set[str]] = {}  # per child table, the columns parents' totals are made of
     for aggregates in totals.values():
         for a in aggregates:
-            key = next(k for k in metadata.tables[a.child].foreign_keys if k.name == a.key)
+            key = _foreign_key(metadata.tables[a.child], a.key)
             feeding.setdefault(a.child, set()).update(key.columns + a.of)
     fed: dict[str, list[pd.DataFrame]] = {}
     reports = []
@@ -849,7 +860,7 @@ def _fill_totals(metadata, frame: pd.DataFrame, aggregates: list[Aggregate], fed
                  ) -> None:
     """Set each total of ``frame`` (a parent table, whole) from its generated children."""
     for a in aggregates:
-        key = next(k for k in metadata.tables[a.child].foreign_keys if k.name == a.key)
+        key = _foreign_key(metadata.tables[a.child], a.key)
         children = pd.concat(fed.get(a.child, []), ignore_index=True) if fed.get(a.child) else \
             pd.DataFrame(columns=list(key.columns) + list(a.of))
         rows = parent_rows(children, frame, key.columns, key.parent_columns)
@@ -875,7 +886,7 @@ def _from_parents(table, model, indices, generated) -> tuple[dict[str, tuple[pd.
     linked: dict[str, np.ndarray] = {}
     for kind, by_key in _taken(model).items():
         for key_name, columns in by_key.items():
-            key = next(k for k in table.foreign_keys if k.name == key_name)
+            key = _foreign_key(table, key_name)
             parent_values = generated[key.parent].keys[_parent_columns(columns)]
             rows = indices[key_name]
             for column, parent_column in columns.items():
