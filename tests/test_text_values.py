@@ -219,7 +219,8 @@ def test_numbers_and_words_come_out_in_the_source_proportions(tmp_path):
     assert abs((made == "not recorded").mean() - (real_values == "not recorded").mean()) < 0.05
     numbers, real_numbers = made[whole].astype(int), pd.to_numeric(real_values, errors="coerce").dropna()
     assert numbers.min() >= real_numbers.min() and numbers.max() <= real_numbers.max()
-    assert numbers.nunique() > 100 and abs(numbers.mean() - real_numbers.mean()) < 0.1 * real_numbers.std()
+    # learned as numbers: many values (the amounts at least 5 people share, and the tails)
+    assert numbers.nunique() > 60 and abs(numbers.mean() - real_numbers.mean()) < 0.1 * real_numbers.std()
 
 
 def test_decimals_beside_a_marker_keep_their_precision(tmp_path):
@@ -258,3 +259,19 @@ def test_a_batch_whose_numbers_beside_words_are_all_words(tmp_path):
     assert model.kinds["OAA5"] == "mixed"
     rows = pd.concat([model.sample(1, random_seed=seed) for seed in range(30)])
     assert (rows["OAA5"] == ".").any() and rows["OAA5"].str.fullmatch(r"\d+\.\d+").any()
+
+
+def test_a_date_column_with_a_typo_is_still_dates(tmp_path):
+    """Stat2Data's Hawks: 907 capture times of a day (13:30, 9:05) and one '9.12'. The column
+    is times, the typo is learned as a blank and said so; generated times all read as times
+    (the column was taken for codes and came out as 59:57)."""
+    hawks = rdata("Stat2Data", "Hawks", tmp_path)
+    times = hawks["CaptureTime"]
+    assert (times == "9.12").sum() == 1
+    assert detect_kind("CaptureTime", times) == "time"
+    assert detect_kind("code", pd.Series(["12:30", "Ab-1"] * 40)) != "time"  # half are no times
+    model = Synthesizer(**QUICK).fit(hawks[["CaptureTime", "Species", "Wing"]])
+    assert any("CaptureTime" in note and "blank" in note for note in model.notes)
+    made = model.sample(1000, random_seed=2)["CaptureTime"]
+    clock = pd.to_datetime(made.dropna(), format="%H:%M", errors="coerce")
+    assert clock.notna().all() and made.isna().mean() < 0.02

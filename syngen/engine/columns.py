@@ -14,6 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from syngen.engine import dates
 from syngen.engine.dates import detect_text_format
 from syngen.errors import SyngenError
 from syngen.privacy import RARE_THRESHOLD
@@ -166,6 +167,9 @@ def detect_kind(name: str, column: pd.Series) -> str:
     text_format = detect_text_format(values)
     if text_format is not None:
         return text_format[0]
+    mostly = dates.strays(values)
+    if mostly is not None:
+        return mostly[0][0]
     unique_share = distinct / len(values)
     if distinct > 50 and _is_word_text(values):
         return "text"

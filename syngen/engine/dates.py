@@ -19,6 +19,7 @@ _SAMPLE = 2000
 _PROBE = 20  # values a proposal must parse before the whole sample is tried
 _ROUND_TRIP = 500  # values written back to check a format's padding
 EXACT_SHARE = 0.99  # of values a format must write back exactly as the source has them
+MAX_STRAY_SHARE = 0.01  # of values that may be no date in a column of dates (typos: read as blanks)
 
 _CLOCKS = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
 _DAYS = ("%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d", "%Y/%m/%d", "%m/%d/%y", "%d/%m/%y", "%y-%m-%d",
@@ -82,6 +83,42 @@ def detect_text_format(values: pd.Series) -> tuple[str, str] | None:
     return _detect(values)
 
 
+def strays(values: pd.Series) -> tuple[tuple[str, str], pd.Series] | None:
+    """A column of dates in one format but for a few values that are none (a typo: '9.12'
+    among times of day): the (kind, format) of the rest and where the strays are. At most
+    ``MAX_STRAY_SHARE`` of the values may stray; None when the column is no such thing."""
+    values = values.astype(str)
+    sample = _sample(values)
+    if sample.str.contains(r"\d", regex=True).mean() < 1.0 - MAX_STRAY_SHARE:
+        return None
+    distinct = sample.drop_duplicates()
+    probe = distinct.iloc[:_PROBE]
+    for fmt in _proposals(distinct):
+        if not _plausible(fmt):
+            continue
+        stray = _unparsed(probe, parse_format(fmt))  # a stray may be among them, not two
+        if stray is None or stray.sum() > 1:
+            continue
+        stray = _unparsed(sample, parse_format(fmt))
+        if stray.mean() > MAX_STRAY_SHARE:
+            continue
+        stray = _unparsed(values, parse_format(fmt))
+        if not stray.any():  # every value is a date: no strays
+            return None
+        if stray.mean() <= MAX_STRAY_SHARE:
+            found = detect_text_format(values[~stray.to_numpy()])
+            return (found, stray) if found is not None else None
+    return None
+
+
+def _unparsed(values: pd.Series, fmt: str) -> pd.Series | None:
+    """Where values do not read in ``fmt`` (None: pandas cannot use the format)."""
+    try:
+        return pd.to_datetime(values, format=fmt, errors="coerce").isna()
+    except ValueError:
+        return None
+
+
 def _sample(values: pd.Series) -> pd.Series:
     return values if len(values) <= _SAMPLE else values.sample(_SAMPLE, random_state=0)
 
@@ -129,11 +166,8 @@ def _plausible(fmt: str) -> bool:
 
 
 def _parses(values: pd.Series, fmt: str) -> bool:
-    try:
-        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
-    except ValueError:  # a format pandas cannot use
-        return False
-    return bool(parsed.notna().all())
+    unparsed = _unparsed(values, fmt)
+    return unparsed is not None and not unparsed.any()
 
 
 def _writing(values: pd.Series, fmt: str) -> str | None:

@@ -28,7 +28,7 @@ from syngen.adapters.files import default_mode, staging_folder
 from syngen.engine import conditions as conditional
 from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import TEXT_KINDS, detect_kinds
-from syngen.engine.dates import parse_format
+from syngen.engine.dates import parse_format, strays
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
 from syngen.engine.redraws import MAX_LEVELS, MAX_TAIL_SHARE, Redraw, fit_redraws, needed, sweep
@@ -142,6 +142,7 @@ class Synthesizer:
         if unknown:
             raise SyngenError(f"rare-value threshold given for unknown column(s) {', '.join(map(repr, unknown))}")
         self.columns = [str(c) for c in data.columns]
+        data, stray_notes = _blank_strays(data, kinds, self.formats)
         if self.verbatim:
             return self._keep(data, kinds, started)
         self.secret = guard.new_secret()
@@ -149,7 +150,7 @@ class Synthesizer:
         regions, people = source_regions(data, kinds), source_people(data, kinds)
         self.codecs = [self._fit_codec(data[c], kinds[c], regions, people, declared=c in self.column_kinds)
                        for c in data.columns]
-        self.notes = [note for note in map(_rare_note, self.codecs) if note]
+        self.notes = stray_notes + [note for note in map(_rare_note, self.codecs) if note]
         named = data.set_axis(self.columns, axis=1)
         str_kinds = {str(c): k for c, k in kinds.items()}
         self.dependencies = find_dependencies(named, str_kinds, self.rare_threshold)
@@ -691,6 +692,31 @@ def _given_numbers(x: np.ndarray, nulls: np.ndarray | None, given: conditional.C
 
 def _blanked(x: np.ndarray, nulls: np.ndarray | None) -> np.ndarray:
     return np.where(nulls, np.nan, x) if nulls is not None else x
+
+
+def _blank_strays(data: pd.DataFrame, kinds: dict, formats: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
+    """Text dates with a few values that are none (typos, ``dates.strays``) with those values
+    blank, so they are learned as blanks and never written; a note says how many."""
+    notes, blanked = [], {}
+    for column, kind in kinds.items():
+        values = data[column]
+        if kind not in ("date", "datetime", "time") or str(column) in formats \
+                or not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        filled = np.flatnonzero(values.notna().to_numpy())
+        found = strays(values.iloc[filled])
+        if found is not None:
+            stray = found[1].to_numpy()
+            blank = np.zeros(len(values), dtype=bool)
+            blank[filled[stray]] = True
+            blanked[column] = values.mask(blank)
+            notes.append(f"column '{column}': {int(stray.sum())} value(s) ({stray.mean():.1%}) are no {kind} in "
+                         f"the format '{found[0][1]}' of the rest; they are learned as blanks")
+    if blanked:
+        data = data.copy()
+        for column, values in blanked.items():
+            data[column] = values
+    return data, notes
 
 
 def _rare_note(codec: Codec) -> str | None:
