@@ -64,7 +64,7 @@ def continue_keys(model, existing: pd.DataFrame) -> None:
             continue
         if codec.kind == "sequence":
             last = int(pd.to_numeric(existing[codec.name]).max())
-            codec.first = max(codec.first, last + codec.step)
+            codec.first = max(codec.first, last + int(np.ceil(codec.step)))
         elif codec.kind in ("id",) + TOKEN_KINDS and hasattr(codec, "avoid"):
             codec.avoid(existing[codec.name].dropna(), model.secret)
 

