@@ -30,6 +30,7 @@ TEXT_KINDS = ("uuid", "email", "text", "first_name", "last_name", "full_name", "
 # Numbers with this many distinct values or fewer are modelled as categories (their values kept),
 # when they repeat (see _repeats).
 MAX_NUMERIC_CATEGORIES = 15
+MAX_DECIMALS = 12
 _EXACT_FLOAT = 2**53  # integers up to this size are exact as floats
 _SAMPLE = 2000
 
@@ -201,13 +202,14 @@ def detect_kinds(df: pd.DataFrame, overrides: dict[str, str] | None = None) -> d
 
 
 def decimals_of(values: np.ndarray) -> int:
-    """Fewest decimals (0..6) that represent every value, so output keeps the source precision.
+    """Fewest decimals (0..12) that represent every value, so output keeps the source precision.
     A large number's last bits are no decimals: 128046208959.181 is held as ...18098; nor is
-    a thousandth of the last decimal, the trace of a sum written out in full (568.629999)."""
+    a thousandth of the last decimal, the trace of a sum written out in full (568.629999).
+    Values written in full (2003.4166666666667, a month as a year's fraction) keep 12."""
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
     tolerance = np.maximum(1e-9, 8 * np.spacing(np.abs(values)))
-    for d in range(7):
+    for d in range(MAX_DECIMALS + 1):
         if (np.abs(values - np.round(values, d)) <= np.maximum(tolerance, 10.0 ** -d * 1e-3)).all():
             return d
-    return 6
+    return MAX_DECIMALS
