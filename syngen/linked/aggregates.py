@@ -15,6 +15,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from syngen.engine.columns import decimals_of
+
 MIN_ROWS = 10  # parent rows with children, at least, to tell
 SHARE = 0.99  # of the parent rows, those the rule holds in
 MAX_COLUMNS = 12  # a child's numeric columns tried (the first ones)
@@ -60,7 +62,7 @@ def find_aggregates(parent: pd.DataFrame, child: pd.DataFrame, rows: np.ndarray,
         if not pd.api.types.is_numeric_dtype(parent[column]) or pd.api.types.is_bool_dtype(parent[column]):
             continue
         target = pd.to_numeric(parent[column], errors="coerce").to_numpy(dtype=float)
-        decimals = _decimals(target)
+        decimals = decimals_of(target)
         for of in forms:
             made = Aggregate(column, child_name, key_name, of, decimals).values(rows, numbers, len(parent))
             if np.mean(np.abs(made - target) <= 0.5 * 10.0 ** -decimals + 1e-9) >= SHARE and np.ptp(made) > 0:
@@ -68,11 +70,3 @@ def find_aggregates(parent: pd.DataFrame, child: pd.DataFrame, rows: np.ndarray,
                 break
     return found
 
-
-def _decimals(values: np.ndarray) -> int:
-    """The fewest decimals (at most 6) that write every value."""
-    values = values[np.isfinite(values)]
-    for decimals in range(7):
-        if np.allclose(values, np.round(values, decimals), rtol=0, atol=1e-9):
-            return decimals
-    return 6
