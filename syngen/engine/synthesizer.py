@@ -31,6 +31,8 @@ from syngen.engine.columns import TEXT_KINDS, detect_kinds
 from syngen.engine.dates import parse_format, strays
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
+from syngen.engine.date_parts import DatePart, find_date_parts
+from syngen.engine.date_parts import stamps as date_stamps
 from syngen.engine.order import RowOrder
 from syngen.engine.redraws import MAX_LEVELS, MAX_TAIL_SHARE, Redraw, fit_redraws, needed, sweep
 from syngen.engine.relations import Relation, find_relations
@@ -95,6 +97,7 @@ class Synthesizer:
         self.relations: list[Relation] = []  # each with the codec of its target's residual
         self.redraws: list[Redraw] = []  # categories drawn again given the rest of the row
         self.row_orders: list[RowOrder] = []  # sequences that number rows in the order of other columns
+        self.date_parts: list[DatePart] = []  # columns set from a part of a date in their row
         self.persona = Persona()
         self.secret: str | None = None  # the key of the real-value check; saved apart from the model
         self.notes: list[str] = []  # what training tells the user about the table
@@ -156,6 +159,8 @@ class Synthesizer:
         named = data.set_axis(self.columns, axis=1)
         str_kinds = {str(c): k for c, k in kinds.items()}
         self.dependencies = find_dependencies(named, str_kinds, self.rare_threshold)
+        self.date_parts = self._fit_date_parts(named)
+        self.notes += [f"rule kept: {part.describe()}" for part in self.date_parts]
         self.persona = Persona.fit(named, str_kinds, self._by_name, self.secret)
         residuals = self._fit_relations(named, seed)
         self.notes += [f"rule kept: {relation.describe()}" for relation in self.relations]
@@ -206,6 +211,22 @@ class Synthesizer:
             residuals[relation.codec] = residual
             numbers[relation.target] = relation.compose(residual.to_numpy(), inputs, levels)
         return residuals
+
+    @property
+    def _dated(self) -> dict[str, NumericCodec]:
+        """The learned date and time columns (their parts can be read off them)."""
+        return {c.name: c for c in self.codecs if isinstance(c, NumericCodec) and c.learned
+                and c.kind in ("datetime", "date", "time") and c.zones is None}
+
+    def _fit_date_parts(self, named: pd.DataFrame) -> list[DatePart]:
+        """Number columns that are a part of a date in their row (``date_parts.py``); never a
+        given column (a parent's) nor one a link fixes."""
+        dates = {name: date_stamps(codec.numbers(named[name])) for name, codec in self._dated.items()}
+        if not dates:
+            return []
+        fixed = {d.dependent for d in self.dependencies} | self.given
+        candidates = [c.name for c in self.codecs if c.learned and c.name not in fixed]
+        return find_date_parts(named[candidates], dates)
 
     def _fit_row_orders(self, named: pd.DataFrame) -> list[RowOrder]:
         """The other columns each sequence numbers the rows by (``order.py``)."""
@@ -358,6 +379,10 @@ class Synthesizer:
                 outputs[codec.name] = codec.generate(n, rng, start, total, seed, rows)
         index = pd.RangeIndex(start, start + n)
         frame = pd.DataFrame({name: outputs[name].set_axis(index) for name in self.columns}, index=index)
+        given = set(conditions.values) if conditions is not None else set()
+        for part in self.date_parts:
+            if part.column not in given:
+                part.apply(frame, date_stamps(self._by_name[part.date].numbers(frame[part.date])))
         for dependency in self.dependencies:
             if conditions is not None or all(dependency is not d for d in settled):  # settled: nothing moved since
                 dependency.apply(frame, rng)
@@ -639,6 +664,7 @@ class Synthesizer:
                     "columns": columns, "network": network, "persona": persona,
                     "dependencies": [d.state() for d in self.dependencies], "relations": relations,
                     "redraws": redraws, "row_orders": [o.state() for o in self.row_orders],
+                    "date_parts": [p.state() for p in self.date_parts],
                     "training": self.training}
         key, staging, staged_key = _secret_path(target, secret_path), None, None
         try:  # everything written before the earlier model is replaced: a full disk leaves it as it was
@@ -711,6 +737,7 @@ class Synthesizer:
         model.redraws = [Redraw.from_state(meta, {k: arrays[f"redraw{i}.{k}"] for k in Redraw.ARRAYS})
                          for i, meta in enumerate(document["redraws"])]
         model.row_orders = [RowOrder.from_state(o) for o in document.get("row_orders", [])]
+        model.date_parts = [DatePart(**p) for p in document.get("date_parts", [])]
         model.persona = Persona.from_state(document["persona"], arrays)
         model.secret = guard.read_secret(_secret_path(folder, secret_path))
         network = document["network"]

