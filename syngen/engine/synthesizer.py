@@ -229,13 +229,13 @@ class Synthesizer:
         return find_date_parts(named[candidates], dates)
 
     def _fit_row_orders(self, named: pd.DataFrame) -> list[RowOrder]:
-        """The other columns each sequence numbers the rows by (``order.py``)."""
+        """The learned columns each sequence numbers the rows by (``order.py``)."""
         sequences = [c for c in self.codecs if c.kind == "sequence"]
         if not sequences:
             return []
-        values = {c.name: self._order_values(c, named[c.name]) for c in self.codecs}
-        orders = (RowOrder.fit(s.name, values[s.name], {n: v for n, v in values.items() if n != s.name},
-                               self.rare_threshold) for s in sequences)
+        values = {c.name: self._order_values(c, named[c.name]) for c in self.codecs if c.learned}
+        orders = (RowOrder.fit(s.name, named[s.name].to_numpy(dtype=np.float64), values, self.rare_threshold)
+                  for s in sequences)
         return [o for o in orders if o is not None]
 
     @staticmethod
