@@ -4,6 +4,7 @@ replaces only its own part and keeps the others."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 _MARKER = re.compile(r"^<!-- [^>]*: written by benchmarks/\S+ -->$", re.MULTILINE)
@@ -17,6 +18,12 @@ def _split(text: str) -> tuple[str, dict[str, str]]:
         body = text[start:end].rstrip()
         sections[body.split("\n", 1)[0]] = body
     return head.rstrip(), sections
+
+
+def commit_of(checkout: Path) -> str:
+    """The short commit a checkout is at, to name it in a table (its path if it is none)."""
+    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return done.stdout.strip() or str(checkout)
 
 
 def write_head(path: Path, lines: list[str]) -> None:

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from sections import write_section
+from sections import commit_of, write_section
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -71,8 +71,7 @@ def main() -> int:
     parser.add_argument("--report", default=str(REPO / "docs" / "benchmarks.md"))
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    commits = {path: subprocess.run(["git", "-C", str(path), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                    text=True).stdout.strip() or str(path) for path in (args.before, REPO)}
+    commits = {path: commit_of(path) for path in (args.before, REPO)}
     lines = ["## Fit time and sampling throughput against an earlier commit", "",
              f"- Command: `python benchmarks/throughput.py --before <checkout of {commits[args.before]}>`",
              f"- Date (UTC): {time.strftime('%Y-%m-%d %H:%M', time.gmtime())}; machine: {platform.platform()}, "

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import corpus
-from sections import write_section
+from sections import commit_of, write_section
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -69,8 +69,7 @@ def main() -> int:
     args = parser.parse_args()
     chosen = [t for t in TABLES if not args.tables or t[1] in args.tables.split(",")]
     checkouts = [c for c in (args.before, REPO) if c is not None]
-    commits = [subprocess.run(["git", "-C", str(c), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True).stdout.strip() or str(c) for c in checkouts]
+    commits = [commit_of(c) for c in checkouts]
     header = " | ".join(f"quality {c} | detection {c}" for c in commits)
     lines = ["## Tables the project never saw: detection and quality", "",
              f"- Command: `python benchmarks/unseen.py{' --before <checkout of ' + commits[0] + '>' if args.before else ''}`",

@@ -20,6 +20,7 @@ from syngen.errors import SyngenError
 from syngen.privacy import RARE_THRESHOLD
 from syngen.privacy.meaning import IDENTIFYING, LOCATION, detect_meanings, name_tokens
 
+DATE_KINDS = ("datetime", "date", "time")  # learned as seconds (a time of day: since midnight)
 LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date", "time", "mixed") + LOCATION
 GENERATED_KINDS = ("id", "sequence", "uuid", "email", "text", "constant", "empty") + IDENTIFYING + ("binary",)
 KINDS = LEARNED_KINDS + GENERATED_KINDS

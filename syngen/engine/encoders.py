@@ -14,7 +14,7 @@ from scipy.special import ndtr, ndtri
 
 from syngen.engine import dates
 from syngen.engine.codec import Codec, register
-from syngen.engine.columns import NUMBER_TEXT, decimals_of
+from syngen.engine.columns import DATE_KINDS, NUMBER_TEXT, decimals_of
 from syngen.errors import SyngenError
 from syngen.privacy import RARE, Protection, pending
 
@@ -173,7 +173,7 @@ class NumericCodec(LearnedCodec):
         return (parsed.astype("datetime64[ns]").astype("int64") / 1e9).to_numpy(dtype=np.float64)
 
     def _fit(self, values):
-        if self.kind in ("datetime", "date", "time"):
+        if self.kind in DATE_KINDS:
             if pd.api.types.is_datetime64_any_dtype(values):
                 tz = getattr(values.dt, "tz", None)
                 self.timezone = str(tz) if tz is not None else None
@@ -195,7 +195,7 @@ class NumericCodec(LearnedCodec):
         self.count = len(x)
         if self.kind == "float":
             self.decimals = decimals_of(x)
-        elif self.kind in ("datetime", "date", "time"):
+        elif self.kind in DATE_KINDS:
             self.resolution = next((r for r in (_SECONDS_PER_DAY, 3600, 60, 1)
                                     if np.allclose(np.mod(x, r), 0)), 0.0)
         finite = x[np.isfinite(x)]  # an infinity among floats (Parquet, databases) is no quantile

@@ -27,12 +27,12 @@ from syngen.privacy.persona import Persona, source_people, source_regions
 from syngen.adapters.files import default_mode, staging_folder
 from syngen.engine import conditions as conditional
 from syngen.engine.codec import Codec, codec_for
-from syngen.engine.columns import TEXT_KINDS, detect_kinds
+from syngen.engine.columns import DATE_KINDS, TEXT_KINDS, detect_kinds
+from syngen.engine.date_parts import DatePart, find_date_parts
+from syngen.engine.date_parts import stamps as date_stamps
 from syngen.engine.dates import parse_format, strays
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
-from syngen.engine.date_parts import DatePart, find_date_parts
-from syngen.engine.date_parts import stamps as date_stamps
 from syngen.engine.order import RowOrder
 from syngen.engine.redraws import MAX_LEVELS, MAX_TAIL_SHARE, Redraw, fit_redraws, needed, sweep
 from syngen.engine.relations import Relation, find_relations
@@ -216,7 +216,7 @@ class Synthesizer:
     def _dated(self) -> dict[str, NumericCodec]:
         """The learned date and time columns (their parts can be read off them)."""
         return {c.name: c for c in self.codecs if isinstance(c, NumericCodec) and c.learned
-                and c.kind in ("datetime", "date", "time") and c.zones is None}
+                and c.kind in DATE_KINDS and c.zones is None}
 
     def _fit_date_parts(self, named: pd.DataFrame) -> list[DatePart]:
         """Number columns that are a part of a date in their row (``date_parts.py``); never a
@@ -769,7 +769,7 @@ def _blank_strays(data: pd.DataFrame, kinds: dict, formats: dict[str, str]) -> t
     notes, blanked = [], {}
     for column, kind in kinds.items():
         values = data[column]
-        if kind not in ("date", "datetime", "time") or str(column) in formats \
+        if kind not in DATE_KINDS or str(column) in formats \
                 or not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
         filled = np.flatnonzero(values.notna().to_numpy())
