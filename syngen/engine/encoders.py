@@ -198,9 +198,36 @@ class NumericCodec(LearnedCodec):
         elif self.kind in DATE_KINDS:
             self.resolution = next((r for r in (_SECONDS_PER_DAY, 3600, 60, 1)
                                     if np.allclose(np.mod(x, r), 0)), 0.0)
-        finite = x[np.isfinite(x)]  # an infinity among floats (Parquet, databases) is no quantile
-        self.transform = QuantileNormal.fit(finite) if len(finite) else QuantileNormal(np.zeros(1))
+        finite = np.isfinite(x)  # an infinity among floats (Parquet, databases) is no quantile
+        self.transform = QuantileNormal.fit(self._guarded(pd.Series(x[finite], index=values.index[finite]))) \
+            if finite.any() else QuantileNormal(np.zeros(1))
         self.support = self._menu(values, x)
+
+    def _guarded(self, numbers: pd.Series) -> np.ndarray:
+        """The values the quantiles learn, with nothing in them that singles out a few people.
+        An outlier is a person: the k lowest values (k: the rare threshold) are spread evenly
+        from the k-th up to the next, the k highest likewise, so no value past the k-th comes
+        out and none at the ends comes out more often than by chance (censuses top-code
+        incomes so). Fewer than 2k values are all their mean. The rows of a value fewer than
+        k people hold (a couple's wedding date) are spread over the gaps to its neighbours:
+        left as a flat stretch of the quantiles, it would come out as that value again and again."""
+        k = self.protection.rare_threshold
+        ordered = np.sort(numbers.to_numpy(dtype=np.float64))
+        if k > 1 and len(ordered) < 2 * k:
+            return np.full(len(ordered), float(np.mean(ordered)))
+        if k > 1:
+            ordered[:k] = np.linspace(ordered[k - 1], ordered[k], k, endpoint=False)
+            ordered[-k:] = np.linspace(ordered[-k - 1], ordered[-k], k + 1)[1:]
+        distinct, first, rows = np.unique(ordered, return_index=True, return_counts=True)
+        held = self.protection.holders(numbers).reindex(distinct).fillna(k).to_numpy()  # a ramp's: none rare
+        rare = (rows > 1) & (held < k)
+        if not rare.any() or len(distinct) < 2:
+            return ordered
+        middles = (distinct[1:] + distinct[:-1]) / 2
+        start, end = np.r_[distinct[0], middles], np.r_[middles, distinct[-1]]
+        place = (np.arange(len(ordered)) - np.repeat(first, rows) + 0.5) / np.repeat(rows, rows)
+        spread = np.repeat(start, rows) + np.repeat(end - start, rows) * place
+        return np.where(np.repeat(rare, rows), spread, ordered)
 
     def _menu(self, values: pd.Series, x: np.ndarray) -> np.ndarray:
         """The values to snap to: those enough people share, if nearly every row holds one."""
@@ -293,8 +320,8 @@ class NumericCodec(LearnedCodec):
 
     def decode_numbers(self, outputs, rng) -> tuple[np.ndarray, np.ndarray | None]:
         """Every row's number (dates as seconds) and which rows are blank (None: none)."""
-        x = self.values(outputs, rng)
-        return x, sample_nulls(outputs[1][:, 0] + self.null_bias, rng) if self.null_share > 0 else None
+        nulls = sample_nulls(outputs[1][:, 0] + self.null_bias, rng) if self.null_share > 0 else None
+        return self.values(outputs, rng, None if nulls is None else ~nulls), nulls
 
     def output(self, x: np.ndarray, nulls: np.ndarray | None = None) -> pd.Series:
         """Numbers of this column's grain as its values (dates in their format)."""
@@ -333,12 +360,13 @@ class NumericCodec(LearnedCodec):
             return self.transform.inverse_uniform(np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated))))
         return self.transform.inverse(z)
 
-    def values(self, outputs, rng) -> np.ndarray:
-        """Every row's value, nulls aside: numbers, or dates and times as seconds."""
+    def values(self, outputs, rng, present: np.ndarray | None = None) -> np.ndarray:
+        """Every row's value, nulls aside: numbers, or dates and times as seconds (``present``:
+        the rows that will not be blank, among which the source's ends are placed)."""
         z = self._noisy(outputs[0], rng)
         if len(self.generated) > 1:
             u = np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated)))
-            x = self.transform.inverse_uniform(self._boundaries(z, u, rng))
+            x = self.transform.inverse_uniform(self._boundaries(z, u, rng, present))
         else:
             x = self.transform.inverse(z)
         return self.rounded(x)
@@ -398,20 +426,21 @@ class NumericCodec(LearnedCodec):
         text = self._format_datetime(x)
         return self.restore_dtype(text + self.zones.categories[0] if self.zones else text)
 
-    def _boundaries(self, z: np.ndarray, u: np.ndarray, rng) -> np.ndarray:
-        """Put the observed minimum and maximum in this batch as often as the source has
-        them (n / rows learned, rounded at random), on the rows the model ranks most extreme.
-        Left to chance, a table of the source's size misses its boundary values a third of
-        the time; test data should hold them."""
-        expected = len(z) / max(self.count, 2)
+    def _boundaries(self, z: np.ndarray, u: np.ndarray, rng, present: np.ndarray | None) -> np.ndarray:
+        """Put the learned minimum and maximum in this batch as often as the source has them
+        (n / values learned, rounded at random, n counting only rows not blank), on the rows
+        the model ranks most extreme. Left to chance, a table of the source's size misses its
+        boundary values a third of the time; test data should hold them."""
+        rows = np.arange(len(z)) if present is None else np.flatnonzero(present)
+        expected = len(rows) / max(self.count, 2)
         inside = 1.0 / max(self.count, 2)
         for top, edge, demoted in ((True, 1.0, 1.0 - inside), (False, 0.0, inside)):
-            at_edge = min(int(expected + rng.random()), len(z))
+            at_edge = min(int(expected + rng.random()), len(rows))
             u[u == edge] = demoted
-            if 0 < at_edge < len(z):
-                u[np.argpartition(-z if top else z, at_edge - 1)[:at_edge]] = edge
+            if 0 < at_edge < len(rows):
+                u[rows[np.argpartition(-z[rows] if top else z[rows], at_edge - 1)[:at_edge]]] = edge
             elif at_edge:
-                u[:] = edge
+                u[rows] = edge
         return u
 
     def _format_datetime(self, seconds: np.ndarray):
