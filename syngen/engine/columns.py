@@ -150,9 +150,10 @@ def detect_kind(name: str, column: pd.Series) -> str:
             if max(abs(int(values.min())), abs(int(values.max()))) > _EXACT_FLOAT:
                 return "id"  # no measure is this large; and a float would lose its last digits
             is_key = distinct == len(values) == len(column) and len(values) >= 20  # a key has no nulls
-            span = int(values.max()) - int(values.min()) + 1
-            if is_key and span <= 1.5 * len(values):
-                return "sequence"
+            if is_key:
+                first, last, count = numbering(values.to_numpy())
+                if last - first + 1 <= 1.5 * count:
+                    return "sequence"
             # many-valued numbers named as identifiers (subject_id, account_no) are codes, not amounts
             if _named_like_id(name) and distinct > 100 and distinct >= 0.2 * len(values):
                 return "id"
@@ -184,6 +185,15 @@ def detect_kind(name: str, column: pd.Series) -> str:
     if code_like and distinct > 100 and unique_share >= 0.2:
         return "id"
     return "categorical"
+
+
+def numbering(values: np.ndarray) -> tuple[int, int, int]:
+    """(first, last, how many) of the densest run of all but ``MAX_STRAY_SHARE`` of distinct
+    whole numbers: rows numbered 1..533 beside one 1100 are numbered 1..533."""
+    ordered = np.sort(values.astype(np.int64))
+    count = max(int(np.ceil((1.0 - dates.MAX_STRAY_SHARE) * len(ordered))), 1)
+    start = int(np.argmin(ordered[count - 1:] - ordered[:len(ordered) - count + 1]))
+    return int(ordered[start]), int(ordered[start + count - 1]), count
 
 
 def detect_kinds(df: pd.DataFrame, overrides: dict[str, str] | None = None) -> dict[str, str]:

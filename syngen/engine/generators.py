@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from syngen.engine.codec import Codec, register
+from syngen.engine.columns import numbering
 from syngen.errors import SyngenError
 from syngen.privacy import fake, guard
 from syngen.privacy.persona import Rows
@@ -382,16 +383,17 @@ class IdentifierCodec(Codec):
 class SequenceCodec(Codec):
     """Integer keys numbered like the source's, unique by construction: from its first value
     by its mean step, gaps spread evenly (a sample of a numbered table, every fifth row
-    gone, spans the source's range at the source's size, not four fifths of it)."""
+    gone, spans the source's range at the source's size, not four fifths of it). A stray
+    number far from the rest (1100 beside 1..533) is no part of the numbering."""
 
     def __init__(self, name, kind):
         super().__init__(name, kind)
         self.first, self.step = 1, 1.0
 
     def _fit(self, values):
-        ordered = np.sort(values.to_numpy(dtype=np.int64))
-        self.first = int(ordered[0])
-        self.step = max(float(ordered[-1] - ordered[0]) / (len(ordered) - 1), 1.0) if len(ordered) > 1 else 1.0
+        first, last, count = numbering(values.to_numpy())
+        self.first = first
+        self.step = max(float(last - first) / (count - 1), 1.0) if count > 1 else 1.0
 
     def generate(self, n, rng, start, total, seed, rows=None):
         steps = np.floor(np.arange(start, start + n, dtype=np.float64) * self.step + 1e-9).astype(np.int64)

@@ -11,7 +11,8 @@ So at fit, with the rows in the sequence's order, keys are taken greedily: the c
 values change in order (``ORDER_SHARE`` of the times they change) between adjacent rows that
 the keys before it tie, surest and then coarsest first. Numbers and dates run ascending or descending; text
 runs in the order its values first appear (each value's rows together), and the values at
-least the rare threshold of rows hold are kept in that order (rarer ones sort last). At
+least the rare threshold of rows hold are kept in that order (rarer ones sort last). Blanks
+count as last, where generation sorts them, so blanks scattered between values break a key. At
 generation each batch's rows are sorted by those keys and numbered in that order: the order
 holds within a batch (50,000 rows by default), and the sequence stays unique.
 """
@@ -61,26 +62,27 @@ class RowOrder:
                 codes, texts[name] = pd.factorize(text)
                 values = np.where(codes < 0, np.nan, codes)
             values = values.astype(np.float64)
-            steps[name] = np.diff(values)
-            present = pd.Series(values[~np.isnan(values)])
-            alike[name] = float(np.sum(present.value_counts(normalize=True) ** 2)) if len(present) else 1.0
+            # each direction with blanks last, where generation sorts them: a blank between
+            # values is a change out of order, a run of blanks ties
+            steps[name] = tuple(_steps(v) for v in (values, -values))
+            alike[name] = float(np.sum(pd.Series(values).value_counts(normalize=True, dropna=False) ** 2))
         tied = np.ones(len(rows) - 1, dtype=bool)  # adjacent rows the keys so far do not tell apart
         order = cls(column)
         while len(order.keys) < MAX_KEYS and tied.sum() >= 20:
             best = None
-            for name, step in steps.items():
+            for name, (up, down) in steps.items():
                 if name in order.keys:
                     continue
-                within = step[tied]
-                rises, falls = int(np.sum(within > 0)), int(np.sum(within < 0))  # NaN (a blank) neither
-                by_chance = np.sum(~np.isnan(within)) * (1.0 - alike[name])  # changes in random order
+                rises, falls = int(np.sum(up[tied] > 0)), int(np.sum(up[tied] < 0))
+                by_chance = np.sum(tied) * (1.0 - alike[name])  # changes in random order
                 if rises + falls == 0 or (rises + falls < MIN_CHANGES and rises + falls > 0.1 * by_chance):
                     continue  # a constant orders nothing; a few changes in order say nothing, unless
                     # random order would make far more (an airport changing twice in 26,000 rows)
-                if name in texts:  # in the order its values first appear: never descending
-                    kept, splits, descending = rises / (rises + falls), rises, False
-                else:
-                    kept, splits, descending = max(rises, falls) / (rises + falls), max(rises, falls), falls > rises
+                kept, splits, descending = rises / (rises + falls), rises, False
+                if name not in texts:  # text runs in the order its values first appear: never descending
+                    down_rises, down_falls = int(np.sum(down[tied] > 0)), int(np.sum(down[tied] < 0))
+                    if down_rises / (down_rises + down_falls) > kept:
+                        kept, splits, descending = down_rises / (down_rises + down_falls), down_rises, True
                 if kept < ORDER_SHARE:  # of the changes between adjacent rows, this many in order
                     continue
                 rank = (kept, -splits)  # the surest, then the coarsest
@@ -93,7 +95,7 @@ class RowOrder:
             order.descending.append(bool(descending))
             if name in texts:
                 order.levels[name] = [str(v) for v in texts[name] if counts[name].get(v, 0) >= min_count]
-            tied &= steps[name] == 0
+            tied &= steps[name][0] == 0
         return order if order.keys else None
 
     def permutation(self, keys: dict[str, np.ndarray]) -> np.ndarray:
@@ -117,3 +119,11 @@ class RowOrder:
     @classmethod
     def from_state(cls, state: dict) -> "RowOrder":
         return cls(state["column"], list(state["keys"]), list(state["descending"]), dict(state["levels"]))
+
+
+def _steps(values: np.ndarray) -> np.ndarray:
+    """Differences between adjacent values with blanks last: into a blank a rise, out of one
+    a fall, between two none."""
+    last = np.where(np.isnan(values), np.inf, values)
+    with np.errstate(invalid="ignore"):  # inf - inf: two blanks, no change
+        return np.nan_to_num(np.diff(last), nan=0.0, posinf=1.0, neginf=-1.0)
