@@ -3,7 +3,7 @@
 pandas' guesser proposes formats from a few values; a fallback list adds what it does not
 propose (times of day, 12-hour clocks, two-digit years). A proposal counts only if it parses
 every value and writes (nearly) every value back exactly as the source has it, so the format
-kept is the source's own: unpadded months and hours (``%-m``), milliseconds (``%3f``, our own
+kept is the source's own (its usual one, where a few values are padded otherwise): unpadded months and hours (``%-m``), milliseconds (``%3f``, our own
 width mark), a time-zone offset. A column with one offset keeps it as literal text; one with
 several ends its format in ``%z``, and the offsets are learned as a category of their own.
 """
@@ -18,7 +18,9 @@ import pandas as pd
 _SAMPLE = 2000
 _PROBE = 20  # values a proposal must parse before the whole sample is tried
 _ROUND_TRIP = 500  # values written back to check a format's padding
-EXACT_SHARE = 0.99  # of values a format must write back exactly as the source has them
+# of values a format must write back exactly as the source has them; the others parse in it
+# and differ only in padding (1996-1-7 typed beside 1996-01-17) and come out in the usual one
+EXACT_SHARE = 0.5
 MAX_STRAY_SHARE = 0.01  # of values that may be no date in a column of dates (typos: read as blanks)
 
 _CLOCKS = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
@@ -172,7 +174,7 @@ def _parses(values: pd.Series, fmt: str) -> bool:
 
 def _writing(values: pd.Series, fmt: str) -> str | None:
     """The variant of ``fmt`` (padding, digits of a fraction) that writes the most values
-    back exactly as they are, if it writes nearly all of them so."""
+    back exactly as they are, if it writes most of them so."""
     stamps = pd.to_datetime(values, format=parse_format(fmt))
     best, best_share = None, 0.0
     for variant in _variants(fmt, values):
