@@ -206,18 +206,21 @@ class NumericCodec(LearnedCodec):
     def _guarded(self, numbers: pd.Series) -> np.ndarray:
         """The values the quantiles learn, with nothing in them that singles out a few people.
         An outlier is a person: the k lowest values (k: the rare threshold) are spread evenly
-        from the k-th up to the next, the k highest likewise, so no value past the k-th comes
-        out and none at the ends comes out more often than by chance (censuses top-code
-        incomes so). Fewer than 2k values are all their mean. The rows of a value fewer than
-        k people hold (a couple's wedding date) are spread over the gaps to its neighbours:
-        left as a flat stretch of the quantiles, it would come out as that value again and again."""
-        k = self.protection.rare_threshold
+        from halfway between the two lowest distinct ones up to the k-th, the k highest likewise, so none of
+        them comes out, while the range stays the source's to a half step (a report bins both
+        tables by their own ranges). The rows of a value fewer than k people hold (a couple's
+        wedding date) are spread over the gaps to its neighbours: left as a flat stretch of
+        the quantiles, it would come out as that value again and again."""
         ordered = np.sort(numbers.to_numpy(dtype=np.float64))
-        if k > 1 and len(ordered) < 2 * k:
-            return np.full(len(ordered), float(np.mean(ordered)))
-        if k > 1:
-            ordered[:k] = np.linspace(ordered[k - 1], ordered[k], k, endpoint=False)
-            ordered[-k:] = np.linspace(ordered[-k - 1], ordered[-k], k + 1)[1:]
+        k = min(self.protection.rare_threshold, len(ordered) // 2)
+        if k >= 2:
+            above = ordered[min(np.searchsorted(ordered, ordered[0], side="right"), k - 1)]
+            below = ordered[max(np.searchsorted(ordered, ordered[-1], side="left") - 1, len(ordered) - k)]
+            ordered[:k] = np.linspace((ordered[0] + above) / 2, ordered[k - 1], k)
+            ordered[-k:] = np.linspace(ordered[-k], (below + ordered[-1]) / 2, k)
+        elif self.protection.rare_threshold > 1:  # one to three values: their mean
+            ordered[:] = np.mean(ordered)
+        k = self.protection.rare_threshold
         distinct, first, rows = np.unique(ordered, return_index=True, return_counts=True)
         held = self.protection.holders(numbers).reindex(distinct).fillna(k).to_numpy()  # a ramp's: none rare
         rare = (rows > 1) & (held < k)
