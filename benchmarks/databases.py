@@ -17,6 +17,7 @@ wall time and peak RSS are what the user sees (interpreter start and imports inc
 that fails is recorded with the first line of its error, and the benchmark goes on. Writes
 ``WORKDIR/results.json`` and its section of ``docs/benchmarks.md``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
-
 from run import DEFAULT_REPORT, SHARED, _exit_text, _summary, environment, log
 from sections import write_section
 
@@ -56,6 +56,7 @@ def source_url(path: Path) -> str:
 # Steps: the syngen command as a user types it, in its own process
 # --------------------------------------------------------------------------------------------
 
+
 def run_step(command: list[str], cwd: Path, output: Path) -> dict:
     """Wall time and peak RSS of one command, and the first line of its error if it failed
     (its whole output is kept in ``output``)."""
@@ -75,7 +76,7 @@ def first_error(text: str, code: int) -> str:
     """The CLI's one-line ``Error: ...``, else the exception a traceback ends with."""
     if code < 0:
         return f"syngen {_exit_text(code)}"
-    said = [line[len("Error: "):] for line in text.splitlines() if line.startswith("Error: ")]
+    said = [line[len("Error: ") :] for line in text.splitlines() if line.startswith("Error: ")]
     return said[0].strip() if said else _summary(text)
 
 
@@ -83,9 +84,11 @@ def first_error(text: str, code: int) -> str:
 # Checks: SQL against the source and the target
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Key:
     """A declared PK, UQ or FK, its columns in a fixed order so that two catalogs compare."""
+
     kind: str
     table: str
     columns: tuple
@@ -131,28 +134,39 @@ def source_keys(connection: sa.Connection) -> set[Key]:
         if primary:
             keys.add(make_key("PK", table, primary))
         keys |= {make_key("UQ", table, u["column_names"]) for u in inspector.get_unique_constraints(table)}
-        keys |= {make_key("FK", table, f["constrained_columns"], f["referred_table"], f["referred_columns"])
-                 for f in inspector.get_foreign_keys(table)}
+        keys |= {
+            make_key("FK", table, f["constrained_columns"], f["referred_table"], f["referred_columns"])
+            for f in inspector.get_foreign_keys(table)
+        }
     return keys
 
 
 def target_keys(connection: sa.Connection, target: str) -> set[Key]:
     """What the target declares, read from its own catalog (the inspector of DuckDB's SQLAlchemy
     dialect cannot read constraints)."""
-    return {make_key(KINDS[kind], table, columns, parent, parent_columns if parent else ())
-            for table, kind, columns, parent, parent_columns in connection.execute(sa.text(CATALOG[target]))}
+    return {
+        make_key(KINDS[kind], table, columns, parent, parent_columns if parent else ())
+        for table, kind, columns, parent, parent_columns in connection.execute(sa.text(CATALOG[target]))
+    }
 
 
 def row_counts(connection: sa.Connection) -> dict[str, int]:
-    return {name: connection.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
-            for name in sa.inspect(connection).get_table_names()}
+    return {
+        name: connection.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
+        for name in sa.inspect(connection).get_table_names()
+    }
 
 
 def repeated(connection: sa.Connection, key: Key) -> int:
     """Values of a PK/UQ (nulls left out) that more than one row holds."""
     table = sa.table(key.table, *map(sa.column, key.columns))
-    groups = (sa.select(*table.c).where(*[c.is_not(None) for c in table.c])
-              .group_by(*table.c).having(sa.func.count() > 1).subquery())
+    groups = (
+        sa.select(*table.c)
+        .where(*[c.is_not(None) for c in table.c])
+        .group_by(*table.c)
+        .having(sa.func.count() > 1)
+        .subquery()
+    )
     return connection.execute(sa.select(sa.func.count()).select_from(groups)).scalar_one()
 
 
@@ -161,8 +175,9 @@ def orphans(connection: sa.Connection, key: Key) -> int:
     child = sa.table(key.table, *map(sa.column, key.columns)).alias("child")
     parent = sa.table(key.parent, *map(sa.column, key.parent_columns)).alias("parent")
     found = sa.exists().where(*[parent.c[p] == child.c[c] for c, p in zip(key.columns, key.parent_columns)])
-    return connection.execute(sa.select(sa.func.count()).select_from(child)
-                              .where(*[c.is_not(None) for c in child.c], ~found)).scalar_one()
+    return connection.execute(
+        sa.select(sa.func.count()).select_from(child).where(*[c.is_not(None) for c in child.c], ~found)
+    ).scalar_one()
 
 
 def check_target(url: str, target: str, source: dict, scale: float, copied: set[str]) -> dict:
@@ -199,10 +214,19 @@ def check_target(url: str, target: str, source: dict, scale: float, copied: set[
             wanted = 1 if table in copied else scale
             if not RATIO_BAND[0] <= ratios[table] / wanted <= RATIO_BAND[1]:
                 off[table] = f"{rows[table]:,} rows for {expected:,} in the source (x{ratios[table]:.2f})"
-    return {"rows": rows, "rows_written": sum(rows.values()), "ratios": ratios, "off": off,
-            "skipped": sorted(skipped), "compared": len(keys), "declared": len(keys & declared),
-            "holding": len(keys) - len(broken), "not_declared": sorted(map(str, keys - declared)),
-            "extra_declared": sorted(map(str, declared - source["keys"])), "broken": broken}
+    return {
+        "rows": rows,
+        "rows_written": sum(rows.values()),
+        "ratios": ratios,
+        "off": off,
+        "skipped": sorted(skipped),
+        "compared": len(keys),
+        "declared": len(keys & declared),
+        "holding": len(keys) - len(broken),
+        "not_declared": sorted(map(str, keys - declared)),
+        "extra_declared": sorted(map(str, declared - source["keys"])),
+        "broken": broken,
+    }
 
 
 def copied_tables(artifacts: Path) -> set[str]:
@@ -216,6 +240,7 @@ def copied_tables(artifacts: Path) -> set[str]:
 # --------------------------------------------------------------------------------------------
 # Runs
 # --------------------------------------------------------------------------------------------
+
 
 def fresh_postgres(admin: sa.Engine, name: str) -> str:
     with admin.connect() as connection:
@@ -243,8 +268,12 @@ def run_database(name: str, args, admin: sa.Engine) -> dict:
     if args.epochs:
         train += ["--epochs", str(args.epochs)]
     log(f"{name}: train")
-    result = {"source_rows": source["rows"], "source_keys": sorted(map(str, source["keys"])),
-              "train": run_step(train, folder, folder / "train.log"), "runs": []}
+    result = {
+        "source_rows": source["rows"],
+        "source_keys": sorted(map(str, source["keys"])),
+        "train": run_step(train, folder, folder / "train.log"),
+        "runs": [],
+    }
     if "error" in result["train"]:
         log(f"{name}: train failed: {result['train']['error']}")
         return result
@@ -259,8 +288,18 @@ def run_database(name: str, args, admin: sa.Engine) -> dict:
                 output = f"duckdb:///{database}"
             else:
                 output = fresh_postgres(admin, f"syngen_bench_{name}_x{scale:g}".replace(".", "_"))
-            infer = [str(SYNGEN), "infer", "--metadata_path", METADATA, "--scale", f"{scale:g}",
-                     "--random_seed", str(SEED), "--output", output]
+            infer = [
+                str(SYNGEN),
+                "infer",
+                "--metadata_path",
+                METADATA,
+                "--scale",
+                f"{scale:g}",
+                "--random_seed",
+                str(SEED),
+                "--output",
+                output,
+            ]
             log(f"{name}: infer into {label}")
             run = {"target": target, "scale": scale, "infer": run_step(infer, folder, folder / f"infer-{label}.log")}
             if "error" in run["infer"]:
@@ -280,41 +319,59 @@ def run_database(name: str, args, admin: sa.Engine) -> dict:
 # Report
 # --------------------------------------------------------------------------------------------
 
+
 def source_text(entry: dict) -> str:
     rows = entry["source_rows"]
     empty = [table for table, n in rows.items() if not n]
-    return (f"{len(rows)} tables, {sum(rows.values()):,} rows, {len(entry['source_keys'])} PK/UQ/FK"
-            + (f"; empty: {', '.join(empty)}" if empty else ""))
+    return f"{len(rows)} tables, {sum(rows.values()):,} rows, {len(entry['source_keys'])} PK/UQ/FK" + (
+        f"; empty: {', '.join(empty)}" if empty else ""
+    )
 
 
 def section(results: dict) -> list[str]:
     machine = results["machine"]
-    epochs = (f"`--epochs {results['epochs']}`" if results["epochs"]
-              else "syngen's default, chosen from each table's size, with early stopping")
-    lines = ["", "## Whole databases into DuckDB and PostgreSQL", "",
-             f"- Command: `{results['command']}`",
-             f"- Date (UTC): {results['date_utc']}",
-             (f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs; "
-              f"PostgreSQL {results['postgres_version']} on 127.0.0.1, DuckDB file on local disk"),
-             "- Sources: " + "; ".join(f"{name} ({source_text(r)})" for name, r in results["databases"].items())
-             + "; SQLite files of `../shared/data/relational/` opened read-only "
-               "(`sqlite:///file:PATH?mode=ro&uri=true`)",
-             (f"- Steps, as a user types them, each a fresh process: `syngen train --source URL "
-              f"--random_seed {SEED}` (epochs: {epochs}), then per target and scale `syngen infer "
-              f"--metadata_path {METADATA} --scale F --random_seed {SEED} --output TARGET` into a new DuckDB "
-              "file or a new PostgreSQL database. Seconds and peak RSS are the whole process's "
-              "(interpreter start and imports included); rows/s is rows written over infer seconds."),
-             ("- Checks, by SQL against the target after each run: rows per table over the source's "
-              f"(expected: the scale, 1 for tables copied as they are; outside x{RATIO_BAND[0]}-"
-              f"x{RATIO_BAND[1]} of it is listed below); constraints: the source's PK/UQ/FK, those the "
-              "target declares, and those holding in the target's rows (PK/UQ values unique, every "
-              "set FK value found in its parent), leaving out the constraints of empty source tables, "
-              "which `train --source` does not learn."),
-             "",
-             ("| database | target | scale | train s | train peak RSS MB | infer s | infer peak RSS MB "
-              "| rows written | rows/s | rows / source (min-max) | constraints source / declared / holding "
-              "| result |"),
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |"]
+    epochs = (
+        f"`--epochs {results['epochs']}`"
+        if results["epochs"]
+        else "syngen's default, chosen from each table's size, with early stopping"
+    )
+    lines = [
+        "",
+        "## Whole databases into DuckDB and PostgreSQL",
+        "",
+        f"- Command: `{results['command']}`",
+        f"- Date (UTC): {results['date_utc']}",
+        (
+            f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs; "
+            f"PostgreSQL {results['postgres_version']} on 127.0.0.1, DuckDB file on local disk"
+        ),
+        "- Sources: "
+        + "; ".join(f"{name} ({source_text(r)})" for name, r in results["databases"].items())
+        + "; SQLite files of `../shared/data/relational/` opened read-only "
+        "(`sqlite:///file:PATH?mode=ro&uri=true`)",
+        (
+            f"- Steps, as a user types them, each a fresh process: `syngen train --source URL "
+            f"--random_seed {SEED}` (epochs: {epochs}), then per target and scale `syngen infer "
+            f"--metadata_path {METADATA} --scale F --random_seed {SEED} --output TARGET` into a new DuckDB "
+            "file or a new PostgreSQL database. Seconds and peak RSS are the whole process's "
+            "(interpreter start and imports included); rows/s is rows written over infer seconds."
+        ),
+        (
+            "- Checks, by SQL against the target after each run: rows per table over the source's "
+            f"(expected: the scale, 1 for tables copied as they are; outside x{RATIO_BAND[0]}-"
+            f"x{RATIO_BAND[1]} of it is listed below); constraints: the source's PK/UQ/FK, those the "
+            "target declares, and those holding in the target's rows (PK/UQ values unique, every "
+            "set FK value found in its parent), leaving out the constraints of empty source tables, "
+            "which `train --source` does not learn."
+        ),
+        "",
+        (
+            "| database | target | scale | train s | train peak RSS MB | infer s | infer peak RSS MB "
+            "| rows written | rows/s | rows / source (min-max) | constraints source / declared / holding "
+            "| result |"
+        ),
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
+    ]
     notes = []
     for name, entry in results["databases"].items():
         train = entry["train"]
@@ -326,8 +383,14 @@ def section(results: dict) -> list[str]:
         for run in entry["runs"]:
             where = f"{name} into {run['target']} at scale {run['scale']:g}"
             infer = run["infer"]
-            cells = [name, run["target"], f"{run['scale']:g}", train_cells,
-                     f"{infer['seconds']:.1f}", f"{infer['peak_rss_mb']:,.0f}"]
+            cells = [
+                name,
+                run["target"],
+                f"{run['scale']:g}",
+                train_cells,
+                f"{infer['seconds']:.1f}",
+                f"{infer['peak_rss_mb']:,.0f}",
+            ]
             if "error" in infer or "check_error" in run:
                 failed = "infer failed" if "error" in infer else "check failed"
                 lines.append("| " + " | ".join(cells) + f" | | | | | {failed} |")
@@ -335,12 +398,14 @@ def section(results: dict) -> list[str]:
                 continue
             check = run["check"]
             ratios = check["ratios"].values()
-            cells += [f"{check['rows_written']:,}", f"{check['rows_written'] / infer['seconds']:,.0f}",
-                      f"x{min(ratios):.2f}-x{max(ratios):.2f}" if ratios else "n/a",
-                      f"{check['compared']} / {check['declared']} / {check['holding']}"]
+            cells += [
+                f"{check['rows_written']:,}",
+                f"{check['rows_written'] / infer['seconds']:,.0f}",
+                f"x{min(ratios):.2f}-x{max(ratios):.2f}" if ratios else "n/a",
+                f"{check['compared']} / {check['declared']} / {check['holding']}",
+            ]
             problems = {**check["off"], **check["broken"]}
-            problems.update({key: "not declared in the target" for key in check["not_declared"]
-                             if key not in problems})
+            problems.update({key: "not declared in the target" for key in check["not_declared"] if key not in problems})
             cells.append("ok" if not problems else f"{len(problems)} finding(s)")
             lines.append("| " + " | ".join(cells) + " |")
             notes += [f"{where}: {thing}: {what}" for thing, what in problems.items()]
@@ -352,15 +417,23 @@ def section(results: dict) -> list[str]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", default=os.environ.get("SYNGEN_TEST_POSTGRES_URL"),
-                        help="SQLAlchemy URL of a PostgreSQL database to connect to for creating and "
-                             "dropping one database per run (default: SYNGEN_TEST_POSTGRES_URL)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("SYNGEN_TEST_POSTGRES_URL"),
+        help="SQLAlchemy URL of a PostgreSQL database to connect to for creating and "
+        "dropping one database per run (default: SYNGEN_TEST_POSTGRES_URL)",
+    )
     parser.add_argument("--databases", nargs="+", choices=list(SOURCES), default=list(SOURCES))
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 10])
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="train --epochs (default: not given, as a user would: syngen chooses)")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="models, DuckDB files, logs and results.json (default: a temp folder)")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="train --epochs (default: not given, as a user would: syngen chooses)"
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="models, DuckDB files, logs and results.json (default: a temp folder)",
+    )
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT)
     args = parser.parse_args(argv)
     if not args.postgres:
@@ -372,11 +445,16 @@ def main(argv: list[str]) -> int:
     with admin.connect() as connection:
         postgres_version = connection.execute(sa.text("show server_version")).scalar_one().split()[0]
     shown = ["URL" if a == args.postgres else a for a in argv]
-    results = {"command": "python " + shlex.join(["benchmarks/databases.py", *shown])
-                          + ("" if "--postgres" in argv else " (PostgreSQL URL from SYNGEN_TEST_POSTGRES_URL)"),
-               "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
-               "machine": environment(with_baselines=False)["machine"], "postgres_version": postgres_version,
-               "epochs": args.epochs, "databases": {}}
+    results = {
+        "command": "python "
+        + shlex.join(["benchmarks/databases.py", *shown])
+        + ("" if "--postgres" in argv else " (PostgreSQL URL from SYNGEN_TEST_POSTGRES_URL)"),
+        "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "machine": environment(with_baselines=False)["machine"],
+        "postgres_version": postgres_version,
+        "epochs": args.epochs,
+        "databases": {},
+    }
     started = time.perf_counter()
     for name in args.databases:
         results["databases"][name] = run_database(name, args, admin)

@@ -12,6 +12,7 @@ Usage (from the repository root)::
 ``--dbt`` defaults to SYNGEN_TEST_DBT, else ``dbt`` on the PATH. Writes ``WORKDIR/results.json``
 and its section of ``docs/benchmarks.md``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,7 @@ EXAMPLES = ("dbt_shop", "dbt_traders")
 def run_example(name: str, args) -> dict:
     copy = args.workdir / name
     shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(ROOT / "examples" / name, copy, ignore=shutil.ignore_patterns("target", "logs",
-                                                                                  "synthetic_seeds"))
+    shutil.copytree(ROOT / "examples" / name, copy, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
     command = [str(SYNGEN), "dbt", "--project", str(copy), "--random_seed", str(SEED), "--build", "--dbt", args.dbt]
     log(f"{name}: {' '.join(command[1:])}")
     measured = run_step(command, args.workdir, args.workdir / f"{name}.log")
@@ -47,12 +47,15 @@ def run_example(name: str, args) -> dict:
     lines = [line.strip() for line in text.splitlines()]
     written = re.search(r"Wrote (\d+) seeds \(([\d,]+) rows\)", text)
     build = re.search(r"dbt build passed: (PASS=\d+ WARN=\d+ ERROR=\d+)", text)
-    return {**measured, "mapping_seconds": mapping_seconds(copy),
-            "mapped": sum(line.startswith("mapped ") for line in lines),
-            "not_mapped": sum(line.startswith("not mapped ") for line in lines),
-            "seeds": int(written.group(1)) if written else 0,
-            "rows": int(written.group(2).replace(",", "")) if written else 0,
-            "build": build.group(1) if build else "failed"}
+    return {
+        **measured,
+        "mapping_seconds": mapping_seconds(copy),
+        "mapped": sum(line.startswith("mapped ") for line in lines),
+        "not_mapped": sum(line.startswith("not mapped ") for line in lines),
+        "seeds": int(written.group(1)) if written else 0,
+        "rows": int(written.group(2).replace(",", "")) if written else 0,
+        "build": build.group(1) if build else "failed",
+    }
 
 
 def mapping_seconds(project: Path) -> float:
@@ -75,26 +78,36 @@ def dbt_version(dbt: str) -> str:
 
 def section(results: dict) -> list[str]:
     machine = results["machine"]
-    lines = ["", "## dbt projects", "",
-             f"- Command: `{results['command']}`",
-             f"- Date (UTC): {results['date_utc']}",
-             f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs; "
-             f"{results['dbt_version']}",
-             (f"- Step, as a user types it, in a fresh process: `syngen dbt --project COPY --random_seed {SEED} "
-              "--build --dbt DBT` on a copy of each example (epochs: syngen's default, chosen from each seed's "
-              "size, with early stopping). Seconds and peak RSS are the whole command's: rendering and "
-              "mapping the models, learning and generating the seeds, then dbt build on a copy of the project "
-              "with the synthetic seeds (interpreter start and imports included). 'mapped' and 'not mapped' "
-              "count the lines `syngen dbt` prints: a mapped line may carry several tests. 'mapping s': reading "
-              "the project, rendering its models, following their columns and mapping its tests, on their own."),
-             "",
-             ("| project | seconds | peak RSS MB | mapping s | mapped lines | not mapped | seeds | rows written "
-              "| dbt build |"),
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines = [
+        "",
+        "## dbt projects",
+        "",
+        f"- Command: `{results['command']}`",
+        f"- Date (UTC): {results['date_utc']}",
+        f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs; "
+        f"{results['dbt_version']}",
+        (
+            f"- Step, as a user types it, in a fresh process: `syngen dbt --project COPY --random_seed {SEED} "
+            "--build --dbt DBT` on a copy of each example (epochs: syngen's default, chosen from each seed's "
+            "size, with early stopping). Seconds and peak RSS are the whole command's: rendering and "
+            "mapping the models, learning and generating the seeds, then dbt build on a copy of the project "
+            "with the synthetic seeds (interpreter start and imports included). 'mapped' and 'not mapped' "
+            "count the lines `syngen dbt` prints: a mapped line may carry several tests. 'mapping s': reading "
+            "the project, rendering its models, following their columns and mapping its tests, on their own."
+        ),
+        "",
+        (
+            "| project | seconds | peak RSS MB | mapping s | mapped lines | not mapped | seeds | rows written "
+            "| dbt build |"
+        ),
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
     for name, run in results["examples"].items():
-        lines.append(f"| {name} | {run['seconds']:.1f} | {run['peak_rss_mb']:,.0f} | {run['mapping_seconds']:.2f} | "
-                     f"{run['mapped']} | "
-                     f"{run['not_mapped']} | {run['seeds']} | {run['rows']:,} | {run['build']} |")
+        lines.append(
+            f"| {name} | {run['seconds']:.1f} | {run['peak_rss_mb']:,.0f} | {run['mapping_seconds']:.2f} | "
+            f"{run['mapped']} | "
+            f"{run['not_mapped']} | {run['seeds']} | {run['rows']:,} | {run['build']} |"
+        )
     errors = [f"- {name}: {run['error']}" for name, run in results["examples"].items() if "error" in run]
     return lines + ([""] + errors if errors else [])
 
@@ -106,10 +119,13 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT)
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    results = {"command": "python benchmarks/dbt.py " + shlex.join(sys.argv[1:]).replace(args.dbt, "DBT"),
-               "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
-               **environment(False), "dbt_version": dbt_version(args.dbt),
-               "examples": {name: run_example(name, args) for name in EXAMPLES}}
+    results = {
+        "command": "python benchmarks/dbt.py " + shlex.join(sys.argv[1:]).replace(args.dbt, "DBT"),
+        "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        **environment(False),
+        "dbt_version": dbt_version(args.dbt),
+        "examples": {name: run_example(name, args) for name in EXAMPLES},
+    }
     (args.workdir / "results.json").write_text(json.dumps(results, indent=1))
     write_section(args.report, MARKER, section(results))
     log(f"wrote {args.report}")

@@ -8,6 +8,7 @@ syngen's own detection, so the checks do not share syngen's mistakes.
 Each check returns ``(failure class, detail)`` pairs: the class names what broke in words that
 do not depend on the table, so failures group; the detail names the column and examples.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,6 +34,7 @@ COMMON = 5  # rows holding a value that identifies no one (syngen's rare-value t
 @dataclass
 class Kind:
     """A column's kind of value in the source, with what its output values are held to."""
+
     name: str  # empty, boolean, integer, number, date, text
     spellings: set[str] = field(default_factory=set)  # boolean: the source's spelling pair
     low: float = np.nan  # integer, number: the source's range
@@ -49,8 +51,16 @@ def read_text(path: Path) -> tuple[list[str], pd.DataFrame]:
     columns by position so a repeated or empty name stays what it is."""
     with open(path, newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle), [])
-    values = pd.read_csv(path, header=None, skiprows=1, dtype=str, keep_default_na=False, na_values=[""],
-                         names=range(len(header)), encoding="utf-8")
+    values = pd.read_csv(
+        path,
+        header=None,
+        skiprows=1,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        names=range(len(header)),
+        encoding="utf-8",
+    )
     return header, values
 
 
@@ -71,6 +81,7 @@ def _shapes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 @dataclass
 class _Run:
     """One digit run of a date's text (its month, its hour) across the source's values."""
+
     widths: set[int] = field(default_factory=set)
     padded: bool = False  # some value has a leading zero here ('03')
     short: bool = False  # some value has one digit here ('3'): not padded, unless also padded
@@ -96,6 +107,7 @@ def _parses(values: pd.Series, fmt: str) -> pd.Series:
 def _date_format(values: pd.Series) -> str | None:
     """The strptime format pandas guesses from a few values that every value parses with."""
     from pandas.tseries.api import guess_datetime_format
+
     for sample in values.unique()[:5]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -116,8 +128,13 @@ def source_kind(column: pd.Series) -> Kind:
     if values.str.fullmatch(NUMBER).all():
         numbers = values.astype(float)
         kind = "integer" if values.str.fullmatch(INTEGER).all() else "number"
-        return Kind(kind, low=float(numbers.min()), high=float(numbers.max()), decimals=int(decimals(values).max()),
-                    example=f"{values.iloc[int(numbers.argmin())]}, {values.iloc[int(numbers.argmax())]}")
+        return Kind(
+            kind,
+            low=float(numbers.min()),
+            high=float(numbers.max()),
+            decimals=int(decimals(values).max()),
+            example=f"{values.iloc[int(numbers.argmin())]}, {values.iloc[int(numbers.argmax())]}",
+        )
     fmt = _date_format(values)
     if fmt:
         unique = pd.Series(values.unique())
@@ -148,14 +165,21 @@ def _column_failures(name: str, kind: Kind, made: pd.Series) -> list[tuple[str, 
         return [("an empty column got values", f"{where}: {_examples(made)}")] if len(made) else []
     if kind.name == "boolean":
         wrong = made[~made.isin(kind.spellings)]
-        return [("a boolean column got other values", f"{where} ({'/'.join(sorted(kind.spellings))}): "
-                 f"{_examples(wrong)}")] if len(wrong) else []
+        return (
+            [("a boolean column got other values", f"{where} ({'/'.join(sorted(kind.spellings))}): {_examples(wrong)}")]
+            if len(wrong)
+            else []
+        )
     if kind.name in ("integer", "number"):
         pattern = INTEGER if kind.name == "integer" else NUMBER
         wrong = made[~made.str.fullmatch(pattern)]
         if len(wrong):
-            return [(f"{'an integer' if kind.name == 'integer' else 'a number'} column got other values",
-                     f"{where}: {_examples(wrong)}")]
+            return [
+                (
+                    f"{'an integer' if kind.name == 'integer' else 'a number'} column got other values",
+                    f"{where}: {_examples(wrong)}",
+                )
+            ]
         failures = []
         numbers = made.astype(float)
         below, above = numbers < kind.low, numbers > kind.high
@@ -163,36 +187,64 @@ def _column_failures(name: str, kind: Kind, made: pd.Series) -> list[tuple[str, 
             # with fewer decimals than the source and past a bound by less than the last one:
             # the bound rounded, not a value made outside
             places = decimals(made)
-            step = 10.0 ** -places
-            rounded = (places < kind.decimals) & ((below & (kind.low - numbers < step)) |
-                                                  (above & (numbers - kind.high < step)))
+            step = 10.0**-places
+            rounded = (places < kind.decimals) & (
+                (below & (kind.low - numbers < step)) | (above & (numbers - kind.high < step))
+            )
             far = (below | above) & ~rounded
             for wrong, what in ((made[rounded], "rounded past"), (made[far], "outside")):
                 if len(wrong):
-                    failures.append((f"a number {what} the source's range",
-                                     f"{where} [{kind.example}]: {_examples(wrong)}"))
+                    failures.append(
+                        (f"a number {what} the source's range", f"{where} [{kind.example}]: {_examples(wrong)}")
+                    )
         finer = made[decimals(made) > kind.decimals]
         if len(finer):
-            failures.append(("a number with more decimals than the source",
-                             f"{where} (at most {kind.decimals}): {_examples(finer)}"))
+            failures.append(
+                (
+                    "a number with more decimals than the source",
+                    f"{where} (at most {kind.decimals}): {_examples(finer)}",
+                )
+            )
         return failures
     if kind.name == "date":
-        fits = np.array([shape in kind.runs and all(run.fits(d) for run, d in zip(kind.runs[shape], digits))
-                         for shape, digits in zip(*_shapes(made))], dtype=bool)
+        fits = np.array(
+            [
+                shape in kind.runs and all(run.fits(d) for run, d in zip(kind.runs[shape], digits))
+                for shape, digits in zip(*_shapes(made))
+            ],
+            dtype=bool,
+        )
         wrong = made[~(fits & _parses(made, kind.date_format).to_numpy())]
-        return [("a date not in the source's text format",
-                 f"{where} ({kind.date_format}, e.g. {kind.example!r}): {_examples(wrong)}")] if len(wrong) else []
+        return (
+            [
+                (
+                    "a date not in the source's text format",
+                    f"{where} ({kind.date_format}, e.g. {kind.example!r}): {_examples(wrong)}",
+                )
+            ]
+            if len(wrong)
+            else []
+        )
     numeric = made.str.fullmatch(NUMBER)
     if kind.numeric_share == 0 and numeric.any():
         return [("a text column got numbers", f"{where}: {_examples(made[numeric])}")]
-    if MIXED_SHARE <= kind.numeric_share <= 1 - MIXED_SHARE and len(made) >= 50 and (numeric.all() or not numeric.any()):
-        return [("a column of numbers and words lost one shape",
-                 f"{where} ({kind.numeric_share:.0%} numbers in the source, {numeric.mean():.0%} generated)")]
+    if (
+        MIXED_SHARE <= kind.numeric_share <= 1 - MIXED_SHARE
+        and len(made) >= 50
+        and (numeric.all() or not numeric.any())
+    ):
+        return [
+            (
+                "a column of numbers and words lost one shape",
+                f"{where} ({kind.numeric_share:.0%} numbers in the source, {numeric.mean():.0%} generated)",
+            )
+        ]
     return []
 
 
-def check_table(source: Path, output: Path, size: int, kinds: dict[str, str],
-                identifying: tuple[str, ...], pair_text) -> list[tuple[str, str]]:
+def check_table(
+    source: Path, output: Path, size: int, kinds: dict[str, str], identifying: tuple[str, ...], pair_text
+) -> list[tuple[str, str]]:
     """Every invariant of one generated file against its source. ``kinds`` are syngen's kinds
     of the columns (from the model), ``identifying`` the kinds whose values must never be
     real; first and last names are real names by design, so only their pairs are checked,
@@ -219,8 +271,12 @@ def check_table(source: Path, output: Path, size: int, kinds: dict[str, str],
         copied = made[positions[column]].dropna()
         copied = copied[copied.isin(held.index[held < COMMON])]
         if len(copied):
-            failures.append((f"a real value copied in an identifying column ({kind})",
-                             f"column {column!r}: {len(copied)} of {size}, e.g. {_examples(copied)}"))
+            failures.append(
+                (
+                    f"a real value copied in an identifying column ({kind})",
+                    f"column {column!r}: {len(copied)} of {size}, e.g. {_examples(copied)}",
+                )
+            )
     if firsts and lasts:
         first, last = positions[firsts[0]], positions[lasts[0]]
         named = real[[first, last]].dropna()
@@ -229,6 +285,10 @@ def check_table(source: Path, output: Path, size: int, kinds: dict[str, str],
         pairs = pd.Series(pair_text(both[first], both[last]))
         copied = pairs[pairs.isin(real_pairs)]
         if len(copied):
-            failures.append(("a real (first, last) name pair copied",
-                             f"columns {firsts[0]!r}, {lasts[0]!r}: {len(copied)} of {size}, e.g. {_examples(copied)}"))
+            failures.append(
+                (
+                    "a real (first, last) name pair copied",
+                    f"columns {firsts[0]!r}, {lasts[0]!r}: {len(copied)} of {size}, e.g. {_examples(copied)}",
+                )
+            )
     return failures

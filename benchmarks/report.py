@@ -8,6 +8,7 @@ Usage (from the repository root)::
 
 Writes its section of ``docs/benchmarks.md``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,18 +45,24 @@ def main(argv: list[str]) -> int:
     result = report_table("churn", target="churn", artifacts_dir=artifacts)
     done = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"generate {args.rows:,} rows: {generated - started:.1f} s; report: {done - generated:.1f} s; "
-          f"page {result.path.stat().st_size / 1e6:.1f} MB; peak RSS {peak:,.0f} MB")
+    print(
+        f"generate {args.rows:,} rows: {generated - started:.1f} s; report: {done - generated:.1f} s; "
+        f"page {result.path.stat().st_size / 1e6:.1f} MB; peak RSS {peak:,.0f} MB"
+    )
     machine = environment(with_baselines=False)["machine"]
-    lines = ["", "## Report on a big table", "",
-             f"- Command: `python {shlex.join(['benchmarks/report.py', *argv])}`",
-             f"- Date (UTC): {datetime.now(timezone.utc):%Y-%m-%d %H:%M}",
-             f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs",
-             f"- churn, {args.rows:,} synthetic rows in a CSV file (generated in {generated - started:.1f} s), "
-             "against the 7,043-row source, `--target churn`",
-             f"- Report (read both sides, sample, measure, draw {result.path.stat().st_size / 1e6:.1f} MB of HTML): "
-             f"**{done - generated:.1f} s**; peak RSS of the whole run {peak:,.0f} MB",
-             "- Headline: " + ", ".join(f"{k} {shown(k, v)}" for k, v in result.headline.items())]
+    lines = [
+        "",
+        "## Report on a big table",
+        "",
+        f"- Command: `python {shlex.join(['benchmarks/report.py', *argv])}`",
+        f"- Date (UTC): {datetime.now(timezone.utc):%Y-%m-%d %H:%M}",
+        f"- Machine: {machine['platform']}, Python {machine['python']}, {machine['cpu_count']} CPUs",
+        f"- churn, {args.rows:,} synthetic rows in a CSV file (generated in {generated - started:.1f} s), "
+        "against the 7,043-row source, `--target churn`",
+        f"- Report (read both sides, sample, measure, draw {result.path.stat().st_size / 1e6:.1f} MB of HTML): "
+        f"**{done - generated:.1f} s**; peak RSS of the whole run {peak:,.0f} MB",
+        "- Headline: " + ", ".join(f"{k} {shown(k, v)}" for k, v in result.headline.items()),
+    ]
     write_section(Path(args.report), MARKER, lines)
     print(f"wrote {args.report}")
     return 0

@@ -22,6 +22,7 @@ environment's interpreter, which runs only the engine's fit and generation steps
 Writes ``WORKDIR/results.json`` (everything measured) and a markdown report
 (``docs/benchmarks.md`` by default).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,21 +65,34 @@ TARGETS = {
 # runs out of memory, so their column types are given explicitly.
 SCORER_METADATA = {
     "pizzaplace": {
-        "id": "id", "date": "datetime", "time": "datetime", "name": "categorical",
-        "size": "categorical", "type": "categorical", "price": "numerical",
+        "id": "id",
+        "date": "datetime",
+        "time": "datetime",
+        "name": "categorical",
+        "size": "categorical",
+        "type": "categorical",
+        "price": "numerical",
     },
     "seattlepets": {
-        "license_issue_date": "datetime", "license_number": "id", "animal_name": "id",
-        "species": "categorical", "primary_breed": "categorical",
-        "secondary_breed": "categorical", "zip_code": "categorical",
+        "license_issue_date": "datetime",
+        "license_number": "id",
+        "animal_name": "id",
+        "species": "categorical",
+        "primary_breed": "categorical",
+        "secondary_breed": "categorical",
+        "zip_code": "categorical",
     },
 }
 
 SYNGEN = "syngen"
 BASELINES = ("gaussian_copula", "tvae")
 MOSTLYAI = "mostlyai"
-TOOL_NAMES = {SYNGEN: "syngen (defaults)", "gaussian_copula": "SDV GaussianCopula", "tvae": "SDV TVAE",
-              MOSTLYAI: "MOSTLY AI engine TabularARGN"}
+TOOL_NAMES = {
+    SYNGEN: "syngen (defaults)",
+    "gaussian_copula": "SDV GaussianCopula",
+    "tvae": "SDV TVAE",
+    MOSTLYAI: "MOSTLY AI engine TabularARGN",
+}
 SDV_DEFAULT_TVAE_EPOCHS = 300
 
 # the scorer's SDMetrics quality is also taken on these further samples of real and synthetic
@@ -107,14 +121,15 @@ def log(message: str) -> None:
 # clock measures the step itself, not interpreter start or library imports.
 # --------------------------------------------------------------------------------------------
 
+
 def job_syngen_fit(params: dict):
-    from syngen.runs import train_table
     import syngen.engine.vae  # noqa: F401  (TensorFlow, loaded before the clock like SDV's torch)
+    from syngen.runs import train_table
 
     def run():
         result = train_table(params["source"], params["table_name"], random_seed=0)
-        return {"rows": result.rows, "model_fit_seconds": result.seconds,
-                "epochs_run": result.epochs_run}
+        return {"rows": result.rows, "model_fit_seconds": result.seconds, "epochs_run": result.epochs_run}
+
     return run
 
 
@@ -122,9 +137,15 @@ def job_syngen_infer(params: dict):
     from syngen.runs import infer_table
 
     def run():
-        result = infer_table(params["table_name"], params["size"], random_seed=0,
-                             output=params["output"], batch_size=params.get("batch_size"))
+        result = infer_table(
+            params["table_name"],
+            params["size"],
+            random_seed=0,
+            output=params["output"],
+            batch_size=params.get("batch_size"),
+        )
         return {"rows": result.rows}
+
     return run
 
 
@@ -138,25 +159,28 @@ def job_syngen_sample(params: dict):
         loaded = time.perf_counter()
         frame = model.sample(params["size"], random_seed=0)
         sampled = time.perf_counter()
-        return {"rows": len(frame), "load_seconds": loaded - started,
-                "sample_seconds": sampled - loaded}
+        return {"rows": len(frame), "load_seconds": loaded - started, "sample_seconds": sampled - loaded}
+
     return run
 
 
 def _sdv_class(tool: str):
     from sdv.single_table import GaussianCopulaSynthesizer, TVAESynthesizer
+
     return {"gaussian_copula": GaussianCopulaSynthesizer, "tvae": TVAESynthesizer}[tool]
 
 
 def _sdv_takes_dicts() -> bool:
     """SDV 2 passes single tables as ``{name: frame}``; SDV 1 passes the frame itself."""
     import sdv
+
     return int(sdv.__version__.split(".")[0]) >= 2
 
 
 def _sdv_metadata(data, table_name: str):
     """SDV's own detected metadata (its default workflow), across SDV 1.x and 2.x."""
     from sdv.metadata import Metadata
+
     if hasattr(Metadata, "detect_from_dataframe"):
         return Metadata.detect_from_dataframe(data, table_name=table_name)
     return Metadata.detect_from_dataframes({table_name: data})
@@ -164,6 +188,7 @@ def _sdv_metadata(data, table_name: str):
 
 def job_baseline_fit(params: dict):
     import pandas as pd
+
     synthesizer_class = _sdv_class(params["tool"])
 
     def run():
@@ -173,6 +198,7 @@ def job_baseline_fit(params: dict):
         synthesizer.fit({params["table_name"]: data} if _sdv_takes_dicts() else data)
         synthesizer.save(params["model"])
         return {"rows": len(data)}
+
     return run
 
 
@@ -190,6 +216,7 @@ def job_baseline_sample(params: dict):
             frame = next(iter(frame.values()))
         frame.to_csv(params["output"], index=False)
         return {"rows": len(frame)}
+
     return run
 
 
@@ -203,6 +230,7 @@ def job_mostlyai_fit(params: dict):
         options = {"max_epochs": params["epochs"]} if params.get("epochs") else {}
         TabularARGN(workspace_dir=params["workspace"], random_state=0, **options).fit(data)
         return {"rows": len(data)}
+
     return run
 
 
@@ -216,12 +244,14 @@ def job_mostlyai_sample(params: dict):
         frame = pd.read_parquet(Path(params["workspace"]) / "SyntheticData")
         frame.to_csv(params["output"], index=False)
         return {"rows": len(frame)}
+
     return run
 
 
 def job_quality_samples(params: dict):
     """The scorer's quality report on several seeded samples, prepared as score.py prepares it."""
     import pandas as pd
+
     spec = importlib.util.spec_from_file_location("score", SCORE_SCRIPT)
     scorer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(scorer)
@@ -235,9 +265,12 @@ def job_quality_samples(params: dict):
         real, other, _ = scorer.align(real, other, meta)
         compared = [c for c in real.columns if c in other.columns and meta["columns"][c]["sdtype"] != "id"]
         meta = {"columns": {c: meta["columns"][c] for c in compared}}
-        reports = [scorer.sdmetrics_reports(real[compared], other[compared], meta, 20000, seed)["quality"]
-                   for seed in params["seeds"]]
+        reports = [
+            scorer.sdmetrics_reports(real[compared], other[compared], meta, 20000, seed)["quality"]
+            for seed in params["seeds"]
+        ]
         return {"seeds": params["seeds"], "overall": [r["overall"] for r in reports]}
+
     return run
 
 
@@ -289,7 +322,7 @@ def _summary(text, limit: int = 500) -> str:
     line and what follows it (joblib, for one, puts the workers' exit codes there)."""
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
     raised = [i for i, line in enumerate(lines) if EXCEPTION_LINE.match(line)]
-    line = " ".join(lines[raised[-1]:] if raised else lines[-1:]) or str(text)
+    line = " ".join(lines[raised[-1] :] if raised else lines[-1:]) or str(text)
     return line if len(line) <= limit else line[:limit] + "..."
 
 
@@ -313,7 +346,7 @@ def run_job(kind: str, params: dict, cwd: Path, python: str = sys.executable) ->
     elapsed = time.perf_counter() - started
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(JOB_MARKER):
-            measured = json.loads(line[len(JOB_MARKER):])
+            measured = json.loads(line[len(JOB_MARKER) :])
             measured["process_seconds"] = elapsed
             return measured
     raise StepFailed(f"{kind} {_exit_text(done.returncode)}: {_tail(done.stderr or done.stdout)}")
@@ -323,13 +356,13 @@ def run_script(command: list[str]) -> None:
     """Run a shared script, turning a failure into StepFailed with its error output."""
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        raise StepFailed(f"{Path(command[1]).name} {_exit_text(done.returncode)}: "
-                         f"{_tail(done.stderr or done.stdout)}")
+        raise StepFailed(f"{Path(command[1]).name} {_exit_text(done.returncode)}: {_tail(done.stderr or done.stdout)}")
 
 
 # --------------------------------------------------------------------------------------------
 # Orchestration
 # --------------------------------------------------------------------------------------------
+
 
 def split_dataset(name: str, workdir: Path) -> tuple[Path, Path]:
     run_script([sys.executable, str(SPLIT_SCRIPT), str(DATA_DIR / f"{name}.csv"), str(workdir)])
@@ -346,11 +379,22 @@ def scorer_metadata(name: str, workdir: Path) -> Path | None:
     return path
 
 
-def score(name: str, tool: str, train: Path, holdout: Path, synthetic: Path, folder: Path,
-          metadata: Path | None) -> dict:
+def score(
+    name: str, tool: str, train: Path, holdout: Path, synthetic: Path, folder: Path, metadata: Path | None
+) -> dict:
     out = folder / "score.json"
-    command = [sys.executable, str(SCORE_SCRIPT), str(train), str(synthetic), "--holdout", str(holdout),
-               "--out", str(out), "--label", f"{tool} on {name}"]
+    command = [
+        sys.executable,
+        str(SCORE_SCRIPT),
+        str(train),
+        str(synthetic),
+        "--holdout",
+        str(holdout),
+        "--out",
+        str(out),
+        "--label",
+        f"{tool} on {name}",
+    ]
     if TARGETS[name]:
         command += ["--target", TARGETS[name]]
     if metadata:
@@ -360,8 +404,12 @@ def score(name: str, tool: str, train: Path, holdout: Path, synthetic: Path, fol
 
 
 def quality_samples(train: Path, rows: Path, metadata: Path | None, folder: Path) -> dict:
-    params = {"train": str(train), "synthetic": str(rows), "seeds": list(QUALITY_SEEDS),
-              "metadata": str(metadata) if metadata else None}
+    params = {
+        "train": str(train),
+        "synthetic": str(rows),
+        "seeds": list(QUALITY_SEEDS),
+        "metadata": str(metadata) if metadata else None,
+    }
     return run_job("quality_samples", params, folder)
 
 
@@ -370,28 +418,51 @@ def fit_and_generate(tool: str, name: str, train: Path, folder: Path, tvae_epoch
     synthetic = folder / "synthetic.csv"
     if tool == SYNGEN:
         fit = run_job("syngen_fit", {"source": str(train), "table_name": name}, folder)
-        generate = run_job("syngen_infer", {"table_name": name, "size": fit["rows"],
-                                            "output": str(synthetic)}, folder)
+        generate = run_job("syngen_infer", {"table_name": name, "size": fit["rows"], "output": str(synthetic)}, folder)
     elif tool == MOSTLYAI:
         workspace = str(folder / "workspace")
-        fit = run_job("mostlyai_fit", {"source": str(train), "workspace": workspace,
-                                       "epochs": tvae_epochs}, folder, MOSTLYAI_PYTHON)
-        generate = run_job("mostlyai_sample", {"workspace": workspace, "size": fit["rows"],
-                                               "output": str(synthetic)}, folder, MOSTLYAI_PYTHON)
+        fit = run_job(
+            "mostlyai_fit",
+            {"source": str(train), "workspace": workspace, "epochs": tvae_epochs},
+            folder,
+            MOSTLYAI_PYTHON,
+        )
+        generate = run_job(
+            "mostlyai_sample",
+            {"workspace": workspace, "size": fit["rows"], "output": str(synthetic)},
+            folder,
+            MOSTLYAI_PYTHON,
+        )
     else:
         model = folder / "model.pkl"
-        fit = run_job("baseline_fit", {"tool": tool, "source": str(train), "table_name": name,
-                                       "model": str(model),
-                                       "epochs": tvae_epochs if tool == "tvae" else None}, folder)
-        generate = run_job("baseline_sample", {"tool": tool, "model": str(model), "size": fit["rows"],
-                                               "output": str(synthetic)}, folder)
+        fit = run_job(
+            "baseline_fit",
+            {
+                "tool": tool,
+                "source": str(train),
+                "table_name": name,
+                "model": str(model),
+                "epochs": tvae_epochs if tool == "tvae" else None,
+            },
+            folder,
+        )
+        generate = run_job(
+            "baseline_sample",
+            {"tool": tool, "model": str(model), "size": fit["rows"], "output": str(synthetic)},
+            folder,
+        )
     generate["rows_per_second"] = generate["rows"] / generate["seconds"]
-    return {"fit": fit, "generate": generate, "synthetic": str(synthetic),
-            "peak_rss_mb": max(fit["peak_rss_mb"], generate["peak_rss_mb"])}
+    return {
+        "fit": fit,
+        "generate": generate,
+        "synthetic": str(synthetic),
+        "peak_rss_mb": max(fit["peak_rss_mb"], generate["peak_rss_mb"]),
+    }
 
 
-def run_tool(tool: str, name: str, train: Path, holdout: Path, metadata: Path | None,
-             workdir: Path, tvae_epochs: int | None) -> dict:
+def run_tool(
+    tool: str, name: str, train: Path, holdout: Path, metadata: Path | None, workdir: Path, tvae_epochs: int | None
+) -> dict:
     folder = workdir / name / tool
     folder.mkdir(parents=True, exist_ok=True)
     label = f"[{name}] {TOOL_NAMES[tool]}"
@@ -402,16 +473,20 @@ def run_tool(tool: str, name: str, train: Path, holdout: Path, metadata: Path | 
         log(f"{label}: FAILED: {_summary(error)}")
         return {"error": str(error)}
     fit, generate = record["fit"], record["generate"]
-    log(f"{label}: fit {fit['seconds']:.1f} s, {fit['peak_rss_mb']:.0f} MB; generated "
+    log(
+        f"{label}: fit {fit['seconds']:.1f} s, {fit['peak_rss_mb']:.0f} MB; generated "
         f"{generate['rows']:,} rows at {generate['rows_per_second']:,.0f} rows/s, "
-        f"{generate['peak_rss_mb']:.0f} MB; scoring")
+        f"{generate['peak_rss_mb']:.0f} MB; scoring"
+    )
     try:
         record["score"] = score(name, tool, train, holdout, Path(record["synthetic"]), folder, metadata)
         quality = record["score"]["quality"]["overall"]
         detection = record["score"].get("detection", {})
-        log(f"{label}: quality {quality:.3f}, detection AUC {_fmt(detection.get('auc_synthetic'))} "
+        log(
+            f"{label}: quality {quality:.3f}, detection AUC {_fmt(detection.get('auc_synthetic'))} "
             f"(held-out {_fmt(detection.get('auc_holdout'))}; scored in "
-            f"{record['score'].get('score_seconds')} s)")
+            f"{record['score'].get('score_seconds')} s)"
+        )
         record["quality_samples"] = quality_samples(train, Path(record["synthetic"]), metadata, folder)
     except (StepFailed, KeyError, ValueError) as error:
         log(f"{label}: scoring FAILED: {_summary(error)}")
@@ -427,7 +502,8 @@ def churn_extras(workdir: Path) -> dict:
     try:
         model_dir = folder / "model_artifacts" / "resources" / "churn"
         extras["sample_in_process"] = run_job(
-            "syngen_sample", {"model_dir": str(model_dir), "size": EXTRA_SAMPLE_ROWS}, folder)
+            "syngen_sample", {"model_dir": str(model_dir), "size": EXTRA_SAMPLE_ROWS}, folder
+        )
     except StepFailed as error:
         extras["sample_in_process"] = {"error": str(error)}
     extras["memory_vs_size"] = {}
@@ -436,8 +512,10 @@ def churn_extras(workdir: Path) -> dict:
         output = folder / f"memory_{size}.csv"
         try:
             extras["memory_vs_size"][str(size)] = run_job(
-                "syngen_infer", {"table_name": "churn", "size": size, "output": str(output),
-                                 "batch_size": MEMORY_BATCH_ROWS}, folder)
+                "syngen_infer",
+                {"table_name": "churn", "size": size, "output": str(output), "batch_size": MEMORY_BATCH_ROWS},
+                folder,
+            )
         except StepFailed as error:
             extras["memory_vs_size"][str(size)] = {"error": str(error)}
         finally:
@@ -472,11 +550,12 @@ def run_dataset(name: str, tools: list[str], workdir: Path, tvae_epochs: int | N
 # Environment description
 # --------------------------------------------------------------------------------------------
 
+
 def total_memory_gb() -> float | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / 1024 ** 2
+                return int(line.split()[1]) / 1024**2
     except (OSError, ValueError, IndexError):
         pass
     return None
@@ -491,15 +570,16 @@ def package_version(name: str) -> str:
 
 MOSTLYAI_PACKAGES = ("mostlyai-engine", "torch")
 # prints the versions of MOSTLYAI_PACKAGES as a JSON list, in the engine's own interpreter
-MOSTLYAI_VERSIONS = ("import json, sys; from importlib.metadata import version; "
-                     "print(json.dumps([version(name) for name in sys.argv[1:]]))")
+MOSTLYAI_VERSIONS = (
+    "import json, sys; from importlib.metadata import version; "
+    "print(json.dumps([version(name) for name in sys.argv[1:]]))"
+)
 
 
 def mostlyai_versions(python: str) -> list[str] | None:
     """The engine's and its torch's versions in ``python``, or None if the engine is missing."""
     try:
-        done = subprocess.run([python, "-c", MOSTLYAI_VERSIONS, *MOSTLYAI_PACKAGES],
-                              capture_output=True, text=True)
+        done = subprocess.run([python, "-c", MOSTLYAI_VERSIONS, *MOSTLYAI_PACKAGES], capture_output=True, text=True)
     except OSError:  # no such interpreter
         return None
     return json.loads(done.stdout) if done.returncode == 0 else None
@@ -514,8 +594,12 @@ def environment(with_baselines: bool, mostlyai: list[str] | None = None) -> dict
         engine, torch = mostlyai
         versions["mostlyai-engine"] = engine if torch == versions.get("torch") else f"{engine} (torch {torch})"
     return {
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpu_count": os.cpu_count(), "memory_gb": total_memory_gb()},
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "memory_gb": total_memory_gb(),
+        },
         "versions": versions,
     }
 
@@ -523,6 +607,7 @@ def environment(with_baselines: bool, mostlyai: list[str] | None = None) -> dict
 # --------------------------------------------------------------------------------------------
 # Markdown report
 # --------------------------------------------------------------------------------------------
+
 
 def _fmt(value, digits: int = 3, thousands: bool = False) -> str:
     if value is None or (isinstance(value, float) and value != value):
@@ -544,8 +629,10 @@ def _ml_cell(ml: dict | None) -> str:
     if ml.get("task") == "regression":
         return f"R2 {_fmt(synth.get('r2'))} (real {_fmt(real.get('r2'))})"
     if "roc_auc" in synth or "roc_auc" in real:
-        return (f"acc {_fmt(synth.get('accuracy'))} / AUC {_fmt(synth.get('roc_auc'))} "
-                f"(real {_fmt(real.get('accuracy'))} / {_fmt(real.get('roc_auc'))})")
+        return (
+            f"acc {_fmt(synth.get('accuracy'))} / AUC {_fmt(synth.get('roc_auc'))} "
+            f"(real {_fmt(real.get('accuracy'))} / {_fmt(real.get('roc_auc'))})"
+        )
     return f"acc {_fmt(synth.get('accuracy'))} (real {_fmt(real.get('accuracy'))})"
 
 
@@ -570,15 +657,25 @@ def tool_label(tool: str, tvae_epochs: int | None) -> str:
 
 
 def dataset_section(name: str, entry: dict, tvae_epochs: int | None) -> list[str]:
-    lines = [f"### {name}", "", f"Target for ML efficacy: `{entry['target']}`."
-             + (" Scored with explicit column types (`" + Path(entry["scorer_metadata"]).name + "`)."
-                if entry.get("scorer_metadata") else ""), ""]
+    lines = [
+        f"### {name}",
+        "",
+        f"Target for ML efficacy: `{entry['target']}`."
+        + (
+            " Scored with explicit column types (`" + Path(entry["scorer_metadata"]).name + "`)."
+            if entry.get("scorer_metadata")
+            else ""
+        ),
+        "",
+    ]
     if "error" in entry:
         return lines + [f"Not run: {_summary(entry['error'])}", ""]
-    lines += ["| tool | fit s | sampling rows/s | peak RSS MB | quality overall | column shapes "
-              "| pair trends | detection AUC (held-out's own) | exact-copy share (held-out's own) "
-              "| DCR ratio synth/held-out | ML efficacy (real-trained) |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "| tool | fit s | sampling rows/s | peak RSS MB | quality overall | column shapes "
+        "| pair trends | detection AUC (held-out's own) | exact-copy share (held-out's own) "
+        "| DCR ratio synth/held-out | ML efficacy (real-trained) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     notes = []
     for tool, record in entry["tools"].items():
         label = tool_label(tool, tvae_epochs)
@@ -586,44 +683,55 @@ def dataset_section(name: str, entry: dict, tvae_epochs: int | None) -> list[str
             lines.append(f"| {label} | failed | | | | | | | | | |")
             notes.append(f"{label} failed: {_summary(record['error'])}")
             continue
-        cells = [_seconds(record["fit"]["seconds"]),
-                 _fmt(record["generate"]["rows_per_second"], 0, thousands=True),
-                 _fmt(record["peak_rss_mb"], 0, thousands=True)]
+        cells = [
+            _seconds(record["fit"]["seconds"]),
+            _fmt(record["generate"]["rows_per_second"], 0, thousands=True),
+            _fmt(record["peak_rss_mb"], 0, thousands=True),
+        ]
         result = record.get("score", {})
         if "error" in result:
             cells += ["scoring failed"] + [""] * 6
             notes.append(f"{label}: scoring failed: {_summary(result['error'])}")
         else:
             quality, privacy = result.get("quality", {}), result.get("privacy", {})
-            cells += [_fmt(quality.get("overall")), _fmt(quality.get("column_shapes")),
-                      _fmt(quality.get("column_pair_trends")),
-                      _detection_cell(result.get("detection")),
-                      f"{_fmt(privacy.get('exact_copy_share'), 4)} "
-                      f"({_fmt(privacy.get('holdout_exact_copy_share'), 4)})",
-                      _fmt(privacy.get("dcr_median_ratio_synth_over_holdout"), 2),
-                      _ml_cell(result.get("ml_efficacy"))]
+            cells += [
+                _fmt(quality.get("overall")),
+                _fmt(quality.get("column_shapes")),
+                _fmt(quality.get("column_pair_trends")),
+                _detection_cell(result.get("detection")),
+                f"{_fmt(privacy.get('exact_copy_share'), 4)} ({_fmt(privacy.get('holdout_exact_copy_share'), 4)})",
+                _fmt(privacy.get("dcr_median_ratio_synth_over_holdout"), 2),
+                _ml_cell(result.get("ml_efficacy")),
+            ]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
     samples = [("real held-out rows", entry.get("holdout_quality_samples", {}))]
-    samples += [(tool_label(tool, tvae_epochs), record.get("quality_samples", {}))
-                for tool, record in entry["tools"].items()]
+    samples += [
+        (tool_label(tool, tvae_epochs), record.get("quality_samples", {})) for tool, record in entry["tools"].items()
+    ]
     cells = [f"{label} {_spread(found['overall'])}" for label, found in samples if "overall" in found]
     if cells:
-        lines += [f"Quality overall on {len(QUALITY_SEEDS)} samples (scorer seeds "
-                  f"{QUALITY_SEEDS[0]}-{QUALITY_SEEDS[-1]}; mean, min-max): " + "; ".join(cells) + ".", ""]
+        lines += [
+            f"Quality overall on {len(QUALITY_SEEDS)} samples (scorer seeds "
+            f"{QUALITY_SEEDS[0]}-{QUALITY_SEEDS[-1]}; mean, min-max): " + "; ".join(cells) + ".",
+            "",
+        ]
     syngen = entry["tools"].get(SYNGEN, {})
     if "fit" in syngen:
         fit = syngen["fit"]
-        lines.append(f"syngen: the model's own fit time {_seconds(fit['model_fit_seconds'])} s "
-                     f"({fit['epochs_run']} epochs); the fit step as a command, interpreter start "
-                     f"and imports included, {_seconds(fit['process_seconds'])} s. "
-                     f"Peak RSS fit {_fmt(fit['peak_rss_mb'], 0, True)} MB, generate "
-                     f"{_fmt(syngen['generate']['peak_rss_mb'], 0, True)} MB.")
+        lines.append(
+            f"syngen: the model's own fit time {_seconds(fit['model_fit_seconds'])} s "
+            f"({fit['epochs_run']} epochs); the fit step as a command, interpreter start "
+            f"and imports included, {_seconds(fit['process_seconds'])} s. "
+            f"Peak RSS fit {_fmt(fit['peak_rss_mb'], 0, True)} MB, generate "
+            f"{_fmt(syngen['generate']['peak_rss_mb'], 0, True)} MB."
+        )
         lines.append("")
-        ratios = [f"syngen / {tool_label(tool, tvae_epochs)} "
-                  f"{fit['seconds'] / record['fit']['seconds']:.2f}"
-                  for tool, record in entry["tools"].items()
-                  if tool != SYNGEN and "fit" in record and record["fit"]["seconds"] > 0]
+        ratios = [
+            f"syngen / {tool_label(tool, tvae_epochs)} {fit['seconds'] / record['fit']['seconds']:.2f}"
+            for tool, record in entry["tools"].items()
+            if tool != SYNGEN and "fit" in record and record["fit"]["seconds"] > 0
+        ]
         if ratios:
             lines += ["Fit time ratios: " + "; ".join(ratios) + ".", ""]
     for note in notes:
@@ -639,24 +747,28 @@ def extras_section(extras: dict) -> list[str]:
     lines = []
     sample = extras.get("sample_in_process", {})
     if "error" in sample:
-        lines.append(f"- Generating {EXTRA_SAMPLE_ROWS:,} rows in process failed: "
-                     f"{_summary(sample['error'])}")
+        lines.append(f"- Generating {EXTRA_SAMPLE_ROWS:,} rows in process failed: {_summary(sample['error'])}")
     elif sample:
-        lines.append(f"- `Synthesizer.load(model_dir).sample({EXTRA_SAMPLE_ROWS:_}, random_seed=0)`: "
-                     f"{_seconds(sample['sample_seconds'])} s for {sample['rows']:,} rows "
-                     f"({_fmt(sample['rows'] / sample['sample_seconds'], 0, True)} rows/s), "
-                     f"after loading the model in {sample['load_seconds'] * 1000:.0f} ms.")
+        lines.append(
+            f"- `Synthesizer.load(model_dir).sample({EXTRA_SAMPLE_ROWS:_}, random_seed=0)`: "
+            f"{_seconds(sample['sample_seconds'])} s for {sample['rows']:,} rows "
+            f"({_fmt(sample['rows'] / sample['sample_seconds'], 0, True)} rows/s), "
+            f"after loading the model in {sample['load_seconds'] * 1000:.0f} ms."
+        )
     figures = []
     for size, measured in extras.get("memory_vs_size", {}).items():
         if "error" in measured:
             figures.append(f"{int(size):,} rows failed: {_summary(measured['error'])}")
         else:
-            figures.append(f"{int(size):,} rows peak RSS {_fmt(measured['peak_rss_mb'], 0, True)} MB "
-                           f"({_seconds(measured['seconds'])} s)")
+            figures.append(
+                f"{int(size):,} rows peak RSS {_fmt(measured['peak_rss_mb'], 0, True)} MB "
+                f"({_seconds(measured['seconds'])} s)"
+            )
     if figures:
-        lines.append(f"- Memory vs size, generating to CSV with `infer_table(..., "
-                     f"batch_size={MEMORY_BATCH_ROWS:_})`, each size in its own process: "
-                     + "; ".join(figures) + ".")
+        lines.append(
+            f"- Memory vs size, generating to CSV with `infer_table(..., "
+            f"batch_size={MEMORY_BATCH_ROWS:_})`, each size in its own process: " + "; ".join(figures) + "."
+        )
     return lines + [""] if lines else []
 
 
@@ -664,11 +776,13 @@ def write_report(path: Path, results: dict) -> None:
     machine, versions = results["machine"], results["versions"]
     tvae_epochs = results["options"]["baseline_epochs"]
     run, everything = results["options"]["datasets"], list(TARGETS)
-    which = ", ".join(run) + (" (all)" if run == everything
-                              else f" (a subset of {', '.join(everything)})")
+    which = ", ".join(run) + (" (all)" if run == everything else f" (a subset of {', '.join(everything)})")
     memory = machine["memory_gb"]
-    peers = [TOOL_NAMES[tool] for tool in (*BASELINES, MOSTLYAI)
-             if results["options"].get("with_mostlyai" if tool == MOSTLYAI else "with_baselines")]
+    peers = [
+        TOOL_NAMES[tool]
+        for tool in (*BASELINES, MOSTLYAI)
+        if results["options"].get("with_mostlyai" if tool == MOSTLYAI else "with_baselines")
+    ]
     lines = [
         "# Benchmarks",
         "",
@@ -727,9 +841,9 @@ def write_report(path: Path, results: dict) -> None:
         "",
     ]
     for name in run:
-        lines += dataset_section(name, results["datasets"].get(name, {"target": TARGETS[name],
-                                                                        "error": "did not run"}),
-                                 tvae_epochs)
+        lines += dataset_section(
+            name, results["datasets"].get(name, {"target": TARGETS[name], "error": "did not run"}), tvae_epochs
+        )
     write_head(path, lines)
 
 
@@ -737,36 +851,59 @@ def write_report(path: Path, results: dict) -> None:
 # Command line
 # --------------------------------------------------------------------------------------------
 
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", default=",".join(TARGETS),
-                        help=f"comma-separated subset of: {', '.join(TARGETS)} (default: all)")
-    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR,
-                        help="splits, models, synthetic data, scores and results.json "
-                             "(default: benchmarks/results/)")
-    parser.add_argument("--report", type=Path, default=DEFAULT_REPORT,
-                        help="markdown report to write (default: docs/benchmarks.md)")
-    parser.add_argument("--with-baselines", action="store_true",
-                        help="also run SDV GaussianCopula and TVAE with their defaults")
-    parser.add_argument("--with-mostlyai", action="store_true",
-                        help="also run MOSTLY AI's open engine (mostlyai-engine, TabularARGN) with its "
-                             "defaults")
-    parser.add_argument("--mostlyai-python", default=sys.executable, metavar="PYTHON",
-                        help="the interpreter that has mostlyai-engine installed, when it lives in an "
-                             "environment of its own (default: this one)")
-    parser.add_argument("--baseline-epochs", type=int, default=None, metavar="N",
-                        help=f"TVAE epochs and the MOSTLY AI engine's epoch cap, for quick checks "
-                             f"only (default: SDV's {SDV_DEFAULT_TVAE_EPOCHS} and the engine's "
-                             f"own, which published figures must use)")
-    parser.add_argument("--step-timeout", type=float, default=None, metavar="SECONDS",
-                        help="stop any fit or generation step that runs longer (recorded as stopped)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--datasets", default=",".join(TARGETS), help=f"comma-separated subset of: {', '.join(TARGETS)} (default: all)"
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=DEFAULT_WORKDIR,
+        help="splits, models, synthetic data, scores and results.json (default: benchmarks/results/)",
+    )
+    parser.add_argument(
+        "--report", type=Path, default=DEFAULT_REPORT, help="markdown report to write (default: docs/benchmarks.md)"
+    )
+    parser.add_argument(
+        "--with-baselines", action="store_true", help="also run SDV GaussianCopula and TVAE with their defaults"
+    )
+    parser.add_argument(
+        "--with-mostlyai",
+        action="store_true",
+        help="also run MOSTLY AI's open engine (mostlyai-engine, TabularARGN) with its defaults",
+    )
+    parser.add_argument(
+        "--mostlyai-python",
+        default=sys.executable,
+        metavar="PYTHON",
+        help="the interpreter that has mostlyai-engine installed, when it lives in an "
+        "environment of its own (default: this one)",
+    )
+    parser.add_argument(
+        "--baseline-epochs",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"TVAE epochs and the MOSTLY AI engine's epoch cap, for quick checks "
+        f"only (default: SDV's {SDV_DEFAULT_TVAE_EPOCHS} and the engine's "
+        f"own, which published figures must use)",
+    )
+    parser.add_argument(
+        "--step-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop any fit or generation step that runs longer (recorded as stopped)",
+    )
     args = parser.parse_args(argv)
     args.datasets = [name.strip() for name in args.datasets.split(",") if name.strip()]
     unknown = [name for name in args.datasets if name not in TARGETS]
     if unknown or not args.datasets:
-        parser.error(f"unknown dataset(s) {', '.join(unknown) or '(none given)'}; "
-                     f"choose from {', '.join(TARGETS)}")
+        parser.error(f"unknown dataset(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(TARGETS)}")
     if args.baseline_epochs is not None and args.baseline_epochs < 1:
         parser.error("--baseline-epochs must be at least 1")
     return args
@@ -779,27 +916,35 @@ def main(argv: list[str]) -> int:
     global STEP_TIMEOUT, MOSTLYAI_PYTHON
     STEP_TIMEOUT, MOSTLYAI_PYTHON = args.step_timeout, args.mostlyai_python
     if args.with_baselines and importlib.util.find_spec("sdv") is None:
-        print("The baselines need SDV, which is not installed. Install it with:\n"
-              '    pip install -e ".[baselines]"', file=sys.stderr)
+        print(
+            'The baselines need SDV, which is not installed. Install it with:\n    pip install -e ".[baselines]"',
+            file=sys.stderr,
+        )
         return 2
     mostlyai = mostlyai_versions(args.mostlyai_python) if args.with_mostlyai else None
     if args.with_mostlyai and mostlyai is None:
-        print(f"--with-mostlyai needs mostlyai-engine, which {args.mostlyai_python} cannot import. "
-              "Install it (it pins its own torch, so a separate environment keeps SDV's) with:\n"
-              "    python -m venv /path/to/venv && /path/to/venv/bin/pip install mostlyai-engine\n"
-              "and pass --mostlyai-python /path/to/venv/bin/python", file=sys.stderr)
+        print(
+            f"--with-mostlyai needs mostlyai-engine, which {args.mostlyai_python} cannot import. "
+            "Install it (it pins its own torch, so a separate environment keeps SDV's) with:\n"
+            "    python -m venv /path/to/venv && /path/to/venv/bin/pip install mostlyai-engine\n"
+            "and pass --mostlyai-python /path/to/venv/bin/python",
+            file=sys.stderr,
+        )
         return 2
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    tools = ([SYNGEN] + (list(BASELINES) if args.with_baselines else [])
-             + ([MOSTLYAI] if args.with_mostlyai else []))
+    tools = [SYNGEN] + (list(BASELINES) if args.with_baselines else []) + ([MOSTLYAI] if args.with_mostlyai else [])
     results = {
         "command": "python " + shlex.join([os.path.relpath(sys.argv[0])] + argv),
         "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         **environment(args.with_baselines, mostlyai),
-        "options": {"datasets": args.datasets, "with_baselines": args.with_baselines,
-                    "with_mostlyai": args.with_mostlyai,
-                    "baseline_epochs": args.baseline_epochs, "workdir": str(workdir)},
+        "options": {
+            "datasets": args.datasets,
+            "with_baselines": args.with_baselines,
+            "with_mostlyai": args.with_mostlyai,
+            "baseline_epochs": args.baseline_epochs,
+            "workdir": str(workdir),
+        },
         "datasets": {},
     }
     results_path = workdir / "results.json"

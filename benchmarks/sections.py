@@ -1,6 +1,7 @@
 """docs/benchmarks.md is written by several scripts: ``run.py`` writes the head (single
 tables), each other script one section that starts with its own marker line. Each script
 replaces only its own part and keeps the others."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ _MARKER = re.compile(r"^<!-- [^>]*: written by benchmarks/\S+ -->$", re.MULTILIN
 
 def _split(text: str) -> tuple[str, dict[str, str]]:
     starts = [m.start() for m in _MARKER.finditer(text)]
-    head = text[:starts[0]] if starts else text
+    head = text[: starts[0]] if starts else text
     sections = {}
     for start, end in zip(starts, starts[1:] + [len(text)]):
         body = text[start:end].rstrip()

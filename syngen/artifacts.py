@@ -1,6 +1,7 @@
 """Where models and outputs live on disk (the original syngen's layout, kept for users'
 scripts): ``model_artifacts/resources/<table>/`` and
 ``model_artifacts/tmp_store/<table>/merged_infer_<table>.csv``."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,9 @@ def root(artifacts_dir: str | os.PathLike | None = None) -> Path:
 
 def check_table_name(table_name: str) -> str:
     if not table_name or not _SAFE_NAME.match(table_name) or table_name in (".", ".."):
-        raise SyngenError(f"invalid table name {table_name!r}: it names a folder, so it cannot be "
-                          "empty or contain '/' or '\\'")
+        raise SyngenError(
+            f"invalid table name {table_name!r}: it names a folder, so it cannot be empty or contain '/' or '\\'"
+        )
     return table_name
 
 

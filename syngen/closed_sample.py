@@ -9,6 +9,7 @@ rows and a child keeps the children of its kept parents (through the FK that set
 whole families at a time when it has a ``row_limit`` of its own. Bottom-up, every parent
 row a kept row references is kept too, until nothing changes. Same seed, same sample.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -24,13 +25,15 @@ from syngen.metadata.model import Metadata
 def key_columns(metadata: Metadata, name: str) -> list[str]:
     """The columns of a table the sample needs: its keys and the columns children reference."""
     columns = [c for k in metadata.tables[name].keys for c in k.columns]
-    columns += [c for t in metadata.tables.values() for k in t.foreign_keys if k.parent == name
-                for c in k.parent_columns]
+    columns += [
+        c for t in metadata.tables.values() for k in t.foreign_keys if k.parent == name for c in k.parent_columns
+    ]
     return list(dict.fromkeys(columns))
 
 
-def closed_sample(metadata: Metadata, plan: Plan, keys: dict[str, pd.DataFrame],
-                  limits: dict[str, int | None], seed: int) -> dict[str, np.ndarray]:
+def closed_sample(
+    metadata: Metadata, plan: Plan, keys: dict[str, pd.DataFrame], limits: dict[str, int | None], seed: int
+) -> dict[str, np.ndarray]:
     """Per table, which of its rows (a boolean mask over ``keys[name]``) the run learns from."""
     kept: dict[str, np.ndarray] = {}
     for name in plan.order:

@@ -6,6 +6,7 @@ keys that point at it stay declared in the target, but cannot drive generation: 
 reference a row that does not exist, so those columns are generated null, and a NOT NULL one
 stops training with one line.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,6 +29,7 @@ SCHEMA_FILE = "schema.json"
 @dataclass
 class EmptyTable:
     """An empty table, in the shape a linked run reads from a trained model (``training``)."""
+
     training: dict
     is_verbatim = False
 
@@ -55,13 +57,22 @@ def find(metadata: Metadata) -> dict[str, TableSchema]:
 def save(name: str, keys: list[Key], schema: TableSchema, source: str, artifacts_dir=None) -> Path:
     """Write the table's schema as its model folder (replacing an earlier model of it)."""
     target = artifacts.model_dir(name, artifacts_dir)
-    training = {"rows": 0, "source": source,
-                "schema": {"columns": [c.to_dict() for c in schema.columns], "formats": {},
-                           "keys": [{"type": k.type, "columns": list(k.columns)} for k in keys
-                                    if k.type in ("PK", "UQ")],
-                           "checks": schema.checks},
-                "relations": {"columns": [c.name for c in schema.columns], "foreign_keys": [], "tokens": {},
-                              "keys": [asdict(k) for k in keys]}}
+    training = {
+        "rows": 0,
+        "source": source,
+        "schema": {
+            "columns": [c.to_dict() for c in schema.columns],
+            "formats": {},
+            "keys": [{"type": k.type, "columns": list(k.columns)} for k in keys if k.type in ("PK", "UQ")],
+            "checks": schema.checks,
+        },
+        "relations": {
+            "columns": [c.name for c in schema.columns],
+            "foreign_keys": [],
+            "tokens": {},
+            "keys": [asdict(k) for k in keys],
+        },
+    }
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
     try:
@@ -104,10 +115,14 @@ def null_links(name: str, frame: pd.DataFrame, declared: TableSchema | None, key
     for key in keys:
         for column in key.columns:
             if not nullable.get(column, True) and len(frame):
-                raise SyngenError(f"table '{name}' column '{column}' is NOT NULL but references the empty table "
-                                  f"'{key.parent}': no generated row could satisfy it; give '{key.parent}' rows, "
-                                  f"or leave '{name}' out of the metadata file")
+                raise SyngenError(
+                    f"table '{name}' column '{column}' is NOT NULL but references the empty table "
+                    f"'{key.parent}': no generated row could satisfy it; give '{key.parent}' rows, "
+                    f"or leave '{name}' out of the metadata file"
+                )
             frame[column] = None
-        notes.append(f"FK {key.name} -> {key.parent}: '{key.parent}' is empty, so "
-                     f"{', '.join(key.columns)} {'is' if len(key.columns) == 1 else 'are'} generated null")
+        notes.append(
+            f"FK {key.name} -> {key.parent}: '{key.parent}' is empty, so "
+            f"{', '.join(key.columns)} {'is' if len(key.columns) == 1 else 'are'} generated null"
+        )
     return notes

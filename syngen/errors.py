@@ -1,4 +1,5 @@
 """The one exception type users see: a message that says what is wrong and what to do."""
+
 from __future__ import annotations
 
 import errno
@@ -16,9 +17,11 @@ class SyngenError(Exception):
 
 FULL_DISK = "free some space or write elsewhere"
 _HINTS = {
-    errno.ENOSPC: FULL_DISK, errno.EDQUOT: FULL_DISK,
+    errno.ENOSPC: FULL_DISK,
+    errno.EDQUOT: FULL_DISK,
     errno.EFBIG: "the file system (or a limit on file sizes) allows no file this large; write elsewhere",
-    errno.EACCES: "check the permissions or write elsewhere", errno.EPERM: "check the permissions or write elsewhere",
+    errno.EACCES: "check the permissions or write elsewhere",
+    errno.EPERM: "check the permissions or write elsewhere",
     errno.EROFS: "write elsewhere",
     errno.EISDIR: "give a file name",
     errno.ENOTDIR: "a part of the path is a file, not a folder",
@@ -44,5 +47,4 @@ def _file_in_the_way(filename) -> Path | None:
     if not isinstance(filename, (str, os.PathLike)):
         return None
     path = Path(filename)
-    return next((place for place in reversed((path, *path.parents)) if place.exists() and not place.is_dir()),
-                None)
+    return next((place for place in reversed((path, *path.parents)) if place.exists() and not place.is_dir()), None)

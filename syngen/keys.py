@@ -1,5 +1,6 @@
 """Keys of a table as the engine and the writers see them: which columns are generated as
 keys (never learned), and each row's key as one comparable value."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,8 +42,9 @@ def key_kinds(keys, frame: pd.DataFrame, fk_columns, overrides=()) -> dict[str, 
             kinds.update({c: d if d in TOKEN_KINDS else "id" for c, d in detected.items()})
             continue
         composite = len(key.columns) > 1
-        learned = {c for c, d in detected.items()
-                   if d in LEARNED_KEY_KINDS or (composite and d not in KEY_KINDS + TOKEN_KINDS)}
+        learned = {
+            c for c, d in detected.items() if d in LEARNED_KEY_KINDS or (composite and d not in KEY_KINDS + TOKEN_KINDS)
+        }
         identifying = [c for c in own if c not in learned]
         for column in identifying[-1:]:
             if detected[column] == "id" and pd.api.types.is_integer_dtype(frame[column]):
@@ -127,8 +129,10 @@ class UniqueRows:
         rng = np.random.default_rng([int(batch.index[0]) if len(batch) else 0, 11])
         for round_ in range(self.ROUNDS + 1):
             hashes = pd.util.hash_pandas_object(key_tuples(batch, columns), index=False).to_numpy()
-            repeated = complete & (pd.Series(hashes).duplicated().to_numpy()
-                                   | np.fromiter((h in seen for h in hashes.tolist()), bool, len(hashes)))
+            repeated = complete & (
+                pd.Series(hashes).duplicated().to_numpy()
+                | np.fromiter((h in seen for h in hashes.tolist()), bool, len(hashes))
+            )
             if not repeated.any() or codec is None or round_ == self.ROUNDS:
                 break
             rows = np.flatnonzero(repeated)
@@ -136,8 +140,10 @@ class UniqueRows:
                 # later and earlier by turns, further each time: +1, -1, +2, -2, ... then
                 # growing steps, so a crowded stretch (an airport's busy hours) is left
                 step = max(round_ // 2 + 1, int(np.ceil(1.2 ** (round_ // 2))))
-                changed = codec.from_steps(codec.as_steps(original.iloc[rows]) + (step if round_ % 2 == 0 else -step),
-                                           inside=round_ < self.ROUNDS // 2)  # then past the source's range
+                changed = codec.from_steps(
+                    codec.as_steps(original.iloc[rows]) + (step if round_ % 2 == 0 else -step),
+                    inside=round_ < self.ROUNDS // 2,
+                )  # then past the source's range
             else:
                 changed = codec.other_values(len(rows), rng)
             batch.iloc[rows, batch.columns.get_loc(codec.name)] = changed.to_numpy()
@@ -158,7 +164,7 @@ def _spread(batch: pd.DataFrame, columns: list[str], codec, complete: np.ndarray
     rows = np.flatnonzero(complete)
     steps = codec.as_steps(batch[codec.name].iloc[rows])
     others = [c for c in columns if c != codec.name]
-    group = (key_tuples(batch.iloc[rows], others).to_numpy() if others else np.zeros(len(rows)))
+    group = key_tuples(batch.iloc[rows], others).to_numpy() if others else np.zeros(len(rows))
     frame = pd.DataFrame({"group": group, "step": steps}).sort_values(["group", "step"], kind="stable")
     grouped = frame.groupby("group", sort=False)
     rank = grouped.cumcount().to_numpy()
@@ -173,6 +179,7 @@ def _spread(batch: pd.DataFrame, columns: list[str], codec, complete: np.ndarray
     moved = spread != steps
     if moved.any():
         batch = batch.copy()
-        batch.iloc[rows[moved], batch.columns.get_loc(codec.name)] = codec.from_steps(spread[moved],
-                                                                                      inside=False).to_numpy()
+        batch.iloc[rows[moved], batch.columns.get_loc(codec.name)] = codec.from_steps(
+            spread[moved], inside=False
+        ).to_numpy()
     return batch

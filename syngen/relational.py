@@ -6,6 +6,7 @@ each parent has is learned *by the parent's model*, as one extra count column pe
 so the counts keep both their distribution and their link to the parent's attributes; a
 child's size follows from its generated parents unless the user sets it.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,14 +27,15 @@ from syngen.adapters.targets import check_location, describe_target, existing_ro
 from syngen.closed_sample import closed_sample, key_columns
 from syngen.engine.synthesizer import Synthesizer, resolve_seed
 from syngen.errors import SyngenError
-from syngen.linked.aggregates import Aggregate, find_aggregates
-from syngen.linked.siblings import numbered_columns, places
-from syngen.linked.parents import CONTEXT_PREFIX, context_columns, copied_columns, parent_rows, picked
 from syngen.keys import UniqueRows, continue_keys, key_kinds, key_tuples, mark_keys
-from syngen.runs import generate_batches, load_model, record_schema, table_spec, written_form, written_headers
+from syngen.linked.aggregates import Aggregate, find_aggregates
+from syngen.linked.parents import CONTEXT_PREFIX, context_columns, copied_columns, parent_rows, picked
+from syngen.linked.siblings import numbered_columns, places
 from syngen.metadata.declared import add_unspoken, merge_declared
-from syngen.metadata.graph import Plan, plan as plan_of
+from syngen.metadata.graph import Plan
+from syngen.metadata.graph import plan as plan_of
 from syngen.metadata.model import INFER_DEFAULTS, TRAIN_DEFAULTS, Key, Metadata, effective_settings
+from syngen.runs import generate_batches, load_model, record_schema, table_spec, written_form, written_headers
 
 COUNT_PREFIX = "__children__"
 COUNT_QUANTILES = 1001  # the source's distribution of children per parent row, kept to 0.1%
@@ -47,6 +49,7 @@ def count_column(child: str, key: Key) -> str:
 @dataclass
 class TableReport:
     """What training or generation found out about one table, for the user."""
+
     table: str
     rows: int = 0
     notes: list[str] = field(default_factory=list)
@@ -58,10 +61,15 @@ class TableReport:
 
 # -- training -------------------------------------------------------------------------------
 
-def train_tables(metadata: Metadata, cli: dict, artifacts_dir=None,
-                 log: Callable[[str], None] = lambda message: None,
-                 on_table: Callable[[str, int], None] | None = None,
-                 on_epoch: Callable[[int, int, dict], None] | None = None) -> list[TableReport]:
+
+def train_tables(
+    metadata: Metadata,
+    cli: dict,
+    artifacts_dir=None,
+    log: Callable[[str], None] = lambda message: None,
+    on_table: Callable[[str, int], None] | None = None,
+    on_epoch: Callable[[int, int, dict], None] | None = None,
+) -> list[TableReport]:
     """Learn every table of ``metadata``; ``cli`` holds the command-line values given.
 
     All or nothing: the models are written to a staging folder and take the earlier
@@ -85,8 +93,9 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
         reports[name].notes += empty_tables.null_links(name, frames[name], declared[name], keys)
     for name in plan.order:
         _report_duplicate_keys(metadata, name, frames[name], reports[name])
-    links = {name: _clean_links(metadata, name, frames, settings[name]["orphans"], reports[name])
-             for name in plan.order}
+    links = {
+        name: _clean_links(metadata, name, frames, settings[name]["orphans"], reports[name]) for name in plan.order
+    }
     counts = _children_counts(metadata, frames)
     up = _rows_up(metadata, plan, frames)
     copies = {name: _copies(metadata, plan, name, frames, up[name]) for name in plan.order}
@@ -108,32 +117,42 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
             parent = frames[_foreign_key(table, key_name).parent]
             for column, parent_column in columns.items():
                 learned[column] = picked(parent[parent_column], up[name][key_name])
-        kinds = {**key_kinds(table.keys, frame, fk_columns, table.kinds),
-                 **{c: k for c, k in table.kinds.items() if c in learned.columns},
-                 **{c: "integer" for c in counts.get(name, {})},
-                 **{c: learned_kinds[k.parent][p] for k in table.foreign_keys for c, p in context.get(k.name, {}).items()}}
+        kinds = {
+            **key_kinds(table.keys, frame, fk_columns, table.kinds),
+            **{c: k for c, k in table.kinds.items() if c in learned.columns},
+            **{c: "integer" for c in counts.get(name, {})},
+            **{c: learned_kinds[k.parent][p] for k in table.foreign_keys for c, p in context.get(k.name, {}).items()},
+        }
         s = settings[name]
         try:
-            model = Synthesizer(epochs=s.get("epochs"), batch_size=s["batch_size"], verbatim=s["copy"],
-                                random_seed=s.get("random_seed"), columns=kinds,
-                                formats={c: f for c, f in table.formats.items() if c in learned.columns},
-                                rare_threshold=s["rare_threshold"],
-                                rare_thresholds={c: k for c, k in table.rare_thresholds.items()
-                                                 if c in learned.columns},
-                                as_decoded={c for k in table.keys for c in k.columns} | set(counts.get(name, {})),
-                                given={c for columns in context.values() for c in columns},
-                                ).fit(learned, on_epoch=on_epoch)
+            model = Synthesizer(
+                epochs=s.get("epochs"),
+                batch_size=s["batch_size"],
+                verbatim=s["copy"],
+                random_seed=s.get("random_seed"),
+                columns=kinds,
+                formats={c: f for c, f in table.formats.items() if c in learned.columns},
+                rare_threshold=s["rare_threshold"],
+                rare_thresholds={c: k for c, k in table.rare_thresholds.items() if c in learned.columns},
+                as_decoded={c for k in table.keys for c in k.columns} | set(counts.get(name, {})),
+                given={c for columns in context.values() for c in columns},
+            ).fit(learned, on_epoch=on_epoch)
         except SyngenError as error:
             raise SyngenError(f"table '{name}': {error}") from None
         mark_keys(model, table.keys, fk_columns)
         model.training["source"] = describe_source(metadata.resolve(table.source))
         record_schema(model, frame, declared[name], table.keys)
-        model.training["relations"] = {"columns": [str(c) for c in frame.columns], "foreign_keys": links[name],
-                                       "tokens": _token_stats(table, frame), "source_rows": source_rows[name],
-                                       "copies": _kept_copies(copies[name], model, made_as, table, reports[name]),
-                                       "context": context, "numbered": numbered[name],
-                                       "aggregates": [a.state() for a in totals.get(name, [])],
-                                       "keys": [asdict(k) for k in table.keys + detached.get(name, [])]}
+        model.training["relations"] = {
+            "columns": [str(c) for c in frame.columns],
+            "foreign_keys": links[name],
+            "tokens": _token_stats(table, frame),
+            "source_rows": source_rows[name],
+            "copies": _kept_copies(copies[name], model, made_as, table, reports[name]),
+            "context": context,
+            "numbered": numbered[name],
+            "aggregates": [a.state() for a in totals.get(name, [])],
+            "keys": [asdict(k) for k in table.keys + detached.get(name, [])],
+        }
         model.training["run"] = run
         learned_kinds[name] = {c.name: c.kind for c in model.codecs if c.learned}
         made_as[name] = {c.name: c.kind for c in model.codecs}
@@ -190,8 +209,9 @@ def _read_sources(metadata, plan: Plan, settings, reports) -> tuple[dict, dict, 
         if any(limits.values()) and _by_primary_key(table, source):
             keys[name] = sql.read_table(source, name, only=key_columns(metadata, name))[0]  # keys travel first
         else:
-            loaded[name] = read_source(source, name, drop_null=settings[name]["drop_null"],
-                                       csv_options=table.csv_options)
+            loaded[name] = read_source(
+                source, name, drop_null=settings[name]["drop_null"], csv_options=table.csv_options
+            )
             keys[name] = loaded[name].frame[key_columns(metadata, name)]
     source_rows = {name: len(keys[name]) for name in plan.order}
     if any(limits.values()):
@@ -214,14 +234,17 @@ def _sampled(metadata, name, s, loaded: Loaded | None, keys: pd.DataFrame, kept:
     table = metadata.tables[name]
     if loaded is None:
         primary = table.primary_key.columns[0]
-        frame, notes, declared = sql.read_table(metadata.resolve(table.source), name, drop_null=s["drop_null"],
-                                                keys=(primary, keys[primary][kept].tolist()))
+        frame, notes, declared = sql.read_table(
+            metadata.resolve(table.source), name, drop_null=s["drop_null"], keys=(primary, keys[primary][kept].tolist())
+        )
         loaded = Loaded(frame, notes, declared)
     else:
         loaded.frame = loaded.frame[kept].reset_index(drop=True)
     if len(loaded.frame) < len(keys):
-        loaded.notes.append(f"learned from {len(loaded.frame):,} of its {len(keys):,} rows, sampled with the "
-                            "rows they link to (row_limit)")
+        loaded.notes.append(
+            f"learned from {len(loaded.frame):,} of its {len(keys):,} rows, sampled with the "
+            "rows they link to (row_limit)"
+        )
     return loaded
 
 
@@ -231,8 +254,10 @@ def _all_settings(metadata, plan: Plan, section, defaults, cli, log) -> dict[str
     for name in plan.order:
         settings[name], ignored = effective_settings(getattr(metadata.tables[name], section), defaults, cli)
         for option in ignored:
-            log(f"table '{name}': {section}.{option} = {settings[name][option]!r} from the metadata file "
-                f"wins over --{option} {cli[option]!r}")
+            log(
+                f"table '{name}': {section}.{option} = {settings[name][option]!r} from the metadata file "
+                f"wins over --{option} {cli[option]!r}"
+            )
     return settings
 
 
@@ -240,14 +265,19 @@ def wants_report(metadata: Metadata, cli: dict) -> bool:
     """Whether a linked run asks for the report: --print_report, or the file's print_report
     (infer settings) or the original syngen's ``reports`` (train settings)."""
     return bool(cli.get("print_report")) or any(
-        t.infer_settings.get("print_report") or t.train_settings.get("print_report")
-        or t.train_settings.get("reports") not in (None, "none", []) for t in metadata.tables.values())
+        t.infer_settings.get("print_report")
+        or t.train_settings.get("print_report")
+        or t.train_settings.get("reports") not in (None, "none", [])
+        for t in metadata.tables.values()
+    )
 
 
 def destinations(metadata: Metadata, output: str | None = None, artifacts_dir=None) -> dict[str, str]:
     """Where each table of a linked run goes (see ``infer_tables``)."""
-    return {name: _destination(metadata, name, table.infer_settings, output, artifacts_dir)
-            for name, table in metadata.tables.items()}
+    return {
+        name: _destination(metadata, name, table.infer_settings, output, artifacts_dir)
+        for name, table in metadata.tables.items()
+    }
 
 
 REFERENCE_ROWS = 1000  # a table this small, with distinct labels, is likely a lookup
@@ -257,18 +287,24 @@ def _reference_hint(metadata, name, frame) -> list[str]:
     """Suggest ``copy`` for what looks like a lookup table: small, no parents of its own,
     referenced by other tables, with a text column whose values are all distinct (labels)."""
     table = metadata.tables[name]
-    children = sorted({child for child, t in metadata.tables.items() for k in t.foreign_keys
-                       if k.parent == name and child != name})
+    children = sorted(
+        {child for child, t in metadata.tables.items() for k in t.foreign_keys if k.parent == name and child != name}
+    )
     if table.foreign_keys or not children or len(frame) > REFERENCE_ROWS:
         return []
     keyed = {c for k in table.keys for c in k.columns}
-    labels = [c for c in frame.columns if c not in keyed and frame[c].dtype == object
-              and frame[c].notna().all() and frame[c].is_unique]
+    labels = [
+        c
+        for c in frame.columns
+        if c not in keyed and frame[c].dtype == object and frame[c].notna().all() and frame[c].is_unique
+    ]
     if not labels:
         return []
-    return [f"looks like a reference table ({len(frame)} rows, every '{labels[0]}' distinct, used by "
-            f"{', '.join(children)}): train_settings: {{copy: true}} keeps it as it is, labels included "
-            "(only if it holds no personal data)"]
+    return [
+        f"looks like a reference table ({len(frame)} rows, every '{labels[0]}' distinct, used by "
+        f"{', '.join(children)}): train_settings: {{copy: true}} keeps it as it is, labels included "
+        "(only if it holds no personal data)"
+    ]
 
 
 def _report_duplicate_keys(metadata, name, frame, report) -> None:
@@ -278,7 +314,8 @@ def _report_duplicate_keys(metadata, name, frame, report) -> None:
         if repeated:
             report.notes.append(
                 f"{key.type} {key.name} ({', '.join(key.columns)}) is not unique in the source: "
-                f"{repeated} repeated value(s); generated values are unique")
+                f"{repeated} repeated value(s); generated values are unique"
+            )
 
 
 def _clean_links(metadata, name, frames, orphans: str, report) -> list[dict]:
@@ -298,30 +335,42 @@ def _clean_links(metadata, name, frames, orphans: str, report) -> list[dict]:
                 present = present[~orphan].reset_index(drop=True)
                 action = "dropped (train_settings.orphans: drop)"
             elif orphans == "link":
-                action = ("generated as children of generated parents, at the source's rate "
-                          "(train_settings.orphans: null makes them null, drop leaves them out)")
+                action = (
+                    "generated as children of generated parents, at the source's rate "
+                    "(train_settings.orphans: null makes them null, drop leaves them out)"
+                )
             else:
                 child.loc[orphan, list(key.columns)] = None
                 present = present & ~orphan
                 action = "kept, with the link treated as unknown (null)"
-            report.notes.append(f"FK {key.name}: {found} row(s) reference no row of "
-                                f"'{key.parent}' (orphans); {action}")
+            report.notes.append(f"FK {key.name}: {found} row(s) reference no row of '{key.parent}' (orphans); {action}")
         counts = children_per_parent(child, parent, key)
-        links.append({"name": key.name, "null_share": float(1 - present.mean()) if len(present) else 0.0,
-                      "orphans": found, "children_per_parent": float(present.sum() / len(parent)),
-                      "min_children": key.min_children,
-                      "count_quantiles": np.quantile(counts, np.linspace(0, 1, COUNT_QUANTILES)).tolist()
-                      if len(counts) else []})
+        links.append(
+            {
+                "name": key.name,
+                "null_share": float(1 - present.mean()) if len(present) else 0.0,
+                "orphans": found,
+                "children_per_parent": float(present.sum() / len(parent)),
+                "min_children": key.min_children,
+                "count_quantiles": np.quantile(counts, np.linspace(0, 1, COUNT_QUANTILES)).tolist()
+                if len(counts)
+                else [],
+            }
+        )
     return links
 
 
 def _rows_up(metadata, plan: Plan, frames) -> dict[str, dict[str, np.ndarray]]:
     """Per table, per FK to another table (not a late one): each source row's parent row
     (``linked.parents.parent_rows``), found once for all a child takes from its parents."""
-    return {name: {key.name: parent_rows(frames[name], frames[key.parent], key.columns, key.parent_columns)
-                   for key in metadata.tables[name].foreign_keys
-                   if not plan.is_late(name, key) and key.parent != name}
-            for name in plan.order}
+    return {
+        name: {
+            key.name: parent_rows(frames[name], frames[key.parent], key.columns, key.parent_columns)
+            for key in metadata.tables[name].foreign_keys
+            if not plan.is_late(name, key) and key.parent != name
+        }
+        for name in plan.order
+    }
 
 
 def _foreign_key(table, name: str) -> Key:
@@ -342,7 +391,8 @@ def _context(metadata, name, frames, up: dict[str, np.ndarray], learned_kinds) -
             continue
         learned = learned_kinds[key.parent]
         skip = {c for k in metadata.tables[key.parent].keys for c in k.columns} | {
-            n for n in learned if n.startswith((COUNT_PREFIX, CONTEXT_PREFIX))}  # made with the parent's rows
+            n for n in learned if n.startswith((COUNT_PREFIX, CONTEXT_PREFIX))
+        }  # made with the parent's rows
         columns = context_columns(key.name, learned, skip)
         if columns:
             found[key.name] = columns
@@ -383,13 +433,22 @@ def _totals(metadata, plan: Plan, frames, up, reports) -> dict[str, list[Aggrega
             parent = frames[key.parent]
             theirs = {c for k in metadata.tables[key.parent].keys for c in k.columns}
             taken = {a.column for a in found.get(key.parent, [])}
-            made = find_aggregates(parent, frames[name], up[name][key.name], [c for c in parent.columns if c not in theirs | taken],
-                                   [c for c in frames[name].columns if c not in own], name, key.name)
+            made = find_aggregates(
+                parent,
+                frames[name],
+                up[name][key.name],
+                [c for c in parent.columns if c not in theirs | taken],
+                [c for c in frames[name].columns if c not in own],
+                name,
+                key.name,
+            )
             found.setdefault(key.parent, []).extend(made)
             for a in made:
                 what = f"the sum of {' × '.join(a.of)}" if a.of else "the number"
-                reports[key.parent].notes.append(f"{a.column} is {what} of its '{name}' rows (FK {key.name}) in "
-                                                 "the source: filled from the generated ones")
+                reports[key.parent].notes.append(
+                    f"{a.column} is {what} of its '{name}' rows (FK {key.name}) in "
+                    "the source: filled from the generated ones"
+                )
     return found
 
 
@@ -403,12 +462,15 @@ def _numbered(metadata, name, frames, up: dict[str, np.ndarray], report) -> dict
         if key.name not in up:
             continue
         taken = {c for columns in found.values() for c in columns}
-        columns = numbered_columns(frames[name], up[key.name], [c for c in frames[name].columns
-                                                        if c not in fk_columns and c not in taken])
+        columns = numbered_columns(
+            frames[name], up[key.name], [c for c in frames[name].columns if c not in fk_columns and c not in taken]
+        )
         if columns:
             found[key.name] = columns
-            report.notes.append(f"{', '.join(columns)} count(s) the rows of each '{key.parent}' row (FK {key.name}) "
-                                f"from {next(iter(columns.values()))}, as in the source")
+            report.notes.append(
+                f"{', '.join(columns)} count(s) the rows of each '{key.parent}' row (FK {key.name}) "
+                f"from {next(iter(columns.values()))}, as in the source"
+            )
     return found
 
 
@@ -425,8 +487,13 @@ def _copies(metadata, plan: Plan, name, frames, up: dict[str, np.ndarray]) -> di
         child, parent = frames[name], frames[key.parent]
         # the parent's keys too (a flight's hour is its weather row's), but links filled last
         late = {c for k in metadata.tables[key.parent].foreign_keys if plan.is_late(key.parent, k) for c in k.columns}
-        copies = copied_columns(child, parent, up[key.name], [c for c in child.columns if c not in own],
-                                [c for c in parent.columns if c not in late])
+        copies = copied_columns(
+            child,
+            parent,
+            up[key.name],
+            [c for c in child.columns if c not in own],
+            [c for c in parent.columns if c not in late],
+        )
         copies = {c: p for c, p in copies.items() if not any(c in f for f in found.values())}
         if copies:
             found[key.name] = copies
@@ -443,11 +510,15 @@ def _kept_copies(copies: dict[str, dict[str, str]], model, made_as, table, repor
     kept = {}
     for key_name, columns in copies.items():
         theirs = made_as.get(parents[key_name], {})
-        columns = {c: p for c, p in columns.items() if c in mine and p in theirs and _family(mine[c]) == _family(theirs[p])}
+        columns = {
+            c: p for c, p in columns.items() if c in mine and p in theirs and _family(mine[c]) == _family(theirs[p])
+        }
         if columns:
             kept[key_name] = columns
-            report.notes.append(f"taken from its '{parents[key_name]}' row (FK {key_name}), as in the source: "
-                                + ", ".join(c if c == p else f"{c} ({p})" for c, p in columns.items()))
+            report.notes.append(
+                f"taken from its '{parents[key_name]}' row (FK {key_name}), as in the source: "
+                + ", ".join(c if c == p else f"{c} ({p})" for c, p in columns.items())
+            )
     return kept
 
 
@@ -489,7 +560,8 @@ def _children_counts(metadata, frames) -> dict[str, dict[str, np.ndarray]]:
     for name, table in metadata.tables.items():
         for key in table.foreign_keys:
             counts.setdefault(key.parent, {})[count_column(name, key)] = children_per_parent(
-                frames[name], frames[key.parent], key)
+                frames[name], frames[key.parent], key
+            )
     return counts
 
 
@@ -499,16 +571,20 @@ def _token_stats(table, frame) -> dict[str, dict]:
     for key in (k for k in table.keys if k.type == "TKN"):
         values = frame[list(key.columns)]
         present = values.notna().all(axis=1)
-        stats[key.name] = {"unique": not bool(values[present].duplicated().any()),
-                           "null_share": float(1 - present.mean())}
+        stats[key.name] = {
+            "unique": not bool(values[present].duplicated().any()),
+            "null_share": float(1 - present.mean()),
+        }
     return stats
 
 
 # -- generation -----------------------------------------------------------------------------
 
+
 @dataclass
 class _Generated:
     """What children need of a generated table: its rows, referenced keys, children counts."""
+
     rows: int = 0
     keys: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
     counts: dict[str, np.ndarray] = field(default_factory=dict)
@@ -516,11 +592,16 @@ class _Generated:
     source_rows: int = 0  # the source's rows (not a sample's)
 
 
-def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str | None = None,
-                 if_exists: str = "fail",
-                 log: Callable[[str], None] = lambda message: None,
-                 on_table: Callable[[str, int], None] | None = None,
-                 on_rows: Callable[[int], None] | None = None) -> list[TableReport]:
+def infer_tables(
+    metadata: Metadata,
+    cli: dict,
+    artifacts_dir=None,
+    output: str | None = None,
+    if_exists: str = "fail",
+    log: Callable[[str], None] = lambda message: None,
+    on_table: Callable[[str, int], None] | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> list[TableReport]:
     """Generate every table of ``metadata``, parents first, with valid keys, into each
     table's ``destination``, else ``output`` (a database URL), else CSV files in the
     artifacts folder. The run is all-or-nothing: files appear and databases commit at the end."""
@@ -533,33 +614,62 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             raise SyngenError(f"{reason}; run: train --metadata_path {metadata.path}") from None
     for name, model in models.items():
         if "relations" not in model.training:
-            raise SyngenError(f"the model of table '{name}' was trained on its own, without the metadata "
-                              f"file; run: train --metadata_path {metadata.path}")
-        trained_with = {(k["type"], tuple(k["columns"]), k["parent"]) for k in model.training["relations"].get("keys", [])}
-        differing = [k for k in metadata.tables[name].keys
-                     if trained_with and k.type != "TKN" and (k.type, k.columns, k.parent) not in trained_with]
+            raise SyngenError(
+                f"the model of table '{name}' was trained on its own, without the metadata "
+                f"file; run: train --metadata_path {metadata.path}"
+            )
+        trained_with = {
+            (k["type"], tuple(k["columns"]), k["parent"]) for k in model.training["relations"].get("keys", [])
+        }
+        differing = [
+            k
+            for k in metadata.tables[name].keys
+            if trained_with and k.type != "TKN" and (k.type, k.columns, k.parent) not in trained_with
+        ]
         if differing:
-            raise SyngenError(f"the model of table '{name}' was trained without the key {differing[0].type} "
-                              f"({', '.join(differing[0].columns)}) the metadata file declares; "
-                              f"run: train --metadata_path {metadata.path}")
+            raise SyngenError(
+                f"the model of table '{name}' was trained without the key {differing[0].type} "
+                f"({', '.join(differing[0].columns)}) the metadata file declares; "
+                f"run: train --metadata_path {metadata.path}"
+            )
         # keys the sources declared at training (a database's constraints) hold here too
-        add_unspoken(metadata.tables[name], [Key(k["name"], k["type"], tuple(k["columns"]), k["parent"],
-                                                 tuple(k["parent_columns"]), k.get("min_children", 0))
-                                             for k in model.training["relations"].get("keys", [])])
-    metadata, detached = empty_tables.detach(metadata, {n for n, m in models.items()
-                                                         if isinstance(m, empty_tables.EmptyTable)})
+        add_unspoken(
+            metadata.tables[name],
+            [
+                Key(
+                    k["name"],
+                    k["type"],
+                    tuple(k["columns"]),
+                    k["parent"],
+                    tuple(k["parent_columns"]),
+                    k.get("min_children", 0),
+                )
+                for k in model.training["relations"].get("keys", [])
+            ],
+        )
+    metadata, detached = empty_tables.detach(
+        metadata, {n for n, m in models.items() if isinstance(m, empty_tables.EmptyTable)}
+    )
     runs = {m.training["run"] for m in models.values() if isinstance(m, Synthesizer) and "run" in m.training}
     if len(runs) > 1:
-        raise SyngenError(f"the models of the tables come from {len(runs)} different training runs (one was "
-                          f"interrupted, or trained other tables); run: train --metadata_path {metadata.path}")
+        raise SyngenError(
+            f"the models of the tables come from {len(runs)} different training runs (one was "
+            f"interrupted, or trained other tables); run: train --metadata_path {metadata.path}"
+        )
     plan = plan_of(metadata)
     settings = _all_settings(metadata, plan, "infer_settings", INFER_DEFAULTS, cli, log)
     places = destinations(metadata, output, artifacts_dir)
     locations = {name: places[name] for name in plan.order}  # parents first: tables are created in this order
-    specs = {name: table_spec(name, models[name], _constraints(metadata.tables[name])
-                              + empty_tables.constraints(detached.get(name, [])),
-                              [k.columns for k in _closing_keys(metadata, plan, name)])
-             for name in plan.order if is_database_url(locations[name])}
+    specs = {
+        name: table_spec(
+            name,
+            models[name],
+            _constraints(metadata.tables[name]) + empty_tables.constraints(detached.get(name, [])),
+            [k.columns for k in _closing_keys(metadata, plan, name)],
+        )
+        for name in plan.order
+        if is_database_url(locations[name])
+    }
     _align_link_types(metadata, specs)
     run_seed = resolve_seed(cli.get("random_seed"))
     owners = _token_owners(metadata, plan)
@@ -581,13 +691,25 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             feeding.setdefault(a.child, set()).update(key.columns + a.of)
     fed: dict[str, list[pd.DataFrame]] = {}
     reports = []
-    appending_to = {} if if_exists != "append" else {  # the rows already there, for keys after theirs
-        name: existing_rows(locations[name], name, [c for k in metadata.tables[name].unique_keys for c in k.columns])
-        for name in plan.order}
+    appending_to = (
+        {}
+        if if_exists != "append"
+        else {  # the rows already there, for keys after theirs
+            name: existing_rows(
+                locations[name], name, [c for k in metadata.tables[name].unique_keys for c in k.columns]
+            )
+            for name in plan.order
+        }
+    )
     kept_views = views.within(views.load(artifacts.views_path(artifacts_dir)), metadata.tables)
-    with open_targets(locations, specs, if_exists, kept_views,
-                      {name: written_headers(models[name]) for name in plan.order},
-                      {name: written_form(models[name]) for name in plan.order}) as targets:
+    with open_targets(
+        locations,
+        specs,
+        if_exists,
+        kept_views,
+        {name: written_headers(models[name]) for name in plan.order},
+        {name: written_form(models[name]) for name in plan.order},
+    ) as targets:
         for name in plan.order:
             table, model, s = metadata.tables[name], models[name], settings[name]
             # one seed per table, so that tables sharing a run seed do not share random draws
@@ -606,15 +728,18 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                 if size is not None and size != model.training["rows"]:
                     report.notes.append(f"size {size} ignored: the table is copied as it is (train_settings.copy)")
                 size = int(model.training["rows"])
-            size, expected, links, indices = _assign_links(metadata, plan, name, model, size, s["scale"], generated,
-                                                           rng, report)
+            size, expected, links, indices = _assign_links(
+                metadata, plan, name, model, size, s["scale"], generated, rng, report
+            )
             copied, context = _from_parents(table, model, indices, generated)
             if model.is_verbatim:  # copied as it is, but its children scale
                 expected = model.training["rows"] * s["scale"]
             links.update(_shared_tokens(table, model, owners, generated, size, rng))
             if size < 1:
-                raise SyngenError(f"table '{name}': its parents got no children in this run, so it would "
-                                  "be empty; set infer_settings.size")
+                raise SyngenError(
+                    f"table '{name}': its parents got no children in this run, so it would "
+                    "be empty; set infer_settings.size"
+                )
             columns = model.training["relations"]["columns"]
             state = _Generated(rows=size, expected=expected, source_rows=_source_rows(model))
             generated[name] = state
@@ -628,18 +753,27 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
                 s = {**s, "run_parallel": False}  # workers would load the model unchanged
             unique = UniqueRows(model, table.unique_keys, None if kept_as_is else existing)
 
-            def finished(batches, links=links, copied=copied, columns=columns, state=state, name=name,
-                         unique=unique):
+            def finished(batches, links=links, copied=copied, columns=columns, state=state, name=name, unique=unique):
                 for batch in batches:
-                    batch = _finish_batch(batch, links, copied, columns, state, referenced.get(name, ()), on_rows,
-                                          unique)
+                    batch = _finish_batch(
+                        batch, links, copied, columns, state, referenced.get(name, ()), on_rows, unique
+                    )
                     if name in feeding:
                         fed.setdefault(name, []).append(batch[sorted(feeding[name])])
                     yield batch
 
             given = model.read_conditions(context, lenient=True) if len(context.columns) else None
-            batches = finished(generate_batches(model, artifacts.model_dir(name, artifacts_dir), size, seed,
-                                                s.get("batch_size"), s["run_parallel"], given))
+            batches = finished(
+                generate_batches(
+                    model,
+                    artifacts.model_dir(name, artifacts_dir),
+                    size,
+                    seed,
+                    s.get("batch_size"),
+                    s["run_parallel"],
+                    given,
+                )
+            )
             report.rows = size
             late = [k for k in table.foreign_keys if plan.is_late(name, k)]
             if kept_as_is:  # its rows are read for the children's links, not written twice
@@ -653,8 +787,15 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             else:  # whole in memory: its self-references now, its loop-closing links at the end
                 frame = pd.concat(list(batches), ignore_index=True)
                 _seal(state)
-                _fill_late_links(metadata, name, frame, model, generated, np.random.default_rng([seed, 8]),
-                                 [k for k in late if k.parent == name])
+                _fill_late_links(
+                    metadata,
+                    name,
+                    frame,
+                    model,
+                    generated,
+                    np.random.default_rng([seed, 8]),
+                    [k for k in late if k.parent == name],
+                )
                 if _closing_keys(metadata, plan, name) or totals[name]:
                     targets[name].hold(name, frame)
                     held[name] = (frame, seed)
@@ -663,8 +804,15 @@ def infer_tables(metadata: Metadata, cli: dict, artifacts_dir=None, output: str 
             _count_left_out(unique, state, report)
             reports.append(report)
         for name, (frame, seed) in held.items():
-            _fill_late_links(metadata, name, frame, models[name], generated, np.random.default_rng([seed, 9]),
-                             _closing_keys(metadata, plan, name))
+            _fill_late_links(
+                metadata,
+                name,
+                frame,
+                models[name],
+                generated,
+                np.random.default_rng([seed, 9]),
+                _closing_keys(metadata, plan, name),
+            )
             _fill_totals(metadata, frame, totals[name], fed)
             targets[name].complete(name, frame, [a.column for a in totals[name]])
     for report in reports:
@@ -708,9 +856,11 @@ def _destination(metadata, name, settings, output, artifacts_dir) -> str:
         location = metadata.resolve(target)
     elif output and not is_database_url(output):
         if PurePosixPath(str(output)).suffix:
-            raise SyngenError(f"--output '{output}' names one file, but the metadata file has several "
-                              "tables: give a database URL or a folder (or each table's "
-                              "infer_settings.destination)")
+            raise SyngenError(
+                f"--output '{output}' names one file, but the metadata file has several "
+                "tables: give a database URL or a folder (or each table's "
+                "infer_settings.destination)"
+            )
         location = f"{str(output).rstrip('/')}/{name}.csv"
     else:
         location = output or str(artifacts.default_output(name, artifacts_dir))
@@ -766,10 +916,10 @@ def _finish_batch(batch, links, copied, columns, state: _Generated, referenced, 
     the source's columns."""
     start = batch.index[0] if len(batch) else 0
     for column, values in links.items():
-        batch[column] = values.iloc[start:start + len(batch)].set_axis(batch.index)
+        batch[column] = values.iloc[start : start + len(batch)].set_axis(batch.index)
     for column, (values, linked) in copied.items():
-        part = values.iloc[start:start + len(batch)].set_axis(batch.index)
-        batch[column] = part.where(linked[start:start + len(batch)], batch[column]) if column in batch else part
+        part = values.iloc[start : start + len(batch)].set_axis(batch.index)
+        batch[column] = part.where(linked[start : start + len(batch)], batch[column]) if column in batch else part
     if unique:
         batch = unique(batch)
     for column in [c for c in batch.columns if str(c).startswith(COUNT_PREFIX)]:
@@ -786,8 +936,9 @@ def _finish_batch(batch, links, copied, columns, state: _Generated, referenced, 
 
 def _count_left_out(unique: UniqueRows, state: _Generated, report: TableReport) -> None:
     for key, rows in unique.dropped.items():
-        report.notes.append(f"{key}: {rows} row(s) left out: their key repeated an earlier row's "
-                            "and no free value was found for it")
+        report.notes.append(
+            f"{key}: {rows} row(s) left out: their key repeated an earlier row's and no free value was found for it"
+        )
         state.rows -= rows
         report.rows -= rows
 
@@ -797,8 +948,9 @@ def _seal(state: _Generated) -> None:
     state.keys = {k: pd.concat(parts, ignore_index=True) for k, parts in state.keys.items()}
 
 
-def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng, report
-                  ) -> tuple[int, float, dict[str, pd.Series], dict[str, tuple[pd.Series, np.ndarray]]]:
+def _assign_links(
+    metadata, plan: Plan, name, model, size, scale, generated, rng, report
+) -> tuple[int, float, dict[str, pd.Series], dict[str, tuple[pd.Series, np.ndarray]]]:
     """The table's size, the size it stands for (its children follow that one), the values
     of its (not late) FK columns, row by row, and those of the columns it copies from its
     parents with the rows that have a parent. Without a size, a table without parents has
@@ -833,12 +985,17 @@ def _assign_links(metadata, plan: Plan, name, model, size, scale, generated, rng
             indices[key.name] = redraws[key.name](np.arange(size))
             continue
         least = link.get("min_children", 0)
-        counts = calibrated_counts(parent.counts[count_column(name, key)], link.get("count_quantiles", []), rng,
-                                   least)
-        caps = [c for c in (_partners(table, key, generated),
-                            _most_children(link, size, len(counts))) if c is not None]
-        indices[key.name] = _link_rows(counts, size, link["null_share"], rng, keep_together=key == driving,
-                                       cap=max(min(caps), least) if caps else None, least=least)
+        counts = calibrated_counts(parent.counts[count_column(name, key)], link.get("count_quantiles", []), rng, least)
+        caps = [c for c in (_partners(table, key, generated), _most_children(link, size, len(counts))) if c is not None]
+        indices[key.name] = _link_rows(
+            counts,
+            size,
+            link["null_share"],
+            rng,
+            keep_together=key == driving,
+            cap=max(min(caps), least) if caps else None,
+            least=least,
+        )
     size, indices = _unique_fk_tuples(table, indices, generated, size, rng, report, redraws)
     values: dict[str, pd.Series] = {}
     for key in table.foreign_keys:
@@ -856,18 +1013,24 @@ def _aggregates(model) -> list[Aggregate]:
     return [Aggregate(**{**a, "of": tuple(a["of"])}) for a in model.training["relations"].get("aggregates", [])]
 
 
-def _fill_totals(metadata, frame: pd.DataFrame, aggregates: list[Aggregate], fed: dict[str, list[pd.DataFrame]]
-                 ) -> None:
+def _fill_totals(
+    metadata, frame: pd.DataFrame, aggregates: list[Aggregate], fed: dict[str, list[pd.DataFrame]]
+) -> None:
     """Set each total of ``frame`` (a parent table, whole) from its generated children."""
     for a in aggregates:
         key = _foreign_key(metadata.tables[a.child], a.key)
-        children = pd.concat(fed.get(a.child, []), ignore_index=True) if fed.get(a.child) else \
-            pd.DataFrame(columns=list(key.columns) + list(a.of))
+        children = (
+            pd.concat(fed.get(a.child, []), ignore_index=True)
+            if fed.get(a.child)
+            else pd.DataFrame(columns=list(key.columns) + list(a.of))
+        )
         rows = parent_rows(children, frame, key.columns, key.parent_columns)
-        values = a.values(rows, {c: pd.to_numeric(children[c], errors="coerce").to_numpy(dtype=float) for c in a.of},
-                          len(frame))
-        frame[a.column] = values.astype(np.int64) if a.decimals == 0 and pd.api.types.is_integer_dtype(
-            frame[a.column]) else values
+        values = a.values(
+            rows, {c: pd.to_numeric(children[c], errors="coerce").to_numpy(dtype=float) for c in a.of}, len(frame)
+        )
+        frame[a.column] = (
+            values.astype(np.int64) if a.decimals == 0 and pd.api.types.is_integer_dtype(frame[a.column]) else values
+        )
 
 
 def _taken(model) -> dict[str, dict[str, dict[str, str]]]:
@@ -916,8 +1079,10 @@ def _room_for_least_children(table, plan: Plan, name, stats, generated, size: in
             continue
         needed = int(np.ceil(least * generated[key.parent].rows / max(1 - link["null_share"], 1e-9)))
         if needed > size:
-            report.notes.append(f"{needed} rows instead of {size}, so that every '{key.parent}' row has at "
-                                f"least {least} (FK {key.name}: min_children)")
+            report.notes.append(
+                f"{needed} rows instead of {size}, so that every '{key.parent}' row has at "
+                f"least {least} (FK {key.name}: min_children)"
+            )
             size = needed
     return size
 
@@ -948,8 +1113,9 @@ def _partners(table, key: Key, generated) -> int | None:
     return None
 
 
-def _link_rows(counts: np.ndarray, size: int, null_share: float, rng, keep_together: bool,
-               cap: int | None = None, least: int = 0) -> np.ndarray:
+def _link_rows(
+    counts: np.ndarray, size: int, null_share: float, rng, keep_together: bool, cap: int | None = None, least: int = 0
+) -> np.ndarray:
     """For ``size`` child rows, the parent row each links to (-1: none).
 
     Parents get children in proportion to their learned counts, at least ``least`` and at
@@ -958,8 +1124,12 @@ def _link_rows(counts: np.ndarray, size: int, null_share: float, rng, keep_toget
     """
     linked = int(round(size * (1 - null_share)))
     if least and least * len(counts) <= linked:  # the least first, the rest in proportion
-        per_parent = least + _scale(np.clip(np.asarray(counts, dtype=np.float64) - least, 0, None),
-                                    linked - least * len(counts), rng, cap - least if cap is not None else None)
+        per_parent = least + _scale(
+            np.clip(np.asarray(counts, dtype=np.float64) - least, 0, None),
+            linked - least * len(counts),
+            rng,
+            cap - least if cap is not None else None,
+        )
     else:
         per_parent = _scale(counts, linked, rng, cap)
     parents = np.repeat(np.arange(len(counts)), per_parent)
@@ -1021,8 +1191,9 @@ def _within_groups(key: Key, earlier: list[Key], indices, generated, rng) -> Cal
     the values the ``earlier`` links gave the shared columns (-1 where none does)."""
     shared = {}  # child column -> its values, from the earlier links' parents
     for other in earlier:
-        for column, values in _key_values(generated[other.parent].keys[other.parent_columns], other,
-                                          indices[other.name]).items():
+        for column, values in _key_values(
+            generated[other.parent].keys[other.parent_columns], other, indices[other.name]
+        ).items():
             if column in key.columns:
                 shared[column] = values
     columns = list(shared)
@@ -1044,6 +1215,7 @@ def _within_groups(key: Key, earlier: list[Key], indices, generated, rng) -> Cal
         offsets = (rng.random(int(ok.sum())) * sizes[found[ok]]).astype(np.int64)
         picked[ok] = order[starts[found[ok]] + offsets]
         return picked
+
     return draw
 
 
@@ -1058,8 +1230,9 @@ def _unique_fk_tuples(table, indices, generated, size, rng, report, redraws=None
     for key in table.unique_keys:
         if not all(c in fk_of for c in key.columns):
             continue
-        keys = list(dict.fromkeys(k for k in table.foreign_keys if k.name in indices
-                                  and set(k.columns) & set(key.columns)))
+        keys = list(
+            dict.fromkeys(k for k in table.foreign_keys if k.name in indices and set(k.columns) & set(key.columns))
+        )
         if len(keys) < 2:
             continue
         keys.sort(key=lambda k: k.name in redraws)  # a grouped link moves, the others keep theirs
@@ -1080,8 +1253,10 @@ def _unique_fk_tuples(table, indices, generated, size, rng, report, redraws=None
         if key.type == "PK":  # a primary key has no nulls: a row no parent had room for goes too
             keep &= np.all([indices[k.name] >= 0 for k in keys], axis=0)
         if not keep.all():
-            report.notes.append(f"{key.type} {key.name}: {int((~keep).sum())} row(s) left out: "
-                                "no unused parent combination was found for them")
+            report.notes.append(
+                f"{key.type} {key.name}: {int((~keep).sum())} row(s) left out: "
+                "no unused parent combination was found for them"
+            )
             indices = {k: v[keep] for k, v in indices.items()}
             size = int(keep.sum())
     return size, indices
@@ -1101,8 +1276,9 @@ def _fill_late_links(metadata, name, frame, model, generated, rng, keys: list[Ke
     stats = {link["name"]: link for link in model.training["relations"]["foreign_keys"]}
     for key in keys:
         parent = generated[key.parent]
-        counts = calibrated_counts(parent.counts[count_column(name, key)],
-                                   stats[key.name].get("count_quantiles", []), rng)
+        counts = calibrated_counts(
+            parent.counts[count_column(name, key)], stats[key.name].get("count_quantiles", []), rng
+        )
         null_share = stats[key.name]["null_share"]
         if key.parent == name and null_share > 0:
             rows = _tree_links(counts, null_share, rng)
@@ -1133,8 +1309,8 @@ def _tree_links(counts: np.ndarray, null_share: float, rng) -> np.ndarray:
         if not len(parents):  # the placed rows have no room left: the rest hang below any of them
             rows[rest[placed:]] = rng.choice(np.concatenate([top, rest[:placed]]), len(rest) - placed)
             break
-        children = rest[placed:placed + len(parents)]
-        rows[children] = parents[:len(children)]
+        children = rest[placed : placed + len(parents)]
+        rows[children] = parents[: len(children)]
         level, placed = children, placed + len(children)
     return rows
 

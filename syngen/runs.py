@@ -3,6 +3,7 @@
 These functions hold no presentation: progress arrives through callbacks, so the CLI can
 draw rich progress bars and the Python API can stay silent.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,20 +16,19 @@ from typing import Callable, Iterator
 import pandas as pd
 
 from syngen import artifacts
-from syngen.empty_tables import SCHEMA_FILE
 from syngen.adapters.files import HEADERS, WRITTEN
 from syngen.adapters.sources import describe_source, read_source
 from syngen.adapters.sql import ColumnSpec, Constraint, is_database_url
-from syngen.adapters.stored import column_specs
 from syngen.adapters.sql_write import TableSpec
+from syngen.adapters.stored import column_specs
 from syngen.adapters.targets import check_location, describe_target, existing_rows, open_targets
+from syngen.empty_tables import SCHEMA_FILE
 from syngen.engine.conditions import Conditions
 from syngen.engine.synthesizer import Synthesizer, batch_plan, resolve_seed
 from syngen.errors import SyngenError
 from syngen.keys import UniqueRows, continue_keys, key_kinds, mark_keys
 from syngen.metadata.model import Key
 from syngen.privacy import RARE_THRESHOLD
-
 
 PREVIEW_ROWS = 2000
 
@@ -54,11 +54,21 @@ class InferResult:
     preview: pd.DataFrame  # the first rows generated, for a summary
 
 
-def train_table(source: str, table_name: str, *, epochs: int | None = None, row_limit: int | None = None,
-                drop_null: bool = False, batch_size: int = 256, random_seed: int | None = None,
-                columns: dict[str, str] | None = None, rare_threshold: int = RARE_THRESHOLD, artifacts_dir=None,
-                on_start: Callable[[pd.DataFrame], None] | None = None,
-                on_epoch: Callable[[int, int, dict], None] | None = None) -> TrainResult:
+def train_table(
+    source: str,
+    table_name: str,
+    *,
+    epochs: int | None = None,
+    row_limit: int | None = None,
+    drop_null: bool = False,
+    batch_size: int = 256,
+    random_seed: int | None = None,
+    columns: dict[str, str] | None = None,
+    rare_threshold: int = RARE_THRESHOLD,
+    artifacts_dir=None,
+    on_start: Callable[[pd.DataFrame], None] | None = None,
+    on_epoch: Callable[[int, int, dict], None] | None = None,
+) -> TrainResult:
     """Read ``source``, learn it, and save the model under the artifacts folder."""
     target = artifacts.model_dir(table_name, artifacts_dir)
     if batch_size < 1:
@@ -70,20 +80,35 @@ def train_table(source: str, table_name: str, *, epochs: int | None = None, row_
     if on_start:
         on_start(data)
     # a database's PRIMARY KEY / UNIQUE columns are generated unique, never learned
-    keys = [Key(f"{c.type}{i}", c.type, c.columns) for i, c in
-            enumerate(loaded.declared.constraints if loaded.declared else []) if c.type in ("PK", "UQ")]
+    keys = [
+        Key(f"{c.type}{i}", c.type, c.columns)
+        for i, c in enumerate(loaded.declared.constraints if loaded.declared else [])
+        if c.type in ("PK", "UQ")
+    ]
     try:
-        model = Synthesizer(epochs=epochs, batch_size=batch_size, random_seed=random_seed,
-                            columns={**key_kinds(keys, data, (), columns or {}), **(columns or {})},
-                            rare_threshold=rare_threshold).fit(data, on_epoch=on_epoch)
+        model = Synthesizer(
+            epochs=epochs,
+            batch_size=batch_size,
+            random_seed=random_seed,
+            columns={**key_kinds(keys, data, (), columns or {}), **(columns or {})},
+            rare_threshold=rare_threshold,
+        ).fit(data, on_epoch=on_epoch)
     except SyngenError as error:
         raise SyngenError(f"table '{table_name}' ({describe_source(source)}): {error}") from None
     mark_keys(model, keys, ())
     model.training["source"] = describe_source(source)
     record_schema(model, data, loaded.declared, keys)
     model.save(target, artifacts.secret_path(table_name, artifacts_dir))
-    return TrainResult(table_name, target, len(data), model.kinds, model.training["epochs_run"],
-                       model.training["seconds"], model.identifying, loaded.notes + model.notes)
+    return TrainResult(
+        table_name,
+        target,
+        len(data),
+        model.kinds,
+        model.training["epochs_run"],
+        model.training["seconds"],
+        model.identifying,
+        loaded.notes + model.notes,
+    )
 
 
 def record_schema(model: Synthesizer, frame: pd.DataFrame, declared, keys) -> None:
@@ -95,7 +120,8 @@ def record_schema(model: Synthesizer, frame: pd.DataFrame, declared, keys) -> No
         "keys": [{"type": k.type, "columns": list(k.columns)} for k in keys if k.type in ("PK", "UQ")],
         "checks": declared.checks if declared else [],
         "headers": frame.attrs.get(HEADERS, {}),
-        "written": frame.attrs.get(WRITTEN, {})}
+        "written": frame.attrs.get(WRITTEN, {}),
+    }
 
 
 def written_headers(model) -> dict[str, str]:
@@ -108,39 +134,58 @@ def written_form(model) -> dict:
     return model.training.get("schema", {}).get("written", {})
 
 
-def table_spec(name: str, model: Synthesizer, constraints: list[Constraint] | None = None,
-               closing=()) -> TableSpec:
+def table_spec(name: str, model: Synthesizer, constraints: list[Constraint] | None = None, closing=()) -> TableSpec:
     """What a database target needs to create and fill the table; ``constraints`` replace
     the PK/UQ keys the model was trained with (a linked run knows its FKs too)."""
     schema = model.training.get("schema")
     if schema is None:
-        raise SyngenError(f"the model of table '{name}' was saved by an older version without column "
-                          "types; train it again to write it to a database")
+        raise SyngenError(
+            f"the model of table '{name}' was saved by an older version without column "
+            "types; train it again to write it to a database"
+        )
     if constraints is None:
         constraints = [Constraint(k["type"], tuple(k["columns"])) for k in schema["keys"]]
-    return TableSpec(name, [ColumnSpec.from_dict(c) for c in schema["columns"]], constraints,
-                     dict(schema["formats"]), set(closing), list(schema.get("checks", [])))
+    return TableSpec(
+        name,
+        [ColumnSpec.from_dict(c) for c in schema["columns"]],
+        constraints,
+        dict(schema["formats"]),
+        set(closing),
+        list(schema.get("checks", [])),
+    )
 
 
 def load_model(table_name: str, artifacts_dir=None) -> Synthesizer:
     folder = artifacts.model_dir(table_name, artifacts_dir)
     if not folder.exists():
-        raise SyngenError(f"no trained model for table '{table_name}' in '{folder}'; "
-                          f"run: train --source PATH --table_name {table_name}")
+        raise SyngenError(
+            f"no trained model for table '{table_name}' in '{folder}'; "
+            f"run: train --source PATH --table_name {table_name}"
+        )
     if (folder / SCHEMA_FILE).is_file():
-        raise SyngenError(f"table '{table_name}' was empty in its source: '{folder}' holds its schema, no model; "
-                          "infer --metadata_path creates it, empty, with the tables it was trained with")
+        raise SyngenError(
+            f"table '{table_name}' was empty in its source: '{folder}' holds its schema, no model; "
+            "infer --metadata_path creates it, empty, with the tables it was trained with"
+        )
     try:
         return Synthesizer.load(folder, artifacts.secret_path(table_name, artifacts_dir))
     except SyngenError as error:
         raise SyngenError(f"{error}; run: train --source PATH --table_name {table_name}") from None
 
 
-def infer_table(table_name: str, size: int | None, *, run_parallel: bool = False, batch_size: int | None = None,
-                random_seed: int | None = None, output: str | os.PathLike | None = None,
-                if_exists: str = "fail", artifacts_dir=None,
-                on_rows: Callable[[int], None] | None = None,
-                conditions: dict | pd.DataFrame | None = None) -> InferResult:
+def infer_table(
+    table_name: str,
+    size: int | None,
+    *,
+    run_parallel: bool = False,
+    batch_size: int | None = None,
+    random_seed: int | None = None,
+    output: str | os.PathLike | None = None,
+    if_exists: str = "fail",
+    artifacts_dir=None,
+    on_rows: Callable[[int], None] | None = None,
+    conditions: dict | pd.DataFrame | None = None,
+) -> InferResult:
     """Generate ``size`` rows in batches, streamed to ``output``: a CSV/TSV/Parquet file
     (local or remote) or a database URL (the table created there, in one transaction).
     ``conditions``: values every row keeps, or seed rows (one generated row each; see
@@ -157,35 +202,52 @@ def infer_table(table_name: str, size: int | None, *, run_parallel: bool = False
     target = str(output) if output else str(artifacts.default_output(table_name, artifacts_dir))
     check_location(target)  # fail on an unsupported name before any work
     seed = resolve_seed(random_seed)
-    keys = [Key(f"{k['type']}{i}", k["type"], tuple(k["columns"]))
-            for i, k in enumerate(model.training.get("schema", {}).get("keys", []))]
-    existing = existing_rows(target, table_name, [c for k in keys for c in k.columns]) \
-        if if_exists == "append" else None
+    keys = [
+        Key(f"{k['type']}{i}", k["type"], tuple(k["columns"]))
+        for i, k in enumerate(model.training.get("schema", {}).get("keys", []))
+    ]
+    existing = (
+        existing_rows(target, table_name, [c for k in keys for c in k.columns]) if if_exists == "append" else None
+    )
     if existing is not None:  # keys after the rows already there; workers would load the model unchanged
         continue_keys(model, existing)
         run_parallel = False
-    batches = generate_batches(model, artifacts.model_dir(table_name, artifacts_dir), size, seed,
-                               batch_size, run_parallel, given)
+    batches = generate_batches(
+        model, artifacts.model_dir(table_name, artifacts_dir), size, seed, batch_size, run_parallel, given
+    )
     unique = UniqueRows(model, keys, existing)
     if unique:
         batches = map(unique, batches)
     preview = []
     specs = {table_name: table_spec(table_name, model)} if is_database_url(target) else {}
-    with open_targets({table_name: target}, specs, if_exists,
-                      headers={table_name: written_headers(model)},
-                      written={table_name: written_form(model)}) as targets:
+    with open_targets(
+        {table_name: target},
+        specs,
+        if_exists,
+        headers={table_name: written_headers(model)},
+        written={table_name: written_form(model)},
+    ) as targets:
         rows = targets[table_name].write(table_name, _observed(batches, on_rows, preview))
     return InferResult(table_name, describe_target(target), rows, seed, preview[0])
 
 
-def generate_batches(model: Synthesizer, folder: Path, size: int, seed: int, batch_size: int | None,
-                     run_parallel: bool, conditions: Conditions | None = None) -> Iterator[pd.DataFrame]:
+def generate_batches(
+    model: Synthesizer,
+    folder: Path,
+    size: int,
+    seed: int,
+    batch_size: int | None,
+    run_parallel: bool,
+    conditions: Conditions | None = None,
+) -> Iterator[pd.DataFrame]:
     """The run's batches in order, from this process or from workers that load ``folder``."""
     plan = batch_plan(size, batch_size)
     if run_parallel and len(plan) > 1:
         return _parallel_batches(folder, model.secret, plan, size, seed, conditions)
-    return (model.generate_batch(start, n, size, seed, conditions.batch(start, n) if conditions else None)
-            for start, n in plan)
+    return (
+        model.generate_batch(start, n, size, seed, conditions.batch(start, n) if conditions else None)
+        for start, n in plan
+    )
 
 
 def _observed(batches: Iterator[pd.DataFrame], on_rows, preview: list) -> Iterator[pd.DataFrame]:
@@ -211,17 +273,23 @@ def _batch_in_worker(start: int, n: int, total: int, seed: int, conditions: Cond
     return _WORKER_MODEL.generate_batch(start, n, total, seed, conditions)
 
 
-def _parallel_batches(folder: Path, secret: str | None, plan, size: int, seed: int,
-                      conditions: Conditions | None) -> Iterator[pd.DataFrame]:
+def _parallel_batches(
+    folder: Path, secret: str | None, plan, size: int, seed: int, conditions: Conditions | None
+) -> Iterator[pd.DataFrame]:
     """Batches from worker processes, in order, with a bounded number in flight."""
     workers = max(1, min(os.cpu_count() or 1, len(plan)))
     window = 2 * workers
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                             initializer=_load_in_worker, initargs=(str(folder), secret)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_load_in_worker,
+        initargs=(str(folder), secret),
+    ) as pool:
         pending = []
         for start, n in plan:
-            pending.append(pool.submit(_batch_in_worker, start, n, size, seed,
-                                       conditions.batch(start, n) if conditions else None))
+            pending.append(
+                pool.submit(_batch_in_worker, start, n, size, seed, conditions.batch(start, n) if conditions else None)
+            )
             if len(pending) >= window:
                 yield pending.pop(0).result()
         for future in pending:

@@ -6,6 +6,7 @@ folder, with a properties file carrying the tests that apply to them. ``build`` 
 user's own ``dbt build`` on a copy of the project whose seeds are the synthetic ones: the
 project's tests are the quality gate.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,11 +40,25 @@ class SeedsResult:
     build_output: str | None = None
 
 
-def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, size: int | None = None,
-                   scale: float | None = None, random_seed: int | None = None, epochs: int | None = None,
-                   overwrite: bool = False, from_database: bool = False, to_database: bool = False,
-                   profiles_dir=None, target: str | None = None, artifacts_dir=None, vars: dict | None = None,
-                   compile_with: str | None = None, log: Callable[[str], None] = lambda message: None) -> SeedsResult:
+def generate_seeds(
+    project_dir,
+    out=None,
+    *,
+    select: list[str] | None = None,
+    size: int | None = None,
+    scale: float | None = None,
+    random_seed: int | None = None,
+    epochs: int | None = None,
+    overwrite: bool = False,
+    from_database: bool = False,
+    to_database: bool = False,
+    profiles_dir=None,
+    target: str | None = None,
+    artifacts_dir=None,
+    vars: dict | None = None,
+    compile_with: str | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> SeedsResult:
     """Learn the seeds (from their files, or ``from_database``: the profile's target database)
     and write synthetic ones as seed files, or ``to_database``: as tables of the profile's
     target database (replacing tables of the same names only with ``overwrite``). The
@@ -70,14 +85,25 @@ def generate_seeds(project_dir, out=None, *, select: list[str] | None = None, si
         raise SyngenError(f"would overwrite {', '.join(existing)}; pass --overwrite to replace them")
     if database_out:
         ensure_schema(database_out)
-    train_tables(metadata, {k: v for k, v in {"random_seed": random_seed, "epochs": epochs}.items()
-                            if v is not None}, artifacts_dir=artifacts_dir, log=log)
+    train_tables(
+        metadata,
+        {k: v for k, v in {"random_seed": random_seed, "epochs": epochs}.items() if v is not None},
+        artifacts_dir=artifacts_dir,
+        log=log,
+    )
     cli = {k: v for k, v in {"random_seed": random_seed, "size": size, "scale": scale}.items() if v is not None}
-    reports = infer_tables(metadata, cli, artifacts_dir=artifacts_dir, output=database_out or str(folder),
-                           if_exists="replace" if overwrite else "fail", log=log)
+    reports = infer_tables(
+        metadata,
+        cli,
+        artifacts_dir=artifacts_dir,
+        output=database_out or str(folder),
+        if_exists="replace" if overwrite else "fail",
+        log=log,
+    )
     locations = {r.table: database_out or str(folder / f"{r.table}.csv") for r in reports}
-    result = SeedsResult(describe_target(database_out) if database_out else str(folder), mapping,
-                         {r.table: r.rows for r in reports})
+    result = SeedsResult(
+        describe_target(database_out) if database_out else str(folder), mapping, {r.table: r.rows for r in reports}
+    )
     result.violations = _accepted_violations(mapping, locations)
     if not database_out:
         (folder / PROPERTIES_FILE).write_text(_properties(mapping))
@@ -114,8 +140,11 @@ def _accepted_violations(mapping: Mapping, locations: dict[str, str]) -> list[st
         values = pd.to_numeric(frames[seed][column], errors="coerce").dropna()
         outside = ((values < low) if low is not None else False) | ((values > high) if high is not None else False)
         if not inclusive:
-            outside = outside | ((values == low) if low is not None else False) | \
-                ((values == high) if high is not None else False)
+            outside = (
+                outside
+                | ((values == low) if low is not None else False)
+                | ((values == high) if high is not None else False)
+            )
         if bool(pd.Series(outside).any()):
             problems.append(f"{seed}.{column}: {int(pd.Series(outside).sum())} value(s) outside accepted_range")
     for (seed, column), values in mapping.accepted.items():
@@ -138,8 +167,9 @@ def _properties(mapping: Mapping) -> str:
                 if key.type == "PK":
                     columns[column].append("not_null")
             elif key.type == "FK":
-                columns.setdefault(column, []).append({"relationships": {"arguments": {
-                    "to": f"ref('{key.parent}')", "field": key.parent_columns[0]}}})
+                columns.setdefault(column, []).append(
+                    {"relationships": {"arguments": {"to": f"ref('{key.parent}')", "field": key.parent_columns[0]}}}
+                )
         for seed, column in sorted(mapping.not_null):
             if seed == name and "not_null" not in columns.get(column, []):
                 columns.setdefault(column, []).append("not_null")
@@ -164,8 +194,16 @@ def _compiled(project, dbt: str | None, profiles_dir, target, vars) -> Iterator[
         yield copy / project.target_path / "manifest.json"
 
 
-def build(project_dir, seeds_folder: Path, names, *, dbt: str = "dbt", profiles_dir=None,
-          target: str | None = None, vars: dict | None = None) -> str:
+def build(
+    project_dir,
+    seeds_folder: Path,
+    names,
+    *,
+    dbt: str = "dbt",
+    profiles_dir=None,
+    target: str | None = None,
+    vars: dict | None = None,
+) -> str:
     """Run ``dbt build`` on a copy of the project whose seeds are the synthetic ones; the
     project itself is not touched. Returns dbt's output; fails with its tail if a test fails."""
     project = load_project(project_dir)
@@ -183,8 +221,12 @@ def _copy(project, folder: Path, *leave_out: str) -> Path:
     """The project copied into ``folder``, without dbt's outputs (its installed packages kept;
     a package installed from a local path stays the link 'dbt deps' made)."""
     copy = folder / (project.root.resolve().name or "project")
-    shutil.copytree(project.root, copy, symlinks=True,
-                    ignore=shutil.ignore_patterns(project.target_path, "logs", "model_artifacts", *leave_out))
+    shutil.copytree(
+        project.root,
+        copy,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(project.target_path, "logs", "model_artifacts", *leave_out),
+    )
     return copy
 
 
@@ -192,8 +234,10 @@ def _run_dbt(dbt: str, command: str, copy: Path, profiles_dir, target, vars) -> 
     """The user's own dbt on the copy; its output, or its tail in the error when it fails."""
     executable = shutil.which(dbt)
     if executable is None:
-        raise SyngenError(f"'{dbt}' not found: install dbt and your adapter (e.g. pip install dbt-core "
-                          "dbt-duckdb), or give its path with --dbt")
+        raise SyngenError(
+            f"'{dbt}' not found: install dbt and your adapter (e.g. pip install dbt-core "
+            "dbt-duckdb), or give its path with --dbt"
+        )
     profiles = Path(profiles_dir).resolve() if profiles_dir else copy if (copy / "profiles.yml").is_file() else None
     arguments = [executable, command] + (["--profiles-dir", str(profiles)] if profiles else [])  # else dbt's own
     arguments += ["--target", target] if target else []

@@ -1,4 +1,5 @@
 """Shared fixtures: real tables from ../shared/data and small, fast training settings."""
+
 from __future__ import annotations
 
 import os
@@ -22,13 +23,17 @@ FAST = {"epochs": 8, "random_seed": 1}
 def pytest_sessionstart(session):
     """The tests learn real tables; without them every test would fail on its own."""
     if not DATA.is_dir() or not RELATIONAL.is_dir():
-        pytest.exit(f"the tests read the real tables in {DATA.parent}, the 'shared/data' folder "
-                    f"beside this checkout ({ROOT.name}); it is missing", returncode=4)
+        pytest.exit(
+            f"the tests read the real tables in {DATA.parent}, the 'shared/data' folder "
+            f"beside this checkout ({ROOT.name}); it is missing",
+            returncode=4,
+        )
 
 
 def real(name: str) -> pd.DataFrame:
     """A real table, read the way the CLI reads it."""
     from syngen.adapters.files import read_table
+
     return read_table(DATA / f"{name}.csv")
 
 
@@ -54,8 +59,7 @@ def run_cli(*args: str, cwd: Path, check: bool = True, **options) -> subprocess.
     """Run one of the installed console scripts (train, infer, syngen) as a user would
     (``options`` go to ``subprocess.run``)."""
     env = dict(os.environ, COLUMNS="200")
-    done = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, capture_output=True, text=True, env=env,
-                          **options)
+    done = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, capture_output=True, text=True, env=env, **options)
     if check and done.returncode != 0:
         raise AssertionError(f"{args} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done
@@ -64,6 +68,7 @@ def run_cli(*args: str, cwd: Path, check: bool = True, **options) -> subprocess.
 @pytest.fixture(scope="session")
 def churn_model():
     from syngen import Synthesizer
+
     return Synthesizer(**FAST).fit(real("churn"))
 
 
@@ -71,8 +76,18 @@ def churn_model():
 def trained_cwd(tmp_path_factory):
     """A working folder where churn has been trained with the CLI."""
     cwd = tmp_path_factory.mktemp("cli")
-    run_cli("train", "--source", str(DATA / "churn.csv"), "--table_name", "churn",
-            "--epochs", "5", "--random_seed", "1", cwd=cwd)
+    run_cli(
+        "train",
+        "--source",
+        str(DATA / "churn.csv"),
+        "--table_name",
+        "churn",
+        "--epochs",
+        "5",
+        "--random_seed",
+        "1",
+        cwd=cwd,
+    )
     return cwd
 
 
@@ -92,5 +107,6 @@ def postgres():
         with admin.connect() as connection:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
         return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+
     yield fresh
     admin.dispose()

@@ -1,4 +1,5 @@
 """The train / infer / syngen commands, run as installed console scripts."""
+
 from __future__ import annotations
 
 import json
@@ -8,17 +9,18 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import DATA, run_cli
 
 OUTPUT = "model_artifacts/tmp_store/churn/merged_infer_churn.csv"
 
 
 def test_help_is_fast_and_does_not_load_tensorflow():
-    probe = ("import sys; from click.testing import CliRunner; from syngen.cli.main import cli, train, infer;"
-             "r = [CliRunner().invoke(c, ['--help']) for c in (cli, train, infer)];"
-             "assert all(x.exit_code == 0 for x in r), r;"
-             "assert not any(m.startswith(('tensorflow', 'keras', 'pandas')) for m in sys.modules), 'heavy import'")
+    probe = (
+        "import sys; from click.testing import CliRunner; from syngen.cli.main import cli, train, infer;"
+        "r = [CliRunner().invoke(c, ['--help']) for c in (cli, train, infer)];"
+        "assert all(x.exit_code == 0 for x in r), r;"
+        "assert not any(m.startswith(('tensorflow', 'keras', 'pandas')) for m in sys.modules), 'heavy import'"
+    )
     subprocess.run([sys.executable, "-c", probe], check=True)
     for command in ("train", "infer", "syngen"):
         assert "Usage:" in run_cli(command, "--help", cwd=DATA).stdout
@@ -39,22 +41,58 @@ def test_train_then_infer_positional_writes_the_original_output_path(trained_cwd
 
 def test_same_seed_gives_byte_identical_files_also_in_parallel(trained_cwd):
     def generate(name, *flags):
-        run_cli("infer", "--size", "30000", "--table_name", "churn", "--random_seed", "42",
-                "--batch_size", "7000", "--output", name, *flags, cwd=trained_cwd)
+        run_cli(
+            "infer",
+            "--size",
+            "30000",
+            "--table_name",
+            "churn",
+            "--random_seed",
+            "42",
+            "--batch_size",
+            "7000",
+            "--output",
+            name,
+            *flags,
+            cwd=trained_cwd,
+        )
         return (trained_cwd / name).read_bytes()
 
     sequential = generate("a.csv")
     assert generate("b.csv") == sequential
     assert generate("c.csv", "--run_parallel", "True") == sequential
-    run_cli("infer", "--size", "30000", "--table_name", "churn", "--random_seed", "43",
-            "--batch_size", "7000", "--output", "d.csv", cwd=trained_cwd)
+    run_cli(
+        "infer",
+        "--size",
+        "30000",
+        "--table_name",
+        "churn",
+        "--random_seed",
+        "43",
+        "--batch_size",
+        "7000",
+        "--output",
+        "d.csv",
+        cwd=trained_cwd,
+    )
     assert (trained_cwd / "d.csv").read_bytes() != sequential
 
 
 def test_syngen_group_and_parquet_output(trained_cwd):
     assert run_cli("syngen", "--version", cwd=trained_cwd).stdout.startswith("syngen, version")
-    run_cli("syngen", "infer", "--size", "1234", "--table_name", "churn", "--output", "out/churn.parquet",
-            "--random_seed", "1", cwd=trained_cwd)
+    run_cli(
+        "syngen",
+        "infer",
+        "--size",
+        "1234",
+        "--table_name",
+        "churn",
+        "--output",
+        "out/churn.parquet",
+        "--random_seed",
+        "1",
+        cwd=trained_cwd,
+    )
     frame = pd.read_parquet(trained_cwd / "out" / "churn.parquet")
     assert frame.shape == (1234, 20)
     assert str(frame["tenure"].dtype) == "int64" and str(frame["monthly_charges"].dtype) == "float64"
@@ -67,15 +105,21 @@ def _fails(cwd, *args) -> str:
     return done.stderr
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "is empty"),
-    (b"a,b,c\n", "header but no rows"),
-    (b"a,b\n1,x\n", "1 row(s); at least 2"),
-    (b"name,city\nJos\xe9,Sevilla\nAna,Madrid\n", "is not UTF-8 text (byte b'\\xe9' at position 13); re-save it "
-                                                  "as UTF-8, or give its encoding in a metadata file "
-                                                  "(format: {encoding: latin-1})"),
-    (b"a,b\n1,2\n3,4,5,6\n", "not a well-formed CSV"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "is empty"),
+        (b"a,b,c\n", "header but no rows"),
+        (b"a,b\n1,x\n", "1 row(s); at least 2"),
+        (
+            b"name,city\nJos\xe9,Sevilla\nAna,Madrid\n",
+            "is not UTF-8 text (byte b'\\xe9' at position 13); re-save it "
+            "as UTF-8, or give its encoding in a metadata file "
+            "(format: {encoding: latin-1})",
+        ),
+        (b"a,b\n1,2\n3,4,5,6\n", "not a well-formed CSV"),
+    ],
+)
 def test_bad_sources_fail_clearly_and_write_nothing(tmp_path, content, message):
     (tmp_path / "bad.csv").write_bytes(content)
     error = _fails(tmp_path, "train", "--source", "bad.csv", "--table_name", "bad")
@@ -83,10 +127,13 @@ def test_bad_sources_fail_clearly_and_write_nothing(tmp_path, content, message):
     assert not (tmp_path / "model_artifacts").exists()
 
 
-@pytest.mark.parametrize("encoding, message", [
-    ("utf-16", "is not utf-16 text (UTF-16 stream does not start with BOM); correct its format.encoding"),
-    ("latin-9x", "has an unknown encoding 'latin-9x'; give a Python codec name such as latin-1 or cp1252"),
-])
+@pytest.mark.parametrize(
+    "encoding, message",
+    [
+        ("utf-16", "is not utf-16 text (UTF-16 stream does not start with BOM); correct its format.encoding"),
+        ("latin-9x", "has an unknown encoding 'latin-9x'; give a Python codec name such as latin-1 or cp1252"),
+    ],
+)
 def test_a_wrong_encoding_in_the_metadata_file_is_one_line(tmp_path, encoding, message):
     (tmp_path / "towns.csv").write_bytes("ville,n\nZürich,1\nGenève,2\nKöln,3\n".encode("latin-1"))
     (tmp_path / "m.yaml").write_text(f"towns:\n  source: towns.csv\n  format: {{encoding: {encoding}}}\n")
@@ -95,8 +142,7 @@ def test_a_wrong_encoding_in_the_metadata_file_is_one_line(tmp_path, encoding, m
 
 
 def test_missing_file_model_and_table_fail_clearly(tmp_path, trained_cwd):
-    assert "source file not found: 'nope.csv'" in _fails(tmp_path, "train", "--source", "nope.csv",
-                                                         "--table_name", "x")
+    assert "source file not found: 'nope.csv'" in _fails(tmp_path, "train", "--source", "nope.csv", "--table_name", "x")
     error = _fails(tmp_path, "infer", "10", "orders")
     assert "no trained model for table 'orders'" in error and "train --source" in error
     assert "which table" in _fails(tmp_path, "infer", "--size", "10")
@@ -114,8 +160,22 @@ def test_incompatible_model_says_to_retrain(tmp_path, trained_cwd):
 
 
 def test_row_limit_and_drop_null(tmp_path):
-    run_cli("train", "--source", str(DATA / "credit.csv"), "--table_name", "credit", "--row_limit", "800",
-            "--drop_null", "True", "--epochs", "2", "--batch_size", "64", cwd=tmp_path)
+    run_cli(
+        "train",
+        "--source",
+        str(DATA / "credit.csv"),
+        "--table_name",
+        "credit",
+        "--row_limit",
+        "800",
+        "--drop_null",
+        "True",
+        "--epochs",
+        "2",
+        "--batch_size",
+        "64",
+        cwd=tmp_path,
+    )
     model = json.loads((tmp_path / "model_artifacts/resources/credit/model.json").read_text())
     assert model["training"]["rows"] == 800
     assert all(column["null_share"] == 0 for column in model["columns"])

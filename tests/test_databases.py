@@ -1,6 +1,7 @@
 """Databases in and out: the shared SQLite files read directly (read-only), keys reflected,
 generated tables written into DuckDB and a real PostgreSQL server, and the databases
 themselves asked whether every constraint holds."""
+
 from __future__ import annotations
 
 import os
@@ -16,11 +17,12 @@ import duckdb
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-
 from conftest import DATA, RELATIONAL, page_words, read_only, run_cli
+
 from syngen.adapters import sql
 from syngen.errors import SyngenError
 from syngen.metadata import load_metadata
+
 
 def orphans(url: str, metadata) -> dict[str, int]:
     """Per FK, rows whose non-null link finds no parent row, counted by the database."""
@@ -29,13 +31,21 @@ def orphans(url: str, metadata) -> dict[str, int]:
     with engine.connect() as connection:
         for name, table in metadata.tables.items():
             for key in table.foreign_keys:
-                child, parent = sa.table(name, *map(sa.column, key.columns)), sa.table(
-                    key.parent, *map(sa.column, key.parent_columns)).alias("parent")
-                joined = child.outerjoin(parent, sa.and_(*[child.c[c] == parent.c[p] for c, p in
-                                                           zip(key.columns, key.parent_columns)]))
-                query = sa.select(sa.func.count()).select_from(joined).where(
-                    sa.and_(*[child.c[c].isnot(None) for c in key.columns]),
-                    parent.c[key.parent_columns[0]].is_(None))
+                child, parent = (
+                    sa.table(name, *map(sa.column, key.columns)),
+                    sa.table(key.parent, *map(sa.column, key.parent_columns)).alias("parent"),
+                )
+                joined = child.outerjoin(
+                    parent, sa.and_(*[child.c[c] == parent.c[p] for c, p in zip(key.columns, key.parent_columns)])
+                )
+                query = (
+                    sa.select(sa.func.count())
+                    .select_from(joined)
+                    .where(
+                        sa.and_(*[child.c[c].isnot(None) for c in key.columns]),
+                        parent.c[key.parent_columns[0]].is_(None),
+                    )
+                )
                 found[f"{name}.{key.name}"] = connection.execute(query).scalar_one()
     engine.dispose()
     return found
@@ -49,10 +59,12 @@ def row_counts(url: str, names) -> dict[str, int]:
 def chinook(tmp_path_factory):
     """Chinook learned straight from the SQLite file, then generated into the default DuckDB."""
     cwd = tmp_path_factory.mktemp("chinook_db")
-    trained = run_cli("syngen", "train", "--source", read_only("chinook.sqlite"), "--epochs", "5",
-                      "--random_seed", "1", cwd=cwd)
-    generated = run_cli("syngen", "infer", "--metadata_path", "model_artifacts/metadata.yaml",
-                        "--random_seed", "1", cwd=cwd)
+    trained = run_cli(
+        "syngen", "train", "--source", read_only("chinook.sqlite"), "--epochs", "5", "--random_seed", "1", cwd=cwd
+    )
+    generated = run_cli(
+        "syngen", "infer", "--metadata_path", "model_artifacts/metadata.yaml", "--random_seed", "1", cwd=cwd
+    )
     metadata = load_metadata(cwd / "model_artifacts" / "metadata.yaml", check_sources=False)
     return cwd, metadata, trained.stderr + generated.stderr
 
@@ -72,8 +84,9 @@ def test_duckdb_output_declares_every_key_and_the_database_finds_no_orphan(chino
     cwd, metadata, _ = chinook
     url = f"duckdb:///{cwd / 'model_artifacts' / 'synthetic.duckdb'}"
     connection = duckdb.connect(str(cwd / "model_artifacts" / "synthetic.duckdb"), read_only=True)
-    declared = dict(connection.execute(
-        "select constraint_type, count(*) from duckdb_constraints() group by 1").fetchall())
+    declared = dict(
+        connection.execute("select constraint_type, count(*) from duckdb_constraints() group by 1").fetchall()
+    )
     connection.close()
     assert declared["PRIMARY KEY"] == 11 and declared["FOREIGN KEY"] == 11
     assert set(orphans(url, metadata).values()) == {0}
@@ -103,34 +116,56 @@ def test_postgres_output_is_created_with_constraints_and_checked_by_the_server(c
     run_cli("syngen", "infer", "--metadata_path", "model_artifacts/metadata.yaml", "--output", url, cwd=cwd)
     engine = sa.create_engine(url)
     with engine.connect() as connection:
-        constraints = dict(connection.execute(sa.text(
-            "select constraint_type, count(*) from information_schema.table_constraints "
-            "where table_schema = 'public' and constraint_type in ('PRIMARY KEY', 'FOREIGN KEY') group by 1")).all())
-        invoice_date = connection.execute(sa.text(
-            "select data_type from information_schema.columns where table_name = 'Invoice' "
-            "and column_name = 'InvoiceDate'")).scalar_one()
-        total = connection.execute(sa.text(
-            "select numeric_precision, numeric_scale from information_schema.columns "
-            "where table_name = 'Invoice' and column_name = 'Total'")).one()
+        constraints = dict(
+            connection.execute(
+                sa.text(
+                    "select constraint_type, count(*) from information_schema.table_constraints "
+                    "where table_schema = 'public' and constraint_type in ('PRIMARY KEY', 'FOREIGN KEY') group by 1"
+                )
+            ).all()
+        )
+        invoice_date = connection.execute(
+            sa.text(
+                "select data_type from information_schema.columns where table_name = 'Invoice' "
+                "and column_name = 'InvoiceDate'"
+            )
+        ).scalar_one()
+        total = connection.execute(
+            sa.text(
+                "select numeric_precision, numeric_scale from information_schema.columns "
+                "where table_name = 'Invoice' and column_name = 'Total'"
+            )
+        ).one()
     engine.dispose()
     assert constraints == {"PRIMARY KEY": 11, "FOREIGN KEY": 11}
     assert invoice_date.startswith("timestamp") and tuple(total) == (10, 2)
     assert set(orphans(url, metadata).values()) == {0}
 
-    again = run_cli("syngen", "infer", "--metadata_path", "model_artifacts/metadata.yaml", "--output", url,
-                    cwd=cwd, check=False)
+    again = run_cli(
+        "syngen", "infer", "--metadata_path", "model_artifacts/metadata.yaml", "--output", url, cwd=cwd, check=False
+    )
     assert again.returncode == 1 and "already has table(s)" in again.stderr and "--if-exists" in again.stderr
     before = row_counts(url, metadata.tables)
-    run_cli("syngen", "infer", "--metadata_path", "model_artifacts/metadata.yaml", "--output", url,
-            "--if_exists", "replace", "--random_seed", "7", cwd=cwd)
+    run_cli(
+        "syngen",
+        "infer",
+        "--metadata_path",
+        "model_artifacts/metadata.yaml",
+        "--output",
+        url,
+        "--if_exists",
+        "replace",
+        "--random_seed",
+        "7",
+        cwd=cwd,
+    )
     assert set(orphans(url, metadata).values()) == {0} and row_counts(url, metadata.tables).keys() == before.keys()
 
 
 def _snapshot(url: str, names) -> dict[str, pd.DataFrame]:
     engine = sa.create_engine(url)
     with engine.connect() as connection:
-        frames = {name: pd.read_sql(sa.select(sa.text("*")).select_from(sa.table(name)), connection)
-                  for name in names}
+        frames = {name: pd.read_sql(sa.select(sa.text("*")).select_from(sa.table(name)), connection) for name in names}
     engine.dispose()
     return frames
 
@@ -154,15 +189,18 @@ def test_a_write_that_fails_midway_leaves_the_target_as_it_was(chinook, postgres
     def interrupt(name, rows):
         if name == "Track":
             raise _Interrupted
+
     with pytest.raises(_Interrupted):
-        infer_tables(metadata, {"random_seed": 4}, artifacts_dir=artifacts, output=url, if_exists="replace",
-                     on_table=interrupt)
+        infer_tables(
+            metadata, {"random_seed": 4}, artifacts_dir=artifacts, output=url, if_exists="replace", on_table=interrupt
+        )
     after = _snapshot(url, metadata.tables)
     assert all(after[name].equals(before[name]) for name in metadata.tables)
 
     with pytest.raises(_Interrupted):
-        infer_tables(metadata, {"random_seed": 3}, artifacts_dir=artifacts, output=url, if_exists="append",
-                     on_table=interrupt)
+        infer_tables(
+            metadata, {"random_seed": 3}, artifacts_dir=artifacts, output=url, if_exists="append", on_table=interrupt
+        )
     after = _snapshot(url, metadata.tables)
     assert all(after[name].equals(before[name]) for name in metadata.tables)
 
@@ -179,8 +217,7 @@ def northwind(tmp_path_factory):
 
 
 @pytest.mark.parametrize("target", ["duckdb", "postgresql"])
-def test_northwind_names_with_spaces_composite_keys_and_a_hierarchy_go_in_whole(northwind, postgres, target,
-                                                                                 tmp_path):
+def test_northwind_names_with_spaces_composite_keys_and_a_hierarchy_go_in_whole(northwind, postgres, target, tmp_path):
     cwd, metadata = northwind
     assert "CustomerCustomerDemo" in metadata.tables  # empty in the source: created empty, with its keys
     url = f"duckdb:///{tmp_path / 'nw.duckdb'}" if target == "duckdb" else postgres()
@@ -193,25 +230,40 @@ def test_northwind_names_with_spaces_composite_keys_and_a_hierarchy_go_in_whole(
     photos = employees["Photo"].dropna().map(bytes)  # binary: random bytes of the photos' lengths
     assert len(photos) and photos.map(len).between(11327, 12315).all()
     assert employees["ReportsTo"].isna().sum() >= 1
-    assert pd.api.types.is_datetime64_any_dtype(employees["BirthDate"]) or \
-        employees["BirthDate"].map(type).eq(__import__("datetime").date).all()
+    assert (
+        pd.api.types.is_datetime64_any_dtype(employees["BirthDate"])
+        or employees["BirthDate"].map(type).eq(__import__("datetime").date).all()
+    )
 
 
 def test_a_single_database_table_keeps_its_primary_key_and_types(tmp_path):
     source = tmp_path / "shop.duckdb"
     connection = duckdb.connect(str(source))
-    connection.execute("create table taxi (trip_id integer primary key, tip varchar not null, distance double, "
-                       "company varchar, local varchar, dow varchar, month varchar, hour integer)")
+    connection.execute(
+        "create table taxi (trip_id integer primary key, tip varchar not null, distance double, "
+        "company varchar, local varchar, dow varchar, month varchar, hour integer)"
+    )
     connection.execute(f"insert into taxi select row_number() over (), * from read_csv('{DATA / 'taxi.csv'}')")
     connection.close()
-    run_cli("train", "--source", f"duckdb:///{source}", "--table_name", "taxi", "--row_limit", "3000",
-            "--epochs", "3", cwd=tmp_path)
+    run_cli(
+        "train",
+        "--source",
+        f"duckdb:///{source}",
+        "--table_name",
+        "taxi",
+        "--row_limit",
+        "3000",
+        "--epochs",
+        "3",
+        cwd=tmp_path,
+    )
     out = f"duckdb:///{tmp_path / 'out.duckdb'}"
     done = run_cli("infer", "2000", "taxi", "--output", out, "--batch_size", "500", cwd=tmp_path)
     assert "Wrote 2,000 rows" in done.stderr
     connection = duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True)
-    types = dict(connection.execute("select column_name, data_type from duckdb_columns() "
-                                    "where table_name = 'taxi'").fetchall())
+    types = dict(
+        connection.execute("select column_name, data_type from duckdb_columns() where table_name = 'taxi'").fetchall()
+    )
     kinds = {r[0] for r in connection.execute("select constraint_type from duckdb_constraints()").fetchall()}
     ids = connection.execute("select count(*), count(distinct trip_id) from taxi").fetchone()
     connection.close()
@@ -233,8 +285,10 @@ def test_row_limit_samples_in_the_database_reproducibly():
 
 def test_passwords_never_appear_in_errors(tmp_path):
     secret = "sup3r-secret-pw"
-    for args in (("train", "--source", f"postgresql+psycopg://bob:{secret}@127.0.0.1:9/db", "--table_name", "t"),
-                 ("syngen", "metadata", "infer", "--source", f"mysql://bob:{secret}@127.0.0.1:9/db")):
+    for args in (
+        ("train", "--source", f"postgresql+psycopg://bob:{secret}@127.0.0.1:9/db", "--table_name", "t"),
+        ("syngen", "metadata", "infer", "--source", f"mysql://bob:{secret}@127.0.0.1:9/db"),
+    ):
         done = run_cli(*args, cwd=tmp_path, check=False)
         assert done.returncode == 1 and secret not in done.stdout + done.stderr
         assert "bob:***@" in done.stderr and "Traceback" not in done.stderr
@@ -248,8 +302,16 @@ def test_a_password_that_opens_the_source_is_never_printed_by_train(postgres, tm
     for secret in ("Pw-q7Zs-secret", "p@ss:w/rd-7Zs"):
         url = sa.make_url(postgres()).set(password=secret)
         data("datasets", "women").to_sql("women", sa.create_engine(url), index=False)
-        done = run_cli("train", "--source", url.render_as_string(hide_password=False), "--table_name", "women",
-                       "--epochs", "1", cwd=tmp_path)
+        done = run_cli(
+            "train",
+            "--source",
+            url.render_as_string(hide_password=False),
+            "--table_name",
+            "women",
+            "--epochs",
+            "1",
+            cwd=tmp_path,
+        )
         shown = done.stdout + done.stderr
         assert "Read 15 rows" in shown and ":***@" in shown
         assert secret not in shown and url.render_as_string(hide_password=False).split("@")[0] not in shown
@@ -259,9 +321,13 @@ def test_declared_composite_keys_are_reflected_from_duckdb_and_the_file_wins(tmp
     source = tmp_path / "keys.duckdb"
     connection = duckdb.connect(str(source))
     connection.execute("create table batch (plant varchar, batch_no integer, made date, primary key (plant, batch_no))")
-    connection.execute("create table sample (id integer primary key, plant varchar, batch_no integer, "
-                       "foreign key (plant, batch_no) references batch (plant, batch_no))")
-    connection.execute("insert into batch values ('A', 1, '2024-01-01'), ('A', 2, '2024-01-02'), ('B', 1, '2024-01-03')")
+    connection.execute(
+        "create table sample (id integer primary key, plant varchar, batch_no integer, "
+        "foreign key (plant, batch_no) references batch (plant, batch_no))"
+    )
+    connection.execute(
+        "insert into batch values ('A', 1, '2024-01-01'), ('A', 2, '2024-01-02'), ('B', 1, '2024-01-03')"
+    )
     connection.execute("insert into sample values (1, 'A', 1), (2, 'A', 1), (3, 'B', 1), (4, 'A', 2)")
     connection.close()
     url = f"duckdb:///{source}"
@@ -270,6 +336,7 @@ def test_declared_composite_keys_are_reflected_from_duckdb_and_the_file_wins(tmp
     assert "{type: FK, columns: [plant, batch_no], references: {table: batch, columns: [plant, batch_no]}}" in text
 
     from syngen.metadata.declared import merge_declared
+
     (tmp_path / "m.yaml").write_text(f"""
 batch: {{source: "{url}", keys: {{own_pk: {{type: PK, columns: [plant, batch_no]}}}}}}
 sample: {{source: "{url}"}}
@@ -303,8 +370,9 @@ def test_a_loop_of_not_null_foreign_keys_is_written_to_every_target(tmp_path, po
     run_cli("syngen", "train", "--source", f"sqlite:///{tmp_path / 'loop.sqlite'}", "--epochs", "3", cwd=tmp_path)
     metadata = load_metadata(tmp_path / "model_artifacts" / "metadata.yaml", check_sources=False)
     for url in (postgres(), f"duckdb:///{tmp_path / 'loop.duckdb'}", f"sqlite:///{tmp_path / 'out.sqlite'}"):
-        done = run_cli("syngen", "infer", "--metadata_path", "model_artifacts/metadata.yaml", "--output", url,
-                       cwd=tmp_path)
+        done = run_cli(
+            "syngen", "infer", "--metadata_path", "model_artifacts/metadata.yaml", "--output", url, cwd=tmp_path
+        )
         assert set(orphans(url, metadata).values()) == {0}
         frames = _snapshot(url, ["Artist", "Album"])
         assert frames["Artist"]["BestAlbumId"].notna().all() and frames["Album"]["ArtistId"].notna().all()
@@ -318,12 +386,17 @@ def s3(monkeypatch):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([shutil.which("moto_server", path=os.path.dirname(sys.executable)),
-                               "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for variable, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                            "AWS_DEFAULT_REGION": "us-east-1",
-                            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}.items():
+    server = subprocess.Popen(
+        [shutil.which("moto_server", path=os.path.dirname(sys.executable)), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for variable, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+    }.items():
         monkeypatch.setenv(variable, value)
     for _ in range(100):
         try:
@@ -342,8 +415,18 @@ def s3(monkeypatch):
 
 
 def test_s3_sources_and_destinations(s3, tmp_path):
-    run_cli("train", "--source", "s3://data/in/taxi.csv", "--table_name", "taxi", "--epochs", "3",
-            "--row_limit", "2000", cwd=tmp_path)
+    run_cli(
+        "train",
+        "--source",
+        "s3://data/in/taxi.csv",
+        "--table_name",
+        "taxi",
+        "--epochs",
+        "3",
+        "--row_limit",
+        "2000",
+        cwd=tmp_path,
+    )
     run_cli("syngen", "infer", "700", "taxi", "--output", "s3://data/out/taxi.parquet", cwd=tmp_path)
     s3.invalidate_cache()
     with s3.open("data/out/taxi.parquet", "rb") as handle:
@@ -356,8 +439,9 @@ def test_s3_sources_and_destinations(s3, tmp_path):
 def test_sqlite_values_of_mixed_types_read_as_a_csv_export_would(tmp_path):
     source = sqlite3.connect(tmp_path / "mixed.db")
     source.execute("create table t (code, amount, note text)")  # no declared types: SQLite keeps each value's
-    source.executemany("insert into t values (?, ?, ?)",
-                       [("007", 1, "a"), (8, "2", None), ("B9", 3.5, "c"), (None, 4, '{"k": 1}')])
+    source.executemany(
+        "insert into t values (?, ?, ?)", [("007", 1, "a"), (8, "2", None), ("B9", 3.5, "c"), (None, 4, '{"k": 1}')]
+    )
     source.commit()
     source.close()
     frame, _, declared = sql.read_table(f"sqlite:///{tmp_path / 'mixed.db'}", "t")
@@ -377,8 +461,9 @@ def test_linked_output_to_a_folder_or_a_single_file(chinook, tmp_path):
     from syngen.relational import infer_tables
 
     cwd, metadata, _ = chinook
-    reports = infer_tables(metadata, {"random_seed": 2}, artifacts_dir=cwd / "model_artifacts",
-                           output=str(tmp_path / "out"))
+    reports = infer_tables(
+        metadata, {"random_seed": 2}, artifacts_dir=cwd / "model_artifacts", output=str(tmp_path / "out")
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{n}.csv" for n in metadata.tables)
     assert sum(len(pd.read_csv(tmp_path / "out" / f"{r.table}.csv")) for r in reports) == sum(r.rows for r in reports)
     with pytest.raises(SyngenError, match="names one file, but the metadata file has several tables"):
@@ -394,8 +479,10 @@ def test_the_linked_report_checks_every_key_and_draws_children_per_parent(chinoo
     assert page.count("children per parent row") == 11
     # the models' own columns (children counts) are not the tables' columns; no figure is nan or inf
     assert "__children__" not in page and not re.search(r"\b(nan|inf)\b", page_words(page), re.I)
-    figures = {label: float(value) for label, value in re.findall(r"(quality|column shapes|pair trends)\s*│\s*([\d.]+)",
-                                                                   done.stderr)}
+    figures = {
+        label: float(value)
+        for label, value in re.findall(r"(quality|column shapes|pair trends)\s*│\s*([\d.]+)", done.stderr)
+    }
     assert figures["quality"] == pytest.approx((figures["column shapes"] + figures["pair trends"]) / 2, abs=0.001)
 
 
@@ -406,8 +493,15 @@ def test_a_server_that_never_answers_is_one_line_after_the_connect_timeout(tmp_p
     port = silent.getsockname()[1]
     try:
         assert sql.engine_for(f"postgresql+psycopg://me@127.0.0.1:{port}/db").url.query["connect_timeout"] == "10"
-        done = run_cli("train", "--source", f"postgresql+psycopg://me@127.0.0.1:{port}/db?connect_timeout=1",
-                       "--table_name", "t", cwd=tmp_path, check=False)
+        done = run_cli(
+            "train",
+            "--source",
+            f"postgresql+psycopg://me@127.0.0.1:{port}/db?connect_timeout=1",
+            "--table_name",
+            "t",
+            cwd=tmp_path,
+            check=False,
+        )
     finally:
         silent.close()
     last = (done.stdout + done.stderr).strip().splitlines()[-1]

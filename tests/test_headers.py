@@ -1,6 +1,7 @@
 """A table's header is written back as the source has it: pandas reads a repeated name 'x'
 as 'x.1' and an empty one (R's row names) as 'Unnamed: 0'; those names serve inside, and
 the output files carry the names as written."""
+
 from __future__ import annotations
 
 import csv
@@ -8,8 +9,8 @@ import csv
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import run_cli
+
 from syngen.adapters.files import read_table
 
 # anscombe as a spreadsheet export has it: R's empty row-name header, the quartets' suffixes cut off
@@ -50,8 +51,9 @@ def test_an_empty_named_column_is_kept_unless_it_is_a_trailing_separator(tmp_pat
 
 
 def test_a_parquet_file_with_a_repeated_name_is_read(tmp_path):
-    table = pa.Table.from_arrays([pa.array([1, 2, 3]), pa.array([4, 5, 6]), pa.array(["a", "b", "c"])],
-                                 names=["x", "x", "label"])
+    table = pa.Table.from_arrays(
+        [pa.array([1, 2, 3]), pa.array([4, 5, 6]), pa.array(["a", "b", "c"])], names=["x", "x", "label"]
+    )
     pq.write_table(table, tmp_path / "dup.parquet")
     frame = read_table(tmp_path / "dup.parquet")
     assert list(frame.columns) == ["x", "x.1", "label"] and frame["x.1"].tolist() == [4, 5, 6]

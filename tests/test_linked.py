@@ -1,5 +1,6 @@
 """Linked tables from real databases (Chinook, Northwind): every key valid, children per
 parent realistic, dirty sources reported."""
+
 from __future__ import annotations
 
 import shutil
@@ -7,13 +8,13 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT, read_only, run_cli
 from scipy.stats import ks_2samp
 
-from conftest import ROOT, read_only, run_cli
 from syngen.adapters import sql
 from syngen.adapters.files import is_binary, read_table
-from syngen.metadata import load_metadata
 from syngen.keys import key_tuples
+from syngen.metadata import load_metadata
 from syngen.relational import _avoid_self_links, children_per_parent
 
 CHINOOK_YAML = ROOT / "examples" / "chinook" / "metadata.yaml"
@@ -37,8 +38,10 @@ def run_linked(tmp_path_factory, database: str, metadata_file, *train_args):
     generated = run_cli("infer", "--metadata_path", "metadata.yaml", cwd=folder)
     metadata = load_metadata(folder / "metadata.yaml")
     real = {name: read_table(folder / f"{name}.csv") for name in metadata.tables}
-    synthetic = {name: read_table(folder / "model_artifacts" / "tmp_store" / name / f"merged_infer_{name}.csv")
-                 for name in metadata.tables}
+    synthetic = {
+        name: read_table(folder / "model_artifacts" / "tmp_store" / name / f"merged_infer_{name}.csv")
+        for name in metadata.tables
+    }
     return metadata, real, synthetic, trained.stderr + generated.stderr
 
 
@@ -85,12 +88,18 @@ def test_chinook_keys_are_unique_and_every_link_holds(chinook):
 
 def test_chinook_children_per_parent_follow_the_source(chinook):
     metadata, real, synthetic, _ = chinook
-    for child, key_name in [("InvoiceLine", "fk_invoice_line_invoice"), ("Invoice", "fk_invoice_customer"),
-                            ("InvoiceLine", "fk_invoice_line_track"), ("Track", "fk_track_album")]:
+    for child, key_name in [
+        ("InvoiceLine", "fk_invoice_line_invoice"),
+        ("Invoice", "fk_invoice_customer"),
+        ("InvoiceLine", "fk_invoice_line_track"),
+        ("Track", "fk_track_album"),
+    ]:
         key = next(k for k in metadata.tables[child].foreign_keys if k.name == key_name)
-        statistic = ks_2samp(children_per_parent(real[child], real[key.parent], key),
-                             children_per_parent(synthetic[child], synthetic[key.parent], key),
-                             method="asymp").statistic
+        statistic = ks_2samp(
+            children_per_parent(real[child], real[key.parent], key),
+            children_per_parent(synthetic[child], synthetic[key.parent], key),
+            method="asymp",
+        ).statistic
         assert statistic <= 0.1, (child, key_name, statistic)
     # sizes follow from the generated parents: the same order of magnitude as the source
     for name in ("InvoiceLine", "Track", "Invoice"):
@@ -134,7 +143,9 @@ def test_northwind_text_and_composite_keys_hold(northwind):
     # token keys of one name draw from one set: postal codes still join orders to customers
     shipped_to = synthetic["Orders"]["ShipPostalCode"].dropna()
     assert shipped_to.isin(set(synthetic["Customers"]["PostalCode"].dropna())).all()
-    assert abs(synthetic["Orders"]["ShipPostalCode"].isna().mean() - real["Orders"]["ShipPostalCode"].isna().mean()) < 0.05
+    assert (
+        abs(synthetic["Orders"]["ShipPostalCode"].isna().mean() - real["Orders"]["ShipPostalCode"].isna().mean()) < 0.05
+    )
     details = synthetic["Order Details"]
     assert not details.duplicated(["OrderID", "ProductID"]).any()
     assert len(details) > 0.7 * len(real["Order Details"])
@@ -233,7 +244,9 @@ ALBUMS:
     FK1: {type: "FK", columns: [ArtistId], references: {table: "ARTISTS", columns: [ArtistId]}}
 """)
     trained = run_cli("train", "--metadata_path", "conf/metadata.yaml", cwd=tmp_path)
-    assert "PK PK_ARTIST (ArtistId) is not unique in the source: 1 repeated value(s)" in " ".join(trained.stderr.split())
+    assert "PK PK_ARTIST (ArtistId) is not unique in the source: 1 repeated value(s)" in " ".join(
+        trained.stderr.split()
+    )
     run_cli("infer", "--metadata_path", "conf/metadata.yaml", cwd=tmp_path)
     albums = pd.read_parquet(tmp_path / "out" / "albums.parquet")
     artists_out = read_table(tmp_path / "model_artifacts" / "tmp_store" / "ARTISTS" / "merged_infer_ARTISTS.csv")
@@ -287,8 +300,9 @@ def test_no_row_references_itself_even_when_all_share_one_parent():
 def test_line_numbers_start_again_with_each_generated_order(tmp_path):
     """TPC-H numbers each order's lines 1..n (its PK is the order and the number): generated
     lines are numbered within their generated order, not 1..n across the table."""
-    from syngen.relational import infer_tables, train_tables
     from tpch_tables import write_tpch
+
+    from syngen.relational import infer_tables, train_tables
 
     write_tpch(tmp_path, scale=0.001)
     (tmp_path / "m.yaml").write_text("""
@@ -334,7 +348,7 @@ InvoiceLine:
     url = f"duckdb:///{tmp_path / 'out.duckdb'}"
     infer_tables(metadata, {"random_seed": 2}, tmp_path / "models", output=url)
     with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as connection:
-        off = connection.execute('''select count(*) from "Invoice" i left join (select "InvoiceId", sum("UnitPrice")
+        off = connection.execute("""select count(*) from "Invoice" i left join (select "InvoiceId", sum("UnitPrice")
                                     as paid from "InvoiceLine" group by 1) l using ("InvoiceId")
-                                    where abs(i."Total" - coalesce(l.paid, 0)) >= 0.005''').fetchone()[0]
+                                    where abs(i."Total" - coalesce(l.paid, 0)) >= 0.005""").fetchone()[0]
     assert off == 0

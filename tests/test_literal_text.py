@@ -1,12 +1,12 @@
 """Whatever a user wrote (paths, table and column names, values) is printed as written: the
 console must not read it as markup ('[/]' crashed, 'amount [usd]' lost its '[usd]') or as
 emoji codes (':x:')."""
+
 from __future__ import annotations
 
 import shutil
 
 import pytest
-
 from conftest import ROOT, run_cli
 
 COLUMNS = {"rownames": "car [bold]name", "mpg": "amount [usd]", "hp": "a[/]b", "qsec": "time :x:"}
@@ -67,11 +67,13 @@ def test_metadata_validate_and_linked_runs_print_names_as_written(tmp_path, cars
 
 def test_dbt_prints_its_paths_as_written(tmp_path):
     project = tmp_path / "p[" / "]q" / "shop [dev]"
-    shutil.copytree(ROOT / "examples" / "dbt_shop", project,
-                    ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds"))
+    shutil.copytree(
+        ROOT / "examples" / "dbt_shop", project, ignore=shutil.ignore_patterns("target", "logs", "synthetic_seeds")
+    )
     out = tmp_path / "out[/]" / "seeds [b]"
-    done = run_cli("syngen", "dbt", "--project", str(project), "--epochs", "1", "--size", "20",
-                   "--out", str(out), cwd=tmp_path)
+    done = run_cli(
+        "syngen", "dbt", "--project", str(project), "--epochs", "1", "--size", "20", "--out", str(out), cwd=tmp_path
+    )
     assert f"to {out}" in one_line(done.stderr), done.stderr
     assert (out / "raw_customers.csv").is_file()
 
@@ -84,9 +86,11 @@ def test_install_hints_keep_their_brackets(tmp_path, monkeypatch):
 
     def no_s3fs(url, **kwargs):
         raise ImportError("No module named 's3fs'", name="s3fs")
+
     monkeypatch.setattr(fsspec.core, "url_to_fs", no_s3fs)
     monkeypatch.chdir(tmp_path)
     done = CliRunner().invoke(train, ["--source", "s3://shop/orders [2024].csv", "--table_name", "orders"])
     assert done.exit_code == 1
-    assert done.stderr.strip() == ("Error: reading 's3://shop/orders [2024].csv' needs s3fs; "
-                                   "for s3:// pip install 'syngen[s3]'")
+    assert done.stderr.strip() == (
+        "Error: reading 's3://shop/orders [2024].csv' needs s3fs; for s3:// pip install 'syngen[s3]'"
+    )

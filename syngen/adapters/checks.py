@@ -8,6 +8,7 @@ AND/OR of those. Before each batch is written, ``repair`` makes every row satisf
 ordered columns swapped), so a target that declares the CHECK never refuses a row. A CHECK
 on key columns is left out: changing a key value could repeat it or break a link.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -78,6 +79,7 @@ def _plain(node: exp.Expression) -> exp.Expression:
             if isinstance(items, exp.Array):
                 return exp.In(this=n.this, expressions=items.expressions)
         return n
+
     return node.transform(any_to_in)
 
 
@@ -98,8 +100,10 @@ def _supported(node: exp.Expression) -> bool:
     if isinstance(node, exp.Not) and isinstance(node.this, exp.Is):
         return isinstance(node.this.this, exp.Column) and isinstance(node.this.expression, exp.Null)
     if isinstance(node, exp.Between):
-        return isinstance(node.this, exp.Column) and None not in (_literal(node.args["low"]),
-                                                                  _literal(node.args["high"]))
+        return isinstance(node.this, exp.Column) and None not in (
+            _literal(node.args["low"]),
+            _literal(node.args["high"]),
+        )
     if isinstance(node, exp.In):
         return isinstance(node.this, exp.Column) and all(_literal(e) is not None for e in node.expressions)
     if type(node) in _COMPARISONS:
@@ -108,8 +112,12 @@ def _supported(node: exp.Expression) -> bool:
             return isinstance(_literal(right), int)
         if isinstance(left, exp.Column) and isinstance(right, exp.Column):
             return type(node) not in (exp.EQ, exp.NEQ)
-        return isinstance(left, exp.Column) and _literal(right) is not None or \
-            isinstance(right, exp.Column) and _literal(left) is not None
+        return (
+            isinstance(left, exp.Column)
+            and _literal(right) is not None
+            or isinstance(right, exp.Column)
+            and _literal(left) is not None
+        )
     return False
 
 
@@ -153,6 +161,7 @@ def to_dialect(portable: str, dialect: str) -> str:
 
 # -- making generated rows satisfy them --------------------------------------------------------
 
+
 def repair(frame: pd.DataFrame, checks: list[str], seed: int = 0) -> pd.DataFrame:
     """The frame with every row satisfying every CHECK (portable SQL from ``portable_check``).
     A row passes a CHECK that is unknown for it (a null), as in SQL."""
@@ -181,8 +190,14 @@ def _value(frame, node):
 
 
 def _compare(left, op: str, right) -> pd.Series:
-    result = {">": lambda: left > right, ">=": lambda: left >= right, "<": lambda: left < right,
-              "<=": lambda: left <= right, "=": lambda: left == right, "<>": lambda: left != right}[op]()
+    result = {
+        ">": lambda: left > right,
+        ">=": lambda: left >= right,
+        "<": lambda: left < right,
+        "<=": lambda: left <= right,
+        "=": lambda: left == right,
+        "<>": lambda: left != right,
+    }[op]()
     unknown = pd.isna(left) | pd.isna(right) if isinstance(left, pd.Series) or isinstance(right, pd.Series) else False
     return pd.Series(result, dtype="boolean").mask(unknown)
 
@@ -235,9 +250,11 @@ def _repair(frame: pd.DataFrame, node, rng) -> None:
     elif isinstance(node.this, exp.Column) and isinstance(node.expression, exp.Column):
         _repair_order(frame, node.this.name, _COMPARISONS[type(node)], node.expression.name, bad)
     else:
-        column, op, bound = (node.this, _COMPARISONS[type(node)], _literal(node.expression)) \
-            if isinstance(node.this, exp.Column) else (node.expression, _FLIP[_COMPARISONS[type(node)]],
-                                                       _literal(node.this))
+        column, op, bound = (
+            (node.this, _COMPARISONS[type(node)], _literal(node.expression))
+            if isinstance(node.this, exp.Column)
+            else (node.expression, _FLIP[_COMPARISONS[type(node)]], _literal(node.this))
+        )
         _repair_bound(frame, column.name, op, bound, bad, rng)
 
 
@@ -289,6 +306,11 @@ def _repair_order(frame, left, op, right, bad) -> None:
         equal = bad & (frame[low] == frame[high]).fillna(False).to_numpy()
         if equal.any():
             values = frame[high]
-            step = pd.Timedelta(seconds=1) if pd.api.types.is_datetime64_any_dtype(values) else \
-                1 if pd.api.types.is_integer_dtype(values) else 1e-9
+            step = (
+                pd.Timedelta(seconds=1)
+                if pd.api.types.is_datetime64_any_dtype(values)
+                else 1
+                if pd.api.types.is_integer_dtype(values)
+                else 1e-9
+            )
             frame.loc[equal, high] = values[equal] + step

@@ -8,6 +8,7 @@ SQL, or the Jinja rendered), whose columns are followed back to the seed columns
 from (``dbt_lineage``). Every key says which tests it came from; a test that cannot be
 mapped onto a seed column is listed with the reason, not guessed.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,13 +20,22 @@ import yaml
 from syngen.errors import SyngenError
 from syngen.metadata.model import Key, Metadata, Table
 
-KNOWN_TESTS = ("unique", "not_null", "relationships", "accepted_values", "unique_combination_of_columns",
-               "accepted_range")
+KNOWN_TESTS = (
+    "unique",
+    "not_null",
+    "relationships",
+    "accepted_values",
+    "unique_combination_of_columns",
+    "accepted_range",
+)
 # dbt_expectations' tests that say the same as one above: name -> (that test, its arguments' names)
 EQUIVALENT_TESTS = {
     "expect_column_values_to_be_unique": ("unique", {}),
     "expect_column_values_to_not_be_null": ("not_null", {}),
-    "expect_compound_columns_to_be_unique": ("unique_combination_of_columns", {"column_list": "combination_of_columns"}),
+    "expect_compound_columns_to_be_unique": (
+        "unique_combination_of_columns",
+        {"column_list": "combination_of_columns"},
+    ),
     "expect_column_values_to_be_in_set": ("accepted_values", {"value_set": "values"}),
     "expect_column_values_to_be_between": ("accepted_range", {}),
 }
@@ -102,8 +112,14 @@ def load_project(root: str | Path) -> DbtProject:
     model_paths = [root / p for p in config.get("model-paths", ["models"])]
     seeds = {p.stem: p for folder in seed_paths if folder.is_dir() for p in sorted(folder.rglob("*.csv"))}
     models = {p.stem: p for folder in model_paths if folder.is_dir() for p in sorted(folder.rglob("*.sql"))}
-    project = DbtProject(root, str(config.get("name", root.name)), seeds, models, config=config,
-                         macro_folders=[root / p for p in config.get("macro-paths", ["macros"])])
+    project = DbtProject(
+        root,
+        str(config.get("name", root.name)),
+        seeds,
+        models,
+        config=config,
+        macro_folders=[root / p for p in config.get("macro-paths", ["macros"])],
+    )
     _read_packages(project)
     package_paths = [folder for folders in project.package_model_folders.values() for folder in folders]
     for package, folders in project.package_model_folders.items():  # dbt builds and tests these too
@@ -111,15 +127,23 @@ def load_project(root: str | Path) -> DbtProject:
             if path.stem not in project.models:
                 project.models[path.stem] = path
                 project.model_packages[path.stem] = package
-    properties = [path for folder in seed_paths + model_paths + package_paths if folder.is_dir()
-                  for path in sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml"))]
+    properties = [
+        path
+        for folder in seed_paths + model_paths + package_paths
+        if folder.is_dir()
+        for path in sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml"))
+    ]
     documents = {path: _properties(path) for path in properties}
     for document in documents.values():
         for source in document.get("sources") or []:
             for table in source.get("tables") or []:
                 project.sources[(source["name"], table["name"])] = str(table.get("identifier") or table["name"])
-    project.singular = [str(path.relative_to(root)) for folder in config.get("test-paths", ["tests"])
-                        for path in sorted((root / folder).rglob("*.sql")) if not _is_generic(path)]
+    project.singular = [
+        str(path.relative_to(root))
+        for folder in config.get("test-paths", ["tests"])
+        for path in sorted((root / folder).rglob("*.sql"))
+        if not _is_generic(path)
+    ]
     manifest = root / project.target_path / "manifest.json"
     if manifest.is_file():  # what dbt itself parsed (packages' tests, macros resolved)
         project.tests = _tests_from_manifest(manifest)
@@ -176,10 +200,17 @@ def _tests_from_manifest(path: Path) -> list[DbtTest]:
         if config.get("enabled") is False:
             continue
         kwargs = {k: v for k, v in (node["test_metadata"].get("kwargs") or {}).items() if k != "model"}
-        tests.append(DbtTest(node["test_metadata"]["name"], node["attached_node"].split(".")[-1],
-                             node.get("column_name") or kwargs.get("column_name") or "", kwargs,
-                             node.get("original_file_path", str(path)), str(config.get("severity", "error")).lower(),
-                             config.get("where")))
+        tests.append(
+            DbtTest(
+                node["test_metadata"]["name"],
+                node["attached_node"].split(".")[-1],
+                node.get("column_name") or kwargs.get("column_name") or "",
+                kwargs,
+                node.get("original_file_path", str(path)),
+                str(config.get("severity", "error")).lower(),
+                config.get("where"),
+            )
+        )
     return tests
 
 
@@ -189,8 +220,9 @@ def _tests_in(document: dict, origin: str) -> list[DbtTest]:
         for node in document.get(section) or []:
             entries = [(entry, "") for entry in (node.get("data_tests") or []) + (node.get("tests") or [])]
             for column in node.get("columns") or []:
-                entries += [(entry, column["name"])
-                            for entry in (column.get("data_tests") or []) + (column.get("tests") or [])]
+                entries += [
+                    (entry, column["name"]) for entry in (column.get("data_tests") or []) + (column.get("tests") or [])
+                ]
             for entry, column in entries:
                 test = _test(entry, node["name"], column, origin)
                 if test is not None:
@@ -211,8 +243,15 @@ def _constraint_tests(constraints: list, node: str, column: str, origin: str) ->
             tests.append(DbtTest("not_null", node, column, {}, f"{origin} (constraint)"))
         if kind == "foreign_key" and constraint.get("to"):
             field_name = (constraint.get("to_columns") or [column])[0]
-            tests.append(DbtTest("relationships", node, column, {"to": constraint["to"], "field": field_name},
-                                 f"{origin} (constraint)"))
+            tests.append(
+                DbtTest(
+                    "relationships",
+                    node,
+                    column,
+                    {"to": constraint["to"], "field": field_name},
+                    f"{origin} (constraint)",
+                )
+            )
     return tests
 
 
@@ -282,8 +321,9 @@ class _Places:
         return found.reason if found else f"model {node} has no column {column}"
 
 
-def to_metadata(project: DbtProject, select: list[str] | None = None, database: str | None = None,
-                lineage=None, models=None) -> Mapping:
+def to_metadata(
+    project: DbtProject, select: list[str] | None = None, database: str | None = None, lineage=None, models=None
+) -> Mapping:
     """Seeds as tables, tests as keys: unique + not_null -> PK, unique -> UQ, relationships
     -> FK; a not_null on a column a LEFT JOIN reads -> the join always matches (a minimum of
     children per parent); not_null and accepted_values are kept by the engine (nulls and
@@ -309,8 +349,11 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
     for test in every_test:
         target = places.column(test.node, test.column)
         # a not_null on what a LEFT JOIN reads: the join always matches (not if it holds only where ...)
-        links = getattr(lineage.of(test.node, test.column), "links", []) \
-            if test.name == "not_null" and not test.where else []
+        links = (
+            getattr(lineage.of(test.node, test.column), "links", [])
+            if test.name == "not_null" and not test.where
+            else []
+        )
         if test.name == "unique_combination_of_columns":
             combinations.append(test)
         elif test.where and test.name in ("unique", "relationships"):
@@ -338,11 +381,14 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
         test = tests[0]
         parent = places.column(places.node(test.arguments.get("to")), test.arguments.get("field"))
         if parent is None or parent[0] not in tables:
-            mapping.unmapped.append(f"{_sources(tests)}: its parent {test.arguments.get('to')}."
-                                    f"{test.arguments.get('field')} is not a selected seed column")
+            mapping.unmapped.append(
+                f"{_sources(tests)}: its parent {test.arguments.get('to')}."
+                f"{test.arguments.get('field')} is not a selected seed column"
+            )
         elif not _is_unique(tables, parent):
-            mapping.unmapped.append(f"{_sources(tests)}: the parent column {parent[0]}.{parent[1]} has no "
-                                    "unique test, so it is not a key")
+            mapping.unmapped.append(
+                f"{_sources(tests)}: the parent column {parent[0]}.{parent[1]} has no unique test, so it is not a key"
+            )
         else:
             _add_link(tables, (seed, column), parent, 0)
             mapping.applied.append(f"{_sources(tests)} -> FK {seed}({column}) -> {parent[0]}({parent[1]})")
@@ -351,26 +397,30 @@ def to_metadata(project: DbtProject, select: list[str] | None = None, database: 
         _implied(link, tests, tables, mapping)
     for (seed, column), tests in not_null.items():
         mapping.not_null.add((seed, column))
-        mapping.applied.append(f"{_sources(tests)} -> {seed}.{column} generated without nulls where the seed "
-                               "has none")
+        mapping.applied.append(f"{_sources(tests)} -> {seed}.{column} generated without nulls where the seed has none")
     for (seed, column), tests in found.get("accepted_range", {}).items():
         bounds = {k: tests[0].arguments.get(k) for k in ("min_value", "max_value")}
-        mapping.ranges[(seed, column)] = (bounds["min_value"], bounds["max_value"],
-                                          tests[0].arguments.get("inclusive", True))
-        mapping.applied.append(f"{_sources(tests)} -> {seed}.{column} stays in the seed's own range, checked "
-                               "after generation")
+        mapping.ranges[(seed, column)] = (
+            bounds["min_value"],
+            bounds["max_value"],
+            tests[0].arguments.get("inclusive", True),
+        )
+        mapping.applied.append(
+            f"{_sources(tests)} -> {seed}.{column} stays in the seed's own range, checked after generation"
+        )
     for (seed, column), tests in found.get("accepted_values", {}).items():
         mapping.accepted[(seed, column)] = list(tests[0].arguments.get("values") or [])
         # a closed set of values: a category whose rare values give way to frequent ones, never
         # to a made-up value of its meaning (another country) that the test would reject
         tables[seed].kinds.setdefault(column, "categorical")
-        mapping.applied.append(f"{_sources(tests)} -> only seen values of {seed}.{column}, checked after "
-                               "generation")
+        mapping.applied.append(f"{_sources(tests)} -> only seen values of {seed}.{column}, checked after generation")
     mapping.unmapped += singular.unmapped
     if not every_test and not singular.links:
-        mapping.notes.append("no generic tests found (the properties YAML under the model and seed paths and "
-                             "installed packages' model paths, or target/manifest.json): the seeds are learned "
-                             "without keys")
+        mapping.notes.append(
+            "no generic tests found (the properties YAML under the model and seed paths and "
+            "installed packages' model paths, or target/manifest.json): the seeds are learned "
+            "without keys"
+        )
     mapping.metadata = Metadata(tables)
     return mapping
 
@@ -383,7 +433,9 @@ def _model_notes(models, lineage) -> list[str]:
 
     counts = Counter(models.how.values())
     words = {RENDERED: "rendered here from their Jinja"}
-    notes = [f"models: {', '.join(f'{n} {words.get(how, how)}' for how, n in sorted(counts.items()))}"] if counts else []
+    notes = (
+        [f"models: {', '.join(f'{n} {words.get(how, how)}' for how, n in sorted(counts.items()))}"] if counts else []
+    )
     return notes + [f"model {model}: {why}" for model, why in sorted(lineage.failed.items())]
 
 
@@ -399,8 +451,9 @@ def _composite_keys(combinations, places, tables, unique, not_null, mapping) -> 
             mapping.unmapped.append(f"{test}: its seed {seed} is not among the selected ones")
             continue
         kind = "UQ" if tables[seed].primary_key or any(t[0] == seed for t in unique if t in not_null) else "PK"
-        tables[seed].keys.append(Key(f"{kind.lower()}_{'_'.join(c[1] for c in columns)}", kind,
-                                     tuple(c[1] for c in columns)))
+        tables[seed].keys.append(
+            Key(f"{kind.lower()}_{'_'.join(c[1] for c in columns)}", kind, tuple(c[1] for c in columns))
+        )
         mapping.applied.append(f"{test} -> {kind} {seed}({', '.join(c[1] for c in columns)})")
 
 
@@ -410,8 +463,13 @@ def _lookup_keys(project, tests, lineage, tables, mapping) -> dict:
     are keys already, or the side is grouped by them). Returns the joins, with their tests."""
     tested: dict[tuple, list[DbtTest]] = {}
     for test in tests:
-        columns = [test.column] if test.name == "unique" else test.arguments.get("combination_of_columns") \
-            if test.name == "unique_combination_of_columns" else None
+        columns = (
+            [test.column]
+            if test.name == "unique"
+            else test.arguments.get("combination_of_columns")
+            if test.name == "unique_combination_of_columns"
+            else None
+        )
         if columns and not test.where and test.node in project.models:
             tested.setdefault((test.node, tuple(columns)), []).append(test)
     found: dict = {}
@@ -427,12 +485,16 @@ def _lookup_keys(project, tests, lineage, tables, mapping) -> dict:
         seed, columns = inner[0][0], tuple(column for _, column in inner)
         models = ", ".join(dict.fromkeys(lookup.model for lookup in found if lookup.inner == inner))
         if seed not in tables:
-            mapping.unmapped.append(f"{_sources(tests)}: the join in {models} needs {seed} unique on "
-                                    f"{', '.join(columns)}, and it is not among the selected seeds")
+            mapping.unmapped.append(
+                f"{_sources(tests)}: the join in {models} needs {seed} unique on "
+                f"{', '.join(columns)}, and it is not among the selected seeds"
+            )
         elif all(key.columns != columns for key in tables[seed].unique_keys):
             tables[seed].keys.append(Key(f"uq_{'_'.join(columns)}", "UQ", columns))
-            mapping.applied.append(f"{_sources(tests)} -> UQ {seed}({', '.join(columns)}) (joined in {models}: "
-                                   "a repeated key would repeat rows)")
+            mapping.applied.append(
+                f"{_sources(tests)} -> UQ {seed}({', '.join(columns)}) (joined in {models}: "
+                "a repeated key would repeat rows)"
+            )
     return found
 
 
@@ -441,13 +503,21 @@ def _lookup_references(lookups: dict, tables, mapping) -> None:
     natural reference, child -> parent."""
     for lookup, tests in lookups.items():
         child, parent = lookup.outer, lookup.inner[0]
-        if (len(lookup.inner) != 1 or child is None or child == parent or child[0] not in tables
-                or parent[0] not in tables or not _is_unique(tables, parent) or _is_unique(tables, child)
-                or any(key.columns == (child[1],) for key in tables[child[0]].foreign_keys)):
+        if (
+            len(lookup.inner) != 1
+            or child is None
+            or child == parent
+            or child[0] not in tables
+            or parent[0] not in tables
+            or not _is_unique(tables, parent)
+            or _is_unique(tables, child)
+            or any(key.columns == (child[1],) for key in tables[child[0]].foreign_keys)
+        ):
             continue
         _add_link(tables, child, parent, 0)
-        mapping.applied.append(f"{_sources(tests)} -> FK {child[0]}({child[1]}) -> {parent[0]}({parent[1]}) (the "
-                               f"join in {lookup.model})")
+        mapping.applied.append(
+            f"{_sources(tests)} -> FK {child[0]}({child[1]}) -> {parent[0]}({parent[1]}) (the join in {lookup.model})"
+        )
 
 
 def _is_unique(tables, place) -> bool:
@@ -476,13 +546,19 @@ def _implied(link, tests, tables, mapping) -> None:
         mapping.unmapped.append(f"{_sources(tests)}: the {link.kind} in {link.model} is of seeds not all selected")
     elif _is_unique(tables, link.outer) and link.inner != link.outer:
         _add_link(tables, link.inner, link.outer, 1)
-        mapping.applied.append(f"{joined} at least 1 {inner_seed} row (the {link.kind} in {link.model}): FK "
-                               f"{inner_seed}({inner_column}) -> {outer_seed}({outer_column}), min_children 1")
+        mapping.applied.append(
+            f"{joined} at least 1 {inner_seed} row (the {link.kind} in {link.model}): FK "
+            f"{inner_seed}({inner_column}) -> {outer_seed}({outer_column}), min_children 1"
+        )
     elif _is_unique(tables, link.inner):
         _add_link(tables, link.outer, link.inner, 0)
         mapping.not_null.add(link.outer)
-        mapping.applied.append(f"{joined} its {inner_seed} row (the {link.kind} in {link.model}): FK "
-                               f"{outer_seed}({outer_column}) -> {inner_seed}({inner_column}), never null")
+        mapping.applied.append(
+            f"{joined} its {inner_seed} row (the {link.kind} in {link.model}): FK "
+            f"{outer_seed}({outer_column}) -> {inner_seed}({inner_column}), never null"
+        )
     else:
-        mapping.unmapped.append(f"{_sources(tests)}: the {link.kind} in {link.model} must always match, but neither "
-                                f"{outer_seed}.{outer_column} nor {inner_seed}.{inner_column} has a unique test")
+        mapping.unmapped.append(
+            f"{_sources(tests)}: the {link.kind} in {link.model} must always match, but neither "
+            f"{outer_seed}.{outer_column} nor {inner_seed}.{inner_column} has a unique test"
+        )

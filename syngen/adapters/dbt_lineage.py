@@ -14,6 +14,7 @@ A count of a LEFT JOINed side's rows (``coalesce(totals.item_count, 0)``) carrie
 too: it is 0 exactly where the join found no row. Singular tests' queries are read with the
 same machinery (``query``, ``follow``).
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,6 +27,7 @@ from syngen.adapters.dbt_render import NODES, Models
 class Link:
     """A LEFT JOIN a not_null test says always matches: each value of ``outer`` (the left
     side's join column) has a row of ``inner`` (the joined side's); both (seed, column)."""
+
     outer: tuple[str, str]
     inner: tuple[str, str]
     model: str  # where the join is
@@ -37,6 +39,7 @@ class Lookup:
     """An equality join a model's rows pass through: for a column unique in them to stay
     unique, the joined side needs one row per value of ``inner`` (seed columns, of one seed);
     ``outer`` is the seed column the join equates with it, when there is one."""
+
     inner: tuple[tuple[str, str], ...]
     outer: tuple[str, str] | None
     model: str  # where the join is
@@ -95,10 +98,14 @@ class _Tracer:
     def __init__(self, project, models: Models):
         self.project, self.models, self.dialect = project, models, models.dialect
         self.lineage = Lineage(failed={m: f"it could not be rendered: {why}" for m, why in models.failed.items()})
-        self.lineage.seed_columns = {seed: {c.lower(): c for c in seed_header(path)}
-                                     for seed, path in project.seeds.items()}
-        self.schema = {NODES: {seed: {c: "VARCHAR" for c in columns.values()}
-                               for seed, columns in self.lineage.seed_columns.items()}}
+        self.lineage.seed_columns = {
+            seed: {c.lower(): c for c in seed_header(path)} for seed, path in project.seeds.items()
+        }
+        self.schema = {
+            NODES: {
+                seed: {c: "VARCHAR" for c in columns.values()} for seed, columns in self.lineage.seed_columns.items()
+            }
+        }
         self.probes: dict[str, tuple[Column, ...]] = {}
         self.scopes: dict = {}  # model -> the root scope of its qualified SQL
         self.withs: dict = {}  # model -> its top-level WITH
@@ -144,8 +151,9 @@ class _Tracer:
         import sqlglot
         from sqlglot.optimizer.qualify import qualify
 
-        return _using_columns(qualify(self._named(sqlglot.parse_one(sql, dialect=self.dialect)), schema=self.schema,
-                                      dialect=self.dialect))
+        return _using_columns(
+            qualify(self._named(sqlglot.parse_one(sql, dialect=self.dialect)), schema=self.schema, dialect=self.dialect)
+        )
 
     def _model(self, model: str, tree) -> None:
         import sqlglot
@@ -161,12 +169,16 @@ class _Tracer:
             if "*" in outputs or not outputs:
                 raise sqlglot.errors.OptimizeError("its columns cannot be listed")
             scope = build_scope(tree)
-            columns = {name: lineage(name, tree, schema=self.schema, dialect=self.dialect, scope=scope)
-                       for name in outputs}
+            columns = {
+                name: lineage(name, tree, schema=self.schema, dialect=self.dialect, scope=scope) for name in outputs
+            }
         except sqlglot.errors.SqlglotError as error:
-            self.lineage.failed[model] = (f"it reads {', '.join(unreadable)}, whose columns are not known (not "
-                                          "a seed, or a model that cannot be read)" if unreadable
-                                          else f"its columns cannot be followed: {_first_line(error)}")
+            self.lineage.failed[model] = (
+                f"it reads {', '.join(unreadable)}, whose columns are not known (not "
+                "a seed, or a model that cannot be read)"
+                if unreadable
+                else f"its columns cannot be followed: {_first_line(error)}"
+            )
             return
         self.schema[NODES][model] = {name: "VARCHAR" for name in outputs}
         with_clause = next((w for w in tree.find_all(exp.With) if w.parent is tree), None)
@@ -229,8 +241,11 @@ class _Tracer:
         elif len(leaves) == 1 and inherited and not constant:
             column.reason = inherited[0]
         else:
-            column.reason = (f"it is computed from {_names(column.sources, ', ')}" if column.sources
-                             else "it is computed from no seed column")
+            column.reason = (
+                f"it is computed from {_names(column.sources, ', ')}"
+                if column.sources
+                else "it is computed from no seed column"
+            )
         return column
 
     def _leaf(self, table, name: str) -> Column | str:
@@ -244,8 +259,11 @@ class _Tracer:
             found = self.lineage.of(node, name)
             if found is not None:
                 return found
-            return (f"model {node}: {self.lineage.failed[node]}" if node in self.lineage.failed
-                    else f"model {node} has no column {name}")
+            return (
+                f"model {node}: {self.lineage.failed[node]}"
+                if node in self.lineage.failed
+                else f"model {node} has no column {name}"
+            )
         return f"it comes from {table.sql(dialect=self.dialect)}, which is not one of the project's seeds"
 
     def _links(self, step, model: str, with_clause) -> list[Link]:
@@ -303,8 +321,11 @@ class _Tracer:
                 if outer.origin and inner.origin:
                     links.append(Link(outer.origin, inner.origin, model, "INNER JOIN"))
         start = select.args.get("from_") or select.args.get("from")
-        return links + (self._inner_joins(source.sources.get(start.this.alias_or_name), model, with_clause)
-                        if start is not None else [])
+        return links + (
+            self._inner_joins(source.sources.get(start.this.alias_or_name), model, with_clause)
+            if start is not None
+            else []
+        )
 
     def probe(self, query, columns, model: str, with_clause, joins: bool = False) -> tuple[Column, ...]:
         """Where columns a query reads come from: the query with only them selected (and no
@@ -329,11 +350,16 @@ class _Tracer:
         if key not in self.probes:
             try:
                 self.probes[key] = tuple(
-                    self._column(lineage(f"syngen_{i}", probe, schema=self.schema, dialect=self.dialect),
-                                 model, with_clause, joins=joins) for i in range(len(columns)))
+                    self._column(
+                        lineage(f"syngen_{i}", probe, schema=self.schema, dialect=self.dialect),
+                        model,
+                        with_clause,
+                        joins=joins,
+                    )
+                    for i in range(len(columns))
+                )
             except sqlglot.errors.SqlglotError as error:
-                self.probes[key] = tuple(Column(reason=f"it cannot be followed: {_first_line(error)}")
-                                         for _ in columns)
+                self.probes[key] = tuple(Column(reason=f"it cannot be followed: {_first_line(error)}") for _ in columns)
         return self.probes[key]
 
     def lookups(self, model: str, columns) -> tuple[list[Lookup], list[str]]:
@@ -378,17 +404,20 @@ class _Tracer:
         alias = join.alias_or_name
         pairs = join_equalities(join) if join.side in ("", "LEFT") and join.kind != "CROSS" else []
         if not pairs:
-            why.append(f"the join of {alias} in {model} is no LEFT or INNER join on equal columns, so its rows "
-                       "may repeat the others'")
+            why.append(
+                f"the join of {alias} in {model} is no LEFT or INNER join on equal columns, so its rows "
+                "may repeat the others'"
+            )
             return
         names = tuple(dict.fromkeys(inner.name.lower() for inner, _ in pairs))
         inner = self._source_unique(scope, alias, names, model, found, why)
         if inner is None:
-            why.append(f"the join of {alias} in {model} on {', '.join(names)}: its columns do not come unchanged "
-                       "from one seed's, so they cannot be kept unique")
+            why.append(
+                f"the join of {alias} in {model} on {', '.join(names)}: its columns do not come unchanged "
+                "from one seed's, so they cannot be kept unique"
+            )
         elif inner:
-            outer = self.probe(select, (pairs[0][1],), model, self.withs[model])[0].origin \
-                if len(pairs) == 1 else None
+            outer = self.probe(select, (pairs[0][1],), model, self.withs[model])[0].origin if len(pairs) == 1 else None
             found.append(Lookup(inner, outer, model))
 
     def _source_unique(self, scope, alias: str, names: tuple[str, ...], model: str, found: list, why: list):
@@ -443,8 +472,12 @@ def uncounted(expression):
     from sqlglot import exp
 
     inner = _copied(expression)
-    while isinstance(inner, exp.Coalesce) and len(inner.expressions) == 1 and \
-            isinstance(inner.expressions[0], exp.Literal) and inner.expressions[0].this == "0":
+    while (
+        isinstance(inner, exp.Coalesce)
+        and len(inner.expressions) == 1
+        and isinstance(inner.expressions[0], exp.Literal)
+        and inner.expressions[0].this == "0"
+    ):
         inner = _copied(inner.this)
     return inner
 
@@ -485,8 +518,11 @@ def _one_row_per(select) -> set[str] | None:
         return {_copied(p).sql() for p in select.selects}
     if select.args.get("qualify") is not None:
         return {"QUALIFY"}  # a filter over windows: one row per something no projection names
-    aggregated = any(f.parent_select is select and not f.find_ancestor(exp.Window)
-                     for p in select.selects for f in p.find_all(exp.AggFunc))
+    aggregated = any(
+        f.parent_select is select and not f.find_ancestor(exp.Window)
+        for p in select.selects
+        for f in p.find_all(exp.AggFunc)
+    )
     return set() if aggregated else None
 
 

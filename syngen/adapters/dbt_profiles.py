@@ -5,6 +5,7 @@ Read from ``profiles.yml`` (the given folder, the project's, else ``~/.dbt``), w
 ``env_var()`` calls rendered. Passwords go into the URL only; syngen shows URLs with the
 password hidden, and no message here quotes a profile's values.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,11 @@ def read_target(project, profiles_dir=None, target: str | None = None) -> tuple[
     output = (profile.get("outputs") or {}).get(chosen)
     if not isinstance(output, dict):
         raise SyngenError(f"{found}: profile '{name}' has no target '{chosen}'")
-    return name, str(chosen), {key: _rendered(value, f"{found}: {name}.outputs.{chosen}.{key}")
-                               for key, value in output.items()}
+    return (
+        name,
+        str(chosen),
+        {key: _rendered(value, f"{found}: {name}.outputs.{chosen}.{key}") for key, value in output.items()},
+    )
 
 
 def target_context(project, profiles_dir=None, target: str | None = None) -> dict:
@@ -59,9 +63,11 @@ def database_url(project, profiles_dir=None, target: str | None = None) -> str:
     _, name, output = read_target(project, profiles_dir, target)
     kind = str(output.get("type"))
     if kind not in SUPPORTED:
-        raise SyngenError(f"target '{name}' is a '{kind}' profile: syngen makes database URLs for "
-                          f"{', '.join(SUPPORTED)} profiles only; learn from the seed files instead "
-                          "(leave out --from-database / --to-database)")
+        raise SyngenError(
+            f"target '{name}' is a '{kind}' profile: syngen makes database URLs for "
+            f"{', '.join(SUPPORTED)} profiles only; learn from the seed files instead "
+            "(leave out --from-database / --to-database)"
+        )
     schema = _seeds_schema(project, profiles_dir, target, output)
     return _URLS[kind](project, name, output, schema)
 
@@ -95,6 +101,7 @@ def _rendered(value, where: str):
         if default is None:
             raise SyngenError(f"{where}: env_var('{key}') is not set")
         return default
+
     try:
         text = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(value).render(env_var=env_var)
     except jinja2.TemplateError as error:
@@ -112,7 +119,8 @@ def _seeds_schema(project, profiles_dir, target, output: dict) -> str | None:
         return base
     try:
         chosen = Renderer(project, target_context(project, profiles_dir, target)).call(
-            "generate_schema_name", custom, {"resource_type": "seed"})
+            "generate_schema_name", custom, {"resource_type": "seed"}
+        )
     except RenderError as error:
         raise SyngenError(f"the project's generate_schema_name macro cannot be rendered: {error}") from None
     return str(chosen).strip() if chosen is not None else f"{base}_{custom}"
@@ -123,8 +131,10 @@ def _duckdb(project, name: str, output: dict, schema: str | None) -> str:
     if str(path) == ":memory:":
         raise SyngenError(f"target '{name}' is an in-memory DuckDB database; nothing to read or keep")
     if schema not in (None, "main"):
-        raise SyngenError(f"the seeds of target '{name}' are in DuckDB schema '{schema}'; syngen reads and "
-                          "writes DuckDB's main schema only")
+        raise SyngenError(
+            f"the seeds of target '{name}' are in DuckDB schema '{schema}'; syngen reads and "
+            "writes DuckDB's main schema only"
+        )
     return f"duckdb:///{path if path.is_absolute() else project.root / path}"
 
 
@@ -135,37 +145,62 @@ def _postgres(project, name: str, output: dict, schema: str | None) -> str:
     if output.get("sslmode"):
         query["sslmode"] = str(output["sslmode"])
     default_port = 5439 if output.get("type") == "redshift" else 5432
-    return sa.URL.create("postgresql+psycopg", username=output.get("user"),
-                         password=output.get("password", output.get("pass")), host=output.get("host"),
-                         port=int(output.get("port", default_port)),
-                         database=output.get("dbname", output.get("database")), query=query
-                         ).render_as_string(hide_password=False)
+    return sa.URL.create(
+        "postgresql+psycopg",
+        username=output.get("user"),
+        password=output.get("password", output.get("pass")),
+        host=output.get("host"),
+        port=int(output.get("port", default_port)),
+        database=output.get("dbname", output.get("database")),
+        query=query,
+    ).render_as_string(hide_password=False)
 
 
 def _mysql(project, name: str, output: dict, schema: str | None) -> str:
     import sqlalchemy as sa
 
-    return sa.URL.create("mysql+pymysql", username=output.get("username", output.get("user")),
-                         password=output.get("password"), host=output.get("server", output.get("host")),
-                         port=int(output.get("port", 3306)), database=schema).render_as_string(hide_password=False)
+    return sa.URL.create(
+        "mysql+pymysql",
+        username=output.get("username", output.get("user")),
+        password=output.get("password"),
+        host=output.get("server", output.get("host")),
+        port=int(output.get("port", 3306)),
+        database=schema,
+    ).render_as_string(hide_password=False)
 
 
 def _snowflake(project, name: str, output: dict, schema: str | None) -> str:
     import sqlalchemy as sa
 
     query = {k: str(output[k]) for k in ("warehouse", "role") if output.get(k)}
-    return sa.URL.create("snowflake", username=output.get("user"), password=output.get("password"),
-                         host=output.get("account"), database=f"{output.get('database')}/{schema}",
-                         query=query).render_as_string(hide_password=False)
+    return sa.URL.create(
+        "snowflake",
+        username=output.get("user"),
+        password=output.get("password"),
+        host=output.get("account"),
+        database=f"{output.get('database')}/{schema}",
+        query=query,
+    ).render_as_string(hide_password=False)
 
 
 def _trino(project, name: str, output: dict, schema: str | None) -> str:
     import sqlalchemy as sa
 
-    return sa.URL.create("trino", username=output.get("user"), password=output.get("password"),
-                         host=output.get("host"), port=int(output.get("port", 8080)),
-                         database=f"{output.get('database')}/{schema}").render_as_string(hide_password=False)
+    return sa.URL.create(
+        "trino",
+        username=output.get("user"),
+        password=output.get("password"),
+        host=output.get("host"),
+        port=int(output.get("port", 8080)),
+        database=f"{output.get('database')}/{schema}",
+    ).render_as_string(hide_password=False)
 
 
-_URLS = {"duckdb": _duckdb, "postgres": _postgres, "redshift": _postgres, "mysql": _mysql,
-         "snowflake": _snowflake, "trino": _trino}
+_URLS = {
+    "duckdb": _duckdb,
+    "postgres": _postgres,
+    "redshift": _postgres,
+    "mysql": _mysql,
+    "snowflake": _snowflake,
+    "trino": _trino,
+}

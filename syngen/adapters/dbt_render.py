@@ -9,6 +9,7 @@ Seeds and models are written ``dbt_nodes.<name>`` in the SQL handed on, so that 
 like a model (``orders as (select * from {{ ref('orders') }})``) never hides it. A model that
 cannot be rendered is reported with the reason, never guessed at.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -35,6 +36,7 @@ _SECRETS = re.compile(r"pass|secret|token|private_key|keyfile", re.I)
 class Models:
     """Every model's SQL (seeds and models named ``dbt_nodes.<name>``), how it was had, and
     the models that could not be rendered, with why."""
+
     sql: dict[str, str] = field(default_factory=dict)
     how: dict[str, str] = field(default_factory=dict)  # model -> COMPILED or RENDERED
     failed: dict[str, str] = field(default_factory=dict)
@@ -48,8 +50,9 @@ class RenderError(Exception):
     """Why a model cannot be rendered, in words for the user."""
 
 
-def model_sql(project, vars: dict | None = None, profiles_dir=None, target: str | None = None,
-              manifest: Path | None = None) -> Models:
+def model_sql(
+    project, vars: dict | None = None, profiles_dir=None, target: str | None = None, manifest: Path | None = None
+) -> Models:
     """The SQL of every model of ``project``; ``manifest`` is a manifest.json of a ``dbt
     compile`` (default: the project's own target folder's, when it holds compiled code)."""
     from syngen.adapters.dbt_profiles import target_context
@@ -105,27 +108,42 @@ def _compiled(project, manifest: Path, models: Models) -> tuple[dict[str, str], 
             code = node.get("compiled_code") or node.get("compiled_sql")
             package = project.model_packages.get(node.get("name"), project.name)
             path = project.models.get(node.get("name")) if node.get("package_name", project.name) == package else None
-            if node.get("resource_type") == "model" and code and path is not None and \
-                    path.stat().st_mtime <= manifest.stat().st_mtime:
+            if (
+                node.get("resource_type") == "model"
+                and code
+                and path is not None
+                and path.stat().st_mtime <= manifest.stat().st_mtime
+            ):
                 found[node["name"]] = code
             test = node.get("original_file_path")
-            if node.get("resource_type") == "test" and code and test in project.singular and \
-                    node.get("package_name", project.name) == project.name and \
-                    (project.root / test).stat().st_mtime <= manifest.stat().st_mtime:
+            if (
+                node.get("resource_type") == "test"
+                and code
+                and test in project.singular
+                and node.get("package_name", project.name) == project.name
+                and (project.root / test).stat().st_mtime <= manifest.stat().st_mtime
+            ):
                 tests[test] = code
     folder = project.root / project.target_path / "compiled" / project.name
-    written = {name: path.relative_to(project.root) for name, path in project.models.items()
-               if name not in project.model_packages}  # a package's are under its own folder: the manifest has them
+    written = {
+        name: path.relative_to(project.root)
+        for name, path in project.models.items()
+        if name not in project.model_packages
+    }  # a package's are under its own folder: the manifest has them
     for into, files in ((found, written), (tests, {test: Path(test) for test in project.singular})):
         for name, path in files.items():
             compiled = folder / path
-            if name not in into and compiled.is_file() and \
-                    (project.root / path).stat().st_mtime <= compiled.stat().st_mtime:
+            if (
+                name not in into
+                and compiled.is_file()
+                and (project.root / path).stat().st_mtime <= compiled.stat().st_mtime
+            ):
                 into[name] = compiled.read_text()
     return found, tests
 
 
 # -- the Jinja context ------------------------------------------------------------------------
+
 
 class _Return(Exception):
     """dbt's ``{{ return(value) }}``: the macro's value instead of its text."""
@@ -213,8 +231,9 @@ class _Adapter:
             found = self.lookup(f"{prefix}__{macro_name}", macro_namespace)
             if found is not None:
                 return found
-        raise RenderError(f"adapter.dispatch('{macro_name}'): no {self.type}__{macro_name} or "
-                          f"default__{macro_name} macro")
+        raise RenderError(
+            f"adapter.dispatch('{macro_name}'): no {self.type}__{macro_name} or default__{macro_name} macro"
+        )
 
     def quote(self, identifier) -> str:
         return f'"{identifier}"'
@@ -238,8 +257,10 @@ class _Exceptions:
 
 def _cross_database_macros() -> dict:
     """dbt's own macros that models call most (``dbt.date_trunc`` ...), as SQL lineage reads."""
+
     def types(name):
         return lambda *_: name
+
     return {
         "date_trunc": lambda part, expression: f"date_trunc('{part}', {expression})",
         "dateadd": lambda part, interval, expression: f"({expression} + interval '{interval}' {part})",
@@ -251,9 +272,14 @@ def _cross_database_macros() -> dict:
         "current_timestamp": lambda: "current_timestamp",
         "split_part": lambda text, delimiter, part: f"split_part({text}, {delimiter}, {part})",
         "any_value": lambda expression: f"any_value({expression})",
-        "type_string": types("varchar"), "type_int": types("integer"), "type_bigint": types("bigint"),
-        "type_float": types("float"), "type_numeric": types("numeric(28, 6)"), "type_boolean": types("boolean"),
-        "type_timestamp": types("timestamp")}
+        "type_string": types("varchar"),
+        "type_int": types("integer"),
+        "type_bigint": types("bigint"),
+        "type_float": types("float"),
+        "type_numeric": types("numeric(28, 6)"),
+        "type_boolean": types("boolean"),
+        "type_timestamp": types("timestamp"),
+    }
 
 
 def _without_blocks(text: str) -> str:
@@ -278,8 +304,9 @@ class Renderer:
         from jinja2 import nodes
 
         self.project, self.target = project, target
-        self.environment = jinja2.Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
-                                              undefined=jinja2.StrictUndefined)
+        self.environment = jinja2.Environment(
+            extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"], undefined=jinja2.StrictUndefined
+        )
         self.environment.filters.update(as_bool=_as_bool, as_number=_as_number, as_text=str, as_native=lambda v: v)
         self.vars = {**project.vars, **(vars or {})}
 
@@ -288,11 +315,16 @@ class Renderer:
             for path in sorted(p for folder in folders if folder.is_dir() for p in folder.rglob("*.sql")):
                 text = _without_blocks(path.read_text())
                 try:
-                    found.append(_MacroFile(self.environment.from_string(text),
-                                            [m.name for m in self.environment.parse(text).find_all(nodes.Macro)]))
+                    found.append(
+                        _MacroFile(
+                            self.environment.from_string(text),
+                            [m.name for m in self.environment.parse(text).find_all(nodes.Macro)],
+                        )
+                    )
                 except jinja2.TemplateSyntaxError as error:
                     raise RenderError(f"macro file '{path}' line {error.lineno}: {error.message}") from None
             return found
+
         self.error: str | None = None
         try:
             self.macros = files(project.macro_folders)
@@ -336,8 +368,10 @@ class Renderer:
         packages = {}
         for package, package_files in self.packages.items():
             scope: dict = {}
-            packages[package] = (scope, {name: _Macro(f.template, name, scope, modules)
-                                         for f in package_files for name in f.names})
+            packages[package] = (
+                scope,
+                {name: _Macro(f.template, name, scope, modules) for f in package_files for name in f.names},
+            )
             context[package] = _Namespace(package, packages[package][1], "not a macro of that package")
 
         def lookup(name: str, namespace: str | None):
@@ -348,11 +382,15 @@ class Renderer:
             if namespace in packages:
                 return packages[namespace][1].get(name)
             if namespace in (None, "dbt") and name.startswith("default__"):
-                found = cross.get(name[len("default__"):])
+                found = cross.get(name[len("default__") :])
                 if found is not None:
                     return found
-            return next((macros[name] for _, macros in packages.values() if name in macros), None) \
-                if namespace is None else None
+            return (
+                next((macros[name] for _, macros in packages.values() if name in macros), None)
+                if namespace is None
+                else None
+            )
+
         context["adapter"] = _Adapter(self.target["type"], lookup)
         for name, macro in own.items():
             context.setdefault(name, macro)  # ref, source, var ... stay dbt's
@@ -398,28 +436,52 @@ class Renderer:
 
         config = _Config()
         return {
-            "ref": ref, "source": source, "var": var, "env_var": env_var, "config": config,
+            "ref": ref,
+            "source": source,
+            "var": var,
+            "env_var": env_var,
+            "config": config,
             "builtins": {"ref": ref, "source": source, "config": config},
-            "is_incremental": lambda: False, "execute": False, "flags": {"FULL_REFRESH": False, "WHICH": "compile"},
+            "is_incremental": lambda: False,
+            "execute": False,
+            "flags": {"FULL_REFRESH": False, "WHICH": "compile"},
             "this": _Relation(f"{NODES}.{_identifier(model)}", model, NODES, self.target.get("database")),
             "model": {"name": model, "config": config, "resource_type": "model"},
-            "target": self.target, "project_name": project.name, "graph": {"nodes": {}, "sources": {}},
-            "return": _return, "run_query": lambda *_: None, "statement": statement, "load_result": lambda *_: None,
-            "log": lambda *_, **__: "", "print": lambda *_, **__: "", "exceptions": _Exceptions(),
+            "target": self.target,
+            "project_name": project.name,
+            "graph": {"nodes": {}, "sources": {}},
+            "return": _return,
+            "run_query": lambda *_: None,
+            "statement": statement,
+            "load_result": lambda *_: None,
+            "log": lambda *_, **__: "",
+            "print": lambda *_, **__: "",
+            "exceptions": _Exceptions(),
             "modules": {"datetime": datetime, "re": re, "itertools": itertools},
-            "tojson": json.dumps, "fromjson": json.loads, "toyaml": yaml.safe_dump, "fromyaml": yaml.safe_load,
-            "zip": zip, "set": set, "local_md5": lambda text: hashlib.md5(str(text).encode()).hexdigest(),
-            "invocation_id": "syngen", "run_started_at": datetime.datetime.now(datetime.timezone.utc),
-            "dbt": _Namespace("dbt", _cross_database_macros(), "not one of dbt's macros syngen renders (give --compile to have "
-                                           "your dbt compile the project)"),
+            "tojson": json.dumps,
+            "fromjson": json.loads,
+            "toyaml": yaml.safe_dump,
+            "fromyaml": yaml.safe_load,
+            "zip": zip,
+            "set": set,
+            "local_md5": lambda text: hashlib.md5(str(text).encode()).hexdigest(),
+            "invocation_id": "syngen",
+            "run_started_at": datetime.datetime.now(datetime.timezone.utc),
+            "dbt": _Namespace(
+                "dbt",
+                _cross_database_macros(),
+                "not one of dbt's macros syngen renders (give --compile to have your dbt compile the project)",
+            ),
         }
 
     def _missing_package(self, message: str) -> str:
         """A hint when the undefined name is a package listed but not installed."""
         name = message.split("'")[1] if message.count("'") >= 2 else ""
         if name in self.project.listed_packages and name not in self.project.package_macro_folders:
-            return (f": a package in packages.yml that is not installed in "
-                    f"{self.project.packages_path}/ (run dbt deps, or give --compile)")
+            return (
+                f": a package in packages.yml that is not installed in "
+                f"{self.project.packages_path}/ (run dbt deps, or give --compile)"
+            )
         return ""
 
 

@@ -12,6 +12,7 @@ they check, when their query has one of the common shapes:
 Several of these joined by OR each hold. Columns are followed with the models' lineage
 (``dbt_lineage``); anything else is listed with the reason, never guessed at.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -47,8 +48,10 @@ def read_singular(project, models, lineage) -> Singular:
             tree = lineage.query(models.tests[path])
             _Query(path, tree, lineage, found).read()
         except sqlglot.errors.SqlglotError as error:
-            found.unmapped.append(f"{SPELLED} {path}: sqlglot cannot read its SQL: "
-                                  f"{str(error).strip().splitlines()[0] if str(error).strip() else error}")
+            found.unmapped.append(
+                f"{SPELLED} {path}: sqlglot cannot read its SQL: "
+                f"{str(error).strip().splitlines()[0] if str(error).strip() else error}"
+            )
         except _Unread as why:
             found.unmapped.append(f"{SPELLED} {path}: {why}")
     return found
@@ -141,7 +144,9 @@ class _Query:
         if inner.args.get("where") is not None:
             raise _Unread(f"{SHAPE} (not in a filtered query: a subset of its rows)")
         outer = self._follow(select, where_in.this)[0]
-        self._link(outer, self._follow(inner, inner.selects[0])[0], self._test("anti-join", *_named(outer, where_in.this)))
+        self._link(
+            outer, self._follow(inner, inner.selects[0])[0], self._test("anti-join", *_named(outer, where_in.this))
+        )
 
     def _not_exists(self, select, inner) -> None:
         """``not exists (select ... from child where child.y = outer.x)``: one equality, nothing else."""
@@ -149,11 +154,21 @@ class _Query:
 
         where = inner.args.get("where") if isinstance(inner, exp.Select) else None
         condition = where.this if where is not None else None
-        own = {source.alias_or_name for source in [inner.args.get("from_") or inner.args.get("from")]
-               + list(inner.args.get("joins") or []) if source is not None} if isinstance(inner, exp.Select) else set()
-        if not (isinstance(condition, exp.EQ) and isinstance(condition.left, exp.Column)
-                and isinstance(condition.right, exp.Column)
-                and (condition.left.table in own) != (condition.right.table in own)):
+        own = (
+            {
+                source.alias_or_name
+                for source in [inner.args.get("from_") or inner.args.get("from")] + list(inner.args.get("joins") or [])
+                if source is not None
+            }
+            if isinstance(inner, exp.Select)
+            else set()
+        )
+        if not (
+            isinstance(condition, exp.EQ)
+            and isinstance(condition.left, exp.Column)
+            and isinstance(condition.right, exp.Column)
+            and (condition.left.table in own) != (condition.right.table in own)
+        ):
             raise _Unread(f"{SHAPE} (not exists other than one correlated equality)")
         y, x = (condition.left, condition.right) if condition.left.table in own else (condition.right, condition.left)
         outer = self._follow(select, x)[0]
@@ -174,15 +189,27 @@ class _Query:
 
         having = select.args.get("having")
         condition = having.this if having is not None else None
-        many = isinstance(condition, (exp.GT, exp.GTE)) and isinstance(condition.this, exp.Count) and \
-            isinstance(condition.expression, exp.Literal) and \
-            condition.expression.this == ("1" if isinstance(condition, exp.GT) else "2")
+        many = (
+            isinstance(condition, (exp.GT, exp.GTE))
+            and isinstance(condition.this, exp.Count)
+            and isinstance(condition.expression, exp.Literal)
+            and condition.expression.this == ("1" if isinstance(condition, exp.GT) else "2")
+        )
         keys = select.args["group"].expressions
         where = select.args.get("where")
-        filters = list(where.this.flatten()) if where is not None and isinstance(where.this, exp.And) else \
-            [where.this] if where is not None else []
-        if not many or select.args.get("joins") or not all(isinstance(k, exp.Column) for k in keys) or not all(
-                isinstance(f, exp.Not) and isinstance(f.this, exp.Is) and f.this.this in keys for f in filters):
+        filters = (
+            list(where.this.flatten())
+            if where is not None and isinstance(where.this, exp.And)
+            else [where.this]
+            if where is not None
+            else []
+        )
+        if (
+            not many
+            or select.args.get("joins")
+            or not all(isinstance(k, exp.Column) for k in keys)
+            or not all(isinstance(f, exp.Not) and isinstance(f.this, exp.Is) and f.this.this in keys for f in filters)
+        ):
             raise _Unread(f"{SHAPE} (a grouping that is no check of duplicates of all rows)")
         found = self._follow(select, *keys)
         places = [column.copy_of for column in found]
@@ -193,8 +220,14 @@ class _Query:
         if len(places) == 1:
             self.found.tests.append(self._test("unique", node, places[0][1]))
         else:
-            self.found.tests.append(self._test("unique_combination_of_columns", node, "",
-                                               {"combination_of_columns": [column for _, column in places]}))
+            self.found.tests.append(
+                self._test(
+                    "unique_combination_of_columns",
+                    node,
+                    "",
+                    {"combination_of_columns": [column for _, column in places]},
+                )
+            )
 
 
 def _returned(scope):
@@ -204,8 +237,10 @@ def _returned(scope):
 
     while isinstance(scope.expression, exp.Select):
         select = scope.expression
-        if any(select.args.get(k) is not None for k in ("where", "group", "having", "joins")) or \
-                len(scope.sources) != 1:
+        if (
+            any(select.args.get(k) is not None for k in ("where", "group", "having", "joins"))
+            or len(scope.sources) != 1
+        ):
             return select
         source = next(iter(scope.sources.values()))
         if isinstance(source, exp.Table):
@@ -242,7 +277,11 @@ def _compared_with_no_rows(part):
         return None
     column = uncounted(column)
     limit = {exp.EQ: "0", exp.LT: "1", exp.LTE: "0"}.get(kind)
-    if isinstance(column, exp.Column) and isinstance(number, exp.Literal) and not number.is_string and \
-            number.this == limit:
+    if (
+        isinstance(column, exp.Column)
+        and isinstance(number, exp.Literal)
+        and not number.is_string
+        and number.this == limit
+    ):
         return column
     return None

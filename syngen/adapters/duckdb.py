@@ -1,6 +1,7 @@
 """DuckDB's own paths: its catalog functions for what tables declare (the SQLAlchemy
 inspector of ``duckdb_engine`` cannot reflect keys on DuckDB 2.x), and Arrow transfers for
 reading whole tables, and Parquet for inserting whole batches at once instead of row by row."""
+
 from __future__ import annotations
 
 import os
@@ -13,11 +14,26 @@ import sqlalchemy as sa
 from syngen.adapters.sql import ColumnSpec, Constraint, TableSchema
 
 _TYPES = {
-    "TINYINT": "SmallInteger", "SMALLINT": "SmallInteger", "INTEGER": "Integer", "BIGINT": "BigInteger",
-    "HUGEINT": "Numeric", "UTINYINT": "SmallInteger", "USMALLINT": "Integer", "UINTEGER": "BigInteger",
-    "UBIGINT": "Numeric", "FLOAT": "Float", "DOUBLE": "Double", "BOOLEAN": "Boolean", "DATE": "Date",
-    "TIME": "Time", "TIMESTAMP": "DateTime", "TIMESTAMP WITH TIME ZONE": "DateTime", "UUID": "Uuid",
-    "BLOB": "LargeBinary", "INTERVAL": "Interval", "VARCHAR": "Text",
+    "TINYINT": "SmallInteger",
+    "SMALLINT": "SmallInteger",
+    "INTEGER": "Integer",
+    "BIGINT": "BigInteger",
+    "HUGEINT": "Numeric",
+    "UTINYINT": "SmallInteger",
+    "USMALLINT": "Integer",
+    "UINTEGER": "BigInteger",
+    "UBIGINT": "Numeric",
+    "FLOAT": "Float",
+    "DOUBLE": "Double",
+    "BOOLEAN": "Boolean",
+    "DATE": "Date",
+    "TIME": "Time",
+    "TIMESTAMP": "DateTime",
+    "TIMESTAMP WITH TIME ZONE": "DateTime",
+    "UUID": "Uuid",
+    "BLOB": "LargeBinary",
+    "INTERVAL": "Interval",
+    "VARCHAR": "Text",
 }
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
 _OWN = "database_name = current_database()"
@@ -36,9 +52,13 @@ def _type_spec(data_type: str, length) -> dict:
 
 
 def table_names(connection: sa.Connection, schema: str | None = None) -> list[str]:
-    rows = connection.execute(sa.text(
-        f"SELECT table_name FROM duckdb_tables() WHERE NOT internal AND {_OWN} "
-        "AND schema_name = coalesce(:schema, current_schema()) ORDER BY table_name"), {"schema": schema})
+    rows = connection.execute(
+        sa.text(
+            f"SELECT table_name FROM duckdb_tables() WHERE NOT internal AND {_OWN} "
+            "AND schema_name = coalesce(:schema, current_schema()) ORDER BY table_name"
+        ),
+        {"schema": schema},
+    )
     return [r[0] for r in rows]
 
 
@@ -51,35 +71,50 @@ def describe(connection: sa.Connection, names: list[str]) -> dict[str, TableSche
 
     def named(schema, table):
         return table if schema == own else f"{schema}.{table}"
+
     defaults = {}
-    for schema, table, column, data_type, nullable, length, default in connection.execute(sa.text(
+    for schema, table, column, data_type, nullable, length, default in connection.execute(
+        sa.text(
             "SELECT schema_name, table_name, column_name, data_type, is_nullable, character_maximum_length, "
             f"column_default FROM duckdb_columns() WHERE NOT internal AND {_OWN} "
-            "ORDER BY schema_name, table_name, column_index")):
+            "ORDER BY schema_name, table_name, column_index"
+        )
+    ):
         if named(schema, table) in wanted:
             name = named(schema, table)
             schemas[name].columns.append(ColumnSpec(column, _type_spec(data_type, length), bool(nullable)))
             defaults[name, column] = default
     kinds = {"PRIMARY KEY": "PK", "UNIQUE": "UQ", "FOREIGN KEY": "FK"}
     checks = []
-    for schema, table, kind, columns, parent, parent_columns, expression in connection.execute(sa.text(
+    for schema, table, kind, columns, parent, parent_columns, expression in connection.execute(
+        sa.text(
             "SELECT schema_name, table_name, constraint_type, constraint_column_names, referenced_table, "
             f"referenced_column_names, expression FROM duckdb_constraints() WHERE {_OWN} "
-            "ORDER BY schema_name, table_name, constraint_index")):
+            "ORDER BY schema_name, table_name, constraint_index"
+        )
+    ):
         name = named(schema, table)
         if name in wanted and kind == "CHECK":
             checks.append((name, expression))
         if name in wanted and kind in kinds:
-            schemas[name].constraints.append(Constraint(
-                kinds[kind], tuple(columns), named(schema, parent) if kind == "FOREIGN KEY" else None,
-                tuple(parent_columns or ())))
+            schemas[name].constraints.append(
+                Constraint(
+                    kinds[kind],
+                    tuple(columns),
+                    named(schema, parent) if kind == "FOREIGN KEY" else None,
+                    tuple(parent_columns or ()),
+                )
+            )
     for name, expression in checks:  # after the keys: a CHECK on key columns is left out
         schemas[name].add_check(expression, "duckdb")
     for (name, column), default in defaults.items():
         schemas[name].add_default(next(c for c in schemas[name].columns if c.name == column), default, "duckdb")
-    for schema, table, index, statement in connection.execute(sa.text(
+    for schema, table, index, statement in connection.execute(
+        sa.text(
             f"SELECT schema_name, table_name, index_name, sql FROM duckdb_indexes() WHERE is_unique AND {_OWN} "
-            "ORDER BY index_name")):
+            "ORDER BY index_name"
+        )
+    ):
         if named(schema, table) in wanted:
             schemas[named(schema, table)].add_unique(index, _index_columns(statement))
     return schemas
@@ -91,8 +126,7 @@ def _index_columns(statement: str) -> list[str | None]:
     from sqlglot import exp
 
     parameters = sqlglot.parse_one(statement, read="duckdb").this.args["params"]
-    return [part.this.name if isinstance(part.this, exp.Column) else None
-            for part in parameters.args["columns"]]
+    return [part.this.name if isinstance(part.this, exp.Column) else None for part in parameters.args["columns"]]
 
 
 def _native(connection: sa.Connection):

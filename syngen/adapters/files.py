@@ -4,11 +4,12 @@ CSV is read as text and typed here, column by column, so that what is written ba
 like what was read: integers stay integers even with gaps, codes with leading zeros stay
 text, and every problem names the file.
 """
+
 from __future__ import annotations
 
 import codecs
-import csv
 import contextlib
+import csv
 import glob
 import os
 import shutil
@@ -85,8 +86,9 @@ def typed_columns(data: pd.DataFrame, written: dict | None = None) -> tuple[pd.D
     return data, written
 
 
-def read_table(source: str | os.PathLike, row_limit: int | None = None,
-               drop_null: bool = False, csv_options: dict | None = None) -> pd.DataFrame:
+def read_table(
+    source: str | os.PathLike, row_limit: int | None = None, drop_null: bool = False, csv_options: dict | None = None
+) -> pd.DataFrame:
     """Read a CSV/TSV/Parquet file; ``row_limit`` keeps a seeded random sample of rows;
     ``csv_options`` are a metadata file's ``format`` settings. CSV text is typed after the
     sample is drawn: typing is most of the work on a big file."""
@@ -135,8 +137,11 @@ def _read_parquet(path) -> pd.DataFrame:
     except Exception as error:  # pyarrow raises several types for damaged files
         raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
     data.attrs[HEADERS] = {name: written for name, written in zip(inside, names) if name != written}
-    decimals = {name: [field.type.precision, field.type.scale] for name, field in zip(inside, schema)
-                if pa.types.is_decimal(field.type)}
+    decimals = {
+        name: [field.type.precision, field.type.scale]
+        for name, field in zip(inside, schema)
+        if pa.types.is_decimal(field.type)
+    }
     data.attrs[WRITTEN] = {"arrow": decimals} if decimals else {}
     return data
 
@@ -213,12 +218,15 @@ def _source_path(source: str | os.PathLike) -> tuple[Path | str, bool]:
     return (source if is_remote(source) else path), suffix in PARQUET_SUFFIXES
 
 
-_QUOTING = {"Minimal": csv.QUOTE_MINIMAL, "All": csv.QUOTE_ALL, "NonNumeric": csv.QUOTE_NONNUMERIC,
-            "None": csv.QUOTE_NONE}
+_QUOTING = {
+    "Minimal": csv.QUOTE_MINIMAL,
+    "All": csv.QUOTE_ALL,
+    "NonNumeric": csv.QUOTE_NONNUMERIC,
+    "None": csv.QUOTE_NONE,
+}
 
 
-def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nrows: int | None = None
-              ) -> pd.DataFrame:
+def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nrows: int | None = None) -> pd.DataFrame:
     """The file's cells as text (typing is ``numeric_or_text``'s job, after any sampling)."""
     given, options = options, dict(options or {})
     sep = options.pop("sep", sep)
@@ -229,8 +237,10 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
     try:
         codecs.lookup(options["encoding"])
     except LookupError:
-        raise SyngenError(f"'{path}' has an unknown encoding '{options['encoding']}'; give a Python codec name such "
-                          "as latin-1 or cp1252") from None
+        raise SyngenError(
+            f"'{path}' has an unknown encoding '{options['encoding']}'; give a Python codec name such "
+            "as latin-1 or cp1252"
+        ) from None
     options.update(sep=sep, dtype=str, engine="python" if sep is None else "c", skipinitialspace=False)
     try:
         raw = pd.read_csv(path, keep_default_na=True, nrows=nrows, **options)
@@ -240,21 +250,29 @@ def _read_csv(path: Path | str, sep: str | None, options: dict | None = None, nr
     except UnicodeDecodeError as error:
         encoding = (given or {}).get("encoding")
         raise SyngenError(
-            f"'{path}' is not {encoding or 'UTF-8'} text (byte {error.object[error.start:error.start + 1]!r} "
-            f"at position {error.start}); " + ("correct its format.encoding" if encoding else
-                                                "re-save it as UTF-8, or give its encoding in a metadata file "
-                                                "(format: {encoding: latin-1})")) from None
+            f"'{path}' is not {encoding or 'UTF-8'} text (byte {error.object[error.start : error.start + 1]!r} "
+            f"at position {error.start}); "
+            + (
+                "correct its format.encoding"
+                if encoding
+                else "re-save it as UTF-8, or give its encoding in a metadata file (format: {encoding: latin-1})"
+            )
+        ) from None
     except UnicodeError as error:  # a codec that fails before decoding (UTF-16 without its BOM)
-        raise SyngenError(f"'{path}' is not {(given or {}).get('encoding')} text ({error}); "
-                          "correct its format.encoding") from None
+        raise SyngenError(
+            f"'{path}' is not {(given or {}).get('encoding')} text ({error}); correct its format.encoding"
+        ) from None
     except pd.errors.ParserError as error:
         raise SyngenError(f"'{path}' is not a well-formed CSV file: {error}") from None
     if "sep" not in (given or {}) and sep == "," and len(written) == 1:
         other = _read_other_separator(path, written[0], given, nrows)
         if other is not None:
             return other
-    headers = {name: header for name, header in zip(raw.columns, written) if str(name) != header} \
-        if len(written) == raw.shape[1] else {}
+    headers = (
+        {name: header for name, header in zip(raw.columns, written) if str(name) != header}
+        if len(written) == raw.shape[1]
+        else {}
+    )
     while raw.shape[1] and str(raw.columns[-1]).startswith("Unnamed: ") and raw.iloc[:, -1].isna().all():
         raw = raw.iloc[:, :-1]  # a separator ending every line
     raw.attrs[HEADERS] = {name: header for name, header in headers.items() if name in raw.columns}
@@ -282,8 +300,7 @@ def _header_row(path, options: dict) -> list[str]:
     """The header's names as written: every cell as text, none read as null."""
     skip = (options.get("skiprows") or 0) + (options.get("header") or 0)
     options = {k: v for k, v in options.items() if k not in ("header", "skiprows", "na_values")}
-    first = pd.read_csv(path, header=None, nrows=1, keep_default_na=False, na_filter=False, skiprows=skip,
-                        **options)
+    first = pd.read_csv(path, header=None, nrows=1, keep_default_na=False, na_filter=False, skiprows=skip, **options)
     return [str(value) for value in first.iloc[0]] if len(first) else []
 
 
@@ -296,8 +313,9 @@ def output_format(path: str | os.PathLike) -> str:
     raise SyngenError(f"cannot write '{path}': use a .csv, .tsv or .parquet file name")
 
 
-def write_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike, headers: dict | None = None,
-                  written: dict | None = None) -> int:
+def write_batches(
+    batches: Iterable[pd.DataFrame], path: str | os.PathLike, headers: dict | None = None, written: dict | None = None
+) -> int:
     """Stream DataFrames into one file; the file appears only when every batch is written,
     so a failure leaves any earlier file as it was. Returns the number of rows written."""
     staging, rows = stage_batches(batches, path, headers, written)
@@ -305,8 +323,9 @@ def write_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike, head
     return rows
 
 
-def stage_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike, headers: dict | None = None,
-                  written: dict | None = None) -> tuple[str, int]:
+def stage_batches(
+    batches: Iterable[pd.DataFrame], path: str | os.PathLike, headers: dict | None = None, written: dict | None = None
+) -> tuple[str, int]:
     """Write the batches to a hidden file beside ``path`` (in the temporary folder for a
     remote ``path``), columns named as ``headers`` (``HEADERS``) says they were written,
     numbers as ``written`` (``WRITTEN``) says; ``publish`` moves it into place, ``discard``
@@ -334,8 +353,11 @@ def stage_batches(batches: Iterable[pd.DataFrame], path: str | os.PathLike, head
                 for i, batch in enumerate(batches):
                     binary = [c for c in batch.columns if is_binary(batch[c])]
                     batch = batch.assign(**{str(c): hex_text(batch[c]) for c in binary}) if binary else batch
-                    formed = {str(c): written_numbers(batch[c], numbers[c]) for c in batch.columns
-                              if c in numbers and pd.api.types.is_numeric_dtype(batch[c])}
+                    formed = {
+                        str(c): written_numbers(batch[c], numbers[c])
+                        for c in batch.columns
+                        if c in numbers and pd.api.types.is_numeric_dtype(batch[c])
+                    }
                     batch = batch.assign(**formed) if formed else batch
                     written = [headers.get(c, c) for c in batch.columns] if i == 0 else False
                     batch.to_csv(out, index=False, header=written, sep=sep)
@@ -369,12 +391,12 @@ def hex_text(values: pd.Series, prefix: str = "") -> pd.Series:
     texts = np.empty(len(data), dtype=object)
     step = max(1, _HEX_CHUNK_BYTES // width)
     for first in range(0, len(data), step):
-        size = lengths[first:first + step]
-        matrix = np.array(data.iloc[first:first + step].tolist(), dtype=f"S{width}").view(np.uint8)
+        size = lengths[first : first + step]
+        matrix = np.array(data.iloc[first : first + step].tolist(), dtype=f"S{width}").view(np.uint8)
         matrix = matrix.reshape(len(size), width)
         chars = np.stack([_HEX_DIGITS[matrix >> 4], _HEX_DIGITS[matrix & 15]], axis=2).reshape(len(size), 2 * width)
         chars[np.arange(2 * width) >= 2 * size[:, None]] = 0
-        texts[first:first + step] = np.char.add(prefix, chars.view(f"S{2 * width}").ravel().astype("U")).tolist()
+        texts[first : first + step] = np.char.add(prefix, chars.view(f"S{2 * width}").ravel().astype("U")).tolist()
     out[present] = texts
     return out
 
@@ -425,7 +447,7 @@ def _staging_prefix(target: Path) -> str:
     folders (a database's side files, its spill folder) of processes that are gone."""
     prefix = f".{target.name}.syngen-"
     for stale in target.parent.glob(f"{glob.escape(prefix)}*"):
-        pid = stale.name[len(prefix):].split("-")[0]
+        pid = stale.name[len(prefix) :].split("-")[0]
         if pid.isdigit() and not process_alive(int(pid)):
             if stale.is_dir() and not stale.is_symlink():
                 shutil.rmtree(stale, ignore_errors=True)
@@ -452,11 +474,21 @@ def _write_parquet(batches: Iterable[pd.DataFrame], path: str, headers: dict, de
             table = pa.Table.from_pandas(batch, preserve_index=False)
             for name, (precision, scale) in decimals.items():
                 if name in batch.columns and pd.api.types.is_numeric_dtype(batch[name]):
-                    exact = pa.array(batch[name].round(scale).map(lambda x: f"{x:.{scale}f}", na_action="ignore")
-                                     .astype(object).where(batch[name].notna(), None), pa.string())
-                    table = table.set_column(list(batch.columns).index(name), name,
-                                             exact.cast(pa.decimal128(precision, scale) if precision <= 38
-                                                        else pa.decimal256(precision, scale)))
+                    exact = pa.array(
+                        batch[name]
+                        .round(scale)
+                        .map(lambda x: f"{x:.{scale}f}", na_action="ignore")
+                        .astype(object)
+                        .where(batch[name].notna(), None),
+                        pa.string(),
+                    )
+                    table = table.set_column(
+                        list(batch.columns).index(name),
+                        name,
+                        exact.cast(
+                            pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)
+                        ),
+                    )
             if headers:  # Arrow takes repeated names, a DataFrame would not
                 table = table.rename_columns([headers.get(c, c) for c in batch.columns])
             if writer is None:

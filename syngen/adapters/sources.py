@@ -1,6 +1,7 @@
 """One way in for every source: a file path, an fsspec URL (``s3://``) or a database URL
 plus a table name. Callers get the rows, notes on what was left out, and what a database
 declares about the table (nothing for files)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,8 +18,9 @@ class Loaded:
     declared: sql.TableSchema | None = None  # column types and constraints, from a database
 
 
-def read_source(source: str, table: str, row_limit: int | None = None, drop_null: bool = False,
-                csv_options: dict | None = None) -> Loaded:
+def read_source(
+    source: str, table: str, row_limit: int | None = None, drop_null: bool = False, csv_options: dict | None = None
+) -> Loaded:
     if sql.is_database_url(source):
         frame, notes, declared = sql.read_table(source, table, row_limit=row_limit, drop_null=drop_null)
         return Loaded(frame, notes, declared)

@@ -6,6 +6,7 @@ file is (integers stay integers with gaps, dates stay text in the database's for
 table learns the same from a database as from its export. Identifiers are always quoted by
 SQLAlchemy; passwords never leave this module in a message.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,8 +46,10 @@ def is_database_url(text) -> bool:
     if "://" not in text:
         scheme = _SCHEME.match(text)
         if scheme and scheme[1].lower() in _dialects():
-            raise SyngenError(f"'{safe_url(text)}' is not a database URL: write "
-                              f"{_url_forms(scheme[1] + (scheme[2] or ''), safe_url(text)[scheme.end():])}")
+            raise SyngenError(
+                f"'{safe_url(text)}' is not a database URL: write "
+                f"{_url_forms(scheme[1] + (scheme[2] or ''), safe_url(text)[scheme.end() :])}"
+            )
         return False
     from fsspec.registry import known_implementations
 
@@ -66,8 +69,9 @@ def _dialects() -> frozenset[str]:
 def _url_forms(scheme: str, rest: str = "PATH") -> str:
     """How a URL of ``scheme`` is written (a file's two forms, or a server's)."""
     if scheme.split("+")[0].lower() in _FILE_DIALECTS:
-        return (f"{scheme}:///{rest} (a path relative to this folder) or {scheme}:////{rest.lstrip('/')} "
-                "(an absolute one)")
+        return (
+            f"{scheme}:///{rest} (a path relative to this folder) or {scheme}:////{rest.lstrip('/')} (an absolute one)"
+        )
     return f"{scheme}://{rest}"
 
 
@@ -103,28 +107,37 @@ def engine_for(url: str) -> sa.Engine:
     try:
         parsed = sa.make_url(url)
     except Exception:
-        raise SyngenError(f"'{safe_url(url)}' is not a database URL "
-                          "(expected dialect://user@host/database or duckdb:///file.duckdb)") from None
+        raise SyngenError(
+            f"'{safe_url(url)}' is not a database URL (expected dialect://user@host/database or duckdb:///file.duckdb)"
+        ) from None
     backend = parsed.get_backend_name()
     if backend in _FILE_DIALECTS and (parsed.host or parsed.username):  # DuckDB would drop the host unsaid
-        raise SyngenError(f"'{safe_url(url)}' is not a valid {backend} URL: a database file has no host; "
-                          f"write {_url_forms(parsed.drivername)}")
+        raise SyngenError(
+            f"'{safe_url(url)}' is not a valid {backend} URL: a database file has no host; "
+            f"write {_url_forms(parsed.drivername)}"
+        )
     if backend == "postgresql" and "connect_timeout" not in parsed.query:
         # a server that takes the connection and never answers would hang the run
         parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
     try:
         return sa.create_engine(parsed)
     except sa.exc.NoSuchModuleError:
-        hint = ("write it postgresql+psycopg://user@host/database (after pip install 'syngen[postgres]')"
-                if backend in ("postgres", "postgresql") else
-                "install the package that brings that dialect to SQLAlchemy, or check the URL's scheme")
+        hint = (
+            "write it postgresql+psycopg://user@host/database (after pip install 'syngen[postgres]')"
+            if backend in ("postgres", "postgresql")
+            else "install the package that brings that dialect to SQLAlchemy, or check the URL's scheme"
+        )
         raise SyngenError(f"no SQLAlchemy dialect '{parsed.drivername}' for {safe_url(url)}; {hint}") from None
     except sa.exc.ArgumentError as error:  # after its subclass NoSuchModuleError
-        raise SyngenError(f"'{safe_url(url)}' is not a valid {backend} URL: "
-                          f"{_scrub(str(error).splitlines()[0], url)}") from None
+        raise SyngenError(
+            f"'{safe_url(url)}' is not a valid {backend} URL: {_scrub(str(error).splitlines()[0], url)}"
+        ) from None
     except ModuleNotFoundError as error:
-        hint = ("pip install 'syngen[postgres]'" if backend == "postgresql"
-                else f"install the Python package that provides '{error.name}'")
+        hint = (
+            "pip install 'syngen[postgres]'"
+            if backend == "postgresql"
+            else f"install the Python package that provides '{error.name}'"
+        )
         raise SyngenError(f"the driver for {safe_url(url)} is not installed ({error.name}); {hint}") from None
 
 
@@ -132,8 +145,11 @@ def database_file(url: str) -> Path | None:
     """The local file of a SQLite or DuckDB URL (None for servers, memory and URI forms)."""
     parsed = sa.make_url(url)
     database = parsed.database or ""
-    if parsed.get_backend_name() in _FILE_DIALECTS and database not in ("", ":memory:") \
-            and not database.startswith("file:"):
+    if (
+        parsed.get_backend_name() in _FILE_DIALECTS
+        and database not in ("", ":memory:")
+        and not database.startswith("file:")
+    ):
         return Path(database)
     return None
 
@@ -144,8 +160,9 @@ def check_target(url: str) -> None:
     engine_for(url).dispose()
     path = database_file(url)
     if path is not None and not path.exists() and not path.parent.is_dir():
-        raise SyngenError(f"cannot create '{path}' ({safe_url(url)}): its folder does not exist; "
-                          "create it or correct the URL")
+        raise SyngenError(
+            f"cannot create '{path}' ({safe_url(url)}): its folder does not exist; create it or correct the URL"
+        )
 
 
 def _check_file_exists(url: str) -> None:
@@ -173,9 +190,11 @@ def connected(url: str, doing: str) -> Iterator[sa.Connection]:
 
 # -- what the database declares --------------------------------------------------------------
 
+
 @dataclass
 class ColumnSpec:
     """A column as a database should hold it: name, portable type, NOT NULL."""
+
     name: str
     type: dict  # {"type": generic SQLAlchemy type name, "length": .., "precision": .., "scale": ..}
     nullable: bool = True
@@ -223,8 +242,10 @@ class TableSchema:
             return
         column.default = portable_default(sql, dialect)
         if column.default is None and "nextval" not in sql.lower():  # sequences: ids are generated
-            self.notes.append(f"DEFAULT {sql} of column '{column.name}' of table '{self.name}' is left out of "
-                              "the target: only constants and the current date/time are kept")
+            self.notes.append(
+                f"DEFAULT {sql} of column '{column.name}' of table '{self.name}' is left out of "
+                "the target: only constants and the current date/time are kept"
+            )
 
     def add_unique(self, index: str, columns: list[str | None], partial: bool = False) -> None:
         """A unique index is a UNIQUE key, unless it is partial or on an expression."""
@@ -235,10 +256,30 @@ class TableSchema:
             self.constraints.append(Constraint("UQ", tuple(columns)))
 
 
-_GENERIC_TYPES = {cls.__name__: cls for cls in (
-    sa.SmallInteger, sa.Integer, sa.BigInteger, sa.Float, sa.Double, sa.Numeric, sa.String, sa.Text,
-    sa.Unicode, sa.UnicodeText, sa.Date, sa.DateTime, sa.Time, sa.Boolean, sa.Uuid, sa.Interval,
-    sa.LargeBinary, sa.JSON, sa.CHAR)}
+_GENERIC_TYPES = {
+    cls.__name__: cls
+    for cls in (
+        sa.SmallInteger,
+        sa.Integer,
+        sa.BigInteger,
+        sa.Float,
+        sa.Double,
+        sa.Numeric,
+        sa.String,
+        sa.Text,
+        sa.Unicode,
+        sa.UnicodeText,
+        sa.Date,
+        sa.DateTime,
+        sa.Time,
+        sa.Boolean,
+        sa.Uuid,
+        sa.Interval,
+        sa.LargeBinary,
+        sa.JSON,
+        sa.CHAR,
+    )
+}
 _TYPE_ARGUMENTS = ("length", "precision", "scale", "timezone")
 BINARY = "LargeBinary"
 
@@ -315,8 +356,9 @@ def describe(url: str, names: list[str] | None = None, schema: str | None = None
         return describe_connection(connection, names, schema)
 
 
-def describe_connection(connection: sa.Connection, names: list[str] | None = None,
-                        schema: str | None = None) -> dict[str, TableSchema]:
+def describe_connection(
+    connection: sa.Connection, names: list[str] | None = None, schema: str | None = None
+) -> dict[str, TableSchema]:
     dialect = connection.dialect.name
     if names is None:
         names = connection_tables(connection, schema)
@@ -347,8 +389,15 @@ def _describe_table(inspector, name: str, dialect: str) -> TableSchema:
             column.nullable = column.nullable and column.name not in primary
     for foreign in inspector.get_foreign_keys(**where):  # a parent in another schema keeps its schema
         parent = qualified(foreign.get("referred_schema"), foreign["referred_table"])
-        constraints.append(Constraint("FK", tuple(foreign["constrained_columns"]), parent,
-                                      tuple(foreign["referred_columns"]), foreign.get("name")))
+        constraints.append(
+            Constraint(
+                "FK",
+                tuple(foreign["constrained_columns"]),
+                parent,
+                tuple(foreign["referred_columns"]),
+                foreign.get("name"),
+            )
+        )
     schema = TableSchema(name, columns, constraints)
     _unique_keys(inspector, schema, where)
     for column, found in zip(columns, reflected):
@@ -395,8 +444,10 @@ def _check_table(name: str, known: list[str], url: str) -> None:
 def row_counts(url: str, names: list[str]) -> dict[str, int]:
     with connected(url, "counting rows") as connection:
         dialect = connection.dialect.name
-        return {name: connection.execute(sa.select(sa.func.count()).select_from(table_ref(name, dialect))
-                                         ).scalar_one() for name in names}
+        return {
+            name: connection.execute(sa.select(sa.func.count()).select_from(table_ref(name, dialect))).scalar_one()
+            for name in names
+        }
 
 
 def read_columns(url: str, table: str) -> list[str]:
@@ -405,9 +456,17 @@ def read_columns(url: str, table: str) -> list[str]:
 
 # -- reading rows ----------------------------------------------------------------------------
 
-def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bool = False,
-               seed: int = 0, only: list[str] | None = None, keys: tuple[str, list] | None = None,
-               head: int | None = None) -> tuple[pd.DataFrame, list[str], TableSchema]:
+
+def read_table(
+    url: str,
+    table: str,
+    row_limit: int | None = None,
+    drop_null: bool = False,
+    seed: int = 0,
+    only: list[str] | None = None,
+    keys: tuple[str, list] | None = None,
+    head: int | None = None,
+) -> tuple[pd.DataFrame, list[str], TableSchema]:
     """A table's rows typed as from a CSV export, notes on what was left out, and what the
     database declares about the table.
 
@@ -435,24 +494,32 @@ def read_table(url: str, table: str, row_limit: int | None = None, drop_null: bo
             frame = _rows_by_key(connection, statement, selectable.columns[keys[0]], list(keys[1]))
         elif head is not None:
             frame = _read_all(connection, statement.limit(head))
-        elif row_limit is None or row_limit >= connection.execute(
-                sa.select(sa.func.count()).select_from(statement.subquery())).scalar_one():
+        elif (
+            row_limit is None
+            or row_limit
+            >= connection.execute(sa.select(sa.func.count()).select_from(statement.subquery())).scalar_one()
+        ):
             frame = _read_all(connection, statement)
         elif len(primary) == 1 and primary[0] in selectable.columns:
             frame = _sample_by_key(connection, statement, selectable.columns[primary[0]], row_limit, seed)
         else:
             frame = _priority_sample(connection, statement, row_limit, seed)
     if frame.empty:
-        raise SyngenError(f"table '{table}' in {safe_url(url)} has no rows"
-                          + (" without nulls (--drop_null)" if drop_null else ""))
+        raise SyngenError(
+            f"table '{table}' in {safe_url(url)} has no rows" + (" without nulls (--drop_null)" if drop_null else "")
+        )
     from syngen.adapters.stored import fit_stored
 
     frame, columns, found = fit_stored(typed(frame, columns), columns, table, dialect)
     from syngen.adapters.checks import check_columns
 
     learnable = {c.name for c in columns}
-    declared = TableSchema(table, columns, [k for k in schema.constraints if all(c in learnable for c in k.columns)],
-                           checks=[c for c in schema.checks if check_columns(c) <= learnable])
+    declared = TableSchema(
+        table,
+        columns,
+        [k for k in schema.constraints if all(c in learnable for c in k.columns)],
+        checks=[c for c in schema.checks if check_columns(c) <= learnable],
+    )
     return frame, notes + found, declared
 
 
@@ -469,8 +536,11 @@ def _read_all(connection, statement) -> pd.DataFrame:
 
         return read_frame(connection, statement)
     parts = list(_chunks(connection, statement))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=[c.name for c in statement.selected_columns])
+    return (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=[c.name for c in statement.selected_columns])
+    )
 
 
 def _sample_by_key(connection, statement, key, row_limit, seed) -> pd.DataFrame:
@@ -482,8 +552,10 @@ def _sample_by_key(connection, statement, key, row_limit, seed) -> pd.DataFrame:
 
 def _rows_by_key(connection, statement, key, picked: list) -> pd.DataFrame:
     """The rows whose ``key`` is one of ``picked``, in that order; the keys travel in chunks."""
-    parts = [_read_all(connection, statement.where(key.in_(picked[i:i + _KEY_SAMPLE_CHUNK])))
-             for i in range(0, len(picked), _KEY_SAMPLE_CHUNK)]
+    parts = [
+        _read_all(connection, statement.where(key.in_(picked[i : i + _KEY_SAMPLE_CHUNK])))
+        for i in range(0, len(picked), _KEY_SAMPLE_CHUNK)
+    ]
     order = {value: i for i, value in enumerate(picked)}
     frame = pd.concat(parts, ignore_index=True) if parts else _read_all(connection, statement.where(sa.false()))
     return frame.iloc[np.argsort(frame[key.name].map(order).to_numpy(), kind="stable")].reset_index(drop=True)
@@ -521,7 +593,9 @@ def typed(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
             values = numeric_or_text(values.astype(str).where(values.notna(), None))
         elif isinstance(first, (dict, list)):
             values = values.map(json.dumps, na_action="ignore")
-        elif spec.type["type"] in _INTEGER_TYPES or isinstance(first, (int, np.integer)) and not isinstance(first, bool):
+        elif (
+            spec.type["type"] in _INTEGER_TYPES or isinstance(first, (int, np.integer)) and not isinstance(first, bool)
+        ):
             numbers = pd.to_numeric(values, errors="coerce")
             whole = numbers.dropna()
             if len(whole) == len(present) and (whole == np.floor(whole)).all():

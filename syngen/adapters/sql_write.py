@@ -7,6 +7,7 @@ all; it is left out there, and said). A table that references itself is inserted
 level, roots first, so that every row's parent is already there when it arrives. Any
 failure, Ctrl-C included, rolls the whole transaction back: the target stays as it was.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,10 +22,23 @@ import pandas as pd
 import sqlalchemy as sa
 
 from syngen.adapters.checks import repair, to_dialect
-from syngen.adapters.stored import NUMBERS as _NUMBERS, boolean_like
 from syngen.adapters.files import hex_text, staging_file
-from syngen.adapters.sql import (BINARY, ColumnSpec, Constraint, check_target, connection_tables, database_error,
-                                 database_file, describe_connection, engine_for, safe_url, sa_type, split_name)
+from syngen.adapters.sql import (
+    BINARY,
+    ColumnSpec,
+    Constraint,
+    check_target,
+    connection_tables,
+    database_error,
+    database_file,
+    describe_connection,
+    engine_for,
+    sa_type,
+    safe_url,
+    split_name,
+)
+from syngen.adapters.stored import NUMBERS as _NUMBERS
+from syngen.adapters.stored import boolean_like
 from syngen.adapters.views import View, create_views, drop_views
 from syngen.errors import FULL_DISK, SyngenError, os_error
 from syngen.keys import key_tuples
@@ -37,6 +51,7 @@ DUCKDB_MEMORY_LIMIT = "256MB"
 @dataclass
 class TableSpec:
     """A table to create and fill: columns, constraints, text formats of its date columns."""
+
     name: str
     columns: list[ColumnSpec]
     constraints: list[Constraint] = field(default_factory=list)
@@ -60,13 +75,16 @@ class DatabaseWriter:
         self.specs = {spec.name: spec for spec in specs}
         dotted = next((name for name in self.specs if "." in name), None)
         if dotted and sa.make_url(url).get_backend_name() == "sqlite":
-            raise SyngenError(f"SQLite has no schemas, so table '{dotted}' cannot be written to {safe_url(url)}; "
-                              "write it to PostgreSQL or DuckDB")
+            raise SyngenError(
+                f"SQLite has no schemas, so table '{dotted}' cannot be written to {safe_url(url)}; "
+                "write it to PostgreSQL or DuckDB"
+            )
         self.notes: dict[str, list[str]] = {}  # table -> what could not be declared as asked
         self.views, self.view_notes = list(views), []  # the source's views, made after the tables
         self._file, self._staging = _staging_file(url)
-        self._engine = engine_for(url if self._staging is None else
-                                  sa.make_url(url).set(database=str(self._staging)).render_as_string(False))
+        self._engine = engine_for(
+            url if self._staging is None else sa.make_url(url).set(database=str(self._staging)).render_as_string(False)
+        )
         if self.dialect == "sqlite":
             _transactional_ddl(self._engine)
         self._connection: sa.Connection | None = None
@@ -156,8 +174,10 @@ class DatabaseWriter:
         existing = {name for schema in schemas for name in connection_tables(self._connection, schema)}
         present = [name for name in self.specs if name in existing]
         if present and self.if_exists == "fail":
-            raise SyngenError(f"{safe_url(self.url)} already has table(s) {', '.join(present)}; "
-                              "choose --if-exists replace (drop and recreate) or append")
+            raise SyngenError(
+                f"{safe_url(self.url)} already has table(s) {', '.join(present)}; "
+                "choose --if-exists replace (drop and recreate) or append"
+            )
         metadata = sa.MetaData()
         for spec in self.specs.values():
             self._tables[spec.name] = self._table_of(spec, metadata)
@@ -175,13 +195,17 @@ class DatabaseWriter:
         loop are dropped before their tables. A table not being replaced that references one of
         them stops the run before anything changes: it is the user's, and would be broken."""
         declared = describe_connection(self._connection, existing)
-        links = {name: [k for k in schema.constraints if k.type == "FK" and k.parent in replaced]
-                 for name, schema in declared.items()}
+        links = {
+            name: [k for k in schema.constraints if k.type == "FK" and k.parent in replaced]
+            for name, schema in declared.items()
+        }
         for name in existing:
             outside = next((k for k in links[name] if name not in replaced), None)
             if outside is not None:
-                raise SyngenError(f"{safe_url(self.url)}: table '{name}' (not being replaced) has a foreign key to "
-                                  f"'{outside.parent}'; replace '{name}' too, drop that key, or use --if_exists append")
+                raise SyngenError(
+                    f"{safe_url(self.url)}: table '{name}' (not being replaced) has a foreign key to "
+                    f"'{outside.parent}'; replace '{name}' too, drop that key, or use --if_exists append"
+                )
         left, order = set(replaced), []
         while left:
             leaves = sorted(n for n in left if not any(k.parent == n for m in left - {n} for k in links[m]))
@@ -201,13 +225,21 @@ class DatabaseWriter:
             for key in links[name]:
                 if key.name and key.parent != name:
                     table = self._bare(name, sa.MetaData(), sa.Column(key.columns[0]))
-                    self._connection.execute(sa.schema.DropConstraint(
-                        sa.ForeignKeyConstraint([table.c[key.columns[0]]], [f"{key.parent}.{key.parent_columns[0]}"],
-                                                name=key.name, table=table)))
+                    self._connection.execute(
+                        sa.schema.DropConstraint(
+                            sa.ForeignKeyConstraint(
+                                [table.c[key.columns[0]]],
+                                [f"{key.parent}.{key.parent_columns[0]}"],
+                                name=key.name,
+                                table=table,
+                            )
+                        )
+                    )
 
     def _table_of(self, spec: TableSpec, metadata: sa.MetaData) -> sa.Table:
-        closing_not_null = {c for c in spec.closing_columns
-                            if not next(col for col in spec.columns if col.name == c).nullable}
+        closing_not_null = {
+            c for c in spec.closing_columns if not next(col for col in spec.columns if col.name == c).nullable
+        }
         columns = []
         for column in spec.columns:
             nullable = column.nullable or column.name in closing_not_null
@@ -216,10 +248,14 @@ class DatabaseWriter:
             elif column.name in closing_not_null:  # SQLite cannot alter it; DuckDB not once referenced
                 self.notes.setdefault(spec.name, []).append(
                     f"{column.name} is created without NOT NULL: it closes a foreign-key loop, filled after "
-                    f"its parent, and {self.dialect} cannot add NOT NULL afterwards")
+                    f"its parent, and {self.dialect} cannot add NOT NULL afterwards"
+                )
             default = sa.text(to_dialect(column.default, self.dialect)) if column.default else None
-            columns.append(sa.Column(column.name, sa_type(column.type), nullable=nullable, autoincrement=False,
-                                     server_default=default))
+            columns.append(
+                sa.Column(
+                    column.name, sa_type(column.type), nullable=nullable, autoincrement=False, server_default=default
+                )
+            )
         constraints = [sa.CheckConstraint(sa.text(to_dialect(check, self.dialect))) for check in spec.checks]
         for key in spec.constraints:
             if key.type == "PK":
@@ -229,15 +265,21 @@ class DatabaseWriter:
             elif key.columns in spec.closing and self.dialect == "duckdb":
                 self.notes.setdefault(spec.name, []).append(
                     f"FK ({', '.join(key.columns)}) -> {key.parent} closes a loop: DuckDB cannot declare it, "
-                    "so it is documented here, not enforced")
+                    "so it is documented here, not enforced"
+                )
             elif self.dialect == "duckdb" and split_name(key.parent, "duckdb")[0] != split_name(spec.name, "duckdb")[0]:
                 self.notes.setdefault(spec.name, []).append(
                     f"FK ({', '.join(key.columns)}) -> {key.parent} crosses schemas: DuckDB cannot declare it, "
-                    "so it is documented here, not enforced (its values still reference existing rows)")
+                    "so it is documented here, not enforced (its values still reference existing rows)"
+                )
             elif key.type == "FK":
-                constraints.append(sa.ForeignKeyConstraint(
-                    list(key.columns), [f"{key.parent}.{c}" for c in key.parent_columns],
-                    use_alter=key.columns in spec.closing))
+                constraints.append(
+                    sa.ForeignKeyConstraint(
+                        list(key.columns),
+                        [f"{key.parent}.{c}" for c in key.parent_columns],
+                        use_alter=key.columns in spec.closing,
+                    )
+                )
         return self._bare(spec.name, metadata, *columns, *constraints)
 
     def _bare(self, name: str, metadata: sa.MetaData, *parts) -> sa.Table:
@@ -249,7 +291,8 @@ class DatabaseWriter:
         preparer = self._connection.dialect.identifier_preparer
         self._connection.exec_driver_sql(
             f"ALTER TABLE {preparer.format_table(self._tables[table])} "
-            f"ALTER COLUMN {preparer.quote(column)} SET NOT NULL")
+            f"ALTER COLUMN {preparer.quote(column)} SET NOT NULL"
+        )
 
     # -- filling -------------------------------------------------------------------------
 
@@ -257,8 +300,9 @@ class DatabaseWriter:
         """Insert the table's rows; a self-referencing table arrives whole and goes in by levels."""
         self._table = name
         spec = self.specs[name]
-        self_links = [k for k in spec.constraints if k.type == "FK" and k.parent == name
-                      and k.columns not in spec.closing]
+        self_links = [
+            k for k in spec.constraints if k.type == "FK" and k.parent == name and k.columns not in spec.closing
+        ]
         rows = 0
         if self_links:
             frame = pd.concat(list(batches), ignore_index=True)
@@ -277,17 +321,22 @@ class DatabaseWriter:
         spec = self.specs[name]
         key = next((k for k in spec.constraints if k.type in ("PK", "UQ")), None)
         if key is None:
-            raise SyngenError(f"table '{name}' closes a foreign-key loop but has no PRIMARY KEY or UNIQUE "
-                              "key to fill it by; add one to the metadata")
+            raise SyngenError(
+                f"table '{name}' closes a foreign-key loop but has no PRIMARY KEY or UNIQUE "
+                "key to fill it by; add one to the metadata"
+            )
         if not columns:
             return
         table = self._tables[name]
         values = _python_values(frame[list(key.columns) + columns], spec)
         rows = values.rename(columns={c: f"_k{i}" for i, c in enumerate(key.columns)}).to_dict("records")
-        statement = table.update().where(*[table.c[c] == sa.bindparam(f"_k{i}") for i, c in enumerate(key.columns)]
-                                         ).values({c: sa.bindparam(c) for c in columns})
+        statement = (
+            table.update()
+            .where(*[table.c[c] == sa.bindparam(f"_k{i}") for i, c in enumerate(key.columns)])
+            .values({c: sa.bindparam(c) for c in columns})
+        )
         for start in range(0, len(rows), INSERT_CHUNK_ROWS):
-            self._connection.execute(statement, rows[start:start + INSERT_CHUNK_ROWS])
+            self._connection.execute(statement, rows[start : start + INSERT_CHUNK_ROWS])
 
     def _insert_frame(self, spec: TableSpec, frame: pd.DataFrame) -> None:
         if frame.empty:
@@ -304,7 +353,7 @@ class DatabaseWriter:
         else:
             records = _python_values(frame, spec).to_dict("records")
             for start in range(0, len(records), INSERT_CHUNK_ROWS):
-                self._connection.execute(table.insert(), records[start:start + INSERT_CHUNK_ROWS])
+                self._connection.execute(table.insert(), records[start : start + INSERT_CHUNK_ROWS])
 
 
 def _transactional_ddl(engine: sa.Engine) -> None:
@@ -312,6 +361,7 @@ def _transactional_ddl(engine: sa.Engine) -> None:
     and DROP TABLE would commit on their own; SQLAlchemy's recipe makes BEGIN explicit.
     Foreign keys are off by default, per connection, and can be switched on only outside a
     transaction."""
+
     @sa.event.listens_for(engine, "connect")
     def _no_implicit(dbapi_connection, record):
         dbapi_connection.isolation_level = None
@@ -357,15 +407,17 @@ _DriverError = _driver_errors()
 def _levels(frame: pd.DataFrame, links: list[Constraint]) -> Iterable[np.ndarray]:
     """Boolean row masks, roots first, each level referencing only rows of earlier levels."""
     own = {key: key_tuples(frame, key.parent_columns) for key in links}
-    parent = {key: key_tuples(frame, key.columns).where(frame[list(key.columns)].notna().all(axis=1))
-              for key in links}
+    parent = {key: key_tuples(frame, key.columns).where(frame[list(key.columns)].notna().all(axis=1)) for key in links}
     placed = np.zeros(len(frame), dtype=bool)
     while not placed.all():
         ready = ~placed
         for key in links:
             known = set(own[key][placed])
-            ready &= parent[key].isna().to_numpy() | parent[key].isin(known).to_numpy() | \
-                ~parent[key].isin(set(own[key])).to_numpy()
+            ready &= (
+                parent[key].isna().to_numpy()
+                | parent[key].isin(known).to_numpy()
+                | ~parent[key].isin(set(own[key])).to_numpy()
+            )
         if not ready.any():  # rows that reference each other in a loop: together, and let the database judge
             ready = ~placed
         yield ready
@@ -384,7 +436,9 @@ def _conform(frame: pd.DataFrame, spec: TableSpec, dialect) -> pd.DataFrame:
         values = frame[name]
         if kind in ("Date", "DateTime"):
             layout = spec.formats.get(name)  # several UTC offsets (ending %z): stored at their UTC instant
-            converted = pd.to_datetime(values, format=layout, errors="coerce", utc=bool(layout and layout.endswith("%z")))
+            converted = pd.to_datetime(
+                values, format=layout, errors="coerce", utc=bool(layout and layout.endswith("%z"))
+            )
             converted = converted.dt.normalize() if kind == "Date" else converted
         elif kind == "Boolean" and not pd.api.types.is_bool_dtype(values):
             converted = boolean_like(values)
@@ -397,9 +451,11 @@ def _conform(frame: pd.DataFrame, spec: TableSpec, dialect) -> pd.DataFrame:
             continue
         lost = int((converted.isna() & values.notna()).sum())
         if lost:
-            raise SyngenError(f"table '{spec.name}' column '{name}': {lost} generated value(s) do not fit "
-                              f"{sa_type(column.type).compile(dialect=dialect)}; nothing was written. Train the "
-                              "table again: its model predates reading what the column really holds")
+            raise SyngenError(
+                f"table '{spec.name}' column '{name}': {lost} generated value(s) do not fit "
+                f"{sa_type(column.type).compile(dialect=dialect)}; nothing was written. Train the "
+                "table again: its model predates reading what the column really holds"
+            )
         frame[name] = converted
     return frame
 
@@ -415,7 +471,8 @@ def _python_values(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             out[name] = pd.Series(frame[name].dt.date, index=frame.index).where(frame[name].notna(), None)
         elif kind == "DateTime" and pd.api.types.is_datetime64_any_dtype(frame[name]):
             out[name] = pd.Series(frame[name].dt.to_pydatetime(), index=frame.index, dtype=object).where(
-                frame[name].notna(), None)
+                frame[name].notna(), None
+            )
         elif kind == "Time":
             times = pd.to_datetime(frame[name], format=spec.formats.get(name), errors="coerce")
             out[name] = pd.Series(times.dt.time, index=frame.index).where(times.notna(), None)
@@ -432,6 +489,7 @@ def _copy_postgres(connection: sa.Connection, table: sa.Table, frame: pd.DataFra
     text = io.StringIO()
     frame.to_csv(text, index=False, header=False, na_rep=_NULL)
     cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {preparer.format_table(table)} ({names}) FROM STDIN "
-                     f"WITH (FORMAT csv, NULL '{_NULL}')") as copy:
+    with cursor.copy(
+        f"COPY {preparer.format_table(table)} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{_NULL}')"
+    ) as copy:
         copy.write(text.getvalue())

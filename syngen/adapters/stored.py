@@ -6,6 +6,7 @@ time, after all the work, so a column is created as what it holds: boolean-like 
 booleans, anything else gets the type of its stored values, and each change is said once.
 Only boolean-like words are ever quoted: other values may be personal.
 """
+
 from __future__ import annotations
 
 import re
@@ -65,8 +66,11 @@ def _mismatch(values: pd.Series, spec: dict) -> str | None:
             return "numbers with decimals"
         if kind == "Boolean" and not (pd.api.types.is_bool_dtype(present) or present.isin([0, 1]).all()):
             return "numbers other than 0 and 1"
-        if kind == "Numeric" and spec.get("precision") and \
-                float(np.abs(present.astype(float)).max()) >= 10.0 ** (spec["precision"] - spec.get("scale", 0)):
+        if (
+            kind == "Numeric"
+            and spec.get("precision")
+            and float(np.abs(present.astype(float)).max()) >= 10.0 ** (spec["precision"] - spec.get("scale", 0))
+        ):
             return f"numbers beyond its {spec['precision']} digits"
     elif kind in ("Date", "DateTime", "Time") and textual:
         text = present.astype(str)
@@ -81,8 +85,9 @@ def _mismatch(values: pd.Series, spec: dict) -> str | None:
     return None
 
 
-def fit_stored(frame: pd.DataFrame, columns: list[ColumnSpec], table: str,
-               dialect: sa.Dialect) -> tuple[pd.DataFrame, list[ColumnSpec], list[str]]:
+def fit_stored(
+    frame: pd.DataFrame, columns: list[ColumnSpec], table: str, dialect: sa.Dialect
+) -> tuple[pd.DataFrame, list[ColumnSpec], list[str]]:
     """The frame (boolean-like text as booleans), each column's type as it will be created,
     and one note per column whose stored values break its declared type."""
     from syngen.adapters.sql import sa_type
@@ -104,8 +109,9 @@ def fit_stored(frame: pd.DataFrame, columns: list[ColumnSpec], table: str,
             new = {"type": "Text"} if column.type["type"] == "String" else stored_type(values)
         declared, written = (sa_type(t).compile(dialect=dialect) for t in (column.type, new))
         learned = "learned as boolean, written as" if flags is not None else "learned and written as"
-        notes.append(f"table '{table}' column '{column.name}': declared {declared} but holds {found}; "
-                     f"{learned} {written}")
+        notes.append(
+            f"table '{table}' column '{column.name}': declared {declared} but holds {found}; {learned} {written}"
+        )
         fitted.append(ColumnSpec(column.name, new, column.nullable))
     return frame, fitted, notes
 
@@ -114,5 +120,7 @@ def column_specs(frame: pd.DataFrame, kinds: dict[str, str], declared: TableSche
     """How each source column should be created in a target database: as the source database
     declares it (after ``fit_stored``), else from what was read."""
     known = {c.name: c for c in declared.columns} if declared else {}
-    return [known.get(name) or ColumnSpec(str(name), stored_type(frame[name], kinds.get(name)), True)
-            for name in frame.columns]
+    return [
+        known.get(name) or ColumnSpec(str(name), stored_type(frame[name], kinds.get(name)), True)
+        for name in frame.columns
+    ]

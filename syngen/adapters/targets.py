@@ -6,6 +6,7 @@ whose loop-closing FK columns are not known yet, given whole with those columns 
 ``complete`` for the held tables once every table exists. Staged files are published and
 database transactions committed only when the whole run succeeded.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,9 @@ from syngen.errors import SyngenError
 class FileTargets:
     """Each table to its own file; all files appear together at the end of the run."""
 
-    def __init__(self, paths: dict[str, str], headers: dict[str, dict] | None = None,
-                 written: dict[str, dict] | None = None):
+    def __init__(
+        self, paths: dict[str, str], headers: dict[str, dict] | None = None, written: dict[str, dict] | None = None
+    ):
         self.paths = paths
         self.headers = headers or {}  # per table, its names as its source file wrote them
         self.written = written or {}  # per table, how its source file writes numbers
@@ -36,8 +38,9 @@ class FileTargets:
         self._staged: dict[str, str] = {}
 
     def write(self, name: str, batches: Iterable[pd.DataFrame]) -> int:
-        self._staged[name], rows = stage_batches(batches, self.paths[name], self.headers.get(name),
-                                                     self.written.get(name))
+        self._staged[name], rows = stage_batches(
+            batches, self.paths[name], self.headers.get(name), self.written.get(name)
+        )
         return rows
 
     def hold(self, name: str, frame: pd.DataFrame) -> None:
@@ -95,10 +98,14 @@ def check_location(location: str) -> None:
 
 
 @contextmanager
-def open_targets(locations: dict[str, str], specs: dict[str, TableSpec], if_exists: str = "fail",
-                 views: list[View] = (), headers: dict[str, dict] | None = None,
-                 written: dict[str, dict] | None = None
-                 ) -> Iterator[dict[str, FileTargets | DatabaseTarget]]:
+def open_targets(
+    locations: dict[str, str],
+    specs: dict[str, TableSpec],
+    if_exists: str = "fail",
+    views: list[View] = (),
+    headers: dict[str, dict] | None = None,
+    written: dict[str, dict] | None = None,
+) -> Iterator[dict[str, FileTargets | DatabaseTarget]]:
     """Targets for the tables (in write order): each database URL gets one writer and one
     transaction; files are staged, their columns named as the sources wrote them
     (``headers``; a database's must be unique, so it keeps the names used inside), their
@@ -117,8 +124,9 @@ def open_targets(locations: dict[str, str], specs: dict[str, TableSpec], if_exis
     try:
         with ExitStack() as stack:
             for url, names in by_url.items():
-                writer = stack.enter_context(DatabaseWriter(url, [specs[n] for n in names], if_exists,
-                                                            within(views, names)))
+                writer = stack.enter_context(
+                    DatabaseWriter(url, [specs[n] for n in names], if_exists, within(views, names))
+                )
                 target = DatabaseTarget(writer)
                 targets.update({n: target for n in names})
             yield targets
@@ -135,7 +143,10 @@ def existing_rows(location: str, table: str, columns: list[str]) -> pd.DataFrame
         return None
     file = sql.database_file(location)
     schema = sql.split_name(table, sa.make_url(location).get_backend_name())[0]
-    if (file is not None and not file.exists()) or table not in sql.table_names(location, schema) \
-            or not sql.row_counts(location, [table])[table]:
+    if (
+        (file is not None and not file.exists())
+        or table not in sql.table_names(location, schema)
+        or not sql.row_counts(location, [table])[table]
+    ):
         return None
     return sql.read_table(location, table, only=columns)[0]

@@ -6,6 +6,7 @@ a transaction of its own after the tables' (DuckDB cannot roll back to a savepoi
 view the target cannot run is listed as skipped, with its reason, and the rows stay written;
 views over other views are created once those exist.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,14 +39,17 @@ def read_views(url: str) -> tuple[list[View], list[str]]:
         dialect = _SQLGLOT_DIALECTS.get(connection.dialect.name, connection.dialect.name)
         if connection.dialect.name == "duckdb":
             found = connection.exec_driver_sql(
-                "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary").fetchall()
+                "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary"
+            ).fetchall()
         else:
             inspector = sa.inspect(connection)
             try:
                 found = [(name, inspector.get_view_definition(name)) for name in inspector.get_view_names()]
             except NotImplementedError:
-                return [], [f"views of {safe_url(url)} are not kept: SQLAlchemy's {connection.dialect.name} "
-                            "dialect cannot list them"]
+                return [], [
+                    f"views of {safe_url(url)} are not kept: SQLAlchemy's {connection.dialect.name} "
+                    "dialect cannot list them"
+                ]
     views, notes = [], []
     for name, text in found:
         try:
@@ -109,8 +113,7 @@ def create_views(engine: sa.Engine, views: list[View]) -> list[str]:
         if not created:
             break
         pending = [v for v in pending if v not in created]
-    return [f"view '{v.name}' skipped: the target could not run it ({reasons.get(v.name, 'unknown')})"
-            for v in pending]
+    return [f"view '{v.name}' skipped: the target could not run it ({reasons.get(v.name, 'unknown')})" for v in pending]
 
 
 def drop_views(connection: sa.Connection, views: list[View]) -> None:

@@ -1,6 +1,7 @@
 """Numbers as a CSV file writes them in text: with a decimal comma ('5,1', in the
 ';'-separated exports of many locales) or grouped in thousands ('1,234.50'). They are read
 as numbers and each column's form is kept, so output files write them as the source did."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -11,8 +12,9 @@ _DECIMAL_COMMA = r"[+-]?\d+(?:,\d+)?"
 _GROUPED = r"[+-]?\d{1,3}(?:,\d{3})*(?:\.\d+)?"
 
 
-def number_form(text: pd.Series, sep: str | None, decimal: str | None = None,
-                thousands: str | None = None) -> dict | None:
+def number_form(
+    text: pd.Series, sep: str | None, decimal: str | None = None, thousands: str | None = None
+) -> dict | None:
     """How the column's values write numbers when that is not plain ('.' and no groups),
     from the whole column and the file's separator, or as ``format`` says (decimal,
     thousands); None when they are not such numbers."""

@@ -3,6 +3,7 @@
 Commands only parse, call ``syngen.runs``, and render with rich. Nothing here imports the
 deep-learning backend, so ``--help`` is instant.
 """
+
 from __future__ import annotations
 
 import os
@@ -71,8 +72,11 @@ def _option(*names, **kwargs):
 
 def _given(ctx: click.Context, *names: str) -> dict:
     """The options the user typed (metadata values win over these, defaults do not count)."""
-    return {name: ctx.params[name] for name in names
-            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
+    return {
+        name: ctx.params[name]
+        for name in names
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    }
 
 
 def _load_metadata(path, check_sources: bool = True):
@@ -101,18 +105,25 @@ def _text(template: str, style: str = "") -> TextColumn:
 
 
 def _training_progress(table_name: str):
-    progress = Progress(_text("Training {task.fields[table]}", style="bold"), BarColumn(),
-                        _text("{task.fields[epoch]}"),
-                        _text("{task.fields[loss]}"), TimeElapsedColumn(), _text("ETA"),
-                        TimeRemainingColumn(), console=console, transient=False)
+    progress = Progress(
+        _text("Training {task.fields[table]}", style="bold"),
+        BarColumn(),
+        _text("{task.fields[epoch]}"),
+        _text("{task.fields[loss]}"),
+        TimeElapsedColumn(),
+        _text("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
     task = progress.add_task("train", total=None, table=table_name, loss="", epoch="")
 
     def on_epoch(epoch, epochs_total, logs):
         loss = f"loss {logs.get('loss', float('nan')):.3f}"
         if "val_loss" in logs:
             loss += f"  val {logs['val_loss']:.3f}"
-        progress.update(task, completed=epoch, total=epochs_total, loss=loss,
-                        epoch=f"epoch {epoch}/{epochs_total}")
+        progress.update(task, completed=epoch, total=epochs_total, loss=loss, epoch=f"epoch {epoch}/{epochs_total}")
+
     return progress, task, on_epoch
 
 
@@ -121,27 +132,58 @@ TRAIN_OPTIONS = ("epochs", "row_limit", "drop_null", "batch_size", "random_seed"
 
 
 @click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
-@_option("--source", default=None,
-         help="CSV, TSV or Parquet file (local or s3://...) to learn from, or a database URL "
-              "(duckdb:///shop.duckdb, postgresql://user@host/db): with --table_name that table, "
-              "without it every table, keys read from the database.")
+@_option(
+    "--source",
+    default=None,
+    help="CSV, TSV or Parquet file (local or s3://...) to learn from, or a database URL "
+    "(duckdb:///shop.duckdb, postgresql://user@host/db): with --table_name that table, "
+    "without it every table, keys read from the database.",
+)
 @_option("--table_name", default=None, help="Name of the table; models and outputs are filed under it.")
-@_option("--metadata_path", default=None,
-         help="YAML file of linked tables (sources, settings, keys); trains them all. Its values win over these options.")
-@_option("--epochs", type=int, default=None,
-         help="Maximum training epochs (default: chosen from the table size; early stopping may end sooner).")
+@_option(
+    "--metadata_path",
+    default=None,
+    help="YAML file of linked tables (sources, settings, keys); trains them all. Its values win over these options.",
+)
+@_option(
+    "--epochs",
+    type=int,
+    default=None,
+    help="Maximum training epochs (default: chosen from the table size; early stopping may end sooner).",
+)
 @_option("--row_limit", type=int, default=None, help="Train on a random sample of this many rows.")
-@_option("--drop_null", type=_BOOL, default=False, show_default=True, help="Drop rows that contain nulls before training.")
+@_option(
+    "--drop_null", type=_BOOL, default=False, show_default=True, help="Drop rows that contain nulls before training."
+)
 @_option("--batch_size", type=int, default=256, show_default=True, help="Training rows per optimisation step.")
 @_option("--random_seed", type=int, default=None, help="Seed for reproducible training.")
-@_option("--rare_threshold", type=click.IntRange(min=1), default=5, show_default=True,
-         help="Category values seen fewer times are never generated as they are (1 keeps them all).")
-@_option("--schema", default=None,
-         help="With a database URL as --source alone: learn the tables of this schema (PostgreSQL, DuckDB) "
-              "instead of the default one.")
+@_option(
+    "--rare_threshold",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Category values seen fewer times are never generated as they are (1 keeps them all).",
+)
+@_option(
+    "--schema",
+    default=None,
+    help="With a database URL as --source alone: learn the tables of this schema (PostgreSQL, DuckDB) "
+    "instead of the default one.",
+)
 @click.pass_context
-def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, batch_size, random_seed,
-          rare_threshold, schema):
+def train(
+    ctx,
+    source,
+    table_name,
+    metadata_path,
+    epochs,
+    row_limit,
+    drop_null,
+    batch_size,
+    random_seed,
+    rare_threshold,
+    schema,
+):
     """Learn a table (or every table of --metadata_path) and save its model under
     ./model_artifacts/resources/TABLE_NAME."""
     if metadata_path:
@@ -152,11 +194,15 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
     if source and not table_name and _is_database(source):
         return _train_database(source, _given(ctx, *TRAIN_OPTIONS), schema)
     if schema is not None:
-        raise SyngenError("--schema applies to a database URL as --source alone (every table of the schema); "
-                          "for one table, give --table_name SCHEMA.TABLE")
+        raise SyngenError(
+            "--schema applies to a database URL as --source alone (every table of the schema); "
+            "for one table, give --table_name SCHEMA.TABLE"
+        )
     if not source or not table_name:
-        raise SyngenError("give --source and --table_name, or --metadata_path "
-                          "(or a database URL as --source alone, to learn all its tables)")
+        raise SyngenError(
+            "give --source and --table_name, or --metadata_path "
+            "(or a database URL as --source alone, to learn all its tables)"
+        )
     from syngen.runs import train_table
 
     progress, task, on_epoch = _training_progress(table_name)
@@ -167,9 +213,18 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
         _say("Read ", _bold(f"{len(data):,}"), f" rows x {data.shape[1]} columns from {describe_source(source)}")
 
     with _shown(progress):
-        result = train_table(source, table_name, epochs=epochs, row_limit=row_limit,
-                             drop_null=drop_null, batch_size=batch_size, random_seed=random_seed,
-                             rare_threshold=rare_threshold, on_start=on_start, on_epoch=on_epoch)
+        result = train_table(
+            source,
+            table_name,
+            epochs=epochs,
+            row_limit=row_limit,
+            drop_null=drop_null,
+            batch_size=batch_size,
+            random_seed=random_seed,
+            rare_threshold=rare_threshold,
+            on_start=on_start,
+            on_epoch=on_epoch,
+        )
     kinds = Table(title=f"Columns of {table_name}", show_edge=False)
     kinds.add_column("column")
     kinds.add_column("kind")
@@ -179,8 +234,10 @@ def train(ctx, source, table_name, metadata_path, epochs, row_limit, drop_null, 
     _print_identifying({table_name: result.identifying})
     for note in result.notes:
         _log(note)
-    _say(f"Trained on {result.rows:,} rows in {result.seconds:.1f} s ({result.epochs_run} epochs); model saved to ",
-         _bold(result.model_dir))
+    _say(
+        f"Trained on {result.rows:,} rows in {result.seconds:.1f} s ({result.epochs_run} epochs); model saved to ",
+        _bold(result.model_dir),
+    )
 
 
 def _is_database(source) -> bool:
@@ -224,8 +281,9 @@ def _train_linked(metadata, given: dict) -> None:
     for column in ("table", "rows", "epochs", "seconds", "notes"):
         summary.add_column(column)
     for report in reports:
-        summary.add_row(report.table, f"{report.rows:,}", str(report.epochs_run), f"{report.seconds:.1f}",
-                        "\n".join(report.notes))
+        summary.add_row(
+            report.table, f"{report.rows:,}", str(report.epochs_run), f"{report.seconds:.1f}", "\n".join(report.notes)
+        )
     console.print(summary)
     _print_identifying({report.table: report.identifying for report in reports})
     _say("Models saved under ", _bold("model_artifacts/resources/"))
@@ -242,8 +300,10 @@ def _print_identifying(tables: dict[str, dict[str, str]]) -> None:
     if listed.row_count:
         console.print(listed)
     else:
-        _say("No column was recognised as personal data (names, addresses, phones, ids); "
-             "declare one with columns: {COLUMN: {kind: phone}} in a metadata file")
+        _say(
+            "No column was recognised as personal data (names, addresses, phones, ids); "
+            "declare one with columns: {COLUMN: {kind: phone}} in a metadata file"
+        )
 
 
 @click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
@@ -251,36 +311,84 @@ def _print_identifying(tables: dict[str, dict[str, str]]) -> None:
 @click.argument("table_arg", metavar="[TABLE_NAME]", required=False)
 @_option("--size", type=int, default=None, help="Rows to generate (default 100).")
 @_option("--table_name", default=None, help="Table whose model to use.")
-@_option("--run_parallel", type=_BOOL, default=False, show_default=True,
-         help="Generate batches in several processes (same rows as a sequential run).")
-@_option("--batch_size", type=int, default=None,
-         help="Rows per generated batch; bounds memory (default 50000).")
+@_option(
+    "--run_parallel",
+    type=_BOOL,
+    default=False,
+    show_default=True,
+    help="Generate batches in several processes (same rows as a sequential run).",
+)
+@_option("--batch_size", type=int, default=None, help="Rows per generated batch; bounds memory (default 50000).")
 @_option("--random_seed", type=int, default=None, help="Seed for byte-identical output.")
-@_option("--print_report", type=_BOOL, default=False, show_default=True,
-         help="Also write the HTML quality and privacy report (real vs synthetic) and print its headline.")
-@_option("--output", default=None,
-         help="Output file (.csv, .tsv or .parquet; local or s3://...) or database URL "
-              "(duckdb:///out.duckdb, postgresql://user@host/db); default "
-              "./model_artifacts/tmp_store/TABLE_NAME/merged_infer_TABLE_NAME.csv. With --metadata_path: "
-              "a database URL or a folder (one CSV per table) for tables without a destination "
-              f"(syngen infer: duckdb:///{DEFAULT_DATABASE} by default).")
-@_option("--if_exists", type=click.Choice(["fail", "replace", "append"]), default="fail", show_default=True,
-         help="When the output database already has the table: stop, drop and recreate it, or add rows.")
-@_option("--metadata_path", default=None,
-         help="YAML file of linked tables: generates them all, parents first, keys valid. "
-              "Its values win over these options; --size then applies to tables without parents.")
-@_option("--scale", type=click.FloatRange(min=0, min_open=True), default=None,
-         help="With --metadata_path: every table about this many times its source's rows "
-              "(tables without parents scaled, children following them).")
-@_option("--condition", "conditions", multiple=True, metavar="COLUMN=VALUE",
-         help="A value every generated row keeps (repeat for more columns); the other columns "
-              "follow the source's rows that hold it.")
-@_option("--conditions", "conditions_file", default=None, metavar="FILE",
-         help="A CSV or Parquet file of seed rows: one generated row each, keeping its values "
-              "(blank cells left free).")
+@_option(
+    "--print_report",
+    type=_BOOL,
+    default=False,
+    show_default=True,
+    help="Also write the HTML quality and privacy report (real vs synthetic) and print its headline.",
+)
+@_option(
+    "--output",
+    default=None,
+    help="Output file (.csv, .tsv or .parquet; local or s3://...) or database URL "
+    "(duckdb:///out.duckdb, postgresql://user@host/db); default "
+    "./model_artifacts/tmp_store/TABLE_NAME/merged_infer_TABLE_NAME.csv. With --metadata_path: "
+    "a database URL or a folder (one CSV per table) for tables without a destination "
+    f"(syngen infer: duckdb:///{DEFAULT_DATABASE} by default).",
+)
+@_option(
+    "--if_exists",
+    type=click.Choice(["fail", "replace", "append"]),
+    default="fail",
+    show_default=True,
+    help="When the output database already has the table: stop, drop and recreate it, or add rows.",
+)
+@_option(
+    "--metadata_path",
+    default=None,
+    help="YAML file of linked tables: generates them all, parents first, keys valid. "
+    "Its values win over these options; --size then applies to tables without parents.",
+)
+@_option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="With --metadata_path: every table about this many times its source's rows "
+    "(tables without parents scaled, children following them).",
+)
+@_option(
+    "--condition",
+    "conditions",
+    multiple=True,
+    metavar="COLUMN=VALUE",
+    help="A value every generated row keeps (repeat for more columns); the other columns "
+    "follow the source's rows that hold it.",
+)
+@_option(
+    "--conditions",
+    "conditions_file",
+    default=None,
+    metavar="FILE",
+    help="A CSV or Parquet file of seed rows: one generated row each, keeping its values (blank cells left free).",
+)
 @click.pass_context
-def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, random_seed, print_report,
-          output, if_exists, metadata_path, scale, conditions, conditions_file):
+def infer(
+    ctx,
+    size_arg,
+    table_arg,
+    size,
+    table_name,
+    run_parallel,
+    batch_size,
+    random_seed,
+    print_report,
+    output,
+    if_exists,
+    metadata_path,
+    scale,
+    conditions,
+    conditions_file,
+):
     """Generate synthetic rows of a trained table: infer 5000 TABLE_NAME."""
     if scale is not None and (size is not None or size_arg is not None):
         raise SyngenError("give --size or --scale, not both")
@@ -304,9 +412,15 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
     table_name = table_name or table_arg
     if not table_name:
         raise SyngenError("which table? give it as 'infer SIZE TABLE_NAME' or --table_name NAME")
-    progress = Progress(_text("Generating {task.fields[table]}", style="bold"), BarColumn(), TaskProgressColumn(),
-                        _text("{task.completed:,.0f}/{task.total:,.0f} rows"),
-                        _text("{task.fields[speed]}"), TimeElapsedColumn(), console=console)
+    progress = Progress(
+        _text("Generating {task.fields[table]}", style="bold"),
+        BarColumn(),
+        TaskProgressColumn(),
+        _text("{task.completed:,.0f}/{task.total:,.0f} rows"),
+        _text("{task.fields[speed]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
     task = progress.add_task("infer", total=size if size is not None else len(given), table=table_name, speed="")
     started = time.perf_counter()
 
@@ -316,12 +430,25 @@ def infer(ctx, size_arg, table_arg, size, table_name, run_parallel, batch_size, 
         progress.update(task, speed=f"{done / max(time.perf_counter() - started, 1e-9):,.0f} rows/s")
 
     with _shown(progress):
-        result = infer_table(table_name, size, run_parallel=run_parallel, batch_size=batch_size,
-                             random_seed=random_seed, output=output, if_exists=if_exists, on_rows=on_rows,
-                             conditions=given)
+        result = infer_table(
+            table_name,
+            size,
+            run_parallel=run_parallel,
+            batch_size=batch_size,
+            random_seed=random_seed,
+            output=output,
+            if_exists=if_exists,
+            on_rows=on_rows,
+            conditions=given,
+        )
     seconds = time.perf_counter() - started
-    _say("Wrote ", _bold(f"{result.rows:,}"), " rows to ", _bold(result.output),
-         f" in {seconds:.1f} s ({result.rows / max(seconds, 1e-9):,.0f} rows/s, seed {result.seed})")
+    _say(
+        "Wrote ",
+        _bold(f"{result.rows:,}"),
+        " rows to ",
+        _bold(result.output),
+        f" in {seconds:.1f} s ({result.rows / max(seconds, 1e-9):,.0f} rows/s, seed {result.seed})",
+    )
     _summary(result.preview)
     if print_report:
         _report(lambda report_table, _: report_table(table_name, output or None))
@@ -349,9 +476,14 @@ def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> 
 
     if table_name:
         _log("--table_name is ignored: the metadata file names the tables")
-    progress = Progress(_text("Generating {task.fields[table]}", style="bold"), BarColumn(), TaskProgressColumn(),
-                        _text("{task.completed:,.0f}/{task.total:,.0f} rows"), TimeElapsedColumn(),
-                        console=console)
+    progress = Progress(
+        _text("Generating {task.fields[table]}", style="bold"),
+        BarColumn(),
+        TaskProgressColumn(),
+        _text("{task.completed:,.0f}/{task.total:,.0f} rows"),
+        TimeElapsedColumn(),
+        console=console,
+    )
     task = progress.add_task("infer", total=0, table="")
 
     def on_table(name, rows):
@@ -361,8 +493,15 @@ def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> 
     started = time.perf_counter()
     metadata = _load_metadata(metadata_path, check_sources=False)  # generating needs no source
     with _shown(progress):
-        reports = infer_tables(metadata, given, output=output, if_exists=if_exists, log=_log,
-                               on_table=on_table, on_rows=lambda rows: progress.advance(task, rows))
+        reports = infer_tables(
+            metadata,
+            given,
+            output=output,
+            if_exists=if_exists,
+            log=_log,
+            on_table=on_table,
+            on_rows=lambda rows: progress.advance(task, rows),
+        )
     summary = Table(title="Generated tables", show_edge=False)
     for column in ("table", "rows", "output", "notes"):
         summary.add_column(column)
@@ -439,13 +578,23 @@ def validate(path, no_sources):
 
 
 @metadata.command("infer")
-@click.option("--source", required=True,
-              help="Folder of CSV/Parquet files, one table each (named after the file), or a database "
-                   "URL (its declared keys; guessed from the data where it declares none).")
-@click.option("--output", default=None, type=click.Path(dir_okay=False),
-              help="Write the YAML here (default: print it). Sources in it are relative to this file.")
-@click.option("--schema", default=None,
-              help="With a database URL: the tables of this schema (PostgreSQL, DuckDB), named SCHEMA.TABLE.")
+@click.option(
+    "--source",
+    required=True,
+    help="Folder of CSV/Parquet files, one table each (named after the file), or a database "
+    "URL (its declared keys; guessed from the data where it declares none).",
+)
+@click.option(
+    "--output",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write the YAML here (default: print it). Sources in it are relative to this file.",
+)
+@click.option(
+    "--schema",
+    default=None,
+    help="With a database URL: the tables of this schema (PostgreSQL, DuckDB), named SCHEMA.TABLE.",
+)
 def infer_metadata(source, output, schema):
     """Propose a metadata file: PKs and FKs guessed from the data, with their evidence."""
     from pathlib import Path
@@ -472,18 +621,33 @@ def _relative_prefix(source, folder) -> str:
 
 @cli.command()
 @click.argument("table_name", required=False)
-@click.option("--metadata_path", "--metadata-path", default=None, type=click.Path(dir_okay=False),
-              help="Report every table of a linked run (keys and children per parent too).")
-@click.option("--synthetic", default=None,
-              help="Where the synthetic data is: a file or database URL (default: where infer writes it; "
-                   "with --metadata_path, a database URL or folder as given to infer --output).")
-@click.option("--real", default=None,
-              help="Where the real data is: a file or database URL (default: the model's source, but a database "
-                   "URL is kept without its password: give it here or in the SYNGEN_REAL_URL environment variable).")
+@click.option(
+    "--metadata_path",
+    "--metadata-path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Report every table of a linked run (keys and children per parent too).",
+)
+@click.option(
+    "--synthetic",
+    default=None,
+    help="Where the synthetic data is: a file or database URL (default: where infer writes it; "
+    "with --metadata_path, a database URL or folder as given to infer --output).",
+)
+@click.option(
+    "--real",
+    default=None,
+    help="Where the real data is: a file or database URL (default: the model's source, but a database "
+    "URL is kept without its password: give it here or in the SYNGEN_REAL_URL environment variable).",
+)
 @click.option("--target", default=None, help="A column to predict: train on synthetic, test on real.")
-@click.option("--output", default=None, type=click.Path(dir_okay=False),
-              help="The HTML file (default: model_artifacts/tmp_store/TABLE/report_TABLE.html, "
-                   "or model_artifacts/tmp_store/report.html for linked tables).")
+@click.option(
+    "--output",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="The HTML file (default: model_artifacts/tmp_store/TABLE/report_TABLE.html, "
+    "or model_artifacts/tmp_store/report.html for linked tables).",
+)
 def report(table_name, metadata_path, synthetic, real, target, output):
     """Compare real and synthetic data in one HTML page: distributions, pairs, accuracy matrix,
     privacy and utility."""
@@ -502,37 +666,79 @@ def report(table_name, metadata_path, synthetic, real, target, output):
 
 
 @cli.command("dbt")
-@click.option("--project", "project_dir", required=True, type=click.Path(file_okay=False, exists=True),
-              help="The dbt project (the folder of dbt_project.yml).")
+@click.option(
+    "--project",
+    "project_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="The dbt project (the folder of dbt_project.yml).",
+)
 @click.option("--select", multiple=True, help="Seeds to generate (repeat; default: all).")
 @click.option("--size", type=int, default=None, help="Rows of each seed without parents (children follow).")
 @click.option("--scale", type=float, default=None, help="Or: seeds without parents at this share of their rows.")
 @click.option("--random_seed", "--random-seed", type=int, default=None, help="Seed for reproducible output.")
 @click.option("--epochs", type=int, default=None, help="Maximum training epochs per seed.")
-@click.option("--out", default=None, type=click.Path(file_okay=False),
-              help="Folder for the synthetic seeds and their properties file (default PROJECT/synthetic_seeds).")
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Folder for the synthetic seeds and their properties file (default PROJECT/synthetic_seeds).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace files already in --out.")
-@click.option("--build", is_flag=True, help="Then run 'dbt build' on a copy of the project with these seeds; "
-                                           "fail if any of the project's tests fails.")
-@click.option("--to-database", is_flag=True,
-              help="Write the synthetic tables where 'dbt seed' puts seeds in the profile's target, instead of "
-                   "files (duckdb, postgres, redshift, mysql, snowflake, trino profiles).")
-@click.option("--from-database", is_flag=True,
-              help="Learn the seeds from the tables 'dbt seed' made in the profile's target.")
-@click.option("--compile", "compile_first", is_flag=True,
-              help="Have your dbt compile a copy of the project first, and read the models' compiled SQL.")
+@click.option(
+    "--build",
+    is_flag=True,
+    help="Then run 'dbt build' on a copy of the project with these seeds; fail if any of the project's tests fails.",
+)
+@click.option(
+    "--to-database",
+    is_flag=True,
+    help="Write the synthetic tables where 'dbt seed' puts seeds in the profile's target, instead of "
+    "files (duckdb, postgres, redshift, mysql, snowflake, trino profiles).",
+)
+@click.option(
+    "--from-database", is_flag=True, help="Learn the seeds from the tables 'dbt seed' made in the profile's target."
+)
+@click.option(
+    "--compile",
+    "compile_first",
+    is_flag=True,
+    help="Have your dbt compile a copy of the project first, and read the models' compiled SQL.",
+)
 @click.option("--vars", "dbt_vars", default=None, help="dbt vars as YAML, as dbt takes them: '{key: value}'.")
-@click.option("--dbt", "dbt_command", default="dbt", show_default=True, help="The dbt executable for --build "
-                                                                            "and --compile.")
-@click.option("--profiles-dir", default=None, type=click.Path(file_okay=False),
-              help="dbt's profiles folder (default: the project's, else ~/.dbt).")
+@click.option(
+    "--dbt", "dbt_command", default="dbt", show_default=True, help="The dbt executable for --build and --compile."
+)
+@click.option(
+    "--profiles-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="dbt's profiles folder (default: the project's, else ~/.dbt).",
+)
 @click.option("--target", default=None, help="dbt target (default: the profile's).")
-def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out, overwrite, build, to_database,
-                      from_database, compile_first, dbt_vars, dbt_command, profiles_dir, target):
+def dbt_command_group(
+    project_dir,
+    select,
+    size,
+    scale,
+    random_seed,
+    epochs,
+    out,
+    overwrite,
+    build,
+    to_database,
+    from_database,
+    compile_first,
+    dbt_vars,
+    dbt_command,
+    profiles_dir,
+    target,
+):
     """Learn a dbt project's seeds, with its tests as keys, and write synthetic seeds."""
     from pathlib import Path
 
-    from syngen.seeds import build as run_build, generate_seeds, parse_vars
+    from syngen.seeds import build as run_build
+    from syngen.seeds import generate_seeds, parse_vars
 
     if size is not None and scale is not None:
         raise SyngenError("give --size or --scale, not both")
@@ -540,24 +746,44 @@ def dbt_command_group(project_dir, select, size, scale, random_seed, epochs, out
         raise SyngenError("--build runs dbt on synthetic seed files; leave out --to-database")
     variables = parse_vars(dbt_vars)
     with console.status("Learning and generating the seeds"):
-        result = generate_seeds(project_dir, out, select=list(select) or None, size=size, scale=scale,
-                                random_seed=random_seed, epochs=epochs, overwrite=overwrite,
-                                from_database=from_database, to_database=to_database,
-                                profiles_dir=profiles_dir, target=target, vars=variables,
-                                compile_with=dbt_command if compile_first else None,
-                                log=_log)
+        result = generate_seeds(
+            project_dir,
+            out,
+            select=list(select) or None,
+            size=size,
+            scale=scale,
+            random_seed=random_seed,
+            epochs=epochs,
+            overwrite=overwrite,
+            from_database=from_database,
+            to_database=to_database,
+            profiles_dir=profiles_dir,
+            target=target,
+            vars=variables,
+            compile_with=dbt_command if compile_first else None,
+            log=_log,
+        )
     for line in result.mapping.notes:
         _say("  ", line)
-    for label, style, lines in (("mapped", "green", result.mapping.applied),
-                                ("not mapped", "yellow", result.mapping.unmapped),
-                                ("violates", "red", result.violations)):
+    for label, style, lines in (
+        ("mapped", "green", result.mapping.applied),
+        ("not mapped", "yellow", result.mapping.unmapped),
+        ("violates", "red", result.violations),
+    ):
         for line in lines:
             _say("  ", (label, style), f" {line}")
     _say(f"Wrote {len(result.rows)} seeds ({sum(result.rows.values()):,} rows) to ", _bold(result.out))
     if build:
         with console.status("dbt build on the synthetic seeds"):
-            output = run_build(project_dir, Path(result.out), list(result.rows), dbt=dbt_command,
-                               profiles_dir=profiles_dir, target=target, vars=variables)
+            output = run_build(
+                project_dir,
+                Path(result.out),
+                list(result.rows),
+                dbt=dbt_command,
+                profiles_dir=profiles_dir,
+                target=target,
+                vars=variables,
+            )
         done = [line for line in output.splitlines() if "Done. PASS=" in line]
         _say(f"dbt build passed: {done[-1].split('Done. ')[-1] if done else 'ok'}")
     if result.violations:

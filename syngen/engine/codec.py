@@ -4,6 +4,7 @@ A codec learns one column. Learned codecs (``encoders.py``) turn it into model i
 model outputs back into values; generated codecs (``generators.py``) make values on their own.
 Either way the state is JSON plus NumPy arrays, never pickle.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,10 +18,12 @@ _REGISTRY: dict[str, type["Codec"]] = {}
 
 def register(*kinds: str):
     """Class decorator: the codec used for these column kinds."""
+
     def wrap(cls):
         for kind in kinds:
             _REGISTRY[kind] = cls
         return cls
+
     return wrap
 
 
@@ -37,13 +40,14 @@ class Codec:
         self.dtype = "object"
         self.null_share = 0.0
 
-    def fit(self, column: pd.Series, text_format: str | None = None,
-            protection: Protection | None = None) -> "Codec":
+    def fit(self, column: pd.Series, text_format: str | None = None, protection: Protection | None = None) -> "Codec":
         """Learn the column; ``text_format`` is a user's strftime format for text dates;
         ``protection`` says how real values are kept out of the model."""
         if text_format is not None and self.kind not in ("datetime", "date", "time"):
-            raise SyngenError(f"column '{self.name}': a format applies to datetime, date and time "
-                              f"columns, and this one is {self.kind}; give its kind too")
+            raise SyngenError(
+                f"column '{self.name}': a format applies to datetime, date and time "
+                f"columns, and this one is {self.kind}; give its kind too"
+            )
         self.text_format = text_format
         self.protection = protection or Protection()
         self.dtype = str(column.dtype)
@@ -63,8 +67,7 @@ class Codec:
 
     # -- plain-data state ---------------------------------------------------------------
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
-        meta = {"name": self.name, "kind": self.kind, "dtype": self.dtype,
-                "null_share": self.null_share}
+        meta = {"name": self.name, "kind": self.kind, "dtype": self.dtype, "null_share": self.null_share}
         extra, arrays = self._state()
         meta.update(extra)
         return meta, arrays
@@ -92,7 +95,7 @@ class Codec:
     def part_from_state(part: str, meta: dict, arrays: dict[str, np.ndarray]) -> "Codec":
         """A part saved by ``part_state``, from its codec's state."""
         prefix = f"{part}."
-        return Codec.from_state(meta, {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+        return Codec.from_state(meta, {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)})
 
     # -- output -------------------------------------------------------------------------
     def null_mask(self, n: int, rng: np.random.Generator) -> np.ndarray:

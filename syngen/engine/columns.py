@@ -7,6 +7,7 @@ The kind decides how a column is modelled. Learned kinds (numbers, categories, d
 through the autoencoder; generated kinds (identifiers, UUIDs, emails, free text, constants)
 are produced from a pattern learned from the column, so real values are never copied.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,26 @@ LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date
 GENERATED_KINDS = ("id", "sequence", "uuid", "email", "text", "constant", "empty") + IDENTIFYING + ("binary",)
 KINDS = LEARNED_KINDS + GENERATED_KINDS
 # kinds whose values are text: a column of numbers cannot be one (cards, phones and ids can)
-TEXT_KINDS = ("uuid", "email", "text", "first_name", "last_name", "full_name", "street_address", "company",
-              "iban", "ip_address", "url", "country", "state", "city", "datetime", "date", "time", "mixed")
+TEXT_KINDS = (
+    "uuid",
+    "email",
+    "text",
+    "first_name",
+    "last_name",
+    "full_name",
+    "street_address",
+    "company",
+    "iban",
+    "ip_address",
+    "url",
+    "country",
+    "state",
+    "city",
+    "datetime",
+    "date",
+    "time",
+    "mixed",
+)
 
 # Numbers with this many distinct values or fewer are modelled as categories (their values kept),
 # when they repeat (see _repeats).
@@ -73,13 +92,16 @@ def _check_single_type(name: str, values: pd.Series) -> None:
             raise SyngenError(
                 f"column '{name}' holds nested values (e.g. "
                 f"{example.tolist() if isinstance(example, np.ndarray) else example!r}); "
-                "flatten them into columns, or cast the column to text, before training")
+                "flatten them into columns, or cast the column to text, before training"
+            )
         kinds = values.map(lambda v: type(v).__name__).value_counts()
         examples = ", ".join(
-            repr(values[values.map(lambda v, t=t: type(v).__name__ == t)].iloc[0]) for t in kinds.index[:3])
+            repr(values[values.map(lambda v, t=t: type(v).__name__ == t)].iloc[0]) for t in kinds.index[:3]
+        )
         raise SyngenError(
             f"column '{name}' mixes values of types {', '.join(kinds.index[:3])} (e.g. {examples}); "
-            "cast it to one type (or to text) before training, or declare its kind")
+            "cast it to one type (or to text) before training, or declare its kind"
+        )
 
 
 def _is_word_text(values: pd.Series) -> bool:
@@ -192,7 +214,7 @@ def numbering(values: np.ndarray) -> tuple[int, int, int]:
     whole numbers: rows numbered 1..533 beside one 1100 are numbered 1..533."""
     ordered = np.sort(values.astype(np.int64))
     count = max(int(np.ceil((1.0 - dates.MAX_STRAY_SHARE) * len(ordered))), 1)
-    start = int(np.argmin(ordered[count - 1:] - ordered[:len(ordered) - count + 1]))
+    start = int(np.argmin(ordered[count - 1 :] - ordered[: len(ordered) - count + 1]))
     return int(ordered[start]), int(ordered[start + count - 1]), count
 
 
@@ -201,8 +223,10 @@ def detect_kinds(df: pd.DataFrame, overrides: dict[str, str] | None = None) -> d
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(df.columns))
     if unknown:
-        raise SyngenError(f"kind given for unknown column(s) {', '.join(map(repr, unknown))}; "
-                          f"the table has: {', '.join(map(str, df.columns))}")
+        raise SyngenError(
+            f"kind given for unknown column(s) {', '.join(map(repr, unknown))}; "
+            f"the table has: {', '.join(map(str, df.columns))}"
+        )
     bad = {c: k for c, k in overrides.items() if k not in KINDS}
     if bad:
         c, k = next(iter(bad.items()))
@@ -221,6 +245,6 @@ def decimals_of(values: np.ndarray) -> int:
     values = values[np.isfinite(values)]
     tolerance = np.maximum(1e-9, 8 * np.spacing(np.abs(values)))
     for d in range(MAX_DECIMALS + 1):
-        if (np.abs(values - np.round(values, d)) <= np.maximum(tolerance, 10.0 ** -d * 1e-3)).all():
+        if (np.abs(values - np.round(values, d)) <= np.maximum(tolerance, 10.0**-d * 1e-3)).all():
             return d
     return MAX_DECIMALS

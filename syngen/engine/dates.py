@@ -2,11 +2,13 @@
 
 pandas' guesser proposes formats from a few values; a fallback list adds what it does not
 propose (times of day, 12-hour clocks, two-digit years). A proposal counts only if it parses
-every value and writes (nearly) every value back exactly as the source has it, so the format
-kept is the source's own (its usual one, where a few values are padded otherwise): unpadded months and hours (``%-m``), milliseconds (``%3f``, our own
-width mark), a time-zone offset. A column with one offset keeps it as literal text; one with
-several ends its format in ``%z``, and the offsets are learned as a category of their own.
+every value and writes most values back exactly as the source has it, so the format kept is
+the source's own (its usual one, where a few values are padded otherwise): unpadded months
+and hours (``%-m``), milliseconds (``%3f``, our own width mark), a time-zone offset. A column
+with one offset keeps it as literal text; one with several ends its format in ``%z``, and the
+offsets are learned as a category of their own.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,11 +26,23 @@ EXACT_SHARE = 0.5
 MAX_STRAY_SHARE = 0.01  # of values that may be no date in a column of dates (typos: read as blanks)
 
 _CLOCKS = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
-_DAYS = ("%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d", "%Y/%m/%d", "%m/%d/%y", "%d/%m/%y", "%y-%m-%d",
-         "%d.%m.%Y", "%d.%m.%y", "%d-%b-%y", "%d %b %y")
+_DAYS = (
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%m/%d/%y",
+    "%d/%m/%y",
+    "%y-%m-%d",
+    "%d.%m.%Y",
+    "%d.%m.%y",
+    "%d-%b-%y",
+    "%d %b %y",
+)
 # month-first before day-first: the first format that parses every value wins
-FALLBACK_FORMATS = _CLOCKS + _DAYS + ("%b-%y", "%b-%Y", "%Y %b") + tuple(
-    f"{day} {clock}" for day, clock in product(_DAYS, _CLOCKS))
+FALLBACK_FORMATS = (
+    _CLOCKS + _DAYS + ("%b-%y", "%b-%Y", "%Y %b") + tuple(f"{day} {clock}" for day, clock in product(_DAYS, _CLOCKS))
+)
 
 _DIRECTIVE = re.compile(r"%-?\d?[a-zA-Z%]")
 _DATE_PARTS = set("YymdbBaAj")
@@ -62,7 +76,7 @@ def strftime(stamps: pd.Series, fmt: str) -> pd.Series:
     width = _FRACTION.search(fmt)
     if not width:
         return stamps.dt.strftime(fmt)
-    head, tail = fmt[:width.start()], fmt[width.end():]
+    head, tail = fmt[: width.start()], fmt[width.end() :]
     fraction = stamps.dt.strftime("%f").str.slice(0, int(width.group(1)))
     return stamps.dt.strftime(head) + fraction + stamps.dt.strftime(tail)
 

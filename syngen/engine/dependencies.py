@@ -17,6 +17,7 @@ rows hold are no rule). A dependent value that only those rows hold ("No interne
 or a blank) is kept off the other rows: there it is drawn again from what the other rows
 hold, by their shares.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -75,7 +76,9 @@ class Dependency:
         """Each determinant's distinct values in the lookup table, and the lookup's rows as
         combined codes of them."""
         levels = [pd.Index(pd.unique(self.lookup[n].to_numpy(dtype=object)), dtype=object) for n in self.determinants]
-        return levels, pd.Index(_level_codes(levels, [self.lookup[n].to_numpy(dtype=object) for n in self.determinants]))
+        return levels, pd.Index(
+            _level_codes(levels, [self.lookup[n].to_numpy(dtype=object) for n in self.determinants])
+        )
 
     def _lookup_rows(self, frame: pd.DataFrame) -> np.ndarray:
         """Each frame row's row in the lookup table, or -1 where the source never held its
@@ -83,8 +86,9 @@ class Dependency:
         levels, rows = self._levels
         return rows.get_indexer(_level_codes(levels, [frame[n].to_numpy(dtype=object) for n in self.determinants]))
 
-    def follow(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator,
-               shares: dict | None = None) -> None:
+    def follow(
+        self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator, shares: dict | None = None
+    ) -> None:
         """On ``rows``, where the dependent was given, set a one-column determinant that
         disagrees to one whose looked-up value is the given one (drawn among them by the
         determinant's ``shares`` in the source: grade F is mostly F1)."""
@@ -99,8 +103,10 @@ class Dependency:
         if not wrong.any():
             return
         choices = self.lookup.groupby(self.dependent, sort=False)[determinant].agg(list)
-        picked = [options[rng.choice(len(options), p=_weights(options, shares))] if isinstance(options, list)
-                  else None for options in wanted[wrong].map(choices)]
+        picked = [
+            options[rng.choice(len(options), p=_weights(options, shares))] if isinstance(options, list) else None
+            for options in wanted[wrong].map(choices)
+        ]
         keep = np.array([p is not None for p in picked])
         if keep.any():
             index = frame.index[wrong][keep]
@@ -110,17 +116,23 @@ class Dependency:
 
     def state(self) -> dict:
         others = None if self.others is None else self.others.to_numpy().tolist()
-        return {"determinants": self.determinants, "dependent": self.dependent,
-                "rows": self.lookup.to_numpy().tolist(), "others": others}
+        return {
+            "determinants": self.determinants,
+            "dependent": self.dependent,
+            "rows": self.lookup.to_numpy().tolist(),
+            "others": others,
+        }
 
     @classmethod
     def from_state(cls, state: dict) -> "Dependency":
         columns = state["determinants"] + [state["dependent"]]
         others = state.get("others")
-        return cls(state["determinants"], state["dependent"],
-                   pd.DataFrame(state["rows"], columns=columns, dtype=object),
-                   None if others is None else pd.DataFrame(others, columns=[state["dependent"], "share"],
-                                                            dtype=object))
+        return cls(
+            state["determinants"],
+            state["dependent"],
+            pd.DataFrame(state["rows"], columns=columns, dtype=object),
+            None if others is None else pd.DataFrame(others, columns=[state["dependent"], "share"], dtype=object),
+        )
 
 
 def _weights(options: list, shares: dict | None) -> np.ndarray:
@@ -176,8 +188,14 @@ def find_dependencies(data: pd.DataFrame, kinds: dict[str, str], rare_threshold:
         for determinants in combinations(candidates, size):
             if determined.intersection(determinants):
                 continue
-            open_ = [c for c in columns if kinds[c] in DEPENDENT_KINDS
-                     and c not in determinants and c not in determining and c not in determined]
+            open_ = [
+                c
+                for c in columns
+                if kinds[c] in DEPENDENT_KINDS
+                and c not in determinants
+                and c not in determining
+                and c not in determined
+            ]
             sampled = _combined([screened[c] for c in determinants])
             passing = [c for c, ok in zip(open_, _determines(sampled, [screened[c] for c in open_])) if ok]
             if not passing:
@@ -191,13 +209,27 @@ def find_dependencies(data: pd.DataFrame, kinds: dict[str, str], rare_threshold:
                     found.append(_dependency(data, list(determinants), dependent, rare_threshold))
                     determining.update(determinants)
                     determined.add(dependent)
-    found += _partial(data, candidates, [c for c in columns if kinds[c] in DETERMINANT_KINDS],
-                      codes, determining, determined, rare_threshold)
+    found += _partial(
+        data,
+        candidates,
+        [c for c in columns if kinds[c] in DETERMINANT_KINDS],
+        codes,
+        determining,
+        determined,
+        rare_threshold,
+    )
     return found
 
 
-def _partial(data: pd.DataFrame, candidates: list[str], dependents: list[str], codes, determining: set[str],
-             determined: set[str], rare_threshold: int) -> list[Dependency]:
+def _partial(
+    data: pd.DataFrame,
+    candidates: list[str],
+    dependents: list[str],
+    codes,
+    determining: set[str],
+    determined: set[str],
+    rare_threshold: int,
+) -> list[Dependency]:
     """Links of some values of one column to another column's value (see the module). The
     column that links the most rows goes first (then the leftmost): churn's
     internet_service, not one of the service columns that say the same."""

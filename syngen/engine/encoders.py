@@ -6,6 +6,7 @@ and decode back inside the observed range with the observed point masses. Catego
 one-hot and decoded by sampling the predicted probabilities, which keeps rare values alive.
 Nulls are a separate learned signal, so their share and their links to other columns hold.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -63,8 +64,9 @@ def sample_categories(logits: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return np.minimum((cumulative < draws).sum(axis=0), logits.shape[1] - 1)
 
 
-def marginal_bias(logits: np.ndarray, shares: np.ndarray, rows: int = 50_000, steps: int = 200,
-                  tolerance: float = 1e-4) -> np.ndarray:
+def marginal_bias(
+    logits: np.ndarray, shares: np.ndarray, rows: int = 50_000, steps: int = 200, tolerance: float = 1e-4
+) -> np.ndarray:
     """Offsets for the logits that make the mean predicted probabilities equal the source's
     shares. A VAE pulls rare values towards common ones (Diamonds' 'Good' cut came out at
     5.7 % for 9.0 %); the offsets restore the source's mix while the model still decides
@@ -181,26 +183,34 @@ class NumericCodec(LearnedCodec):
                 parsed = self._parse(values, errors="coerce")
                 if parsed.isna().any():
                     bad = values[parsed.isna().to_numpy()].iloc[0]
-                    raise SyngenError(f"column '{self.name}': value {bad!r} does not match the format "
-                                      f"'{self.text_format}' given for it")
+                    raise SyngenError(
+                        f"column '{self.name}': value {bad!r} does not match the format "
+                        f"'{self.text_format}' given for it"
+                    )
             else:
                 found = dates.detect_text_format(values.astype(str))
                 self.text_format = found[1] if found else None
-            if self.text_format is not None and dates.split_zone(self.text_format)[1] \
-                    and not pd.api.types.is_datetime64_any_dtype(values):
+            if (
+                self.text_format is not None
+                and dates.split_zone(self.text_format)[1]
+                and not pd.api.types.is_datetime64_any_dtype(values)
+            ):
                 # offsets are not personal (a few dozen exist): every one seen is kept
                 self.zones = CategoricalCodec(self.name, "categorical").fit(
-                    self._zone_of(values), protection=Protection(rare_threshold=1))
+                    self._zone_of(values), protection=Protection(rare_threshold=1)
+                )
         x = self._to_number(values)
         self.count = len(x)
         if self.kind == "float":
             self.decimals = decimals_of(x)
         elif self.kind in DATE_KINDS:
-            self.resolution = next((r for r in (_SECONDS_PER_DAY, 3600, 60, 1)
-                                    if np.allclose(np.mod(x, r), 0)), 0.0)
+            self.resolution = next((r for r in (_SECONDS_PER_DAY, 3600, 60, 1) if np.allclose(np.mod(x, r), 0)), 0.0)
         finite = np.isfinite(x)  # an infinity among floats (Parquet, databases) is no quantile
-        self.transform = QuantileNormal.fit(self._guarded(pd.Series(x[finite], index=values.index[finite]))) \
-            if finite.any() else QuantileNormal(np.zeros(1))
+        self.transform = (
+            QuantileNormal.fit(self._guarded(pd.Series(x[finite], index=values.index[finite])))
+            if finite.any()
+            else QuantileNormal(np.zeros(1))
+        )
         self.support = self._menu(values, x)
 
     def _guarded(self, numbers: pd.Series) -> np.ndarray:
@@ -306,8 +316,9 @@ class NumericCodec(LearnedCodec):
         self.generated = calibration_quantiles(z, self.count)
         if self.null_share > 0:
             logit = outputs[1][:, 0]
-            bias = marginal_bias(np.column_stack([np.zeros_like(logit), logit]),
-                                 np.array([1.0 - self.null_share, self.null_share]))
+            bias = marginal_bias(
+                np.column_stack([np.zeros_like(logit), logit]), np.array([1.0 - self.null_share, self.null_share])
+            )
             self.null_bias = float(bias[1] - bias[0])
 
     def _noisy(self, output: np.ndarray, rng) -> np.ndarray:
@@ -360,7 +371,9 @@ class NumericCodec(LearnedCodec):
         """Every row's number at the decoder's prediction (no noise, no rounding)."""
         z = outputs[0][:, 0].astype(np.float64)
         if len(self.generated) > 1:
-            return self.transform.inverse_uniform(np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated))))
+            return self.transform.inverse_uniform(
+                np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated)))
+            )
         return self.transform.inverse(z)
 
     def values(self, outputs, rng, present: np.ndarray | None = None) -> np.ndarray:
@@ -398,7 +411,7 @@ class NumericCodec(LearnedCodec):
         """One step: a second (or the source's coarser grain) for dates and times, one for
         integers, the last kept decimal for floats."""
         if self.kind in ("integer", "float"):
-            return 10.0 ** -self.decimals if self.kind == "float" else 1.0
+            return 10.0**-self.decimals if self.kind == "float" else 1.0
         return self.resolution or 1.0
 
     def as_steps(self, values: pd.Series) -> np.ndarray:
@@ -455,9 +468,15 @@ class NumericCodec(LearnedCodec):
         return stamps
 
     def _state(self):
-        meta = {"decimals": self.decimals, "text_format": self.text_format,
-                "resolution": self.resolution, "timezone": self.timezone, "noise": self.noise,
-                "count": self.count, "null_bias": self.null_bias}
+        meta = {
+            "decimals": self.decimals,
+            "text_format": self.text_format,
+            "resolution": self.resolution,
+            "timezone": self.timezone,
+            "noise": self.noise,
+            "count": self.count,
+            "null_bias": self.null_bias,
+        }
         arrays = {"quantiles": self.transform.quantiles, "support": self.support, "generated": self.generated}
         if self.zones:
             meta["zones"], zone_arrays = self.part_state("zones")
@@ -582,8 +601,12 @@ class CategoricalCodec(LearnedCodec):
         """The values of drawn slots: a rare slot becomes a frequent value by the row's odds
         (or is left to ``fill_rare``), "other" one of the long tail."""
         rare = self._rare_slot
-        if rare is not None and (self.categories or self.tail) and self.replaces_rare_with_frequent \
-                and not self.rare_patterns:
+        if (
+            rare is not None
+            and (self.categories or self.tail)
+            and self.replaces_rare_with_frequent
+            and not self.rare_patterns
+        ):
             redraw = codes == rare
             if redraw.any():  # the frequent values, by the model's odds for these rows
                 masked = logits[redraw].copy()
@@ -604,12 +627,12 @@ class CategoricalCodec(LearnedCodec):
 
     def value_shares(self) -> dict:
         """Each kept value's share of the source's rows."""
-        return dict(zip(self.categories, self.shares[:len(self.categories)].tolist()))
+        return dict(zip(self.categories, self.shares[: len(self.categories)].tolist()))
 
     def other_values(self, n: int, rng: np.random.Generator) -> pd.Series:
         """``n`` frequent values by their share in the source: another value for a row whose
         key would repeat."""
-        shares = self.shares[:len(self.categories)]
+        shares = self.shares[: len(self.categories)]
         picks = rng.choice(len(self.categories), n, p=shares / shares.sum())
         return self.restore_dtype(np.asarray(self.categories, dtype=object)[picks])
 
@@ -630,9 +653,17 @@ class CategoricalCodec(LearnedCodec):
         return self.restore_dtype(values.to_numpy(dtype=object), values.isna().to_numpy())
 
     def _state(self):
-        return ({"categories": self.categories, "tail": self.tail, "tail_weights": self.tail_weights,
-                 "rare_share": self.rare_share, "rare_patterns": self.rare_patterns, "distinct": self.distinct},
-                {"shares": self.shares, "bias": self.bias, "rare_hashes": self.rare_hashes})
+        return (
+            {
+                "categories": self.categories,
+                "tail": self.tail,
+                "tail_weights": self.tail_weights,
+                "rare_share": self.rare_share,
+                "rare_patterns": self.rare_patterns,
+                "distinct": self.distinct,
+            },
+            {"shares": self.shares, "bias": self.bias, "rare_hashes": self.rare_hashes},
+        )
 
     def _load(self, meta, arrays):
         self.categories = meta["categories"]
@@ -688,7 +719,7 @@ class MixedCodec(CategoricalCodec):
         return np.hstack([super().encode(shape), self.number.encode(numbers)])
 
     def calibrate(self, outputs, encoded):
-        self.number.calibrate(outputs[1:], encoded[:, self.width:])
+        self.number.calibrate(outputs[1:], encoded[:, self.width :])
 
     def calibrate_marginal(self, outputs, rng):
         super().calibrate_marginal(outputs[:1], rng)

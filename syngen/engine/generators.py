@@ -5,6 +5,7 @@ detail, so they are regenerated in the source's shape and never copied. Every va
 pure function of (run seed, global row index): batches can be generated in any order or in
 parallel processes and still give the same, unique values.
 """
+
 from __future__ import annotations
 
 import string
@@ -19,9 +20,13 @@ from syngen.privacy import fake, guard
 from syngen.privacy.persona import Rows
 
 _MAX_TEMPLATES = 20
-_CLASS_OF = str.maketrans({**{c: "9" for c in string.digits},
-                           **{c: "A" for c in string.ascii_uppercase},
-                           **{c: "a" for c in string.ascii_lowercase}})
+_CLASS_OF = str.maketrans(
+    {
+        **{c: "9" for c in string.digits},
+        **{c: "A" for c in string.ascii_uppercase},
+        **{c: "a" for c in string.ascii_lowercase},
+    }
+)
 _ALPHABETS = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lowercase}
 # positions that showed at most this many characters keep exactly those (prefixes, years);
 # the others may take any character of their class
@@ -64,8 +69,9 @@ class Template:
         self.freqs = freqs
 
     @classmethod
-    def learn(cls, pattern: str, weight: float, values: np.ndarray, keep: bool,
-              no_leading_zero: bool = False) -> "Template":
+    def learn(
+        cls, pattern: str, weight: float, values: np.ndarray, keep: bool, no_leading_zero: bool = False
+    ) -> "Template":
         """``keep``: positions showing few characters keep exactly those (only when the
         pattern has enough values that no one's characters stand out)."""
         chars = values.astype(f"U{len(pattern)}").view(np.uint32).reshape(len(values), len(pattern))
@@ -110,7 +116,8 @@ class Template:
         for position, bound in enumerate(limit):
             alphabet = alphabets[position]
             smaller = [i for i, c in enumerate(alphabet) if c < bound] or [
-                i for i, c in enumerate(alphabet) if c == bound]
+                i for i, c in enumerate(alphabet) if c == bound
+            ]
             if not smaller:
                 return None
             alphabets[position] = "".join(alphabet[i] for i in smaller)
@@ -123,8 +130,12 @@ class Template:
 
     def longer(self) -> "Template":
         """This pattern of digits with one more in front (ten times the room)."""
-        return Template("9" + self.pattern, self.weight, [string.digits[1:], string.digits] + self.alphabets[1:],
-                        [[], []] + self.freqs[1:])
+        return Template(
+            "9" + self.pattern,
+            self.weight,
+            [string.digits[1:], string.digits] + self.alphabets[1:],
+            [[], []] + self.freqs[1:],
+        )
 
     @property
     def capacity(self) -> int:
@@ -165,8 +176,7 @@ class Template:
                 index = digits[position]
             elif self.freqs[position]:
                 u = _uniform(slots, seed, 101 + position)
-                index = np.minimum(np.searchsorted(np.cumsum(self.freqs[position]), u, side="right"),
-                                   len(alphabet) - 1)
+                index = np.minimum(np.searchsorted(np.cumsum(self.freqs[position]), u, side="right"), len(alphabet) - 1)
             else:
                 index = (_uniform(slots, seed, 101 + position) * len(alphabet)).astype(np.int64)
             columns.append(letters[index.astype(np.int64)])
@@ -187,8 +197,7 @@ class Template:
         return candidate
 
     def to_dict(self) -> dict:
-        return {"pattern": self.pattern, "weight": self.weight, "alphabets": self.alphabets,
-                "freqs": self.freqs}
+        return {"pattern": self.pattern, "weight": self.weight, "alphabets": self.alphabets, "freqs": self.freqs}
 
 
 class _Strata:
@@ -225,8 +234,9 @@ class _Strata:
     def room(self, needed: int) -> np.ndarray:
         """How many of the slots 0 .. needed - 1 each template gets."""
         templates = np.arange(len(self.counts))
-        return (self._before(np.full(len(templates), self.offset + needed), templates)
-                - self._before(np.full(len(templates), self.offset), templates))
+        return self._before(np.full(len(templates), self.offset + needed), templates) - self._before(
+            np.full(len(templates), self.offset), templates
+        )
 
 
 @register("id")
@@ -249,10 +259,15 @@ class IdentifierCodec(Codec):
         counts = patterns.value_counts().iloc[:_MAX_TEMPLATES]
         numeric = self.dtype.lower().startswith(("int", "uint"))
         self.templates = [
-            Template.learn(p, float(c / counts.sum()), values[patterns == p].to_numpy(),
-                           keep=c >= self.protection.rare_threshold,
-                           no_leading_zero=numeric or not values[patterns == p].str.startswith("0").any())
-            for p, c in counts.items()]
+            Template.learn(
+                p,
+                float(c / counts.sum()),
+                values[patterns == p].to_numpy(),
+                keep=c >= self.protection.rare_threshold,
+                no_leading_zero=numeric or not values[patterns == p].str.startswith("0").any(),
+            )
+            for p, c in counts.items()
+        ]
         if numeric:
             self.templates = self._in_range(self.templates) or self.templates
         if self.protection.secret:
@@ -262,8 +277,7 @@ class IdentifierCodec(Codec):
         super().as_key(nullable)
         self.unique_share = 1.0
 
-    def generate(self, n: int, rng: np.random.Generator, start: int, total: int, seed: int,
-                 rows=None) -> pd.Series:
+    def generate(self, n: int, rng: np.random.Generator, start: int, total: int, seed: int, rows=None) -> pd.Series:
         secret = rows.secret if rows is not None else None
         rows = np.arange(start, start + n, dtype=np.int64)
         # a column unique but for a few slips (duplicated exports) is treated as unique
@@ -301,13 +315,15 @@ class IdentifierCodec(Codec):
         while usable:
             weights = np.asarray([t.weight for t in usable])
             counts = np.floor(weights / weights.sum() * STRATA).astype(int)
-            counts[np.argsort(-(weights / weights.sum() * STRATA - counts))[:STRATA - counts.sum()]] += 1
+            counts[np.argsort(-(weights / weights.sum() * STRATA - counts))[: STRATA - counts.sum()]] += 1
             keep = counts > 0
             usable, counts = [t for t, k in zip(usable, keep) if k], [int(c) for c in counts[keep]]
             strata = _Strata(counts, seed)
             short = []
             for template, room in zip(usable, strata.room(needed)):
-                dense = real and (template.span(room) < SPARE * room or SPARE * template.weight * real > template.capacity)
+                dense = real and (
+                    template.span(room) < SPARE * room or SPARE * template.weight * real > template.capacity
+                )
                 if dense and template.capacity <= ENUMERATED and id(template) not in free:
                     free[id(template)] = self._free_slots(template, seed, secret)
                 slots = free.get(id(template))
@@ -323,7 +339,8 @@ class IdentifierCodec(Codec):
         raise SyngenError(
             f"column '{self.name}': cannot make {needed} distinct values in the pattern "
             f"'{widest.pattern}' (room for {widest.capacity}{', less the real ones' if real else ''}); "
-            "generate fewer rows")
+            "generate fewer rows"
+        )
 
     def _longer(self, templates: list[Template]) -> list[Template]:
         """An integer column's digit patterns one digit longer, within its type's range."""
@@ -366,12 +383,15 @@ class IdentifierCodec(Codec):
         if copied.any():
             raise SyngenError(
                 f"column '{self.name}': its real values fill the pattern '{template.pattern}' too densely "
-                f"to make {needed} new ones; generate fewer rows")
+                f"to make {needed} new ones; generate fewer rows"
+            )
         return values
 
     def _state(self):
-        return ({"unique_share": self.unique_share, "templates": [t.to_dict() for t in self.templates]},
-                {"hashes": self.hashes})
+        return (
+            {"unique_share": self.unique_share, "templates": [t.to_dict() for t in self.templates]},
+            {"hashes": self.hashes},
+        )
 
     def _load(self, meta, arrays):
         self.unique_share = meta["unique_share"]
@@ -421,13 +441,15 @@ class UuidCodec(Codec):
         raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
         raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
         raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-        digits = np.frombuffer((string.hexdigits[:16].upper() if self.upper
-                                else string.hexdigits[:16]).encode(), dtype=np.uint8)
+        digits = np.frombuffer(
+            (string.hexdigits[:16].upper() if self.upper else string.hexdigits[:16]).encode(), dtype=np.uint8
+        )
         nibbles = np.stack([raw >> 4, raw & 0x0F], axis=2).reshape(n, 32)
         chars = digits[nibbles]
         dash = np.full((n, 1), ord("-"), dtype=np.uint8)
-        chars = np.hstack([chars[:, :8], dash, chars[:, 8:12], dash, chars[:, 12:16], dash,
-                           chars[:, 16:20], dash, chars[:, 20:]])
+        chars = np.hstack(
+            [chars[:, :8], dash, chars[:, 8:12], dash, chars[:, 12:16], dash, chars[:, 16:20], dash, chars[:, 20:]]
+        )
         text = pd.Series(np.ascontiguousarray(chars).view("S36").ravel()).str.decode("ascii")
         return self.restore_dtype(text.to_numpy(dtype=object), self.null_mask(n, rng))
 
@@ -491,8 +513,14 @@ class EmailCodec(Codec):
         rows = rows if rows is not None else Rows.plain(n, seed, start)
         values = self._make(rows, rng, force_digits=False)
         # a real or repeated address is remade with digits; what still repeats gets the row's position
-        left = guard.remake(values, lambda index: self._make(rows.take(index, rng), rng, force_digits=True),
-                            self.hashes, rows.secret, self.unique, rounds=_RETRIES)
+        left = guard.remake(
+            values,
+            lambda index: self._make(rows.take(index, rng), rng, force_digits=True),
+            self.hashes,
+            rows.secret,
+            self.unique,
+            rounds=_RETRIES,
+        )
         if len(left):
             local, _, domain = pd.Series(values[left], dtype=object).str.rpartition("@").T.to_numpy()
             values[left] = local + "." + (left + start).astype(str) + "@" + domain
@@ -517,9 +545,11 @@ class EmailCodec(Codec):
         style = rng.choice(len(self._STYLES), size=n, p=shares / shares.sum())
         f0 = pd.Series(first, dtype=object).str[:1].to_numpy(dtype=object)
         l0 = pd.Series(last, dtype=object).str[:1].to_numpy(dtype=object)
-        local = np.select([style == 0, style == 1, style == 2, style == 3, style == 4],
-                          [first + "." + last, first + "_" + last, first + last, f0 + last, first],
-                          first + l0).astype(object)
+        local = np.select(
+            [style == 0, style == 1, style == 2, style == 3, style == 4],
+            [first + "." + last, first + "_" + last, first + last, f0 + last, first],
+            first + l0,
+        ).astype(object)
         digits = rng.random(n) < (1.0 if force_digits else self.digits)
         numbers = rng.integers(1, 10 ** rng.integers(1, 5, n)).astype(str).astype(object)
         local = np.where(digits, local + numbers, local)
@@ -533,14 +563,22 @@ class EmailCodec(Codec):
         return (local + "@" + domain).astype(object)
 
     def _state(self):
-        return ({"styles": self.styles, "digits": self.digits, "domains": self.domains,
-                 "domain_weights": self.domain_weights, "other_domains": self.other_domains,
-                 "unique": self.unique, "upper": self.upper, "capitalized": self.capitalized},
-                {"hashes": self.hashes})
+        return (
+            {
+                "styles": self.styles,
+                "digits": self.digits,
+                "domains": self.domains,
+                "domain_weights": self.domain_weights,
+                "other_domains": self.other_domains,
+                "unique": self.unique,
+                "upper": self.upper,
+                "capitalized": self.capitalized,
+            },
+            {"hashes": self.hashes},
+        )
 
     def _load(self, meta, arrays):
-        for key in ("styles", "digits", "domains", "domain_weights", "other_domains", "unique", "upper",
-                    "capitalized"):
+        for key in ("styles", "digits", "domains", "domain_weights", "other_domains", "unique", "upper", "capitalized"):
             setattr(self, key, meta[key])
         self.hashes = arrays["hashes"]
 
@@ -631,8 +669,7 @@ class TextCodec(Codec):
             current = current.copy()
             current[follow] = a["successor"][np.minimum(drawn, len(a["successor"]) - 1)]
             fresh = going & ~follow
-            current[fresh] = rng.choice(len(a["unigram"]), size=int(fresh.sum()),
-                                        p=a["unigram"] / a["unigram"].sum())
+            current[fresh] = rng.choice(len(a["unigram"]), size=int(fresh.sum()), p=a["unigram"] / a["unigram"].sum())
             text[going] = text[going] + " " + vocabulary[current[going]]
         return self.restore_dtype(text, self.null_mask(n, rng))
 
@@ -686,10 +723,10 @@ class VerbatimCodec(Codec):
     def fit(self, column, text_format=None, protection=None):
         super().fit(column, text_format, protection)
         self.nulls = column.isna().to_numpy()
-        if pd.api.types.is_bool_dtype(column) or (pd.api.types.is_numeric_dtype(column)
-                                                  and not pd.api.types.is_datetime64_any_dtype(column)):
-            self.values = (column.to_numpy(dtype=np.float64, na_value=np.nan) if self.nulls.any()
-                           else column.to_numpy())
+        if pd.api.types.is_bool_dtype(column) or (
+            pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_datetime64_any_dtype(column)
+        ):
+            self.values = column.to_numpy(dtype=np.float64, na_value=np.nan) if self.nulls.any() else column.to_numpy()
         else:  # text and dates as text: plain unicode arrays, restored to the column's dtype
             self.values = column.astype(str).where(~self.nulls, "").to_numpy(dtype=str)
         return self
@@ -729,13 +766,13 @@ class BinaryCodec(Codec):
         longest = max(int(lengths.max()) if n else 0, 1)
         step = max(1, _BINARY_CHUNK_BYTES // longest)
         for first in range(0, n, step):  # chunks of rows, each one byte matrix
-            size = lengths[first:first + step]
+            size = lengths[first : first + step]
             matrix = rng.integers(0, 256, (len(size), longest), dtype=np.uint8)
             # the last byte of each value is never zero: NumPy's fixed-width bytes drop trailing zeros
             last = np.clip(size - 1, 0, None)
             matrix[np.arange(len(size)), last] = rng.integers(1, 256, len(size), dtype=np.uint8)
             matrix[np.arange(longest) >= size[:, None]] = 0
-            values[first:first + step] = matrix.view(f"S{longest}").ravel().astype(object)
+            values[first : first + step] = matrix.view(f"S{longest}").ravel().astype(object)
         return self.restore_dtype(values, self.null_mask(n, rng))
 
     def _state(self):

@@ -4,6 +4,7 @@ Sampling the mixture instead of the N(0, 1) prior follows where the encoder actu
 the data, which keeps joint structure and rare modes. Full covariances on a small latent
 space and a bounded fitting sample keep the fit to seconds.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -48,8 +49,7 @@ class LatentMixture:
         return codes.astype(np.float32)
 
     def state(self) -> dict[str, np.ndarray]:
-        return {"latent.weights": self.weights, "latent.means": self.means,
-                "latent.cholesky": self.cholesky}
+        return {"latent.weights": self.weights, "latent.means": self.means, "latent.cholesky": self.cholesky}
 
     @classmethod
     def from_state(cls, arrays) -> "LatentMixture":
@@ -61,9 +61,14 @@ def _fit_mixture(codes: np.ndarray, components: int, seed: int, reg_covar: float
     from sklearn.mixture import BayesianGaussianMixture
 
     mixture = BayesianGaussianMixture(
-        n_components=components, covariance_type="full", max_iter=MAX_ITER, n_init=1,
-        weight_concentration_prior_type="dirichlet_process", reg_covar=reg_covar,
-        random_state=seed)
+        n_components=components,
+        covariance_type="full",
+        max_iter=MAX_ITER,
+        n_init=1,
+        weight_concentration_prior_type="dirichlet_process",
+        reg_covar=reg_covar,
+        random_state=seed,
+    )
     with warnings.catch_warnings():  # an unconverged fit still samples well; it is not news
         warnings.simplefilter("ignore", ConvergenceWarning)
         mixture.fit(codes.astype(np.float64))

@@ -3,6 +3,7 @@
 Training exports its dense layers here, so ``infer`` starts fast, runs in worker processes
 cheaply, and gives byte-identical output for the same seed on any backend.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,5 +35,6 @@ class Mlp:
 
     @classmethod
     def from_state(cls, prefix: str, activations: list[str], arrays) -> "Mlp":
-        return cls([(arrays[f"{prefix}.{i}.kernel"], arrays[f"{prefix}.{i}.bias"], a)
-                    for i, a in enumerate(activations)])
+        return cls(
+            [(arrays[f"{prefix}.{i}.kernel"], arrays[f"{prefix}.{i}.bias"], a) for i, a in enumerate(activations)]
+        )

@@ -16,6 +16,7 @@ count as last, where generation sorts them, so blanks scattered between values b
 generation each batch's rows are sorted by those keys and numbered in that order: the order
 holds within a batch (50,000 rows by default), and the sequence stays unique.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,14 +37,16 @@ def is_text(values: np.ndarray) -> bool:
 class RowOrder:
     """The sequence ``column`` numbers rows sorted by ``keys``: each number or date with its
     direction, each text column by its values' place in ``levels``."""
+
     column: str
     keys: list[str] = field(default_factory=list)
     descending: list[bool] = field(default_factory=list)
     levels: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, column: str, sequence: np.ndarray, candidates: dict[str, np.ndarray],
-            min_count: int = 1) -> "RowOrder | None":
+    def fit(
+        cls, column: str, sequence: np.ndarray, candidates: dict[str, np.ndarray], min_count: int = 1
+    ) -> "RowOrder | None":
         """The keys ``sequence`` follows among ``candidates`` (numbers, dates as numbers,
         or text), or None when it follows none. ``min_count``: rows a text value needs to be
         kept among a key's levels."""
@@ -106,8 +109,12 @@ class RowOrder:
             values = keys[name]
             if name in self.levels:
                 place = {v: i for i, v in enumerate(self.levels[name])}
-                values = pd.Series(values, dtype=object).astype("string").map(place).to_numpy(dtype=np.float64,
-                                                                                              na_value=np.nan)
+                values = (
+                    pd.Series(values, dtype=object)
+                    .astype("string")
+                    .map(place)
+                    .to_numpy(dtype=np.float64, na_value=np.nan)
+                )
             else:
                 values = values.astype(np.float64)
             columns.append(-values if descending else values)

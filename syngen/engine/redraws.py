@@ -18,6 +18,7 @@ decoded).
 
 Trees are evaluated in NumPy, all rows a level at a time: no scikit-learn at generation.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -111,8 +112,9 @@ class Redraw:
         return cls(meta["column"], list(meta["inputs"]), *(arrays[k] for k in cls.ARRAYS))
 
 
-def fit_redraws(columns: dict[str, np.ndarray], levels: dict[str, np.ndarray], min_rows: int, seed: int
-                ) -> list[Redraw]:
+def fit_redraws(
+    columns: dict[str, np.ndarray], levels: dict[str, np.ndarray], min_rows: int, seed: int
+) -> list[Redraw]:
     """A tree for each column of ``levels`` (name -> the values it takes, as in ``columns``:
     a category's slot indexes, a number's observed values) over all other ``columns``
     (numbers, NaN for blanks; dates as seconds), where it splits at all."""
@@ -120,7 +122,9 @@ def fit_redraws(columns: dict[str, np.ndarray], levels: dict[str, np.ndarray], m
 
     names = list(columns)
     n = len(next(iter(columns.values()))) if columns else 0
-    rows = np.arange(n) if n <= FIT_ROWS else np.sort(np.random.default_rng([seed, 11]).choice(n, FIT_ROWS, replace=False))
+    rows = (
+        np.arange(n) if n <= FIT_ROWS else np.sort(np.random.default_rng([seed, 11]).choice(n, FIT_ROWS, replace=False))
+    )
     matrix = as_rows({c: columns[c][rows] for c in names}) if names else None
     leaf = max(MIN_LEAF_ROWS, min_rows, len(rows) // 1000)
     redraws = []
@@ -164,13 +168,17 @@ def _from_tree(column: str, inputs: list[str], tree, levels: np.ndarray) -> Redr
     shares[:, tree.classes_.astype(np.int64)] = t.value[:, 0, :] / t.value[:, 0, :].sum(axis=1, keepdims=True)
     odds = np.cumsum(shares, axis=1)
     odds[:, -1] = 1.0
-    return Redraw(column, inputs,
-                  feature=np.where(leaf, 0, t.feature).astype(np.int64),
-                  threshold=np.where(leaf, np.inf, t.threshold),
-                  left=np.where(leaf, nodes, t.children_left).astype(np.int64),
-                  right=np.where(leaf, nodes, t.children_right).astype(np.int64),
-                  blank_left=np.asarray(t.missing_go_to_left, dtype=bool) & ~leaf,
-                  odds=odds.astype(np.float32), levels=np.asarray(levels, dtype=np.float64))
+    return Redraw(
+        column,
+        inputs,
+        feature=np.where(leaf, 0, t.feature).astype(np.int64),
+        threshold=np.where(leaf, np.inf, t.threshold),
+        left=np.where(leaf, nodes, t.children_left).astype(np.int64),
+        right=np.where(leaf, nodes, t.children_right).astype(np.int64),
+        blank_left=np.asarray(t.missing_go_to_left, dtype=bool) & ~leaf,
+        odds=odds.astype(np.float32),
+        levels=np.asarray(levels, dtype=np.float64),
+    )
 
 
 def as_rows(columns: dict[str, np.ndarray]) -> np.ndarray:
@@ -208,8 +216,9 @@ def needed(redraws: list[Redraw], columns: dict[str, np.ndarray]) -> list[Redraw
     return kept
 
 
-def sweep(redraws: list[Redraw], columns: dict[str, np.ndarray], rng: np.random.Generator,
-          kept: set[str] = frozenset()) -> None:
+def sweep(
+    redraws: list[Redraw], columns: dict[str, np.ndarray], rng: np.random.Generator, kept: set[str] = frozenset()
+) -> None:
     """Each column of ``redraws`` (but those ``kept``, given values) drawn again in place in
     ``columns`` (as at fit), given the current values of the others."""
     position = {name: i for i, name in enumerate(columns)}

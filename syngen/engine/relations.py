@@ -25,6 +25,7 @@ Only values held by at least the rare threshold of rows are kept.
 A column is the target of one relation at most, and relations form no cycle, so they are
 composed in one pass (inputs first).
 """
+
 from __future__ import annotations
 
 import math
@@ -66,6 +67,7 @@ class Factor:
     """A categorical input: the amount each of its values adds to the target (to its log, for
     a product); the most common value adds 0. A blank adds ``blank``; a value not kept (rare
     in the source, or never seen) adds ``other``."""
+
     name: str
     values: list
     effects: list[float]
@@ -92,8 +94,13 @@ class Factor:
         return self._amounts[self.codes(column)]
 
     def state(self) -> dict:
-        return {"name": self.name, "values": [v.item() if hasattr(v, "item") else v for v in self.values],
-                "effects": [float(e) for e in self.effects], "blank": float(self.blank), "other": float(self.other)}
+        return {
+            "name": self.name,
+            "values": [v.item() if hasattr(v, "item") else v for v in self.values],
+            "effects": [float(e) for e in self.effects],
+            "blank": float(self.blank),
+            "other": float(self.other),
+        }
 
 
 @dataclass
@@ -155,12 +162,18 @@ class Relation:
             return predicted * np.exp(np.clip(residual, -700, 700))
         return predicted + residual
 
-    def solve(self, target: np.ndarray, residual: np.ndarray, inputs: list[np.ndarray], levels: list = (),
-              keep: Collection[str] = ()) -> list[np.ndarray]:
+    def solve(
+        self,
+        target: np.ndarray,
+        residual: np.ndarray,
+        inputs: list[np.ndarray],
+        levels: list = (),
+        keep: Collection[str] = (),
+    ) -> list[np.ndarray]:
         """Inputs that agree with a given ``target``: an order's inputs at most the target less
         the source's smallest gap; a product's or sum's last numeric input not in ``keep``
-        (the one that moves the target most, see ``_fit``) solved from the rest (of a price list of categories alone, none: the candidates'
-        scores pick those)."""
+        (the one that moves the target most, see ``_fit``) solved from the rest (of a price list
+        of categories alone, none: the candidates' scores pick those)."""
         if self.form == "order":
             return [np.minimum(x, target - self.gap) for x in inputs]
         slopes, solved = self.coefficients[1:], list(inputs)
@@ -172,12 +185,18 @@ class Relation:
         offset = sum((f.effect(v) for f, v in zip(self.factors, levels)), np.zeros(len(target)))
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.form == "product":
-                log = (np.log(target) - residual - self.coefficients[0] - offset
-                       - sum(slopes[i] * np.log(inputs[i]) for i in others))
+                log = (
+                    np.log(target)
+                    - residual
+                    - self.coefficients[0]
+                    - offset
+                    - sum(slopes[i] * np.log(inputs[i]) for i in others)
+                )
                 value = np.exp(np.clip(log / slopes[k], -700, 700))
             else:
-                value = (target - residual - self.coefficients[0] - offset
-                         - sum(slopes[i] * inputs[i] for i in others)) / slopes[k]
+                value = (
+                    target - residual - self.coefficients[0] - offset - sum(slopes[i] * inputs[i] for i in others)
+                ) / slopes[k]
         solved[k] = np.where(np.isfinite(value), value, inputs[k])
         return solved
 
@@ -187,33 +206,56 @@ class Relation:
             return f"{self.target} is never below {', '.join(self.inputs)}"
         by = f"amounts by {', '.join(f.name for f in self.factors)}" if self.factors else ""
         if self.form == "product":
-            terms = [f"{math.exp(self.coefficients[0]):.3g}"] + [f"{n}^{b:.2f}" for n, b in zip(self.inputs, self.coefficients[1:])]
+            terms = [f"{math.exp(self.coefficients[0]):.3g}"] + [
+                f"{n}^{b:.2f}" for n, b in zip(self.inputs, self.coefficients[1:])
+            ]
             rule = " × ".join(terms + ([f"factors by {', '.join(f.name for f in self.factors)}"] if by else []))
         else:
-            terms = [f"{self.coefficients[0]:.3g}"] + [f"{b:.3g} × {n}" for n, b in zip(self.inputs, self.coefficients[1:])]
+            terms = [f"{self.coefficients[0]:.3g}"] + [
+                f"{b:.3g} × {n}" for n, b in zip(self.inputs, self.coefficients[1:])
+            ]
             rule = " + ".join(terms + ([by] if by else []))
         return f"{self.target} ≈ {rule} (R² {self.r2:.3f})"
 
     def state(self) -> dict:
-        return {"target": self.target, "inputs": self.inputs, "form": self.form,
-                "coefficients": [float(b) for b in self.coefficients],
-                "fills": [float(f) for f in self.fills], "r2": float(self.r2), "blank_alone": self.blank_alone,
-                "factors": [f.state() for f in self.factors]}
+        return {
+            "target": self.target,
+            "inputs": self.inputs,
+            "form": self.form,
+            "coefficients": [float(b) for b in self.coefficients],
+            "fills": [float(f) for f in self.fills],
+            "r2": float(self.r2),
+            "blank_alone": self.blank_alone,
+            "factors": [f.state() for f in self.factors],
+        }
 
     @classmethod
     def from_state(cls, state: dict) -> "Relation":
-        return cls(state["target"], list(state["inputs"]), state["form"], list(state["coefficients"]),
-                   list(state["fills"]), state["r2"], state["blank_alone"],
-                   factors=[Factor(**f) for f in state["factors"]])
+        return cls(
+            state["target"],
+            list(state["inputs"]),
+            state["form"],
+            list(state["coefficients"]),
+            list(state["fills"]),
+            state["r2"],
+            state["blank_alone"],
+            factors=[Factor(**f) for f in state["factors"]],
+        )
 
 
-def find_relations(numbers: dict[str, np.ndarray], kinds: dict[str, str], seed: int = 0,
-                   factors: dict[str, pd.Series] | None = None, min_counts: dict[str, int] | None = None,
-                   fixed: Collection[str] = ()) -> list[Relation]:
+def find_relations(
+    numbers: dict[str, np.ndarray],
+    kinds: dict[str, str],
+    seed: int = 0,
+    factors: dict[str, pd.Series] | None = None,
+    min_counts: dict[str, int] | None = None,
+    fixed: Collection[str] = (),
+) -> list[Relation]:
     """Relations among the columns ``numbers`` (name -> values as floats, NaN for blanks;
     dates as seconds), in an order that composes inputs before targets. ``factors`` are
     categorical columns that may be inputs (their values held by fewer rows than their
-    ``min_counts``, the rare threshold, count as one "other" value); ``fixed`` columns are never targets (links set them)."""
+    ``min_counts``, the rare threshold, count as one "other" value); ``fixed`` columns are
+    never targets (links set them)."""
     names = [n for n in numbers if kinds[n] in NUMBER_KINDS + TIME_KINDS and _varies(numbers[n])][:MAX_COLUMNS]
     measures = [n for n in names if kinds[n] in NUMBER_KINDS]
     coded = _coded_factors(factors or {}, min_counts or {})
@@ -226,8 +268,11 @@ def find_relations(numbers: dict[str, np.ndarray], kinds: dict[str, str], seed: 
     found = [r for r in found if r.exact or r.target not in orders]
     kept = _acyclic(found + [orders[n] for n in below_first if n in orders])
     for relation in kept:
-        present = np.column_stack([np.isfinite(numbers[n]) for n in relation.inputs]).all(axis=1) \
-            if relation.inputs else np.ones(len(numbers[relation.target]), bool)
+        present = (
+            np.column_stack([np.isfinite(numbers[n]) for n in relation.inputs]).all(axis=1)
+            if relation.inputs
+            else np.ones(len(numbers[relation.target]), bool)
+        )
         relation.blank_alone = bool((present & ~np.isfinite(numbers[relation.target])).any())
     return kept
 
@@ -244,8 +289,13 @@ def _coded_factors(factors: dict[str, pd.Series], min_counts: dict[str, int]) ->
     return coded
 
 
-def _arithmetic(measures: list[str], targets: list[str], numbers: dict[str, np.ndarray],
-                coded: dict[str, tuple[list, np.ndarray]], seed: int) -> list[Relation]:
+def _arithmetic(
+    measures: list[str],
+    targets: list[str],
+    numbers: dict[str, np.ndarray],
+    coded: dict[str, tuple[list, np.ndarray]],
+    seed: int,
+) -> list[Relation]:
     """The best-explained target first, then the next one among the columns left, each fitted
     only on inputs that do not themselves follow from it (refitted when one comes to)."""
     rows = _sample_rows(len(numbers[measures[0]]), seed)
@@ -257,8 +307,11 @@ def _arithmetic(measures: list[str], targets: list[str], numbers: dict[str, np.n
 
     def best(target: str) -> Relation | None:
         allowed = [n for n in measures if n != target and target not in _upstream(n, kept)]
-        fits = [r for r in (_fit(target, allowed, sample, form, codes, values) for form in ("product", "sum"))
-                if r and (target not in heaped or 1.0 - r.r2 <= FIXED_LEFT or heaped & set(r.inputs))]
+        fits = [
+            r
+            for r in (_fit(target, allowed, sample, form, codes, values) for form in ("product", "sum"))
+            if r and (target not in heaped or 1.0 - r.r2 <= FIXED_LEFT or heaped & set(r.inputs))
+        ]
         return max(fits, key=lambda r: (r.r2, -len(r.inputs) - len(r.factors)), default=None)
 
     pending = {t: best(t) for t in targets}
@@ -322,8 +375,14 @@ def _space(x: np.ndarray, form: str) -> np.ndarray:
         return np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), np.nan)
 
 
-def _fit(target: str, candidates: list[str], sample: dict[str, np.ndarray], form: str,
-         codes: dict[str, np.ndarray], values: dict[str, list]) -> Relation | None:
+def _fit(
+    target: str,
+    candidates: list[str],
+    sample: dict[str, np.ndarray],
+    form: str,
+    codes: dict[str, np.ndarray],
+    values: dict[str, list],
+) -> Relation | None:
     """Forward selection of at most ``MAX_INPUTS`` numeric inputs, each of which must halve
     what is left unexplained; then of categorical ones (``_with_factors``). The target's
     present rows must all have their numeric inputs present (and, for a product, nearly all
@@ -367,27 +426,38 @@ def _fit(target: str, candidates: list[str], sample: dict[str, np.ndarray], form
         numeric = [space[c][rows] for c in chosen]
         picked, blocks, b, var = _with_factors(y[rows], numeric, {n: c[rows] for n, c in codes.items()}, total_var)
         if picked and chosen:  # a numeric input the categories leave nothing to explain goes
-            needed = [i for i in range(len(chosen)) if _trimmed_fit(np.column_stack(
-                [numeric[j] for j in range(len(chosen)) if j != i] + blocks), y[rows])[1] > var / (1.0 - FACTOR_GAIN)]
+            needed = [
+                i
+                for i in range(len(chosen))
+                if _trimmed_fit(np.column_stack([numeric[j] for j in range(len(chosen)) if j != i] + blocks), y[rows])[
+                    1
+                ]
+                > var / (1.0 - FACTOR_GAIN)
+            ]
             if len(needed) < len(chosen):
                 chosen = [chosen[i] for i in needed]
                 b, var = _trimmed_fit(np.column_stack([numeric[i] for i in needed] + blocks), y[rows])
         if picked:
-            best_var, coefficients = var, b[:1 + len(chosen)]
-            factors = _amounts(b[1 + len(chosen):], picked, values)
+            best_var, coefficients = var, b[: 1 + len(chosen)]
+            factors = _amounts(b[1 + len(chosen) :], picked, values)
     if (not chosen and not factors) or 1.0 - best_var / total_var < MIN_R2:
         return None
     if not factors:
         coefficients = _snapped(np.column_stack([space[c][rows] for c in chosen]), y[rows], coefficients)
     # the input that moves the target most goes last: a given target is solved for it
     # (a diamond's width from its carat, not its depth)
-    order = sorted(range(len(chosen)), key=lambda i: abs(coefficients[1 + i]) * float(np.nanstd(space[chosen[i]][rows])))
+    order = sorted(
+        range(len(chosen)), key=lambda i: abs(coefficients[1 + i]) * float(np.nanstd(space[chosen[i]][rows]))
+    )
     chosen = [chosen[i] for i in order]
     coefficients = [coefficients[0]] + [coefficients[1 + i] for i in order]
-    fills = [float(np.nanmedian(sample[c][sample[c] > 0])) if form == "product" else float(np.nanmedian(sample[c]))
-             for c in chosen]
-    return Relation(target, chosen, form, [float(b) for b in coefficients], fills, 1.0 - best_var / total_var,
-                    factors=factors)
+    fills = [
+        float(np.nanmedian(sample[c][sample[c] > 0])) if form == "product" else float(np.nanmedian(sample[c]))
+        for c in chosen
+    ]
+    return Relation(
+        target, chosen, form, [float(b) for b in coefficients], fills, 1.0 - best_var / total_var, factors=factors
+    )
 
 
 def _amounts(b: np.ndarray, picked: list[tuple[str, np.ndarray]], values: dict[str, list]) -> list[Factor]:
@@ -395,15 +465,16 @@ def _amounts(b: np.ndarray, picked: list[tuple[str, np.ndarray]], values: dict[s
     factors, at = [], 0
     for name, mapping in picked:
         width = int(mapping.max()) + 1
-        amounts = np.append(b[at:at + width], 0.0)[mapping]  # a value of its own, or the rest's, or 0
+        amounts = np.append(b[at : at + width], 0.0)[mapping]  # a value of its own, or the rest's, or 0
         at += width
         n = len(values[name])
         factors.append(Factor(name, values[name], amounts[:n].tolist(), float(amounts[n]), float(amounts[n + 1])))
     return factors
 
 
-def _refit(relation: Relation, numbers: dict[str, np.ndarray], coded: dict[str, tuple[list, np.ndarray]],
-           seed: int) -> None:
+def _refit(
+    relation: Relation, numbers: dict[str, np.ndarray], coded: dict[str, tuple[list, np.ndarray]], seed: int
+) -> None:
     """A relation's coefficients and amounts fitted again on up to ``REFIT_ROWS`` rows: a value
     too rare in the search's sample for an amount of its own (loans' sub-grade F3) gets one."""
     rows = _sample_rows(len(numbers[relation.target]), seed, REFIT_ROWS)
@@ -414,13 +485,17 @@ def _refit(relation: Relation, numbers: dict[str, np.ndarray], coded: dict[str, 
         keep &= np.isfinite(x)
     picked = [(f.name, _dummies(coded[f.name][1][rows][keep])) for f in relation.factors]
     b, _ = _trimmed_fit(np.column_stack([x[keep] for x in inputs] + [block for _, (block, _) in picked]), y[keep])
-    relation.coefficients = [float(v) for v in b[:1 + len(inputs)]]
-    relation.factors = _amounts(b[1 + len(inputs):], [(name, mapping) for name, (_, mapping) in picked],
-                                {f.name: f.values for f in relation.factors})
+    relation.coefficients = [float(v) for v in b[: 1 + len(inputs)]]
+    relation.factors = _amounts(
+        b[1 + len(inputs) :],
+        [(name, mapping) for name, (_, mapping) in picked],
+        {f.name: f.values for f in relation.factors},
+    )
 
 
-def _with_factors(y: np.ndarray, numeric: list[np.ndarray], codes: dict[str, np.ndarray], total_var: float
-                  ) -> tuple[list[tuple[str, np.ndarray]], list[np.ndarray], np.ndarray, float]:
+def _with_factors(
+    y: np.ndarray, numeric: list[np.ndarray], codes: dict[str, np.ndarray], total_var: float
+) -> tuple[list[tuple[str, np.ndarray]], list[np.ndarray], np.ndarray, float]:
     """Categorical inputs added one at a time beside the numeric ones: first the one whose
     values' means of what is left differ most, kept if the refit explains ``FACTOR_GAIN`` of
     what was left. Returns each kept factor with its codes' columns in the fit (``_dummies``),
@@ -555,11 +630,11 @@ def _acyclic(candidates: list[Relation]) -> list[Relation]:
             if not inputs:
                 continue
             index = [relation.inputs.index(n) for n in inputs]
-            relation = Relation(relation.target, inputs, "order", [0.0] + [1.0] * len(inputs),
-                                [relation.fills[i] for i in index])
+            relation = Relation(
+                relation.target, inputs, "order", [0.0] + [1.0] * len(inputs), [relation.fills[i] for i in index]
+            )
         if any(relation.target in _upstream(n, kept) for n in relation.inputs):
             continue  # it would close a cycle
         kept[relation.target] = relation
     order = TopologicalSorter({r.target: set(r.inputs) for r in kept.values()}).static_order()
     return [kept[n] for n in order if n in kept]
-

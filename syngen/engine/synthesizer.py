@@ -4,6 +4,7 @@ Generation is batched and keyed by row position: batch ``k`` of a run depends on
 artifacts, the run's seed and its first row, so batches stream to a sink in bounded memory
 and can be produced by several processes with the same result as one.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,13 +20,9 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from syngen.engine import encoders, generators  # noqa: F401  (registers the codecs)
-from syngen.privacy import codecs as personal_codecs  # noqa: F401  (registers the codecs)
-from syngen.privacy import RARE_THRESHOLD, Protection, guard
-from syngen.privacy.meaning import IDENTIFYING, LOCATION
-from syngen.privacy.persona import Persona, source_people, source_regions
 from syngen.adapters.files import default_mode, staging_folder
 from syngen.engine import conditions as conditional
+from syngen.engine import encoders, generators  # noqa: F401  (registers the codecs)
 from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import DATE_KINDS, TEXT_KINDS, detect_kinds
 from syngen.engine.date_parts import DatePart, find_date_parts
@@ -33,12 +30,16 @@ from syngen.engine.date_parts import stamps as date_stamps
 from syngen.engine.dates import parse_format, strays
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
+from syngen.engine.latent import LatentMixture
+from syngen.engine.network import Mlp
 from syngen.engine.order import RowOrder
 from syngen.engine.redraws import MAX_LEVELS, MAX_TAIL_SHARE, Redraw, fit_redraws, needed, sweep
 from syngen.engine.relations import Relation, find_relations
-from syngen.engine.latent import LatentMixture
-from syngen.engine.network import Mlp
 from syngen.errors import SyngenError, os_error
+from syngen.privacy import RARE_THRESHOLD, Protection, guard
+from syngen.privacy import codecs as personal_codecs  # noqa: F401  (registers the codecs)
+from syngen.privacy.meaning import IDENTIFYING, LOCATION
+from syngen.privacy.persona import Persona, source_people, source_regions
 
 FORMAT_VERSION = 7
 MODEL_FILE = "model.json"
@@ -72,11 +73,21 @@ class Synthesizer:
     row is given, a child's parent values: never composed from others, never drawn again).
     """
 
-    def __init__(self, epochs: int | None = None, batch_size: int = 256, random_seed: int | None = None,
-                 columns: dict[str, str] | None = None, formats: dict[str, str] | None = None,
-                 rare_threshold: int = RARE_THRESHOLD, rare_thresholds: dict[str, int] | None = None,
-                 latent_dim: int = 24, kl_weight: float = 0.1, verbatim: bool = False,
-                 as_decoded: Collection[str] = (), given: Collection[str] = ()):
+    def __init__(
+        self,
+        epochs: int | None = None,
+        batch_size: int = 256,
+        random_seed: int | None = None,
+        columns: dict[str, str] | None = None,
+        formats: dict[str, str] | None = None,
+        rare_threshold: int = RARE_THRESHOLD,
+        rare_thresholds: dict[str, int] | None = None,
+        latent_dim: int = 24,
+        kl_weight: float = 0.1,
+        verbatim: bool = False,
+        as_decoded: Collection[str] = (),
+        given: Collection[str] = (),
+    ):
         self.verbatim = verbatim
         self.as_decoded = set(as_decoded) | set(given)
         self.given = set(given)
@@ -117,24 +128,27 @@ class Synthesizer:
                 how[codec.name] = f"{codec.kind}: made anew, never a real value"
             elif codec.kind in LOCATION:
                 made = "other countries" if codec.kind == "country" else f"a {codec.kind} of the row's country"
-                how[codec.name] = (f"{codec.kind}: values seen fewer than {codec.protection.rare_threshold} "
-                                   f"times replaced by {made}")
+                how[codec.name] = (
+                    f"{codec.kind}: values seen fewer than {codec.protection.rare_threshold} times replaced by {made}"
+                )
         return how
 
     @property
     def made_anew(self) -> set[str]:
         """Category and place columns whose values are mostly rare, so mostly made anew: a
         report compares their format, not their values (which protection removes on purpose)."""
-        return {c.name for c in self.codecs
-                if getattr(c, "rare_share", 0.0) > 0 and c.rare_share >= 0.5 * (1.0 - c.null_share)}
+        return {
+            c.name
+            for c in self.codecs
+            if getattr(c, "rare_share", 0.0) > 0 and c.rare_share >= 0.5 * (1.0 - c.null_share)
+        }
 
     @property
     def text_formats(self) -> dict[str, str]:
         """Formats of the date and time columns read as text, as pandas parses them."""
         return {c.name: parse_format(c.text_format) for c in self.codecs if getattr(c, "text_format", None)}
 
-    def fit(self, data: pd.DataFrame, on_epoch: Callable[[int, int, dict], None] | None = None
-            ) -> "Synthesizer":
+    def fit(self, data: pd.DataFrame, on_epoch: Callable[[int, int, dict], None] | None = None) -> "Synthesizer":
         """Learn ``data``. ``on_epoch(epoch, epochs, logs)`` is called after every epoch."""
         _check_table(data)
         started = time.perf_counter()
@@ -153,8 +167,9 @@ class Synthesizer:
         self.secret = guard.new_secret()
         # each row's country (formats follow it) and person (a value is rare if few people hold it)
         regions, people = source_regions(data, kinds), source_people(data, kinds)
-        self.codecs = [self._fit_codec(data[c], kinds[c], regions, people, declared=c in self.column_kinds)
-                       for c in data.columns]
+        self.codecs = [
+            self._fit_codec(data[c], kinds[c], regions, people, declared=c in self.column_kinds) for c in data.columns
+        ]
         self.notes = stray_notes + [note for note in map(_rare_note, self.codecs) if note]
         named = data.set_axis(self.columns, axis=1)
         str_kinds = {str(c): k for c, k in kinds.items()}
@@ -165,44 +180,61 @@ class Synthesizer:
         residuals = self._fit_relations(named, seed)
         self.notes += [f"rule kept: {relation.describe()}" for relation in self.relations]
         self.row_orders = self._fit_row_orders(named)
-        self.notes += [f"rows are numbered by '{o.column}' in the order of {', '.join(map(repr, o.keys))}"
-                       for o in self.row_orders]
+        self.notes += [
+            f"rows are numbered by '{o.column}' in the order of {', '.join(map(repr, o.keys))}" for o in self.row_orders
+        ]
         learned = self._learned
         self.redraws = self._fit_redraws(named, residuals, seed) if learned else []
         epochs_run = 0
         if learned:
-            matrix = np.hstack([c.encode(residuals[c] if c in residuals else data[c.name])
-                                for c in learned]).astype(np.float32)
+            matrix = np.hstack([c.encode(residuals[c] if c in residuals else data[c.name]) for c in learned]).astype(
+                np.float32
+            )
             blocks = [b for c in learned for b in c.blocks()]
             from syngen.engine import vae  # the deep-learning backend loads only here
 
             epochs = self.epochs or default_epochs(len(data), self.batch_size)
             hook = (lambda epoch, logs: on_epoch(epoch, epochs, logs)) if on_epoch else None
-            result = vae.train(matrix, blocks, vae.TrainConfig(
-                epochs=epochs, batch_size=self.batch_size, latent_dim=self.latent_dim,
-                kl_weight=self.kl_weight, seed=seed, on_epoch=hook))
+            result = vae.train(
+                matrix,
+                blocks,
+                vae.TrainConfig(
+                    epochs=epochs,
+                    batch_size=self.batch_size,
+                    latent_dim=self.latent_dim,
+                    kl_weight=self.kl_weight,
+                    seed=seed,
+                    on_epoch=hook,
+                ),
+            )
             self.decoder = result.decoder
             # TensorFlow's idle workers keep the cores busy for a while after training;
             # multi-threaded BLAS beside them runs several times slower than one thread.
             with threadpool_limits(limits=1, user_api="blas"):
                 self._calibrate(learned, matrix, result.encoder(matrix), seed)
             epochs_run = result.epochs_run
-        self.training = {"rows": int(len(data)), "epochs_run": epochs_run, "seed": seed,
-                         "seconds": round(time.perf_counter() - started, 2)}
+        self.training = {
+            "rows": int(len(data)),
+            "epochs_run": epochs_run,
+            "seed": seed,
+            "seconds": round(time.perf_counter() - started, 2),
+        }
         return self
 
     def _fit_relations(self, named: pd.DataFrame, seed: int) -> dict[Codec, pd.Series]:
         """Find the relations between numeric columns (``relations.py``), and fit the codec of
         each target's residual; returns each such codec's residual column."""
-        numeric = {c.name: c for c in self.codecs
-                   if isinstance(c, NumericCodec) and c.learned and c.zones is None}
+        numeric = {c.name: c for c in self.codecs if isinstance(c, NumericCodec) and c.learned and c.zones is None}
         numbers = {name: codec.numbers(named[name]) for name, codec in numeric.items()}
         categories = [c for c in self.codecs if c.learned and c.kind in ("categorical", "boolean")]
         self.relations = find_relations(
-            numbers, {n: c.kind for n, c in numeric.items()}, seed,
+            numbers,
+            {n: c.kind for n, c in numeric.items()},
+            seed,
             factors={c.name: named[c.name] for c in categories},
             min_counts={c.name: int(self.rare_thresholds.get(c.name, self.rare_threshold)) for c in categories},
-            fixed={d.dependent for d in self.dependencies} | self.given)
+            fixed={d.dependent for d in self.dependencies} | self.given,
+        )
         residuals = {}
         for relation in self.relations:
             inputs, levels = [numbers[n] for n in relation.inputs], [named[f.name] for f in relation.factors]
@@ -215,8 +247,11 @@ class Synthesizer:
     @property
     def _dated(self) -> dict[str, NumericCodec]:
         """The learned date and time columns (their parts can be read off them)."""
-        return {c.name: c for c in self.codecs if isinstance(c, NumericCodec) and c.learned
-                and c.kind in DATE_KINDS and c.zones is None}
+        return {
+            c.name: c
+            for c in self.codecs
+            if isinstance(c, NumericCodec) and c.learned and c.kind in DATE_KINDS and c.zones is None
+        }
 
     def _fit_date_parts(self, named: pd.DataFrame) -> list[DatePart]:
         """Number columns that are a part of a date in their row (``date_parts.py``); never a
@@ -234,8 +269,10 @@ class Synthesizer:
         if not sequences:
             return []
         values = {c.name: self._order_values(c, named[c.name]) for c in self.codecs if c.learned}
-        orders = (RowOrder.fit(s.name, named[s.name].to_numpy(dtype=np.float64), values, self.rare_threshold)
-                  for s in sequences)
+        orders = (
+            RowOrder.fit(s.name, named[s.name].to_numpy(dtype=np.float64), values, self.rare_threshold)
+            for s in sequences
+        )
         return [o for o in orders if o is not None]
 
     @staticmethod
@@ -274,8 +311,11 @@ class Synthesizer:
                 columns[name] = residuals[codec].to_numpy(dtype=np.float64)
             elif isinstance(codec, NumericCodec):
                 columns[name] = codec.numbers(named[name])
-                if 1 < len(codec.support) <= MAX_LEVELS and name not in fixing \
-                        and codec.in_tail(columns[name]).mean() <= MAX_TAIL_SHARE:  # the values it snaps to
+                if (
+                    1 < len(codec.support) <= MAX_LEVELS
+                    and name not in fixing
+                    and codec.in_tail(columns[name]).mean() <= MAX_TAIL_SHARE
+                ):  # the values it snaps to
                     levels[name] = np.append(codec.support, [np.nan] * (codec.null_share > 0))
             else:
                 columns[name] = codec.slots(named[name]).astype(np.float64)
@@ -288,8 +328,11 @@ class Synthesizer:
         """The learned columns the redraws' trees read: categories and numbers (a relation's
         residual in its target's place), none a link fixes (they follow the others anyway)."""
         fixed = {d.dependent for d in self.dependencies}
-        return {c.name: c for c in self._learned if c.name not in fixed
-                and (getattr(c, "redrawn", False) or isinstance(c, NumericCodec) and c.zones is None)}
+        return {
+            c.name: c
+            for c in self._learned
+            if c.name not in fixed and (getattr(c, "redrawn", False) or isinstance(c, NumericCodec) and c.zones is None)
+        }
 
     @property
     def _learned(self) -> list[Codec]:
@@ -302,12 +345,18 @@ class Synthesizer:
         personal = {c: k for c, k in kinds.items() if k in IDENTIFYING or k == "email"}
         if personal:
             column, kind = next(iter(personal.items()))
-            raise SyngenError(f"copy keeps the table's real values, but column '{column}' looks like "
-                              f"personal data ({kind}); train the table instead, or give the column "
-                              "another kind if it is not personal")
+            raise SyngenError(
+                f"copy keeps the table's real values, but column '{column}' looks like "
+                f"personal data ({kind}); train the table instead, or give the column "
+                "another kind if it is not personal"
+            )
         self.codecs = [codec_for(str(c), "verbatim").fit(data[c]) for c in data.columns]
-        self.training = {"rows": int(len(data)), "epochs_run": 0, "seed": 0,
-                         "seconds": round(time.perf_counter() - started, 2)}
+        self.training = {
+            "rows": int(len(data)),
+            "epochs_run": 0,
+            "seed": 0,
+            "seconds": round(time.perf_counter() - started, 2),
+        }
         return self
 
     @property
@@ -329,23 +378,31 @@ class Synthesizer:
         if self.relations or self.redraws:
             self._decode(learned, generated, {}, rng, calibrating=True)
 
-    def _fit_codec(self, column: pd.Series, kind: str, regions: pd.Series | None, people: pd.Series | None,
-                   declared: bool) -> Codec:
+    def _fit_codec(
+        self, column: pd.Series, kind: str, regions: pd.Series | None, people: pd.Series | None, declared: bool
+    ) -> Codec:
         name = str(column.name)
-        if declared and kind in TEXT_KINDS and pd.api.types.is_numeric_dtype(column) \
-                and not pd.api.types.is_bool_dtype(column):
-            raise SyngenError(f"column '{name}' holds numbers, so it cannot be of the kind '{kind}' declared "
-                              "for it; declare another kind, or none to let it be detected")
-        protection = Protection(self.secret, int(self.rare_thresholds.get(name, self.rare_threshold)), regions,
-                                people)
+        if (
+            declared
+            and kind in TEXT_KINDS
+            and pd.api.types.is_numeric_dtype(column)
+            and not pd.api.types.is_bool_dtype(column)
+        ):
+            raise SyngenError(
+                f"column '{name}' holds numbers, so it cannot be of the kind '{kind}' declared "
+                "for it; declare another kind, or none to let it be detected"
+            )
+        protection = Protection(self.secret, int(self.rare_thresholds.get(name, self.rare_threshold)), regions, people)
         try:
             return codec_for(name, kind).fit(column, self.formats.get(name), protection)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
             if not declared:
                 raise
             detail = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
-            raise SyngenError(f"column '{name}': its values do not fit the kind '{kind}' declared for it "
-                              f"({detail}); declare another kind, or none to let it be detected") from None
+            raise SyngenError(
+                f"column '{name}': its values do not fit the kind '{kind}' declared for it "
+                f"({detail}); declare another kind, or none to let it be detected"
+            ) from None
 
     @property
     def _by_name(self) -> dict[str, Codec]:
@@ -356,8 +413,9 @@ class Synthesizer:
         if not self.training:
             raise SyngenError("the model is not trained yet: call fit() or load() first")
 
-    def generate_batch(self, start: int, n: int, total: int, seed: int,
-                       conditions: conditional.Conditions | None = None) -> pd.DataFrame:
+    def generate_batch(
+        self, start: int, n: int, total: int, seed: int, conditions: conditional.Conditions | None = None
+    ) -> pd.DataFrame:
         """Rows ``start .. start+n`` of a run of ``total`` rows with seed ``seed``; with
         ``conditions`` (this batch's, see ``read_conditions``), rows keeping given values."""
         self._require_fitted()
@@ -390,8 +448,9 @@ class Synthesizer:
             self._force(frame, conditions)
             for dependency in self.dependencies:
                 if dependency.dependent in conditions.values and dependency.determinants[0] not in conditions.values:
-                    dependency.follow(frame, conditions.given(dependency.dependent), rng,
-                                      self._shares(dependency.determinants[0]))
+                    dependency.follow(
+                        frame, conditions.given(dependency.dependent), rng, self._shares(dependency.determinants[0])
+                    )
             for dependency in self.dependencies:  # what the moved determinants fix
                 if dependency.dependent not in conditions.values:
                     dependency.apply(frame, rng)
@@ -399,16 +458,18 @@ class Synthesizer:
             frame = self._number_in_order(frame)
         return frame
 
-    def read_conditions(self, conditions: dict | pd.DataFrame, size: int | None = None, lenient: bool = False
-                        ) -> conditional.Conditions:
+    def read_conditions(
+        self, conditions: dict | pd.DataFrame, size: int | None = None, lenient: bool = False
+    ) -> conditional.Conditions:
         """Conditions checked against this model: a dict of column -> value for ``size``
         rows, or a DataFrame of seed rows (one generated row each; blanks left free);
         ``lenient`` for values generated elsewhere (``conditions.read_conditions``)."""
         self._require_fitted()
         return conditional.read_conditions(self, conditions, size, lenient)
 
-    def _conditioned(self, learned: list[Codec], conditions: conditional.Conditions,
-                     rng: np.random.Generator) -> np.ndarray:
+    def _conditioned(
+        self, learned: list[Codec], conditions: conditional.Conditions, rng: np.random.Generator
+    ) -> np.ndarray:
         """Decoder outputs of latent codes drawn by how likely each makes the given values."""
         k, residuals = conditional.CANDIDATES, {r.codec for r in self.relations}
         scored = [c for c in learned if c.name in conditions.values and c not in residuals]
@@ -419,20 +480,26 @@ class Synthesizer:
             score = np.zeros(part.rows * k)
             for codec, (outputs, _) in zip(learned, _split(learned, raw, raw)):
                 if codec in scored:
-                    score += conditional.log_likelihood(codec, outputs, np.repeat(part.values[codec.name], k),
-                                                        np.repeat(part.given(codec.name), k))
+                    score += conditional.log_likelihood(
+                        codec, outputs, np.repeat(part.values[codec.name], k), np.repeat(part.given(codec.name), k)
+                    )
             targets = [r.target for r in self.relations if r.target in part.values]
             if targets:
                 composed = self._expected_targets(learned, raw, rng)
                 for name in targets:
-                    score += conditional.target_score(self._by_name[name], composed[name],
-                                                      np.repeat(part.values[name], k), np.repeat(part.given(name), k))
+                    score += conditional.target_score(
+                        self._by_name[name],
+                        composed[name],
+                        np.repeat(part.values[name], k),
+                        np.repeat(part.given(name), k),
+                    )
             best = conditional.pick(score.reshape(part.rows, k), rng)
             chosen.append(raw.reshape(part.rows, k, -1)[np.arange(part.rows), best])
         return np.vstack(chosen) if chosen else self.decoder(self.mixture.sample(0, rng))
 
-    def _expected_targets(self, learned: list[Codec], raw: np.ndarray, rng: np.random.Generator
-                          ) -> dict[str, np.ndarray]:
+    def _expected_targets(
+        self, learned: list[Codec], raw: np.ndarray, rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
         """Each relation's target as its inputs' and residual's predictions compose it (its
         categorical inputs drawn)."""
         residuals = {r.codec: r for r in self.relations}
@@ -440,13 +507,17 @@ class Synthesizer:
         numbers, predicted, levels = {}, {}, {}
         for codec, (outputs, _) in zip(learned, _split(learned, raw, raw)):
             if isinstance(codec, NumericCodec) and codec.zones is None:
-                (predicted if codec in residuals else numbers)[residuals[codec].target if codec in residuals
-                                                               else codec.name] = codec.expected(outputs)
+                (predicted if codec in residuals else numbers)[
+                    residuals[codec].target if codec in residuals else codec.name
+                ] = codec.expected(outputs)
             elif codec.name in factors:
                 levels[codec.name] = codec.decode(outputs, rng)
         for relation in self.relations:
-            x = relation.compose(predicted[relation.target], [numbers[n] for n in relation.inputs],
-                                 [levels[f.name] for f in relation.factors])
+            x = relation.compose(
+                predicted[relation.target],
+                [numbers[n] for n in relation.inputs],
+                [levels[f.name] for f in relation.factors],
+            )
             numbers[relation.target] = self._onto_marginal(relation, x)
         return numbers
 
@@ -459,9 +530,15 @@ class Synthesizer:
             if name in columns:
                 columns[name] = conditional.forced(by_name[name], columns[name], values, conditions.given(name))
 
-    def _decode(self, learned: list[Codec], raw: np.ndarray, outputs: dict[str, pd.Series],
-                rng: np.random.Generator, calibrating: bool = False,
-                given: conditional.Conditions | None = None) -> list[Dependency]:
+    def _decode(
+        self,
+        learned: list[Codec],
+        raw: np.ndarray,
+        outputs: dict[str, pd.Series],
+        rng: np.random.Generator,
+        calibrating: bool = False,
+        given: conditional.Conditions | None = None,
+    ) -> list[Dependency]:
         """Each learned column's values from the decoder's output; then each relation's
         target, composed from its inputs and its decoded residual. Unless the relation is
         exact (cigarettes are 20 times packs), that is mapped onto the source's marginal
@@ -504,7 +581,9 @@ class Synthesizer:
             x = relation.compose(residual, values, levels)
             if calibrating and not relation.exact:
                 kept = x[np.isfinite(x) & ~nulls]
-                relation.generated = encoders.calibration_quantiles(kept, target.count) if len(kept) > 1 else np.zeros(0)
+                relation.generated = (
+                    encoders.calibration_quantiles(kept, target.count) if len(kept) > 1 else np.zeros(0)
+                )
             composed = self._onto_marginal(relation, x, rng)
             x = target.within(composed)
             if relation.form == "order":  # the smallest gap the source has, at least; the range wins
@@ -520,15 +599,26 @@ class Synthesizer:
             outputs[relation.target] = target.output(x, nulls)
         return settled
 
-    def _redraw(self, read: dict[str, Codec], decoded: dict, drawn: dict[str, tuple], rng: np.random.Generator,
-                given: conditional.Conditions | None, calibrating: bool = False) -> None:
+    def _redraw(
+        self,
+        read: dict[str, Codec],
+        decoded: dict,
+        drawn: dict[str, tuple],
+        rng: np.random.Generator,
+        given: conditional.Conditions | None,
+        calibrating: bool = False,
+    ) -> None:
         """The decoded categories in ``drawn`` and numbers in ``decoded`` drawn again given
         the rest of each row (``redraws.py``); given columns keep theirs (they are set after).
         ``calibrating`` keeps only the redraws whose trees find the decoder's values less
         likely than the source's (``redraws.needed``)."""
         residuals = {r.codec for r in self.relations}
-        columns = {name: drawn[name][0].astype(np.float64) if name in drawn
-                   else _blanked(*decoded[id(codec) if codec in residuals else name]) for name, codec in read.items()}
+        columns = {
+            name: drawn[name][0].astype(np.float64)
+            if name in drawn
+            else _blanked(*decoded[id(codec) if codec in residuals else name])
+            for name, codec in read.items()
+        }
         if calibrating:
             self.redraws = needed(self.redraws, columns)
         tails = {r.column: columns[r.column].copy() for r in self.redraws if r.column not in drawn}
@@ -541,11 +631,14 @@ class Synthesizer:
                 decoded_values = tails[name]  # a value in a tail, where no level is, stays as decoded
                 values = np.where(read[name].in_tail(decoded_values), decoded_values, values)
                 blank = np.isnan(values)  # the source's values as read (9.640000343), in its grain (9.64)
-                decoded[name] = (read[name].rounded(np.where(blank, 0.0, values), snap=False),
-                                 blank if read[name].null_share > 0 else None)
+                decoded[name] = (
+                    read[name].rounded(np.where(blank, 0.0, values), snap=False),
+                    blank if read[name].null_share > 0 else None,
+                )
 
-    def _settle_factors(self, outputs: dict[str, pd.Series], rng: np.random.Generator,
-                        given: conditional.Conditions | None) -> list[Dependency]:
+    def _settle_factors(
+        self, outputs: dict[str, pd.Series], rng: np.random.Generator, given: conditional.Conditions | None
+    ) -> list[Dependency]:
         """The relations' categorical inputs as the rows will hold them, before the targets
         are composed from them: given values set, and the links that fix them applied (a
         service a link makes "No internet service" is priced as that)."""
@@ -555,13 +648,21 @@ class Synthesizer:
         self._force(outputs, given)
         links = [d for d in self.dependencies if d.dependent in factors and all(n in outputs for n in d.determinants)]
         # a given value a factor fixes (a loan's grade, by its sub-grade) brings a factor that gives it
-        followed = [d for d in self.dependencies if given is not None and d.dependent in given.values
-                    and d.determinants[0] in factors and d.determinants[0] not in given.values and d.dependent in outputs]
+        followed = [
+            d
+            for d in self.dependencies
+            if given is not None
+            and d.dependent in given.values
+            and d.determinants[0] in factors
+            and d.determinants[0] not in given.values
+            and d.dependent in outputs
+        ]
         if links or followed:
             frame = pd.DataFrame({n: outputs[n] for d in links + followed for n in d.determinants + [d.dependent]})
             for dependency in followed:
-                dependency.follow(frame, given.given(dependency.dependent), rng,
-                                  self._shares(dependency.determinants[0]))
+                dependency.follow(
+                    frame, given.given(dependency.dependent), rng, self._shares(dependency.determinants[0])
+                )
             for dependency in links:
                 dependency.apply(frame, rng)
             outputs.update({n: frame[n] for n in frame.columns})
@@ -572,24 +673,38 @@ class Synthesizer:
         codec = self._by_name[name]
         return codec.value_shares() if isinstance(codec, CategoricalCodec) else None
 
-    def _onto_marginal(self, relation: Relation, x: np.ndarray, rng: np.random.Generator | None = None
-                       ) -> np.ndarray:
+    def _onto_marginal(self, relation: Relation, x: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """Composed target values mapped onto the source's distribution (unless exact: no
         quantiles); ``rng`` spreads ties (see QuantileNormal.uniform)."""
         if len(relation.generated) < 2:
             return x
-        return self._by_name[relation.target].transform.inverse_uniform(QuantileNormal(relation.generated).uniform(x, rng))
+        return self._by_name[relation.target].transform.inverse_uniform(
+            QuantileNormal(relation.generated).uniform(x, rng)
+        )
 
-    def _agree(self, relation: Relation, rows: np.ndarray, given: conditional.Conditions | None, decoded: dict,
-               numbers: dict[str, np.ndarray], outputs: dict[str, pd.Series], keep: Collection[str] = ()) -> None:
+    def _agree(
+        self,
+        relation: Relation,
+        rows: np.ndarray,
+        given: conditional.Conditions | None,
+        decoded: dict,
+        numbers: dict[str, np.ndarray],
+        outputs: dict[str, pd.Series],
+        keep: Collection[str] = (),
+    ) -> None:
         """On ``rows``, where the relation's target is given (or was moved: kept in its
         range), move its inputs (those not given too, nor in ``keep``) to agree with it, in
         their range and grain; then their own inputs, down the relations."""
         if not rows.any():
             return
         residual = decoded[id(relation.codec)][0]
-        solved = relation.solve(numbers[relation.target], residual, [numbers[n] for n in relation.inputs],
-                                [outputs[f.name] for f in relation.factors], keep)
+        solved = relation.solve(
+            numbers[relation.target],
+            residual,
+            [numbers[n] for n in relation.inputs],
+            [outputs[f.name] for f in relation.factors],
+            keep,
+        )
         by_name, composed = self._by_name, {r.target: r for r in self.relations}
         for name, x in zip(relation.inputs, solved):
             if given is not None and name in given.values:
@@ -601,15 +716,25 @@ class Synthesizer:
             if name in composed:
                 self._agree(composed[name], rows & (moved != before), given, decoded, numbers, outputs, keep)
 
-    def iter_batches(self, size: int, random_seed: int | None = None, batch_size: int | None = None,
-                     conditions: conditional.Conditions | None = None) -> Iterator[pd.DataFrame]:
+    def iter_batches(
+        self,
+        size: int,
+        random_seed: int | None = None,
+        batch_size: int | None = None,
+        conditions: conditional.Conditions | None = None,
+    ) -> Iterator[pd.DataFrame]:
         """``size`` rows as DataFrames of at most ``batch_size`` rows each."""
         seed = resolve_seed(random_seed)
         for start, n in batch_plan(size, batch_size):
             yield self.generate_batch(start, n, size, seed, conditions.batch(start, n) if conditions else None)
 
-    def sample(self, size: int | None = None, random_seed: int | None = None, batch_size: int | None = None,
-               conditions: dict | pd.DataFrame | None = None) -> pd.DataFrame:
+    def sample(
+        self,
+        size: int | None = None,
+        random_seed: int | None = None,
+        batch_size: int | None = None,
+        conditions: dict | pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
         """``size`` synthetic rows with the source's columns, in order, and dtypes.
 
         ``conditions``: a dict of column -> value that every row keeps, or a DataFrame of
@@ -645,8 +770,7 @@ class Synthesizer:
             activations, decoder_arrays = self.decoder.state("decoder")
             arrays.update(decoder_arrays)
             arrays.update(self.mixture.state())
-            network = {"decoder_activations": activations, "latent_dim": self.latent_dim,
-                       "kl_weight": self.kl_weight}
+            network = {"decoder_activations": activations, "latent_dim": self.latent_dim, "kl_weight": self.kl_weight}
         persona, persona_arrays = self.persona.state()
         arrays.update(persona_arrays)
         relations = []
@@ -660,12 +784,19 @@ class Synthesizer:
             meta, redraw_arrays = redraw.state()
             redraws.append(meta)
             arrays.update({f"redraw{i}.{k}": v for k, v in redraw_arrays.items()})
-        document = {"format_version": FORMAT_VERSION, "syngen_version": __version__,
-                    "columns": columns, "network": network, "persona": persona,
-                    "dependencies": [d.state() for d in self.dependencies], "relations": relations,
-                    "redraws": redraws, "row_orders": [o.state() for o in self.row_orders],
-                    "date_parts": [p.state() for p in self.date_parts],
-                    "training": self.training}
+        document = {
+            "format_version": FORMAT_VERSION,
+            "syngen_version": __version__,
+            "columns": columns,
+            "network": network,
+            "persona": persona,
+            "dependencies": [d.state() for d in self.dependencies],
+            "relations": relations,
+            "redraws": redraws,
+            "row_orders": [o.state() for o in self.row_orders],
+            "date_parts": [p.state() for p in self.date_parts],
+            "training": self.training,
+        }
         key, staging, staged_key = _secret_path(target, secret_path), None, None
         try:  # everything written before the earlier model is replaced: a full disk leaves it as it was
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -705,13 +836,16 @@ class Synthesizer:
         if version != FORMAT_VERSION:
             raise SyngenError(
                 f"the model in '{folder}' has format {version} (made by syngen "
-                f"{document.get('syngen_version')}); this syngen reads format {FORMAT_VERSION}: train again")
+                f"{document.get('syngen_version')}); this syngen reads format {FORMAT_VERSION}: train again"
+            )
         try:
             model = cls._from_files(folder, document, secret_path)
             model.generate_batch(0, 1, 1, 0)  # arrays of the wrong shape show only when used
             return model
         except (OSError, EOFError, KeyError, IndexError, TypeError, ValueError, zipfile.BadZipFile) as error:
-            detail = f"{type(error).__name__}: {str(error).splitlines()[0][:120]}" if str(error) else type(error).__name__
+            detail = (
+                f"{type(error).__name__}: {str(error).splitlines()[0][:120]}" if str(error) else type(error).__name__
+            )
             raise SyngenError(f"the model in '{folder}' is damaged or incomplete ({detail}); train again") from None
 
     @classmethod
@@ -724,18 +858,22 @@ class Synthesizer:
         model.codecs = []
         for i, meta in enumerate(document["columns"]):
             prefix = f"column{i}."
-            model.codecs.append(Codec.from_state(
-                meta, {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}))
+            model.codecs.append(
+                Codec.from_state(meta, {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)})
+            )
         model.dependencies = [Dependency.from_state(d) for d in document["dependencies"]]
         for i, state in enumerate(document["relations"]):
             relation = Relation.from_state(state)
             prefix = f"relation{i}."
             relation.codec = Codec.from_state(
-                state["residual"], {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+                state["residual"], {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            )
             relation.generated = arrays[f"relation{i}-generated"]
             model.relations.append(relation)
-        model.redraws = [Redraw.from_state(meta, {k: arrays[f"redraw{i}.{k}"] for k in Redraw.ARRAYS})
-                         for i, meta in enumerate(document["redraws"])]
+        model.redraws = [
+            Redraw.from_state(meta, {k: arrays[f"redraw{i}.{k}"] for k in Redraw.ARRAYS})
+            for i, meta in enumerate(document["redraws"])
+        ]
         model.row_orders = [RowOrder.from_state(o) for o in document.get("row_orders", [])]
         model.date_parts = [DatePart(**p) for p in document.get("date_parts", [])]
         model.persona = Persona.from_state(document["persona"], arrays)
@@ -749,8 +887,9 @@ class Synthesizer:
         return model
 
 
-def _given_numbers(x: np.ndarray, nulls: np.ndarray | None, given: conditional.Conditions | None,
-                   name: str) -> tuple[np.ndarray, np.ndarray | None]:
+def _given_numbers(
+    x: np.ndarray, nulls: np.ndarray | None, given: conditional.Conditions | None, name: str
+) -> tuple[np.ndarray, np.ndarray | None]:
     """A column's numbers with the given ones set, so that relations compose from them."""
     if given is None or name not in given.values:
         return x, nulls
@@ -769,8 +908,11 @@ def _blank_strays(data: pd.DataFrame, kinds: dict, formats: dict[str, str]) -> t
     notes, blanked = [], {}
     for column, kind in kinds.items():
         values = data[column]
-        if kind not in DATE_KINDS or str(column) in formats \
-                or not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        if (
+            kind not in DATE_KINDS
+            or str(column) in formats
+            or not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values))
+        ):
             continue
         filled = np.flatnonzero(values.notna().to_numpy())
         found = strays(values.iloc[filled])
@@ -779,8 +921,10 @@ def _blank_strays(data: pd.DataFrame, kinds: dict, formats: dict[str, str]) -> t
             blank = np.zeros(len(values), dtype=bool)
             blank[filled[stray]] = True
             blanked[column] = values.mask(blank)
-            notes.append(f"column '{column}': {int(stray.sum())} value(s) ({stray.mean():.1%}) are no {kind} in "
-                         f"the format '{found[0][1]}' of the rest; they are learned as blanks")
+            notes.append(
+                f"column '{column}': {int(stray.sum())} value(s) ({stray.mean():.1%}) are no {kind} in "
+                f"the format '{found[0][1]}' of the rest; they are learned as blanks"
+            )
     if blanked:
         data = data.copy()
         for column, values in blanked.items():
@@ -795,11 +939,15 @@ def _rare_note(codec: Codec) -> str | None:
         return None
     k = codec.protection.rare_threshold
     if not (codec.categories or codec.tail):
-        return (f"column '{codec.name}': every value is seen fewer than {k} times, so values are made up in "
-                f"their shape; give the column a kind, or a lower rare_threshold, to keep its values")
+        return (
+            f"column '{codec.name}': every value is seen fewer than {k} times, so values are made up in "
+            f"their shape; give the column a kind, or a lower rare_threshold, to keep its values"
+        )
     if rare >= 0.5 * present:
-        return (f"column '{codec.name}': {rare / present:.0%} of its values are seen fewer than {k} times; "
-                "those rows get values made up in their shape")
+        return (
+            f"column '{codec.name}': {rare / present:.0%} of its values are seen fewer than {k} times; "
+            "those rows get values made up in their shape"
+        )
     return None
 
 
@@ -827,7 +975,7 @@ def _split(codecs, outputs: np.ndarray, encoded: np.ndarray):
         parts = []
         first = position
         for _, width in codec.blocks():
-            parts.append(outputs[:, position:position + width])
+            parts.append(outputs[:, position : position + width])
             position += width
         yield parts, encoded[:, first:position]
 

@@ -6,6 +6,7 @@ cross-entropy on categories, binary cross-entropy on null flags) plus a weighted
 trained with early stopping on a validation split. The trained layers are exported as
 NumPy (``network.Mlp``) for generation.
 """
+
 from __future__ import annotations
 
 import os
@@ -92,8 +93,7 @@ class VariationalAutoencoder(keras.Model):
         self.noise = keras.random.SeedGenerator(config.seed)
         self._numeric = np.asarray(layout.numeric, dtype="int32")
         # flags of each numeric column's nulls, or a zero column when it has none
-        self._numeric_null = np.asarray(
-            [p if p >= 0 else layout.width for p in layout.numeric_null], dtype="int32")
+        self._numeric_null = np.asarray([p if p >= 0 else layout.width for p in layout.numeric_null], dtype="int32")
         self._nulls = np.asarray(layout.nulls, dtype="int32")
         # every category block as one row of a padded index matrix, so the loss of all
         # categorical columns is a handful of tensor ops however many columns there are;
@@ -120,7 +120,7 @@ class VariationalAutoencoder(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         width, latent = self.layout.width, self.config.latent_dim
         out = y_pred[:, :width]
-        mean, log_var = y_pred[:, width:width + latent], y_pred[:, width + latent:]
+        mean, log_var = y_pred[:, width : width + latent], y_pred[:, width + latent :]
         recon = ops.zeros_like(out[:, 0])
         if len(self._numeric):
             padded = ops.concatenate([y, ops.zeros_like(y[:, :1])], axis=1)
@@ -133,8 +133,7 @@ class VariationalAutoencoder(keras.Model):
         if len(self._category_index):
             padded = ops.concatenate([out, ops.full_like(out[:, :1], -1e9)], axis=1)
             blocks = ops.take(padded, self._category_index, axis=1)  # rows x columns x width
-            chosen = ops.take(y, self._category_positions, axis=1) * ops.take(
-                out, self._category_positions, axis=1)
+            chosen = ops.take(y, self._category_positions, axis=1) * ops.take(out, self._category_positions, axis=1)
             recon = recon + ops.sum(ops.logsumexp(blocks, axis=2), axis=1) - ops.sum(chosen, axis=1)
         kl = -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=1)
         return ops.mean(recon + self.config.kl_weight * kl)
@@ -143,8 +142,9 @@ class VariationalAutoencoder(keras.Model):
         def dense(layer, activation):
             kernel, bias = (np.asarray(v, dtype=np.float32) for v in layer.get_weights())
             return kernel, bias, activation
-        encoder = Mlp([dense(l, "relu") for l in self.encoder_layers] + [dense(self.mean_layer, "linear")])
-        decoder = Mlp([dense(l, "relu") for l in self.decoder_layers] + [dense(self.output_layer, "linear")])
+
+        encoder = Mlp([dense(width, "relu") for width in self.encoder_layers] + [dense(self.mean_layer, "linear")])
+        decoder = Mlp([dense(width, "relu") for width in self.decoder_layers] + [dense(self.output_layer, "linear")])
         return encoder, decoder
 
 
@@ -181,7 +181,7 @@ def train(data: np.ndarray, blocks: list[tuple[str, int]], config: TrainConfig) 
         """One pass over the rows in the given order, as one graph: no Python per step."""
         total = tf.constant(0.0)
         for step in tf.range(steps):
-            x = tf.gather(data_on_device, permutation[step * batch:(step + 1) * batch])
+            x = tf.gather(data_on_device, permutation[step * batch : (step + 1) * batch])
             with tf.GradientTape() as tape:
                 loss = model.compute_loss(y=x, y_pred=model(x, training=True))
             gradients = tape.gradient(loss, model.trainable_variables)

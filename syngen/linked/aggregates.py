@@ -7,6 +7,7 @@ of children, a sum of a child column or of the product of two, equal to the pare
 column in every source parent row up to its grain) and, at generation, filled once the
 children exist, from their generated values.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -44,18 +45,28 @@ class Aggregate:
         return np.round(total, self.decimals)
 
 
-def find_aggregates(parent: pd.DataFrame, child: pd.DataFrame, rows: np.ndarray, parent_columns, child_columns,
-                    child_name: str, key_name: str) -> list[Aggregate]:
+def find_aggregates(
+    parent: pd.DataFrame,
+    child: pd.DataFrame,
+    rows: np.ndarray,
+    parent_columns,
+    child_columns,
+    child_name: str,
+    key_name: str,
+) -> list[Aggregate]:
     """The parent's numeric columns that are a count of its children, or a sum over them of
     a child column or of a product of two, in ``SHARE`` of its rows."""
     if (rows >= 0).sum() < MIN_ROWS:
         return []
-    numbers = {c: pd.to_numeric(child[c], errors="coerce").to_numpy(dtype=float) for c in child_columns
-               if pd.api.types.is_numeric_dtype(child[c]) and not pd.api.types.is_bool_dtype(child[c])}
+    numbers = {
+        c: pd.to_numeric(child[c], errors="coerce").to_numpy(dtype=float)
+        for c in child_columns
+        if pd.api.types.is_numeric_dtype(child[c]) and not pd.api.types.is_bool_dtype(child[c])
+    }
     numbers = dict(list(numbers.items())[:MAX_COLUMNS])
     forms = [()] + [(c,) for c in numbers] + list(combinations(numbers, 2))
     found = []
-    with_children = np.bincount(rows[rows >= 0], minlength=len(parent))[:len(parent)] > 0
+    with_children = np.bincount(rows[rows >= 0], minlength=len(parent))[: len(parent)] > 0
     if with_children.sum() < MIN_ROWS:
         return []
     for column in parent_columns:
@@ -65,8 +76,7 @@ def find_aggregates(parent: pd.DataFrame, child: pd.DataFrame, rows: np.ndarray,
         decimals = decimals_of(target)
         for of in forms:
             made = Aggregate(column, child_name, key_name, of, decimals).values(rows, numbers, len(parent))
-            if np.mean(np.abs(made - target) <= 0.5 * 10.0 ** -decimals + 1e-9) >= SHARE and np.ptp(made) > 0:
+            if np.mean(np.abs(made - target) <= 0.5 * 10.0**-decimals + 1e-9) >= SHARE and np.ptp(made) > 0:
                 found.append(Aggregate(column, child_name, key_name, of, decimals))
                 break
     return found
-

@@ -12,6 +12,7 @@ and each generated child row is generated given its generated parent's (conditio
 generation, ``engine/conditions.py``): so the child's values follow the parent's as in the
 source, relations and orders across the two included (a line's date after its order's).
 """
+
 from __future__ import annotations
 
 from typing import Collection
@@ -62,8 +63,13 @@ def _key_text(frame: pd.DataFrame, columns) -> np.ndarray:
     return key_tuples(pd.DataFrame({c: _comparable(frame[c]) for c in columns}), columns).to_numpy()
 
 
-def copied_columns(child: pd.DataFrame, parent: pd.DataFrame, rows: np.ndarray, columns: Collection[str],
-                   parent_columns: Collection[str]) -> dict[str, str]:
+def copied_columns(
+    child: pd.DataFrame,
+    parent: pd.DataFrame,
+    rows: np.ndarray,
+    columns: Collection[str],
+    parent_columns: Collection[str],
+) -> dict[str, str]:
     """Child column -> the parent column it holds in ``COPY_SHARE`` of the child rows with a
     parent (blank where the parent's is blank); a parent column of the same name is tried first.
     A column blank in every such row tells nothing and is left out."""
@@ -78,7 +84,10 @@ def copied_columns(child: pd.DataFrame, parent: pd.DataFrame, rows: np.ndarray, 
             continue
         for candidate in sorted(parent_columns, key=lambda p: p != column):
             theirs = parent[candidate]
-            if _agreement(mine, theirs, probe, rows) >= COPY_SHARE and _agreement(mine, theirs, linked, rows) >= COPY_SHARE:
+            if (
+                _agreement(mine, theirs, probe, rows) >= COPY_SHARE
+                and _agreement(mine, theirs, linked, rows) >= COPY_SHARE
+            ):
                 copies[column] = candidate
                 break
     return copies
@@ -99,7 +108,7 @@ def _comparable(values: pd.Series) -> np.ndarray:
         text = values.astype("Int64").astype(str)
     elif pd.api.types.is_numeric_dtype(values):
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
-        whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (np.abs(numbers) < 2 ** 53)
+        whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (np.abs(numbers) < 2**53)
         text = pd.Series(np.where(whole, np.nan_to_num(numbers).astype(np.int64).astype(str), numbers.astype(str)))
     else:  # map, not astype: bytes (a picture) are not decoded as text
         text = values.map(str)

@@ -5,6 +5,7 @@ Learned, or made a sequence as keys are, such a column ran across the table (1..
 instead of starting again with each parent. It is found at training and, at generation, is
 each child row's place among the rows of its generated parent, in the table's order.
 """
+
 from __future__ import annotations
 
 from typing import Collection

@@ -1,4 +1,5 @@
 """The metadata contract: tables, their sources, settings and keys (see schemas/)."""
+
 from syngen.metadata.load import load_metadata, schema_path
 from syngen.metadata.model import Key, Metadata, Table
 

@@ -1,6 +1,7 @@
 """Keys a database declares (PRIMARY KEY, UNIQUE, FOREIGN KEY) as metadata keys, and their
 merge into a metadata file whose tables come from that database: where both speak of the
 same key, the file wins."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,15 @@ def declared_keys(schema: sql.TableSchema, tables) -> list[Key]:
         elif constraint.type == "UQ":
             keys.append(Key(f"uq_{_snake(constraint.columns)}", "UQ", constraint.columns))
         elif constraint.parent in tables:
-            keys.append(Key(f"fk_{_snake(constraint.columns)}", "FK", constraint.columns, constraint.parent,
-                            constraint.parent_columns))
+            keys.append(
+                Key(
+                    f"fk_{_snake(constraint.columns)}",
+                    "FK",
+                    constraint.columns,
+                    constraint.parent,
+                    constraint.parent_columns,
+                )
+            )
     return keys
 
 
@@ -42,11 +50,15 @@ def merge_declared(metadata: Metadata) -> list[str]:
             table = metadata.tables[name]
             declared = declared_keys(schemas[name], metadata.tables)
             for unknown in sorted(table.dropped_keys - {k.name for k in declared}):
-                notes.append(f"table '{name}': keys.{unknown} is null, but the database declares no key of "
-                             f"that name (its keys: {', '.join(k.name for k in declared) or 'none'})")
+                notes.append(
+                    f"table '{name}': keys.{unknown} is null, but the database declares no key of "
+                    f"that name (its keys: {', '.join(k.name for k in declared) or 'none'})"
+                )
             for key in add_unspoken(table, declared):
-                notes.append(f"table '{name}': {key.type} {key.name} ({', '.join(key.columns)}) from the "
-                             f"database (to leave it out: keys: {{{key.name}: null}})")
+                notes.append(
+                    f"table '{name}': {key.type} {key.name} ({', '.join(key.columns)}) from the "
+                    f"database (to leave it out: keys: {{{key.name}: null}})"
+                )
     return notes
 
 
@@ -56,8 +68,11 @@ def add_unspoken(table, keys: list[Key]) -> list[Key]:
     added = []
     for key in keys:
         spoken = key.name in table.dropped_keys or any(
-            k.name == key.name or (k.type, k.columns) == (key.type, key.columns)
-            or (key.type == "PK" and k.type == "PK") for k in table.keys)
+            k.name == key.name
+            or (k.type, k.columns) == (key.type, key.columns)
+            or (key.type == "PK" and k.type == "PK")
+            for k in table.keys
+        )
         if not spoken:
             table.keys.append(key)
             added.append(key)

@@ -2,6 +2,7 @@
 else primary and foreign keys guessed from the data (``keyguess``), each with a comment on its
 evidence, and notes on links the data nearly supports, for a person to check.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,15 +31,18 @@ def discover(source: str | Path, schema: str | None = None) -> str:
     folder = Path(source)
     if not folder.is_dir():
         raise SyngenError(f"'{folder}' is not a folder of CSV or Parquet files, nor a database URL")
-    files = sorted(p for p in folder.iterdir()
-                   if p.suffix.lower() in set(CSV_SUFFIXES) | set(PARQUET_SUFFIXES) and p.is_file())
+    files = sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in set(CSV_SUFFIXES) | set(PARQUET_SUFFIXES) and p.is_file()
+    )
     if not files:
         raise SyngenError(f"no CSV or Parquet files in '{folder}'")
     frames = {p.stem: read_table(p) for p in files}
-    header = ["# Proposed by 'syngen metadata infer' from the data: check every key before training.",
-              "# Sources are relative to this file's folder. A link whose column is named unlike the",
-              "# parent's key and whose values could be there by chance (Employee.ReportsTo ->",
-              "# EmployeeId, small whole numbers) is not guessed: add it by hand."]
+    header = [
+        "# Proposed by 'syngen metadata infer' from the data: check every key before training.",
+        "# Sources are relative to this file's folder. A link whose column is named unlike the",
+        "# parent's key and whose values could be there by chance (Employee.ReportsTo ->",
+        "# EmployeeId, small whole numbers) is not guessed: add it by hand.",
+    ]
     return _render(header, {p.stem: _yaml_name(p.name) for p in files}, *_guessed(frames))
 
 
@@ -52,17 +56,26 @@ def _from_database(url: str, schema: str | None) -> str:
         where = f"schema '{schema}' of " if schema else ""
         raise SyngenError(f"no tables with rows in {where}{sql.safe_url(url)}")
     sources = {name: _yaml_name(sql.safe_url(url)) for name in schemas}
-    empty = {name: ["empty in the source: created empty in the target, with its keys"]
-             for name, rows in counts.items() if rows == 0}
+    empty = {
+        name: ["empty in the source: created empty in the target, with its keys"]
+        for name, rows in counts.items()
+        if rows == 0
+    }
     if any(schema.constraints for schema in schemas.values()):
         header = [f"# Keys declared by the database {sql.safe_url(url)}, read by 'syngen metadata infer'."]
-        entries = {name: [(key.name, key.type, Guess(list(key.columns), "", key.parent,
-                                                      list(key.parent_columns) or None))
-                          for key in declared_keys(schema, schemas)] for name, schema in schemas.items()}
+        entries = {
+            name: [
+                (key.name, key.type, Guess(list(key.columns), "", key.parent, list(key.parent_columns) or None))
+                for key in declared_keys(schema, schemas)
+            ]
+            for name, schema in schemas.items()
+        }
         return _render(header, sources, entries, empty)
     frames = {name: sql.read_table(url, name)[0] for name in schemas if counts[name]}
-    header = [f"# The database {sql.safe_url(url)} declares no keys: these are guessed from the data",
-              "# by 'syngen metadata infer'. Check every key before training."]
+    header = [
+        f"# The database {sql.safe_url(url)} declares no keys: these are guessed from the data",
+        "# by 'syngen metadata infer'. Check every key before training.",
+    ]
     entries, notes = _guessed(frames)
     return _render(header, sources, {**entries, **{n: [] for n in empty}}, {**notes, **empty})
 
@@ -75,11 +88,14 @@ def _guessed(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, list], dict[str
     for name in frames:
         own = [("pk_" + _snake(name), "PK", keys[name])] if keys[name] is not None else []
         # a parent's column referenced besides its PK must be declared unique
-        own += [(f"uq_{_snake(name)}_{_snake(columns[0])}", "UQ", Guess(list(columns), "unique and never null"))
-                for parent, columns in sorted(referenced, key=str)
-                if parent == name and (keys[name] is None or list(columns) != keys[name].columns)]
-        entries[name] = own + [(f"fk_{_snake(name)}_{_snake(g.parent)}_{_snake(g.columns[0])}", "FK", g)
-                               for g in foreign[name]]
+        own += [
+            (f"uq_{_snake(name)}_{_snake(columns[0])}", "UQ", Guess(list(columns), "unique and never null"))
+            for parent, columns in sorted(referenced, key=str)
+            if parent == name and (keys[name] is None or list(columns) != keys[name].columns)
+        ]
+        entries[name] = own + [
+            (f"fk_{_snake(name)}_{_snake(g.parent)}_{_snake(g.columns[0])}", "FK", g) for g in foreign[name]
+        ]
     return entries, notes
 
 
@@ -98,8 +114,10 @@ def _render(header: list[str], sources: dict[str, str], entries: dict[str, list]
             columns = ", ".join(_yaml_name(c) for c in guess.columns)
             if key_type == "FK":
                 parent_columns = ", ".join(_yaml_name(c) for c in guess.parent_columns)
-                lines.append(f"    {key_name}: {{type: FK, columns: [{columns}], references: "
-                             f"{{table: {_yaml_name(guess.parent)}, columns: [{parent_columns}]}}}}")
+                lines.append(
+                    f"    {key_name}: {{type: FK, columns: [{columns}], references: "
+                    f"{{table: {_yaml_name(guess.parent)}, columns: [{parent_columns}]}}}}"
+                )
             else:
                 lines.append(f"    {key_name}: {{type: {key_type}, columns: [{columns}]}}")
         lines.append("")

@@ -4,6 +4,7 @@ Tables are ordered parents first (stdlib ``graphlib``). A self-reference, or one
 cycle, is a *late* link: its table is generated first and the link filled in once the parent's
 keys exist, so the output is valid whether or not that FK is nullable.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,14 +30,12 @@ def plan(metadata: Metadata) -> Plan:
     tables = metadata.tables
     late = {(t.name, k.name) for t in tables.values() for k in t.foreign_keys if k.parent == t.name}
     while True:
-        graph = {name: {k.parent for k in t.foreign_keys if (name, k.name) not in late}
-                 for name, t in tables.items()}
+        graph = {name: {k.parent for k in t.foreign_keys if (name, k.name) not in late} for name, t in tables.items()}
         try:
             return Plan(list(TopologicalSorter(graph).static_order()), late)
         except CycleError as error:
             # each node of the reported cycle is a parent of the next: cut the link that
             # makes the second one depend on the first
             parent, child = error.args[1][0], error.args[1][1]
-            key = next(k for k in tables[child].foreign_keys
-                       if k.parent == parent and (child, k.name) not in late)
+            key = next(k for k in tables[child].foreign_keys if k.parent == parent and (child, k.name) not in late)
             late.add((child, key.name))

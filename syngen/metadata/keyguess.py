@@ -25,6 +25,7 @@
 
 Child values are compared on a sample of rows, parent keys in full, as pandas set look-ups.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,13 @@ def normal(name) -> str:
 
 
 def _singular(name: str) -> str:
-    return name[:-3] + "y" if name.endswith("ies") else name[:-1] if name.endswith("s") and not name.endswith("ss") \
+    return (
+        name[:-3] + "y"
+        if name.endswith("ies")
+        else name[:-1]
+        if name.endswith("s") and not name.endswith("ss")
         else name
+    )
 
 
 def keyable(column: pd.Series) -> pd.Series | None:
@@ -70,7 +76,7 @@ def keyable(column: pd.Series) -> pd.Series | None:
     if values.empty or pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
         return None
     if pd.api.types.is_float_dtype(values):
-        whole = np.isfinite(values).all() and np.array_equal(values, np.floor(values)) and values.abs().max() < 2 ** 53
+        whole = np.isfinite(values).all() and np.array_equal(values, np.floor(values)) and values.abs().max() < 2**53
         return values.astype("int64") if whole else None
     if pd.api.types.is_numeric_dtype(values):
         return values
@@ -101,7 +107,7 @@ class Table:
 
     def stem(self, column) -> str:
         text = str(column)
-        return normal(text[len(self.prefix):] if self.prefix and text.startswith(self.prefix) else text)
+        return normal(text[len(self.prefix) :] if self.prefix and text.startswith(self.prefix) else text)
 
     def forms(self, column) -> set[str]:
         """The names a column goes by: with and without its table prefix, and a bare ``id``
@@ -138,8 +144,12 @@ class Table:
     def numbers_rows(self, column) -> bool:
         """Row numbers (0 or 1 up to the row count), as R's rownames or a saved pandas index."""
         values = self.candidates.get(column)
-        return values is not None and pd.api.types.is_integer_dtype(values) and values.min() in (0, 1) \
+        return (
+            values is not None
+            and pd.api.types.is_integer_dtype(values)
+            and values.min() in (0, 1)
             and values.max() == values.min() + len(self.frame) - 1
+        )
 
     def unique_together(self, columns: list[str]) -> bool:
         """Never null and unique together; a duplicate in the sample settles it without the whole."""
@@ -195,13 +205,17 @@ class _Match:
         where = f"{self.parent}.{self.parent_column}"
         if self.named:
             return f"names match; {self.share:.1%} of {values} found in {where}"
-        return (f"names differ, but {self.share:.1%} of {values} ({self.distinct[0]:,} of {self.distinct[1]:,} "
-                f"distinct) found in {where}, a unique column")
+        return (
+            f"names differ, but {self.share:.1%} of {values} ({self.distinct[0]:,} of {self.distinct[1]:,} "
+            f"distinct) found in {where}, a unique column"
+        )
 
     def note(self, child: Table) -> str:
-        return (f"not proposed: {child.name}.{self.column} -> {self.parent}.{self.parent_column} "
-                f"({'names match' if self.named else 'values only'}): {1 - self.share:.1%} of "
-                f"{self.rows:,} values have no parent row")
+        return (
+            f"not proposed: {child.name}.{self.column} -> {self.parent}.{self.parent_column} "
+            f"({'names match' if self.named else 'values only'}): {1 - self.share:.1%} of "
+            f"{self.rows:,} values have no parent row"
+        )
 
 
 def _matches(child: Table, tables: dict[str, Table]) -> list[_Match]:
@@ -216,13 +230,24 @@ def _matches(child: Table, tables: dict[str, Table]) -> list[_Match]:
                 if pd.api.types.is_integer_dtype(values) != integer:
                     continue
                 named = bool(forms & parent.forms(parent_column)) and not (
-                    child.numbers_rows(column) and parent.numbers_rows(parent_column)
-                    and home(child.stem(column), tables) != parent.name)  # every table's rownames
+                    child.numbers_rows(column)
+                    and parent.numbers_rows(parent_column)
+                    and home(child.stem(column), tables) != parent.name
+                )  # every table's rownames
                 share, hits = _inclusion(counts, values)
                 telling = len(hits) >= 2 and (not integer or _by_chance(hits, values) < CHANCE)
                 if share >= PARTIAL and (named or telling):
-                    found.append(_Match(column, parent.name, parent_column, named, share, int(counts.sum()),
-                                        (len(hits), len(counts))))
+                    found.append(
+                        _Match(
+                            column,
+                            parent.name,
+                            parent_column,
+                            named,
+                            share,
+                            int(counts.sum()),
+                            (len(hits), len(counts)),
+                        )
+                    )
     return found
 
 
@@ -264,13 +289,16 @@ def _composite(table: Table, linked: list[str], tables) -> list[str] | None:
     for size in range(2, COMPOSITE + 1):
         unique = [list(c) for c in combinations(pool, size) if set(c) & set(linked) and table.unique_together(list(c))]
         if unique:
-            return max(unique, key=lambda c: (any(home(table.stem(x), tables) == table.name for x in c),
-                                              sum(x in linked for x in c)))
+            return max(
+                unique,
+                key=lambda c: (any(home(table.stem(x), tables) == table.name for x in c), sum(x in linked for x in c)),
+            )
     return None
 
 
-def composite_foreign_keys(child: Table, keys: dict[str, Guess | None],
-                           tables: dict[str, Table]) -> tuple[list[Guess], list[str]]:
+def composite_foreign_keys(
+    child: Table, keys: dict[str, Guess | None], tables: dict[str, Table]
+) -> tuple[list[Guess], list[str]]:
     """Columns of ``child`` named like every column of another table's composite key."""
     guesses, notes = [], []
     for parent in tables.values():
@@ -289,11 +317,19 @@ def composite_foreign_keys(child: Table, keys: dict[str, Guess | None],
         share = float(pd.MultiIndex.from_frame(tuples).isin(known).mean())
         where = f"{parent.name}.({', '.join(map(str, key.columns))})"
         if share >= INCLUSION:
-            guesses.append(Guess(columns, f"names match; {share:.1%} of {len(tuples):,} value tuples found in {where}",
-                                 parent.name, list(key.columns)))
+            guesses.append(
+                Guess(
+                    columns,
+                    f"names match; {share:.1%} of {len(tuples):,} value tuples found in {where}",
+                    parent.name,
+                    list(key.columns),
+                )
+            )
         elif share >= PARTIAL:
-            notes.append(f"not proposed: {child.name}.({', '.join(map(str, columns))}) -> {where} (names match): "
-                         f"{1 - share:.1%} of {len(tuples):,} value tuples have no parent row")
+            notes.append(
+                f"not proposed: {child.name}.({', '.join(map(str, columns))}) -> {where} (names match): "
+                f"{1 - share:.1%} of {len(tuples):,} value tuples have no parent row"
+            )
     return guesses, notes
 
 
@@ -302,8 +338,10 @@ def implied(single: Guess, composite: list[Guess], tables: dict[str, Table]) -> 
     for key in composite:
         if single.columns[0] in key.columns:
             through = key.parent_columns[key.columns.index(single.columns[0])]
-            if any(g.columns == [through] and g.parent == single.parent and g.parent_columns == single.parent_columns
-                   for g in tables[key.parent].foreign):
+            if any(
+                g.columns == [through] and g.parent == single.parent and g.parent_columns == single.parent_columns
+                for g in tables[key.parent].foreign
+            ):
                 return True
     return False
 
@@ -319,8 +357,9 @@ def _one_way(tables: dict[str, Table]) -> None:
                 table.foreign.remove(guess)
 
 
-def guess_keys(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, Guess | None], dict[str, list[Guess]],
-                                                         dict[str, list[str]]]:
+def guess_keys(
+    frames: dict[str, pd.DataFrame],
+) -> tuple[dict[str, Guess | None], dict[str, list[Guess]], dict[str, list[str]]]:
     """Per table: its primary key, foreign keys and notes on links not proposed."""
     tables = {name: Table(name, frame) for name, frame in frames.items()}
     notes = {}

@@ -4,6 +4,7 @@ Each problem names its place as a dotted YAML path and a line, e.g.
 ``ORDER.keys.FK1.references.table (line 12): no table 'CUSTOMERS' (did you mean 'CUSTOMER'?)``.
 Only PyYAML and jsonschema are needed here: validating a file never loads the engine.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -62,8 +63,11 @@ def load_metadata(path, check_sources: bool = True) -> Metadata:
     shape, broken_tables = _schema_problems(document, lines)
     problems += shape
     broken_tables |= repeated
-    tables = {name: _table(name, body, document.get(GLOBAL) or {})
-              for name, body in document.items() if name != GLOBAL and name not in broken_tables}
+    tables = {
+        name: _table(name, body, document.get(GLOBAL) or {})
+        for name, body in document.items()
+        if name != GLOBAL and name not in broken_tables
+    }
     metadata = Metadata(tables, path)
     problems += _meaning_problems(metadata, lines, check_sources, skip=broken_tables)
     if problems:
@@ -72,6 +76,7 @@ def load_metadata(path, check_sources: bool = True) -> Metadata:
 
 
 # -- YAML with line numbers ------------------------------------------------------------------
+
 
 def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int], list[str], set[str]]:
     """The document, the line of every mapping key and sequence item by its path, the
@@ -82,8 +87,13 @@ def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int], list[str], se
     try:
         node = loader.get_single_node()
         if node is not None and _expanded_size(node, {}) > MAX_NODES:
-            raise MetadataError(path, [f"the file expands to more than {MAX_NODES:,} values through its "
-                                       "aliases (*name); write the settings out, or use 'global:' for shared ones"])
+            raise MetadataError(
+                path,
+                [
+                    f"the file expands to more than {MAX_NODES:,} values through its "
+                    "aliases (*name); write the settings out, or use 'global:' for shared ones"
+                ],
+            )
         document = loader.construct_document(node) if node is not None else None
         lines: dict[tuple, int] = {}
         duplicates: list[tuple[tuple, str]] = []
@@ -100,8 +110,11 @@ def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int], list[str], se
     if not isinstance(document, dict):
         found = {list: "a list", str: "text"}.get(type(document), type(document).__name__)
         raise MetadataError(path, [f"the file must be a mapping of table names to their settings (found {found})"])
-    bad_names = [f"{name!r} (line {lines.get((name,), '?')}): table names must be text"
-                 for name in document if not isinstance(name, str)]
+    bad_names = [
+        f"{name!r} (line {lines.get((name,), '?')}): table names must be text"
+        for name in document
+        if not isinstance(name, str)
+    ]
     document = {name: body for name, body in document.items() if isinstance(name, str)}
     return document, lines, [text for _, text in duplicates] + bad_names, {path[0] for path, _ in duplicates}
 
@@ -127,8 +140,13 @@ def _index(loader, node, prefix: tuple, lines: dict, duplicates: list) -> None:
             key = loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             path = prefix + (key,)
             if path in lines:
-                duplicates.append((path, f"{_dotted(path)} (line {key_node.start_mark.line + 1}): "
-                                         f"given twice (first on line {lines[path]})"))
+                duplicates.append(
+                    (
+                        path,
+                        f"{_dotted(path)} (line {key_node.start_mark.line + 1}): "
+                        f"given twice (first on line {lines[path]})",
+                    )
+                )
                 continue
             lines[path] = key_node.start_mark.line + 1
             _index(loader, value_node, path, lines, duplicates)
@@ -157,6 +175,7 @@ def _suggest(word, choices) -> str:
 
 # -- shape: the JSON Schema ------------------------------------------------------------------
 
+
 def _schema_problems(document: dict, lines: dict) -> tuple[list[str], set[str]]:
     """Problems of shape, and the tables they concern (whose meaning is then not checked)."""
     from jsonschema import Draft202012Validator
@@ -175,13 +194,18 @@ def _describe(error, lines: dict) -> list[str]:
     instance, schema = error.instance, error.schema
     if error.validator == "additionalProperties" and isinstance(instance, dict):
         allowed = list(schema.get("properties", {}))
-        return [f"{_place(path + [name], lines)}: unknown setting '{name}'{_suggest(name, allowed)}; "
-                f"allowed here: {', '.join(allowed)}"
-                for name in instance if name not in allowed]
+        return [
+            f"{_place(path + [name], lines)}: unknown setting '{name}'{_suggest(name, allowed)}; "
+            f"allowed here: {', '.join(allowed)}"
+            for name in instance
+            if name not in allowed
+        ]
     if error.validator == "enum":
         choices = schema["enum"]
-        return [f"{_place(path, lines)}: {instance!r} is not one of {', '.join(map(str, choices))}"
-                f"{_suggest(instance, choices)}"]
+        return [
+            f"{_place(path, lines)}: {instance!r} is not one of {', '.join(map(str, choices))}"
+            f"{_suggest(instance, choices)}"
+        ]
     if error.validator == "required":
         return [f"{_place(path, lines)}: {error.message.replace('is a required property', 'is required')}"]
     if error.validator == "type":
@@ -196,6 +220,7 @@ def _describe(error, lines: dict) -> list[str]:
 
 # -- the model -------------------------------------------------------------------------------
 
+
 def _table(name: str, body: dict, global_settings: dict) -> Table:
     body = body or {}
     train = {**(global_settings.get("train_settings") or {}), **(body.get("train_settings") or {})}
@@ -208,18 +233,40 @@ def _table(name: str, body: dict, global_settings: dict) -> Table:
             dropped.add(str(key_name))
             continue
         references = key.get("references") or {}
-        keys.append(Key(str(key_name), key["type"], tuple(key["columns"]), references.get("table"),
-                        tuple(references.get("columns") or ()), int(key.get("min_children") or 0)))
+        keys.append(
+            Key(
+                str(key_name),
+                key["type"],
+                tuple(key["columns"]),
+                references.get("table"),
+                tuple(references.get("columns") or ()),
+                int(key.get("min_children") or 0),
+            )
+        )
     columns = body.get("columns") or {}
     kinds = {column: spec["kind"] for column, spec in columns.items() if (spec or {}).get("kind")}
     formats = {column: spec["format"] for column, spec in columns.items() if (spec or {}).get("format")}
-    rare = {column: spec["rare_threshold"] for column, spec in columns.items()
-            if (spec or {}).get("rare_threshold") is not None}
-    return Table(name, source, train, infer, keys, kinds, formats=formats, rare_thresholds=rare,
-                 csv_options=dict(body.get("format") or {}), dropped_keys=frozenset(dropped))
+    rare = {
+        column: spec["rare_threshold"]
+        for column, spec in columns.items()
+        if (spec or {}).get("rare_threshold") is not None
+    }
+    return Table(
+        name,
+        source,
+        train,
+        infer,
+        keys,
+        kinds,
+        formats=formats,
+        rare_thresholds=rare,
+        csv_options=dict(body.get("format") or {}),
+        dropped_keys=frozenset(dropped),
+    )
 
 
 # -- meaning: keys, references, sources ------------------------------------------------------
+
 
 def _meaning_problems(metadata: Metadata, lines: dict, check_sources: bool, skip: set) -> list[str]:
     problems: list[str] = []
@@ -228,19 +275,25 @@ def _meaning_problems(metadata: Metadata, lines: dict, check_sources: bool, skip
         at = lambda *p: _place((table.name,) + p, lines)  # noqa: E731
         primaries = [k for k in table.keys if k.type == "PK"]
         if len(primaries) > 1:
-            problems.append(f"{at('keys', primaries[1].name)}: table '{table.name}' has "
-                            f"{len(primaries)} primary keys ({', '.join(k.name for k in primaries)}); "
-                            "keep one PK and declare the others as UQ")
+            problems.append(
+                f"{at('keys', primaries[1].name)}: table '{table.name}' has "
+                f"{len(primaries)} primary keys ({', '.join(k.name for k in primaries)}); "
+                "keep one PK and declare the others as UQ"
+            )
         for key in table.keys:
             repeated = sorted({c for c in key.columns if key.columns.count(c) > 1})
             if repeated:
                 problems.append(f"{at('keys', key.name, 'columns')}: column(s) {', '.join(repeated)} listed twice")
             if key.type != "FK" and key.parent is not None:
-                problems.append(f"{at('keys', key.name, 'references')}: only an FK references "
-                                f"another table, this key is a {key.type}")
+                problems.append(
+                    f"{at('keys', key.name, 'references')}: only an FK references "
+                    f"another table, this key is a {key.type}"
+                )
             if key.type != "FK" and key.min_children:
-                problems.append(f"{at('keys', key.name, 'min_children')}: only an FK has children per "
-                                f"parent, this key is a {key.type}")
+                problems.append(
+                    f"{at('keys', key.name, 'min_children')}: only an FK has children per "
+                    f"parent, this key is a {key.type}"
+                )
             if key.type == "FK":
                 problems += _reference_problems(table, key, tables, at, skip)
     problems += _token_problems(metadata, lines)
@@ -256,9 +309,11 @@ def _token_problems(metadata: Metadata, lines: dict) -> list[str]:
         for key in (k for k in table.keys if k.type == "TKN"):
             owner = first.setdefault(key.name, (table.name, key))
             if len(owner[1].columns) != len(key.columns):
-                problems.append(f"{_place((table.name, 'keys', key.name, 'columns'), lines)}: TKN "
-                                f"'{key.name}' has {len(key.columns)} column(s) here but "
-                                f"{len(owner[1].columns)} in '{owner[0]}'; keys of one name share their tokens")
+                problems.append(
+                    f"{_place((table.name, 'keys', key.name, 'columns'), lines)}: TKN "
+                    f"'{key.name}' has {len(key.columns)} column(s) here but "
+                    f"{len(owner[1].columns)} in '{owner[0]}'; keys of one name share their tokens"
+                )
     return problems
 
 
@@ -269,15 +324,18 @@ def _reference_problems(table: Table, key: Key, tables: dict, at, skip: set) -> 
         return []
     parent = tables.get(key.parent)
     if parent is None:
-        return [f"{at('keys', key.name, 'references', 'table')}: no table '{key.parent}'"
-                f"{_suggest(key.parent, tables)}"]
+        return [f"{at('keys', key.name, 'references', 'table')}: no table '{key.parent}'{_suggest(key.parent, tables)}"]
     if len(key.columns) != len(key.parent_columns):
-        return [f"{at('keys', key.name, 'columns')}: the FK has {len(key.columns)} column(s) but "
-                f"references {len(key.parent_columns)} in '{key.parent}'"]
+        return [
+            f"{at('keys', key.name, 'columns')}: the FK has {len(key.columns)} column(s) but "
+            f"references {len(key.parent_columns)} in '{key.parent}'"
+        ]
     if not _references_a_key(parent, key):
         declared = "; ".join(f"{k.type} ({', '.join(k.columns)})" for k in parent.unique_keys) or "none"
-        return [f"{at('keys', key.name, 'references', 'columns')}: ({', '.join(key.parent_columns)}) "
-                f"is not a PK or UQ of '{key.parent}' (its keys: {declared})"]
+        return [
+            f"{at('keys', key.name, 'references', 'columns')}: ({', '.join(key.parent_columns)}) "
+            f"is not a PK or UQ of '{key.parent}' (its keys: {declared})"
+        ]
     return []
 
 
@@ -295,8 +353,7 @@ def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
     for table in metadata.tables.values():
         where = ("source",) if (table.name, "source") in lines else ("train_settings", "source")
         if table.source is None:
-            problems.append(f"{_place((table.name,), lines)}: no source; give 'source' "
-                            "(or train_settings.source)")
+            problems.append(f"{_place((table.name,), lines)}: no source; give 'source' (or train_settings.source)")
             continue
         try:
             columns = source_columns(metadata.resolve(table.source), table.name, table.csv_options)
@@ -307,8 +364,10 @@ def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
         for key in table.keys:
             missing = [c for c in key.columns if c not in columns]
             for column in missing:
-                problems.append(f"{_place((table.name, 'keys', key.name, 'columns'), lines)}: no column "
-                                f"'{column}' in {table.source}{_suggest(column, columns)}")
+                problems.append(
+                    f"{_place((table.name, 'keys', key.name, 'columns'), lines)}: no column "
+                    f"'{column}' in {table.source}{_suggest(column, columns)}"
+                )
         for key in table.foreign_keys:
             parent = metadata.tables.get(key.parent)
             if parent is None or parent.source is None:
@@ -318,11 +377,15 @@ def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
             except SyngenError:
                 continue  # reported with the parent
             for column in (c for c in key.parent_columns if c not in parent_columns):
-                problems.append(f"{_place((table.name, 'keys', key.name, 'references', 'columns'), lines)}: "
-                                f"no column '{column}' in {parent.source}{_suggest(column, parent_columns)}")
+                problems.append(
+                    f"{_place((table.name, 'keys', key.name, 'references', 'columns'), lines)}: "
+                    f"no column '{column}' in {parent.source}{_suggest(column, parent_columns)}"
+                )
         for column in (c for c in {**table.kinds, **table.formats, **table.rare_thresholds} if c not in columns):
-            problems.append(f"{_place((table.name, 'columns', column), lines)}: no column '{column}' "
-                            f"in {table.source}{_suggest(column, columns)}")
+            problems.append(
+                f"{_place((table.name, 'columns', column), lines)}: no column '{column}' "
+                f"in {table.source}{_suggest(column, columns)}"
+            )
     return problems + _link_value_problems(metadata, lines, readable)
 
 
@@ -341,13 +404,17 @@ def _link_value_problems(metadata: Metadata, lines: dict, readable: dict[str, li
             table = metadata.tables[name]
             heads[name] = source_head(metadata.resolve(table.source), name, LOOK_ROWS, table.csv_options)
         return heads[name]
+
     problems = []
     for table in metadata.tables.values():
         for key in table.foreign_keys:
-            if table.name not in readable or key.parent not in readable or \
-                    not set(key.columns) <= set(readable[table.name]) or \
-                    not set(key.parent_columns) <= set(readable[key.parent]) or \
-                    not _references_a_key(metadata.tables[key.parent], key):
+            if (
+                table.name not in readable
+                or key.parent not in readable
+                or not set(key.columns) <= set(readable[table.name])
+                or not set(key.parent_columns) <= set(readable[key.parent])
+                or not _references_a_key(metadata.tables[key.parent], key)
+            ):
                 continue  # reported above
             try:
                 child, parent = head(table.name), head(key.parent)
@@ -355,14 +422,23 @@ def _link_value_problems(metadata: Metadata, lines: dict, readable: dict[str, li
                 continue  # a source that reads its header but not its rows fails training clearly
             for column, parent_column in zip(key.columns, key.parent_columns):
                 held, wanted = _held(child[column]), _held(parent[parent_column])
-                if held is None or wanted is None or not ("text" in (held[0], wanted[0]) and held[0] != wanted[0]
-                                                          or (held[0], wanted[0]) == ("fractional", "whole")):
+                if (
+                    held is None
+                    or wanted is None
+                    or not (
+                        "text" in (held[0], wanted[0])
+                        and held[0] != wanted[0]
+                        or (held[0], wanted[0]) == ("fractional", "whole")
+                    )
+                ):
                     continue
                 words = _SHAPES if "text" not in (held[0], wanted[0]) else {"text": "text"}
-                problems.append(f"{_place((table.name, 'keys', key.name, 'columns'), lines)}: {column} holds "
-                                f"{words.get(held[0], 'numbers')} ({held[1]}, ...) but {key.parent}.{parent_column}, "
-                                f"which it references, holds {words.get(wanted[0], 'numbers')} ({wanted[1]}, ...); "
-                                "an FK's values are its parent key's: correct the columns or the source's values")
+                problems.append(
+                    f"{_place((table.name, 'keys', key.name, 'columns'), lines)}: {column} holds "
+                    f"{words.get(held[0], 'numbers')} ({held[1]}, ...) but {key.parent}.{parent_column}, "
+                    f"which it references, holds {words.get(wanted[0], 'numbers')} ({wanted[1]}, ...); "
+                    "an FK's values are its parent key's: correct the columns or the source's values"
+                )
     return problems
 
 

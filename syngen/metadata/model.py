@@ -1,4 +1,5 @@
 """Metadata as plain objects: what the rest of syngen reads once the file has been checked."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,8 +7,13 @@ from pathlib import Path
 
 from syngen.privacy import RARE_THRESHOLD
 
-TRAIN_DEFAULTS = {"drop_null": False, "batch_size": 256, "orphans": "link", "rare_threshold": RARE_THRESHOLD,
-                  "copy": False}
+TRAIN_DEFAULTS = {
+    "drop_null": False,
+    "batch_size": 256,
+    "orphans": "link",
+    "rare_threshold": RARE_THRESHOLD,
+    "copy": False,
+}
 INFER_DEFAULTS = {"run_parallel": False, "print_report": False, "scale": 1.0}
 
 

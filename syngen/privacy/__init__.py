@@ -1,5 +1,6 @@
 """Personal data: what a column means, realistic values in its place, and protection of rare
 values, so that no real identifying value reaches generated rows or saved models."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ class Protection:
     """What a codec needs to keep real values out of the model while it learns: the model's
     key for hashing values it must never emit, the rare-value threshold, and each source
     row's country (ISO code, indexed like the table) where the table has a country column."""
+
     secret: str | None = None
     rare_threshold: int = RARE_THRESHOLD
     regions: "pd.Series | None" = None

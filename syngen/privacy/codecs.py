@@ -7,6 +7,7 @@ names) and keyed hashes of the real values, and every value is made anew from th
 person and place. Place columns (countries, states, cities, postal codes) are categories
 whose rare values are made anew in the row's locale.
 """
+
 from __future__ import annotations
 
 import re
@@ -71,8 +72,10 @@ def _region_shapes(region: str | None, national: bool = False) -> list[tuple[str
     no number of."""
     import phonenumbers
 
-    example = region and (phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
-                          or phonenumbers.example_number(region))
+    example = region and (
+        phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        or phonenumbers.example_number(region)
+    )
     if not example:
         return []
     if national:
@@ -105,9 +108,9 @@ def calling_code_of(text: str) -> int | None:
 def _national_part(text: str, code: int) -> tuple[str, str]:
     """('(12) 3923-5555', ' ') from '+55 (12) 3923-5555': the rest after the calling code,
     and what separates them."""
-    rest = text.strip()[1 + len(str(code)):]
+    rest = text.strip()[1 + len(str(code)) :]
     stripped = rest.lstrip(" -.")
-    return stripped, rest[:len(rest) - len(stripped)]
+    return stripped, rest[: len(rest) - len(stripped)]
 
 
 @register(*IDENTIFYING)
@@ -149,8 +152,9 @@ class PersonalCodec(Codec):
             # a common value that stands for no one ('not_applicable') is kept at its share
             counts = text.value_counts()
             common = counts[counts >= max(_PLACEHOLDER * len(text), self.protection.rare_threshold)]
-            self.placeholders = {str(v): float(c / len(text)) for v, c in common.items()
-                                 if _is_placeholder(self.kind, str(v))}
+            self.placeholders = {
+                str(v): float(c / len(text)) for v, c in common.items() if _is_placeholder(self.kind, str(v))
+            }
         if self.kind == "phone":
             self._fit_phone(text, self.protection.regions_of(values))
         elif self.kind in ("national_id", "card_number", "account_number", "iban"):
@@ -168,14 +172,23 @@ class PersonalCodec(Codec):
             parts = [re.split(r"[\s_]+", v.replace(",", " ").strip()) for v in text]
             self.comma = float(text.str.contains(",", regex=False).mean()) if len(text) else 0.0
             self.middle = float(np.mean([len(p) == 3 and len(p[1].strip(".")) == 1 for p in parts])) if parts else 0.0
-            self.initial = float(np.mean([len(p) >= 2 and len(p[0].strip(".")) == 1 and "," not in v
-                                          for p, v in zip(parts, text)])) if parts else 0.0
+            self.initial = (
+                float(
+                    np.mean([len(p) >= 2 and len(p[0].strip(".")) == 1 and "," not in v for p, v in zip(parts, text)])
+                )
+                if parts
+                else 0.0
+            )
             joined = text[~text.str.contains(" ", regex=False)]
-            self.joiner = "_" if len(text) and joined.str.contains("_", regex=False).mean() * len(joined) > len(text) / 2 else " "
+            self.joiner = (
+                "_" if len(text) and joined.str.contains("_", regex=False).mean() * len(joined) > len(text) / 2 else " "
+            )
         elif self.kind == "url":
-            self.url = {"https": float(text.str.lower().str.startswith("https").mean()),
-                        "www": float(text.str.lower().str.contains(r"^(?:https?://)?www\.", regex=True).mean()),
-                        "path": float(text.str.contains(r"^(?:https?://)?[^/]+/.", regex=True).mean())}
+            self.url = {
+                "https": float(text.str.lower().str.startswith("https").mean()),
+                "www": float(text.str.lower().str.contains(r"^(?:https?://)?www\.", regex=True).mean()),
+                "path": float(text.str.contains(r"^(?:https?://)?[^/]+/.", regex=True).mean()),
+            }
         elif self.kind == "ip_address":
             self.ipv6 = bool(text.str.contains(":", regex=False).mean() > 0.5)
 
@@ -206,16 +219,18 @@ class PersonalCodec(Codec):
                 self.by_calling_code[str(int(code))] = patterns.pattern_weights(rests[mine], keep=k)
         if regions is not None:  # how each country's rows write their numbers
             self.international_by_region = self._per_region(codes.notna(), lambda group: float(group.mean()), regions)
-            self.by_region = self._per_region(national, lambda group: patterns.pattern_weights(group, keep=k),
-                                              regions)
+            self.by_region = self._per_region(national, lambda group: patterns.pattern_weights(group, keep=k), regions)
 
     def _per_region(self, values: pd.Series, learn, regions: pd.Series | None = None) -> dict:
         """``learn(values of one country)`` for each country with at least k of them."""
         regions = self.protection.regions_of(values) if regions is None else regions.reindex(values.index)
         if regions is None:
             return {}
-        return {str(region): learn(group) for region, group in values.groupby(regions.to_numpy(), sort=True)
-                if len(group) >= self.protection.rare_threshold}
+        return {
+            str(region): learn(group)
+            for region, group in values.groupby(regions.to_numpy(), sort=True)
+            if len(group) >= self.protection.rare_threshold
+        }
 
     def as_key(self, nullable: bool = False) -> None:
         super().as_key(nullable)
@@ -225,8 +240,15 @@ class PersonalCodec(Codec):
     def generate(self, n, rng, start, total, seed, rows: Rows | None = None):
         rows = rows if rows is not None else Rows.plain(n, seed, start)
         values = self._make(rows, rng)
-        left = guard.remake(values, lambda index: self._make(rows.take(index, rng), rng), self.hashes,
-                            rows.secret, self.unique, lambda v: too_long(v, self.max_length), _ROUNDS)
+        left = guard.remake(
+            values,
+            lambda index: self._make(rows.take(index, rng), rng),
+            self.hashes,
+            rows.secret,
+            self.unique,
+            lambda v: too_long(v, self.max_length),
+            _ROUNDS,
+        )
         values[left] = cut(values[left], self.max_length)
         if self.placeholders:
             shares = np.asarray(list(self.placeholders.values()))
@@ -247,13 +269,21 @@ class PersonalCodec(Codec):
             else:
                 initials = pd.Series(first, dtype=object).str[:1].to_numpy(dtype=object)
                 first = np.where(rng.random(n) < self.initial, initials, first)
-                middle = np.where(rng.random(n) < self.middle,
-                                  pd.Series(patterns.render("A", n, rng)).to_numpy(dtype=object) + ". ", "")
+                middle = np.where(
+                    rng.random(n) < self.middle,
+                    pd.Series(patterns.render("A", n, rng)).to_numpy(dtype=object) + ". ",
+                    "",
+                )
                 given = middle.astype(object)
-                values = np.where(rng.random(n) < self.comma, last + ", " + first + _spaced(given),
-                                  first + " " + given + last)
+                values = np.where(
+                    rng.random(n) < self.comma, last + ", " + first + _spaced(given), first + " " + given + last
+                )
                 if self.joiner != " ":
-                    values = pd.Series(values, dtype=object).str.replace(" ", self.joiner, regex=False).to_numpy(dtype=object)
+                    values = (
+                        pd.Series(values, dtype=object)
+                        .str.replace(" ", self.joiner, regex=False)
+                        .to_numpy(dtype=object)
+                    )
         elif kind == "company":
             values = fake.draw(rows.locales, "company", rows.seed, rng)
         elif kind == "street_address":
@@ -267,8 +297,9 @@ class PersonalCodec(Codec):
         elif kind == "iban":
             values = self._ibans(rows, rng)
         else:
-            values = self._by_rows_region(rows, rng, self.patterns or [("9" * 10, 1.0)],
-                                          self.first_characters or _NOT_ZERO)
+            values = self._by_rows_region(
+                rows, rng, self.patterns or [("9" * 10, 1.0)], self.first_characters or _NOT_ZERO
+            )
             if kind == "card_number":
                 values = patterns.with_luhn(values)
         return in_case(values, self.case)
@@ -341,19 +372,46 @@ class PersonalCodec(Codec):
         return (pd.Series(scheme, dtype=object) + www + domains + path).to_numpy(dtype=object)
 
     def _state(self):
-        return ({"case": self.case, "max_length": self.max_length, "unique": self.unique,
-                 "patterns": self.patterns, "by_calling_code": self.by_calling_code,
-                 "international": self.international, "separator": self.separator,
-                 "first_characters": self.first_characters, "by_country": self.by_country,
-                 "by_region": self.by_region, "international_by_region": self.international_by_region,
-                 "comma": self.comma,
-                 "middle": self.middle, "initial": self.initial, "joiner": self.joiner,
-                 "placeholders": self.placeholders, "url": self.url, "ipv6": self.ipv6},
-                {"hashes": self.hashes})
+        return (
+            {
+                "case": self.case,
+                "max_length": self.max_length,
+                "unique": self.unique,
+                "patterns": self.patterns,
+                "by_calling_code": self.by_calling_code,
+                "international": self.international,
+                "separator": self.separator,
+                "first_characters": self.first_characters,
+                "by_country": self.by_country,
+                "by_region": self.by_region,
+                "international_by_region": self.international_by_region,
+                "comma": self.comma,
+                "middle": self.middle,
+                "initial": self.initial,
+                "joiner": self.joiner,
+                "placeholders": self.placeholders,
+                "url": self.url,
+                "ipv6": self.ipv6,
+            },
+            {"hashes": self.hashes},
+        )
 
     def _load(self, meta, arrays):
-        for key in ("case", "max_length", "unique", "international", "separator", "first_characters",
-                    "comma", "middle", "initial", "joiner", "url", "ipv6", "placeholders"):
+        for key in (
+            "case",
+            "max_length",
+            "unique",
+            "international",
+            "separator",
+            "first_characters",
+            "comma",
+            "middle",
+            "initial",
+            "joiner",
+            "url",
+            "ipv6",
+            "placeholders",
+        ):
             setattr(self, key, meta[key])
         self.patterns = [tuple(p) for p in meta["patterns"]]
         self.by_calling_code = {k: [tuple(p) for p in v] for k, v in meta["by_calling_code"].items()}
@@ -363,8 +421,11 @@ class PersonalCodec(Codec):
         self.hashes = arrays["hashes"]
 
 
-_NO_VALUE = re.compile(r"^(n/?a|none|null|nil|unknown|not[\s_-]*(applicable|available|known|given)|no\b.*|"
-                       r"-+|\?+|0+|x+|tbd|anonymous|withheld|redacted|private)$", re.IGNORECASE)
+_NO_VALUE = re.compile(
+    r"^(n/?a|none|null|nil|unknown|not[\s_-]*(applicable|available|known|given)|no\b.*|"
+    r"-+|\?+|0+|x+|tbd|anonymous|withheld|redacted|private)$",
+    re.IGNORECASE,
+)
 
 
 def _is_placeholder(kind: str, value: str) -> bool:
@@ -408,8 +469,14 @@ def _streets(rows: Rows, rng) -> np.ndarray:
     street names times random numbers, so that values are distinct like real addresses."""
     n = len(rows)
     names = fake.draw(rows.locales, "street_name", rows.seed, rng).astype(str)
-    numbers = (rng.integers(1, 10, n) * 10 ** rng.integers(0, 4, n) + rng.integers(0, 1000, n) % (
-        10 ** rng.integers(0, 4, n))).astype(str).astype(object)
+    numbers = (
+        (
+            rng.integers(1, 10, n) * 10 ** rng.integers(0, 4, n)
+            + rng.integers(0, 1000, n) % (10 ** rng.integers(0, 4, n))
+        )
+        .astype(str)
+        .astype(object)
+    )
     order = [_street_order(locale) for locale in rows.locales]
     number_first = np.asarray([o[0] for o in order], dtype=bool)
     joiner = np.asarray([o[1] for o in order], dtype=object)
@@ -475,7 +542,11 @@ class LocationCodec(CategoricalCodec):
             self.style = "code" if text.str.fullmatch(r"[A-Z]{2,3}").mean() >= 0.8 else "name"
         elif self.kind == "postal_code":  # the home country's codes in the source's own layout
             regions = self.protection.regions_of(values)
-            home = text if regions is None or regions.isna().all() else text[(regions == regions.mode().iloc[0]).to_numpy()]
+            home = (
+                text
+                if regions is None or regions.isna().all()
+                else text[(regions == regions.mode().iloc[0]).to_numpy()]
+            )
             self.shapes = patterns.pattern_weights(home, keep=self.protection.rare_threshold)
             self.span = _inner_span(home)
 
@@ -485,9 +556,14 @@ class LocationCodec(CategoricalCodec):
         index = np.flatnonzero(marked)
         if len(index):
             made = self._make(rows.take(index, rng), rng)
-            left = guard.remake(made, lambda again: self._make(rows.take(index[again], rng), rng),
-                                self.rare_hashes, rows.secret, too_long=lambda v: too_long(v, self.max_length),
-                                rounds=_ROUNDS)
+            left = guard.remake(
+                made,
+                lambda again: self._make(rows.take(index[again], rng), rng),
+                self.rare_hashes,
+                rows.secret,
+                too_long=lambda v: too_long(v, self.max_length),
+                rounds=_ROUNDS,
+            )
             made[left] = cut(made[left], self.max_length)
             values[marked] = made
         return self.restore_dtype(values.to_numpy(dtype=object), values.isna().to_numpy())
@@ -496,14 +572,25 @@ class LocationCodec(CategoricalCodec):
         n = len(rows)
         if self.kind == "country":
             kept = {places.country_code(v) for v in self.categories + self.tail}
-            choices = [c for c in places.replacement_countries() if c not in kept
-                       and len(places.country_text(c, self.style)) <= max(self.max_length, 3)] or ["US"]
+            choices = [
+                c
+                for c in places.replacement_countries()
+                if c not in kept and len(places.country_text(c, self.style)) <= max(self.max_length, 3)
+            ] or ["US"]
             choices = np.asarray(choices, dtype=object)
             # a second country column writes the row's country; the first draws another one
-            codes = (np.asarray(rows.regions, dtype=object).copy() if rows.placed
-                     else choices[rng.integers(0, len(choices), n)])
-            guard.remake(codes, lambda index: choices[rng.integers(0, len(choices), len(index))],
-                         self.rare_hashes, rows.secret, rounds=_ROUNDS)
+            codes = (
+                np.asarray(rows.regions, dtype=object).copy()
+                if rows.placed
+                else choices[rng.integers(0, len(choices), n)]
+            )
+            guard.remake(
+                codes,
+                lambda index: choices[rng.integers(0, len(choices), len(index))],
+                self.rare_hashes,
+                rows.secret,
+                rounds=_ROUNDS,
+            )
             values = np.asarray([places.country_text(c, self.style) for c in codes], dtype=object)
         elif self.kind == "state":
             what = "state_abbr" if self.style == "code" else "state"
@@ -529,8 +616,15 @@ class LocationCodec(CategoricalCodec):
 
     def _state(self):
         meta, arrays = super()._state()
-        meta.update({"case": self.case, "max_length": self.max_length, "style": self.style, "shapes": self.shapes,
-                     "span": self.span})
+        meta.update(
+            {
+                "case": self.case,
+                "max_length": self.max_length,
+                "style": self.style,
+                "shapes": self.shapes,
+                "span": self.span,
+            }
+        )
         return meta, arrays
 
     def _load(self, meta, arrays):

@@ -4,6 +4,7 @@ rather than a million Faker calls, and every batch of a run sees the same pools.
 
 Faker rather than mimesis: it has person, address, company and phone providers for about
 ninety locales (mimesis for about forty), so a row's country can choose them."""
+
 from __future__ import annotations
 
 import re
@@ -17,19 +18,53 @@ _HYPHENS = re.compile(r"\s*-[\s-]*")
 POOL = 1000  # values per (locale, what); pairs of pools give a million distinct names
 # what -> Faker methods tried in order (locales name their regions differently)
 _METHODS = {
-    "first": ("first_name",), "first_male": ("first_name_male",), "first_female": ("first_name_female",),
-    "last": ("last_name",), "city": ("city",),
+    "first": ("first_name",),
+    "first_male": ("first_name_male",),
+    "first_female": ("first_name_female",),
+    "last": ("last_name",),
+    "city": ("city",),
     "state": ("administrative_unit", "state", "province", "region", "estado_nome"),
     "state_abbr": ("state_abbr", "province_abbr", "estado_sigla"),
-    "street": ("street_address",), "street_name": ("street_name",), "company": ("company",),
-    "postcode": ("postcode",), "domain": ("free_email_domain",), "web_domain": ("domain_name",),
-    "url_path": ("uri_path",), "word": ("word",),
+    "street": ("street_address",),
+    "street_name": ("street_name",),
+    "company": ("company",),
+    "postcode": ("postcode",),
+    "domain": ("free_email_domain",),
+    "web_domain": ("domain_name",),
+    "url_path": ("uri_path",),
+    "word": ("word",),
 }
 # Latin-script locales whose name lists make the first-name dictionary used for detection
-_DICTIONARY_LOCALES = ("en_US", "en_GB", "en_CA", "en_AU", "en_IE", "en_IN", "de_DE", "de_AT",
-                       "fr_FR", "fr_CA", "es_ES", "es_MX", "es_AR", "es_CL", "pt_BR", "pt_PT",
-                       "it_IT", "nl_NL", "sv_SE", "no_NO", "da_DK", "fi_FI", "pl_PL", "cs_CZ",
-                       "hu_HU", "ro_RO", "tr_TR", "id_ID")
+_DICTIONARY_LOCALES = (
+    "en_US",
+    "en_GB",
+    "en_CA",
+    "en_AU",
+    "en_IE",
+    "en_IN",
+    "de_DE",
+    "de_AT",
+    "fr_FR",
+    "fr_CA",
+    "es_ES",
+    "es_MX",
+    "es_AR",
+    "es_CL",
+    "pt_BR",
+    "pt_PT",
+    "it_IT",
+    "nl_NL",
+    "sv_SE",
+    "no_NO",
+    "da_DK",
+    "fi_FI",
+    "pl_PL",
+    "cs_CZ",
+    "hu_HU",
+    "ro_RO",
+    "tr_TR",
+    "id_ID",
+)
 
 
 @lru_cache(maxsize=128)
@@ -51,8 +86,7 @@ def _own(faker, method: str) -> bool:
     if method in ("state", "state_abbr") and faker.locales[0] != "en_US":
         from syngen.privacy.places import _native
 
-        return _native(faker.locales[0], "address") and method in vars(
-            type(getattr(faker, method).__self__))
+        return _native(faker.locales[0], "address") and method in vars(type(getattr(faker, method).__self__))
     return True
 
 
@@ -83,8 +117,9 @@ def _states_only(method):
     return states
 
 
-def draw(locales: np.ndarray, what: str, seed: int, rng: np.random.Generator,
-         fallback: str | None = "en_US", allowed=None) -> np.ndarray:
+def draw(
+    locales: np.ndarray, what: str, seed: int, rng: np.random.Generator, fallback: str | None = "en_US", allowed=None
+) -> np.ndarray:
     """One value of ``what`` per row, from the pool of the row's locale; where the locale has
     none, from ``fallback``'s (or None: a country without states has no state). ``allowed``
     (pool -> mask) leaves values out of the pool, unless it would leave none."""
@@ -131,17 +166,15 @@ def provider_values(kind: str, locale: str, attributes: tuple[str, ...]) -> list
 @lru_cache(maxsize=2)
 def name_lists(which: str) -> tuple[str, ...]:
     """Faker's first or last names across Latin-script locales."""
-    attributes = (("first_names", "first_names_male", "first_names_female") if which == "first"
-                  else ("last_names",))
-    names = {n for locale in _DICTIONARY_LOCALES
-             for n in provider_values("person", locale, attributes) if n}
+    attributes = ("first_names", "first_names_male", "first_names_female") if which == "first" else ("last_names",)
+    names = {n for locale in _DICTIONARY_LOCALES for n in provider_values("person", locale, attributes) if n}
     return tuple(sorted(names))
 
 
 @lru_cache(maxsize=1)
 def state_names() -> frozenset[str]:
     """Lower-case names and codes of states, provinces and regions that Faker knows."""
-    attributes = ("states", "provinces", "regions", "administrative_units", "estados", "states_abbr",
-                  "provinces_abbr")
-    return frozenset(v.lower() for locale in _DICTIONARY_LOCALES
-                     for v in provider_values("address", locale, attributes))
+    attributes = ("states", "provinces", "regions", "administrative_units", "estados", "states_abbr", "provinces_abbr")
+    return frozenset(
+        v.lower() for locale in _DICTIONARY_LOCALES for v in provider_values("address", locale, attributes)
+    )

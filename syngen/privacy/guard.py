@@ -7,6 +7,7 @@ folder alone cannot tell whether a given value (an SSN, a phone number) was in t
 Without the key, generation still works; it only cannot check for the rare chance of a
 generated value equal to a real one.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,7 @@ def contains(hashes: np.ndarray, values, secret: str | None) -> np.ndarray:
         return np.zeros(len(values), dtype=bool)
     found = np.zeros(len(values), dtype=bool)
     present = pd.notna(values)
-    mine = pd.util.hash_array(values[present].astype(str).astype(object), hash_key=secret,
-                              categorize=True)
+    mine = pd.util.hash_array(values[present].astype(str).astype(object), hash_key=secret, categorize=True)
     at = np.minimum(np.searchsorted(hashes, mine), len(hashes) - 1)
     found[present] = hashes[at] == mine
     return found
@@ -64,13 +64,22 @@ def read_secret(path: Path) -> str | None:
         return None
     secret = path.read_text().strip()
     if len(secret.encode()) != 16:
-        raise SyngenError(f"the key file '{path}' is damaged (it must hold 16 characters); "
-                          "train again, or remove it to generate without the real-value check")
+        raise SyngenError(
+            f"the key file '{path}' is damaged (it must hold 16 characters); "
+            "train again, or remove it to generate without the real-value check"
+        )
     return secret
 
 
-def remake(values: np.ndarray, make, hashes: np.ndarray, secret: str | None, unique: bool = False,
-           too_long=None, rounds: int = 8) -> np.ndarray:
+def remake(
+    values: np.ndarray,
+    make,
+    hashes: np.ndarray,
+    secret: str | None,
+    unique: bool = False,
+    too_long=None,
+    rounds: int = 8,
+) -> np.ndarray:
     """Remake the values that are real (or repeated, in a ``unique`` column, or longer than
     ``too_long`` allows) with ``make(index)``, checking only what was remade each round.
     Returns the indexes still bad after ``rounds``."""

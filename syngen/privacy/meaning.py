@@ -7,6 +7,7 @@ each name hint is confirmed by the values (a 'state' column of 'active'/'closed'
 state), and a few shapes are recognised from values alone (card numbers pass Luhn, IBANs
 mod 97, SSNs, IP addresses, URLs, international phone numbers, person names).
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,20 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-IDENTIFYING = ("first_name", "last_name", "full_name", "street_address", "phone", "company",
-               "national_id", "card_number", "account_number", "iban", "ip_address", "url")
+IDENTIFYING = (
+    "first_name",
+    "last_name",
+    "full_name",
+    "street_address",
+    "phone",
+    "company",
+    "national_id",
+    "card_number",
+    "account_number",
+    "iban",
+    "ip_address",
+    "url",
+)
 LOCATION = ("country", "state", "city", "postal_code")
 MEANINGS = IDENTIFYING + LOCATION
 # meanings whose values are made from a character pattern (digits and letters), not words
@@ -24,57 +37,176 @@ PATTERNED = ("phone", "national_id", "card_number", "account_number", "iban", "i
 
 _SAMPLE = 500
 _NAME_HINTS = {  # joined lower-case name fragments -> meaning
-    "firstname": "first_name", "fname": "first_name", "givenname": "first_name",
-    "forename": "first_name", "christianname": "first_name",
-    "lastname": "last_name", "surname": "last_name", "familyname": "last_name", "lname": "last_name",
-    "fullname": "full_name", "customername": "full_name", "contactname": "full_name",
-    "personname": "full_name", "employeename": "full_name", "username": "full_name",
-    "clientname": "full_name", "patientname": "full_name", "ownername": "full_name",
-    "cardholder": "full_name", "holdername": "full_name", "membername": "full_name",
-    "phone": "phone", "telephone": "phone", "tel": "phone", "mobile": "phone", "cell": "phone",
-    "fax": "phone", "msisdn": "phone", "cellphone": "phone",
-    "company": "company", "companyname": "company", "employer": "company",
-    "organization": "company", "organisation": "company", "firm": "company",
-    "address": "street_address", "street": "street_address", "addr": "street_address",
-    "streetaddress": "street_address", "addressline": "street_address",
-    "zip": "postal_code", "zipcode": "postal_code", "postal": "postal_code",
-    "postalcode": "postal_code", "postcode": "postal_code", "plz": "postal_code", "pincode": "postal_code",
-    "city": "city", "town": "city", "municipality": "city", "locality": "city",
-    "state": "state", "province": "state", "stateprovince": "state", "county": "state",
-    "country": "country", "nation": "country", "countrycode": "country", "countryname": "country",
-    "ssn": "national_id", "socialsecurity": "national_id", "nationalid": "national_id",
-    "taxid": "national_id", "nin": "national_id", "passport": "national_id", "cpf": "national_id",
-    "creditcard": "card_number", "cardnumber": "card_number", "ccnumber": "card_number",
-    "pan": "card_number", "card": "card_number",
-    "accountnumber": "account_number", "accountno": "account_number", "acctnumber": "account_number",
-    "acctno": "account_number", "bankaccount": "account_number", "iban": "iban",
-    "ip": "ip_address", "ipaddress": "ip_address", "url": "url", "website": "url", "homepage": "url",
+    "firstname": "first_name",
+    "fname": "first_name",
+    "givenname": "first_name",
+    "forename": "first_name",
+    "christianname": "first_name",
+    "lastname": "last_name",
+    "surname": "last_name",
+    "familyname": "last_name",
+    "lname": "last_name",
+    "fullname": "full_name",
+    "customername": "full_name",
+    "contactname": "full_name",
+    "personname": "full_name",
+    "employeename": "full_name",
+    "username": "full_name",
+    "clientname": "full_name",
+    "patientname": "full_name",
+    "ownername": "full_name",
+    "cardholder": "full_name",
+    "holdername": "full_name",
+    "membername": "full_name",
+    "phone": "phone",
+    "telephone": "phone",
+    "tel": "phone",
+    "mobile": "phone",
+    "cell": "phone",
+    "fax": "phone",
+    "msisdn": "phone",
+    "cellphone": "phone",
+    "company": "company",
+    "companyname": "company",
+    "employer": "company",
+    "organization": "company",
+    "organisation": "company",
+    "firm": "company",
+    "address": "street_address",
+    "street": "street_address",
+    "addr": "street_address",
+    "streetaddress": "street_address",
+    "addressline": "street_address",
+    "zip": "postal_code",
+    "zipcode": "postal_code",
+    "postal": "postal_code",
+    "postalcode": "postal_code",
+    "postcode": "postal_code",
+    "plz": "postal_code",
+    "pincode": "postal_code",
+    "city": "city",
+    "town": "city",
+    "municipality": "city",
+    "locality": "city",
+    "state": "state",
+    "province": "state",
+    "stateprovince": "state",
+    "county": "state",
+    "country": "country",
+    "nation": "country",
+    "countrycode": "country",
+    "countryname": "country",
+    "ssn": "national_id",
+    "socialsecurity": "national_id",
+    "nationalid": "national_id",
+    "taxid": "national_id",
+    "nin": "national_id",
+    "passport": "national_id",
+    "cpf": "national_id",
+    "creditcard": "card_number",
+    "cardnumber": "card_number",
+    "ccnumber": "card_number",
+    "pan": "card_number",
+    "card": "card_number",
+    "accountnumber": "account_number",
+    "accountno": "account_number",
+    "acctnumber": "account_number",
+    "acctno": "account_number",
+    "bankaccount": "account_number",
+    "iban": "iban",
+    "ip": "ip_address",
+    "ipaddress": "ip_address",
+    "url": "url",
+    "website": "url",
+    "homepage": "url",
     # the same in German, French, Spanish, Portuguese, Italian and Dutch headers
-    "vorname": "first_name", "prenom": "first_name", "prénom": "first_name", "nombre": "first_name",
-    "primernombre": "first_name", "voornaam": "first_name",
-    "nachname": "last_name", "familienname": "last_name", "nom": "last_name", "apellido": "last_name",
-    "apellidos": "last_name", "sobrenome": "last_name", "cognome": "last_name", "achternaam": "last_name",
-    "nomcomplet": "full_name", "nombrecompleto": "full_name", "nomecompleto": "full_name",
-    "telefon": "phone", "telefono": "phone", "teléfono": "phone", "téléphone": "phone",
-    "handy": "phone", "celular": "phone", "movil": "phone", "móvil": "phone", "cellulare": "phone",
-    "telefoon": "phone", "portable": "phone",
-    "firma": "company", "unternehmen": "company", "empresa": "company", "entreprise": "company",
-    "societe": "company", "société": "company", "azienda": "company", "bedrijf": "company",
-    "strasse": "street_address", "straße": "street_address", "adresse": "street_address",
-    "anschrift": "street_address", "calle": "street_address", "direccion": "street_address",
-    "dirección": "street_address", "rue": "street_address", "endereco": "street_address",
-    "endereço": "street_address", "indirizzo": "street_address", "straat": "street_address",
-    "postleitzahl": "postal_code", "codigopostal": "postal_code", "códigopostal": "postal_code",
-    "codepostal": "postal_code", "cep": "postal_code",
-    "ort": "city", "stadt": "city", "wohnort": "city", "ciudad": "city", "ville": "city", "cidade": "city",
-    "città": "city", "citta": "city", "localidad": "city", "plaats": "city", "woonplaats": "city",
-    "bundesland": "state", "provincia": "state", "estado": "state", "région": "state", "regione": "state",
-    "land": "country", "staat": "country", "pais": "country", "país": "country", "pays": "country",
+    "vorname": "first_name",
+    "prenom": "first_name",
+    "prénom": "first_name",
+    "nombre": "first_name",
+    "primernombre": "first_name",
+    "voornaam": "first_name",
+    "nachname": "last_name",
+    "familienname": "last_name",
+    "nom": "last_name",
+    "apellido": "last_name",
+    "apellidos": "last_name",
+    "sobrenome": "last_name",
+    "cognome": "last_name",
+    "achternaam": "last_name",
+    "nomcomplet": "full_name",
+    "nombrecompleto": "full_name",
+    "nomecompleto": "full_name",
+    "telefon": "phone",
+    "telefono": "phone",
+    "teléfono": "phone",
+    "téléphone": "phone",
+    "handy": "phone",
+    "celular": "phone",
+    "movil": "phone",
+    "móvil": "phone",
+    "cellulare": "phone",
+    "telefoon": "phone",
+    "portable": "phone",
+    "firma": "company",
+    "unternehmen": "company",
+    "empresa": "company",
+    "entreprise": "company",
+    "societe": "company",
+    "société": "company",
+    "azienda": "company",
+    "bedrijf": "company",
+    "strasse": "street_address",
+    "straße": "street_address",
+    "adresse": "street_address",
+    "anschrift": "street_address",
+    "calle": "street_address",
+    "direccion": "street_address",
+    "dirección": "street_address",
+    "rue": "street_address",
+    "endereco": "street_address",
+    "endereço": "street_address",
+    "indirizzo": "street_address",
+    "straat": "street_address",
+    "postleitzahl": "postal_code",
+    "codigopostal": "postal_code",
+    "códigopostal": "postal_code",
+    "codepostal": "postal_code",
+    "cep": "postal_code",
+    "ort": "city",
+    "stadt": "city",
+    "wohnort": "city",
+    "ciudad": "city",
+    "ville": "city",
+    "cidade": "city",
+    "città": "city",
+    "citta": "city",
+    "localidad": "city",
+    "plaats": "city",
+    "woonplaats": "city",
+    "bundesland": "state",
+    "provincia": "state",
+    "estado": "state",
+    "région": "state",
+    "regione": "state",
+    "land": "country",
+    "staat": "country",
+    "pais": "country",
+    "país": "country",
+    "pays": "country",
     "paese": "country",
-    "ausweisnummer": "national_id", "ausweis": "national_id", "personalausweis": "national_id",
-    "dni": "national_id", "nif": "national_id", "nie": "national_id", "cnpj": "national_id",
-    "codicefiscale": "national_id", "steuernummer": "national_id", "bsn": "national_id",
-    "kontonummer": "account_number", "numerodecuenta": "account_number",
+    "ausweisnummer": "national_id",
+    "ausweis": "national_id",
+    "personalausweis": "national_id",
+    "dni": "national_id",
+    "nif": "national_id",
+    "nie": "national_id",
+    "cnpj": "national_id",
+    "codicefiscale": "national_id",
+    "steuernummer": "national_id",
+    "bsn": "national_id",
+    "kontonummer": "account_number",
+    "numerodecuenta": "account_number",
 }
 _IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$")
 _IPV6 = re.compile(r"^[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}$")
@@ -86,7 +218,8 @@ _NATIONAL_PHONE = re.compile(r"^\(?\d{2,4}\)?[\s.\-/]\d{2,4}[\s.\-]\d{2,5}$")
 _STREET_WORDS = re.compile(
     r"\b(?:st|street|ave|avenue|rd|road|blvd|boulevard|lane|ln|dr|drive|way|court|ct|place|pl|"
     r"square|sq|terrace|highway|hwy|rua|av|calle|strasse|straße|str|rue|via|weg|gasse|ul)\b\.?",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def name_tokens(name: str) -> list[str]:
@@ -105,8 +238,13 @@ def name_hint(name: str) -> str | None:
             joined = "".join(tokens[i:j])
             if joined in _NAME_HINTS and j - i >= best_length:
                 best, best_length = _NAME_HINTS[joined], j - i
-    if best is None and tokens and tokens[-1] == "name" and len(tokens) > 1 and tokens[-2] in (
-            "first", "last", "given", "family", "middle"):
+    if (
+        best is None
+        and tokens
+        and tokens[-1] == "name"
+        and len(tokens) > 1
+        and tokens[-2] in ("first", "last", "given", "family", "middle")
+    ):
         best = "first_name" if tokens[-2] in ("first", "given") else "last_name"
     return best
 
@@ -153,8 +291,31 @@ def last_names() -> frozenset[str]:
     return frozenset(n.lower() for n in name_lists("last"))
 
 
-_TITLES = frozenset({"mr", "mrs", "miss", "ms", "master", "dr", "rev", "sir", "lady", "mme", "mlle", "don",
-                     "dona", "prof", "col", "capt", "major", "jr", "sr", "ii", "iii"})
+_TITLES = frozenset(
+    {
+        "mr",
+        "mrs",
+        "miss",
+        "ms",
+        "master",
+        "dr",
+        "rev",
+        "sir",
+        "lady",
+        "mme",
+        "mlle",
+        "don",
+        "dona",
+        "prof",
+        "col",
+        "capt",
+        "major",
+        "jr",
+        "sr",
+        "ii",
+        "iii",
+    }
+)
 _WORD = re.compile(r"^[^\W\d_][^\W\d_'\-]*$")
 
 
@@ -178,8 +339,11 @@ def looks_like_person(value: str) -> bool:
     initial = len(given.strip(".")) == 1 and given[:1].isupper()
     if given[:1].isupper() and family.islower():
         return False
-    return bool(2 <= words <= 5 and (given.lower() in first_names() or initial)
-                and (family.lower() in last_names() or _WORD.match(family)))
+    return bool(
+        2 <= words <= 5
+        and (given.lower() in first_names() or initial)
+        and (family.lower() in last_names() or _WORD.match(family))
+    )
 
 
 def _person_name_share(text: pd.Series) -> tuple[float, float, float]:
@@ -212,7 +376,8 @@ def detect_meaning(name: str, column: pd.Series, kind: str) -> str | None:
         return "iban"
     if numeric:  # identifying numbers need their name to say so
         if hint in ("phone", "card_number", "account_number", "national_id", "postal_code") and (
-                digits.median() >= (4 if hint == "postal_code" else 6)):
+            digits.median() >= (4 if hint == "postal_code" else 6)
+        ):
             return hint
         return None
     if text.str.match(_SSN).mean() >= 0.9:
@@ -241,8 +406,12 @@ def detect_meaning(name: str, column: pd.Series, kind: str) -> str | None:
     if hint == "card_number" and (digits >= 12).mean() >= 0.9:
         return "card_number"
     spaced = text.str.contains(" ", regex=False).mean() >= 0.8
-    if hint == "street_address" and wordy and spaced and ((digits > 0).mean() >= 0.5
-                                               or text.str.contains(_STREET_WORDS).mean() >= 0.3):
+    if (
+        hint == "street_address"
+        and wordy
+        and spaced
+        and ((digits > 0).mean() >= 0.5 or text.str.contains(_STREET_WORDS).mean() >= 0.3)
+    ):
         return "street_address"
     if hint == "postal_code" and (digits > 0).mean() >= 0.8 and text.str.len().max() <= 12:
         return "postal_code"
@@ -261,11 +430,25 @@ def detect_meaning(name: str, column: pd.Series, kind: str) -> str | None:
         if full >= 0.6 or (full >= 0.4 and _mostly_rare(column)):  # 'No VP' beside 47 vice presidents
             return "full_name"
         named = "name" in str(name).lower()
-        if named and values.nunique() >= 10 and (max(first, last) >= 0.6 or (
-                max(first, last) >= 0.3 and _mostly_rare(column) and text.str.fullmatch(r"[^\W\d_][^\W\d_'\-]+").mean() >= 0.9)):
+        if (
+            named
+            and values.nunique() >= 10
+            and (
+                max(first, last) >= 0.6
+                or (
+                    max(first, last) >= 0.3
+                    and _mostly_rare(column)
+                    and text.str.fullmatch(r"[^\W\d_][^\W\d_'\-]+").mean() >= 0.9
+                )
+            )
+        ):
             return "first_name" if first >= last else "last_name"
-    if hint is None and wordy and text.str.contains(_STREET_WORDS).mean() >= 0.6 and (
-            text.str.match(r"^\d+\w?\s") | text.str.contains(r",?\s\d+\w?$")).mean() >= 0.6:
+    if (
+        hint is None
+        and wordy
+        and text.str.contains(_STREET_WORDS).mean() >= 0.6
+        and (text.str.match(r"^\d+\w?\s") | text.str.contains(r",?\s\d+\w?$")).mean() >= 0.6
+    ):
         return "street_address"
     return None
 

@@ -7,6 +7,7 @@ character is itself, and a backslash makes the next character itself ('\\9' is a
 A character that every one of at least k values has at a place (a trunk '0', Sacramento's
 'z' before its zip codes, a card issuer's '4') is kept as itself: k values share it, so it
 tells of no one."""
+
 from __future__ import annotations
 
 import re
@@ -15,9 +16,13 @@ import string
 import numpy as np
 import pandas as pd
 
-_CLASS_OF = str.maketrans({**{c: "9" for c in string.digits},
-                           **{c: "A" for c in string.ascii_uppercase},
-                           **{c: "a" for c in string.ascii_lowercase}})
+_CLASS_OF = str.maketrans(
+    {
+        **{c: "9" for c in string.digits},
+        **{c: "A" for c in string.ascii_uppercase},
+        **{c: "a" for c in string.ascii_lowercase},
+    }
+)
 ALPHABETS = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lowercase}
 MAX_PATTERNS = 20
 
@@ -41,8 +46,10 @@ def pattern_weights(values: pd.Series, keep: int = 0) -> list[tuple[str, float]]
             mine = mine.astype(f"U{len(pattern)}")
             chars = mine.view(np.uint32).reshape(len(mine), len(pattern))
             constant = (chars == chars[:1]).all(axis=0)
-            text = "".join(_literal(chr(c)) if same and chr(c).isalnum() else _escaped(symbol)
-                           for symbol, c, same in zip(str(pattern), chars[0], constant))
+            text = "".join(
+                _literal(chr(c)) if same and chr(c).isalnum() else _escaped(symbol)
+                for symbol, c, same in zip(str(pattern), chars[0], constant)
+            )
         weighted.append((text, float(count / counts.sum())))
     return weighted
 
@@ -119,8 +126,13 @@ def render_between(pattern: str, n: int, rng: np.random.Generator, low: str, hig
     return chars.view(f"U{len(tokens)}").ravel().astype(object)
 
 
-def render_many(weighted: list[tuple[str, float]], n: int, rng: np.random.Generator,
-                first: str | None = None, between: tuple[str, str] | None = None) -> np.ndarray:
+def render_many(
+    weighted: list[tuple[str, float]],
+    n: int,
+    rng: np.random.Generator,
+    first: str | None = None,
+    between: tuple[str, str] | None = None,
+) -> np.ndarray:
     """``n`` values, each in a pattern drawn by the patterns' shares; ``between`` (two digit
     strings of one width) bounds the values of the patterns of only digits as wide."""
     values = np.empty(n, dtype=object)
@@ -197,8 +209,9 @@ def with_iban_check(values: np.ndarray) -> np.ndarray:
     for position in order:
         c = codes[:, position]
         digit, letter = (c >= 48) & (c <= 57), (c >= 65) & (c <= 90)
-        remainder = np.where(digit, (remainder * 10 + c - 48) % 97,
-                             np.where(letter, (remainder * 100 + c - 55) % 97, remainder))
+        remainder = np.where(
+            digit, (remainder * 10 + c - 48) % 97, np.where(letter, (remainder * 100 + c - 55) % 97, remainder)
+        )
     remainder = (remainder * 100) % 97  # the check digits' place, as '00'
     check = 98 - remainder
     codes[:, 2], codes[:, 3] = 48 + check // 10, 48 + check % 10

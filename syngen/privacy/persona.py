@@ -7,6 +7,7 @@ from the source stays in its country, or is swapped for a kept city of the row's
 made anew in the row's locale. First and last names are drawn once per row, so a full name,
 its first name and its email address agree, and never as a real (first, last) pair.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,10 +25,47 @@ _MAX_PLACES = 3  # ... when they are this few
 _SEPARATOR = "\x1f"
 # how sources write a person's sex; a column of these gives first names of that sex
 _SEX_WORDS = {"sex", "gender", "geschlecht", "sexo", "sexe", "genere", "genero", "geslacht"}
-_SEXES = {**dict.fromkeys(("m", "male", "man", "men", "boy", "masculine", "masculino", "homme", "h", "männlich",
-                         "mann", "hombre", "maschio", "man"), "male"),
-          **dict.fromkeys(("f", "female", "woman", "women", "girl", "feminine", "feminino", "femme", "w", "weiblich",
-                           "frau", "mujer", "femmina", "vrouw", "v"), "female")}
+_SEXES = {
+    **dict.fromkeys(
+        (
+            "m",
+            "male",
+            "man",
+            "men",
+            "boy",
+            "masculine",
+            "masculino",
+            "homme",
+            "h",
+            "männlich",
+            "mann",
+            "hombre",
+            "maschio",
+            "man",
+        ),
+        "male",
+    ),
+    **dict.fromkeys(
+        (
+            "f",
+            "female",
+            "woman",
+            "women",
+            "girl",
+            "feminine",
+            "feminino",
+            "femme",
+            "w",
+            "weiblich",
+            "frau",
+            "mujer",
+            "femmina",
+            "vrouw",
+            "v",
+        ),
+        "female",
+    ),
+}
 
 
 def pair_text(first, last) -> np.ndarray:
@@ -40,6 +78,7 @@ def pair_text(first, last) -> np.ndarray:
 @dataclass
 class Rows:
     """What the identifying columns of one batch share, row by row."""
+
     regions: np.ndarray  # ISO alpha-2 code per row
     locales: np.ndarray  # Faker locale per row
     seed: int
@@ -55,8 +94,14 @@ class Rows:
 
     @classmethod
     def plain(cls, n: int, seed: int, start: int, region: str = "US", secret: str | None = None) -> "Rows":
-        return cls(np.full(n, region, dtype=object), np.full(n, places.locale_for(region), dtype=object),
-                   seed, secret, np.random.default_rng([seed, start, 3]), default_region=region)
+        return cls(
+            np.full(n, region, dtype=object),
+            np.full(n, places.locale_for(region), dtype=object),
+            seed,
+            secret,
+            np.random.default_rng([seed, start, 3]),
+            default_region=region,
+        )
 
     def __len__(self) -> int:
         return len(self.regions)
@@ -94,15 +139,26 @@ class Rows:
 
     def take(self, index: np.ndarray, rng: np.random.Generator) -> "Rows":
         """These rows again, with new people (to remake values that clashed)."""
-        return Rows(self.regions[index], self.locales[index], self.seed, self.secret, rng,
-                    self.pair_hashes, self.default_region, self.placed, self.name_lengths, self.people_of,
-                    None if self.sexes is None else self.sexes[index])
+        return Rows(
+            self.regions[index],
+            self.locales[index],
+            self.seed,
+            self.secret,
+            rng,
+            self.pair_hashes,
+            self.default_region,
+            self.placed,
+            self.name_lengths,
+            self.people_of,
+            None if self.sexes is None else self.sexes[index],
+        )
 
 
 @dataclass
 class Persona:
     """What a table's rows share: its country column, its default country, the source's
     place hierarchy among kept values, and the real name pairs to avoid (keyed hashes)."""
+
     country: str | None = None
     default_region: str = "US"
     latin: bool = True  # the source writes its personal values in Latin letters
@@ -116,9 +172,14 @@ class Persona:
     def fit(cls, data: pd.DataFrame, kinds: dict[str, str], codecs: dict, secret: str | None) -> "Persona":
         located = [c for kind in _ORDER for c in kinds if kinds[c] == kind]
         country = next((c for c in located if kinds[c] == "country"), None)
-        persona = cls(country=country, default_region=_default_region(data, kinds, country),
-                      latin=_latin(data, kinds), name_lengths=_name_lengths(data, kinds),
-                      people_of=_people_of(data, kinds), sex=_sex_column(data, kinds))
+        persona = cls(
+            country=country,
+            default_region=_default_region(data, kinds, country),
+            latin=_latin(data, kinds),
+            name_lengths=_name_lengths(data, kinds),
+            people_of=_people_of(data, kinds),
+            sex=_sex_column(data, kinds),
+        )
         for position, fine in enumerate(located):
             for coarse in located[:position]:  # a second country column follows the first
                 if _ORDER.index(kinds[coarse]) <= _ORDER.index(kinds[fine]):
@@ -131,8 +192,9 @@ class Persona:
                 persona.pair_hashes = guard.keyed_hashes(pairs, secret)
         return persona
 
-    def rows(self, outputs: dict[str, pd.Series], codecs: dict, n: int, seed: int, start: int,
-             secret: str | None) -> Rows:
+    def rows(
+        self, outputs: dict[str, pd.Series], codecs: dict, n: int, seed: int, start: int, secret: str | None
+    ) -> Rows:
         """The batch's rows; completes ``outputs`` in place: rare places made anew, finer
         places made to agree with coarser ones."""
         rng = np.random.default_rng([seed, start, 5])
@@ -156,20 +218,34 @@ class Persona:
         return rows
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
-        return ({"country": self.country, "default_region": self.default_region, "latin": self.latin,
-                 "name_lengths": list(self.name_lengths), "people_of": self.people_of,
-                 "sex": [self.sex[0], [[k, v] for k, v in self.sex[1].items()]] if self.sex else None,
-                 "hierarchy": [[fine, coarse, [[k, v] for k, v in mapping.items()]]
-                               for fine, coarse, mapping in self.hierarchy]},
-                {"persona.pair_hashes": self.pair_hashes})
+        return (
+            {
+                "country": self.country,
+                "default_region": self.default_region,
+                "latin": self.latin,
+                "name_lengths": list(self.name_lengths),
+                "people_of": self.people_of,
+                "sex": [self.sex[0], [[k, v] for k, v in self.sex[1].items()]] if self.sex else None,
+                "hierarchy": [
+                    [fine, coarse, [[k, v] for k, v in mapping.items()]] for fine, coarse, mapping in self.hierarchy
+                ],
+            },
+            {"persona.pair_hashes": self.pair_hashes},
+        )
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> "Persona":
         sex = meta["sex"]
-        return cls(meta["country"], meta["default_region"], meta["latin"], tuple(meta["name_lengths"]),
-                   meta["people_of"], (sex[0], {k: v for k, v in sex[1]}) if sex else None,
-                   [(fine, coarse, {k: v for k, v in pairs}) for fine, coarse, pairs in meta["hierarchy"]],
-                   arrays.get("persona.pair_hashes", np.zeros(0, dtype=np.uint64)))
+        return cls(
+            meta["country"],
+            meta["default_region"],
+            meta["latin"],
+            tuple(meta["name_lengths"]),
+            meta["people_of"],
+            (sex[0], {k: v for k, v in sex[1]}) if sex else None,
+            [(fine, coarse, {k: v for k, v in pairs}) for fine, coarse, pairs in meta["hierarchy"]],
+            arrays.get("persona.pair_hashes", np.zeros(0, dtype=np.uint64)),
+        )
 
 
 def source_regions(data: pd.DataFrame, kinds: dict[str, str]) -> pd.Series | None:
@@ -182,8 +258,7 @@ def source_regions(data: pd.DataFrame, kinds: dict[str, str]) -> pd.Series | Non
 
 # the columns that say best who a row is about, most specific first
 _IDENTITY_SHARE = 0.05
-_IDENTITIES = ("national_id", "email", "phone", "full_name", "street_address", "card_number", "account_number",
-               "iban")
+_IDENTITIES = ("national_id", "email", "phone", "full_name", "street_address", "card_number", "account_number", "iban")
 
 
 def source_people(data: pd.DataFrame, kinds: dict[str, str]) -> pd.Series | None:
@@ -194,8 +269,11 @@ def source_people(data: pd.DataFrame, kinds: dict[str, str]) -> pd.Series | None
     firsts = [c for c in data.columns if kinds.get(c) == "first_name"]
     lasts = [c for c in data.columns if kinds.get(c) == "last_name"]
     if firsts and lasts:
-        candidates.append((data[firsts[0]].astype(str) + _SEPARATOR + data[lasts[0]].astype(str))
-                          .where(data[firsts[0]].notna() & data[lasts[0]].notna()))
+        candidates.append(
+            (data[firsts[0]].astype(str) + _SEPARATOR + data[lasts[0]].astype(str)).where(
+                data[firsts[0]].notna() & data[lasts[0]].notna()
+            )
+        )
     # a column that says who rows are about has many different values (an agent's name on
     # thousands of bookings says who handled them, not whom they are about)
     candidates = [c for c in candidates if c.nunique() >= _IDENTITY_SHARE * len(c)]
@@ -233,8 +311,10 @@ def _latin(data: pd.DataFrame, kinds: dict[str, str]) -> bool:
     from syngen.privacy.meaning import IDENTIFYING
 
     names = [c for c in data.columns if kinds.get(c) in ("first_name", "last_name", "full_name")]
-    text = [data[c].dropna().astype(str).head(500) for c in (names or [
-        c for c in data.columns if kinds.get(c) in IDENTIFYING + _ORDER])]
+    text = [
+        data[c].dropna().astype(str).head(500)
+        for c in (names or [c for c in data.columns if kinds.get(c) in IDENTIFYING + _ORDER])
+    ]
     joined = "".join("".join(t.tolist()) for t in text)
     return all(ord(ch) < 0x250 for ch in joined)
 
@@ -246,7 +326,8 @@ def _sex_column(data: pd.DataFrame, kinds: dict[str, str]) -> tuple[str, dict] |
         return None
     for column in data.columns:
         if kinds.get(column) not in ("categorical", "boolean") or not (
-                _SEX_WORDS & set(re.split(r"[^a-z]+", str(column).lower()))):
+            _SEX_WORDS & set(re.split(r"[^a-z]+", str(column).lower()))
+        ):
             continue
         values = data[column].dropna()
         meaning = {v: _SEXES.get(str(v).strip().lower()) for v in values.unique()}
@@ -267,8 +348,11 @@ def _people_of(data: pd.DataFrame, kinds: dict[str, str]) -> dict[str, int]:
     firsts = [c for c in data.columns if kinds.get(c) == "first_name"]
     for column in (c for c in data.columns if kinds.get(c) == "full_name"):
         both = data[[column] + firsts[:1]].dropna().astype(str)
-        holds = bool(firsts) and len(both) and np.mean([f.lower() in v.lower() for v, f in
-                                                        zip(both[column], both[firsts[0]])]) >= 0.5
+        holds = (
+            bool(firsts)
+            and len(both)
+            and np.mean([f.lower() in v.lower() for v, f in zip(both[column], both[firsts[0]])]) >= 0.5
+        )
         if holds or people == 0:
             of[str(column)] = 0
             people = max(people, 1)
@@ -280,9 +364,13 @@ def _people_of(data: pd.DataFrame, kinds: dict[str, str]) -> dict[str, int]:
 
 def _name_lengths(data: pd.DataFrame, kinds: dict[str, str]) -> tuple[int, int]:
     """The longest first and last names the table's name columns hold (0: no such column)."""
+
     def longest(kind: str) -> int:
-        found = [int(data[c].dropna().astype(str).str.len().max()) for c in data.columns
-                 if kinds.get(c) == kind and data[c].notna().any()]
+        found = [
+            int(data[c].dropna().astype(str).str.len().max())
+            for c in data.columns
+            if kinds.get(c) == kind and data[c].notna().any()
+        ]
         return min(found) if found else 0
 
     return longest("first_name"), longest("last_name")
@@ -298,7 +386,7 @@ def _belongs(data, fine: str, coarse: str, fine_codec, coarse_codec) -> dict:
     mapping = {}
     for value, places_seen in pairs.groupby(fine)[coarse]:
         counts = places_seen.value_counts()
-        covering = counts.index[:int(np.searchsorted(counts.cumsum().to_numpy(), _MAPPED_SHARE * counts.sum())) + 1]
+        covering = counts.index[: int(np.searchsorted(counts.cumsum().to_numpy(), _MAPPED_SHARE * counts.sum())) + 1]
         if len(covering) <= _MAX_PLACES and set(covering) <= kept_coarse:
             mapping[_plain(value)] = sorted(_plain(c) for c in covering)
     return mapping
@@ -316,7 +404,7 @@ def _agree(fine: pd.Series, coarse: pd.Series, mapping: dict, codec, rng) -> pd.
     wrong = np.asarray([isinstance(w, list) and p not in w for w, p in zip(wanted, rows_place)], dtype=bool)
     if not wrong.any():
         return fine
-    weights = dict(zip(codec.categories, codec.shares[:len(codec.categories)]))
+    weights = dict(zip(codec.categories, codec.shares[: len(codec.categories)]))
     by_place: dict = {}
     for value, owners in mapping.items():
         for place in owners:
@@ -351,4 +439,3 @@ def _real_pairs(data: pd.DataFrame, kinds: dict[str, str]) -> np.ndarray:
         last = np.where(comma, words.str[0], words.str[-1])
         found.append(pair_text(first, last))
     return np.concatenate(found) if found else np.zeros(0, dtype=object)
-

@@ -1,6 +1,7 @@
 """Countries as the rest of a row needs them: the ISO code behind a written country, the Faker
 locale whose names, streets and cities fit it, its telephone calling code, and the way the
 source writes countries (names, or ISO codes of two or three letters)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -11,14 +12,45 @@ import pandas as pd
 DEFAULT_LOCALE = "en_US"
 # common ways of writing a country that ISO 3166's names and codes do not cover
 _ALIASES = {
-    "uk": "GB", "england": "GB", "scotland": "GB", "wales": "GB", "great britain": "GB",
-    "northern ireland": "GB", "britain": "GB", "u.k.": "GB", "usa": "US", "u.s.a.": "US",
-    "u.s.": "US", "us": "US", "america": "US", "united states of america": "US",
-    "holland": "NL", "russia": "RU", "south korea": "KR", "korea": "KR", "north korea": "KP",
-    "czech republic": "CZ", "vietnam": "VN", "iran": "IR", "uae": "AE", "ivory coast": "CI",
-    "macedonia": "MK", "bolivia": "BO", "venezuela": "VE", "tanzania": "TZ", "syria": "SY",
-    "taiwan": "TW", "laos": "LA", "moldova": "MD", "turkey": "TR", "swaziland": "SZ",
-    "burma": "MM", "cape verde": "CV", "vatican": "VA", "palestine": "PS", "brunei": "BN",
+    "uk": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "great britain": "GB",
+    "northern ireland": "GB",
+    "britain": "GB",
+    "u.k.": "GB",
+    "usa": "US",
+    "u.s.a.": "US",
+    "u.s.": "US",
+    "us": "US",
+    "america": "US",
+    "united states of america": "US",
+    "holland": "NL",
+    "russia": "RU",
+    "south korea": "KR",
+    "korea": "KR",
+    "north korea": "KP",
+    "czech republic": "CZ",
+    "vietnam": "VN",
+    "iran": "IR",
+    "uae": "AE",
+    "ivory coast": "CI",
+    "macedonia": "MK",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "syria": "SY",
+    "taiwan": "TW",
+    "laos": "LA",
+    "moldova": "MD",
+    "turkey": "TR",
+    "swaziland": "SZ",
+    "burma": "MM",
+    "cape verde": "CV",
+    "vatican": "VA",
+    "palestine": "PS",
+    "brunei": "BN",
 }
 STYLES = ("name", "alpha_2", "alpha_3")
 # Faker locales whose suffix is not a country they stand for: es_CA is Catalan Spanish, and
@@ -98,7 +130,7 @@ def _latin_locales() -> dict[str, str]:
     from faker.config import AVAILABLE_LOCALES
 
     chosen: dict[str, str] = {}
-    for locale in sorted(AVAILABLE_LOCALES, key=lambda l: (not _native(l, "person"), not _is_latin(l), l)):
+    for locale in sorted(AVAILABLE_LOCALES, key=lambda code: (not _native(code, "person"), not _is_latin(code), code)):
         if "_" in locale and locale not in _NOT_A_COUNTRY:
             region = locale.split("_")[1]
             if len(region) == 2 and region.isalpha() and region.isupper():
@@ -152,9 +184,13 @@ def region_of_calling_code(code: int) -> str | None:
 def replacement_countries() -> tuple[str, ...]:
     """Countries a rare country may be replaced with: those with a Latin-script Faker locale
     of their own, so that names, streets and phone numbers can follow them."""
-    return tuple(sorted(code for code, locale in _latin_locales().items()
-                        if _is_latin(locale) and _native(locale, "person") and _native(locale, "address")
-                        and calling_code(code)))
+    return tuple(
+        sorted(
+            code
+            for code, locale in _latin_locales().items()
+            if _is_latin(locale) and _native(locale, "person") and _native(locale, "address") and calling_code(code)
+        )
+    )
 
 
 def locales_of(regions: np.ndarray, default: str = DEFAULT_LOCALE, latin: bool = False) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Build the report of a run: read (samples of) the real source and the synthetic output,
 measure, draw, and write one HTML file; the headline figures are returned for the console."""
+
 from __future__ import annotations
 
 import math
@@ -17,20 +18,29 @@ from syngen.privacy import RARE_THRESHOLD
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.relational import COUNT_PREFIX, children_per_parent
 from syngen.report import figures
-from syngen.report.metrics import REAL_ASSOCIATION_THRESHOLD, REAL_CORRELATION_THRESHOLD, TableMetrics, measure, \
-    quality_scores
+from syngen.report.metrics import (
+    REAL_ASSOCIATION_THRESHOLD,
+    REAL_CORRELATION_THRESHOLD,
+    TableMetrics,
+    measure,
+    quality_scores,
+)
 from syngen.report.page import cards, chart, esc, number, page, percent, shown, table
 
 REPORT_ROWS = 20_000  # rows sampled from each side: measures and plots stay fast on any size
 REAL_ENV = "SYNGEN_REAL_URL"  # where the real data is, when the model keeps its source without the password
-STRONG_PAIRS = (f"pairs strongly associated in the real data (|Pearson| above {REAL_CORRELATION_THRESHOLD} "
-                f"for two numbers, Cramér's V above {REAL_ASSOCIATION_THRESHOLD} otherwise)")
+STRONG_PAIRS = (
+    f"pairs strongly associated in the real data (|Pearson| above {REAL_CORRELATION_THRESHOLD} "
+    f"for two numbers, Cramér's V above {REAL_ASSOCIATION_THRESHOLD} otherwise)"
+)
 # why a headline figure can be missing; the DCR ratio's reason is measured
-UNAVAILABLE = {"quality": "no learned column has values on both sides",
-               "column shapes": "no learned column has values on both sides",
-               "pair trends": "no pair of columns strongly associated in the real data",
-               "median accuracy": "fewer than two learned columns",
-               "exact copies": "no rows to compare"}
+UNAVAILABLE = {
+    "quality": "no learned column has values on both sides",
+    "column shapes": "no learned column has values on both sides",
+    "pair trends": "no pair of columns strongly associated in the real data",
+    "median accuracy": "fewer than two learned columns",
+    "exact copies": "no rows to compare",
+}
 
 
 @dataclass
@@ -40,8 +50,9 @@ class ReportResult:
     tables: dict[str, TableMetrics] = field(default_factory=dict)
 
 
-def _read(location: str, name: str, what: str, row_limit: int | None = REPORT_ROWS,
-          csv_options: dict | None = None) -> pd.DataFrame:
+def _read(
+    location: str, name: str, what: str, row_limit: int | None = REPORT_ROWS, csv_options: dict | None = None
+) -> pd.DataFrame:
     try:
         return read_source(location, name, row_limit=row_limit, csv_options=csv_options).frame
     except SyngenError as error:
@@ -53,8 +64,12 @@ def _headline(tables: list[TableMetrics]) -> dict[str, float | str]:
     trends) and, for one table, its privacy figures; a missing figure says why."""
     figures = quality_scores(tables)
     if len(tables) == 1:
-        figures.update({"exact copies": tables[0].privacy["exact_copies"],
-                        "DCR ratio": tables[0].privacy.get("dcr_ratio", float("nan"))})
+        figures.update(
+            {
+                "exact copies": tables[0].privacy["exact_copies"],
+                "DCR ratio": tables[0].privacy.get("dcr_ratio", float("nan")),
+            }
+        )
     why = {**UNAVAILABLE, "DCR ratio": tables[0].privacy.get("dcr_unavailable", "") if tables else ""}
     return {label: value if math.isfinite(value) else number(value, why=why[label]) for label, value in figures.items()}
 
@@ -63,62 +78,123 @@ def _share(frame: pd.DataFrame, column: str) -> str:
     return percent(frame[column].isna().mean(), why="no rows") if column in frame else "–"
 
 
-def _table_section(name: str, real: pd.DataFrame, synthetic: pd.DataFrame, model, target: str | None,
-                   extra: str = "", with_cards: bool = True) -> tuple[TableMetrics, str]:
+def _table_section(
+    name: str,
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    model,
+    target: str | None,
+    extra: str = "",
+    with_cards: bool = True,
+) -> tuple[TableMetrics, str]:
     # a parent's model also learns its children counts: the model's own columns, not the table's
     kinds = {c: k for c, k in model.kinds.items() if not str(c).startswith(COUNT_PREFIX)}
     metrics = measure(real, synthetic, kinds, model.text_formats, target, made_anew=model.made_anew)
-    parts = [f'<section id="{esc(name)}"><h2>{esc(name)}</h2>',
-             f'<div class="muted">{len(real):,} real rows and {len(synthetic):,} synthetic rows compared '
-             f"(samples of at most {REPORT_ROWS:,} each)</div>",
-             _summary(_headline([metrics])) if with_cards else "", extra]
+    parts = [
+        f'<section id="{esc(name)}"><h2>{esc(name)}</h2>',
+        f'<div class="muted">{len(real):,} real rows and {len(synthetic):,} synthetic rows compared '
+        f"(samples of at most {REPORT_ROWS:,} each)</div>",
+        _summary(_headline([metrics])) if with_cards else "",
+        extra,
+    ]
     rows = []
     for column, kind in kinds.items():
         shape = metrics.shapes.get(column)
-        score = (number(shape, why="no values on one side") if shape is not None else
-                 f"format {number(metrics.formats[column])}"
-                 + (", values mostly rare, made anew" if column in model.made_anew else "")
-                 if column in metrics.formats else "generated, not compared")
-        distinct = (f"{real[column].nunique():,} / {synthetic[column].nunique():,}"
-                    if column in real and column in synthetic else "–")
+        score = (
+            number(shape, why="no values on one side")
+            if shape is not None
+            else f"format {number(metrics.formats[column])}"
+            + (", values mostly rare, made anew" if column in model.made_anew else "")
+            if column in metrics.formats
+            else "generated, not compared"
+        )
+        distinct = (
+            f"{real[column].nunique():,} / {synthetic[column].nunique():,}"
+            if column in real and column in synthetic
+            else "–"
+        )
         rows.append([esc(column), esc(kind), score, f"{_share(real, column)} / {_share(synthetic, column)}", distinct])
-    parts += ["<h3>Columns</h3>", table(["column", "kind", "shape score", "nulls real / synthetic",
-                                         "distinct real / synthetic"], rows, {2})]
-    parts.append('<div class="grid">' + "".join(
-        chart(figures.distribution(c, *metrics.values[c], metrics.columns[c], kinds[c])) for c in metrics.columns)
-        + "</div>")
+    parts += [
+        "<h3>Columns</h3>",
+        table(["column", "kind", "shape score", "nulls real / synthetic", "distinct real / synthetic"], rows, {2}),
+    ]
+    parts.append(
+        '<div class="grid">'
+        + "".join(
+            chart(figures.distribution(c, *metrics.values[c], metrics.columns[c], kinds[c])) for c in metrics.columns
+        )
+        + "</div>"
+    )
     if metrics.accuracy is not None and len(metrics.accuracy) >= 2:
-        parts += ["<h3>Pairs</h3>",
-                  f"<p>Accuracy matrix (as in the original syngen): for each pair of columns, the share of "
-                  f"their binned joint distribution the synthetic data reproduces; median accuracy "
-                  f"<b>{number(metrics.median_accuracy)}</b>. SDMetrics' pair trends, over the "
-                  f"{len(metrics.pair_trends)} of {len(metrics.columns) * (len(metrics.columns) - 1) // 2} "
-                  f"{STRONG_PAIRS}: <b>{number(metrics.pair_score, why=UNAVAILABLE['pair trends'])}</b>. "
-                  "Association is Cramér's V between the binned columns "
-                  "(numbers in deciles), so it covers categories and numbers alike.</p>", '<div class="grid">',
-                  chart(figures.heatmap(metrics.accuracy, "accuracy matrix", 0.5, 1.0))]
-        parts += [chart(figures.heatmap(metrics.association_real, "association (Cramér's V), real", 0, 1)),
-                  chart(figures.heatmap(metrics.association_synthetic, "association (Cramér's V), synthetic", 0, 1)),
-                  chart(figures.heatmap((metrics.association_synthetic - metrics.association_real).abs(),
-                                        "association, |difference|", 0, 0.5, "Reds"))]
+        parts += [
+            "<h3>Pairs</h3>",
+            f"<p>Accuracy matrix (as in the original syngen): for each pair of columns, the share of "
+            f"their binned joint distribution the synthetic data reproduces; median accuracy "
+            f"<b>{number(metrics.median_accuracy)}</b>. SDMetrics' pair trends, over the "
+            f"{len(metrics.pair_trends)} of {len(metrics.columns) * (len(metrics.columns) - 1) // 2} "
+            f"{STRONG_PAIRS}: <b>{number(metrics.pair_score, why=UNAVAILABLE['pair trends'])}</b>. "
+            "Association is Cramér's V between the binned columns "
+            "(numbers in deciles), so it covers categories and numbers alike.</p>",
+            '<div class="grid">',
+            chart(figures.heatmap(metrics.accuracy, "accuracy matrix", 0.5, 1.0)),
+        ]
+        parts += [
+            chart(figures.heatmap(metrics.association_real, "association (Cramér's V), real", 0, 1)),
+            chart(figures.heatmap(metrics.association_synthetic, "association (Cramér's V), synthetic", 0, 1)),
+            chart(
+                figures.heatmap(
+                    (metrics.association_synthetic - metrics.association_real).abs(),
+                    "association, |difference|",
+                    0,
+                    0.5,
+                    "Reds",
+                )
+            ),
+        ]
         parts.append("</div>")
     privacy = metrics.privacy
     why_not = privacy.get("dcr_unavailable", "")
-    parts += ["<h3>Privacy</h3>", table(["measure", "synthetic", "real baseline", "reading"], [
-        ["rows copied exactly from the real data", percent(privacy["exact_copies"], 2, why="no synthetic rows"),
-         percent(privacy["real_copies_baseline"], 2, why="no real rows"),
-         "the baseline: real rows that repeat another real row"],
-        ["median distance to the closest real row", number(privacy.get("dcr_synthetic"), why=why_not),
-         number(privacy.get("dcr_holdout"), why=why_not),
-         f"ratio {esc(number(privacy.get('dcr_ratio'), why=why_not))}: near or above 1, synthetic rows are no "
-         "closer to real rows than real rows are to each other (the baseline); near 0, they copy them"]])]
+    parts += [
+        "<h3>Privacy</h3>",
+        table(
+            ["measure", "synthetic", "real baseline", "reading"],
+            [
+                [
+                    "rows copied exactly from the real data",
+                    percent(privacy["exact_copies"], 2, why="no synthetic rows"),
+                    percent(privacy["real_copies_baseline"], 2, why="no real rows"),
+                    "the baseline: real rows that repeat another real row",
+                ],
+                [
+                    "median distance to the closest real row",
+                    number(privacy.get("dcr_synthetic"), why=why_not),
+                    number(privacy.get("dcr_holdout"), why=why_not),
+                    f"ratio {esc(number(privacy.get('dcr_ratio'), why=why_not))}: near or above 1, synthetic rows "
+                    "are no closer to real rows than real rows are to each other (the baseline); "
+                    "near 0, they copy them",
+                ],
+            ],
+        ),
+    ]
     parts += _copies_section(metrics, kinds)
     if metrics.utility:
         u = metrics.utility
-        parts += ["<h3>Utility</h3>", f"<p>{esc(u['error'])}</p>" if "error" in u else table(
-            ["target", "metric", "train on real, test on real", "train on synthetic, test on real"],
-            [[esc(u["target"]), esc(u["metric"])] + [number(u[side], why="too few real rows to test on")
-                                                     for side in ("train_real", "train_synthetic")]], {2, 3})]
+        parts += [
+            "<h3>Utility</h3>",
+            f"<p>{esc(u['error'])}</p>"
+            if "error" in u
+            else table(
+                ["target", "metric", "train on real, test on real", "train on synthetic, test on real"],
+                [
+                    [esc(u["target"]), esc(u["metric"])]
+                    + [
+                        number(u[side], why="too few real rows to test on")
+                        for side in ("train_real", "train_synthetic")
+                    ]
+                ],
+                {2, 3},
+            ),
+        ]
     parts.append("</section>")
     return metrics, "".join(parts)
 
@@ -130,25 +206,52 @@ def _copies_section(metrics: TableMetrics, kinds: dict[str, str]) -> list[str]:
     rows = []
     for column, (real_share, rare_share) in metrics.copies.items():
         kind = kinds[column]
-        expected = ("real names, never a real (first, last) pair" if kind in ("first_name", "last_name") else
-                    "made anew: 0% expected" if kind in IDENTIFYING + ("email",) else
-                    "frequent values kept, rare ones replaced" if kind in LOCATION + ("categorical",) else "")
-        rows.append([esc(column), esc(kind), percent(real_share), ("–" if rare_share != rare_share else f'<span class="bad">{rare_share:.2%}</span>' if rare_share
-                      else "0%"),
-                     expected])
-    return ["<h4>Values per column</h4>",
-            "<p>The share of generated values equal to a value of the real column, and the share equal "
-            f"to a real value seen fewer than {RARE_THRESHOLD} times there (a rare value identifies "
-            "someone: it should not appear).</p>",
-            table(["column", "kind", "equal to a real value", "equal to a rare real value", "reading"], rows)]
+        expected = (
+            "real names, never a real (first, last) pair"
+            if kind in ("first_name", "last_name")
+            else "made anew: 0% expected"
+            if kind in IDENTIFYING + ("email",)
+            else "frequent values kept, rare ones replaced"
+            if kind in LOCATION + ("categorical",)
+            else ""
+        )
+        rows.append(
+            [
+                esc(column),
+                esc(kind),
+                percent(real_share),
+                (
+                    "–"
+                    if rare_share != rare_share
+                    else f'<span class="bad">{rare_share:.2%}</span>'
+                    if rare_share
+                    else "0%"
+                ),
+                expected,
+            ]
+        )
+    return [
+        "<h4>Values per column</h4>",
+        "<p>The share of generated values equal to a value of the real column, and the share equal "
+        f"to a real value seen fewer than {RARE_THRESHOLD} times there (a rare value identifies "
+        "someone: it should not appear).</p>",
+        table(["column", "kind", "equal to a real value", "equal to a rare real value", "reading"], rows),
+    ]
 
 
 def _summary(headline: dict[str, float]) -> str:
     return cards([(label, shown(label, value)) for label, value in headline.items()])
 
 
-def report_table(table_name: str, synthetic: str | None = None, *, real: str | None = None,
-                 target: str | None = None, output: str | None = None, artifacts_dir=None) -> ReportResult:
+def report_table(
+    table_name: str,
+    synthetic: str | None = None,
+    *,
+    real: str | None = None,
+    target: str | None = None,
+    output: str | None = None,
+    artifacts_dir=None,
+) -> ReportResult:
     """Compare a trained table's source (or ``real``) with its synthetic output (default:
     where ``infer`` writes it); write the HTML report beside the output unless ``output``
     says where."""
@@ -157,8 +260,14 @@ def report_table(table_name: str, synthetic: str | None = None, *, real: str | N
     model = load_model(table_name, artifacts_dir)
     location = str(synthetic or artifacts.default_output(table_name, artifacts_dir))
     source = _real_location(real, model.training.get("source"), table_name)
-    metrics, section = _table_section(table_name, _read(source, table_name, "real"),
-                                      _read(location, table_name, "synthetic"), model, target, with_cards=False)
+    metrics, section = _table_section(
+        table_name,
+        _read(source, table_name, "real"),
+        _read(location, table_name, "synthetic"),
+        model,
+        target,
+        with_cards=False,
+    )
     headline = _headline([metrics])
     path = Path(output) if output else artifacts.report_path(table_name, artifacts_dir)
     _write(path, page(f"syngen report: {table_name}", _summary(headline), [section]))
@@ -172,9 +281,11 @@ def _real_location(given: str | None, source: str | None, table_name: str) -> st
     if not location or _password_hidden(location):
         location = os.environ.get(REAL_ENV)
     if not location:
-        raise SyngenError(f"report of '{table_name}': the model keeps its source without the password "
-                          f"({source or 'none recorded'}); give the real data with --real URL or the "
-                          f"{REAL_ENV} environment variable (which keeps the password out of the shell's history)")
+        raise SyngenError(
+            f"report of '{table_name}': the model keeps its source without the password "
+            f"({source or 'none recorded'}); give the real data with --real URL or the "
+            f"{REAL_ENV} environment variable (which keeps the password out of the shell's history)"
+        )
     return location
 
 
@@ -189,8 +300,9 @@ def _password_hidden(location: str) -> bool:
         return False
 
 
-def report_tables(metadata, locations: dict[str, str], *, real: str | None = None, output: str | None = None,
-                  artifacts_dir=None) -> ReportResult:
+def report_tables(
+    metadata, locations: dict[str, str], *, real: str | None = None, output: str | None = None, artifacts_dir=None
+) -> ReportResult:
     """The report of a linked run: each table as above, then every key checked and the
     children-per-parent distributions, real vs synthetic (whole key columns are read).
     ``real`` (or SYNGEN_REAL_URL), a database URL, replaces every table's recorded source."""
@@ -198,8 +310,10 @@ def report_tables(metadata, locations: dict[str, str], *, real: str | None = Non
     from syngen.runs import load_model
 
     if real and len(metadata.tables) > 1 and not is_database_url(real):
-        raise SyngenError("report: with --metadata_path, --real names a database URL (each table is read by its "
-                          "name there), not one file")
+        raise SyngenError(
+            "report: with --metadata_path, --real names a database URL (each table is read by its "
+            "name there), not one file"
+        )
     sections, metrics, keys_rows, count_charts = [], {}, [], []
     real_keys, fake_keys = {}, {}
     for name, table_meta in metadata.tables.items():
@@ -209,8 +323,9 @@ def report_tables(metadata, locations: dict[str, str], *, real: str | None = Non
         fake_full = _read(locations[name], name, "synthetic", None)
         key_columns = {c for k in table_meta.keys for c in k.columns}
         real_keys[name], fake_keys[name] = real_full, fake_full
-        real_rows, fake_rows = (frame.sample(min(len(frame), REPORT_ROWS), random_state=0)
-                                for frame in (real_full, fake_full))
+        real_rows, fake_rows = (
+            frame.sample(min(len(frame), REPORT_ROWS), random_state=0) for frame in (real_full, fake_full)
+        )
         learned = {c: k for c, k in model.kinds.items() if c not in key_columns}
         model_view = _ModelView(learned, model.text_formats, model.made_anew & set(learned))
         metrics[name], section = _table_section(name, real_rows, fake_rows, model_view, None)
@@ -220,31 +335,55 @@ def report_tables(metadata, locations: dict[str, str], *, real: str | None = Non
         for key in table_meta.unique_keys:
             repeated = int(frame[list(key.columns)].dropna().duplicated().sum())
             nulls = int(frame[list(key.columns)].isna().any(axis=1).sum()) if key.type == "PK" else 0
-            keys_rows.append([esc(name), esc(key.type), esc(", ".join(key.columns)), "–",
-                              _flag(repeated + nulls, f"{repeated} repeated, {nulls} null")])
+            keys_rows.append(
+                [
+                    esc(name),
+                    esc(key.type),
+                    esc(", ".join(key.columns)),
+                    "–",
+                    _flag(repeated + nulls, f"{repeated} repeated, {nulls} null"),
+                ]
+            )
         for key in table_meta.foreign_keys:
             linked = frame[list(key.columns)].notna().all(axis=1)
             parents = set(key_tuples(fake_keys[key.parent], key.parent_columns))
             orphans = int((~key_tuples(frame[linked], key.columns).isin(parents)).sum())
-            keys_rows.append([esc(name), "FK", esc(", ".join(key.columns)), esc(key.parent),
-                              _flag(orphans, f"{orphans} orphan(s)")])
-            count_charts.append(chart(figures.counts_histogram(
-                f"{name}.{key.name} → {key.parent}",
-                children_per_parent(real_keys[name], real_keys[key.parent], key),
-                children_per_parent(frame, fake_keys[key.parent], key))))
-    keys_section = ('<section id="keys"><h2>Keys</h2>'
-                    + table(["table", "type", "columns", "references", "synthetic data"], keys_rows)
-                    + "<h3>Children per parent</h3>" + '<div class="grid">' + "".join(count_charts) + "</div></section>")
-    headline = {**_headline(list(metrics.values())), "key violations": float(sum("bad" in row[-1] for row in keys_rows))}
+            keys_rows.append(
+                [esc(name), "FK", esc(", ".join(key.columns)), esc(key.parent), _flag(orphans, f"{orphans} orphan(s)")]
+            )
+            count_charts.append(
+                chart(
+                    figures.counts_histogram(
+                        f"{name}.{key.name} → {key.parent}",
+                        children_per_parent(real_keys[name], real_keys[key.parent], key),
+                        children_per_parent(frame, fake_keys[key.parent], key),
+                    )
+                )
+            )
+    keys_section = (
+        '<section id="keys"><h2>Keys</h2>'
+        + table(["table", "type", "columns", "references", "synthetic data"], keys_rows)
+        + "<h3>Children per parent</h3>"
+        + '<div class="grid">'
+        + "".join(count_charts)
+        + "</div></section>"
+    )
+    headline = {
+        **_headline(list(metrics.values())),
+        "key violations": float(sum("bad" in row[-1] for row in keys_rows)),
+    }
     path = Path(output) if output else artifacts.root(artifacts_dir) / "tmp_store" / "report.html"
-    _write(path, page(f"syngen report: {len(metadata.tables)} linked tables", _summary(headline),
-                      [keys_section] + sections))
+    _write(
+        path,
+        page(f"syngen report: {len(metadata.tables)} linked tables", _summary(headline), [keys_section] + sections),
+    )
     return ReportResult(path, headline, metrics)
 
 
 @dataclass
 class _ModelView:
     """What a table section needs of a model, here without the key columns (generated)."""
+
     kinds: dict[str, str]
     text_formats: dict[str, str]
     made_anew: set[str]

@@ -1,10 +1,11 @@
 """The report's figures as inline SVG (matplotlib, no display, no pyplot state): text stays
 text, so the page is small, sharp at any zoom, and needs nothing from the network."""
+
 from __future__ import annotations
 
 import io
-import warnings
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,9 @@ _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
 def _figure(width: float, height: float):
     import matplotlib
 
-    matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
-                                "axes.spines.right": False})
+    matplotlib.rcParams.update(
+        {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+    )
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout="constrained")
@@ -36,8 +38,9 @@ def _date_ticks(axis, kind: str) -> None:
     from matplotlib.ticker import FuncFormatter
 
     pattern = {"time": "%H:%M", "date": "%Y-%m-%d"}.get(kind, "%Y-%m-%d")
-    axis.xaxis.set_major_formatter(FuncFormatter(
-        lambda x, _: pd.Timestamp(x, unit="s").strftime(pattern) if np.isfinite(x) else ""))
+    axis.xaxis.set_major_formatter(
+        FuncFormatter(lambda x, _: pd.Timestamp(x, unit="s").strftime(pattern) if np.isfinite(x) else "")
+    )
     for label in axis.get_xticklabels():
         label.set_rotation(30)
 
@@ -54,8 +57,15 @@ def distribution(name: str, real: pd.Series, synthetic: pd.Series, kind: str, mo
         edges = np.linspace(low, high if high > low else low + 1, 41)
         for values, colour, label in ((real, REAL, "real"), (synthetic, SYNTHETIC, "synthetic")):
             counts, _ = np.histogram(values.dropna(), bins=edges)
-            axis.stairs(counts / max(counts.sum(), 1), edges, color=colour, label=label, linewidth=1.6,
-                        fill=label == "real", alpha=0.35 if label == "real" else 1.0)
+            axis.stairs(
+                counts / max(counts.sum(), 1),
+                edges,
+                color=colour,
+                label=label,
+                linewidth=1.6,
+                fill=label == "real",
+                alpha=0.35 if label == "real" else 1.0,
+            )
         if model_kind in ("datetime", "date", "time"):
             _date_ticks(axis, model_kind)
         axis.set_ylabel("share of rows")
@@ -69,6 +79,7 @@ def distribution(name: str, real: pd.Series, synthetic: pd.Series, kind: str, mo
         def shares(share):
             values = [float(share.get(v, 0.0)) for v in shown]
             return values + ([max(0.0, 1.0 - sum(values))] if rest > 0 else [])
+
         positions = np.arange(len(labels))
         axis.barh(positions - 0.2, shares(real_share), height=0.4, color=REAL, label="real")
         axis.barh(positions + 0.2, shares(synthetic_share), height=0.4, color=SYNTHETIC, label="synthetic")
@@ -100,8 +111,15 @@ def counts_histogram(title: str, real: np.ndarray, synthetic: np.ndarray) -> str
     edges = np.arange(-0.5, top + 1.5)
     for values, colour, label in ((real, REAL, "real"), (synthetic, SYNTHETIC, "synthetic")):
         counts, _ = np.histogram(np.minimum(values, top), bins=edges)
-        axis.stairs(counts / max(counts.sum(), 1), edges, color=colour, label=label, linewidth=1.6,
-                    fill=label == "real", alpha=0.35 if label == "real" else 1.0)
+        axis.stairs(
+            counts / max(counts.sum(), 1),
+            edges,
+            color=colour,
+            label=label,
+            linewidth=1.6,
+            fill=label == "real",
+            alpha=0.35 if label == "real" else 1.0,
+        )
     axis.set_title(title, loc="left", fontsize=10)
     axis.set_xlabel("children per parent row")
     axis.set_ylabel("share of parents")

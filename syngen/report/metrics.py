@@ -6,6 +6,7 @@ its plotly), so scores are comparable with other tools. The accuracy matrix is t
 syngen's: for every pair of columns, how much of their joint distribution (binned) the
 synthetic data reproduces, with its median as the headline.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -34,8 +35,11 @@ REAL_ASSOCIATION_THRESHOLD = 0.3  # Cramér's V of any other pair
 def comparable_columns(kinds: dict[str, str]) -> dict[str, str]:
     """Columns the model learns (numbers, dates, categories): 'numeric' or 'categorical'.
     Generated kinds (ids, emails, free text) are made fresh by design, not compared."""
-    return {c: ("numeric" if k in NUMERIC_KINDS else "categorical")
-            for c, k in kinds.items() if k in NUMERIC_KINDS + CATEGORY_KINDS}
+    return {
+        c: ("numeric" if k in NUMERIC_KINDS else "categorical")
+        for c, k in kinds.items()
+        if k in NUMERIC_KINDS + CATEGORY_KINDS
+    }
 
 
 def as_numbers(values: pd.Series, kind: str, text_format: str | None = None) -> pd.Series:
@@ -64,7 +68,9 @@ def column_shape(real: pd.Series, synthetic: pd.Series, kind: str) -> float:
     return _tv_complement(r.astype(str), s.astype(str))
 
 
-def pair_trends(values: dict[str, tuple[pd.Series, pd.Series]], columns: dict[str, str]) -> dict[tuple[str, str], float]:
+def pair_trends(
+    values: dict[str, tuple[pd.Series, pd.Series]], columns: dict[str, str]
+) -> dict[tuple[str, str], float]:
     """SDMetrics' column pair trends of the pairs its QualityReport counts. Two numbers:
     CorrelationSimilarity (1 - |Pearson real - Pearson synthetic| / 2), counted when the
     real |Pearson| > 0.5. Any other pair: ContingencySimilarity (the total-variation
@@ -72,8 +78,10 @@ def pair_trends(values: dict[str, tuple[pd.Series, pd.Series]], columns: dict[st
     real Cramér's V > 0.3; a number paired with a category is cut, on each side, into ten
     equal-width bins of that side's own range (``np.digitize``: the maximum and nulls share
     the last code)."""
-    codes = {c: _category_codes(*values[c]) if k == "categorical" else tuple(_equal_width_bins(v) for v in values[c])
-             for c, k in columns.items()}
+    codes = {
+        c: _category_codes(*values[c]) if k == "categorical" else tuple(_equal_width_bins(v) for v in values[c])
+        for c, k in columns.items()
+    }
     trends = {}
     for a, b in itertools.combinations(columns, 2):
         if columns[a] == columns[b] == "numeric":
@@ -89,7 +97,7 @@ def _category_codes(real: pd.Series, synthetic: pd.Series) -> tuple[np.ndarray, 
     """Both sides' values as shared integer codes, compared as text; null is a code of its own."""
     both = pd.concat([real, synthetic], ignore_index=True)
     codes, _ = pd.factorize(both.astype(str).where(both.notna()), use_na_sentinel=False)
-    return codes[:len(real)], codes[len(real):]
+    return codes[: len(real)], codes[len(real) :]
 
 
 def _equal_width_bins(values: pd.Series) -> np.ndarray:
@@ -114,15 +122,17 @@ def format_shape(real: pd.Series, synthetic: pd.Series) -> float:
     if real.empty or synthetic.empty:
         return float(real.empty == synthetic.empty)
     fold = lambda text: patterns_of(text).str.replace(r"(.)\1+", r"\1", regex=True)  # noqa: E731
-    shares = pd.concat([fold(real).value_counts(normalize=True), fold(synthetic).value_counts(normalize=True)],
-                       axis=1).fillna(0.0)
+    shares = pd.concat(
+        [fold(real).value_counts(normalize=True), fold(synthetic).value_counts(normalize=True)], axis=1
+    ).fillna(0.0)
     shapes = 1.0 - 0.5 * float(np.abs(shares.iloc[:, 0] - shares.iloc[:, 1]).sum())
     lengths = 1.0 - float(ks_2samp(real.str.len(), synthetic.str.len()).statistic)
     return (shapes + lengths) / 2
 
 
-def value_copies(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
-                 rare_threshold: int = RARE_THRESHOLD) -> dict[str, tuple[float, float]]:
+def value_copies(
+    real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str], rare_threshold: int = RARE_THRESHOLD
+) -> dict[str, tuple[float, float]]:
     """Per text-like column: the share of generated values equal to a real value, and the
     share equal to a real value seen fewer than ``rare_threshold`` times (in the real sample)."""
     found = {}
@@ -137,7 +147,10 @@ def value_copies(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, s
         rare = counts.index[counts < rare_threshold]
         # a first or last name alone is a common word of its language, not someone's
         alone = kind in ("first_name", "last_name")
-        found[column] = (float(made.isin(counts.index).mean()), float("nan") if alone else float(made.isin(rare).mean()))
+        found[column] = (
+            float(made.isin(counts.index).mean()),
+            float("nan") if alone else float(made.isin(rare).mean()),
+        )
     return found
 
 
@@ -145,10 +158,15 @@ def binned(real: pd.Series, synthetic: pd.Series, kind: str) -> tuple[np.ndarray
     """Both columns as shared bin codes: numbers in the real data's deciles, categories as
     their most frequent values plus 'other'; null is a bin of its own. Returns codes and count."""
     if kind == "numeric":
-        edges = np.unique(np.nanquantile(real.to_numpy(dtype=float), np.linspace(0, 1, BINS + 1)[1:-1])) \
-            if real.notna().any() else np.array([])
-        codes = [np.where(v.isna(), len(edges) + 1, np.searchsorted(edges, v.to_numpy(dtype=float), side="right"))
-                 for v in (real, synthetic)]
+        edges = (
+            np.unique(np.nanquantile(real.to_numpy(dtype=float), np.linspace(0, 1, BINS + 1)[1:-1]))
+            if real.notna().any()
+            else np.array([])
+        )
+        codes = [
+            np.where(v.isna(), len(edges) + 1, np.searchsorted(edges, v.to_numpy(dtype=float), side="right"))
+            for v in (real, synthetic)
+        ]
         return codes[0], codes[1], len(edges) + 2
     top = real.dropna().astype(str).value_counts().index[:TOP_CATEGORIES]
     lookup = {value: i for i, value in enumerate(top)}
@@ -165,8 +183,8 @@ def _tv_complement(real, synthetic) -> float:
     or text)."""
     real, synthetic = np.asarray(real), np.asarray(synthetic)
     index, values = pd.factorize(np.concatenate([real, synthetic]))
-    p = np.bincount(index[:len(real)], minlength=len(values)) / max(len(real), 1)
-    q = np.bincount(index[len(real):], minlength=len(values)) / max(len(synthetic), 1)
+    p = np.bincount(index[: len(real)], minlength=len(values)) / max(len(real), 1)
+    q = np.bincount(index[len(real) :], minlength=len(values)) / max(len(synthetic), 1)
     return 1.0 - 0.5 * float(np.abs(p - q).sum())
 
 
@@ -215,23 +233,40 @@ def quality_scores(tables: list[TableMetrics]) -> dict[str, float]:
     shapes = [v for t in tables for v in t.shapes.values() if not np.isnan(v)]
     pairs = [v for t in tables for v in t.pair_trends.values()]
     accuracies = np.concatenate([t.pair_accuracies() for t in tables]) if tables else np.array([])
-    scores = {"column shapes": float(np.mean(shapes)) if shapes else float("nan"),
-              "pair trends": float(np.mean(pairs)) if pairs else float("nan")}
+    scores = {
+        "column shapes": float(np.mean(shapes)) if shapes else float("nan"),
+        "pair trends": float(np.mean(pairs)) if pairs else float("nan"),
+    }
     measured = [v for v in scores.values() if not np.isnan(v)]
-    return {"quality": float(np.mean(measured)) if measured else float("nan"), **scores,
-            "median accuracy": float(np.median(accuracies)) if len(accuracies) else float("nan")}
+    return {
+        "quality": float(np.mean(measured)) if measured else float("nan"),
+        **scores,
+        "median accuracy": float(np.median(accuracies)) if len(accuracies) else float("nan"),
+    }
 
 
-def measure(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
-            text_formats: dict[str, str] | None = None, target: str | None = None,
-            seed: int = 0, made_anew: set[str] = frozenset()) -> TableMetrics:
+def measure(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    kinds: dict[str, str],
+    text_formats: dict[str, str] | None = None,
+    target: str | None = None,
+    seed: int = 0,
+    made_anew: set[str] = frozenset(),
+) -> TableMetrics:
     """Every measure of the report for one table (``real`` and ``synthetic`` already sampled).
     ``made_anew``: learned columns whose values are mostly made anew, compared by format."""
-    columns = {c: k for c, k in comparable_columns(kinds).items()
-               if c in real and c in synthetic and c not in made_anew}
-    numbers = {c: (as_numbers(real[c], kinds[c], (text_formats or {}).get(c)),
-                   as_numbers(synthetic[c], kinds[c], (text_formats or {}).get(c)))
-               for c, k in columns.items() if k == "numeric"}
+    columns = {
+        c: k for c, k in comparable_columns(kinds).items() if c in real and c in synthetic and c not in made_anew
+    }
+    numbers = {
+        c: (
+            as_numbers(real[c], kinds[c], (text_formats or {}).get(c)),
+            as_numbers(synthetic[c], kinds[c], (text_formats or {}).get(c)),
+        )
+        for c, k in columns.items()
+        if k == "numeric"
+    }
     values = {c: numbers.get(c, (real[c], synthetic[c])) for c in columns}
     metrics = TableMetrics(columns, values)
     metrics.shapes = {c: column_shape(*values[c], k) for c, k in columns.items()}
@@ -250,10 +285,14 @@ def measure(real: pd.DataFrame, synthetic: pd.DataFrame, kinds: dict[str, str],
     metrics.pair_trends = pair_trends(values, columns)
     metrics.accuracy = pd.DataFrame(matrix, index=names, columns=names)
     metrics.association_real, metrics.association_synthetic = (
-        pd.DataFrame(association[side], index=names, columns=names) for side in (0, 1))
+        pd.DataFrame(association[side], index=names, columns=names) for side in (0, 1)
+    )
     metrics.privacy = privacy(real, synthetic, columns, numbers, seed)
-    metrics.formats = {c: format_shape(real[c], synthetic[c]) for c, k in kinds.items()
-                       if (k in FORMAT_KINDS or c in made_anew) and c in real and c in synthetic}
+    metrics.formats = {
+        c: format_shape(real[c], synthetic[c])
+        for c, k in kinds.items()
+        if (k in FORMAT_KINDS or c in made_anew) and c in real and c in synthetic
+    }
     metrics.copies = value_copies(real, synthetic, kinds)
     if target:
         metrics.utility = utility(real, synthetic, columns, numbers, target, seed)
@@ -272,7 +311,7 @@ def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
     if levels < 2:
         return 0.0
     total = float(counts.sum())
-    chi2 = max(float((counts ** 2 / (rows[row_of] * columns[column_of] / total)).sum()) - total, 0.0)
+    chi2 = max(float((counts**2 / (rows[row_of] * columns[column_of] / total)).sum()) - total, 0.0)
     return float(np.sqrt(chi2 / (total * (levels - 1))))
 
 
@@ -296,8 +335,14 @@ def _pearson(x: pd.Series, y: pd.Series) -> float:
     return float(np.corrcoef(x, y)[0, 1])
 
 
-def _features(frame: pd.DataFrame, columns: dict[str, str], numbers: dict, side: int,
-              scale: dict[str, tuple[float, float]], categories: dict[str, list]) -> np.ndarray:
+def _features(
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    numbers: dict,
+    side: int,
+    scale: dict[str, tuple[float, float]],
+    categories: dict[str, list],
+) -> np.ndarray:
     """Rows as vectors for distances: numbers scaled by the real spread (null -> its own
     flag), categories one-hot over the real data's most frequent values. ``side`` picks the
     real (0) or synthetic (1) numbers."""
@@ -314,8 +359,9 @@ def _features(frame: pd.DataFrame, columns: dict[str, str], numbers: dict, side:
     return np.hstack(parts) if parts else np.zeros((len(frame), 1))
 
 
-def privacy(real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str], numbers: dict,
-            seed: int) -> dict[str, float | str]:
+def privacy(
+    real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str], numbers: dict, seed: int
+) -> dict[str, float | str]:
     """Exact copies and distance to closest record (DCR), each beside the real data's own
     baseline: how often a real row repeats another one, and how close a real row comes to
     its nearest *other* real row. A DCR ratio near 1 means synthetic rows sit among the real
@@ -325,22 +371,36 @@ def privacy(real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str]
     shared = [c for c in real.columns if c in synthetic.columns]
     real_rows = pd.util.hash_pandas_object(real[shared].astype(str), index=False)
     synthetic_rows = pd.util.hash_pandas_object(synthetic[shared].astype(str), index=False)
-    result = {"exact_copies": float(synthetic_rows.isin(set(real_rows)).mean()),
-              "real_copies_baseline": float(real_rows.duplicated(keep=False).mean())}
-    why = ("no learned column to measure distances on" if not columns else
-           f"{len(real)} real rows, fewer than 3" if len(real) < 3 else "no synthetic rows" if synthetic.empty else "")
+    result = {
+        "exact_copies": float(synthetic_rows.isin(set(real_rows)).mean()),
+        "real_copies_baseline": float(real_rows.duplicated(keep=False).mean()),
+    }
+    why = (
+        "no learned column to measure distances on"
+        if not columns
+        else f"{len(real)} real rows, fewer than 3"
+        if len(real) < 3
+        else "no synthetic rows"
+        if synthetic.empty
+        else ""
+    )
     if why:
         return {**result, "dcr_unavailable": why}
     scale = {}
     for column, kind in columns.items():
         if kind == "numeric":
             values = numbers[column][0]
-            scale[column] = (float(values.mean()) if values.notna().any() else 0.0,
-                             float(values.std()) if values.std() and values.std() > 0 else 1.0)
-    categories = {c: list(real[c].astype(str).value_counts().index[:TOP_CATEGORIES])
-                  for c, k in columns.items() if k == "categorical"}
+            scale[column] = (
+                float(values.mean()) if values.notna().any() else 0.0,
+                float(values.std()) if values.std() and values.std() > 0 else 1.0,
+            )
+    categories = {
+        c: list(real[c].astype(str).value_counts().index[:TOP_CATEGORIES])
+        for c, k in columns.items()
+        if k == "categorical"
+    }
     rng = np.random.default_rng(seed)
-    reference = _features(real, columns, numbers, 0, scale, categories)[rng.permutation(len(real))[:2 * PRIVACY_ROWS]]
+    reference = _features(real, columns, numbers, 0, scale, categories)[rng.permutation(len(real))[: 2 * PRIVACY_ROWS]]
     fake = _features(synthetic, columns, numbers, 1, scale, categories)[rng.permutation(len(synthetic))[:PRIVACY_ROWS]]
     index = NearestNeighbors(n_neighbors=2).fit(reference)
     synthetic_distance = float(np.median(index.kneighbors(fake, n_neighbors=1)[0]))
@@ -349,13 +409,15 @@ def privacy(real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str]
     if real_distance > 0:
         result["dcr_ratio"] = synthetic_distance / real_distance
     else:  # no ratio to a zero baseline: the exact copies beside their baseline say it instead
-        result["dcr_unavailable"] = ("most real rows equal another real row in every learned column, "
-                                     "so the baseline distance is 0")
+        result["dcr_unavailable"] = (
+            "most real rows equal another real row in every learned column, so the baseline distance is 0"
+        )
     return result
 
 
-def utility(real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str], numbers: dict,
-            target: str, seed: int) -> dict[str, float | str]:
+def utility(
+    real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str], numbers: dict, target: str, seed: int
+) -> dict[str, float | str]:
     """Train on synthetic, test on real (TSTR) against train on real, test on real, with a
     gradient-boosted model; accuracy for a categorical target, R² for a numeric one."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -376,27 +438,34 @@ def utility(real: pd.DataFrame, synthetic: pd.DataFrame, columns: dict[str, str]
             if columns[column] == "numeric":
                 out[column] = numbers[column][side].iloc[rows].to_numpy()
             else:
-                out[column] = pd.Categorical(frame[column].iloc[rows].astype(str),
-                                             categories=real[column].astype(str).value_counts().index[:250])
+                out[column] = pd.Categorical(
+                    frame[column].iloc[rows].astype(str), categories=real[column].astype(str).value_counts().index[:250]
+                )
         return pd.DataFrame(out)
 
     def labels(frame, side, rows):
         if columns[target] == "categorical":
             return frame[target].iloc[rows].astype(str).to_numpy()
         return numbers[target][side].iloc[rows].to_numpy()
+
     classify = columns[target] == "categorical"
     model_type = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
     truth = labels(real, 0, test_rows)
     scores = {}
-    for name, frame, side, rows in (("real", real, 0, train_rows),
-                                    ("synthetic", synthetic, 1, np.arange(len(synthetic)))):
+    for name, frame, side, rows in (
+        ("real", real, 0, train_rows),
+        ("synthetic", synthetic, 1, np.arange(len(synthetic))),
+    ):
         y = labels(frame, side, rows)
         keep = pd.notna(y)
         model = model_type(categorical_features="from_dtype", random_state=seed)
         model.fit(matrix(frame, side, rows)[keep], y[keep])
         known = pd.notna(truth)
         predicted = model.predict(matrix(real, 0, test_rows)[known])
-        scores[name] = float(accuracy_score(truth[known], predicted) if classify
-                             else r2_score(truth[known], predicted))
-    return {"target": target, "metric": "accuracy" if classify else "R²",
-            "train_real": scores["real"], "train_synthetic": scores["synthetic"]}
+        scores[name] = float(accuracy_score(truth[known], predicted) if classify else r2_score(truth[known], predicted))
+    return {
+        "target": target,
+        "metric": "accuracy" if classify else "R²",
+        "train_real": scores["real"],
+        "train_synthetic": scores["synthetic"],
+    }

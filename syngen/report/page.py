@@ -1,5 +1,6 @@
 """The report as one self-contained HTML page: inline CSS and SVG, one small inline script
 that checks every figure laid out (for tests and for users' own checks), no network."""
+
 from __future__ import annotations
 
 import html
@@ -65,8 +66,11 @@ def shown(label: str, value: float | str) -> str:
 
 
 def cards(items: list[tuple[str, str]]) -> str:
-    return '<div class="cards">' + "".join(
-        f'<div class="card"><b>{esc(value)}</b><span>{esc(label)}</span></div>' for label, value in items) + "</div>"
+    return (
+        '<div class="cards">'
+        + "".join(f'<div class="card"><b>{esc(value)}</b><span>{esc(label)}</span></div>' for label, value in items)
+        + "</div>"
+    )
 
 
 def chart(svg: str) -> str:
@@ -75,16 +79,24 @@ def chart(svg: str) -> str:
 
 def table(header: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
-                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
+        + "</tr>"
+        for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def page(title: str, summary: str, sections: list[str]) -> str:
     figures = sum(s.count('<figure class="chart">') for s in sections)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style></head>'
-            f'<body data-figures-expected="{figures}"><header><h1>{esc(title)}</h1>'
-            f'<div class="muted">syngen {esc(syngen.__version__)} · {when}</div>{summary}</header>'
-            + "".join(sections) + CHECK + "</body></html>")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style></head>'
+        f'<body data-figures-expected="{figures}"><header><h1>{esc(title)}</h1>'
+        f'<div class="muted">syngen {esc(syngen.__version__)} · {when}</div>{summary}</header>'
+        + "".join(sections)
+        + CHECK
+        + "</body></html>"
+    )
