@@ -595,7 +595,9 @@ class TextCodec(Codec):
     """Free text from a word-level Markov chain: real vocabulary, realistic lengths and word
     order, no sentence copied whole. Where the source never writes a value that is only a
     number, none is made: a number drawn as a one-word value ('4' of '4 piece Nuggets') gets
-    the word after it."""
+    the word after it. Common words can still chain into a whole real value ('University of
+    Kentucky'): one that fewer than the rare threshold of people hold is remade (the model
+    keeps only keyed hashes of those, as identifying codecs do)."""
 
     _VOCABULARY = 5000
     _SUCCESSORS = 30
@@ -607,9 +609,13 @@ class TextCodec(Codec):
         self.vocabulary: list[str] = []
         self.arrays: dict[str, np.ndarray] = {}
         self.bare_numbers = True  # the source has values that are only a number
+        self.hashes = np.zeros(0, dtype=np.uint64)  # of the real values few people hold
 
     def _fit(self, values):
         values = values.astype(str)
+        if self.protection.secret:  # as generated: words joined by single spaces
+            held = self.protection.holders(values.str.split().str.join(" "))
+            self.hashes = guard.keyed_hashes(held.index[held < self.protection.rare_threshold], self.protection.secret)
         self.bare_numbers = bool(values.str.strip().str.fullmatch(self._NUMBER).any())
         if len(values) > self._FIT_ROWS:
             values = values.sample(self._FIT_ROWS, random_state=0)
@@ -649,6 +655,17 @@ class TextCodec(Codec):
         }
 
     def generate(self, n, rng, start, total, seed, rows=None):
+        text = self._chain(n, rng)
+        left = guard.remake(
+            text, lambda index: self._chain(len(index), rng), self.hashes, rows.secret if rows is not None else None
+        )
+        if len(left):  # still real after every round: another row's new text
+            fresh = np.setdiff1d(np.arange(n), left)
+            text[left] = text[fresh[np.arange(len(left)) % len(fresh)]] if len(fresh) else None
+        return self.restore_dtype(text, self.null_mask(n, rng))
+
+    def _chain(self, n: int, rng) -> np.ndarray:
+        """``n`` texts walked along the chain."""
         a = self.arrays
         lengths = rng.choice(len(a["lengths"]), size=n, p=a["lengths"] / a["lengths"].sum())
         lengths = np.maximum(lengths, 1)
@@ -671,14 +688,18 @@ class TextCodec(Codec):
             fresh = going & ~follow
             current[fresh] = rng.choice(len(a["unigram"]), size=int(fresh.sum()), p=a["unigram"] / a["unigram"].sum())
             text[going] = text[going] + " " + vocabulary[current[going]]
-        return self.restore_dtype(text, self.null_mask(n, rng))
+        return text
 
     def _state(self):
-        return {"vocabulary": self.vocabulary, "bare_numbers": self.bare_numbers}, dict(self.arrays)
+        return {"vocabulary": self.vocabulary, "bare_numbers": self.bare_numbers}, {
+            **self.arrays,
+            "hashes": self.hashes,
+        }
 
     def _load(self, meta, arrays):
         self.vocabulary, self.bare_numbers = meta["vocabulary"], meta["bare_numbers"]
         self.arrays = dict(arrays)
+        self.hashes = self.arrays.pop("hashes", np.zeros(0, dtype=np.uint64))
 
 
 @register("constant", "empty")
