@@ -530,6 +530,26 @@ class Synthesizer:
             if name in columns:
                 columns[name] = conditional.forced(by_name[name], columns[name], values, conditions.given(name))
 
+    def _parts_of_inputs(
+        self, numbers: dict[str, np.ndarray], outputs: dict[str, pd.Series], given: conditional.Conditions | None
+    ) -> None:
+        """Inputs of relations that are a part of a date in their row, set from the date before
+        anything is composed from them: set after, as every date part is, they would break the
+        sum (oscars: the award's year is the birth year, plus the age, plus one)."""
+        targets = {r.target for r in self.relations}
+        for part in self.date_parts:
+            if (
+                part.column not in numbers
+                or part.date in targets
+                or (given is not None and part.column in given.values)
+            ):
+                continue
+            date = numbers.get(part.date)
+            if date is None:
+                date = self._by_name[part.date].numbers(outputs[part.date])
+            values = part.values(date_stamps(date))
+            numbers[part.column] = np.where(np.isnan(values), numbers[part.column], values)
+
     def _decode(
         self,
         learned: list[Codec],
@@ -570,6 +590,7 @@ class Synthesizer:
             x, nulls = _given_numbers(*decoded[name], given, name)
             numbers[name] = _blanked(x, nulls)
             outputs[name] = by_name[name].output(x, nulls)
+        self._parts_of_inputs(numbers, outputs, given)
         for relation in self.relations:  # inputs first
             residual, nulls = decoded[id(relation.codec)]
             target = by_name[relation.target]
@@ -595,6 +616,7 @@ class Synthesizer:
             elif relation.exact and not calibrating:  # a total past the source's range: an input moves to it,
                 # one no other relation reads (loans' balance, not the principal paid that paid_total adds up)
                 shared = {n for other in self.relations if other is not relation for n in other.inputs}
+                shared |= {part.column for part in self.date_parts}  # its date sets it again
                 self._agree(relation, target.outside(composed), given, decoded, numbers, outputs, keep=shared)
             outputs[relation.target] = target.output(x, nulls)
         return settled
