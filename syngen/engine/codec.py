@@ -43,7 +43,7 @@ class Codec:
     def fit(self, column: pd.Series, text_format: str | None = None, protection: Protection | None = None) -> "Codec":
         """Learn the column; ``text_format`` is a user's strftime format for text dates;
         ``protection`` says how real values are kept out of the model."""
-        if text_format is not None and self.kind not in ("datetime", "date", "time"):
+        if text_format is not None and self.kind not in ("datetime", "date", "time", "duration"):
             raise SyngenError(
                 f"column '{self.name}': a format applies to datetime, date and time "
                 f"columns, and this one is {self.kind}; give its kind too"

@@ -22,7 +22,18 @@ from syngen.privacy import RARE_THRESHOLD
 from syngen.privacy.meaning import IDENTIFYING, LOCATION, detect_meanings, name_tokens
 
 DATE_KINDS = ("datetime", "date", "time")  # learned as seconds (a time of day: since midnight)
-LEARNED_KINDS = ("float", "integer", "boolean", "categorical", "datetime", "date", "time", "mixed") + LOCATION
+# a duration: elapsed hours, minutes and seconds as text (121:36:00), learned as seconds too
+LEARNED_KINDS = (
+    "float",
+    "integer",
+    "boolean",
+    "categorical",
+    "datetime",
+    "date",
+    "time",
+    "duration",
+    "mixed",
+) + LOCATION
 GENERATED_KINDS = ("id", "sequence", "uuid", "email", "text", "constant", "empty") + IDENTIFYING + ("binary",)
 KINDS = LEARNED_KINDS + GENERATED_KINDS
 # kinds whose values are text: a column of numbers cannot be one (cards, phones and ids can)
@@ -44,6 +55,7 @@ TEXT_KINDS = (
     "datetime",
     "date",
     "time",
+    "duration",
     "mixed",
 )
 
@@ -52,6 +64,7 @@ TEXT_KINDS = (
 MAX_NUMERIC_CATEGORIES = 15
 MAX_DECIMALS = 12
 _EXACT_FLOAT = 2**53  # integers up to this size are exact as floats
+MAX_STRAY_NUMBERS = 0.01  # of a sequence's values that may lie far from the rest (see numbering)
 _SAMPLE = 2000
 
 # a number as text: 12, -0.5, .25, 7.0E-2 (not 007: a code's leading zero)
@@ -195,6 +208,8 @@ def detect_kind(name: str, column: pd.Series) -> str:
     mostly = dates.strays(values)
     if mostly is not None:
         return mostly[0][0]
+    if dates.duration_format(values) is not None:
+        return "duration"
     unique_share = distinct / len(values)
     if distinct > 50 and _is_word_text(values):
         return "text"
@@ -210,10 +225,10 @@ def detect_kind(name: str, column: pd.Series) -> str:
 
 
 def numbering(values: np.ndarray) -> tuple[int, int, int]:
-    """(first, last, how many) of the densest run of all but ``MAX_STRAY_SHARE`` of distinct
+    """(first, last, how many) of the densest run of all but ``MAX_STRAY_NUMBERS`` of distinct
     whole numbers: rows numbered 1..533 beside one 1100 are numbered 1..533."""
     ordered = np.sort(values.astype(np.int64))
-    count = max(int(np.ceil((1.0 - dates.MAX_STRAY_SHARE) * len(ordered))), 1)
+    count = max(int(np.ceil((1.0 - MAX_STRAY_NUMBERS) * len(ordered))), 1)
     start = int(np.argmin(ordered[count - 1 :] - ordered[: len(ordered) - count + 1]))
     return int(ordered[start]), int(ordered[start + count - 1]), count
 

@@ -31,7 +31,14 @@ MIN_SPREAD = 0.05  # a number's likelihood never narrower than this (normal scal
 TARGET_SPREAD = 0.2  # the same for a relation's target, predicted from its inputs' predictions
 _SHOWN = 8  # values listed in an error
 _WHOLE = re.compile(r"-?\d+\.0+")
-_WORDS = {"integer": "whole number", "float": "number", "date": "date", "datetime": "date and time", "time": "time"}
+_WORDS = {
+    "integer": "whole number",
+    "float": "number",
+    "date": "date",
+    "datetime": "date and time",
+    "time": "time",
+    "duration": "duration",
+}
 
 
 @dataclass

@@ -15,6 +15,7 @@ import re
 import warnings
 from itertools import product
 
+import numpy as np
 import pandas as pd
 
 _SAMPLE = 2000
@@ -23,7 +24,10 @@ _ROUND_TRIP = 500  # values written back to check a format's padding
 # of values a format must write back exactly as the source has them; the others parse in it
 # and differ only in padding (1996-1-7 typed beside 1996-01-17) and come out in the usual one
 EXACT_SHARE = 0.5
-MAX_STRAY_SHARE = 0.01  # of values that may be no date in a column of dates (typos: read as blanks)
+# of values that may be no date in a column of dates, read as blanks: typos and unknowns
+# (7/-9/1856, a day not known); one word or mark for a missing value ('.', 'unknown') may be more
+MAX_STRAY_SHARE = 0.15
+MAX_MARKER_SHARE = 0.5
 
 _CLOCKS = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
 _DAYS = (
@@ -100,31 +104,40 @@ def detect_text_format(values: pd.Series) -> tuple[str, str] | None:
 
 
 def strays(values: pd.Series) -> tuple[tuple[str, str], pd.Series] | None:
-    """A column of dates in one format but for a few values that are none (a typo: '9.12'
-    among times of day): the (kind, format) of the rest and where the strays are. At most
-    ``MAX_STRAY_SHARE`` of the values may stray; None when the column is no such thing."""
+    """A column of dates in one format but for some values that are none (a typo: '9.12'
+    among times of day; a day not known: 7/-9/1856; '.' for none): the (kind, format) of the
+    rest and where the strays are. At most ``MAX_STRAY_SHARE`` of the values may stray, or
+    ``MAX_MARKER_SHARE`` when they are all one mark without digits; None when the column is
+    no such thing."""
     values = values.astype(str)
     sample = _sample(values)
-    if sample.str.contains(r"\d", regex=True).mean() < 1.0 - MAX_STRAY_SHARE:
-        return None
     distinct = sample.drop_duplicates()
     probe = distinct.iloc[:_PROBE]
-    for fmt in _proposals(distinct):
+    for fmt in _proposals(distinct[distinct.str.contains(r"\d", regex=True)]):  # a mark proposes none
         if not _plausible(fmt):
             continue
-        stray = _unparsed(probe, parse_format(fmt))  # a stray may be among them, not two
-        if stray is None or stray.sum() > 1:
+        stray = _unparsed(probe, parse_format(fmt))  # a few strays may be among them, not most
+        if stray is None or stray.sum() > max(1, round(MAX_STRAY_SHARE * len(probe))):
             continue
         stray = _unparsed(sample, parse_format(fmt))
-        if stray.mean() > MAX_STRAY_SHARE:
+        if not _tolerated(sample[stray.to_numpy()], len(sample)):
             continue
         stray = _unparsed(values, parse_format(fmt))
         if not stray.any():  # every value is a date: no strays
             return None
-        if stray.mean() <= MAX_STRAY_SHARE:
+        if _tolerated(values[stray.to_numpy()], len(values)):
             found = detect_text_format(values[~stray.to_numpy()])
             return (found, stray) if found is not None else None
     return None
+
+
+def _tolerated(strays: pd.Series, total: int) -> bool:
+    """Few enough values that are no date, or one mark for none (``strays``)."""
+    share = len(strays) / max(total, 1)
+    if share <= MAX_STRAY_SHARE:
+        return True
+    marks = strays.unique()
+    return share <= MAX_MARKER_SHARE and len(marks) == 1 and not any(c.isdigit() for c in marks[0])
 
 
 def _unparsed(values: pd.Series, fmt: str) -> pd.Series | None:
@@ -216,3 +229,55 @@ def _variants(fmt: str, values: pd.Series) -> list[str]:
                 variant = variant.replace(f"%{directive}", f"%-{directive}")
         variants.append(variant)
     return variants
+
+
+# An elapsed time: hours (or minutes) past what a clock shows, then minutes and seconds
+# (121:36:00, 59:47), a fraction of a second at most.
+_DURATION = re.compile(r"^(\d+)((?::[0-5]\d){1,2})(?:\.(\d+))?$")
+
+
+def duration_format(values: pd.Series) -> str | None:
+    """The shape of a column of elapsed times written as hours:minutes[:seconds], some past
+    what a day's clock shows (121:36:00), in Excel's notation: ``[h]:mm:ss`` (``[hh]`` when
+    the first number is always two digits or more, ``.000`` for a fraction); None when the
+    values are no such thing (a time of day is a 'time')."""
+    values = values.astype(str)
+    parts = values.str.extract(_DURATION)
+    if len(values) == 0 or parts[0].isna().any():
+        return None
+    colons = parts[1].str.count(":").unique()
+    if len(colons) != 1 or not (pd.to_numeric(parts[0]) >= 24).any():
+        return None
+    fractions = parts[2].dropna().str.len().unique()
+    if len(fractions) > 1 or (len(fractions) and parts[2].isna().any()):
+        return None
+    first = "[hh]" if parts[0].str.len().min() >= 2 else "[h]"
+    fraction = "." + "0" * int(fractions[0]) if len(fractions) else ""
+    return first + ":mm" * int(colons[0]) + fraction
+
+
+def duration_seconds(values: pd.Series) -> np.ndarray:
+    """Elapsed times (``duration_format``) as counts of their smallest unit (NaN where none)."""
+    parts = values.astype(str).str.extract(_DURATION)
+    total = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=np.float64)
+    for minutes in parts[1].str.split(":", expand=True).iloc[:, 1:].T.to_numpy():
+        total = total * 60 + pd.to_numeric(pd.Series(minutes), errors="coerce").to_numpy(dtype=np.float64)
+    fraction = pd.to_numeric("0." + parts[2].fillna("0"), errors="coerce").to_numpy(dtype=np.float64)
+    return total + fraction
+
+
+def write_duration(seconds: np.ndarray, fmt: str) -> np.ndarray:
+    """Elapsed times in the shape ``fmt`` (``duration_format``) from counts of their smallest unit."""
+    digits = len(fmt.rsplit(".", 1)[1]) if "." in fmt else 0
+    scaled = np.round(np.abs(seconds) * 10**digits).astype(np.int64)
+    whole, fraction = np.divmod(scaled, 10**digits)
+    fields = []
+    for _ in range(fmt.count(":mm")):
+        whole, rest = np.divmod(whole, 60)
+        fields.append(pd.Series(rest).astype(str).str.zfill(2))
+    text = pd.Series(whole).astype(str).str.zfill(2 if fmt.startswith("[hh]") else 1)
+    for field in reversed(fields):
+        text = text + ":" + field
+    if digits:
+        text = text + "." + pd.Series(fraction).astype(str).str.zfill(digits)
+    return text.to_numpy(dtype=object)

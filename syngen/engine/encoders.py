@@ -140,7 +140,7 @@ class QuantileNormal:
         return np.where(blank, np.nan, x) if blank.any() else x
 
 
-@register("float", "integer", "datetime", "date", "time")
+@register("float", "integer", "datetime", "date", "time", "duration")
 class NumericCodec(LearnedCodec):
     """Numbers, and dates/times as seconds (text dates keep their exact text format).
 
@@ -164,6 +164,11 @@ class NumericCodec(LearnedCodec):
     def _to_number(self, values: pd.Series) -> np.ndarray:
         if self.kind in ("float", "integer"):
             return pd.to_numeric(values).to_numpy(dtype=np.float64)
+        if self.kind == "duration":
+            x = dates.duration_seconds(values)
+            if np.isnan(x).any():
+                raise ValueError(f"{values.iloc[int(np.argmax(np.isnan(x)))]!r} is no duration")
+            return x
         if self.text_format is not None and not pd.api.types.is_datetime64_any_dtype(values):
             parsed = self._parse(values)
         else:
@@ -199,11 +204,13 @@ class NumericCodec(LearnedCodec):
                 self.zones = CategoricalCodec(self.name, "categorical").fit(
                     self._zone_of(values), protection=Protection(rare_threshold=1)
                 )
+        if self.kind == "duration" and self.text_format is None:
+            self.text_format = dates.duration_format(values)
         x = self._to_number(values)
         self.count = len(x)
         if self.kind == "float":
             self.decimals = decimals_of(x)
-        elif self.kind in DATE_KINDS:
+        elif self.kind in DATE_KINDS + ("duration",):
             self.resolution = next((r for r in (_SECONDS_PER_DAY, 3600, 60, 1) if np.allclose(np.mod(x, r), 0)), 0.0)
         finite = np.isfinite(x)  # an infinity among floats (Parquet, databases) is no quantile
         self.transform = (
@@ -341,7 +348,7 @@ class NumericCodec(LearnedCodec):
         """Numbers of this column's grain as its values (dates in their format)."""
         if self.kind in ("integer", "float"):
             return self.restore_dtype(x, nulls)
-        return self.restore_dtype(self._format_datetime(x), nulls)
+        return self.restore_dtype(self._text(x), nulls)
 
     def numbers(self, column: pd.Series) -> np.ndarray:
         """The column as numbers (dates as seconds), NaN where blank."""
@@ -439,7 +446,7 @@ class NumericCodec(LearnedCodec):
             return self.restore_dtype(np.rint(x))
         if self.kind == "float":
             return self.restore_dtype(np.round(x, self.decimals))
-        text = self._format_datetime(x)
+        text = self._text(x)
         return self.restore_dtype(text + self.zones.categories[0] if self.zones else text)
 
     def _boundaries(self, z: np.ndarray, u: np.ndarray, rng, present: np.ndarray | None) -> np.ndarray:
@@ -458,6 +465,12 @@ class NumericCodec(LearnedCodec):
             elif at_edge:
                 u[rows] = edge
         return u
+
+    def _text(self, seconds: np.ndarray):
+        """Dates, times or durations (as seconds) written as this column writes them."""
+        if self.kind == "duration":
+            return dates.write_duration(seconds, self.text_format)
+        return self._format_datetime(seconds)
 
     def _format_datetime(self, seconds: np.ndarray):
         stamps = pd.Series(pd.to_datetime(np.round(seconds * 1e6).astype("int64"), unit="us"))

@@ -357,7 +357,7 @@ def _person_name_share(text: pd.Series) -> tuple[float, float, float]:
 
 def detect_meaning(name: str, column: pd.Series, kind: str) -> str | None:
     """The meaning of a column whose detected kind is ``kind``, or None."""
-    if kind in ("datetime", "date", "time", "uuid", "email", "constant", "empty", "boolean", "binary"):
+    if kind in ("datetime", "date", "time", "duration", "uuid", "email", "constant", "empty", "boolean", "binary"):
         return None
     values = column.dropna()
     if values.nunique() < 2:

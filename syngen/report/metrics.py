@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 
+from syngen.engine.dates import duration_seconds
 from syngen.privacy import RARE_THRESHOLD
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.privacy.patterns import patterns_of
 
-NUMERIC_KINDS = ("float", "integer", "datetime", "date", "time")
+NUMERIC_KINDS = ("float", "integer", "datetime", "date", "time", "duration")
 CATEGORY_KINDS = ("categorical", "boolean", "constant") + LOCATION
 # made anew, so compared by their format (character shapes and lengths), not their values
 FORMAT_KINDS = IDENTIFYING + ("email", "id", "uuid", "text")
@@ -45,7 +46,10 @@ def comparable_columns(kinds: dict[str, str]) -> dict[str, str]:
 def as_numbers(values: pd.Series, kind: str, text_format: str | None = None) -> pd.Series:
     """A numeric or date/time column as floats: dates as seconds since 1970 (zoned values at
     their UTC instant), times as seconds since midnight. Measured as a time span, so the
-    storage unit (DuckDB gives microseconds, others nanoseconds or seconds) changes nothing."""
+    storage unit (DuckDB gives microseconds, others nanoseconds or seconds) changes nothing.
+    Durations written as text (121:36:00) as their seconds."""
+    if kind == "duration" and not pd.api.types.is_numeric_dtype(values):
+        return pd.Series(duration_seconds(values.where(values.notna(), "")), index=values.index)
     if kind in ("datetime", "date", "time") and (text_format or not pd.api.types.is_numeric_dtype(values)):
         if not pd.api.types.is_datetime64_any_dtype(values):  # text (or digits: 20170720), date/time objects
             values = values.astype(str).where(values.notna())
