@@ -336,6 +336,8 @@ def test_durations_past_a_day_are_durations(tmp_path):
     assert abs(made_hours.median() - hours.median()) < 0.25 * hours.std()
     assert made_hours.max() <= hours.max() and made_hours.min() >= hours.min()
     assert detect_kind("clock", pd.Series(["9:05", "13:30", "23:59"] * 10)) == "time"  # a day's clock stays one
+    marathon = data("Stat2Data", "Marathon").Time  # minutes:seconds:00, four of 1,127 written 59:47
+    assert detect_kind("Time", marathon) == "duration"
 
 
 @pytest.mark.parametrize(

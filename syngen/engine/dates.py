@@ -233,6 +233,7 @@ def _variants(fmt: str, values: pd.Series) -> list[str]:
 
 # An elapsed time: hours (or minutes) past what a clock shows, then minutes and seconds
 # (121:36:00, 59:47), a fraction of a second at most.
+_ODD_SHAPES = 0.01
 _DURATION = re.compile(r"^(\d+)((?::[0-5]\d){1,2})(?:\.(\d+))?$")
 
 
@@ -245,15 +246,16 @@ def duration_format(values: pd.Series) -> str | None:
     parts = values.str.extract(_DURATION)
     if len(values) == 0 or parts[0].isna().any():
         return None
-    colons = parts[1].str.count(":").unique()
-    if len(colons) != 1 or not (pd.to_numeric(parts[0]) >= 24).any():
+    colons = parts[1].str.count(":")
+    usual = int(colons.mode().iloc[0])  # a few in another shape (59:47 among 38:31:00) are read as they are
+    if (colons != usual).mean() > _ODD_SHAPES or not (pd.to_numeric(parts[0]) >= 24).any():
         return None
     fractions = parts[2].dropna().str.len().unique()
     if len(fractions) > 1 or (len(fractions) and parts[2].isna().any()):
         return None
     first = "[hh]" if parts[0].str.len().min() >= 2 else "[h]"
     fraction = "." + "0" * int(fractions[0]) if len(fractions) else ""
-    return first + ":mm" * int(colons[0]) + fraction
+    return first + ":mm" * usual + fraction
 
 
 def duration_seconds(values: pd.Series) -> np.ndarray:
