@@ -205,11 +205,11 @@ def detect_kind(name: str, column: pd.Series) -> str:
     text_format = detect_text_format(values)
     if text_format is not None:
         return text_format[0]
+    if dates.duration_format(values) is not None:  # before strays: 121:36:00 is no stray time of day
+        return "duration"
     mostly = dates.strays(values)
     if mostly is not None:
         return mostly[0][0]
-    if dates.duration_format(values) is not None:
-        return "duration"
     unique_share = distinct / len(values)
     if distinct > 50 and _is_word_text(values):
         return "text"
