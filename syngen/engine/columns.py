@@ -225,12 +225,16 @@ def detect_kind(name: str, column: pd.Series) -> str:
 
 
 def numbering(values: np.ndarray) -> tuple[int, int, int]:
-    """(first, last, how many) of the densest run of all but ``MAX_STRAY_NUMBERS`` of distinct
-    whole numbers: rows numbered 1..533 beside one 1100 are numbered 1..533."""
+    """(first, last, how many) of distinct whole numbers, leaving out the ``MAX_STRAY_NUMBERS``
+    of them that lie far from the rest when they stretch the span by more than a tenth: rows
+    numbered 1..533 beside one 1100 are numbered 1..533; a sample of 1..8602 keeps its ends."""
     ordered = np.sort(values.astype(np.int64))
     count = max(int(np.ceil((1.0 - MAX_STRAY_NUMBERS) * len(ordered))), 1)
     start = int(np.argmin(ordered[count - 1 :] - ordered[: len(ordered) - count + 1]))
-    return int(ordered[start]), int(ordered[start + count - 1]), count
+    first, last = int(ordered[start]), int(ordered[start + count - 1])
+    if 1.1 * (last - first) >= ordered[-1] - ordered[0]:
+        return int(ordered[0]), int(ordered[-1]), len(ordered)
+    return first, last, count
 
 
 def detect_kinds(df: pd.DataFrame, overrides: dict[str, str] | None = None) -> dict[str, str]:
