@@ -144,7 +144,7 @@ def _unparsed(values: pd.Series, fmt: str) -> pd.Series | None:
     """Where values do not read in ``fmt`` (None: pandas cannot use the format)."""
     try:
         return pd.to_datetime(values, format=fmt, errors="coerce").isna()
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: pandas chokes on some formats (numpy.str_)
         return None
 
 
