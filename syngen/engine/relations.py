@@ -116,6 +116,7 @@ class Relation:
     codec: object = None  # the residual's codec (a NumericCodec), kept by the model beside the relation
     generated: np.ndarray = field(default_factory=lambda: np.zeros(0))  # quantiles of composed targets
     factors: list[Factor] = field(default_factory=list)  # categorical inputs, after the numeric ones
+    floors: list[str] = field(default_factory=list)  # inputs the target is never below in a source row
 
     @property
     def exact(self) -> bool:
@@ -228,6 +229,7 @@ class Relation:
             "r2": float(self.r2),
             "blank_alone": self.blank_alone,
             "factors": [f.state() for f in self.factors],
+            "floors": self.floors,
         }
 
     @classmethod
@@ -241,6 +243,7 @@ class Relation:
             state["r2"],
             state["blank_alone"],
             factors=[Factor(**f) for f in state["factors"]],
+            floors=list(state.get("floors", [])),
         )
 
 
@@ -265,8 +268,12 @@ def find_relations(
     orders = {r.target: r for r in _orders(names, numbers, kinds)}
     # lower columns first, so that each order keeps only the columns right below it
     below_first = TopologicalSorter({t: set(r.inputs) for t, r in orders.items()}).static_order()
-    # a rule every row keeps wins over a loose relation (a family income and its log)
+    # a rule every row keeps wins over a loose relation (a family income and its log); an
+    # exact one keeps the order too (the longest duration of a war, never below the shortest)
     found = [r for r in found if r.exact or r.target not in orders]
+    for relation in found:
+        if relation.target in orders:
+            relation.floors = [n for n in orders[relation.target].inputs if n in relation.inputs]
     kept = _acyclic(found + [orders[n] for n in below_first if n in orders])
     for relation in kept:
         present = (

@@ -609,6 +609,9 @@ class Synthesizer:
             x = target.within(composed)
             if relation.form == "order":  # the smallest gap the source has, at least; the range wins
                 x = target.within(target.at_least(x, relation.predict(values) + relation.gap))
+            elif relation.floors:  # never below what it never is below in the source
+                floor = np.fmax.reduce([numbers[n] for n in relation.floors])
+                x = target.within(target.at_least(x, floor))
             x, nulls = _given_numbers(x, nulls, given, relation.target)
             numbers[relation.target] = _blanked(x, nulls)
             if given is not None and relation.target in given.values:
