@@ -86,6 +86,8 @@ _NAME_HINTS = {  # joined lower-case name fragments -> meaning
     "pincode": "postal_code",
     "city": "city",
     "town": "city",
+    "hometown": "city",
+    "birthplace": "city",
     "municipality": "city",
     "locality": "city",
     "state": "state",
