@@ -161,14 +161,7 @@ def test_scales_and_orders_keep_the_sources_decimals(tmp_path):
 def test_a_value_that_fixes_other_columns_does_so_both_ways(churn_model, tmp_path):
     """Churn's internet_service = "No" makes six service columns "No internet service", and
     only those rows hold that value; DSL and fibre leave them free ("Yes" or "No")."""
-    services = [
-        "online_security",
-        "online_backup",
-        "device_protection",
-        "tech_support",
-        "streaming_tv",
-        "streaming_movies",
-    ]
+    services = CHURN_SERVICES[3:]  # those internet service decides
     churn_model.save(tmp_path / "churn")
     model = Synthesizer.load(tmp_path / "churn")
     partial = {d.dependent for d in model.dependencies if d.determinants == ["internet_service"]}
