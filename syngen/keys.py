@@ -107,7 +107,7 @@ class UniqueRows:
             if existing is not None and set(key.columns) <= set(existing.columns):
                 present = existing[list(key.columns)].dropna().reset_index(drop=True)
                 for codec in movable:  # in the form generated values take (a date's text format)
-                    present[codec.name] = codec.from_steps(codec.as_steps(present[codec.name]))
+                    present[codec.name] = codec.from_steps(codec.as_steps(present[codec.name]), inside=False)
                 seen.update(pd.util.hash_pandas_object(key_tuples(present, key.columns), index=False).tolist())
             self._keys.append((key, changing, seen))
         self.dropped: dict[str, int] = {}
