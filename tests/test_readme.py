@@ -33,7 +33,7 @@ def test_quick_start_installs_and_generates(tmp_path):
     shutil.copytree(
         ROOT,
         project,
-        ignore=shutil.ignore_patterns(".venv", "model_artifacts", ".git", "__pycache__", "*.egg-info", "results"),
+        ignore=shutil.ignore_patterns(".venv*", "model_artifacts", ".git", "__pycache__", "*.egg-info", "results"),
     )
     (project.parent / "shared").symlink_to(ROOT.parent / "shared")
     for _ in range(2):  # a newcomer runs it again, over the first run's models and database
