@@ -233,7 +233,8 @@ class Synthesizer:
             seed,
             factors={c.name: named[c.name] for c in categories},
             min_counts={c.name: int(self.rare_thresholds.get(c.name, self.rare_threshold)) for c in categories},
-            fixed={d.dependent for d in self.dependencies} | self.given,
+            # what links or a row's own date set is no target (an hour is its stamp's hour)
+            fixed={d.dependent for d in self.dependencies} | self.given | {p.column for p in self.date_parts},
         )
         residuals = {}
         for relation in self.relations:
