@@ -32,6 +32,8 @@ SNAP_SHARE = 0.9
 MAX_CATEGORIES = 100
 _EPS = 1e-6
 _SECONDS_PER_DAY = 86400
+# stamps of at least this many rows keep to the hours of the day the source has (see _in_hours)
+MIN_CLOCK_ROWS = 500
 
 
 class LearnedCodec(Codec):
@@ -160,6 +162,9 @@ class NumericCodec(LearnedCodec):
         self.null_bias = 0.0  # added to the null logit so the generated null share is the source's
         self.count = 0  # non-null values seen in training
         self.zones: CategoricalCodec | None = None  # each row's UTC offset, where they differ
+        self.hours = np.zeros(0)  # people per hour of the day, where some hours have too few
+        self.moves = np.zeros(0)  # share of each hour's generated stamps moved (see _in_hours)
+        self.shortfall = np.zeros(0)  # where they go: each hour's share the model leaves short
 
     def _to_number(self, values: pd.Series) -> np.ndarray:
         if self.kind in ("float", "integer"):
@@ -212,6 +217,8 @@ class NumericCodec(LearnedCodec):
             self.decimals = decimals_of(x)
         elif self.kind in DATE_KINDS + ("duration",):
             self.resolution = next((r for r in (_SECONDS_PER_DAY, 3600, 60, 1) if np.allclose(np.mod(x, r), 0)), 0.0)
+            if self.kind in ("datetime", "time") and self.resolution < _SECONDS_PER_DAY:
+                self.hours = self._hours_held(pd.Series(x, index=values.index))
         finite = np.isfinite(x)  # an infinity among floats (Parquet, databases) is no quantile
         self.transform = (
             QuantileNormal.fit(self._guarded(pd.Series(x[finite], index=values.index[finite])))
@@ -248,6 +255,50 @@ class NumericCodec(LearnedCodec):
         place = (np.arange(len(ordered)) - np.repeat(first, rows) + 0.5) / np.repeat(rows, rows)
         spread = np.repeat(start, rows) + np.repeat(end - start, rows) * place
         return np.where(np.repeat(rare, rows), spread, ordered)
+
+    def _hours_held(self, seconds: pd.Series) -> np.ndarray:
+        """People per hour of the day, an hour fewer than k hold counted as none; nothing to
+        keep (empty) when every hour has enough, or the rows are too few to tell an hour
+        nobody uses from one nobody happened to use. No flight leaves New York between
+        midnight and five: a stamp at three is a row no real one is."""
+        seconds = seconds[np.isfinite(seconds.to_numpy())]
+        if len(seconds) < MIN_CLOCK_ROWS:
+            return np.zeros(0)
+        hour = pd.Series((np.mod(seconds.to_numpy(), _SECONDS_PER_DAY) // 3600).astype(int), index=seconds.index)
+        held = self.protection.holders(hour).reindex(range(24), fill_value=0).to_numpy(dtype=np.float64)
+        held[held < self.protection.rare_threshold] = 0
+        return held if (held == 0).any() and held.any() else np.zeros(0)
+
+    def _in_hours(self, x: np.ndarray, rng) -> np.ndarray:
+        """Stamps moved by whole hours, on their own day, so that the hours of the day keep the
+        source's shares: of an hour the model fills more than the source, the surplus share
+        (``moves``, measured at calibration; before it, every stamp in an hour the source has
+        none in) goes to the hours it fills less, by their shortfall. The model, smooth, spills
+        stamps over the edges of the day's busy hours; moved to the nearest, they would pile
+        up there."""
+        if not len(self.hours):
+            return x
+        moves, shortfall = self.moves, self.shortfall
+        if not len(moves):
+            moves, shortfall = (self.hours == 0).astype(np.float64), self.hours
+        hour = (np.mod(np.nan_to_num(x), _SECONDS_PER_DAY) // 3600).astype(int)
+        off = np.isfinite(x) & (rng.random(len(x)) < moves[hour])
+        if off.any():
+            x = x.copy()
+            x[off] += (rng.choice(24, size=int(off.sum()), p=shortfall / shortfall.sum()) - hour[off]) * 3600.0
+        return x
+
+    def _calibrate_hours(self, z: np.ndarray) -> None:
+        """``moves`` and ``shortfall`` from the hours of the day of generated stamps ``z`` (normal scale)."""
+        u = np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated)))
+        x = self.rounded(self.transform.inverse_uniform(u))
+        made = np.bincount((np.mod(x, _SECONDS_PER_DAY) // 3600).astype(int), minlength=24)[:24] / len(x)
+        held = self.hours / self.hours.sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.moves = np.where(made > 0, np.clip(1.0 - held / made, 0.0, 1.0), 0.0)
+        self.shortfall = np.clip(held - made, 0.0, None)
+        if not self.shortfall.any():  # nothing to move to
+            self.moves = self.shortfall = np.zeros(0)
 
     def _menu(self, values: pd.Series, x: np.ndarray) -> np.ndarray:
         """The values to snap to: those enough people share, if nearly every row holds one."""
@@ -321,6 +372,8 @@ class NumericCodec(LearnedCodec):
             self.zones.calibrate_marginal(outputs[-1:], rng)
         z = self._noisy(outputs[0], rng)
         self.generated = calibration_quantiles(z, self.count)
+        if len(self.hours) and len(self.generated) > 1:
+            self._calibrate_hours(z)
         if self.null_share > 0:
             logit = outputs[1][:, 0]
             bias = marginal_bias(
@@ -392,7 +445,7 @@ class NumericCodec(LearnedCodec):
             x = self.transform.inverse_uniform(self._boundaries(z, u, rng, present))
         else:
             x = self.transform.inverse(z)
-        return self.rounded(x)
+        return self._in_hours(self.rounded(x), rng)
 
     def rounded(self, x: np.ndarray, snap: bool = True) -> np.ndarray:
         """Values as the source has them: observed ones (when few), whole numbers, its
@@ -490,7 +543,14 @@ class NumericCodec(LearnedCodec):
             "count": self.count,
             "null_bias": self.null_bias,
         }
-        arrays = {"quantiles": self.transform.quantiles, "support": self.support, "generated": self.generated}
+        arrays = {
+            "quantiles": self.transform.quantiles,
+            "support": self.support,
+            "generated": self.generated,
+            "hours": self.hours,
+            "moves": self.moves,
+            "shortfall": self.shortfall,
+        }
         if self.zones:
             meta["zones"], zone_arrays = self.part_state("zones")
             arrays.update(zone_arrays)
@@ -507,6 +567,8 @@ class NumericCodec(LearnedCodec):
         self.transform = QuantileNormal(arrays["quantiles"])
         self.support = arrays["support"]
         self.generated = arrays["generated"]
+        # models saved before hours were kept have none
+        self.hours, self.moves, self.shortfall = (arrays.get(k, np.zeros(0)) for k in ("hours", "moves", "shortfall"))
         self.zones = self.part_from_state("zones", meta["zones"], arrays) if meta.get("zones") else None
 
 
