@@ -111,9 +111,12 @@ def peer(tool: str, item: str, train: Path, folder: Path, mostlyai_python: str) 
 
 
 def reason(error: Exception) -> str:
-    """A failed step's error in one line."""
-    text = error.stderr if isinstance(error, subprocess.CalledProcessError) else error
-    return run._summary(text or error, 200)
+    """A failed step's name (a shared script, syngen's generation or a ``run.py`` job) and its
+    error, in one line."""
+    if isinstance(error, subprocess.CalledProcessError):
+        step = "generate" if error.cmd[1] == "-c" else Path(error.cmd[1]).name
+        return f"{step}: {run._summary(error.stderr or error, 200)}"
+    return f"{str(error).split(' ', 1)[0]}: {run._summary(error, 200)}"
 
 
 def main() -> int:
