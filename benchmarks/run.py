@@ -880,13 +880,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="also run MOSTLY AI's open engine (mostlyai-engine, TabularARGN) with its defaults",
     )
-    parser.add_argument(
-        "--mostlyai-python",
-        default=sys.executable,
-        metavar="PYTHON",
-        help="the interpreter that has mostlyai-engine installed, when it lives in an "
-        "environment of its own (default: this one)",
-    )
+    add_mostlyai_python(parser)
     parser.add_argument(
         "--baseline-epochs",
         type=int,
@@ -911,6 +905,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.baseline_epochs is not None and args.baseline_epochs < 1:
         parser.error("--baseline-epochs must be at least 1")
     return args
+
+
+def add_mostlyai_python(parser: argparse.ArgumentParser) -> None:
+    """``--mostlyai-python``, shared with the other benchmarks that run the MOSTLY AI engine."""
+    parser.add_argument(
+        "--mostlyai-python",
+        default=sys.executable,
+        metavar="PYTHON",
+        help="the interpreter that has mostlyai-engine installed, when it lives in an "
+        "environment of its own (default: this one)",
+    )
 
 
 def main(argv: list[str]) -> int:

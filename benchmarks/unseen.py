@@ -130,13 +130,7 @@ def main() -> int:
         action="store_true",
         help="also run SDV GaussianCopula and TVAE and MOSTLY AI's engine (TabularARGN) with their defaults",
     )
-    parser.add_argument(
-        "--mostlyai-python",
-        default=sys.executable,
-        metavar="PYTHON",
-        help="the interpreter that has mostlyai-engine installed, when it lives in an environment of its own "
-        "(default: this one)",
-    )
+    run.add_mostlyai_python(parser)
     args = parser.parse_args()
     chosen = [t for t in TABLES if not args.tables or t[1] in args.tables.split(",")]
     checkouts = [c for c in (args.before, REPO) if c is not None]

@@ -36,6 +36,10 @@ _SECONDS_PER_DAY = 86400
 MIN_CLOCK_ROWS = 500
 
 
+def _hour_of_day(seconds: np.ndarray) -> np.ndarray:
+    return (np.mod(seconds, _SECONDS_PER_DAY) // 3600).astype(int)
+
+
 class LearnedCodec(Codec):
     learned = True
 
@@ -162,7 +166,7 @@ class NumericCodec(LearnedCodec):
         self.null_bias = 0.0  # added to the null logit so the generated null share is the source's
         self.count = 0  # non-null values seen in training
         self.zones: CategoricalCodec | None = None  # each row's UTC offset, where they differ
-        self.hours = np.zeros(0)  # people per hour of the day, where some hours have too few
+        self.hours = np.zeros(0)  # people per hour of the day (see _hours_held)
         self.moves = np.zeros(0)  # share of each hour's generated stamps moved (see _in_hours)
         self.shortfall = np.zeros(0)  # where they go: each hour's share the model leaves short
 
@@ -264,7 +268,7 @@ class NumericCodec(LearnedCodec):
         seconds = seconds[np.isfinite(seconds.to_numpy())]
         if len(seconds) < MIN_CLOCK_ROWS:
             return np.zeros(0)
-        hour = pd.Series((np.mod(seconds.to_numpy(), _SECONDS_PER_DAY) // 3600).astype(int), index=seconds.index)
+        hour = pd.Series(_hour_of_day(seconds.to_numpy()), index=seconds.index)
         held = self.protection.holders(hour).reindex(range(24), fill_value=0).to_numpy(dtype=np.float64)
         held[held < self.protection.rare_threshold] = 0
         return held if held.any() else np.zeros(0)
@@ -281,7 +285,7 @@ class NumericCodec(LearnedCodec):
         moves, shortfall = self.moves, self.shortfall
         if not len(moves):
             moves, shortfall = (self.hours == 0).astype(np.float64), self.hours
-        hour = (np.mod(np.nan_to_num(x), _SECONDS_PER_DAY) // 3600).astype(int)
+        hour = _hour_of_day(np.nan_to_num(x))
         off = np.isfinite(x) & (rng.random(len(x)) < moves[hour])
         if off.any():
             x = x.copy()
@@ -290,15 +294,18 @@ class NumericCodec(LearnedCodec):
 
     def _calibrate_hours(self, z: np.ndarray) -> None:
         """``moves`` and ``shortfall`` from the hours of the day of generated stamps ``z`` (normal scale)."""
-        u = np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated)))
-        x = self.rounded(self.transform.inverse_uniform(u))
-        made = np.bincount((np.mod(x, _SECONDS_PER_DAY) // 3600).astype(int), minlength=24)[:24] / len(x)
+        x = self.rounded(self.transform.inverse_uniform(self._uniform(z)))
+        made = np.bincount(_hour_of_day(x), minlength=24)[:24] / len(x)
         held = self.hours / self.hours.sum()
         with np.errstate(divide="ignore", invalid="ignore"):
             self.moves = np.where(made > 0, np.clip(1.0 - held / made, 0.0, 1.0), 0.0)
         self.shortfall = np.clip(held - made, 0.0, None)
         if not self.shortfall.any():  # nothing to move to
             self.moves = self.shortfall = np.zeros(0)
+
+    def _uniform(self, z: np.ndarray) -> np.ndarray:
+        """Generated values (normal scale) as their place among the calibrated ones, 0 to 1."""
+        return np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated)))
 
     def _menu(self, values: pd.Series, x: np.ndarray) -> np.ndarray:
         """The values to snap to: those enough people share, if nearly every row holds one."""
@@ -431,9 +438,7 @@ class NumericCodec(LearnedCodec):
         """Every row's number at the decoder's prediction (no noise, no rounding)."""
         z = outputs[0][:, 0].astype(np.float64)
         if len(self.generated) > 1:
-            return self.transform.inverse_uniform(
-                np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated)))
-            )
+            return self.transform.inverse_uniform(self._uniform(z))
         return self.transform.inverse(z)
 
     def values(self, outputs, rng, present: np.ndarray | None = None) -> np.ndarray:
@@ -441,7 +446,7 @@ class NumericCodec(LearnedCodec):
         the rows that will not be blank, among which the source's ends are placed)."""
         z = self._noisy(outputs[0], rng)
         if len(self.generated) > 1:
-            u = np.interp(z, self.generated, np.linspace(0.0, 1.0, len(self.generated)))
+            u = self._uniform(z)
             x = self.transform.inverse_uniform(self._boundaries(z, u, rng, present))
         else:
             x = self.transform.inverse(z)
