@@ -43,8 +43,8 @@ MAX_COLUMNS = 40  # numeric columns searched (the first ones)
 MAX_INPUTS = 3
 MIN_ROWS = 30  # complete rows needed, and this many per coefficient / 3
 MIN_R2 = 0.9  # share of the target's variance the relation explains
-FACTORS_BELOW = 0.99  # categorical inputs are searched where numbers alone explain less
 EXACT_R2 = 0.999  # so tight a relation keeps its composed values (a marginal map would move them)
+FACTORS_BELOW = EXACT_R2  # categorical inputs are searched where numbers alone are not exact
 TRIM = 0.01  # share of rows a fit leaves out as outliers
 STEP_GAIN = 0.5  # a further input must halve the unexplained variance
 MIN_COVERAGE = 0.98  # of the target's non-null rows inside a product's domain (all positive)
@@ -322,9 +322,19 @@ def _arithmetic(
         ]
         return max(fits, key=lambda r: (r.r2, -len(r.inputs) - len(r.factors)), default=None)
 
+    def rank(target: str) -> tuple[float, bool, int]:
+        """Best explained first; of relations the inputs fix, a total before a difference (a
+        loan's amount from its balance and the principal paid), then the target of more
+        values (a date composed from its year and month, not a year from the date and the
+        month)."""
+        relation = pending[target]
+        exact = 1.0 - relation.r2 <= FIXED_LEFT
+        total = exact and all(b > 0 for b in relation.coefficients[1:])
+        return (1.0 if exact else relation.r2, total, len(np.unique(sample[target])) if exact else 0)
+
     pending = {t: best(t) for t in targets}
     while any(pending.values()):
-        target = max((t for t in pending if pending[t]), key=lambda t: pending[t].r2)
+        target = max((t for t in pending if pending[t]), key=rank)
         kept[target] = pending.pop(target)
         for other, relation in pending.items():
             if relation and any(other in _upstream(n, kept) for n in relation.inputs):
