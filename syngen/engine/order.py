@@ -15,6 +15,11 @@ least the rare threshold of rows hold are kept in that order (rarer ones sort la
 count as last, where generation sorts them, so blanks scattered between values break a key. At
 generation each batch's rows are sorted by those keys and numbered in that order: the order
 holds within a batch (50,000 rows by default), and the sequence stays unique.
+
+Where the first key is text, each of its values takes the part of the batch's numbers its
+rows span in the source, so a value's rows start where the source's do (a city's rows of a
+monthly table, numbered in order, began where the counts of the cities before it happened
+to end: a classifier told rows from real ones by row name and year).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class RowOrder:
     keys: list[str] = field(default_factory=list)
     descending: list[bool] = field(default_factory=list)
     levels: dict[str, list[str]] = field(default_factory=dict)
+    spans: list[float] = field(default_factory=list)  # a text first key's levels: shares of the numbers' range
 
     @classmethod
     def fit(
@@ -99,6 +105,8 @@ class RowOrder:
             if name in texts:
                 order.levels[name] = [str(v) for v in texts[name] if counts[name].get(v, 0) >= min_count]
             tied &= steps[name][0] == 0
+        if order.keys and order.keys[0] in order.levels:
+            order.spans = _spans(sequence[rows], candidates[order.keys[0]][rows], order.levels[order.keys[0]])
         return order if order.keys else None
 
     def permutation(self, keys: dict[str, np.ndarray]) -> np.ndarray:
@@ -106,26 +114,72 @@ class RowOrder:
         text values not among the levels last, ties in generated order."""
         columns = []
         for name, descending in zip(self.keys, self.descending):
-            values = keys[name]
-            if name in self.levels:
-                place = {v: i for i, v in enumerate(self.levels[name])}
-                values = (
-                    pd.Series(values, dtype=object)
-                    .astype("string")
-                    .map(place)
-                    .to_numpy(dtype=np.float64, na_value=np.nan)
-                )
-            else:
-                values = values.astype(np.float64)
+            values = self._places(name, keys[name])
             columns.append(-values if descending else values)
         return np.lexsort(columns[::-1])  # the last key sorts first; NaN sorts last
 
+    def numbered(self, numbers: np.ndarray, first: np.ndarray) -> np.ndarray:
+        """The batch's ``numbers`` (ascending, distinct integers) given to its rows in key order,
+        ``first`` their first key's values in that order: each level's rows spread over its
+        span of the numbers' range, each row then the nearest free number, still ascending
+        and distinct and inside the range."""
+        n = len(numbers)
+        if not self.spans or n < 2 or numbers.dtype.kind not in "iuf":
+            return numbers
+        spans = np.append(self.spans, max(0.0, 1.0 - sum(self.spans)))  # values not among the levels last
+        level = np.nan_to_num(self._places(self.keys[0], first), nan=len(self.spans)).astype(np.int64)
+        counts = np.bincount(level, minlength=len(spans))
+        within = np.arange(n) - np.searchsorted(level, level)  # levels come in order
+        starts = np.concatenate([[0.0], np.cumsum(spans)[:-1]])
+        low, high = float(numbers[0]), float(numbers[-1])
+        wanted = low + (high - low) * (starts[level] + spans[level] * (within + 0.5) / counts[level])
+        row, wanted = np.arange(n), np.floor(wanted)
+        # a level with more rows than its span holds spills over both its ends: the mean of
+        # pushing rows up past the ones before (each one past the last, room left after)
+        # and down below the ones after, each strictly ascending, so their mean is too
+        up = np.minimum(np.maximum.accumulate(wanted - row) + row, high - (n - 1 - row))
+        down = np.maximum(np.minimum.accumulate((wanted - row)[::-1])[::-1] + row, low + row)
+        return np.floor((up + down) / 2).astype(numbers.dtype)
+
+    def _places(self, name: str, values: np.ndarray) -> np.ndarray:
+        """A key's values as numbers rows sort by: a text key's values their place among its
+        levels (NaN for blanks and values not among them)."""
+        if name not in self.levels:
+            return values.astype(np.float64)
+        place = {v: i for i, v in enumerate(self.levels[name])}
+        return pd.Series(values, dtype=object).astype("string").map(place).to_numpy(dtype=np.float64, na_value=np.nan)
+
     def state(self) -> dict:
-        return {"column": self.column, "keys": self.keys, "descending": self.descending, "levels": self.levels}
+        return {
+            "column": self.column,
+            "keys": self.keys,
+            "descending": self.descending,
+            "levels": self.levels,
+            "spans": self.spans,
+        }
 
     @classmethod
     def from_state(cls, state: dict) -> "RowOrder":
-        return cls(state["column"], list(state["keys"]), list(state["descending"]), dict(state["levels"]))
+        return cls(
+            state["column"],
+            list(state["keys"]),
+            list(state["descending"]),
+            dict(state["levels"]),
+            list(state.get("spans", [])),
+        )
+
+
+def _spans(numbers: np.ndarray, values: np.ndarray, levels: list[str]) -> list[float]:
+    """Each level's share of the range of ``numbers`` (ascending), from halfway after the
+    level before it to halfway before the next: a sample of a table numbered city by city
+    keeps each city's place, where its share of the rows would say it only up to chance."""
+    text = pd.Series(values, dtype=object).astype("string")
+    ends = pd.Series(numbers).groupby(text.to_numpy()).agg(["min", "max"]).reindex(levels)
+    if ends.isna().any().any() or numbers[-1] <= numbers[0]:
+        return []
+    bounds = np.concatenate([[numbers[0]], (ends["max"].to_numpy()[:-1] + ends["min"].to_numpy()[1:]) / 2])
+    bounds = np.append(bounds, numbers[-1])
+    return [float(s) for s in np.diff(bounds) / (numbers[-1] - numbers[0])]
 
 
 def _steps(values: np.ndarray) -> np.ndarray:

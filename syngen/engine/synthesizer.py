@@ -287,12 +287,14 @@ class Synthesizer:
 
     def _number_in_order(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A batch's rows sorted by the first sequence's keys, each sequence numbering them
-        in its keys' order (its values kept, moved between rows)."""
+        in its keys' order (its values within the batch's range, spread by the first key's
+        levels: ``RowOrder.numbered``)."""
         by_name = self._by_name
         first = None
         for order in self.row_orders:
             rows = order.permutation({k: self._order_values(by_name[k], frame[k]) for k in order.keys})
-            numbers = np.sort(frame[order.column].to_numpy())
+            first_key = self._order_values(by_name[order.keys[0]], frame[order.keys[0]])[rows]
+            numbers = order.numbered(np.sort(frame[order.column].to_numpy()), first_key)
             moved = numbers.copy()
             moved[rows] = numbers
             frame[order.column] = pd.Series(moved, index=frame.index, dtype=frame[order.column].dtype)
