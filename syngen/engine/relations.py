@@ -44,7 +44,8 @@ MAX_INPUTS = 3
 MIN_ROWS = 30  # complete rows needed, and this many per coefficient / 3
 MIN_R2 = 0.9  # share of the target's variance the relation explains
 EXACT_R2 = 0.999  # so tight a relation keeps its composed values (a marginal map would move them)
-FACTORS_BELOW = EXACT_R2  # categorical inputs are searched where numbers alone are not exact
+FACTORS_BELOW = 0.99  # categorical inputs are searched where numbers alone explain less, or
+# where they make the relation exact (FIXED_LEFT): a date from its year and month
 TRIM = 0.01  # share of rows a fit leaves out as outliers
 STEP_GAIN = 0.5  # a further input must halve the unexplained variance
 MIN_COVERAGE = 0.98  # of the target's non-null rows inside a product's domain (all positive)
@@ -442,9 +443,11 @@ def _fit(
         if best_var <= EXACT_LEFT * total_var:
             break  # what is left is rounding: a further input would only fit that
     factors: list[Factor] = []
-    if codes and (best_var is None or 1.0 - best_var / total_var < FACTORS_BELOW):
+    if codes and (best_var is None or best_var > FIXED_LEFT * total_var):
         numeric = [space[c][rows] for c in chosen]
         picked, blocks, b, var = _with_factors(y[rows], numeric, {n: c[rows] for n, c in codes.items()}, total_var)
+        if best_var is not None and 1.0 - best_var / total_var >= FACTORS_BELOW and var > FIXED_LEFT * total_var:
+            picked = []  # nearly explained by numbers: categories only where they make it exact
         if picked and chosen:  # a numeric input the categories leave nothing to explain goes
             needed = [
                 i
