@@ -29,6 +29,7 @@ from syngen.engine.date_parts import DatePart, find_date_parts
 from syngen.engine.date_parts import stamps as date_stamps
 from syngen.engine.dates import parse_format, strays
 from syngen.engine.dependencies import Dependency, find_dependencies
+from syngen.engine.distinct import Distinct, find_distinct
 from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
@@ -105,6 +106,7 @@ class Synthesizer:
         self.decoder: Mlp | None = None
         self.mixture: LatentMixture | None = None
         self.dependencies: list[Dependency] = []
+        self.distinct: list[Distinct] = []  # pairs of categories that never agree in a row
         self.relations: list[Relation] = []  # each with the codec of its target's residual
         self.redraws: list[Redraw] = []  # categories drawn again given the rest of the row
         self.row_orders: list[RowOrder] = []  # sequences that number rows in the order of other columns
@@ -174,6 +176,8 @@ class Synthesizer:
         named = data.set_axis(self.columns, axis=1)
         str_kinds = {str(c): k for c, k in kinds.items()}
         self.dependencies = find_dependencies(named, str_kinds, self.rare_threshold)
+        self.distinct = self._fit_distinct(named)
+        self.notes += [f"rule kept: '{d.first}' and '{d.second}' never agree" for d in self.distinct]
         self.date_parts = self._fit_date_parts(named)
         self.notes += [f"rule kept: {part.describe()}" for part in self.date_parts]
         self.persona = Persona.fit(named, str_kinds, self._by_name, self.secret)
@@ -263,6 +267,26 @@ class Synthesizer:
         fixed = {d.dependent for d in self.dependencies} | self.given
         candidates = [c.name for c in self.codecs if c.learned and c.name not in fixed]
         return find_date_parts(named[candidates], dates)
+
+    def _fit_distinct(self, named: pd.DataFrame) -> list[Distinct]:
+        """Pairs of learned categories that never agree in a row (``distinct.py``); no column
+        a link or another step sets."""
+        fixed = {d.dependent for d in self.dependencies} | self.given
+        columns = [
+            c.name
+            for c in self.codecs
+            if isinstance(c, CategoricalCodec) and c.learned and c.kind != "boolean" and c.name not in fixed
+        ]
+        return find_distinct(named, columns)
+
+    def _keep_apart(self, frame: pd.DataFrame, rng: np.random.Generator, given: set[str]) -> None:
+        """Rows whose columns of a distinct pair agree swap one of them with another row's;
+        what a moved column fixes by a link follows it."""
+        for pair in self.distinct:
+            moved = pair.apply(frame, rng, frozenset(given))
+            for dependency in self.dependencies if moved else ():
+                if moved in dependency.determinants and dependency.dependent not in given:
+                    dependency.apply(frame, rng)
 
     def _fit_row_orders(self, named: pd.DataFrame) -> list[RowOrder]:
         """The learned columns each sequence numbers the rows by (``order.py``)."""
@@ -457,7 +481,8 @@ class Synthesizer:
             for dependency in self.dependencies:  # what the moved determinants fix
                 if dependency.dependent not in conditions.values:
                     dependency.apply(frame, rng)
-        elif self.row_orders and n:
+        self._keep_apart(frame, rng, given)
+        if conditions is None and self.row_orders and n:
             frame = self._number_in_order(frame)
         return frame
 
@@ -819,6 +844,7 @@ class Synthesizer:
             "network": network,
             "persona": persona,
             "dependencies": [d.state() for d in self.dependencies],
+            "distinct": [d.state() for d in self.distinct],
             "relations": relations,
             "redraws": redraws,
             "row_orders": [o.state() for o in self.row_orders],
@@ -890,6 +916,7 @@ class Synthesizer:
                 Codec.from_state(meta, {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)})
             )
         model.dependencies = [Dependency.from_state(d) for d in document["dependencies"]]
+        model.distinct = [Distinct.from_state(d) for d in document.get("distinct", [])]
         for i, state in enumerate(document["relations"]):
             relation = Relation.from_state(state)
             prefix = f"relation{i}."
