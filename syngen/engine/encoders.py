@@ -40,6 +40,10 @@ def _hour_of_day(seconds: np.ndarray) -> np.ndarray:
     return (np.mod(seconds, _SECONDS_PER_DAY) // 3600).astype(int)
 
 
+def _minute_of_hour(seconds: np.ndarray) -> np.ndarray:
+    return (np.mod(seconds, 3600) // 60).astype(int)
+
+
 class LearnedCodec(Codec):
     learned = True
 
@@ -169,6 +173,7 @@ class NumericCodec(LearnedCodec):
         self.hours = np.zeros(0)  # people per hour of the day (see _hours_held)
         self.moves = np.zeros(0)  # share of each hour's generated stamps moved (see _in_hours)
         self.shortfall = np.zeros(0)  # where they go: each hour's share the model leaves short
+        self.minutes = np.zeros(0)  # people per minute past the hour, where few minutes are held (see _on_minutes)
 
     def _to_number(self, values: pd.Series) -> np.ndarray:
         if self.kind in ("float", "integer"):
@@ -223,6 +228,8 @@ class NumericCodec(LearnedCodec):
             self.resolution = next((r for r in (_SECONDS_PER_DAY, 3600, 60, 1) if np.allclose(np.mod(x, r), 0)), 0.0)
             if self.kind in ("datetime", "time") and self.resolution < _SECONDS_PER_DAY:
                 self.hours = self._hours_held(pd.Series(x, index=values.index))
+            if self.kind in ("datetime", "time") and self.resolution == 60:
+                self.minutes = self._minutes_held(pd.Series(x, index=values.index))
         finite = np.isfinite(x)  # an infinity among floats (Parquet, databases) is no quantile
         self.transform = (
             QuantileNormal.fit(self._guarded(pd.Series(x[finite], index=values.index[finite])))
@@ -290,6 +297,36 @@ class NumericCodec(LearnedCodec):
         if off.any():
             x = x.copy()
             x[off] += (rng.choice(24, size=int(off.sum()), p=shortfall / shortfall.sum()) - hour[off]) * 3600.0
+        return x
+
+    def _minutes_held(self, seconds: pd.Series) -> np.ndarray:
+        """People per minute past the hour, a minute fewer than k hold counted as none; nothing
+        (empty) when the rows are too few, or when they hold half the minutes of the hour or
+        more, a clock with no grain to keep. Football kicks off on the hour or at half past."""
+        seconds = seconds[np.isfinite(seconds.to_numpy())]
+        if len(seconds) < MIN_CLOCK_ROWS:
+            return np.zeros(0)
+        minute = pd.Series(_minute_of_hour(seconds.to_numpy()), index=seconds.index)
+        held = self.protection.holders(minute).reindex(range(60), fill_value=0).to_numpy(dtype=np.float64)
+        held[held < self.protection.rare_threshold] = 0
+        return held if 0 < np.count_nonzero(held) < 30 else np.zeros(0)
+
+    def _on_minutes(self, x: np.ndarray, rng) -> np.ndarray:
+        """Stamps moved within their hour to the minutes the source holds, by their shares:
+        the batch's stamps in the order of their minutes (ties at random) take the source's
+        minutes in the same order."""
+        present = np.flatnonzero(np.isfinite(x))
+        if not len(self.minutes) or not len(present):
+            return x
+        minute = _minute_of_hour(x[present])
+        order = np.lexsort((rng.random(len(present)), minute))
+        place = np.empty(len(present))
+        place[order] = (np.arange(len(present)) + 0.5) / len(present)
+        held = np.flatnonzero(self.minutes)
+        cumulative = np.cumsum(self.minutes[held]) / self.minutes[held].sum()
+        wanted = held[np.minimum(np.searchsorted(cumulative, place), len(held) - 1)]
+        x = x.copy()
+        x[present] += (wanted - minute) * 60.0
         return x
 
     def _calibrate_hours(self, z: np.ndarray) -> None:
@@ -450,7 +487,7 @@ class NumericCodec(LearnedCodec):
             x = self.transform.inverse_uniform(self._boundaries(z, u, rng, present))
         else:
             x = self.transform.inverse(z)
-        return self._in_hours(self.rounded(x), rng)
+        return self._on_minutes(self._in_hours(self.rounded(x), rng), rng)
 
     def rounded(self, x: np.ndarray, snap: bool = True) -> np.ndarray:
         """Values as the source has them: observed ones (when few), whole numbers, its
@@ -553,6 +590,7 @@ class NumericCodec(LearnedCodec):
             "support": self.support,
             "generated": self.generated,
             "hours": self.hours,
+            "minutes": self.minutes,
             "moves": self.moves,
             "shortfall": self.shortfall,
         }
@@ -573,7 +611,9 @@ class NumericCodec(LearnedCodec):
         self.support = arrays["support"]
         self.generated = arrays["generated"]
         # models saved before hours were kept have none
-        self.hours, self.moves, self.shortfall = (arrays.get(k, np.zeros(0)) for k in ("hours", "moves", "shortfall"))
+        self.hours, self.moves, self.shortfall, self.minutes = (
+            arrays.get(k, np.zeros(0)) for k in ("hours", "moves", "shortfall", "minutes")
+        )
         self.zones = self.part_from_state("zones", meta["zones"], arrays) if meta.get("zones") else None
 
 
