@@ -25,7 +25,7 @@ from syngen.engine import conditions as conditional
 from syngen.engine import encoders, generators  # noqa: F401  (registers the codecs)
 from syngen.engine.codec import Codec, codec_for
 from syngen.engine.columns import DATE_KINDS, TEXT_KINDS, detect_kinds
-from syngen.engine.date_parts import DatePart, find_date_parts
+from syngen.engine.date_parts import DatePart, DayOfMonth, find_date_parts, find_days_of_month
 from syngen.engine.date_parts import stamps as date_stamps
 from syngen.engine.dates import parse_format, strays
 from syngen.engine.dependencies import Dependency, find_dependencies
@@ -111,6 +111,7 @@ class Synthesizer:
         self.redraws: list[Redraw] = []  # categories drawn again given the rest of the row
         self.row_orders: list[RowOrder] = []  # sequences that number rows in the order of other columns
         self.date_parts: list[DatePart] = []  # columns set from a part of a date in their row
+        self.days_of_month: list[DayOfMonth] = []  # day columns never past their month's end
         self.persona = Persona()
         self.secret: str | None = None  # the key of the real-value check; saved apart from the model
         self.notes: list[str] = []  # what training tells the user about the table
@@ -179,7 +180,8 @@ class Synthesizer:
         self.distinct = self._fit_distinct(named)
         self.notes += [f"rule kept: '{d.first}' and '{d.second}' never agree" for d in self.distinct]
         self.date_parts = self._fit_date_parts(named)
-        self.notes += [f"rule kept: {part.describe()}" for part in self.date_parts]
+        self.days_of_month = self._fit_days_of_month(named)
+        self.notes += [f"rule kept: {part.describe()}" for part in self.date_parts + self.days_of_month]
         self.persona = Persona.fit(named, str_kinds, self._by_name, self.secret)
         residuals = self._fit_relations(named, seed)
         self.notes += [f"rule kept: {relation.describe()}" for relation in self.relations]
@@ -267,6 +269,14 @@ class Synthesizer:
         fixed = {d.dependent for d in self.dependencies} | self.given
         candidates = [c.name for c in self.codecs if c.learned and c.name not in fixed]
         return find_date_parts(named[candidates], dates)
+
+    def _fit_days_of_month(self, named: pd.DataFrame) -> list[DayOfMonth]:
+        """Day and month columns that form a real date in every row (``date_parts.py``), and
+        the year (learned, or one year in every row); not parts of a date beside them, which
+        that date sets, nor a column a link or another step sets."""
+        fixed = {d.dependent for d in self.dependencies} | self.given | {p.column for p in self.date_parts}
+        columns = [c.name for c in self.codecs if (c.learned or c.kind == "constant") and c.name not in fixed]
+        return find_days_of_month(named[columns])
 
     def _fit_distinct(self, named: pd.DataFrame) -> list[Distinct]:
         """Pairs of learned categories that never agree in a row (``distinct.py``); no column
@@ -468,6 +478,8 @@ class Synthesizer:
         for part in self.date_parts:
             if part.column not in given:
                 part.apply(frame, date_stamps(self._by_name[part.date].numbers(frame[part.date])))
+        for days in self.days_of_month:
+            days.apply(frame, given)
         for dependency in self.dependencies:
             if conditions is not None or all(dependency is not d for d in settled):  # settled: nothing moved since
                 dependency.apply(frame, rng)
@@ -849,6 +861,7 @@ class Synthesizer:
             "redraws": redraws,
             "row_orders": [o.state() for o in self.row_orders],
             "date_parts": [p.state() for p in self.date_parts],
+            "days_of_month": [d.state() for d in self.days_of_month],
             "training": self.training,
         }
         key, staging, staged_key = _secret_path(target, secret_path), None, None
@@ -931,6 +944,7 @@ class Synthesizer:
         ]
         model.row_orders = [RowOrder.from_state(o) for o in document.get("row_orders", [])]
         model.date_parts = [DatePart(**p) for p in document.get("date_parts", [])]
+        model.days_of_month = [DayOfMonth(**d) for d in document.get("days_of_month", [])]
         model.persona = Persona.from_state(document["persona"], arrays)
         model.secret = guard.read_secret(_secret_path(folder, secret_path))
         network = document["network"]
