@@ -6,19 +6,21 @@ generated rows take the looked-up value wherever their determining values occur 
 
 Only well-supported links are kept: at least ``MIN_ROWS_PER_GROUP`` source rows per
 determining value on average, so a small table's coincidences do not become rules.
-Determinants are categorical or boolean columns; a column is either determined or
-determining, never both, so the lookups can be applied in any order.
+Determinants are categorical or boolean columns, or learned places (a country fixes its
+continent, a state its region); a column is either determined or determining, never both,
+so the lookups can be applied in any order.
 
 Links of some values only are found too (``partial``), between categories: churn's
 ``internet_service = "No"`` makes six service columns "No internet service", while "DSL"
-leaves them free. Each such value needs the rare threshold of rows of its own, all holding a
-value chance would give them all with odds below ``MAX_CHANCE`` (20 rows of a value 98 % of
-rows hold are no rule; 10 rows of one season among 14 are), and such values together odds
-below it shared among every pair of columns tested. So a column of many values, each held by
-a few rows, links too, even where every value does: a long table's contestant, ten rows each,
-keeps their season and final rank. A dependent value that only those rows hold ("No internet
-service", or a blank) is kept off the other rows: there it is drawn again from what the other
-rows hold, by their shares.
+leaves them free. Each such value needs the rare threshold of rows of its own, all holding
+one value. Values whose rows chance would give one value with odds below ``MAX_CHANCE`` (20
+rows of a value 98 % of rows hold are no rule; 10 rows of one season among 14 are) must make
+the link, together, likelier than chance by odds below it shared among every pair of columns
+tested; then every value whose rows hold one value is linked. So a column of many values,
+each held by a few rows, links too, even where every value does: a long table's contestant,
+ten rows each, keeps their season and final rank, a country its continent. A dependent
+value that only those rows hold ("No internet service", or a blank) is kept off the other
+rows: there it is drawn again from what the other rows hold, by their shares.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import pandas as pd
 
 MIN_ROWS_PER_GROUP = 20
 MAX_CHANCE = 1e-4  # a value-level link: its rows holding one value by chance no likelier than this
-DETERMINANT_KINDS = ("categorical", "boolean")
+DETERMINANT_KINDS = ("categorical", "boolean", "place")  # place: a learned place column
 DEPENDENT_KINDS = ("categorical", "boolean", "integer", "float")
 SCREEN_ROWS = 5000  # a violation among these rows rules a candidate out cheaply
 
@@ -213,27 +215,29 @@ def find_dependencies(data: pd.DataFrame, kinds: dict[str, str], rare_threshold:
                     determining.update(determinants)
                     determined.add(dependent)
     categories = [c for c in columns if kinds[c] in DETERMINANT_KINDS]
-    found += _partial(data, categories, codes, determining, determined, rare_threshold, max_groups)
+    dependents = [c for c in categories if kinds[c] in DEPENDENT_KINDS]
+    found += _partial(data, categories, dependents, codes, determining, determined, rare_threshold, max_groups)
     return found
 
 
 def _partial(
     data: pd.DataFrame,
     candidates: list[str],
+    dependents: list[str],
     codes,
     determining: set[str],
     determined: set[str],
     rare_threshold: int,
     max_groups: int,
 ) -> list[Dependency]:
-    """Links of some values of one category to another category (see the module). The
+    """Links of some values of one category (or place) to another category (see the module). The
     column that links the most rows goes first (then the leftmost): churn's
     internet_service, not one of the service columns that say the same. A link of every
     value is taken here only from a column of more than ``max_groups`` values, which the
     whole-column search leaves out."""
     support = max(2, rare_threshold)
     links: dict[str, list[tuple[str, np.ndarray]]] = {}
-    open_ = [c for c in candidates if c not in determining and c not in determined]
+    open_ = [c for c in dependents if c not in determining and c not in determined]
     if not open_:
         return []
     targets = np.column_stack([codes(c) for c in open_])  # rows x dependents
@@ -257,10 +261,12 @@ def _partial(
             with np.errstate(divide="ignore"):  # rows sharing a value by chance: share ** rows
                 chance = counts * np.log(shares[j][low[:, j]])
             # groups whose rows share one dependent value, more than chance explains, and
-            # together beyond what any of the pairs tested would give by chance
-            fixed = (low[:, j] == high[:, j]) & supported[:, 0] & (chance <= np.log(MAX_CHANCE))
-            if chance[fixed].sum() > bound:
+            # together beyond what any of the pairs tested would give by chance; then every
+            # group that shares one (ten rows of a country in Africa, a continent 37% of rows hold)
+            same = (low[:, j] == high[:, j]) & supported[:, 0]
+            if chance[same & (chance <= np.log(MAX_CHANCE))].sum() > bound:
                 continue
+            fixed = same
             rest = np.unique(targets[~fixed[group], j])
             if fixed.any() and (len(rest) > 1 or len(counts) > max_groups):
                 links.setdefault(determinant, []).append((dependent, fixed[group]))

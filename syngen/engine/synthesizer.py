@@ -38,7 +38,7 @@ from syngen.engine.redraws import MAX_LEVELS, MAX_TAIL_SHARE, Redraw, fit_redraw
 from syngen.engine.relations import Relation, find_relations
 from syngen.errors import SyngenError, os_error
 from syngen.privacy import RARE_THRESHOLD, Protection, guard
-from syngen.privacy import codecs as personal_codecs  # noqa: F401  (registers the codecs)
+from syngen.privacy.codecs import LocationCodec  # importing registers the personal codecs
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.privacy.persona import Persona, source_people, source_regions
 
@@ -176,7 +176,8 @@ class Synthesizer:
         self.notes = stray_notes + [note for note in map(_rare_note, self.codecs) if note]
         named = data.set_axis(self.columns, axis=1)
         str_kinds = {str(c): k for c, k in kinds.items()}
-        self.dependencies = find_dependencies(named, str_kinds, self.rare_threshold)
+        places = {c.name: "place" for c in self.codecs if isinstance(c, LocationCodec) and c.learned}
+        self.dependencies = find_dependencies(named, {**str_kinds, **places}, self.rare_threshold)
         self.distinct = self._fit_distinct(named)
         self.notes += [f"rule kept: '{d.first}' and '{d.second}' never agree" for d in self.distinct]
         self.date_parts = self._fit_date_parts(named)
