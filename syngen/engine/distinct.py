@@ -31,25 +31,38 @@ class Distinct:
     first: str
     second: str
 
-    def apply(self, frame: pd.DataFrame, rng: np.random.Generator, given: frozenset[str] = frozenset()) -> str | None:
+    def apply(
+        self,
+        frame: pd.DataFrame,
+        rng: np.random.Generator,
+        given: frozenset[str] = frozenset(),
+        apart: dict[str, set[str]] | None = None,
+    ) -> str | None:
         """Swap values of one column between rows, in place, until no row holds one value in
         both (the second column, or the first where the second was given; neither where
-        both were). The column moved, or None."""
+        both were), nor the moved column a value of another column ``apart`` keeps it from
+        (``apart_from``). The column moved, or None."""
         if {self.first, self.second} <= given:
             return None
         moved, kept = (self.first, self.second) if self.second in given else (self.second, self.first)
-        stay = frame[kept].to_numpy(dtype=object)
+        others = sorted((apart or {}).get(moved, set()) - {kept})
+        against = frame[[kept, *others]].to_numpy(dtype=object)
+        present = pd.notna(against)
         values = frame[moved].to_numpy(dtype=object, copy=True)
-        present = pd.notna(stay)
+
+        def agrees(rows: np.ndarray, held: np.ndarray) -> np.ndarray:
+            """Whether ``held`` (a value per row) agrees with a column the rows keep apart."""
+            return ((against[rows] == held[:, None]) & present[rows]).any(axis=1)
+
         changed = False
         for swap in [True] * ROUNDS + [False] * ROUNDS:
-            clash = np.flatnonzero(present & (stay == values))
+            clash = np.flatnonzero(agrees(np.arange(len(values)), values))
             if not len(clash):
                 break
             partner = rng.integers(0, len(values), len(clash))
-            ok = values[partner] != stay[clash]
+            ok = ~agrees(clash, values[partner])
             if swap:  # the partner's row must not agree either, and swaps but once
-                ok &= (values[clash] != stay[partner]) & ~np.isin(partner, clash)
+                ok &= ~agrees(partner, values[clash]) & ~np.isin(partner, clash)
                 _, first = np.unique(partner, return_index=True)
                 ok &= np.isin(np.arange(len(clash)), first)
             clash, partner = clash[ok], partner[ok]
@@ -73,16 +86,15 @@ class Distinct:
 
 def find_distinct(data: pd.DataFrame, columns: list[str]) -> list[Distinct]:
     """The pairs among the categories ``columns`` that agree in no row of ``data`` although
-    chance would make them (see the module); a column in one pair at most."""
+    chance would make them (see the module): a car buyer's first to sixth choice of type are
+    fifteen pairs."""
     pairs = list(combinations(columns, 2))
     if not pairs:
         return []
     needed = math.log(len(pairs) / MAX_CHANCE)  # rows expected to agree, none doing so
     text = {c: data[c].astype("string") for c in columns}
-    found, used = [], set()
+    found = []
     for first, second in pairs:
-        if first in used or second in used:
-            continue
         a, b = text[first], text[second]
         both = (a.notna() & b.notna()).to_numpy()
         if both.sum() < needed:
@@ -92,5 +104,13 @@ def find_distinct(data: pd.DataFrame, columns: list[str]) -> list[Distinct]:
         expected = float(both.sum() * shares.prod(axis=1).sum())
         if expected >= needed and not (a.to_numpy() == b.to_numpy()).any():
             found.append(Distinct(first, second))
-            used.update((first, second))
     return found
+
+
+def apart_from(pairs: list[Distinct]) -> dict[str, set[str]]:
+    """Each column of ``pairs``: the columns it never agrees with."""
+    apart: dict[str, set[str]] = {}
+    for pair in pairs:
+        apart.setdefault(pair.first, set()).add(pair.second)
+        apart.setdefault(pair.second, set()).add(pair.first)
+    return apart

@@ -29,7 +29,7 @@ from syngen.engine.date_parts import DatePart, DayOfMonth, find_date_parts, find
 from syngen.engine.date_parts import stamps as date_stamps
 from syngen.engine.dates import parse_format, strays
 from syngen.engine.dependencies import Dependency, find_dependencies
-from syngen.engine.distinct import Distinct, find_distinct
+from syngen.engine.distinct import Distinct, apart_from, find_distinct
 from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
@@ -293,8 +293,9 @@ class Synthesizer:
     def _keep_apart(self, frame: pd.DataFrame, rng: np.random.Generator, given: set[str]) -> None:
         """Rows whose columns of a distinct pair agree swap one of them with another row's;
         what a moved column fixes by a link follows it."""
+        apart = apart_from(self.distinct)
         for pair in self.distinct:
-            moved = pair.apply(frame, rng, frozenset(given))
+            moved = pair.apply(frame, rng, frozenset(given), apart)
             for dependency in self.dependencies if moved else ():
                 if moved in dependency.determinants and dependency.dependent not in given:
                     dependency.apply(frame, rng)
