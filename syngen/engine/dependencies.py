@@ -16,11 +16,13 @@ leaves them free. Each such value needs the rare threshold of rows of its own, a
 one value. Values whose rows chance would give one value with odds below ``MAX_CHANCE`` (20
 rows of a value 98 % of rows hold are no rule; 10 rows of one season among 14 are) must make
 the link, together, likelier than chance by odds below it shared among every pair of columns
-tested; then every value whose rows hold one value is linked. So a column of many values,
-each held by a few rows, links too, even where every value does: a long table's contestant,
-ten rows each, keeps their season and final rank, a country its continent. A dependent
-value that only those rows hold ("No internet service", or a blank) is kept off the other
-rows: there it is drawn again from what the other rows hold, by their shares.
+tested. Then every value whose rows hold one value is linked, if those beyond chance are at
+least half of them; else those alone (five rows of a car maker's division all of four
+cylinders are no rule). So a column of many values, each held by a few rows, links too, even
+where every value does: a long table's contestant, ten rows each, keeps their season and
+final rank, a country its continent. A dependent value that only those rows hold ("No
+internet service", or a blank) is kept off the other rows: there it is drawn again from what
+the other rows hold, by their shares.
 """
 
 from __future__ import annotations
@@ -264,9 +266,10 @@ def _partial(
             # together beyond what any of the pairs tested would give by chance; then every
             # group that shares one (ten rows of a country in Africa, a continent 37% of rows hold)
             same = (low[:, j] == high[:, j]) & supported[:, 0]
-            if chance[same & (chance <= np.log(MAX_CHANCE))].sum() > bound:
+            strict = same & (chance <= np.log(MAX_CHANCE))
+            if chance[strict].sum() > bound:
                 continue
-            fixed = same
+            fixed = same if strict.sum() >= 0.5 * same.sum() else strict
             rest = np.unique(targets[~fixed[group], j])
             if fixed.any() and (len(rest) > 1 or len(counts) > max_groups):
                 links.setdefault(determinant, []).append((dependent, fixed[group]))
