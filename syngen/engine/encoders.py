@@ -268,17 +268,23 @@ class NumericCodec(LearnedCodec):
         return np.where(np.repeat(rare, rows), spread, ordered)
 
     def _hours_held(self, seconds: pd.Series) -> np.ndarray:
-        """People per hour of the day, an hour fewer than k hold counted as none; nothing
-        (empty) when the rows are too few to tell an hour nobody uses from one nobody happened
-        to use. No flight leaves New York between midnight and five, and storms are logged at
-        0, 6, 12 and 18 o'clock: a stamp at three is a row no real one is."""
+        """People per hour of the day (``_held``). No flight leaves New York between midnight
+        and five, and storms are logged at 0, 6, 12 and 18 o'clock: a stamp at three is a row
+        no real one is."""
+        held = self._held(seconds, _hour_of_day, 24)
+        return held if held.any() else np.zeros(0)
+
+    def _held(self, seconds: pd.Series, part, size: int) -> np.ndarray:
+        """People per value of a part of the clock (``part`` of seconds, ``size`` values), a
+        value fewer than k hold counted as none; nothing (empty) when the rows are too few to
+        tell a value nobody uses from one nobody happened to use."""
         seconds = seconds[np.isfinite(seconds.to_numpy())]
         if len(seconds) < MIN_CLOCK_ROWS:
             return np.zeros(0)
-        hour = pd.Series(_hour_of_day(seconds.to_numpy()), index=seconds.index)
-        held = self.protection.holders(hour).reindex(range(24), fill_value=0).to_numpy(dtype=np.float64)
+        values = pd.Series(part(seconds.to_numpy()), index=seconds.index)
+        held = self.protection.holders(values).reindex(range(size), fill_value=0).to_numpy(dtype=np.float64)
         held[held < self.protection.rare_threshold] = 0
-        return held if held.any() else np.zeros(0)
+        return held
 
     def _in_hours(self, x: np.ndarray, rng) -> np.ndarray:
         """Stamps moved by whole hours, on their own day, so that the hours of the day keep the
@@ -300,15 +306,10 @@ class NumericCodec(LearnedCodec):
         return x
 
     def _minutes_held(self, seconds: pd.Series) -> np.ndarray:
-        """People per minute past the hour, a minute fewer than k hold counted as none; nothing
-        (empty) when the rows are too few, or when they hold half the minutes of the hour or
-        more, a clock with no grain to keep. Football kicks off on the hour or at half past."""
-        seconds = seconds[np.isfinite(seconds.to_numpy())]
-        if len(seconds) < MIN_CLOCK_ROWS:
-            return np.zeros(0)
-        minute = pd.Series(_minute_of_hour(seconds.to_numpy()), index=seconds.index)
-        held = self.protection.holders(minute).reindex(range(60), fill_value=0).to_numpy(dtype=np.float64)
-        held[held < self.protection.rare_threshold] = 0
+        """People per minute past the hour (``_held``); nothing (empty) where they hold half
+        the minutes of the hour or more, a clock with no grain to keep. Football kicks off on
+        the hour or at half past."""
+        held = self._held(seconds, _minute_of_hour, 60)
         return held if 0 < np.count_nonzero(held) < 30 else np.zeros(0)
 
     def _on_minutes(self, x: np.ndarray, rng) -> np.ndarray:
