@@ -121,6 +121,11 @@ class Dependency:
             column.loc[index] = [p for p in picked if p is not None]
             frame[determinant] = column.astype(frame[determinant].dtype)
 
+    def describe(self) -> str:
+        by = " and ".join(f"'{n}'" for n in self.determinants)
+        some = f" for {len(self.lookup)} of its values" if self.others is not None and len(self.others) else ""
+        return f"'{self.dependent}' follows {by}{some}"
+
     def state(self) -> dict:
         others = None if self.others is None else self.others.to_numpy().tolist()
         return {

@@ -178,6 +178,7 @@ class Synthesizer:
         str_kinds = {str(c): k for c, k in kinds.items()}
         places = {c.name: "place" for c in self.codecs if isinstance(c, LocationCodec) and c.learned}
         self.dependencies = find_dependencies(named, {**str_kinds, **places}, self.rare_threshold)
+        self.notes += [f"rule kept: {d.describe()}" for d in self.dependencies]
         self.distinct = self._fit_distinct(named)
         self.notes += [f"rule kept: '{d.first}' and '{d.second}' never agree" for d in self.distinct]
         self.date_parts = self._fit_date_parts(named)
