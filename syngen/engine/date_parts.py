@@ -80,14 +80,7 @@ def find_date_parts(frame: pd.DataFrame, dates: dict[str, pd.Series]) -> list[Da
     the part, offset and zone it agrees with most on a sample of rows (the nearest offset,
     then the coarsest part, among equals), if it holds on all of them."""
     sample = np.random.default_rng(0).permutation(len(frame))[:_SEARCH_ROWS]
-    candidates = {
-        name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
-        for name in frame.columns
-        if name not in dates
-        and pd.api.types.is_numeric_dtype(frame[name])
-        and not pd.api.types.is_bool_dtype(frame[name])
-    }
-    candidates = {n: v for n, v in candidates.items() if np.all(np.isnan(v) | (v == np.round(v)))}  # whole
+    candidates = {n: v for n, v in _whole_numbers(frame).items() if n not in dates}
     found: dict[str, DatePart] = {}
     for date, stamped in dates.items():
         made = {part: part.values(stamped.iloc[sample]) for part in _shifted_parts(date, stamped)}
@@ -102,6 +95,16 @@ def find_date_parts(frame: pd.DataFrame, dates: dict[str, pd.Series]) -> list[Da
             if best is not None and _agreement(values, best.values(stamped)) >= SHARE:
                 found[name] = DatePart(str(name), date, best.part, best.offset_hours, best.zone)
     return list(found.values())
+
+
+def _whole_numbers(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The number columns (not flags) holding whole numbers only, as floats (NaN for blanks)."""
+    numbers = {
+        name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        for name in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[name]) and not pd.api.types.is_bool_dtype(frame[name])
+    }
+    return {n: v for n, v in numbers.items() if np.all(np.isnan(v) | (v == np.round(v)))}
 
 
 def _shifted_parts(date: str, dates: pd.Series) -> list[DatePart]:
@@ -179,12 +182,7 @@ def find_days_of_month(frame: pd.DataFrame) -> list[DayOfMonth]:
     """Day and month columns of ``frame`` (whole numbers; the day reaching 29, the month
     holding ten of 1..12) that form a real date in every row holding both, where months and
     days drawn apart would not (see the module); with a year column, if one agrees too."""
-    whole = {}
-    for name in frame.columns:
-        if pd.api.types.is_numeric_dtype(frame[name]) and not pd.api.types.is_bool_dtype(frame[name]):
-            values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
-            if np.all(np.isnan(values) | (values == np.round(values))) and (~np.isnan(values)).sum() >= MIN_ROWS:
-                whole[name] = values
+    whole = {n: v for n, v in _whole_numbers(frame).items() if (~np.isnan(v)).sum() >= MIN_ROWS}
     distinct = {n: len(np.unique(v[~np.isnan(v)])) for n, v in whole.items()}
     months = [n for n, v in whole.items() if _within(v, 1, 12) and distinct[n] >= 10]
     days = [n for n, v in whole.items() if _within(v, 1, 31) and np.nanmax(v) >= 29 and distinct[n] >= 28]

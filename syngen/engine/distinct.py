@@ -20,7 +20,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-MAX_CHANCE = 1e-4
+from syngen.engine.dependencies import MAX_CHANCE
+
 ROUNDS = 8  # of swaps; rows still agreeing after them keep their values
 
 
