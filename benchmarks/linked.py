@@ -264,6 +264,7 @@ def main(argv: list[str]) -> int:
     from syngen.runs import load_model
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="syngen-linked-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     metadata = load_metadata(
         part_of(Path(args.metadata), args.tables, args.database, workdir)
         if args.tables or args.database
