@@ -1,7 +1,7 @@
 """Tables with no rows in their source database: nothing to learn, but part of the schema.
 
-Such a table is kept as schema only (its columns, keys and CHECKs, as JSON in its model
-folder, ``schema.json`` instead of ``model.json``) and created empty in the target. Foreign
+Such a table is kept as schema only (its columns, keys and CHECKs: a model folder holding
+its manifest and no model) and created empty in the target. Foreign
 keys that point at it stay declared in the target, but cannot drive generation: no child can
 reference a row that does not exist, so those columns are generated null, and a NOT NULL one
 stops training with one line.
@@ -9,10 +9,9 @@ stops training with one line.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -21,21 +20,8 @@ from syngen import artifacts
 from syngen.adapters import sql
 from syngen.adapters.sql import Constraint, TableSchema
 from syngen.errors import SyngenError
+from syngen.manifest import MANIFEST_FILE, Links, Manifest, Schema
 from syngen.metadata.model import Key, Metadata
-
-SCHEMA_FILE = "schema.json"
-
-
-@dataclass
-class EmptyTable:
-    """An empty table, in the shape a linked run reads from a trained model (``training``)."""
-
-    training: dict
-    is_verbatim = False
-
-    @property
-    def columns(self) -> list[str]:
-        return self.training["relations"]["columns"]
 
 
 def find(metadata: Metadata) -> dict[str, TableSchema]:
@@ -54,43 +40,26 @@ def find(metadata: Metadata) -> dict[str, TableSchema]:
     return empty
 
 
-def save(name: str, keys: list[Key], schema: TableSchema, source: str, artifacts_dir=None) -> Path:
+def save(name: str, keys: list[Key], schema: TableSchema, source: str, run: str, artifacts_dir=None) -> Path:
     """Write the table's schema as its model folder (replacing an earlier model of it)."""
     target = artifacts.model_dir(name, artifacts_dir)
-    training = {
-        "rows": 0,
-        "source": source,
-        "schema": {
-            "columns": [c.to_dict() for c in schema.columns],
-            "formats": {},
-            "keys": [{"type": k.type, "columns": list(k.columns)} for k in keys if k.type in ("PK", "UQ")],
-            "checks": schema.checks,
-        },
-        "relations": {
-            "columns": [c.name for c in schema.columns],
-            "foreign_keys": [],
-            "tokens": {},
-            "keys": [asdict(k) for k in keys],
-        },
-    }
+    manifest = Manifest(
+        source,
+        0,
+        Schema([c.to_dict() for c in schema.columns], {}, [k for k in keys if k.type in ("PK", "UQ")], schema.checks),
+        run,
+        Links([c.name for c in schema.columns], [], list(keys), 0),
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
     try:
-        (staging / SCHEMA_FILE).write_text(json.dumps({"empty_table": training}, indent=1))
+        (staging / MANIFEST_FILE).write_text(manifest.to_json())
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
-
-
-def load(name: str, artifacts_dir=None) -> EmptyTable | None:
-    """The table's schema when it was trained empty, else None (it has a model, or nothing)."""
-    path = artifacts.model_dir(name, artifacts_dir) / SCHEMA_FILE
-    if not path.is_file():
-        return None
-    return EmptyTable(json.loads(path.read_text())["empty_table"])
 
 
 def detach(metadata: Metadata, empty: set[str]) -> tuple[Metadata, dict[str, list[Key]]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable
 
@@ -31,11 +31,12 @@ from syngen.keys import UniqueRows, continue_keys, key_kinds, key_tuples, mark_k
 from syngen.linked.aggregates import Aggregate, find_aggregates
 from syngen.linked.parents import CONTEXT_PREFIX, context_columns, copied_columns, parent_rows, picked
 from syngen.linked.siblings import numbered_columns, places
+from syngen.manifest import MANIFEST_FILE, Links, Manifest
 from syngen.metadata.declared import add_unspoken, merge_declared
 from syngen.metadata.graph import Plan
 from syngen.metadata.graph import plan as plan_of
 from syngen.metadata.model import INFER_DEFAULTS, TRAIN_DEFAULTS, Key, Metadata, effective_settings
-from syngen.runs import generate_batches, load_model, record_schema, table_spec, written_form, written_headers
+from syngen.runs import generate_batches, load_manifest, load_model, schema_of, schema_only, table_spec
 
 COUNT_PREFIX = "__children__"
 COUNT_QUANTILES = 1001  # the source's distribution of children per parent row, kept to 0.1%
@@ -83,7 +84,7 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
     run = artifacts_dir.name  # the staging folder's unique name is the run's id
     for note in merge_declared(metadata):
         log(note)
-    metadata, detached = _without_empty(metadata, artifacts_dir, log)
+    metadata, detached = _without_empty(metadata, artifacts_dir, run, log)
     plan = plan_of(metadata)
     settings = _all_settings(metadata, plan, "train_settings", TRAIN_DEFAULTS, cli, log)
     reports = {name: TableReport(name) for name in plan.order}
@@ -140,40 +141,48 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
         except SyngenError as error:
             raise SyngenError(f"table '{name}': {error}") from None
         mark_keys(model, table.keys, fk_columns)
-        model.training["source"] = describe_source(metadata.resolve(table.source))
-        record_schema(model, frame, declared[name], table.keys)
-        model.training["relations"] = {
-            "columns": [str(c) for c in frame.columns],
-            "foreign_keys": links[name],
-            "tokens": _token_stats(table, frame),
-            "source_rows": source_rows[name],
-            "copies": _kept_copies(copies[name], model, made_as, table, reports[name]),
-            "context": context,
-            "numbered": numbered[name],
-            "aggregates": [a.state() for a in totals.get(name, [])],
-            "keys": [asdict(k) for k in table.keys + detached.get(name, [])],
-        }
-        model.training["run"] = run
+        manifest = Manifest(
+            describe_source(metadata.resolve(table.source)),
+            len(frame),
+            schema_of(model, frame, declared[name], table.keys),
+            run,
+            Links(
+                columns=[str(c) for c in frame.columns],
+                foreign_keys=links[name],
+                keys=table.keys + detached.get(name, []),
+                source_rows=source_rows[name],
+                tokens=_token_stats(table, frame),
+                copies=_kept_copies(copies[name], model, made_as, table, reports[name]),
+                context=context,
+                numbered=numbered[name],
+                aggregates=[a.state() for a in totals.get(name, [])],
+            ),
+        )
         learned_kinds[name] = {c.name: c.kind for c in model.codecs if c.learned}
         made_as[name] = {c.name: c.kind for c in model.codecs}
-        model.save(artifacts.model_dir(name, artifacts_dir), artifacts.secret_path(name, artifacts_dir))
+        model.save(
+            artifacts.model_dir(name, artifacts_dir),
+            artifacts.secret_path(name, artifacts_dir),
+            {MANIFEST_FILE: manifest.to_json()},
+        )
         report = reports[name]
         report.identifying = model.identifying
         report.notes += _readable(model.notes, frame.columns, context, metadata.tables[name])
         if not s["copy"] and not model.identifying:
             report.notes += _reference_hint(metadata, name, frame)
-        report.rows, report.seconds = len(frame), model.training["seconds"]
-        report.epochs_run = model.training["epochs_run"]
+        report.rows, report.seconds = len(frame), model.fitted.seconds
+        report.epochs_run = model.fitted.epochs_run
     return [reports[name] for name in plan.order]
 
 
-def _without_empty(metadata, artifacts_dir, log) -> tuple[Metadata, dict[str, list[Key]]]:
+def _without_empty(metadata, artifacts_dir, run: str, log) -> tuple[Metadata, dict[str, list[Key]]]:
     """Save the tables whose source is empty as schema only; the metadata left to learn, and
     its FKs to those tables (their columns are learned null)."""
     empty = empty_tables.find(metadata)
     for name, schema in empty.items():
         table = metadata.tables[name]
-        empty_tables.save(name, table.keys, schema, describe_source(metadata.resolve(table.source)), artifacts_dir)
+        source = describe_source(metadata.resolve(table.source))
+        empty_tables.save(name, table.keys, schema, source, run, artifacts_dir)
         log(f"table '{name}' is empty: created empty in the target, with its keys")
     metadata, detached = empty_tables.detach(metadata, set(empty))
     kept = Metadata({n: t for n, t in metadata.tables.items() if n not in empty}, metadata.path)
@@ -605,22 +614,24 @@ def infer_tables(
     """Generate every table of ``metadata``, parents first, with valid keys, into each
     table's ``destination``, else ``output`` (a database URL), else CSV files in the
     artifacts folder. The run is all-or-nothing: files appear and databases commit at the end."""
-    models = {}
+    models: dict[str, Synthesizer | None] = {}  # None: a table empty in its source, schema only
+    manifests: dict[str, Manifest] = {}
     for name in metadata.tables:
         try:
-            models[name] = empty_tables.load(name, artifacts_dir) or load_model(name, artifacts_dir)
+            models[name] = None if schema_only(name, artifacts_dir) else load_model(name, artifacts_dir)
+            manifests[name] = load_manifest(name, artifacts_dir)
         except SyngenError as error:
             reason = str(error).split("; run:")[0]
             raise SyngenError(f"{reason}; run: train --metadata_path {metadata.path}") from None
-    for name, model in models.items():
-        if "relations" not in model.training:
+    links_of: dict[str, Links] = {}
+    for name, manifest in manifests.items():
+        if manifest.links is None:
             raise SyngenError(
                 f"the model of table '{name}' was trained on its own, without the metadata "
                 f"file; run: train --metadata_path {metadata.path}"
             )
-        trained_with = {
-            (k["type"], tuple(k["columns"]), k["parent"]) for k in model.training["relations"].get("keys", [])
-        }
+        links_of[name] = manifest.links
+        trained_with = {(k.type, k.columns, k.parent) for k in manifest.links.keys}
         differing = [
             k
             for k in metadata.tables[name].keys
@@ -633,24 +644,9 @@ def infer_tables(
                 f"run: train --metadata_path {metadata.path}"
             )
         # keys the sources declared at training (a database's constraints) hold here too
-        add_unspoken(
-            metadata.tables[name],
-            [
-                Key(
-                    k["name"],
-                    k["type"],
-                    tuple(k["columns"]),
-                    k["parent"],
-                    tuple(k["parent_columns"]),
-                    k.get("min_children", 0),
-                )
-                for k in model.training["relations"].get("keys", [])
-            ],
-        )
-    metadata, detached = empty_tables.detach(
-        metadata, {n for n, m in models.items() if isinstance(m, empty_tables.EmptyTable)}
-    )
-    runs = {m.training["run"] for m in models.values() if isinstance(m, Synthesizer) and "run" in m.training}
+        add_unspoken(metadata.tables[name], manifest.links.keys)
+    metadata, detached = empty_tables.detach(metadata, {n for n, m in models.items() if m is None})
+    runs = {m.run for m in manifests.values()}
     if len(runs) > 1:
         raise SyngenError(
             f"the models of the tables come from {len(runs)} different training runs (one was "
@@ -663,7 +659,7 @@ def infer_tables(
     specs = {
         name: table_spec(
             name,
-            models[name],
+            manifests[name].schema,
             _constraints(metadata.tables[name]) + empty_tables.constraints(detached.get(name, [])),
             [k.columns for k in _closing_keys(metadata, plan, name)],
         )
@@ -678,12 +674,12 @@ def infer_tables(
         referenced.setdefault(owner, set()).add(columns)
     for name in plan.order:  # the parent columns children take travel with the parent's keys
         keys = {k.name: k for k in metadata.tables[name].foreign_keys}
-        for by_key in _taken(models[name]).values():
+        for by_key in _taken(links_of[name], models[name]).values():
             for key_name, columns in by_key.items():
                 referenced.setdefault(keys[key_name].parent, set()).add(_parent_columns(columns))
     generated: dict[str, _Generated] = {}
     held: dict[str, tuple[pd.DataFrame, int]] = {}  # tables waiting for a loop to close or for totals, and seeds
-    totals = {name: _aggregates(models[name]) for name in plan.order}
+    totals = {name: _aggregates(links_of[name], models[name]) for name in plan.order}
     feeding: dict[str, set[str]] = {}  # per child table, the columns parents' totals are made of
     for aggregates in totals.values():
         for a in aggregates:
@@ -707,41 +703,41 @@ def infer_tables(
         specs,
         if_exists,
         kept_views,
-        {name: written_headers(models[name]) for name in plan.order},
-        {name: written_form(models[name]) for name in plan.order},
+        {name: manifests[name].schema.headers for name in plan.order},
+        {name: manifests[name].schema.written for name in plan.order},
     ) as targets:
         for name in plan.order:
-            table, model, s = metadata.tables[name], models[name], settings[name]
+            table, model, links_in, s = metadata.tables[name], models[name], links_of[name], settings[name]
             # one seed per table, so that tables sharing a run seed do not share random draws
             seed = _table_seed(int(s["random_seed"]) if s.get("random_seed") is not None else run_seed, name)
             rng = np.random.default_rng([seed, 7])
             report = TableReport(name, output=describe_target(locations[name]))
-            if isinstance(model, empty_tables.EmptyTable):  # schema only: created, and left empty
+            if model is None:  # schema only: created, and left empty
                 generated[name] = _Generated()
-                targets[name].write(name, [pd.DataFrame(columns=model.columns)])
+                targets[name].write(name, [pd.DataFrame(columns=links_in.columns)])
                 reports.append(report)
                 continue
             # a table with parents takes its size from them, unless its own settings give one
             driving = plan.driving_key(metadata, name)
             size = s.get("size") if driving is None else table.infer_settings.get("size")
             if model.is_verbatim:
-                if size is not None and size != model.training["rows"]:
+                if size is not None and size != manifests[name].rows:
                     report.notes.append(f"size {size} ignored: the table is copied as it is (train_settings.copy)")
-                size = int(model.training["rows"])
+                size = manifests[name].rows
             size, expected, links, indices = _assign_links(
-                metadata, plan, name, model, size, s["scale"], generated, rng, report
+                metadata, plan, name, links_in, size, s["scale"], generated, rng, report
             )
-            copied, context = _from_parents(table, model, indices, generated)
+            copied, context = _from_parents(table, links_in, model, indices, generated)
             if model.is_verbatim:  # copied as it is, but its children scale
-                expected = model.training["rows"] * s["scale"]
-            links.update(_shared_tokens(table, model, owners, generated, size, rng))
+                expected = manifests[name].rows * s["scale"]
+            links.update(_shared_tokens(table, links_in, owners, generated, size, rng))
             if size < 1:
                 raise SyngenError(
                     f"table '{name}': its parents got no children in this run, so it would "
                     "be empty; set infer_settings.size"
                 )
-            columns = model.training["relations"]["columns"]
-            state = _Generated(rows=size, expected=expected, source_rows=_source_rows(model))
+            columns = links_in.columns
+            state = _Generated(rows=size, expected=expected, source_rows=links_in.source_rows)
             generated[name] = state
             if on_table:
                 on_table(name, size)
@@ -791,7 +787,7 @@ def infer_tables(
                     metadata,
                     name,
                     frame,
-                    model,
+                    links_in,
                     generated,
                     np.random.default_rng([seed, 8]),
                     [k for k in late if k.parent == name],
@@ -808,7 +804,7 @@ def infer_tables(
                 metadata,
                 name,
                 frame,
-                models[name],
+                links_of[name],
                 generated,
                 np.random.default_rng([seed, 9]),
                 _closing_keys(metadata, plan, name),
@@ -879,11 +875,11 @@ def _token_owners(metadata, plan: Plan) -> dict[str, tuple[str, tuple[str, ...]]
     return owners
 
 
-def _shared_tokens(table, model, owners, generated, size, rng) -> dict[str, pd.Series]:
+def _shared_tokens(table, links: Links, owners, generated, size, rng) -> dict[str, pd.Series]:
     """Token columns of a table that is not its tokens' owner, drawn from the owner's set
     (without repeats where the source had none), so joins on them still work."""
     values: dict[str, pd.Series] = {}
-    stats = model.training["relations"].get("tokens", {})
+    stats = links.tokens
     for key in (k for k in table.keys if k.type == "TKN"):
         owner, owner_columns = owners[key.name]
         if owner == table.name:
@@ -949,26 +945,26 @@ def _seal(state: _Generated) -> None:
 
 
 def _assign_links(
-    metadata, plan: Plan, name, model, size, scale, generated, rng, report
+    metadata, plan: Plan, name, links: Links, size, scale, generated, rng, report
 ) -> tuple[int, float, dict[str, pd.Series], dict[str, tuple[pd.Series, np.ndarray]]]:
     """The table's size, the size it stands for (its children follow that one), the values
     of its (not late) FK columns, row by row, and those of the columns it copies from its
     parents with the rows that have a parent. Without a size, a table without parents has
     ``scale`` times its source's rows; a child follows its parents."""
     table = metadata.tables[name]
-    stats = {link["name"]: link for link in model.training["relations"]["foreign_keys"]}
+    stats = {link["name"]: link for link in links.foreign_keys}
     driving = plan.driving_key(metadata, name)
     if size is not None:
         expected = float(size)
     elif driving is None:  # the source's size, also when a sample of it was learned
-        expected = _source_rows(model) * scale
+        expected = links.source_rows * scale
     else:
         # the source's rows times the share of its parents' source rows the parents stand
         # for: the counts drawn for a handful of parents would make the size of a whole
         # branch a lottery, a parent table rounded up to one row must not give its children
         # a whole table's worth, and a sample learned (row_limit) is not the source's size
         parent = generated[driving.parent]
-        expected = _source_rows(model) * parent.expected / max(parent.source_rows, 1)
+        expected = links.source_rows * parent.expected / max(parent.source_rows, 1)
     if size is None:
         size = max(1, int(round(expected)))
     size = _room_for_least_children(table, plan, name, stats, generated, size, report)
@@ -1006,11 +1002,11 @@ def _assign_links(
     return size, expected, values, indices
 
 
-def _aggregates(model) -> list[Aggregate]:
+def _aggregates(links: Links, model: Synthesizer | None) -> list[Aggregate]:
     """The table's columns that total its children (none in a verbatim copy or an empty table)."""
-    if not isinstance(model, Synthesizer) or model.is_verbatim:
+    if model is None or model.is_verbatim:
         return []
-    return [Aggregate(**{**a, "of": tuple(a["of"])}) for a in model.training["relations"].get("aggregates", [])]
+    return [Aggregate(**{**a, "of": tuple(a["of"])}) for a in links.aggregates]
 
 
 def _fill_totals(
@@ -1033,21 +1029,24 @@ def _fill_totals(
         )
 
 
-def _taken(model) -> dict[str, dict[str, dict[str, str]]]:
+def _taken(links: Links, model: Synthesizer | None) -> dict[str, dict[str, dict[str, str]]]:
     """What the table takes from its parent rows (``linked.parents``), per kind ("copies":
     its columns, "context": its model's given columns) and FK: column -> parent column.
-    A verbatim copy takes nothing."""
-    relations = model.training["relations"]
-    return {} if model.is_verbatim else {kind: relations.get(kind, {}) for kind in ("copies", "context")}
+    A verbatim copy or an empty table takes nothing."""
+    if model is None or model.is_verbatim:
+        return {}
+    return {"copies": links.copies, "context": links.context}
 
 
-def _from_parents(table, model, indices, generated) -> tuple[dict[str, tuple[pd.Series, np.ndarray]], pd.DataFrame]:
+def _from_parents(
+    table, links: Links, model: Synthesizer, indices, generated
+) -> tuple[dict[str, tuple[pd.Series, np.ndarray]], pd.DataFrame]:
     """The columns the table copies from its generated parent rows or that number its rows
     within each parent (values, and the rows that have a parent), and its model's context
     columns, row by row."""
     picks: dict[str, dict[str, pd.Series]] = {"copies": {}, "context": {}}
     linked: dict[str, np.ndarray] = {}
-    for kind, by_key in _taken(model).items():
+    for kind, by_key in _taken(links, model).items():
         for key_name, columns in by_key.items():
             key = _foreign_key(table, key_name)
             parent_values = generated[key.parent].keys[_parent_columns(columns)]
@@ -1056,7 +1055,7 @@ def _from_parents(table, model, indices, generated) -> tuple[dict[str, tuple[pd.
                 picks[kind][column] = picked(parent_values[parent_column], rows)
                 linked[column] = rows >= 0
     copied = {c: (v, linked[c]) for c, v in picks["copies"].items()}
-    numbered = {} if model.is_verbatim else model.training["relations"].get("numbered", {})
+    numbered = {} if model.is_verbatim else links.numbered
     for key_name, columns in numbered.items():
         rows = indices[key_name]
         for column, first in columns.items():
@@ -1085,10 +1084,6 @@ def _room_for_least_children(table, plan: Plan, name, stats, generated, size: in
             )
             size = needed
     return size
-
-
-def _source_rows(model) -> int:
-    return model.training["relations"].get("source_rows", model.training["rows"])
 
 
 def _most_children(link: dict, size: int, parents: int) -> int | None:
@@ -1271,9 +1266,9 @@ def _key_values(parent_keys: pd.DataFrame, key: Key, rows: np.ndarray) -> dict[s
     return {c: picked(parent_keys[p], rows) for c, p in zip(key.columns, key.parent_columns)}
 
 
-def _fill_late_links(metadata, name, frame, model, generated, rng, keys: list[Key]) -> None:
+def _fill_late_links(metadata, name, frame, links: Links, generated, rng, keys: list[Key]) -> None:
     """Fill the FK columns of ``keys`` (late links) once their parent table exists."""
-    stats = {link["name"]: link for link in model.training["relations"]["foreign_keys"]}
+    stats = {link["name"]: link for link in links.foreign_keys}
     for key in keys:
         parent = generated[key.parent]
         counts = calibrated_counts(

@@ -22,11 +22,12 @@ from syngen.adapters.sql import ColumnSpec, Constraint, is_database_url
 from syngen.adapters.sql_write import TableSpec
 from syngen.adapters.stored import column_specs
 from syngen.adapters.targets import check_location, describe_target, existing_rows, open_targets
-from syngen.empty_tables import SCHEMA_FILE
 from syngen.engine.conditions import Conditions
-from syngen.engine.synthesizer import Synthesizer, batch_plan, resolve_seed
+from syngen.engine.synthesizer import MODEL_FILE, Synthesizer, batch_plan, resolve_seed
 from syngen.errors import SyngenError
 from syngen.keys import UniqueRows, continue_keys, key_kinds, mark_keys
+from syngen.manifest import MANIFEST_FILE, Manifest, Schema
+from syngen.manifest import load as read_manifest
 from syngen.metadata.model import Key
 from syngen.privacy import RARE_THRESHOLD
 
@@ -96,73 +97,72 @@ def train_table(
     except SyngenError as error:
         raise SyngenError(f"table '{table_name}' ({describe_source(source)}): {error}") from None
     mark_keys(model, keys, ())
-    model.training["source"] = describe_source(source)
-    record_schema(model, data, loaded.declared, keys)
-    model.save(target, artifacts.secret_path(table_name, artifacts_dir))
+    manifest = Manifest(describe_source(source), len(data), schema_of(model, data, loaded.declared, keys))
+    model.save(target, artifacts.secret_path(table_name, artifacts_dir), {MANIFEST_FILE: manifest.to_json()})
     return TrainResult(
         table_name,
         target,
         len(data),
         model.kinds,
-        model.training["epochs_run"],
-        model.training["seconds"],
+        model.fitted.epochs_run,
+        model.fitted.seconds,
         model.identifying,
         loaded.notes + model.notes,
     )
 
 
-def record_schema(model: Synthesizer, frame: pd.DataFrame, declared, keys) -> None:
-    """Keep how the table's columns would be created in a database (types, NOT NULL, text
-    formats of dates) and its PK/UQ keys, so generated rows can be written back faithfully."""
-    model.training["schema"] = {
-        "columns": [c.to_dict() for c in column_specs(frame, model.kinds, declared)],
-        "formats": model.text_formats,
-        "keys": [{"type": k.type, "columns": list(k.columns)} for k in keys if k.type in ("PK", "UQ")],
-        "checks": declared.checks if declared else [],
-        "headers": frame.attrs.get(HEADERS, {}),
-        "written": frame.attrs.get(WRITTEN, {}),
-    }
-
-
-def written_headers(model) -> dict[str, str]:
-    """The model's column names as its source file wrote them, where they differ."""
-    return model.training.get("schema", {}).get("headers", {})
-
-
-def written_form(model) -> dict:
-    """How the model's source file writes numbers (``WRITTEN``), for output files in its form."""
-    return model.training.get("schema", {}).get("written", {})
-
-
-def table_spec(name: str, model: Synthesizer, constraints: list[Constraint] | None = None, closing=()) -> TableSpec:
-    """What a database target needs to create and fill the table; ``constraints`` replace
-    the PK/UQ keys the model was trained with (a linked run knows its FKs too)."""
-    schema = model.training.get("schema")
-    if schema is None:
-        raise SyngenError(
-            f"the model of table '{name}' was saved by an older version without column "
-            "types; train it again to write it to a database"
-        )
-    if constraints is None:
-        constraints = [Constraint(k["type"], tuple(k["columns"])) for k in schema["keys"]]
-    return TableSpec(
-        name,
-        [ColumnSpec.from_dict(c) for c in schema["columns"]],
-        constraints,
-        dict(schema["formats"]),
-        set(closing),
-        list(schema.get("checks", [])),
+def schema_of(model: Synthesizer, frame: pd.DataFrame, declared, keys: list[Key]) -> Schema:
+    """How the table's columns would be created in a database (types, NOT NULL, text formats
+    of dates) and its PK/UQ keys, so generated rows can be written back faithfully."""
+    return Schema(
+        columns=[c.to_dict() for c in column_specs(frame, model.kinds, declared)],
+        formats=model.text_formats,
+        keys=[k for k in keys if k.type in ("PK", "UQ")],
+        checks=declared.checks if declared else [],
+        headers=frame.attrs.get(HEADERS, {}),
+        written=frame.attrs.get(WRITTEN, {}),
     )
 
 
-def load_model(table_name: str, artifacts_dir=None) -> Synthesizer:
+def table_spec(name: str, schema: Schema, constraints: list[Constraint] | None = None, closing=()) -> TableSpec:
+    """What a database target needs to create and fill the table; ``constraints`` replace
+    the PK/UQ keys the model was trained with (a linked run knows its FKs too)."""
+    if constraints is None:
+        constraints = [Constraint(k.type, k.columns) for k in schema.keys]
+    return TableSpec(
+        name,
+        [ColumnSpec.from_dict(c) for c in schema.columns],
+        constraints,
+        dict(schema.formats),
+        set(closing),
+        list(schema.checks),
+    )
+
+
+def load_manifest(table_name: str, artifacts_dir=None) -> Manifest:
+    """What the training run recorded of the table (source, schema, links)."""
+    return read_manifest(_model_folder(table_name, artifacts_dir))
+
+
+def _model_folder(table_name: str, artifacts_dir) -> Path:
     folder = artifacts.model_dir(table_name, artifacts_dir)
     if not folder.exists():
         raise SyngenError(
             f"no trained model for table '{table_name}' in '{folder}'; "
             f"run: train --source PATH --table_name {table_name}"
         )
-    if (folder / SCHEMA_FILE).is_file():
+    return folder
+
+
+def schema_only(table_name: str, artifacts_dir=None) -> bool:
+    """Whether the table was empty in its source: its folder holds a manifest and no model."""
+    folder = artifacts.model_dir(table_name, artifacts_dir)
+    return (folder / MANIFEST_FILE).is_file() and not (folder / MODEL_FILE).is_file()
+
+
+def load_model(table_name: str, artifacts_dir=None) -> Synthesizer:
+    folder = _model_folder(table_name, artifacts_dir)
+    if schema_only(table_name, artifacts_dir):
         raise SyngenError(
             f"table '{table_name}' was empty in its source: '{folder}' holds its schema, no model; "
             "infer --metadata_path creates it, empty, with the tables it was trained with"
@@ -195,6 +195,7 @@ def infer_table(
     if batch_size is not None and batch_size < 1:
         raise SyngenError(f"--batch_size must be at least 1, got {batch_size}")
     model = load_model(table_name, artifacts_dir)
+    manifest = load_manifest(table_name, artifacts_dir)
     given = model.read_conditions(conditions, size) if conditions is not None else None
     size = given.rows if given is not None else size
     if size < 1:
@@ -202,10 +203,7 @@ def infer_table(
     target = str(output) if output else str(artifacts.default_output(table_name, artifacts_dir))
     check_location(target)  # fail on an unsupported name before any work
     seed = resolve_seed(random_seed)
-    keys = [
-        Key(f"{k['type']}{i}", k["type"], tuple(k["columns"]))
-        for i, k in enumerate(model.training.get("schema", {}).get("keys", []))
-    ]
+    keys = manifest.schema.keys
     existing = (
         existing_rows(target, table_name, [c for k in keys for c in k.columns]) if if_exists == "append" else None
     )
@@ -219,13 +217,13 @@ def infer_table(
     if unique:
         batches = map(unique, batches)
     preview = []
-    specs = {table_name: table_spec(table_name, model)} if is_database_url(target) else {}
+    specs = {table_name: table_spec(table_name, manifest.schema)} if is_database_url(target) else {}
     with open_targets(
         {table_name: target},
         specs,
         if_exists,
-        headers={table_name: written_headers(model)},
-        written={table_name: written_form(model)},
+        headers={table_name: manifest.schema.headers},
+        written={table_name: manifest.schema.written},
     ) as targets:
         rows = targets[table_name].write(table_name, _observed(batches, on_rows, preview))
     return InferResult(table_name, describe_target(target), rows, seed, preview[0])

@@ -177,7 +177,7 @@ def test_row_limit_and_drop_null(tmp_path):
         cwd=tmp_path,
     )
     model = json.loads((tmp_path / "model_artifacts/resources/credit/model.json").read_text())
-    assert model["training"]["rows"] == 800
+    assert model["fitted"]["rows"] == 800
     assert all(column["null_share"] == 0 for column in model["columns"])
     run_cli("infer", "300", "credit", cwd=tmp_path)
     output = pd.read_csv(tmp_path / "model_artifacts/tmp_store/credit/merged_infer_credit.csv")

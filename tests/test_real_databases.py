@@ -22,7 +22,7 @@ from syngen.metadata import load_metadata
 from syngen.metadata.graph import plan
 from syngen.metadata.model import Key, Metadata, Table
 from syngen.relational import infer_tables, train_tables
-from syngen.runs import infer_table, train_table
+from syngen.runs import infer_table, load_manifest, train_table
 
 
 def _codes_model(codes):
@@ -112,7 +112,9 @@ def test_key_columns_take_the_kind_the_file_gives_and_declared_keys_can_be_dropp
     train_tables(metadata, {"epochs": 1, "random_seed": 1}, tmp_path / "models", log=notes.append)
     model = Synthesizer.load(tmp_path / "models" / "resources" / "invoice")
     assert model.kinds["InvoiceId"] == "id"
-    assert model.training["schema"]["keys"] == [{"type": "PK", "columns": ["InvoiceId"]}]
+    assert [(k.type, k.columns) for k in load_manifest("invoice", tmp_path / "models").schema.keys] == [
+        ("PK", ("InvoiceId",))
+    ]
     assert any("keys.uq_nothing is null, but the database declares no key of that name" in n for n in notes)
 
 
@@ -475,7 +477,7 @@ def test_linked_training_is_all_or_nothing_and_infer_refuses_a_mixed_set(tmp_pat
     metadata = _music_metadata(tmp_path, url, "{epochs: 1}")
     models = tmp_path / "models"
     train_tables(metadata, {"epochs": 1, "random_seed": 1}, models)
-    first = {n: Synthesizer.load(models / "resources" / n).training["run"] for n in ("genre", "track")}
+    first = {n: load_manifest(n, models).run for n in ("genre", "track")}
     assert len(set(first.values())) == 1
 
     def interrupt(name, rows):
@@ -484,7 +486,7 @@ def test_linked_training_is_all_or_nothing_and_infer_refuses_a_mixed_set(tmp_pat
 
     with pytest.raises(_Stop):
         train_tables(_music_metadata(tmp_path, url, "{epochs: 1}"), {"epochs": 1}, models, on_table=interrupt)
-    assert {n: Synthesizer.load(models / "resources" / n).training["run"] for n in ("genre", "track")} == first
+    assert {n: load_manifest(n, models).run for n in ("genre", "track")} == first
     assert not list(models.glob(".staging-*"))
 
     shutil.copytree(models, tmp_path / "earlier")

@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 import zipfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Collection, Iterator
 
@@ -42,7 +43,7 @@ from syngen.privacy.codecs import LocationCodec  # importing registers the perso
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.privacy.persona import Persona, source_people, source_regions
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 MODEL_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
 MIN_ROWS = 2
@@ -52,6 +53,17 @@ TARGET_STEPS = 12000
 EPOCH_BOUNDS = (20, 300)
 DEFAULT_BATCH_ROWS = 50_000
 CALIBRATION_ROWS = (20_000, 50_000)  # generated once after training to calibrate the marginals: 5 per source row
+
+
+@dataclass(frozen=True)
+class FitSummary:
+    """What fitting took: the rows learned, the epochs run (early stopping may end sooner
+    than asked), the seed and the wall-clock seconds."""
+
+    rows: int
+    epochs_run: int
+    seed: int
+    seconds: float
 
 
 def default_epochs(rows: int, batch_size: int) -> int:
@@ -115,7 +127,7 @@ class Synthesizer:
         self.persona = Persona()
         self.secret: str | None = None  # the key of the real-value check; saved apart from the model
         self.notes: list[str] = []  # what training tells the user about the table
-        self.training: dict = {}
+        self.fitted: FitSummary | None = None
 
     # -- learning ---------------------------------------------------------------------------
     @property
@@ -221,12 +233,7 @@ class Synthesizer:
             with threadpool_limits(limits=1, user_api="blas"):
                 self._calibrate(learned, matrix, result.encoder(matrix), seed)
             epochs_run = result.epochs_run
-        self.training = {
-            "rows": int(len(data)),
-            "epochs_run": epochs_run,
-            "seed": seed,
-            "seconds": round(time.perf_counter() - started, 2),
-        }
+        self.fitted = FitSummary(int(len(data)), epochs_run, seed, round(time.perf_counter() - started, 2))
         return self
 
     def _fit_relations(self, named: pd.DataFrame, seed: int) -> dict[Codec, pd.Series]:
@@ -391,12 +398,7 @@ class Synthesizer:
                 "another kind if it is not personal"
             )
         self.codecs = [codec_for(str(c), "verbatim").fit(data[c]) for c in data.columns]
-        self.training = {
-            "rows": int(len(data)),
-            "epochs_run": 0,
-            "seed": 0,
-            "seconds": round(time.perf_counter() - started, 2),
-        }
+        self.fitted = FitSummary(int(len(data)), 0, 0, round(time.perf_counter() - started, 2))
         return self
 
     @property
@@ -450,7 +452,7 @@ class Synthesizer:
 
     # -- generation -------------------------------------------------------------------------
     def _require_fitted(self) -> None:
-        if not self.training:
+        if self.fitted is None:
             raise SyngenError("the model is not trained yet: call fit() or load() first")
 
     def generate_batch(
@@ -819,10 +821,17 @@ class Synthesizer:
         return pd.concat(batches, ignore_index=True)
 
     # -- persistence ------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike, secret_path: str | os.PathLike | None = None) -> Path:
+    def save(
+        self,
+        path: str | os.PathLike,
+        secret_path: str | os.PathLike | None = None,
+        beside: dict[str, str] | None = None,
+    ) -> Path:
         """Write the model as plain data (JSON + .npz) to the folder ``path``, atomically, and
         its real-value key to ``secret_path`` (default: ``<path>.key`` beside the folder), so
-        that the folder can be shared without it (see ``syngen.privacy.guard``)."""
+        that the folder can be shared without it (see ``syngen.privacy.guard``). ``beside``:
+        file name -> text of the caller's own files, swapped in with the model (a run's
+        manifest)."""
         self._require_fitted()
         from syngen import __version__
 
@@ -865,7 +874,7 @@ class Synthesizer:
             "row_orders": [o.state() for o in self.row_orders],
             "date_parts": [p.state() for p in self.date_parts],
             "days_of_month": [d.state() for d in self.days_of_month],
-            "training": self.training,
+            "fitted": asdict(self.fitted),
         }
         key, staging, staged_key = _secret_path(target, secret_path), None, None
         try:  # everything written before the earlier model is replaced: a full disk leaves it as it was
@@ -873,6 +882,8 @@ class Synthesizer:
             staging = staging_folder(target)
             (staging / MODEL_FILE).write_text(json.dumps(document, indent=1, default=_json_default))
             np.savez(staging / ARRAYS_FILE, **arrays)
+            for name, text in (beside or {}).items():
+                (staging / name).write_text(text)
             os.chmod(staging, default_mode(0o777))  # staged private, published as any new folder is
             if self.secret:
                 staged_key = guard.stage_secret(key, self.secret)
@@ -923,7 +934,7 @@ class Synthesizer:
         with np.load(folder / ARRAYS_FILE, allow_pickle=False) as stored:
             arrays = dict(stored)
         model = cls()
-        model.training = document["training"]
+        model.fitted = FitSummary(**document["fitted"])
         model.columns = [c["name"] for c in document["columns"]]
         model.codecs = []
         for i, meta in enumerate(document["columns"]):

@@ -255,11 +255,11 @@ def report_table(
     """Compare a trained table's source (or ``real``) with its synthetic output (default:
     where ``infer`` writes it); write the HTML report beside the output unless ``output``
     says where."""
-    from syngen.runs import load_model
+    from syngen.runs import load_manifest, load_model
 
     model = load_model(table_name, artifacts_dir)
     location = str(synthetic or artifacts.default_output(table_name, artifacts_dir))
-    source = _real_location(real, model.training.get("source"), table_name)
+    source = _real_location(real, load_manifest(table_name, artifacts_dir).source, table_name)
     metrics, section = _table_section(
         table_name,
         _read(source, table_name, "real"),
