@@ -65,7 +65,8 @@ def generate_seeds(
     models' SQL is dbt's compiled SQL where there is some, else rendered here with ``vars``;
     ``compile_with`` (a dbt executable) has dbt compile a copy of the project first."""
     from syngen.adapters.dbt_render import model_sql
-    from syngen.relational import infer_tables, train_tables
+    from syngen.linked.generate import infer_tables
+    from syngen.linked.train import train_tables
 
     project = load_project(project_dir)
     database = database_url(project, profiles_dir, target) if from_database else None

@@ -429,7 +429,7 @@ def _linked_run(folder, url: str):
 @pytest.fixture(scope="module")
 def with_empty(tmp_path_factory):
     """A database with two empty tables (one referencing the other), learned whole."""
-    from syngen.relational import train_tables
+    from syngen.linked.train import train_tables
 
     folder = tmp_path_factory.mktemp("empty")
     metadata = _linked_run(folder, _empty_source(folder))
@@ -459,8 +459,8 @@ def test_empty_tables_are_listed_and_said_at_training(with_empty):
 
 @pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgresql"])
 def test_empty_tables_are_created_empty_with_their_keys(with_empty, dialect, request):
+    from syngen.linked.generate import infer_tables
     from syngen.metadata import load_metadata
-    from syngen.relational import infer_tables
 
     folder, _, _ = with_empty
     url = _target(dialect, folder, request)
@@ -482,7 +482,7 @@ def test_empty_tables_are_created_empty_with_their_keys(with_empty, dialect, req
 
 
 def test_a_not_null_link_to_an_empty_table_is_one_clear_line(tmp_path):
-    from syngen.relational import train_tables
+    from syngen.linked.train import train_tables
 
     metadata = _linked_run(tmp_path, _empty_source(tmp_path, not_null_link=True))
     with pytest.raises(SyngenError) as failed:
@@ -594,9 +594,9 @@ def _schema_source(url: str) -> str:
 @pytest.fixture(scope="module")
 def sales(tmp_path_factory, postgres):
     """The 'sales' schema of a PostgreSQL database, learned whole (as --schema sales does)."""
+    from syngen.linked.train import train_tables
     from syngen.metadata import load_metadata
     from syngen.metadata.discover import discover
-    from syngen.relational import train_tables
 
     folder = tmp_path_factory.mktemp("sales")
     url = _schema_source(postgres())
@@ -621,8 +621,8 @@ def test_a_schema_is_read_with_its_keys(sales):
 
 @pytest.mark.parametrize("dialect", ["postgresql", "duckdb"])
 def test_a_schema_is_recreated_in_the_target(sales, dialect, request):
+    from syngen.linked.generate import infer_tables
     from syngen.metadata import load_metadata
-    from syngen.relational import infer_tables
 
     folder, _ = sales
     url = _target(dialect, folder, request)
@@ -702,8 +702,9 @@ def test_a_postgresql_check_with_negative_bounds_is_kept_and_repaired():
 
 
 def test_a_foreign_key_across_schemas_goes_to_duckdb_as_a_note(tmp_path, postgres):
+    from syngen.linked.generate import infer_tables
+    from syngen.linked.train import train_tables
     from syngen.metadata import load_metadata
-    from syngen.relational import infer_tables, train_tables
 
     url = _schema_source(postgres())
     (tmp_path / "m.yaml").write_text(

@@ -178,7 +178,7 @@ class _Interrupted(KeyboardInterrupt):
 def test_a_write_that_fails_midway_leaves_the_target_as_it_was(chinook, postgres, target, tmp_path):
     """Ctrl-C while Track is being written, on replace and on append: each time the database
     still holds exactly the earlier run's rows. An append that completes adds rows with new keys."""
-    from syngen.relational import infer_tables
+    from syngen.linked.generate import infer_tables
 
     cwd, metadata, _ = chinook
     url = f"duckdb:///{tmp_path / 'target.duckdb'}" if target == "duckdb" else postgres()
@@ -458,7 +458,7 @@ def test_reading_a_missing_database_file_says_so_and_creates_nothing(tmp_path):
 
 
 def test_linked_output_to_a_folder_or_a_single_file(chinook, tmp_path):
-    from syngen.relational import infer_tables
+    from syngen.linked.generate import infer_tables
 
     cwd, metadata, _ = chinook
     reports = infer_tables(

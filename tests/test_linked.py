@@ -14,8 +14,8 @@ from scipy.stats import ks_2samp
 from syngen.adapters import sql
 from syngen.adapters.files import is_binary, read_table
 from syngen.keys import key_tuples
+from syngen.linked.links import avoid_self_links, children_per_parent
 from syngen.metadata import load_metadata
-from syngen.relational import _avoid_self_links, children_per_parent
 
 CHINOOK_YAML = ROOT / "examples" / "chinook" / "metadata.yaml"
 NORTHWIND_YAML = ROOT / "tests" / "fixtures" / "northwind.yaml"
@@ -191,7 +191,8 @@ Album:
 def test_a_least_number_of_children_per_parent_holds_at_any_scale(tmp_path):
     """71 of Chinook's 275 artists have no album; an FK's min_children: 1 (what a dbt not_null
     on a left-joined aggregate implies) gives every generated artist at least one."""
-    from syngen.relational import infer_tables, train_tables
+    from syngen.linked.generate import infer_tables
+    from syngen.linked.train import train_tables
 
     for name in ("Artist", "Album"):
         shutil.copy(CHINOOK_YAML.parent / f"{name}.csv", tmp_path / f"{name}.csv")
@@ -292,7 +293,7 @@ Album:
 
 def test_no_row_references_itself_even_when_all_share_one_parent():
     rows = np.array([4] * 7 + [-1])  # what Chinook's 8 employees drew: everyone reports to row 4
-    _avoid_self_links(rows, np.random.default_rng(0))
+    avoid_self_links(rows, np.random.default_rng(0))
     linked = rows >= 0
     assert (rows[linked] != np.arange(8)[linked]).all() and (rows == -1).sum() == 1
 
@@ -302,7 +303,8 @@ def test_line_numbers_start_again_with_each_generated_order(tmp_path):
     lines are numbered within their generated order, not 1..n across the table."""
     from tpch_tables import write_tpch
 
-    from syngen.relational import infer_tables, train_tables
+    from syngen.linked.generate import infer_tables
+    from syngen.linked.train import train_tables
 
     write_tpch(tmp_path, scale=0.001)
     (tmp_path / "m.yaml").write_text("""
@@ -329,7 +331,8 @@ def test_totals_of_children_are_filled_in_a_database_target(tmp_path):
     """Invoices go into the database before their lines; their totals are set once the lines exist."""
     import duckdb
 
-    from syngen.relational import infer_tables, train_tables
+    from syngen.linked.generate import infer_tables
+    from syngen.linked.train import train_tables
 
     for name in ("Invoice", "InvoiceLine"):
         shutil.copy(CHINOOK_YAML.parent / f"{name}.csv", tmp_path / f"{name}.csv")

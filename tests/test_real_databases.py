@@ -18,10 +18,11 @@ from syngen import SyngenError, Synthesizer
 from syngen.adapters import sql
 from syngen.closed_sample import closed_sample, key_columns
 from syngen.keys import UniqueRows
+from syngen.linked.generate import infer_tables
+from syngen.linked.train import train_tables
 from syngen.metadata import load_metadata
 from syngen.metadata.graph import plan
 from syngen.metadata.model import Key, Metadata, Table
-from syngen.relational import infer_tables, train_tables
 from syngen.runs import infer_table, load_manifest, train_table
 
 
@@ -406,13 +407,13 @@ def test_views_are_made_again_where_the_target_runs_them(tmp_path, postgres, tar
 
 
 def test_capped_children_counts_always_add_up_to_the_rows_linked():
-    from syngen.relational import _scale
+    from syngen.linked.links import scale_counts
 
     counts = np.zeros(1458)
     counts[:3] = [16098, 15000, 13000]  # flights from 3 of 1,458 airports
     rng = np.random.default_rng(1)
     for total in (44994, 44000, 50000, 16098 * 1458):
-        scaled = _scale(counts, total, rng, cap=16098)
+        scaled = scale_counts(counts, total, rng, cap=16098)
         assert scaled.sum() == total and scaled.max() <= 16098
 
 

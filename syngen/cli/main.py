@@ -267,7 +267,7 @@ def _train_database(url, given: dict, schema: str | None = None) -> None:
 
 
 def _train_linked(metadata, given: dict) -> None:
-    from syngen.relational import train_tables
+    from syngen.linked.train import train_tables
 
     progress, task, on_epoch = _training_progress("")
 
@@ -472,7 +472,7 @@ def _conditions(pairs: tuple[str, ...], path: str | None):
 
 
 def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> None:
-    from syngen.relational import infer_tables
+    from syngen.linked.generate import infer_tables
 
     if table_name:
         _log("--table_name is ignored: the metadata file names the tables")
@@ -509,7 +509,7 @@ def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> 
         summary.add_row(report.table, f"{report.rows:,}", str(report.output), "\n".join(report.notes))
     console.print(summary)
     _say(f"Generated {len(reports)} tables in {time.perf_counter() - started:.1f} s")
-    from syngen.relational import destinations, wants_report
+    from syngen.linked.run import destinations, wants_report
 
     if wants_report(metadata, given):
         _report(lambda _, report_tables: report_tables(metadata, destinations(metadata, output)))
@@ -652,7 +652,7 @@ def report(table_name, metadata_path, synthetic, real, target, output):
     """Compare real and synthetic data in one HTML page: distributions, pairs, accuracy matrix,
     privacy and utility."""
     if metadata_path:
-        from syngen.relational import destinations
+        from syngen.linked.run import destinations
 
         metadata = _load_metadata(metadata_path, check_sources=False)
         from pathlib import Path

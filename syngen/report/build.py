@@ -14,9 +14,9 @@ from syngen import artifacts
 from syngen.adapters.sources import read_source
 from syngen.adapters.sql import is_database_url
 from syngen.errors import SyngenError
+from syngen.linked.links import COUNT_PREFIX, children_per_parent
 from syngen.privacy import RARE_THRESHOLD
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
-from syngen.relational import COUNT_PREFIX, children_per_parent
 from syngen.report import figures
 from syngen.report.metrics import (
     REAL_ASSOCIATION_THRESHOLD,
