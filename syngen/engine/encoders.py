@@ -219,7 +219,12 @@ class NumericCodec(LearnedCodec):
                     self._zone_of(values), protection=Protection(rare_threshold=1)
                 )
         if self.kind == "duration" and self.text_format is None:
-            self.text_format = dates.duration_format(values)
+            self.text_format = dates.duration_format(values.dropna(), past_a_day=False)
+            if self.text_format is None:
+                raise SyngenError(
+                    f"column '{self.name}' is declared a duration, but its values are not all elapsed "
+                    "times written hours:minutes[:seconds] (121:36:00); declare another kind"
+                )
         x = self._to_number(values)
         self.count = len(x)
         if self.kind == "float":
