@@ -61,6 +61,10 @@ def test_a_number_condition_moves_the_columns_it_explains():
         ({"tenure": 900}, "condition on column 'tenure': 900 is outside the range the model learned (0 to 72)"),
         ({"tenure": "long"}, "condition on column 'tenure': 'long' is not a whole number"),
         ({"tenure": 10.7}, "condition on column 'tenure': 10.7 is not a whole number"),
+        (
+            {"monthly_charges": 70.125},
+            "condition on column 'monthly_charges': 70.125 is not a number of at most 2 decimal places",
+        ),
         ({"plan": "gold"}, "conditions name column(s) the model does not have: 'plan'"),
     ],
 )

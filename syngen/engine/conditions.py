@@ -122,10 +122,13 @@ def _values(codec: Codec, given: pd.Series, lenient: bool = False) -> np.ndarray
         low, high = codec.transform.quantiles[0], codec.transform.quantiles[-1]
         if lenient:  # the nearest value the model learned
             return np.clip(np.round(x) if codec.kind == "integer" else x, low, high)
-        fraction = ~free & (np.round(x) != x) if codec.kind == "integer" else np.zeros(len(x), bool)
+        places = 0 if codec.kind == "integer" else codec.decimals if codec.kind == "float" else None
+        fraction = ~free & (np.round(x, places) != x) if places is not None else np.zeros(len(x), bool)
         if fraction.any():
+            grain = "a whole number" if places == 0 else f"a number of at most {places} decimal places"
             raise SyngenError(
-                f"condition on column '{codec.name}': {_shown(given[fraction].iloc[0])} is not a {_WORDS[codec.kind]}"
+                f"condition on column '{codec.name}': {_shown(given[fraction].iloc[0])} is not {grain}, "
+                "as every value of the source is"
             )
         outside = ~free & ((x < low) | (x > high))
         if outside.any():
