@@ -29,7 +29,7 @@ from syngen.keys import UniqueRows, continue_keys, key_kinds, mark_keys
 from syngen.manifest import MANIFEST_FILE, Manifest, Schema
 from syngen.manifest import load as read_manifest
 from syngen.metadata.model import Key
-from syngen.privacy import RARE_THRESHOLD
+from syngen.settings import TrainSettings
 
 PREVIEW_ROWS = 2000
 
@@ -61,11 +61,11 @@ def train_table(
     *,
     epochs: int | None = None,
     row_limit: int | None = None,
-    drop_null: bool = False,
-    batch_size: int = 256,
+    drop_null: bool = TrainSettings.drop_null,
+    batch_size: int = TrainSettings.batch_size,
     random_seed: int | None = None,
     columns: dict[str, str] | None = None,
-    rare_threshold: int = RARE_THRESHOLD,
+    rare_threshold: int = TrainSettings.rare_threshold,
     artifacts_dir=None,
     on_start: Callable[[pd.DataFrame], None] | None = None,
     on_epoch: Callable[[int, int, dict], None] | None = None,

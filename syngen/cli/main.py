@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from syngen.errors import SyngenError, os_error
+from syngen.settings import TrainSettings
 
 # Names, paths, values and messages are users' text: shown as written, never read as markup
 # or emoji codes (a '[/]' in a column name crashed, 'amount [usd]' lost its '[usd]').
@@ -153,14 +154,24 @@ TRAIN_OPTIONS = ("epochs", "row_limit", "drop_null", "batch_size", "random_seed"
 )
 @_option("--row_limit", type=int, default=None, help="Train on a random sample of this many rows.")
 @_option(
-    "--drop_null", type=_BOOL, default=False, show_default=True, help="Drop rows that contain nulls before training."
+    "--drop_null",
+    type=_BOOL,
+    default=TrainSettings.drop_null,
+    show_default=True,
+    help="Drop rows that contain nulls before training.",
 )
-@_option("--batch_size", type=int, default=256, show_default=True, help="Training rows per optimisation step.")
+@_option(
+    "--batch_size",
+    type=int,
+    default=TrainSettings.batch_size,
+    show_default=True,
+    help="Training rows per optimisation step.",
+)
 @_option("--random_seed", type=int, default=None, help="Seed for reproducible training.")
 @_option(
     "--rare_threshold",
     type=click.IntRange(min=1),
-    default=5,
+    default=TrainSettings.rare_threshold,
     show_default=True,
     help="Category values seen fewer times are never generated as they are (1 keeps them all).",
 )

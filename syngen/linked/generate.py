@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import zlib
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -36,8 +36,9 @@ from syngen.manifest import Links, Manifest
 from syngen.metadata.declared import add_unspoken
 from syngen.metadata.graph import Plan
 from syngen.metadata.graph import plan as plan_of
-from syngen.metadata.model import INFER_DEFAULTS, Key, Metadata
+from syngen.metadata.model import Key, Metadata
 from syngen.runs import generate_batches, load_manifest, load_model, schema_only, table_spec
+from syngen.settings import InferSettings
 
 _DEDUPE_ROUNDS = 100
 
@@ -105,7 +106,7 @@ def infer_tables(
             f"interrupted, or trained other tables); run: train --metadata_path {metadata.path}"
         )
     plan = plan_of(metadata)
-    settings = table_settings(metadata, plan, "infer_settings", INFER_DEFAULTS, cli, log)
+    settings = table_settings(metadata, plan, InferSettings, cli, log)
     places = destinations(metadata, output, artifacts_dir)
     locations = {name: places[name] for name in plan.order}  # parents first: tables are created in this order
     specs = {
@@ -161,7 +162,7 @@ def infer_tables(
         for name in plan.order:
             table, model, links_in, s = metadata.tables[name], models[name], links_of[name], settings[name]
             # one seed per table, so that tables sharing a run seed do not share random draws
-            seed = _table_seed(int(s["random_seed"]) if s.get("random_seed") is not None else run_seed, name)
+            seed = _table_seed(s.random_seed if s.random_seed is not None else run_seed, name)
             rng = np.random.default_rng([seed, 7])
             report = TableReport(name, output=describe_target(locations[name]))
             if model is None:  # schema only: created, and left empty
@@ -171,17 +172,17 @@ def infer_tables(
                 continue
             # a table with parents takes its size from them, unless its own settings give one
             driving = plan.driving_key(metadata, name)
-            size = s.get("size") if driving is None else table.infer_settings.get("size")
+            size = s.size if driving is None else table.infer_settings.get("size")
             if model.is_verbatim:
                 if size is not None and size != manifests[name].rows:
                     report.notes.append(f"size {size} ignored: the table is copied as it is (train_settings.copy)")
                 size = manifests[name].rows
             size, expected, links, indices = _assign_links(
-                metadata, plan, name, links_in, size, s["scale"], generated, rng, report
+                metadata, plan, name, links_in, size, s.scale, generated, rng, report
             )
             copied, context = _from_parents(table, links_in, model, indices, generated)
             if model.is_verbatim:  # copied as it is, but its children scale
-                expected = manifests[name].rows * s["scale"]
+                expected = manifests[name].rows * s.scale
             links.update(_shared_tokens(table, links_in, owners, generated, size, rng))
             if size < 1:
                 raise SyngenError(
@@ -198,7 +199,7 @@ def infer_tables(
             kept_as_is = model.is_verbatim and existing is not None  # the copy is there already
             if existing is not None and not kept_as_is:  # appended rows take keys after the rows there
                 continue_keys(model, existing)
-                s = {**s, "run_parallel": False}  # workers would load the model unchanged
+                s = replace(s, run_parallel=False)  # workers would load the model unchanged
             unique = UniqueRows(model, table.unique_keys, None if kept_as_is else existing)
 
             def finished(batches, links=links, copied=copied, columns=columns, state=state, name=name, unique=unique):
@@ -217,8 +218,8 @@ def infer_tables(
                     artifacts.model_dir(name, artifacts_dir),
                     size,
                     seed,
-                    s.get("batch_size"),
-                    s["run_parallel"],
+                    s.batch_size,
+                    s.run_parallel,
                     given,
                 )
             )

@@ -11,7 +11,8 @@ from syngen.adapters.sql import is_database_url
 from syngen.adapters.targets import check_location
 from syngen.errors import SyngenError
 from syngen.metadata.graph import Plan
-from syngen.metadata.model import Key, Metadata, effective_settings
+from syngen.metadata.model import Key, Metadata
+from syngen.settings import Settings, TrainSettings, resolve
 
 
 @dataclass
@@ -27,15 +28,17 @@ class TableReport:
     identifying: dict[str, str] = field(default_factory=dict)  # column -> how it is protected
 
 
-def table_settings(metadata, plan: Plan, section, defaults, cli, log) -> dict[str, dict]:
-    """Every table's effective settings; says which command-line values the file overrode."""
+def table_settings(metadata, plan: Plan, kind: type[Settings], cli, log) -> dict[str, Settings]:
+    """Every table's settings (``train_settings`` or ``infer_settings`` by ``kind``); says
+    which command-line values the file overrode."""
+    section = "train_settings" if kind is TrainSettings else "infer_settings"
     settings = {}
     for name in plan.order:
-        settings[name], ignored = effective_settings(getattr(metadata.tables[name], section), defaults, cli)
+        settings[name], ignored = resolve(kind, getattr(metadata.tables[name], section), cli)
         for option in ignored:
             log(
-                f"table '{name}': {section}.{option} = {settings[name][option]!r} from the metadata file "
-                f"wins over --{option} {cli[option]!r}"
+                f"table '{name}': {section}.{option} = {getattr(settings[name], option)!r} from the metadata "
+                f"file wins over --{option} {cli[option]!r}"
             )
     return settings
 

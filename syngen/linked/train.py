@@ -32,8 +32,9 @@ from syngen.manifest import MANIFEST_FILE, Links, Manifest
 from syngen.metadata.declared import merge_declared
 from syngen.metadata.graph import Plan
 from syngen.metadata.graph import plan as plan_of
-from syngen.metadata.model import TRAIN_DEFAULTS, Key, Metadata
+from syngen.metadata.model import Key, Metadata
 from syngen.runs import schema_of
+from syngen.settings import TrainSettings
 
 
 def train_tables(
@@ -59,7 +60,7 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
         log(note)
     metadata, detached = _without_empty(metadata, artifacts_dir, run, log)
     plan = plan_of(metadata)
-    settings = table_settings(metadata, plan, "train_settings", TRAIN_DEFAULTS, cli, log)
+    settings = table_settings(metadata, plan, TrainSettings, cli, log)
     reports = {name: TableReport(name) for name in plan.order}
     frames, declared, source_rows = _read_sources(metadata, plan, settings, reports)
     _keep_views(metadata, artifacts_dir, log)
@@ -67,9 +68,7 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
         reports[name].notes += empty_tables.null_links(name, frames[name], declared[name], keys)
     for name in plan.order:
         _report_duplicate_keys(metadata, name, frames[name], reports[name])
-    links = {
-        name: _clean_links(metadata, name, frames, settings[name]["orphans"], reports[name]) for name in plan.order
-    }
+    links = {name: _clean_links(metadata, name, frames, settings[name].orphans, reports[name]) for name in plan.order}
     counts = _children_counts(metadata, frames)
     up = _rows_up(metadata, plan, frames)
     copies = {name: _copies(metadata, plan, name, frames, up[name]) for name in plan.order}
@@ -100,13 +99,13 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
         s = settings[name]
         try:
             model = Synthesizer(
-                epochs=s.get("epochs"),
-                batch_size=s["batch_size"],
-                verbatim=s["copy"],
-                random_seed=s.get("random_seed"),
+                epochs=s.epochs,
+                batch_size=s.batch_size,
+                verbatim=s.copy,
+                random_seed=s.random_seed,
                 columns=kinds,
                 formats={c: f for c, f in table.formats.items() if c in learned.columns},
-                rare_threshold=s["rare_threshold"],
+                rare_threshold=s.rare_threshold,
                 rare_thresholds={c: k for c, k in table.rare_thresholds.items() if c in learned.columns},
                 as_decoded={c for k in table.keys for c in k.columns} | set(counts.get(name, {})),
                 given={c for columns in context.values() for c in columns},
@@ -141,7 +140,7 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
         report = reports[name]
         report.identifying = model.identifying
         report.notes += _readable(model.notes, frame.columns, context, metadata.tables[name])
-        if not s["copy"] and not model.identifying:
+        if not s.copy and not model.identifying:
             report.notes += _reference_hint(metadata, name, frame)
         report.rows, report.seconds = len(frame), model.fitted.seconds
         report.epochs_run = model.fitted.epochs_run
@@ -183,7 +182,7 @@ def _keep_views(metadata, artifacts_dir, log) -> None:
 def _read_sources(metadata, plan: Plan, settings, reports) -> tuple[dict, dict, dict]:
     """Every table's rows, what its database declares, and its rows in the source. Where
     tables are sampled (``row_limit``), the sample is closed under the FKs (``closed_sample``)."""
-    limits = {name: settings[name].get("row_limit") for name in plan.order}
+    limits = {name: settings[name].row_limit for name in plan.order}
     loaded: dict[str, Loaded] = {}
     keys: dict[str, pd.DataFrame] = {}
     for name in plan.order:
@@ -191,9 +190,7 @@ def _read_sources(metadata, plan: Plan, settings, reports) -> tuple[dict, dict, 
         if any(limits.values()) and _by_primary_key(table, source):
             keys[name] = sql.read_table(source, name, only=key_columns(metadata, name))[0]  # keys travel first
         else:
-            loaded[name] = read_source(
-                source, name, drop_null=settings[name]["drop_null"], csv_options=table.csv_options
-            )
+            loaded[name] = read_source(source, name, drop_null=settings[name].drop_null, csv_options=table.csv_options)
             keys[name] = loaded[name].frame[key_columns(metadata, name)]
     source_rows = {name: len(keys[name]) for name in plan.order}
     if any(limits.values()):
@@ -217,7 +214,7 @@ def _sampled(metadata, name, s, loaded: Loaded | None, keys: pd.DataFrame, kept:
     if loaded is None:
         primary = table.primary_key.columns[0]
         frame, notes, declared = sql.read_table(
-            metadata.resolve(table.source), name, drop_null=s["drop_null"], keys=(primary, keys[primary][kept].tolist())
+            metadata.resolve(table.source), name, drop_null=s.drop_null, keys=(primary, keys[primary][kept].tolist())
         )
         loaded = Loaded(frame, notes, declared)
     else:

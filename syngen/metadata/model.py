@@ -5,17 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from syngen.privacy import RARE_THRESHOLD
-
-TRAIN_DEFAULTS = {
-    "drop_null": False,
-    "batch_size": 256,
-    "orphans": "link",
-    "rare_threshold": RARE_THRESHOLD,
-    "copy": False,
-}
-INFER_DEFAULTS = {"run_parallel": False, "print_report": False, "scale": 1.0}
-
 
 @dataclass(frozen=True)
 class Key:
@@ -69,12 +58,3 @@ class Metadata:
         if not beside.exists() and Path(location).exists():
             return location
         return str(beside)
-
-
-def effective_settings(own: dict, defaults: dict, cli: dict) -> tuple[dict, list[str]]:
-    """Settings for one table: the metadata's values win over command-line ones, which win
-    over defaults. Returns the settings and the names of command-line values overridden."""
-    own = {k: v for k, v in own.items() if v is not None}  # null: not set
-    settings = {**defaults, **{k: v for k, v in cli.items() if v is not None}, **own}
-    ignored = sorted(k for k, v in cli.items() if v is not None and k in own and own[k] != v)
-    return settings, ignored

@@ -1,0 +1,49 @@
+"""A run's settings per table, typed, with the one home of their defaults.
+
+A table's settings come from three places: the metadata file's ``train_settings`` /
+``infer_settings`` (which win), the command line, then these defaults. The command line's
+options take their defaults from here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TypeVar
+
+from syngen.privacy import RARE_THRESHOLD
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int | None = None  # None: chosen from the table size (early stopping may end sooner)
+    row_limit: int | None = None  # learn a sample of this many rows (closed under the FKs)
+    drop_null: bool = False
+    batch_size: int = 256  # training rows per optimisation step
+    random_seed: int | None = None
+    rare_threshold: int = RARE_THRESHOLD  # values held by fewer rows are never generated as they are
+    copy: bool = False  # a reference table kept as it is
+    orphans: str = "link"  # child rows whose FK has no parent row: "link", "null" ("keep") or "drop"
+
+
+@dataclass(frozen=True)
+class InferSettings:
+    size: int | None = None  # None: the source's rows times ``scale`` (children follow their parents)
+    scale: float = 1.0
+    run_parallel: bool = False
+    batch_size: int | None = None  # None: the engine's batch (bounded memory)
+    random_seed: int | None = None
+    print_report: bool = False
+
+
+Settings = TypeVar("Settings", TrainSettings, InferSettings)
+
+
+def resolve(kind: type[Settings], own: dict, given: dict) -> tuple[Settings, list[str]]:
+    """The settings of one table: ``own`` (the metadata file's) win over ``given`` (the
+    command line's), which win over the defaults; None means not set. Also returns the names
+    of command-line values the file overrode."""
+    names = {f.name for f in fields(kind)}
+    own = {k: v for k, v in own.items() if v is not None and k in names}
+    given = {k: v for k, v in given.items() if v is not None and k in names}
+    ignored = sorted(k for k, v in given.items() if k in own and own[k] != v)
+    return kind(**{**given, **own}), ignored
