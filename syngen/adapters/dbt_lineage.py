@@ -194,9 +194,8 @@ class _Tracer:
         from sqlglot import exp
 
         leaves, links, constant, counts = [], [], False, None
-        stack: list[tuple[Any, bool, list[Link] | None]] = [
-            (node, True, [] if joins else None)
-        ]  # counted: the LEFT JOINs above, on a path to a count
+        # counted: the LEFT JOINs above, on a path to a count
+        stack: list[tuple[Any, bool, list[Link] | None]] = [(node, True, [] if joins else None)]
         while stack:
             step, copied, counted = stack.pop()
             if isinstance(step.expression, exp.Table):
