@@ -37,7 +37,7 @@ def os_error(error: OSError, doing: str) -> SyngenError:
     if blocking is not None:
         return SyngenError(f"{doing}: '{blocking}' is a file, not a folder; write elsewhere")
     reason = os.strerror(error.errno) if error.errno else (error.strerror or str(error) or type(error).__name__)
-    hint = _HINTS.get(error.errno)
+    hint = _HINTS.get(error.errno) if error.errno is not None else None
     return SyngenError(f"{doing}: {reason[:1].lower()}{reason[1:]}" + (f"; {hint}" if hint else ""))
 
 

@@ -137,6 +137,7 @@ class UniqueRows:
                 break
             rows = np.flatnonzero(repeated)
             if hasattr(codec, "as_steps"):
+                assert original is not None  # kept wherever there is a codec
                 # later and earlier by turns, further each time: +1, -1, +2, -2, ... then
                 # growing steps, so a crowded stretch (an airport's busy hours) is left
                 step = max(round_ // 2 + 1, int(np.ceil(1.2 ** (round_ // 2))))

@@ -27,7 +27,7 @@ def _dialect(name: str) -> str | None:
     return DIALECTS.get(name)
 
 
-def _literal(node) -> object | None:
+def _literal(node) -> str | int | float | None:
     """The Python value of a literal (through casts, signs and parentheses), else None."""
     while isinstance(node, (exp.Cast, exp.Paren)):
         node = node.this
@@ -45,11 +45,14 @@ def _literal(node) -> object | None:
 def _cast_literal(node: exp.Expression) -> exp.Expression:
     """A cast literal as the literal it becomes: PostgreSQL keeps ``lat >= -90`` as
     ``lat >= ('-90'::integer)::numeric``, a number, while ``'a'::text`` stays text."""
-    if not isinstance(node, exp.Cast) or _literal(node) is None:
+    if not isinstance(node, exp.Cast):
         return node
     value = _literal(node)
+    if value is None:
+        return node
     if isinstance(value, str) and any(c.to.is_type(*exp.DataType.NUMERIC_TYPES) for c in node.find_all(exp.Cast)):
-        value = _number(value) if _number(value) is not None else value
+        spelled = _number(value)
+        value = spelled if spelled is not None else value
     if isinstance(value, str):
         return exp.Literal.string(value)
     number = exp.Literal.number(abs(value))
@@ -65,7 +68,7 @@ def _number(text: str) -> int | float | None:
     return int(value) if value.is_integer() else value
 
 
-def _plain(node: exp.Expression) -> exp.Expression:
+def _plain(node: exp.Expr) -> exp.Expr:
     """The expression without parentheses, casts of literals, and ``= ANY(ARRAY[..])``
     (PostgreSQL's spelling of IN) as IN."""
     node = node.transform(_cast_literal)
@@ -83,7 +86,7 @@ def _plain(node: exp.Expression) -> exp.Expression:
     return node.transform(any_to_in)
 
 
-def _columns_named(node: exp.Expression, columns: list[str]) -> exp.Expression | None:
+def _columns_named(node: exp.Expr, columns: list[str]) -> exp.Expr | None:
     """Column references spelled as the table spells them (SQL names are case-insensitive)."""
     exact = {c.lower(): c for c in columns}
     for column in node.find_all(exp.Column):
@@ -94,7 +97,7 @@ def _columns_named(node: exp.Expression, columns: list[str]) -> exp.Expression |
     return node
 
 
-def _supported(node: exp.Expression) -> bool:
+def _supported(node: exp.Expr) -> bool:
     if isinstance(node, (exp.And, exp.Or)):
         return _supported(node.this) and _supported(node.expression)
     if isinstance(node, exp.Not) and isinstance(node.this, exp.Is):
@@ -125,10 +128,10 @@ def portable_check(sql: str, dialect: str, columns: list[str], keys: set[str]) -
     """The CHECK as portable SQL (sqlglot's own dialect) when it can be guaranteed, else
     (None, why not)."""
     try:
-        node = sqlglot.parse_one(sql, read=_dialect(dialect))
+        parsed = sqlglot.parse_one(sql, read=_dialect(dialect))
     except sqlglot.errors.ParseError:
         return None, "it could not be parsed"
-    node = _columns_named(_plain(node), columns)
+    node = _columns_named(_plain(parsed), columns)
     if node is None:
         return None, "it names a column that is not generated"
     if not _supported(node):

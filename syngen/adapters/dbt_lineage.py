@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
+from typing import Any
 
 from syngen.adapters.dbt_render import NODES, Models
 
@@ -73,6 +74,7 @@ class Lineage:
     def query(self, sql: str):
         """A query over the seeds and models (a singular test's), qualified against their
         columns; sqlglot's errors are the caller's to word."""
+        assert self.tracer is not None  # made by trace
         return self.tracer.query(sql)
 
     def follow(self, select, columns, name: str, tree) -> tuple[Column, ...]:
@@ -81,6 +83,7 @@ class Lineage:
         from sqlglot import exp
 
         with_clause = next((w for w in tree.find_all(exp.With) if w.parent is tree), None)
+        assert self.tracer is not None  # made by trace
         return self.tracer.probe(select, columns, name, with_clause, joins=True)
 
 
@@ -101,14 +104,13 @@ class _Tracer:
         self.lineage.seed_columns = {
             seed: {c.lower(): c for c in seed_header(path)} for seed, path in project.seeds.items()
         }
-        self.schema = {
-            NODES: {
-                seed: {c: "VARCHAR" for c in columns.values()} for seed, columns in self.lineage.seed_columns.items()
-            }
+        self.nodes: dict[str, dict[str, str]] = {  # seed or model -> its columns, as qualify reads them
+            seed: {c: "VARCHAR" for c in columns.values()} for seed, columns in self.lineage.seed_columns.items()
         }
+        self.schema: dict[str, object] = {NODES: self.nodes}
         self.probes: dict[str, tuple[Column, ...]] = {}
-        self.scopes: dict = {}  # model -> the root scope of its qualified SQL
-        self.withs: dict = {}  # model -> its top-level WITH
+        self.scopes: dict[str, Any] = {}  # model -> the root scope of its qualified SQL
+        self.withs: dict[str, Any] = {}  # model -> its top-level WITH
         self.lineage.tracer = self
 
     def run(self) -> Lineage:
@@ -128,7 +130,7 @@ class _Tracer:
         """The seeds and models a model reads."""
         from sqlglot import exp
 
-        return {self._node(t) for t in tree.find_all(exp.Table) if self._node(t)}
+        return {node for t in tree.find_all(exp.Table) if (node := self._node(t))}
 
     def _node(self, table) -> str | None:
         """The seed or model a ``dbt_nodes.<name>`` table is (names normalised by qualify)."""
@@ -180,7 +182,7 @@ class _Tracer:
                 else f"its columns cannot be followed: {_first_line(error)}"
             )
             return
-        self.schema[NODES][model] = {name: "VARCHAR" for name in outputs}
+        self.nodes[model] = {name: "VARCHAR" for name in outputs}
         with_clause = next((w for w in tree.find_all(exp.With) if w.parent is tree), None)
         self.scopes[model], self.withs[model] = scope, with_clause
         for name, node in columns.items():
@@ -192,7 +194,8 @@ class _Tracer:
         from sqlglot import exp
 
         leaves, links, constant, counts = [], [], False, None
-        stack = [(node, True, [] if joins else None)]  # counted: the LEFT JOINs above, on a path to a count
+        # counted: the LEFT JOINs above, on a path to a count
+        stack: list[tuple[Any, bool, list[Link] | None]] = [(node, True, [] if joins else None)]
         while stack:
             step, copied, counted = stack.pop()
             if isinstance(step.expression, exp.Table):
@@ -204,14 +207,14 @@ class _Tracer:
             links += joined if copy else []
             if counted is not None and isinstance(uncounted(step.expression), exp.Count):
                 counts = (counts or []) + counted
-            counted = counted + joined if counting else None
+            counted = counted + joined if counting and counted is not None else None
             if not step.downstream:
                 constant = True
             stack += [(child, copy, counted) for child in step.downstream]
         column = Column(links=links)
         origins, unknown, inherited = set(), [], []
-        if len(leaves) == 1 and leaves[0][2] and not constant and self._node(leaves[0][0]):
-            column.copy_of = (self._node(leaves[0][0]), leaves[0][1])
+        if len(leaves) == 1 and leaves[0][2] and not constant and (copied_node := self._node(leaves[0][0])):
+            column.copy_of = (copied_node, leaves[0][1])
         for table, name, copied, counted in leaves:
             found = self._leaf(table, name)
             if not isinstance(found, str) and counted is not None and found.counts is not None:
@@ -252,10 +255,10 @@ class _Tracer:
         """What a lineage leaf is: a seed column, a column of a model read before, or (text)
         why neither."""
         node = self._node(table)
-        if node in self.project.seeds:
+        if node is not None and node in self.project.seeds:
             written = self.lineage.seed_columns[node].get(name.lower())
             return Column(origin=(node, written)) if written else f"seed {node} has no column {name}"
-        if node in self.project.models:
+        if node is not None and node in self.project.models:
             found = self.lineage.of(node, name)
             if found is not None:
                 return found
@@ -343,7 +346,7 @@ class _Tracer:
         own = next((w for w in probe.find_all(exp.With) if w.parent is probe), None)
         if own is None and seen:
             probe.set("with_", exp.With(expressions=seen))
-        elif seen:
+        elif own is not None and seen:
             names = {cte.alias_or_name for cte in own.expressions}
             own.set("expressions", [cte for cte in seen if cte.alias_or_name not in names] + own.expressions)
         key = f"{model}:{joins}:{probe.sql()}"
@@ -363,7 +366,8 @@ class _Tracer:
         return self.probes[key]
 
     def lookups(self, model: str, columns) -> tuple[list[Lookup], list[str]]:
-        found, why = [], []
+        found: list[Lookup] = []
+        why: list[str] = []
         if model in self.scopes:
             self._unique(self.scopes[model], tuple(c.lower() for c in columns), model, found, why)
         return list(dict.fromkeys(found)), list(dict.fromkeys(why))
@@ -428,7 +432,7 @@ class _Tracer:
         if not isinstance(source, exp.Table):
             return None if source is None else self._unique(source, names, model, found, why)
         node = self._node(source)
-        if node in self.project.seeds:
+        if node is not None and node in self.project.seeds:
             written = tuple(self.lineage.seed_columns[node].get(name) for name in names)
             return None if None in written else tuple((node, column) for column in written)
         if node in self.scopes:
@@ -442,7 +446,8 @@ def _ctes_seen(query, with_clause) -> list:
     with WITHs of their own), or, for a query out of its tree, the model's top-level ones."""
     from sqlglot import exp
 
-    withs, node = [], query.parent
+    withs: list = []
+    node = query.parent
     while node is not None:
         found = node if isinstance(node, exp.With) else node.args.get("with_") if isinstance(node, exp.Query) else None
         if found is not None and all(found is not w for w in withs):

@@ -354,6 +354,7 @@ class Renderer:
         except _Return as returned:
             return str(returned.value)
         except jinja2.UndefinedError as error:
+            assert error.message is not None  # jinja2 names what is undefined
             raise RenderError(f"{error.message}{self._missing_package(error.message)}") from None
         except jinja2.TemplateSyntaxError as error:
             raise RenderError(f"its Jinja does not parse (line {error.lineno}): {error.message}") from None

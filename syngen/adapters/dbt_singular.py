@@ -270,7 +270,8 @@ def _compared_with_no_rows(part):
     if not isinstance(part, (exp.EQ, exp.LT, exp.LTE, exp.GT, exp.GTE)):
         return None
     flipped = {exp.GT: exp.LT, exp.GTE: exp.LTE}
-    column, number, kind = part.this, part.expression, type(part)
+    column, number = part.this, part.expression
+    kind: type[exp.Binary] = type(part)
     if isinstance(column, exp.Literal):
         column, number, kind = number, column, flipped.get(kind, kind)
     elif kind in flipped:

@@ -43,7 +43,7 @@ def _type_spec(data_type: str, length) -> dict:
     decimal = _DECIMAL.match(data_type)
     if decimal:
         return {"type": "Numeric", "precision": int(decimal[1]), "scale": int(decimal[2])}
-    spec = {"type": _TYPES.get(data_type, "Text")}
+    spec: dict[str, str | int | bool] = {"type": _TYPES.get(data_type, "Text")}
     if spec["type"] == "Text" and data_type == "VARCHAR" and length:
         spec = {"type": "String", "length": int(length)}
     if data_type == "TIMESTAMP WITH TIME ZONE":

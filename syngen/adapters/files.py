@@ -14,8 +14,8 @@ import glob
 import os
 import shutil
 import tempfile
-from pathlib import Path, PurePosixPath
-from typing import Iterable
+from pathlib import Path, PurePath, PurePosixPath
+from typing import Iterable, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -187,7 +187,7 @@ def _suffix(location) -> str:
     return PurePosixPath(str(location)).suffix.lower()
 
 
-def is_remote(location) -> bool:
+def is_remote(location: object) -> TypeGuard[str]:
     return isinstance(location, str) and "://" in location and not location.startswith("file://")
 
 
@@ -204,9 +204,10 @@ def _source_path(source: str | os.PathLike) -> tuple[Path | str, bool]:
             raise SyngenError(f"reading '{source}' needs {error.name}; for s3:// pip install 'syngen[s3]'") from None
         except Exception as error:  # credentials, network: the storage's own words
             raise SyngenError(f"cannot reach '{source}': {error}") from None
-        path = PurePosixPath(inner)
+        path: PurePath = PurePosixPath(inner)
+        located: Path | str = source
     else:
-        path = Path(source)
+        path = located = Path(source)
         exists, folder = path.exists(), path.is_dir()
     if not exists:
         raise SyngenError(f"source file not found: '{source}'")
@@ -215,7 +216,7 @@ def _source_path(source: str | os.PathLike) -> tuple[Path | str, bool]:
     suffix = path.suffix.lower()
     if suffix not in PARQUET_SUFFIXES and suffix not in CSV_SUFFIXES and suffix != "":
         raise SyngenError(f"unsupported source format '{suffix}' for '{path}'; use .csv, .tsv or .parquet")
-    return (source if is_remote(source) else path), suffix in PARQUET_SUFFIXES
+    return located, suffix in PARQUET_SUFFIXES
 
 
 _QUOTING = {
@@ -359,8 +360,8 @@ def stage_batches(
                         if c in numbers and pd.api.types.is_numeric_dtype(batch[c])
                     }
                     batch = batch.assign(**formed) if formed else batch
-                    written = [headers.get(c, c) for c in batch.columns] if i == 0 else False
-                    batch.to_csv(out, index=False, header=written, sep=sep)
+                    header = [headers.get(c, c) for c in batch.columns] if i == 0 else False
+                    batch.to_csv(out, index=False, header=header, sep=sep)
                     rows += len(batch)
     except BaseException as error:
         discard(staging)

@@ -19,7 +19,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ _FILE_DIALECTS = ("sqlite", "duckdb")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9]*)(\+[A-Za-z0-9_]+)?:/*")
 
 
-def is_database_url(text) -> bool:
+def is_database_url(text: object) -> TypeGuard[str]:
     """A SQLAlchemy URL (``dialect[+driver]://...``) rather than a path or fsspec URL. A
     dialect's URL without its '//' (``sqlite:/x.db``) is refused here, where every location
     is told apart, instead of being taken for a file name."""
@@ -249,11 +249,12 @@ class TableSchema:
 
     def add_unique(self, index: str, columns: list[str | None], partial: bool = False) -> None:
         """A unique index is a UNIQUE key, unless it is partial or on an expression."""
-        if partial or None in columns or not columns:
+        named = [c for c in columns if c is not None]  # None: an expression
+        if partial or len(named) < len(columns) or not columns:
             how = "partial (WHERE)" if partial else "on an expression"
             self.notes.append(f"unique index '{index}' of table '{self.name}' is {how}: not kept as a key")
-        elif not any(k.type in ("PK", "UQ") and set(k.columns) == set(columns) for k in self.constraints):
-            self.constraints.append(Constraint("UQ", tuple(columns)))
+        elif not any(k.type in ("PK", "UQ") and set(k.columns) == set(named) for k in self.constraints):
+            self.constraints.append(Constraint("UQ", tuple(named)))
 
 
 _GENERIC_TYPES = {
@@ -569,6 +570,7 @@ def _priority_sample(connection, statement, row_limit, seed) -> pd.DataFrame:
         chunk["__priority__"] = rng.random(len(chunk))
         kept = chunk if kept is None else pd.concat([kept, chunk], ignore_index=True)
         kept = kept.nsmallest(row_limit, "__priority__")
+    assert kept is not None  # sampled only from more rows than the limit: one chunk at least
     return kept.sort_index().drop(columns="__priority__").reset_index(drop=True)
 
 

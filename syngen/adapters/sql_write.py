@@ -15,7 +15,7 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -67,7 +67,7 @@ class TableSpec:
 class DatabaseWriter:
     """One target database for one run: ``with DatabaseWriter(url, specs) as db: db.insert(..)``."""
 
-    def __init__(self, url: str, specs: list[TableSpec], if_exists: str = "fail", views: list[View] = ()):
+    def __init__(self, url: str, specs: list[TableSpec], if_exists: str = "fail", views: Sequence[View] = ()):
         if if_exists not in IF_EXISTS:
             raise SyngenError(f"--if-exists must be one of {', '.join(IF_EXISTS)}, got {if_exists!r}")
         check_target(url)
@@ -80,7 +80,8 @@ class DatabaseWriter:
                 "write it to PostgreSQL or DuckDB"
             )
         self.notes: dict[str, list[str]] = {}  # table -> what could not be declared as asked
-        self.views, self.view_notes = list(views), []  # the source's views, made after the tables
+        self.views = list(views)  # the source's views, made after the tables
+        self.view_notes: list[str] = []
         self._file, self._staging = _staging_file(url)
         self._engine = engine_for(
             url if self._staging is None else sa.make_url(url).set(database=str(self._staging)).render_as_string(False)
@@ -88,10 +89,10 @@ class DatabaseWriter:
         if self.dialect == "sqlite":
             _transactional_ddl(self._engine)
         self._connection: sa.Connection | None = None
-        self._transaction = None
+        self._transaction: sa.RootTransaction | None = None
         self._tables: dict[str, sa.Table] = {}
         self._not_null_later: list[tuple[str, str]] = []
-        self._table = None  # the table being written, for error messages
+        self._table: str | None = None  # the table being written, for error messages
 
     # -- the transaction -----------------------------------------------------------------
 
@@ -118,6 +119,7 @@ class DatabaseWriter:
             self._table = None
             for table, column in self._not_null_later:
                 self._set_not_null(table, column)
+            assert self._transaction is not None  # begun by __enter__
             self._transaction.commit()
         except BaseException as error:
             self._abort()
@@ -125,6 +127,7 @@ class DatabaseWriter:
         finally:
             self._close()
         if self._staging is not None:
+            assert self._file is not None  # a staged database has its file
             os.replace(self._staging, self._file)
         if self.views:
             engine = engine_for(self.url)
@@ -140,7 +143,7 @@ class DatabaseWriter:
                 self._transaction.rollback()
         self._close()
         if self._staging is not None:
-            for leftover in (self._staging, *(f"{self._staging}{end}" for end in _SIDE_FILES)):
+            for leftover in (str(self._staging), *(f"{self._staging}{end}" for end in _SIDE_FILES)):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(leftover)
 
@@ -163,6 +166,12 @@ class DatabaseWriter:
             text += f"; {FULL_DISK}"
         return SyngenError(f"{text}; nothing was written (the transaction was rolled back)")
 
+    @property
+    def _open(self) -> sa.Connection:
+        """The connection, while the writer is open (``with DatabaseWriter(..)``)."""
+        assert self._connection is not None, "the writer is not open"
+        return self._connection
+
     # -- creating ------------------------------------------------------------------------
 
     @property
@@ -171,7 +180,7 @@ class DatabaseWriter:
 
     def _create(self) -> None:
         schemas = sorted({split_name(name, self.dialect)[0] for name in self.specs}, key=str)
-        existing = {name for schema in schemas for name in connection_tables(self._connection, schema)}
+        existing = {name for schema in schemas for name in connection_tables(self._open, schema)}
         present = [name for name in self.specs if name in existing]
         if present and self.if_exists == "fail":
             raise SyngenError(
@@ -182,19 +191,19 @@ class DatabaseWriter:
         for spec in self.specs.values():
             self._tables[spec.name] = self._table_of(spec, metadata)
         if present and self.if_exists == "replace":
-            drop_views(self._connection, self.views)  # an earlier run's, made again at the end
+            drop_views(self._open, self.views)  # an earlier run's, made again at the end
             self._drop(present, sorted(existing))
             present = []
         for schema in schemas:  # PostgreSQL and DuckDB: the schema too, inside the transaction
             if schema is not None:
-                self._connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
-        metadata.create_all(self._connection, tables=[t for n, t in self._tables.items() if n not in present])
+                self._open.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+        metadata.create_all(self._open, tables=[t for n, t in self._tables.items() if n not in present])
 
     def _drop(self, replaced: list[str], existing: list[str]) -> None:
         """Drop the tables being replaced, children first; foreign keys among them that form a
         loop are dropped before their tables. A table not being replaced that references one of
         them stops the run before anything changes: it is the user's, and would be broken."""
-        declared = describe_connection(self._connection, existing)
+        declared = describe_connection(self._open, existing)
         links = {
             name: [k for k in schema.constraints if k.type == "FK" and k.parent in replaced]
             for name, schema in declared.items()
@@ -215,17 +224,17 @@ class DatabaseWriter:
             order += leaves
             left -= set(leaves)
         for name in order:
-            self._bare(name, sa.MetaData()).drop(self._connection)
+            self._bare(name, sa.MetaData()).drop(self._open)
 
     def _drop_links(self, tables: list[str], links: dict[str, list[Constraint]]) -> None:
         if self.dialect == "sqlite":
-            self._connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            self._open.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
             return
         for name in tables:
             for key in links[name]:
                 if key.name and key.parent != name:
                     table = self._bare(name, sa.MetaData(), sa.Column(key.columns[0]))
-                    self._connection.execute(
+                    self._open.execute(
                         sa.schema.DropConstraint(
                             sa.ForeignKeyConstraint(
                                 [table.c[key.columns[0]]],
@@ -256,7 +265,9 @@ class DatabaseWriter:
                     column.name, sa_type(column.type), nullable=nullable, autoincrement=False, server_default=default
                 )
             )
-        constraints = [sa.CheckConstraint(sa.text(to_dialect(check, self.dialect))) for check in spec.checks]
+        constraints: list[sa.Constraint] = [
+            sa.CheckConstraint(sa.text(to_dialect(check, self.dialect))) for check in spec.checks
+        ]
         for key in spec.constraints:
             if key.type == "PK":
                 constraints.append(sa.PrimaryKeyConstraint(*key.columns))
@@ -267,7 +278,7 @@ class DatabaseWriter:
                     f"FK ({', '.join(key.columns)}) -> {key.parent} closes a loop: DuckDB cannot declare it, "
                     "so it is documented here, not enforced"
                 )
-            elif self.dialect == "duckdb" and split_name(key.parent, "duckdb")[0] != split_name(spec.name, "duckdb")[0]:
+            elif self.dialect == "duckdb" and _schema(key.parent) != split_name(spec.name, "duckdb")[0]:
                 self.notes.setdefault(spec.name, []).append(
                     f"FK ({', '.join(key.columns)}) -> {key.parent} crosses schemas: DuckDB cannot declare it, "
                     "so it is documented here, not enforced (its values still reference existing rows)"
@@ -288,8 +299,8 @@ class DatabaseWriter:
         return sa.Table(table, metadata, *parts, schema=schema)
 
     def _set_not_null(self, table: str, column: str) -> None:
-        preparer = self._connection.dialect.identifier_preparer
-        self._connection.exec_driver_sql(
+        preparer = self._open.dialect.identifier_preparer
+        self._open.exec_driver_sql(
             f"ALTER TABLE {preparer.format_table(self._tables[table])} "
             f"ALTER COLUMN {preparer.quote(column)} SET NOT NULL"
         )
@@ -336,7 +347,7 @@ class DatabaseWriter:
             .values({c: sa.bindparam(c) for c in columns})
         )
         for start in range(0, len(rows), INSERT_CHUNK_ROWS):
-            self._connection.execute(statement, rows[start : start + INSERT_CHUNK_ROWS])
+            self._open.execute(statement, rows[start : start + INSERT_CHUNK_ROWS])
 
     def _insert_frame(self, spec: TableSpec, frame: pd.DataFrame) -> None:
         if frame.empty:
@@ -346,14 +357,20 @@ class DatabaseWriter:
         if self.dialect == "duckdb":
             from syngen.adapters.duckdb import insert_frame
 
-            insert_frame(self._connection, table, frame)
+            insert_frame(self._open, table, frame)
         elif self.dialect == "postgresql" and self._engine.driver == "psycopg":
             binary = [c.name for c in spec.columns if c.type["type"] == BINARY and c.name in frame]
-            _copy_postgres(self._connection, table, frame.assign(**{c: hex_text(frame[c], "\\x") for c in binary}))
+            _copy_postgres(self._open, table, frame.assign(**{c: hex_text(frame[c], "\\x") for c in binary}))
         else:
             records = _python_values(frame, spec).to_dict("records")
             for start in range(0, len(records), INSERT_CHUNK_ROWS):
-                self._connection.execute(table.insert(), records[start : start + INSERT_CHUNK_ROWS])
+                self._open.execute(table.insert(), records[start : start + INSERT_CHUNK_ROWS])
+
+
+def _schema(parent: str | None) -> str | None:
+    """The DuckDB schema of an FK's parent table (every FK names one)."""
+    assert parent is not None
+    return split_name(parent, "duckdb")[0]
 
 
 def _transactional_ddl(engine: sa.Engine) -> None:
@@ -488,7 +505,9 @@ def _copy_postgres(connection: sa.Connection, table: sa.Table, frame: pd.DataFra
     names = ", ".join(preparer.quote(c) for c in frame.columns)
     text = io.StringIO()
     frame.to_csv(text, index=False, header=False, na_rep=_NULL)
-    cursor = connection.connection.driver_connection.cursor()
+    driver = connection.connection.driver_connection
+    assert driver is not None  # an open connection's
+    cursor = driver.cursor()
     with cursor.copy(
         f"COPY {preparer.format_table(table)} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{_NULL}')"
     ) as copy:

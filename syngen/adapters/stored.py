@@ -48,7 +48,8 @@ def stored_type(values: pd.Series, kind: str | None = None) -> dict:
         return {"type": "DateTime"}
     if kind == "binary":
         return {"type": "LargeBinary"}
-    return {"type": {"date": "Date", "datetime": "DateTime", "time": "Time"}.get(kind, "Text")}
+    temporal: dict[str | None, str] = {"date": "Date", "datetime": "DateTime", "time": "Time"}
+    return {"type": temporal.get(kind, "Text")}
 
 
 def _mismatch(values: pd.Series, spec: dict) -> str | None:

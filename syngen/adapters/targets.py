@@ -102,7 +102,7 @@ def open_targets(
     locations: dict[str, str],
     specs: dict[str, TableSpec],
     if_exists: str = "fail",
-    views: list[View] = (),
+    views: Sequence[View] = (),
     headers: dict[str, dict] | None = None,
     written: dict[str, dict] | None = None,
 ) -> Iterator[dict[str, FileTargets | DatabaseTarget]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Sequence
 
 import sqlalchemy as sa
 
@@ -37,6 +38,7 @@ def read_views(url: str) -> tuple[list[View], list[str]]:
 
     with connected(url, "reading views") as connection:
         dialect = _SQLGLOT_DIALECTS.get(connection.dialect.name, connection.dialect.name)
+        found: Sequence[Sequence]  # (name, SQL) rows
         if connection.dialect.name == "duckdb":
             found = connection.exec_driver_sql(
                 "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND NOT temporary"
@@ -76,9 +78,10 @@ def load(path: Path) -> list[View]:
     return [View(v["name"], v["query"], v["dialect"], tuple(v["reads"])) for v in json.loads(path.read_text())]
 
 
-def within(views: list[View], tables) -> list[View]:
+def within(views: Sequence[View], tables) -> list[View]:
     """The views that read only ``tables`` and such views, each after the views it reads."""
-    kept, names = [], set(tables)
+    kept: list[View] = []
+    names = set(tables)
     for _ in range(len(views)):
         added = [v for v in views if v not in kept and set(v.reads) <= names | {k.name for k in kept}]
         if not added:

@@ -30,7 +30,7 @@ def number_form(
             thousands = ","
         else:
             return None
-    form = {"decimal": decimal or ".", "thousands": thousands}
+    form: dict[str, str | int | None] = {"decimal": decimal or ".", "thousands": thousands}
     marked = text.str.rpartition(form["decimal"])
     has_mark = marked[1] != ""
     places = marked[2][has_mark].str.len().unique()

@@ -7,13 +7,21 @@ Either way the state is JSON plus NumPy arrays, never pickle.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeVar
+
 import numpy as np
 import pandas as pd
 
 from syngen.errors import SyngenError
 from syngen.privacy import Protection
 
+if TYPE_CHECKING:
+    from typing import Self
+
+    from syngen.privacy.persona import Rows
+
 _REGISTRY: dict[str, type["Codec"]] = {}
+_C = TypeVar("_C", bound="Codec")
 
 
 def register(*kinds: str):
@@ -31,6 +39,13 @@ def codec_for(name: str, kind: str) -> "Codec":
     return _REGISTRY[kind](name, kind)
 
 
+def expect(codec: "Codec", cls: type[_C]) -> _C:
+    """``codec`` as the ``cls`` a model's structure says it is: a TypeError (a damaged model) if not."""
+    if not isinstance(codec, cls):
+        raise TypeError(f"column '{codec.name}' has a {type(codec).__name__}, not a {cls.__name__}")
+    return codec
+
+
 class Codec:
     learned = False
 
@@ -40,7 +55,7 @@ class Codec:
         self.dtype = "object"
         self.null_share = 0.0
 
-    def fit(self, column: pd.Series, text_format: str | None = None, protection: Protection | None = None) -> "Codec":
+    def fit(self, column: pd.Series, text_format: str | None = None, protection: Protection | None = None) -> Self:
         """Learn the column; ``text_format`` is a user's strftime format for text dates;
         ``protection`` says how real values are kept out of the model."""
         if text_format is not None and self.kind not in ("datetime", "date", "time", "duration"):
@@ -64,6 +79,13 @@ class Codec:
         override this) and, unless ``nullable``, no nulls, whatever the source held."""
         if not nullable:
             self.null_share = 0.0
+
+    def generate(
+        self, n: int, rng: np.random.Generator, start: int, total: int, seed: int, rows: Rows | None = None
+    ) -> pd.Series:
+        """Rows ``start .. start+n`` of a run of ``total`` rows, made without the model (codecs
+        that are not learned); ``rows`` holds each row's person and place."""
+        raise NotImplementedError
 
     # -- plain-data state ---------------------------------------------------------------
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:

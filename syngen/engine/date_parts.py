@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from typing import Collection
 from zoneinfo import ZoneInfo, available_timezones
 
 import numpy as np
@@ -147,7 +148,7 @@ class DayOfMonth:
     month: str
     year: str | None = None
 
-    def apply(self, frame: pd.DataFrame, given: set[str] = frozenset()) -> None:
+    def apply(self, frame: pd.DataFrame, given: Collection[str] = frozenset()) -> None:
         """A day past its month's end set to the month's last, in place (a given day stays)."""
         if self.day in given:
             return
@@ -187,7 +188,8 @@ def find_days_of_month(frame: pd.DataFrame) -> list[DayOfMonth]:
     months = [n for n, v in whole.items() if _within(v, 1, 12) and distinct[n] >= 10]
     days = [n for n, v in whole.items() if _within(v, 1, 31) and np.nanmax(v) >= 29 and distinct[n] >= 28]
     years = [n for n, v in whole.items() if _within(v, 1000, 3000)]
-    found, used = [], set()
+    found: list[DayOfMonth] = []
+    used: set[str] = set()
     for month in months:
         for day in days:
             if day in used or month in used:

@@ -94,7 +94,7 @@ def detect_text_format(values: pd.Series) -> tuple[str, str] | None:
         return None
     zoned = sample.str.contains(ZONE, regex=True).all()
     zones = values.str.extract(f"({ZONE.pattern})", expand=False) if zoned else None
-    if zoned and zones.notna().all():
+    if zones is not None and zones.notna().all():
         found = _detect(values.str.replace(ZONE, "", regex=True))
         if found is not None and found[0] != "date":  # an offset follows a time of day
             distinct = zones.unique()
@@ -120,9 +120,11 @@ def strays(values: pd.Series) -> tuple[tuple[str, str], pd.Series] | None:
         if stray is None or stray.sum() > max(1, round(MAX_STRAY_SHARE * len(probe))):
             continue
         stray = _unparsed(sample, parse_format(fmt))
+        assert stray is not None  # pandas read the probe in this format, so it can use it
         if not _tolerated(sample[stray.to_numpy()], len(sample)):
             continue
         stray = _unparsed(values, parse_format(fmt))
+        assert stray is not None
         if not stray.any():  # every value is a date: no strays
             return None
         if _tolerated(values[stray.to_numpy()], len(values)):
@@ -162,7 +164,9 @@ def _detect(values: pd.Series) -> tuple[str, str] | None:
             continue
         written = _writing(distinct.iloc[:_ROUND_TRIP], fmt)
         if written is not None and _plausible(written) and (len(sample) == len(values) or _parses(values, parse)):
-            return kind_of(written), written
+            kind = kind_of(written)
+            assert kind is not None  # a plausible format writes a year or a time of day
+            return kind, written
     return None
 
 
@@ -176,7 +180,7 @@ def _proposals(distinct: pd.Series) -> list[str]:
             guess = pd.tseries.api.guess_datetime_format(value, dayfirst=dayfirst)
             if guess:
                 guesses[guess] = guesses.get(guess, 0) + 1
-    ranked = sorted(guesses, key=guesses.get, reverse=True)
+    ranked = sorted(guesses, key=lambda guess: guesses[guess], reverse=True)
     return ranked + [f for f in FALLBACK_FORMATS if f not in guesses]
 
 

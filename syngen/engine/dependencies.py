@@ -278,9 +278,9 @@ def _partial(
             rest = np.unique(targets[~fixed[group], j])
             if fixed.any() and (len(rest) > 1 or len(counts) > max_groups):
                 links.setdefault(determinant, []).append((dependent, fixed[group]))
-    order = sorted(links, key=lambda c: (-sum(int(linked.sum()) for _, linked in links[c]), candidates.index(c)))
+    by_links = sorted(links, key=lambda c: (-sum(int(linked.sum()) for _, linked in links[c]), candidates.index(c)))
     found = []
-    for determinant in order:
+    for determinant in by_links:
         if determinant in determined:
             continue
         for dependent, linked in links[determinant]:

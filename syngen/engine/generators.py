@@ -75,7 +75,8 @@ class Template:
         """``keep``: positions showing few characters keep exactly those (only when the
         pattern has enough values that no one's characters stand out)."""
         chars = values.astype(f"U{len(pattern)}").view(np.uint32).reshape(len(values), len(pattern))
-        alphabets, freqs = [], []
+        alphabets: list[str] = []
+        freqs: list[list[float]] = []
         for position, symbol in enumerate(pattern):
             seen, counts = np.unique(chars[:, position], return_counts=True)
             if position == 0 and symbol == "9" and no_leading_zero and not (keep and len(seen) <= _KEEP_OBSERVED):
@@ -209,7 +210,7 @@ class _Strata:
     consecutive slots holds each template in proportion to its count (the j-th of c positions
     sits at (j + 0.5) / c of the cycle); the seed shifts where the run starts in the cycle."""
 
-    def __init__(self, counts: list[int], seed: int):
+    def __init__(self, counts: list[int] | np.ndarray, seed: int):
         counts = np.asarray(counts, dtype=np.int64)
         owner = np.repeat(np.arange(len(counts)), counts)
         rank = np.concatenate([np.arange(c) for c in counts])
@@ -325,6 +326,7 @@ class IdentifierCodec(Codec):
                     template.span(room) < SPARE * room or SPARE * template.weight * real > template.capacity
                 )
                 if dense and template.capacity <= ENUMERATED and id(template) not in free:
+                    assert secret is not None  # real values are counted only with the key
                     free[id(template)] = self._free_slots(template, seed, secret)
                 slots = free.get(id(template))
                 if (template.capacity if slots is None else len(slots)) < room:

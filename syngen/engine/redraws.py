@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Collection
 
 import numpy as np
 
@@ -109,7 +110,8 @@ class Redraw:
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> "Redraw":
-        return cls(meta["column"], list(meta["inputs"]), *(arrays[k] for k in cls.ARRAYS))
+        feature, threshold, left, right, blank_left, odds, levels = (arrays[k] for k in cls.ARRAYS)
+        return cls(meta["column"], list(meta["inputs"]), feature, threshold, left, right, blank_left, odds, levels)
 
 
 def fit_redraws(
@@ -133,6 +135,7 @@ def fit_redraws(
         inputs = [c for c in names if c != column]
         if not inputs or (~held).sum() < 2 * max(leaf, len(values)):  # too few rows to learn its odds
             continue
+        assert matrix is not None  # a column with inputs has names
         y = _slots(values, columns[column][rows])
         x = matrix[:, [names.index(c) for c in inputs]]
         tree = DecisionTreeClassifier(min_samples_leaf=leaf, max_leaf_nodes=MAX_LEAVES, random_state=seed)
@@ -217,7 +220,7 @@ def needed(redraws: list[Redraw], columns: dict[str, np.ndarray]) -> list[Redraw
 
 
 def sweep(
-    redraws: list[Redraw], columns: dict[str, np.ndarray], rng: np.random.Generator, kept: set[str] = frozenset()
+    redraws: list[Redraw], columns: dict[str, np.ndarray], rng: np.random.Generator, kept: Collection[str] = frozenset()
 ) -> None:
     """Each column of ``redraws`` (but those ``kept``, given values) drawn again in place in
     ``columns`` (as at fit), given the current values of the others."""

@@ -32,10 +32,13 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from graphlib import TopologicalSorter
-from typing import Collection
+from typing import TYPE_CHECKING, Collection, Sequence
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from syngen.engine.encoders import NumericCodec
 
 FIT_ROWS = 5000  # relations are searched on a sample of this many rows
 REFIT_ROWS = 50_000  # and a price list of categories fitted again on this many
@@ -114,7 +117,7 @@ class Relation:
     fills: list[float] = field(default_factory=list)  # per input: stands in for a blank or non-positive one
     r2: float = 1.0
     blank_alone: bool = True  # whether the source's target is ever blank beside present inputs
-    codec: object = None  # the residual's codec (a NumericCodec), kept by the model beside the relation
+    codec: NumericCodec | None = None  # the residual's codec, kept by the model beside the relation
     generated: np.ndarray = field(default_factory=lambda: np.zeros(0))  # quantiles of composed targets
     factors: list[Factor] = field(default_factory=list)  # categorical inputs, after the numeric ones
     floors: list[str] = field(default_factory=list)  # inputs the target is never below in a source row
@@ -127,9 +130,10 @@ class Relation:
     @property
     def gap(self) -> float:
         """An order's smallest gap in the source (nobody starts work before 14), at least 0."""
+        assert self.codec is not None  # an order's residuals are learned before it generates
         return max(0.0, float(self.codec.transform.quantiles[0]))
 
-    def predict(self, inputs: list[np.ndarray], levels: list = ()) -> np.ndarray:
+    def predict(self, inputs: list[np.ndarray], levels: Sequence = ()) -> np.ndarray:
         """The target as the inputs alone give it; ``levels`` holds the factors' columns."""
         b0, slopes = self.coefficients[0], self.coefficients[1:]
         size = len(inputs[0]) if inputs else len(levels[0])
@@ -149,7 +153,7 @@ class Relation:
             total += b * np.where(np.isfinite(x), x, fill)
         return total
 
-    def residual(self, target: np.ndarray, inputs: list[np.ndarray], levels: list = ()) -> np.ndarray:
+    def residual(self, target: np.ndarray, inputs: list[np.ndarray], levels: Sequence = ()) -> np.ndarray:
         """What the autoencoder learns in the target's place (NaN where the target is blank;
         0 where a product's target or prediction is not positive, which composes it back)."""
         predicted = self.predict(inputs, levels)
@@ -159,7 +163,7 @@ class Relation:
             r = np.log(target) - np.log(predicted)
         return np.where(np.isnan(target), np.nan, np.where(np.isfinite(r), r, 0.0))
 
-    def compose(self, residual: np.ndarray, inputs: list[np.ndarray], levels: list = ()) -> np.ndarray:
+    def compose(self, residual: np.ndarray, inputs: list[np.ndarray], levels: Sequence = ()) -> np.ndarray:
         predicted = self.predict(inputs, levels)
         if self.form == "product":
             return predicted * np.exp(np.clip(residual, -700, 700))
@@ -170,7 +174,7 @@ class Relation:
         target: np.ndarray,
         residual: np.ndarray,
         inputs: list[np.ndarray],
-        levels: list = (),
+        levels: Sequence = (),
         keep: Collection[str] = (),
     ) -> list[np.ndarray]:
         """Inputs that agree with a given ``target``: an order's inputs at most the target less
@@ -329,6 +333,7 @@ def _arithmetic(
         values (a date composed from its year and month, not a year from the date and the
         month)."""
         relation = pending[target]
+        assert relation is not None  # ranked among the targets that have one
         exact = 1.0 - relation.r2 <= FIXED_LEFT
         total = exact and all(b > 0 for b in relation.coefficients[1:])
         return (1.0 if exact else relation.r2, total, len(np.unique(sample[target])) if exact else 0)
@@ -336,7 +341,9 @@ def _arithmetic(
     pending = {t: best(t) for t in targets}
     while any(pending.values()):
         target = max((t for t in pending if pending[t]), key=rank)
-        kept[target] = pending.pop(target)
+        picked = pending.pop(target)
+        assert picked is not None
+        kept[target] = picked
         for other, relation in pending.items():
             if relation and any(other in _upstream(n, kept) for n in relation.inputs):
                 pending[other] = best(other)
@@ -463,7 +470,11 @@ def _fit(
         if picked:
             best_var, coefficients = var, b[: 1 + len(chosen)]
             factors = _amounts(b[1 + len(chosen) :], picked, values)
-    if (not chosen and not factors) or 1.0 - best_var / total_var < MIN_R2:
+    if not chosen and not factors:
+        return None
+    # an input chosen, or a factor picked, set both
+    assert best_var is not None and coefficients is not None
+    if 1.0 - best_var / total_var < MIN_R2:
         return None
     if not factors:
         coefficients = _snapped(np.column_stack([space[c][rows] for c in chosen]), y[rows], coefficients)
@@ -473,13 +484,13 @@ def _fit(
         range(len(chosen)), key=lambda i: abs(coefficients[1 + i]) * float(np.nanstd(space[chosen[i]][rows]))
     )
     chosen = [chosen[i] for i in order]
-    coefficients = [coefficients[0]] + [coefficients[1 + i] for i in order]
+    ordered = [coefficients[0]] + [coefficients[1 + i] for i in order]
     fills = [
         float(np.nanmedian(sample[c][sample[c] > 0])) if form == "product" else float(np.nanmedian(sample[c]))
         for c in chosen
     ]
     return Relation(
-        target, chosen, form, [float(b) for b in coefficients], fills, 1.0 - best_var / total_var, factors=factors
+        target, chosen, form, [float(b) for b in ordered], fills, 1.0 - best_var / total_var, factors=factors
     )
 
 

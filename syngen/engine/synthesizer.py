@@ -24,14 +24,14 @@ from threadpoolctl import threadpool_limits
 from syngen.adapters.files import default_mode, staging_folder
 from syngen.engine import conditions as conditional
 from syngen.engine import encoders, generators  # noqa: F401  (registers the codecs)
-from syngen.engine.codec import Codec, codec_for
+from syngen.engine.codec import Codec, codec_for, expect
 from syngen.engine.columns import DATE_KINDS, TEXT_KINDS, detect_kinds
 from syngen.engine.date_parts import DatePart, DayOfMonth, find_date_parts, find_days_of_month
 from syngen.engine.date_parts import stamps as date_stamps
 from syngen.engine.dates import parse_format, strays
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.distinct import Distinct, apart_from, find_distinct
-from syngen.engine.encoders import CategoricalCodec, NumericCodec, QuantileNormal
+from syngen.engine.encoders import CategoricalCodec, LearnedCodec, NumericCodec, QuantileNormal
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
 from syngen.engine.order import RowOrder
@@ -155,19 +155,19 @@ class Synthesizer:
         return {
             c.name
             for c in self.codecs
-            if getattr(c, "rare_share", 0.0) > 0 and c.rare_share >= 0.5 * (1.0 - c.null_share)
+            if (share := getattr(c, "rare_share", 0.0)) > 0 and share >= 0.5 * (1.0 - c.null_share)
         }
 
     @property
     def text_formats(self) -> dict[str, str]:
         """Formats of the date and time columns read as text, as pandas parses them."""
-        return {c.name: parse_format(c.text_format) for c in self.codecs if getattr(c, "text_format", None)}
+        return {c.name: parse_format(fmt) for c in self.codecs if (fmt := getattr(c, "text_format", None))}
 
     def fit(self, data: pd.DataFrame, on_epoch: Callable[[int, int, dict], None] | None = None) -> "Synthesizer":
         """Learn ``data``. ``on_epoch(epoch, epochs, logs)`` is called after every epoch."""
         _check_table(data)
         started = time.perf_counter()
-        seed = self.random_seed if self.random_seed is not None else int(np.random.SeedSequence().entropy % 2**31)
+        seed = self.random_seed if self.random_seed is not None else _fresh_seed()
         kinds = detect_kinds(data, self.column_kinds)
         unknown = sorted(set(self.formats) - set(map(str, data.columns)))
         if unknown:
@@ -251,11 +251,11 @@ class Synthesizer:
             # what links or a row's own date set is no target (an hour is its stamp's hour)
             fixed={d.dependent for d in self.dependencies} | self.given | {p.column for p in self.date_parts},
         )
-        residuals = {}
+        residuals: dict[Codec, pd.Series] = {}
         for relation in self.relations:
             inputs, levels = [numbers[n] for n in relation.inputs], [named[f.name] for f in relation.factors]
             residual = pd.Series(relation.residual(numbers[relation.target], inputs, levels), name=relation.target)
-            relation.codec = codec_for(relation.target, "float").fit(residual)
+            relation.codec = NumericCodec(relation.target, "float").fit(residual)
             residuals[relation.codec] = residual
             numbers[relation.target] = relation.compose(residual.to_numpy(), inputs, levels)
         return residuals
@@ -365,13 +365,14 @@ class Synthesizer:
                 ):  # the values it snaps to
                     levels[name] = np.append(codec.support, [np.nan] * (codec.null_share > 0))
             else:
+                assert isinstance(codec, CategoricalCodec)  # redrawn, and no number: a category
                 columns[name] = codec.slots(named[name]).astype(np.float64)
                 if codec.width > 1 and name not in fixing:
                     levels[name] = np.arange(codec.width, dtype=np.float64)
         return fit_redraws(columns, levels, self.rare_threshold, seed)
 
     @property
-    def _redraw_inputs(self) -> dict[str, Codec]:
+    def _redraw_inputs(self) -> dict[str, LearnedCodec]:
         """The learned columns the redraws' trees read: categories and numbers (a relation's
         residual in its target's place), none a link fixes (they follow the others anyway)."""
         fixed = {d.dependent for d in self.dependencies}
@@ -382,10 +383,12 @@ class Synthesizer:
         }
 
     @property
-    def _learned(self) -> list[Codec]:
+    def _learned(self) -> list[LearnedCodec]:
         """What the autoencoder learns: each learned column, a relation's target as its residual."""
         targets = {r.target for r in self.relations}
-        return [c for c in self.codecs if c.learned and c.name not in targets] + [r.codec for r in self.relations]
+        return [c for c in self.codecs if isinstance(c, LearnedCodec) and c.learned and c.name not in targets] + [
+            _residual(r) for r in self.relations
+        ]
 
     def _keep(self, data: pd.DataFrame, kinds: dict, started: float) -> "Synthesizer":
         """A reference table as it is; never one holding personal data."""
@@ -406,9 +409,10 @@ class Synthesizer:
         """Whether the model keeps a reference table as it is (its rows, in order)."""
         return bool(self.codecs) and all(c.kind == "verbatim" for c in self.codecs)
 
-    def _calibrate(self, learned: list[Codec], matrix: np.ndarray, codes: np.ndarray, seed: int) -> None:
+    def _calibrate(self, learned: list[LearnedCodec], matrix: np.ndarray, codes: np.ndarray, seed: int) -> None:
         """Fit the latent sampler, then let each codec measure the model's output against
         the data: reconstruction noise first, then the marginals of generated rows."""
+        assert self.decoder is not None  # trained just before
         reconstructed = self.decoder(codes)
         for codec, (outputs, encoded) in zip(learned, _split(learned, reconstructed, matrix)):
             codec.calibrate(outputs, encoded)
@@ -451,9 +455,16 @@ class Synthesizer:
         return {c.name: c for c in self.codecs}
 
     # -- generation -------------------------------------------------------------------------
-    def _require_fitted(self) -> None:
+    def _require_fitted(self) -> FitSummary:
         if self.fitted is None:
             raise SyngenError("the model is not trained yet: call fit() or load() first")
+        return self.fitted
+
+    def _decoded(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """The decoder's outputs for ``n`` latent codes drawn from the mixture."""
+        if self.decoder is None or self.mixture is None:  # a damaged model: learned columns, no network
+            raise TypeError("the model has learned columns but no network")
+        return self.decoder(self.mixture.sample(n, rng))
 
     def generate_batch(
         self, start: int, n: int, total: int, seed: int, conditions: conditional.Conditions | None = None
@@ -467,7 +478,7 @@ class Synthesizer:
         settled: list[Dependency] = []
         if learned:
             if conditions is None:
-                raw = self.decoder(self.mixture.sample(n, rng))
+                raw = self._decoded(n, rng)
             else:
                 raw = self._conditioned(learned, conditions, rng)
             settled = self._decode(learned, raw, outputs, rng, given=conditions)
@@ -482,7 +493,7 @@ class Synthesizer:
         given = set(conditions.values) if conditions is not None else set()
         for part in self.date_parts:
             if part.column not in given:
-                part.apply(frame, date_stamps(self._by_name[part.date].numbers(frame[part.date])))
+                part.apply(frame, date_stamps(expect(self._by_name[part.date], NumericCodec).numbers(frame[part.date])))
         for days in self.days_of_month:
             days.apply(frame, given)
         for dependency in self.dependencies:
@@ -513,7 +524,7 @@ class Synthesizer:
         return conditional.read_conditions(self, conditions, size, lenient)
 
     def _conditioned(
-        self, learned: list[Codec], conditions: conditional.Conditions, rng: np.random.Generator
+        self, learned: list[LearnedCodec], conditions: conditional.Conditions, rng: np.random.Generator
     ) -> np.ndarray:
         """Decoder outputs of latent codes drawn by how likely each makes the given values."""
         k, residuals = conditional.CANDIDATES, {r.codec for r in self.relations}
@@ -521,7 +532,7 @@ class Synthesizer:
         chosen = []
         for first in range(0, conditions.rows, conditional.CHUNK_ROWS):
             part = conditions.batch(first, conditional.CHUNK_ROWS)
-            raw = self.decoder(self.mixture.sample(part.rows * k, rng))
+            raw = self._decoded(part.rows * k, rng)
             score = np.zeros(part.rows * k)
             for codec, (outputs, _) in zip(learned, _split(learned, raw, raw)):
                 if codec in scored:
@@ -533,23 +544,25 @@ class Synthesizer:
                 composed = self._expected_targets(learned, raw, rng)
                 for name in targets:
                     score += conditional.target_score(
-                        self._by_name[name],
+                        expect(self._by_name[name], NumericCodec),
                         composed[name],
                         np.repeat(part.values[name], k),
                         np.repeat(part.given(name), k),
                     )
             best = conditional.pick(score.reshape(part.rows, k), rng)
             chosen.append(raw.reshape(part.rows, k, -1)[np.arange(part.rows), best])
-        return np.vstack(chosen) if chosen else self.decoder(self.mixture.sample(0, rng))
+        return np.vstack(chosen) if chosen else self._decoded(0, rng)
 
     def _expected_targets(
-        self, learned: list[Codec], raw: np.ndarray, rng: np.random.Generator
+        self, learned: list[LearnedCodec], raw: np.ndarray, rng: np.random.Generator
     ) -> dict[str, np.ndarray]:
         """Each relation's target as its inputs' and residual's predictions compose it (its
         categorical inputs drawn)."""
         residuals = {r.codec: r for r in self.relations}
         factors = {f.name for r in self.relations for f in r.factors}
-        numbers, predicted, levels = {}, {}, {}
+        numbers: dict[str, np.ndarray] = {}
+        predicted: dict[str, np.ndarray] = {}
+        levels: dict[str, pd.Series] = {}
         for codec, (outputs, _) in zip(learned, _split(learned, raw, raw)):
             if isinstance(codec, NumericCodec) and codec.zones is None:
                 (predicted if codec in residuals else numbers)[
@@ -591,13 +604,13 @@ class Synthesizer:
                 continue
             date = numbers.get(part.date)
             if date is None:
-                date = self._by_name[part.date].numbers(outputs[part.date])
+                date = expect(self._by_name[part.date], NumericCodec).numbers(outputs[part.date])
             values = part.values(date_stamps(date))
             numbers[part.column] = np.where(np.isnan(values), numbers[part.column], values)
 
     def _decode(
         self,
-        learned: list[Codec],
+        learned: list[LearnedCodec],
         raw: np.ndarray,
         outputs: dict[str, pd.Series],
         rng: np.random.Generator,
@@ -614,12 +627,14 @@ class Synthesizer:
         residuals = {r.codec: r for r in self.relations}
         read = self._redraw_inputs if self.redraws else {}
         numbers: dict[str, np.ndarray] = {}
-        decoded: dict[str, tuple] = {}
-        drawn: dict[str, tuple] = {}
+        decoded: dict[str | int, tuple[np.ndarray, np.ndarray | None]] = {}  # a residual's by its codec's id
+        drawn: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for codec, (parts, _) in zip(learned, _split(learned, raw, raw)):
             if codec in residuals or codec.name in inputs or (codec.name in read and isinstance(codec, NumericCodec)):
+                assert isinstance(codec, NumericCodec)  # residuals and the relations' inputs are numbers
                 decoded[codec.name if codec not in residuals else id(codec)] = codec.decode_numbers(parts, rng)
             elif codec.name in read:
+                assert isinstance(codec, CategoricalCodec)  # redrawn, and no number: a category
                 drawn[codec.name] = codec.draw_slots(parts, rng)
             else:
                 outputs[codec.name] = codec.decode(parts, rng)
@@ -627,18 +642,18 @@ class Synthesizer:
             self._redraw(read, decoded, drawn, rng, given, calibrating)
         by_name = self._by_name
         for name, (slots, logits) in drawn.items():
-            outputs[name] = by_name[name].from_slots(slots, logits, rng)
+            outputs[name] = expect(by_name[name], CategoricalCodec).from_slots(slots, logits, rng)
         for name in read.keys() - inputs - drawn.keys() - {r.target for r in self.relations}:
-            outputs[name] = by_name[name].output(*decoded[name])
+            outputs[name] = expect(by_name[name], NumericCodec).output(*decoded[name])
         settled = self._settle_factors(outputs, rng, given)
         for name in inputs - {r.target for r in self.relations}:
             x, nulls = _given_numbers(*decoded[name], given, name)
             numbers[name] = _blanked(x, nulls)
-            outputs[name] = by_name[name].output(x, nulls)
+            outputs[name] = expect(by_name[name], NumericCodec).output(x, nulls)
         self._parts_of_inputs(numbers, outputs, given)
         for relation in self.relations:  # inputs first
             residual, nulls = decoded[id(relation.codec)]
-            target = by_name[relation.target]
+            target = expect(by_name[relation.target], NumericCodec)
             values, levels = [numbers[n] for n in relation.inputs], [outputs[f.name] for f in relation.factors]
             # the source's target is blank wherever an input is (relations.py asks it), and
             # maybe only there
@@ -671,9 +686,9 @@ class Synthesizer:
 
     def _redraw(
         self,
-        read: dict[str, Codec],
-        decoded: dict,
-        drawn: dict[str, tuple],
+        read: dict[str, LearnedCodec],
+        decoded: dict[str | int, tuple[np.ndarray, np.ndarray | None]],
+        drawn: dict[str, tuple[np.ndarray, np.ndarray]],
         rng: np.random.Generator,
         given: conditional.Conditions | None,
         calibrating: bool = False,
@@ -698,12 +713,13 @@ class Synthesizer:
             if name in drawn:
                 drawn[name] = (values.astype(np.int64), drawn[name][1])
             else:
+                number = expect(read[name], NumericCodec)  # redrawn, and not drawn as a category
                 decoded_values = tails[name]  # a value in a tail, where no level is, stays as decoded
-                values = np.where(read[name].in_tail(decoded_values), decoded_values, values)
+                values = np.where(number.in_tail(decoded_values), decoded_values, values)
                 blank = np.isnan(values)  # the source's values as read (9.640000343), in its grain (9.64)
                 decoded[name] = (
-                    read[name].rounded(np.where(blank, 0.0, values), snap=False),
-                    blank if read[name].null_share > 0 else None,
+                    number.rounded(np.where(blank, 0.0, values), snap=False),
+                    blank if number.null_share > 0 else None,
                 )
 
     def _settle_factors(
@@ -730,6 +746,7 @@ class Synthesizer:
         if links or followed:
             frame = pd.DataFrame({n: outputs[n] for d in links + followed for n in d.determinants + [d.dependent]})
             for dependency in followed:
+                assert given is not None  # only given values are followed
                 dependency.follow(
                     frame, given.given(dependency.dependent), rng, self._shares(dependency.determinants[0])
                 )
@@ -748,7 +765,7 @@ class Synthesizer:
         quantiles); ``rng`` spreads ties (see QuantileNormal.uniform)."""
         if len(relation.generated) < 2:
             return x
-        return self._by_name[relation.target].transform.inverse_uniform(
+        return expect(self._by_name[relation.target], NumericCodec).transform.inverse_uniform(
             QuantileNormal(relation.generated).uniform(x, rng)
         )
 
@@ -757,7 +774,7 @@ class Synthesizer:
         relation: Relation,
         rows: np.ndarray,
         given: conditional.Conditions | None,
-        decoded: dict,
+        decoded: dict[str | int, tuple[np.ndarray, np.ndarray | None]],
         numbers: dict[str, np.ndarray],
         outputs: dict[str, pd.Series],
         keep: Collection[str] = (),
@@ -779,7 +796,7 @@ class Synthesizer:
         for name, x in zip(relation.inputs, solved):
             if given is not None and name in given.values:
                 continue
-            codec, before = by_name[name], numbers[name]
+            codec, before = expect(by_name[name], NumericCodec), numbers[name]
             moved = np.where(rows & np.isfinite(before), codec.within(x), before)
             numbers[name] = moved
             outputs[name] = codec.output(np.nan_to_num(moved), np.isnan(moved) if np.isnan(moved).any() else None)
@@ -812,9 +829,10 @@ class Synthesizer:
         follow the source's rows that hold such values. A value the model never saw is an
         error naming it."""
         given = self.read_conditions(conditions, size) if conditions is not None else None
-        if given is None and size is None:
+        if given is not None:
+            size = given.rows
+        elif size is None:
             raise SyngenError("give the number of rows to generate")
-        size = given.rows if given is not None else size
         batches = list(self.iter_batches(size, random_seed, batch_size, given))
         if not batches:
             return self.generate_batch(0, 0, 0, resolve_seed(random_seed))
@@ -832,7 +850,7 @@ class Synthesizer:
         that the folder can be shared without it (see ``syngen.privacy.guard``). ``beside``:
         file name -> text of the caller's own files, swapped in with the model (a run's
         manifest)."""
-        self._require_fitted()
+        fitted = self._require_fitted()
         from syngen import __version__
 
         target = Path(path)
@@ -846,13 +864,14 @@ class Synthesizer:
         if self.decoder is not None:
             activations, decoder_arrays = self.decoder.state("decoder")
             arrays.update(decoder_arrays)
+            assert self.mixture is not None  # fitted with the decoder
             arrays.update(self.mixture.state())
             network = {"decoder_activations": activations, "latent_dim": self.latent_dim, "kl_weight": self.kl_weight}
         persona, persona_arrays = self.persona.state()
         arrays.update(persona_arrays)
         relations = []
         for i, relation in enumerate(self.relations):
-            meta, codec_arrays = relation.codec.state()
+            meta, codec_arrays = _residual(relation).state()
             relations.append({**relation.state(), "residual": meta})
             arrays.update({f"relation{i}.{k}": v for k, v in codec_arrays.items()})
             arrays[f"relation{i}-generated"] = relation.generated
@@ -874,14 +893,15 @@ class Synthesizer:
             "row_orders": [o.state() for o in self.row_orders],
             "date_parts": [p.state() for p in self.date_parts],
             "days_of_month": [d.state() for d in self.days_of_month],
-            "fitted": asdict(self.fitted),
+            "fitted": asdict(fitted),
         }
         key, staging, staged_key = _secret_path(target, secret_path), None, None
         try:  # everything written before the earlier model is replaced: a full disk leaves it as it was
             target.parent.mkdir(parents=True, exist_ok=True)
             staging = staging_folder(target)
             (staging / MODEL_FILE).write_text(json.dumps(document, indent=1, default=_json_default))
-            np.savez(staging / ARRAYS_FILE, **arrays)
+            # the keys name columns, relations and layers, never savez's own allow_pickle
+            np.savez(staging / ARRAYS_FILE, **arrays)  # type: ignore[arg-type]
             for name, text in (beside or {}).items():
                 (staging / name).write_text(text)
             os.chmod(staging, default_mode(0o777))  # staged private, published as any new folder is
@@ -947,8 +967,11 @@ class Synthesizer:
         for i, state in enumerate(document["relations"]):
             relation = Relation.from_state(state)
             prefix = f"relation{i}."
-            relation.codec = Codec.from_state(
-                state["residual"], {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            relation.codec = expect(
+                Codec.from_state(
+                    state["residual"], {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+                ),
+                NumericCodec,
             )
             relation.generated = arrays[f"relation{i}-generated"]
             model.relations.append(relation)
@@ -1020,6 +1043,7 @@ def _rare_note(codec: Codec) -> str | None:
     rare, present = getattr(codec, "rare_share", 0.0), 1.0 - codec.null_share
     if not rare or codec.kind in LOCATION:
         return None
+    assert isinstance(codec, CategoricalCodec)  # only categories keep a rare share
     k = codec.protection.rare_threshold
     if not (codec.categories or codec.tail):
         return (
@@ -1042,7 +1066,19 @@ def resolve_seed(random_seed: int | None) -> int:
     """The run's seed: the user's, or a fresh one (every batch of a run shares it)."""
     if random_seed is not None:
         return int(random_seed)
-    return int(np.random.SeedSequence().entropy % 2**31)
+    return _fresh_seed()
+
+
+def _fresh_seed() -> int:
+    entropy = np.random.SeedSequence().entropy
+    assert isinstance(entropy, int)  # drawn afresh (none was given): one whole number
+    return int(entropy % 2**31)
+
+
+def _residual(relation: Relation) -> NumericCodec:
+    """The codec of a relation's residual, which the model fits (or loads) beside it."""
+    assert relation.codec is not None
+    return relation.codec
 
 
 def batch_plan(size: int, batch_size: int | None) -> list[tuple[int, int]]:

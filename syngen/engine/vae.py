@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -36,7 +36,10 @@ def _import_keras_quietly():
     return keras
 
 
-keras = _import_keras_quietly()
+if TYPE_CHECKING:  # the checker sees the module itself, so its classes can be subclassed
+    import keras
+else:
+    keras = _import_keras_quietly()
 layers, ops = keras.layers, keras.ops
 
 

@@ -83,15 +83,20 @@ def _from_database(url: str, schema: str | None) -> str:
 def _guessed(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, list], dict[str, list[str]]]:
     """Per table: (key name, type, guess) for the PK, UQs and FKs the data suggests; notes."""
     keys, foreign, notes = guess_keys(frames)
-    referenced = {(g.parent, tuple(g.parent_columns)) for guesses in foreign.values() for g in guesses}
+    referenced = set()
+    for guesses in foreign.values():
+        for g in guesses:
+            assert g.parent_columns is not None  # a foreign key's guess names its parent's columns
+            referenced.add((g.parent, tuple(g.parent_columns)))
     entries = {}
     for name in frames:
-        own = [("pk_" + _snake(name), "PK", keys[name])] if keys[name] is not None else []
+        key = keys[name]
+        own = [("pk_" + _snake(name), "PK", key)] if key is not None else []
         # a parent's column referenced besides its PK must be declared unique
         own += [
             (f"uq_{_snake(name)}_{_snake(columns[0])}", "UQ", Guess(list(columns), "unique and never null"))
             for parent, columns in sorted(referenced, key=str)
-            if parent == name and (keys[name] is None or list(columns) != keys[name].columns)
+            if parent == name and (key is None or list(columns) != key.columns)
         ]
         entries[name] = own + [
             (f"fk_{_snake(name)}_{_snake(g.parent)}_{_snake(g.columns[0])}", "FK", g) for g in foreign[name]
@@ -124,7 +129,7 @@ def _render(header: list[str], sources: dict[str, str], entries: dict[str, list]
     return "\n".join(lines)
 
 
-def _snake(name: str) -> str:
+def _snake(name: object) -> str:
     return re.sub(r"[^a-z0-9]+", "_", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name)).lower()).strip("_")
 
 

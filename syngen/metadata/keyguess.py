@@ -131,7 +131,7 @@ class Table:
     @cached_property
     def candidates(self) -> dict[str, pd.Index]:
         """Key candidates (unique, never null, id-like) with all their values."""
-        found = {}
+        found: dict[str, pd.Index] = {}
         if len(self.frame) < 2:
             return found
         for column, counts in self.counts.items():
@@ -305,13 +305,15 @@ def composite_foreign_keys(
         key = keys.get(parent.name)
         if parent.name == child.name or key is None or len(key.columns) < 2:
             continue
-        columns = [next((c for c in child.counts if child.forms(c) & parent.forms(p)), None) for p in key.columns]
-        if None in columns or len(set(columns)) < len(columns):
+        named = [next((c for c in child.counts if child.forms(c) & parent.forms(p)), None) for p in key.columns]
+        if None in named or len(set(named)) < len(named):
             continue
+        columns = [c for c in named if c is not None]  # all of them
         rows = child.sample[columns].dropna()
         tuples = [keyable(rows[c]) for c in columns]
         known = [keyable(parent.frame[p]) for p in key.columns]
-        if rows.empty or any(t is None or t.dtype.kind != k.dtype.kind for t, k in zip(tuples, known)):
+        # k is None where the parent's whole column is not keyable though its sample was: a known fault, kept
+        if rows.empty or any(t is None or t.dtype.kind != k.dtype.kind for t, k in zip(tuples, known)):  # type: ignore[union-attr]
             continue
         tuples, known = pd.concat(tuples, axis=1), pd.MultiIndex.from_frame(pd.concat(known, axis=1))
         share = float(pd.MultiIndex.from_frame(tuples).isin(known).mean())
@@ -337,6 +339,7 @@ def implied(single: Guess, composite: list[Guess], tables: dict[str, Table]) -> 
     """A single FK that a composite one already says: its parent's column references the same."""
     for key in composite:
         if single.columns[0] in key.columns:
+            assert key.parent is not None and key.parent_columns is not None  # a foreign key's guess
             through = key.parent_columns[key.columns.index(single.columns[0])]
             if any(
                 g.columns == [through] and g.parent == single.parent and g.parent_columns == single.parent_columns
@@ -351,6 +354,7 @@ def _one_way(tables: dict[str, Table]) -> None:
     reference the other: only one link is kept, to the table with more rows (or first by name)."""
     for table in tables.values():
         for guess in list(table.foreign):
+            assert guess.parent is not None  # a foreign key's guess
             parent = tables[guess.parent]
             back = any(g.columns == guess.parent_columns and g.parent == table.name for g in parent.foreign)
             if back and (-len(table.frame), table.name) < (-len(parent.frame), parent.name):

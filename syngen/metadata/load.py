@@ -108,7 +108,8 @@ def _parse(path: Path, text: str) -> tuple[dict, dict[tuple, int], list[str], se
     if document is None:
         raise MetadataError(path, ["the file is empty: write a mapping of table names to their settings"])
     if not isinstance(document, dict):
-        found = {list: "a list", str: "text"}.get(type(document), type(document).__name__)
+        described: dict[type, str] = {list: "a list", str: "text"}
+        found = described.get(type(document), type(document).__name__)
         raise MetadataError(path, [f"the file must be a mapping of table names to their settings (found {found})"])
     bad_names = [
         f"{name!r} (line {lines.get((name,), '?')}): table names must be text"
@@ -210,7 +211,7 @@ def _describe(error, lines: dict) -> list[str]:
         return [f"{_place(path, lines)}: {error.message.replace('is a required property', 'is required')}"]
     if error.validator == "type":
         names = {"object": "a mapping", "array": "a list", "null": "nothing"}
-        expected = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        expected: list[str] = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         wanted = " or ".join(names.get(t, t) for t in expected if t != "null")
         return [f"{_place(path, lines)}: expected {wanted}, got {instance!r}"]
     if error.validator == "minProperties" and not path:
@@ -304,7 +305,8 @@ def _meaning_problems(metadata: Metadata, lines: dict, check_sources: bool, skip
 
 def _token_problems(metadata: Metadata, lines: dict) -> list[str]:
     """TKN keys that share a name share one token set, so they must have as many columns."""
-    problems, first = [], {}
+    problems: list[str] = []
+    first: dict[str, tuple[str, Key]] = {}
     for table in metadata.tables.values():
         for key in (k for k in table.keys if k.type == "TKN"):
             owner = first.setdefault(key.name, (table.name, key))
@@ -369,7 +371,7 @@ def _source_problems(metadata: Metadata, lines: dict) -> list[str]:
                     f"'{column}' in {table.source}{_suggest(column, columns)}"
                 )
         for key in table.foreign_keys:
-            parent = metadata.tables.get(key.parent)
+            parent = metadata.tables.get(key.parent) if key.parent is not None else None  # None: reported
             if parent is None or parent.source is None:
                 continue
             try:
@@ -402,6 +404,7 @@ def _link_value_problems(metadata: Metadata, lines: dict, readable: dict[str, li
     def head(name):
         if name not in heads:
             table = metadata.tables[name]
+            assert table.source is not None  # a readable table's
             heads[name] = source_head(metadata.resolve(table.source), name, LOOK_ROWS, table.csv_options)
         return heads[name]
 

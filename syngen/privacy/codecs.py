@@ -82,6 +82,7 @@ def _region_shapes(region: str | None, national: bool = False) -> list[tuple[str
         text = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
     else:
         text = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        assert example.country_code is not None  # an example number has its calling code
         text = _national_part(text, example.country_code)[0]
     return [(str(patterns.patterns_of(pd.Series([text])).iloc[0]), 1.0)]
 
@@ -572,12 +573,12 @@ class LocationCodec(CategoricalCodec):
         n = len(rows)
         if self.kind == "country":
             kept = {places.country_code(v) for v in self.categories + self.tail}
-            choices = [
+            countries = [
                 c
                 for c in places.replacement_countries()
                 if c not in kept and len(places.country_text(c, self.style)) <= max(self.max_length, 3)
             ] or ["US"]
-            choices = np.asarray(choices, dtype=object)
+            choices = np.asarray(countries, dtype=object)
             # a second country column writes the row's country; the first draws another one
             codes = (
                 np.asarray(rows.regions, dtype=object).copy()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import string
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,7 @@ def pattern_weights(values: pd.Series, keep: int = 0) -> list[tuple[str, float]]
     weighted = []
     for pattern, count in counts.items():
         text = str(pattern).replace("\\", "\\\\")
-        mine = values[(shapes == pattern).to_numpy()].unique() if keep and count >= keep else []
+        mine = values[(shapes == pattern).to_numpy()].unique() if keep and count >= keep else np.empty(0, dtype=object)
         if len(mine) >= max(keep, 2) and pattern:  # k different values: none can be read back
             mine = mine.astype(f"U{len(pattern)}")
             chars = mine.view(np.uint32).reshape(len(mine), len(pattern))
@@ -131,7 +132,7 @@ def render_many(
     n: int,
     rng: np.random.Generator,
     first: str | None = None,
-    between: tuple[str, str] | None = None,
+    between: Sequence[str] | None = None,
 ) -> np.ndarray:
     """``n`` values, each in a pattern drawn by the patterns' shares; ``between`` (two digit
     strings of one width) bounds the values of the patterns of only digits as wide."""
