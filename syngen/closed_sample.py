@@ -43,14 +43,14 @@ def closed_sample(
         if driving is None:
             kept[name] = _random_rows(rows, limit, rng)
             continue
-        parent = keys[driving.parent]
+        parent = keys[driving.parent_table]
         links = key_tuples(keys[name], driving.columns)
         linked = keys[name][list(driving.columns)].notna().all(axis=1).to_numpy()
         known = links.isin(set(key_tuples(parent, driving.parent_columns))).to_numpy()
-        chosen = set(key_tuples(parent[kept[driving.parent]], driving.parent_columns))
+        chosen = set(key_tuples(parent[kept[driving.parent_table]], driving.parent_columns))
         mask = linked & links.isin(chosen).to_numpy()
         # rows without a parent (null links, orphans) at the share of parents kept
-        share = kept[driving.parent].mean() if len(parent) else 1.0
+        share = kept[driving.parent_table].mean() if len(parent) else 1.0
         loose = ~(linked & known)
         mask |= loose & (rng.random(rows) < share)
         kept[name] = _whole_families(mask, links, limit, rng)
@@ -92,8 +92,8 @@ def _close_upwards(metadata: Metadata, keys: dict[str, pd.DataFrame], kept: dict
             for key in table.foreign_keys:
                 child = keys[name][kept[name]]
                 wanted = set(key_tuples(child.dropna(subset=list(key.columns)), key.columns))
-                parent_links = key_tuples(keys[key.parent], key.parent_columns)
-                missing = parent_links.isin(wanted).to_numpy() & ~kept[key.parent]
+                parent_links = key_tuples(keys[key.parent_table], key.parent_columns)
+                missing = parent_links.isin(wanted).to_numpy() & ~kept[key.parent_table]
                 if missing.any():
-                    kept[key.parent] = kept[key.parent] | missing
+                    kept[key.parent_table] = kept[key.parent_table] | missing
                     changed = True

@@ -27,7 +27,7 @@ class Schema:
     columns: list[dict]
     formats: dict[str, str]
     keys: list[Key]
-    checks: list[dict] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)  # portable SQL (adapters.checks)
     headers: dict[str, str] = field(default_factory=dict)
     written: dict = field(default_factory=dict)
 

@@ -97,6 +97,7 @@ def train_table(
     except SyngenError as error:
         raise SyngenError(f"table '{table_name}' ({describe_source(source)}): {error}") from None
     mark_keys(model, keys, ())
+    assert model.fitted is not None  # fit() sets it
     manifest = Manifest(describe_source(source), len(data), schema_of(model, data, loaded.declared, keys))
     model.save(target, artifacts.secret_path(table_name, artifacts_dir), {MANIFEST_FILE: manifest.to_json()})
     return TrainResult(
@@ -198,6 +199,8 @@ def infer_table(
     manifest = load_manifest(table_name, artifacts_dir)
     given = model.read_conditions(conditions, size) if conditions is not None else None
     size = given.rows if given is not None else size
+    if size is None:
+        raise SyngenError(f"how many rows of table '{table_name}'? give a size, or conditions (seed rows)")
     if size < 1:
         raise SyngenError("the conditions file holds no seed rows")
     target = str(output) if output else str(artifacts.default_output(table_name, artifacts_dir))
@@ -216,7 +219,7 @@ def infer_table(
     unique = UniqueRows(model, keys, existing)
     if unique:
         batches = map(unique, batches)
-    preview = []
+    preview: list[pd.DataFrame] = []
     specs = {table_name: table_spec(table_name, manifest.schema)} if is_database_url(target) else {}
     with open_targets(
         {table_name: target},
@@ -268,6 +271,7 @@ def _load_in_worker(folder: str, secret: str | None) -> None:
 
 
 def _batch_in_worker(start: int, n: int, total: int, seed: int, conditions: Conditions | None) -> pd.DataFrame:
+    assert _WORKER_MODEL is not None  # the pool's initializer loads it
     return _WORKER_MODEL.generate_batch(start, n, total, seed, conditions)
 
 

@@ -422,3 +422,21 @@ def test_a_foreign_key_whose_values_cannot_be_its_parents_is_reported(chinook_co
     ), problems
     check = run_cli("syngen", "metadata", "validate", str(chinook_copy), cwd=folder, check=False)
     assert check.returncode == 1 and "GenreId holds numbers" in check.stderr
+
+
+def test_a_parent_key_column_keyable_in_its_sample_only_is_no_composite_link():
+    """A parent of more than SAMPLE rows whose composite key column holds one fraction
+    outside its sample: key guessing looked its whole column up and crashed on None."""
+    import numpy as np
+    import pandas as pd
+
+    from syngen.metadata.keyguess import SAMPLE, Guess, Table, composite_foreign_keys
+
+    rows = SAMPLE + 500
+    lines = pd.DataFrame({"store_id": np.arange(rows) // 1000, "item_no": (np.arange(rows) % 1000).astype(float)})
+    outside = lines.index.difference(lines.sample(SAMPLE, random_state=0).index)[0]
+    lines.loc[outside, "item_no"] = 0.5
+    parent = Table("lines", lines)
+    child = Table("returns", lines.drop(index=outside).iloc[:50000:7].reset_index(drop=True))
+    keys = {"lines": Guess(["store_id", "item_no"], "unique together"), "returns": None}
+    assert composite_foreign_keys(child, keys, {"lines": parent, "returns": child}) == ([], [])

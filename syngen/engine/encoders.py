@@ -572,8 +572,8 @@ class NumericCodec(LearnedCodec):
     def _text(self, seconds: np.ndarray):
         """Dates, times or durations (as seconds) written as this column writes them."""
         if self.kind == "duration":
-            # None where no duration_format fits a column declared a duration: a known fault, kept as it is
-            return dates.write_duration(seconds, self.text_format)  # type: ignore[arg-type]
+            assert self.text_format is not None  # fit() finds a duration's shape, or stops
+            return dates.write_duration(seconds, self.text_format)
         return self._format_datetime(seconds)
 
     def _format_datetime(self, seconds: np.ndarray):

@@ -50,6 +50,8 @@ class _Generated:
     rows: int = 0
     keys: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
     counts: dict[str, np.ndarray] = field(default_factory=dict)
+    key_parts: dict[tuple[str, ...], list[pd.DataFrame]] = field(default_factory=dict)  # batch by batch, until sealed
+    count_parts: dict[str, list[np.ndarray]] = field(default_factory=dict)
     expected: float = 0.0  # the rows it stands for: a copied table's scaled size, a table rounded up its share
     source_rows: int = 0  # the source's rows (not a sample's)
 
@@ -123,13 +125,13 @@ def infer_tables(
     run_seed = resolve_seed(cli.get("random_seed"))
     owners = _token_owners(metadata, plan)
     referenced = _referenced_keys(metadata)
-    for owner, columns in owners.values():
-        referenced.setdefault(owner, set()).add(columns)
+    for owner, owned in owners.values():
+        referenced.setdefault(owner, set()).add(owned)
     for name in plan.order:  # the parent columns children take travel with the parent's keys
         keys = {k.name: k for k in metadata.tables[name].foreign_keys}
         for by_key in _taken(links_of[name], models[name]).values():
-            for key_name, columns in by_key.items():
-                referenced.setdefault(keys[key_name].parent, set()).add(_parent_columns(columns))
+            for key_name, taken in by_key.items():
+                referenced.setdefault(keys[key_name].parent_table, set()).add(_parent_columns(taken))
     generated: dict[str, _Generated] = {}
     held: dict[str, tuple[pd.DataFrame, int]] = {}  # tables waiting for a loop to close or for totals, and seeds
     totals = {name: _aggregates(links_of[name], models[name]) for name in plan.order}
@@ -352,9 +354,9 @@ def _finish_batch(batch, links, copied, columns, state: _Generated, referenced, 
     if unique:
         batch = unique(batch)
     for column in [c for c in batch.columns if str(c).startswith(COUNT_PREFIX)]:
-        state.counts.setdefault(column, []).append(batch.pop(column).to_numpy())
+        state.count_parts.setdefault(column, []).append(batch.pop(column).to_numpy())
     for referenced_columns in referenced:
-        state.keys.setdefault(referenced_columns, []).append(batch[list(referenced_columns)])
+        state.key_parts.setdefault(referenced_columns, []).append(batch[list(referenced_columns)])
     missing = [c for c in columns if c not in batch.columns]
     for column in missing:  # late links, filled when the whole table is made
         batch[column] = None
@@ -373,17 +375,18 @@ def _count_left_out(unique: UniqueRows, state: _Generated, report: TableReport) 
 
 
 def _seal(state: _Generated) -> None:
-    state.counts = {c: np.concatenate(parts) for c, parts in state.counts.items()}
-    state.keys = {k: pd.concat(parts, ignore_index=True) for k, parts in state.keys.items()}
+    state.counts = {c: np.concatenate(parts) for c, parts in state.count_parts.items()}
+    state.keys = {k: pd.concat(parts, ignore_index=True) for k, parts in state.key_parts.items()}
+    state.count_parts, state.key_parts = {}, {}
 
 
 def _assign_links(
     metadata, plan: Plan, name, links: Links, size, scale, generated, rng, report
-) -> tuple[int, float, dict[str, pd.Series], dict[str, tuple[pd.Series, np.ndarray]]]:
+) -> tuple[int, float, dict[str, pd.Series], dict[str, np.ndarray]]:
     """The table's size, the size it stands for (its children follow that one), the values
-    of its (not late) FK columns, row by row, and those of the columns it copies from its
-    parents with the rows that have a parent. Without a size, a table without parents has
-    ``scale`` times its source's rows; a child follows its parents."""
+    of its (not late) FK columns, row by row, and per FK each row's parent row (-1: none).
+    Without a size, a table without parents has ``scale`` times its source's rows; a child
+    follows its parents."""
     table = metadata.tables[name]
     stats = {link["name"]: link for link in links.foreign_keys}
     driving = plan.driving_key(metadata, name)
@@ -489,9 +492,9 @@ def _from_parents(
                 linked[column] = rows >= 0
     copied = {c: (v, linked[c]) for c, v in picks["copies"].items()}
     numbered = {} if model.is_verbatim else links.numbered
-    for key_name, columns in numbered.items():
+    for key_name, firsts in numbered.items():
         rows = indices[key_name]
-        for column, first in columns.items():
+        for column, first in firsts.items():
             copied[column] = (pd.Series(places(rows) + first), rows >= 0)
     return copied, pd.DataFrame(picks["context"])
 

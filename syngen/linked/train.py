@@ -142,6 +142,7 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
         report.notes += _readable(model.notes, frame.columns, context, metadata.tables[name])
         if not s.copy and not model.identifying:
             report.notes += _reference_hint(metadata, name, frame)
+        assert model.fitted is not None  # fit() sets it
         report.rows, report.seconds = len(frame), model.fitted.seconds
         report.epochs_run = model.fitted.epochs_run
     return [reports[name] for name in plan.order]
@@ -423,7 +424,7 @@ def _copies(metadata, plan: Plan, name, frames, up: dict[str, np.ndarray]) -> di
     business."""
     table = metadata.tables[name]
     own = {c for k in table.keys for c in k.columns}
-    found = {}
+    found: dict[str, dict[str, str]] = {}
     for key in table.foreign_keys:
         if key.name not in up:
             continue

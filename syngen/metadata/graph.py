@@ -30,7 +30,9 @@ def plan(metadata: Metadata) -> Plan:
     tables = metadata.tables
     late = {(t.name, k.name) for t in tables.values() for k in t.foreign_keys if k.parent == t.name}
     while True:
-        graph = {name: {_parent(k) for k in t.foreign_keys if (name, k.name) not in late} for name, t in tables.items()}
+        graph = {
+            name: {k.parent_table for k in t.foreign_keys if (name, k.name) not in late} for name, t in tables.items()
+        }
         try:
             return Plan(list(TopologicalSorter(graph).static_order()), late)
         except CycleError as error:
@@ -39,8 +41,3 @@ def plan(metadata: Metadata) -> Plan:
             parent, child = error.args[1][0], error.args[1][1]
             key = next(k for k in tables[child].foreign_keys if k.parent == parent and (child, k.name) not in late)
             late.add((child, key.name))
-
-
-def _parent(key: Key) -> str:
-    assert key.parent is not None  # every FK names its parent table
-    return key.parent

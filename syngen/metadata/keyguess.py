@@ -312,8 +312,8 @@ def composite_foreign_keys(
         rows = child.sample[columns].dropna()
         tuples = [keyable(rows[c]) for c in columns]
         known = [keyable(parent.frame[p]) for p in key.columns]
-        # k is None where the parent's whole column is not keyable though its sample was: a known fault, kept
-        if rows.empty or any(t is None or t.dtype.kind != k.dtype.kind for t, k in zip(tuples, known)):  # type: ignore[union-attr]
+        # k is None where the parent's whole column holds no keys though its sample did (a fraction past it)
+        if rows.empty or any(t is None or k is None or t.dtype.kind != k.dtype.kind for t, k in zip(tuples, known)):
             continue
         tuples, known = pd.concat(tuples, axis=1), pd.MultiIndex.from_frame(pd.concat(known, axis=1))
         share = float(pd.MultiIndex.from_frame(tuples).isin(known).mean())

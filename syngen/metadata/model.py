@@ -15,6 +15,12 @@ class Key:
     parent_columns: tuple[str, ...] = ()
     min_children: int = 0  # FK only: the fewest rows of this table each parent row has
 
+    @property
+    def parent_table(self) -> str:
+        """An FK's parent table (every FK names one)."""
+        assert self.parent is not None, f"key {self.name} ({self.type}) references no table"
+        return self.parent
+
 
 @dataclass
 class Table:
