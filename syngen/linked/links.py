@@ -18,6 +18,17 @@ def count_column(child: str, key: Key) -> str:
     return f"{COUNT_PREFIX}{child}.{key.name}"
 
 
+def count_quantiles(counts: np.ndarray) -> list[float]:
+    """The source's children per parent row as a model keeps them: every count, sorted, where
+    the parents are at most ``COUNT_QUANTILES`` (a run at the source's size gets them exactly:
+    quantiles read back at 18 playlists made 3,290 tracks 3,284), else that many quantiles."""
+    if not len(counts):
+        return []
+    if len(counts) <= COUNT_QUANTILES:
+        return np.sort(np.asarray(counts, dtype=np.float64)).tolist()
+    return np.quantile(counts, np.linspace(0, 1, COUNT_QUANTILES)).tolist()
+
+
 def calibrated_counts(counts: np.ndarray, quantiles: list[float], rng, minimum: int = 0) -> np.ndarray:
     """The model's children per parent row, given the source's distribution: parents ranked by
     the model's counts (ties at random) take the source's quantiles at evenly spaced

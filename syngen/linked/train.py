@@ -24,7 +24,7 @@ from syngen.engine.synthesizer import Synthesizer
 from syngen.errors import SyngenError
 from syngen.keys import key_kinds, key_tuples, mark_keys
 from syngen.linked.aggregates import Aggregate, find_aggregates
-from syngen.linked.links import COUNT_PREFIX, COUNT_QUANTILES, children_per_parent, count_column
+from syngen.linked.links import COUNT_PREFIX, children_per_parent, count_column, count_quantiles
 from syngen.linked.parents import CONTEXT_PREFIX, context_columns, copied_columns, parent_rows, picked
 from syngen.linked.run import TableReport, foreign_key, table_settings
 from syngen.linked.siblings import numbered_columns
@@ -300,9 +300,7 @@ def _clean_links(metadata, name, frames, orphans: str, report) -> list[dict]:
                 "orphans": found,
                 "children_per_parent": float(present.sum() / len(parent)),
                 "min_children": key.min_children,
-                "count_quantiles": np.quantile(counts, np.linspace(0, 1, COUNT_QUANTILES)).tolist()
-                if len(counts)
-                else [],
+                "count_quantiles": count_quantiles(counts),
             }
         )
     return links
