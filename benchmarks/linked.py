@@ -101,12 +101,11 @@ def part_of(path: Path, tables: str | None, database: str | None, workdir: Path)
     return written
 
 
-def cross_table_rules(metadata, real: dict) -> list[tuple[str, str, str, str, str]]:
-    """Rules every linked source child row keeps with its parent row: (child table, FK,
-    child column, parent column, "equals" or "not below")."""
-    from syngen.linked.parents import copied_columns, parent_rows
+def _linked_pairs(metadata, real: dict):
+    """Per FK to another table: the child table's name, the FK, each child row's parent row,
+    and the non-key columns of the child and of the parent."""
+    from syngen.linked.parents import parent_rows
 
-    rules = []
     for name, table in metadata.tables.items():
         own = {c for k in table.keys for c in k.columns}
         for key in table.foreign_keys:
@@ -115,14 +114,30 @@ def cross_table_rules(metadata, real: dict) -> list[tuple[str, str, str, str, st
             child, parent = real[name], real[key.parent]
             theirs = {c for k in metadata.tables[key.parent].keys for c in k.columns}
             rows = parent_rows(child, parent, key.columns, key.parent_columns)
-            columns = [c for c in child.columns if c not in own]
-            equal = copied_columns(child, parent, rows, columns, [c for c in parent.columns if c not in theirs])
-            rules += [(name, key.name, c, p, "equals") for c, p in equal.items()]
-            for c in columns:
-                for p in (p for p in parent.columns if p not in theirs and p != equal.get(c)):
-                    share = _not_below(child[c], parent[p], rows)
-                    if share is not None and share == 1.0:
-                        rules.append((name, key.name, c, p, "not below"))
+            yield (
+                name,
+                key,
+                rows,
+                [c for c in child.columns if c not in own],
+                [c for c in parent.columns if c not in theirs],
+            )
+
+
+def cross_table_rules(metadata, real: dict) -> list[tuple[str, str, str, str, str]]:
+    """Rules every linked source child row keeps with its parent row: (child table, FK,
+    child column, parent column, "equals" or "not below")."""
+    from syngen.linked.parents import copied_columns
+
+    rules = []
+    for name, key, rows, columns, parent_columns in _linked_pairs(metadata, real):
+        child, parent = real[name], real[key.parent]
+        equal = copied_columns(child, parent, rows, columns, parent_columns)
+        rules += [(name, key.name, c, p, "equals") for c, p in equal.items()]
+        for c in columns:
+            for p in (p for p in parent_columns if p != equal.get(c)):
+                share = _not_below(child[c], parent[p], rows)
+                if share is not None and share == 1.0:
+                    rules.append((name, key.name, c, p, "not below"))
     return rules
 
 
@@ -155,26 +170,10 @@ def totals_rules(metadata, real: dict) -> list:
     """Parent columns that total their children in the source (``linked.aggregates``: a
     count, a sum of a child column or of a product of two, in 99% of the parent rows)."""
     from syngen.linked.aggregates import find_aggregates
-    from syngen.linked.parents import parent_rows
 
     found = []
-    for name, table in metadata.tables.items():
-        own = {c for k in table.keys for c in k.columns}
-        for key in table.foreign_keys:
-            if key.parent == name:
-                continue
-            parent, child = real[key.parent], real[name]
-            theirs = {c for k in metadata.tables[key.parent].keys for c in k.columns}
-            rows = parent_rows(child, parent, key.columns, key.parent_columns)
-            found += find_aggregates(
-                parent,
-                child,
-                rows,
-                [c for c in parent.columns if c not in theirs],
-                [c for c in child.columns if c not in own],
-                name,
-                key.name,
-            )
+    for name, key, rows, columns, parent_columns in _linked_pairs(metadata, real):
+        found += find_aggregates(real[key.parent], real[name], rows, parent_columns, columns, name, key.name)
     return found
 
 
@@ -197,10 +196,11 @@ def totals_held(metadata, totals: list, tables: dict) -> list[float]:
     return shares
 
 
-def trends_without(real_dir: Path, synthetic_dir: Path, keys: dict, anew: dict[str, set[str]]) -> float | None:
+def trends_without(real_dir: Path, synthetic_dir: Path, keys: dict, anew: dict[str, set[str]]) -> str:
     """SDMetrics' intertable trends over the pairs in which neither column is one syngen
     makes anew (identifying, free text, or of rare values only): those pairs can agree with
-    the source's only where a tool writes the source's own values back."""
+    the source's only where a tool writes the source's own values back. With how many of
+    the pairs scored these are."""
     import numpy as np
 
     sys.path.insert(0, str(SCORE_MULTI.parent))
@@ -214,16 +214,17 @@ def trends_without(real_dir: Path, synthetic_dir: Path, keys: dict, anew: dict[s
         warnings.simplefilter("ignore")
         report.generate(real, synthetic, build_metadata(keys, real), verbose=False)
     details = report.get_details("Intertable Trends")
-    if details.empty:
-        return None
+    scored = details[details["Score"].notna()] if len(details) else details
     kept = [
         not (
             {r["Column 1"]} & anew.get(r["Parent Table"], set()) or {r["Column 2"]} & anew.get(r["Child Table"], set())
         )
-        for _, r in details.iterrows()
+        for _, r in scored.iterrows()
     ]
-    scores = details["Score"][kept].dropna()
-    return float(np.mean(scores)) if len(scores) else None
+    scores = scored["Score"][kept] if len(scored) else scored
+    if not len(scores):
+        return "n/a"
+    return f"{np.mean(scores):.3f} ({len(scores)} of {len(scored)} pairs)"
 
 
 def rules_held(metadata, rules, tables: dict) -> list[float]:
@@ -502,7 +503,7 @@ def compare(metadata, real, synthetic, models: dict, workdir: Path, train_s: flo
         shares = [h for h in held[tool] if h == h]
         lines.append(
             f"| {tool} | {fit_s:.1f} | {sample_s:.1f} | {_figure(multi, 'quality_overall')} | "
-            f"{_figure(properties, 'Intertable Trends')} | {_figure(trends, tool)} | "
+            f"{_figure(properties, 'Intertable Trends')} | {trends[tool]} | "
             f"{_figure(properties, 'Cardinality')} | "
             f"{sum(ks) / max(len(ks), 1):.3f}, {max(ks, default=0):.3f} | "
             + (f"{sum(shares) / len(shares):.1%}, {min(shares):.1%} |" if shares else "no such rule |")
