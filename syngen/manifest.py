@@ -12,6 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from syngen.errors import SyngenError
 from syngen.metadata.model import Key
 
@@ -65,7 +67,7 @@ class Manifest:
     links: Links | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1)
+        return json.dumps(asdict(self), indent=1, default=_plain)
 
     @classmethod
     def from_json(cls, text: str) -> "Manifest":
@@ -81,15 +83,18 @@ class Manifest:
         )
 
 
+def _plain(value):
+    """NumPy's numbers (a count, a share) as JSON's."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not plain data")
+
+
 def _keys(documents: list[dict]) -> list[Key]:
     return [
         Key(**{**k, "columns": tuple(k["columns"]), "parent_columns": tuple(k.get("parent_columns", ()))})
         for k in documents
     ]
-
-
-def has_manifest(folder: Path) -> bool:
-    return (folder / MANIFEST_FILE).is_file()
 
 
 def load(folder: Path) -> Manifest:

@@ -8,7 +8,7 @@ options take their defaults from here too.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TypeVar
+from typing import TypeVar, get_args, get_type_hints
 
 from syngen.privacy import RARE_THRESHOLD
 
@@ -32,7 +32,6 @@ class InferSettings:
     run_parallel: bool = False
     batch_size: int | None = None  # None: the engine's batch (bounded memory)
     random_seed: int | None = None
-    print_report: bool = False
 
 
 Settings = TypeVar("Settings", TrainSettings, InferSettings)
@@ -43,7 +42,16 @@ def resolve(kind: type[Settings], own: dict, given: dict) -> tuple[Settings, lis
     command line's), which win over the defaults; None means not set. Also returns the names
     of command-line values the file overrode."""
     names = {f.name for f in fields(kind)}
-    own = {k: v for k, v in own.items() if v is not None and k in names}
-    given = {k: v for k, v in given.items() if v is not None and k in names}
+    own = {k: _typed(kind, k, v) for k, v in own.items() if v is not None and k in names}
+    given = {k: _typed(kind, k, v) for k, v in given.items() if v is not None and k in names}
     ignored = sorted(k for k, v in given.items() if k in own and own[k] != v)
     return kind(**{**given, **own}), ignored
+
+
+def _typed(kind: type, name: str, value):
+    """A whole number written with a point (``random_seed: 42.0``, which the metadata's JSON
+    Schema takes for an integer) as the int its setting is."""
+    hint = get_type_hints(kind)[name]
+    if isinstance(value, float) and value.is_integer() and (hint is int or int in get_args(hint)):
+        return int(value)
+    return value

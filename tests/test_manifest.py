@@ -48,6 +48,14 @@ def test_a_manifest_reads_back_as_it_was_saved(tmp_path):
     assert read.links.keys[1].parent_columns == ("InvoiceId",) and read.links.keys[1].min_children == 1
 
 
+def test_numpy_numbers_are_saved_as_plain_numbers(tmp_path):
+    import numpy as np
+
+    counted = Manifest("t.csv", 3, Schema([], {}, []), links=Links(["a"], [{"null_share": np.float64(0.25)}], [], 3))
+    (tmp_path / MANIFEST_FILE).write_text(counted.to_json())
+    assert load(tmp_path).links.foreign_keys == [{"null_share": 0.25}]
+
+
 def test_a_table_trained_alone_has_no_links(tmp_path):
     alone = Manifest("churn.csv", 800, Schema([], {"signup": "%Y-%m-%d"}, []))
     (tmp_path / MANIFEST_FILE).write_text(alone.to_json())

@@ -25,3 +25,11 @@ def test_keys_of_the_other_section_or_of_the_original_syngen_are_not_settings_of
 def test_settings_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         TrainSettings().epochs = 3  # type: ignore[misc]
+
+
+def test_a_whole_number_written_with_a_point_is_the_int_its_setting_is():
+    # the metadata's JSON Schema takes 42.0 for an integer; NumPy's seeding refuses a float
+    settings, _ = resolve(InferSettings, {"random_seed": 42.0, "scale": 2.0}, {})
+    assert settings.random_seed == 42 and isinstance(settings.random_seed, int)
+    assert settings.scale == 2.0 and isinstance(settings.scale, float)
+    assert isinstance(resolve(TrainSettings, {"epochs": 50.0}, {})[0].epochs, int)
