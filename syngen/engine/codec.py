@@ -84,8 +84,8 @@ class Codec:
         self, n: int, rng: np.random.Generator, start: int, total: int, seed: int, rows: Rows | None = None
     ) -> pd.Series:
         """Rows ``start .. start+n`` of a run of ``total`` rows, made without the model (codecs
-        that are not learned); ``rows`` holds each row's person and place."""
-        raise NotImplementedError
+        that are not learned override this); ``rows`` holds each row's person and place."""
+        raise TypeError(f"column '{self.name}' ({self.kind}) is learned: the model decodes it, nothing generates it")
 
     # -- plain-data state ---------------------------------------------------------------
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
