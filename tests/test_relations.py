@@ -301,3 +301,57 @@ def test_a_date_composed_from_its_year_and_month_keeps_them():
     assert found["date"].inputs == ["year"] and [f.name for f in found["date"].factors] == ["month"]
     made = model.sample(4000, random_seed=1)
     assert np.isclose(made.date, made.year + (made.month - 1) / 12).mean() > 0.97
+
+
+def _batting(tmp_path) -> pd.DataFrame:
+    """plyr's baseball: 21,699 seasons of players' batting. Strikeouts (``so``) and a few
+    other counts are blank in the early years; a batting average is added as baseball
+    writes it, hits per at-bat to three decimals, blank for a season with no at-bat."""
+    from test_text_values import rdata
+
+    batting = rdata("plyr", "baseball", tmp_path).drop(columns=["rownames"])
+    batting["avg"] = (batting["h"] / batting["ab"].where(batting["ab"] > 0)).round(3)
+    return batting
+
+
+def test_a_rate_with_zeros_is_a_product_and_blank_where_it_divides_by_zero(tmp_path):
+    """A quarter of the averages are 0 (no hit): 0 times anything is 0, so they belong to the
+    product; an average with no at-bat is undefined, and the source leaves it blank."""
+    batting = _batting(tmp_path)
+    numbers = _numbers(batting[["g", "ab", "h", "hr", "avg"]])
+    found = {r.target: r for r in find_relations(numbers, dict.fromkeys(numbers, "float"))}
+    rate = found["avg"]
+    assert rate.form == "product" and sorted(rate.inputs) == ["ab", "h"]
+    slopes = dict(zip(rate.inputs, rate.coefficients[1:]))
+    assert abs(slopes["h"] - 1) < 0.01 and abs(slopes["ab"] + 1) < 0.01
+    h, ab = np.array([0.0, 3.0, 0.0, 5.0]), np.array([4.0, 10.0, 0.0, 0.0])
+    composed = rate.compose(np.zeros(4), [h, ab] if rate.inputs == ["h", "ab"] else [ab, h])
+    assert composed[0] == 0 and abs(composed[1] - 0.3) < 0.002
+    assert rate.blanks([h, ab] if rate.inputs == ["h", "ab"] else [ab, h], 4).tolist() == [False, False, True, True]
+    assert not rate.blank_alone  # a blank average is one with no at-bat
+
+
+def test_an_order_holds_where_its_lower_column_is_sometimes_blank(tmp_path):
+    """Strikeouts were not counted in the early years: where they were, they are never more
+    than the at-bats. A blank count neither breaks the rule nor blanks the at-bats."""
+    batting = _batting(tmp_path)
+    numbers = _numbers(batting[["ab", "h", "so"]])
+    found = {r.target: r for r in find_relations(numbers, dict.fromkeys(numbers, "integer"))}
+    assert found["ab"].form == "order" and "so" in found["ab"].inputs
+    assert not found["ab"].blank_follows
+    # hits follow the at-bats loosely (R² 0.97) and are never above them: as an order or a ceiling
+    assert "h" in found["ab"].inputs or "ab" in found["h"].ceilings
+
+
+def test_generated_batting_keeps_its_rates_orders_and_blanks(tmp_path):
+    batting = _batting(tmp_path)
+    synthetic = Synthesizer(**FAST).fit(batting).sample(5000, random_seed=1)
+    counted = synthetic["so"].notna() & synthetic["ab"].notna()
+    assert (synthetic.loc[counted, "so"] <= synthetic.loc[counted, "ab"]).mean() > 0.995
+    assert synthetic["ab"].notna().all()  # at-bats were never blank
+    no_hit, no_at_bat = synthetic["h"] == 0, synthetic["ab"] == 0
+    assert (synthetic.loc[no_hit & ~no_at_bat, "avg"] == 0).mean() > 0.99
+    assert synthetic.loc[no_at_bat, "avg"].isna().mean() > 0.99
+    both = ~no_at_bat
+    assert np.allclose(synthetic.loc[both, "avg"], synthetic.loc[both, "h"] / synthetic.loc[both, "ab"], atol=0.002)
+    assert abs(synthetic["avg"].isna().mean() - batting["avg"].isna().mean()) < 0.03

@@ -479,6 +479,13 @@ class NumericCodec(LearnedCodec):
             raised = np.round(raised, self.decimals)
         return np.where(x < low, raised, x)
 
+    def at_most(self, x: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """``x``, lowered where rounding took it above ``high``, to ``high``'s step below."""
+        lowered = np.floor(high / self._unit + 1e-9) * self._unit
+        if self.kind == "float":
+            lowered = np.round(lowered, self.decimals)
+        return np.where(x > high, lowered, x)
+
     def expected(self, outputs) -> np.ndarray:
         """Every row's number at the decoder's prediction (no noise, no rounding)."""
         z = outputs[0][:, 0].astype(np.float64)

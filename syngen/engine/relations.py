@@ -11,11 +11,18 @@ relation holds up to the source's own noise, and that noise follows the row like
 Forms (``t`` the target, ``x`` the inputs, ``r`` the residual the autoencoder learns):
 
 - ``product``: ``t = exp(b0) * prod(x_i ** b_i) * exp(sum(e_j[g_j])) * exp(r)``: products,
-  ratios, powers of positive columns;
+  ratios, powers of positive columns; 0 where an input with a positive power is 0 (a batting
+  average with no hit), and blank where one with a negative power is, if the source's target
+  is (an average with no at-bat);
 - ``sum``: ``t = b0 + sum(b_i * x_i) + sum(e_j[g_j]) + r``: sums, differences, linear scales,
   price lists;
 - ``order``: ``t = max(x_i) + r`` with ``r >= 0`` in every source row: a column never below
-  others (dates too), kept because generated residuals stay inside the source's range.
+  others (dates too), kept because generated residuals stay inside the source's range. An
+  input may be blank where the target is not (strikeouts not yet counted): it then stands at
+  its lowest value.
+
+A loose relation keeps the orders between its target and its inputs too: a number of hits
+that follows the at-bats is never above them.
 
 ``g_j`` are categorical inputs (``Factor``): each of their values adds its own amount, so a
 monthly charge that is the sum of what each service costs is a relation too (churn: R2
@@ -62,6 +69,7 @@ HEAP_RATIO = 5.0  # a value this many times as common as its rarer neighbour is 
 HEAP_ROWS = 0.002  # of the rows, at least, on a heap (and MIN_ROWS / 3)
 HEAPED = 0.1  # share of rows on heaps that makes a column an input, unless others fix it
 MAX_EXPONENT = 4.0  # of a product's inputs: sizes, areas, volumes; a year to the 84th is no law
+ROUNDED = 0.995  # share of rows whose target is its prediction rounded as the source's values are
 FIXED_LEFT = 1e-6  # share of the target's variance left where the inputs fix it up to rounding
 NUMBER_KINDS = ("float", "integer")
 TIME_KINDS = ("date", "datetime")
@@ -116,11 +124,15 @@ class Relation:
     coefficients: list[float]  # intercept first, then one per input
     fills: list[float] = field(default_factory=list)  # per input: stands in for a blank or non-positive one
     r2: float = 1.0
-    blank_alone: bool = True  # whether the source's target is ever blank beside present inputs
+    blank_alone: bool = True  # whether the source's target is ever blank where its inputs do not blank it
+    blank_follows: bool = True  # whether a blank input blanks the target (as in every source row)
+    blank_on_zero: bool = False  # a product blank where it divides by zero (as in every source row)
+    rounding_only: bool = False  # the residual is the target's rounding alone (an average to 3 decimals)
     codec: NumericCodec | None = None  # the residual's codec, kept by the model beside the relation
     generated: np.ndarray = field(default_factory=lambda: np.zeros(0))  # quantiles of composed targets
     factors: list[Factor] = field(default_factory=list)  # categorical inputs, after the numeric ones
     floors: list[str] = field(default_factory=list)  # inputs the target is never below in a source row
+    ceilings: list[str] = field(default_factory=list)  # inputs the target is never above in a source row
 
     @property
     def exact(self) -> bool:
@@ -153,6 +165,22 @@ class Relation:
             total += b * np.where(np.isfinite(x), x, fill)
         return total
 
+    def divides_by_zero(self, inputs: list[np.ndarray], size: int) -> np.ndarray:
+        """Of ``size`` rows, those where a product's input with a negative power is 0."""
+        rows = np.zeros(size, dtype=bool)
+        if self.form == "product":
+            for x, b in zip(inputs, self.coefficients[1:]):
+                rows |= (x == 0) & (b < 0)
+        return rows
+
+    def blanks(self, inputs: list[np.ndarray], size: int) -> np.ndarray:
+        """Of ``size`` rows, those whose target the inputs leave blank, as in the source: where
+        an input is, and where a product divides by zero (if the source's is blank there)."""
+        blank = self.divides_by_zero(inputs, size) if self.blank_on_zero else np.zeros(size, dtype=bool)
+        if self.blank_follows and inputs:
+            blank |= np.isnan(np.column_stack(inputs)).any(axis=1)
+        return blank
+
     def residual(self, target: np.ndarray, inputs: list[np.ndarray], levels: Sequence = ()) -> np.ndarray:
         """What the autoencoder learns in the target's place (NaN where the target is blank;
         0 where a product's target or prediction is not positive, which composes it back)."""
@@ -164,6 +192,10 @@ class Relation:
         return np.where(np.isnan(target), np.nan, np.where(np.isfinite(r), r, 0.0))
 
     def compose(self, residual: np.ndarray, inputs: list[np.ndarray], levels: Sequence = ()) -> np.ndarray:
+        """The target from its inputs and residual (none where the residual is only rounding:
+        the target's codec rounds the prediction as the source did)."""
+        if self.rounding_only:
+            residual = np.zeros(len(residual))
         predicted = self.predict(inputs, levels)
         if self.form == "product":
             return predicted * np.exp(np.clip(residual, -700, 700))
@@ -235,6 +267,10 @@ class Relation:
             "blank_alone": self.blank_alone,
             "factors": [f.state() for f in self.factors],
             "floors": self.floors,
+            "ceilings": self.ceilings,
+            "blank_follows": self.blank_follows,
+            "blank_on_zero": self.blank_on_zero,
+            "rounding_only": self.rounding_only,
         }
 
     @classmethod
@@ -249,6 +285,10 @@ class Relation:
             state["blank_alone"],
             factors=[Factor(**f) for f in state["factors"]],
             floors=list(state.get("floors", [])),
+            ceilings=list(state.get("ceilings", [])),
+            blank_follows=state.get("blank_follows", True),
+            blank_on_zero=state.get("blank_on_zero", False),
+            rounding_only=state.get("rounding_only", False),
         )
 
 
@@ -279,15 +319,23 @@ def find_relations(
     for relation in found:
         if relation.target in orders:
             relation.floors = [n for n in orders[relation.target].inputs if n in relation.inputs]
+        relation.ceilings = [n for n in relation.inputs if n in orders and relation.target in orders[n].inputs]
     kept = _acyclic(found + [orders[n] for n in below_first if n in orders])
     for relation in kept:
-        present = (
-            np.column_stack([np.isfinite(numbers[n]) for n in relation.inputs]).all(axis=1)
-            if relation.inputs
-            else np.ones(len(numbers[relation.target]), bool)
-        )
-        relation.blank_alone = bool((present & ~np.isfinite(numbers[relation.target])).any())
+        _learn_blanks(relation, numbers)
     return kept
+
+
+def _learn_blanks(relation: Relation, numbers: dict[str, np.ndarray]) -> None:
+    """Where the source's target is blank: wherever an input is, where a product divides by
+    zero, and elsewhere too (``blank_alone``: then the autoencoder places those blanks)."""
+    inputs = [numbers[n] for n in relation.inputs]
+    blank = ~np.isfinite(numbers[relation.target])
+    missing = np.isnan(np.column_stack(inputs)).any(axis=1) if inputs else np.zeros(len(blank), bool)
+    relation.blank_follows = bool(blank[missing].all())
+    divides = relation.divides_by_zero(inputs, len(blank))
+    relation.blank_on_zero = bool(divides.any() and blank[divides].all())
+    relation.blank_alone = bool((blank & ~relation.blanks(inputs, len(blank))).any())
 
 
 def _coded_factors(factors: dict[str, pd.Series], min_counts: dict[str, int]) -> dict[str, tuple[list, np.ndarray]]:
@@ -416,13 +464,14 @@ def _fit(
     t = sample[target]
     present = np.isfinite(t)
     y = _space(t, form)
+    zeros = present & (t == 0) if form == "product" else np.zeros(len(t), dtype=bool)  # 0 if an input is
     usable = [c for c in candidates if np.isfinite(sample[c][present]).all()]
     space = {c: _space(sample[c], form) for c in usable}
     chosen: list[str] = []
     best_var = None
     coefficients = None
     domain = np.isfinite(y)
-    if domain.sum() < MIN_COVERAGE * present.sum() or domain.sum() < MIN_ROWS:
+    if domain.sum() + zeros.sum() < MIN_COVERAGE * present.sum() or domain.sum() < MIN_ROWS:
         return None
     total_var = float(np.var(_trimmed(y[domain])))
     if total_var <= 0:
@@ -436,7 +485,10 @@ def _fit(
             rows_c = domain & np.isfinite(space[c])
             for other in chosen:
                 rows_c &= np.isfinite(space[other])
-            if rows_c.sum() < max(MIN_ROWS, 10 * (len(chosen) + 2)) or rows_c.sum() < MIN_COVERAGE * present.sum():
+            if (
+                rows_c.sum() < max(MIN_ROWS, 10 * (len(chosen) + 2))
+                or rows_c.sum() + zeros.sum() < MIN_COVERAGE * present.sum()
+            ):
                 continue
             b, var = _trimmed_fit(np.column_stack([space[o][rows_c] for o in chosen + [c]]), y[rows_c])
             if form == "product" and np.abs(b[1:]).max() > MAX_EXPONENT:
@@ -476,6 +528,8 @@ def _fit(
     assert best_var is not None and coefficients is not None
     if 1.0 - best_var / total_var < MIN_R2:
         return None
+    if form == "product" and not _zeros_follow(t, [sample[c] for c in chosen], coefficients[1:], domain, zeros):
+        return None
     if not factors:
         coefficients = _snapped(np.column_stack([space[c][rows] for c in chosen]), y[rows], coefficients)
     # the input that moves the target most goes last: a given target is solved for it
@@ -492,6 +546,18 @@ def _fit(
     return Relation(
         target, chosen, form, [float(b) for b in ordered], fills, 1.0 - best_var / total_var, factors=factors
     )
+
+
+def _zeros_follow(
+    t: np.ndarray, inputs: list[np.ndarray], slopes: np.ndarray, domain: np.ndarray, zeros: np.ndarray
+) -> bool:
+    """Whether a product's zeros are where an input with a positive power is 0, and its
+    positive values where none is, in nearly all the target's present rows."""
+    nulled = np.zeros(len(t), dtype=bool)
+    for x, b in zip(inputs, slopes):
+        nulled |= (x == 0) & (b > 0)
+    kept = (domain & ~nulled) | (zeros & nulled)
+    return bool(kept.sum() >= MIN_COVERAGE * np.isfinite(t).sum())
 
 
 def _amounts(b: np.ndarray, picked: list[tuple[str, np.ndarray]], values: dict[str, list]) -> list[Factor]:
@@ -636,15 +702,16 @@ def _orders(names: list[str], numbers: dict[str, np.ndarray], kinds: dict[str, s
             both = np.isfinite(t) & np.isfinite(x)
             if both.sum() < MIN_ROWS or not (x[both] <= t[both]).all() or (x[both] == t[both]).all():
                 continue
-            if not (np.isfinite(x) | ~np.isfinite(t)).all():
-                continue  # the target outlives a blank input
+            alone = np.isfinite(t) & ~np.isfinite(x)
+            if (t[alone] < x[both].min()).any():
+                continue  # the target outlives a blank input below where the input stands for it
             if np.mean(x[shuffle] > t) < MIN_CROSSING:
                 continue  # the ranges nearly keep it anyway: no rule of rows
             below[high].append(low)
     relations = []
     for high, lows in below.items():
         if lows:
-            fills = [float(np.nanmedian(numbers[n])) for n in lows]
+            fills = [float(np.nanmin(numbers[n])) for n in lows]  # a blank input stands at its lowest
             relations.append(Relation(high, lows, "order", [0.0] + [1.0] * len(lows), fills))
     return relations
 

@@ -36,7 +36,7 @@ from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
 from syngen.engine.order import RowOrder
 from syngen.engine.redraws import MAX_LEVELS, MAX_TAIL_SHARE, Redraw, fit_redraws, needed, sweep
-from syngen.engine.relations import Relation, find_relations
+from syngen.engine.relations import ROUNDED, Relation, find_relations
 from syngen.errors import SyngenError, os_error
 from syngen.privacy import RARE_THRESHOLD, Protection, guard
 from syngen.privacy.codecs import LocationCodec  # importing registers the personal codecs
@@ -258,6 +258,9 @@ class Synthesizer:
             relation.codec = NumericCodec(relation.target, "float").fit(residual)
             residuals[relation.codec] = residual
             numbers[relation.target] = relation.compose(residual.to_numpy(), inputs, levels)
+            relation.rounding_only = relation.exact and _rounded(
+                numeric[relation.target], numbers[relation.target], relation.predict(inputs, levels)
+            )
         return residuals
 
     @property
@@ -655,9 +658,8 @@ class Synthesizer:
             residual, nulls = decoded[id(relation.codec)]
             target = expect(by_name[relation.target], NumericCodec)
             values, levels = [numbers[n] for n in relation.inputs], [outputs[f.name] for f in relation.factors]
-            # the source's target is blank wherever an input is (relations.py asks it), and
-            # maybe only there
-            blank = np.isnan(np.column_stack(values)).any(axis=1) if values else np.zeros(len(residual), bool)
+            # blank where the inputs leave it so (relations.py), and maybe elsewhere too
+            blank = relation.blanks(values, len(residual))
             nulls = blank if nulls is None or not relation.blank_alone else nulls | blank
             x = relation.compose(residual, values, levels)
             if calibrating and not relation.exact:
@@ -669,9 +671,11 @@ class Synthesizer:
             x = target.within(composed)
             if relation.form == "order":  # the smallest gap the source has, at least; the range wins
                 x = target.within(target.at_least(x, relation.predict(values) + relation.gap))
-            elif relation.floors:  # never below what it never is below in the source
-                floor = np.fmax.reduce([numbers[n] for n in relation.floors])
-                x = target.within(target.at_least(x, floor))
+            else:  # never below (nor above) what it never is in the source
+                if relation.floors:
+                    x = target.within(target.at_least(x, np.fmax.reduce([numbers[n] for n in relation.floors])))
+                if relation.ceilings:
+                    x = target.within(target.at_most(x, np.fmin.reduce([numbers[n] for n in relation.ceilings])))
             x, nulls = _given_numbers(x, nulls, given, relation.target)
             numbers[relation.target] = _blanked(x, nulls)
             if given is not None and relation.target in given.values:
@@ -1002,6 +1006,14 @@ def _given_numbers(
     mask = given.given(name)
     x = np.where(mask, given.values[name], x)
     return x, (nulls & ~mask if nulls is not None else None)
+
+
+def _rounded(codec: NumericCodec, target: np.ndarray, predicted: np.ndarray) -> bool:
+    """Whether the source's target is its prediction rounded to the target's grain in nearly
+    every row (``relations.ROUNDED``), its residual no more than that rounding."""
+    both = np.isfinite(target) & np.isfinite(predicted)
+    same = np.isclose(codec.within(predicted[both]), target[both], rtol=1e-9, atol=1e-12)
+    return bool(both.any() and same.mean() >= ROUNDED)
 
 
 def _blanked(x: np.ndarray, nulls: np.ndarray | None) -> np.ndarray:
