@@ -378,11 +378,14 @@ class NumericCodec(LearnedCodec):
     def _snap(self, x: np.ndarray) -> np.ndarray:
         """Each value moved to the nearest shared one; values past the outermost shared ones
         (the tails, where the source's values are rare) only rounded."""
+        return np.where(self.in_tail(x), x, self._nearest(x))
+
+    def _nearest(self, x: np.ndarray) -> np.ndarray:
+        """The shared value nearest each value (at least two are shared)."""
         support = self.support
         right = np.clip(np.searchsorted(support, x), 1, len(support) - 1)
         left = right - 1
-        nearest = np.where(np.abs(x - support[left]) <= np.abs(support[right] - x), support[left], support[right])
-        return np.where(self.in_tail(x), x, nearest)
+        return np.where(np.abs(x - support[left]) <= np.abs(support[right] - x), support[left], support[right])
 
     def in_tail(self, x: np.ndarray) -> np.ndarray:
         """Where values lie past the outermost shared values (none, when there are none)."""
@@ -515,10 +518,12 @@ class NumericCodec(LearnedCodec):
             low, high = self.step_range()
             grained = np.round(np.clip(np.round(x, self.decimals), low * self._unit, high * self._unit), self.decimals)
             # a shared value as the source holds it, where that differs only by a float's last
-            # bit (6.904679999999999, a knot in miles per hour, is no 6.90468 to a classifier)
-            if len(self.support):
-                held = np.isin(x, self.support) & (np.abs(grained - x) <= 1e-12 * np.maximum(np.abs(x), 1.0))
-                return np.where(held, x, grained)
+            # bits (6.904679999999999, a knot in miles per hour, is no 6.90468 to a classifier;
+            # nor is a composed 2003.4166666666665 the source's 2003.4166666666667)
+            if len(self.support) > 1:
+                nearest = self._nearest(x)
+                held = np.abs(nearest - x) <= 1e-12 * np.maximum(np.abs(x), 1.0)
+                return np.where(held, nearest, grained)
             return grained
         return np.round(x / self.resolution) * self.resolution if self.resolution else x
 

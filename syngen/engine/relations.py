@@ -59,7 +59,8 @@ FACTORS_BELOW = 0.99  # categorical inputs are searched where numbers alone expl
 TRIM = 0.01  # share of rows a fit leaves out as outliers
 STEP_GAIN = 0.5  # a further input must halve the unexplained variance
 MIN_COVERAGE = 0.98  # of the target's non-null rows inside a product's domain (all positive)
-MIN_CROSSING = 0.005  # share of rows an order must rule out once columns are shuffled
+MIN_CROSSING = 0.01  # share of rows an order must rule out once columns are shuffled (a mother no younger
+# than her number of prenatal visits, 0.5 %, is a matter of ranges)
 MAX_LEVELS = 30  # a categorical input's kept values; a column with more is not one
 MAX_FACTORS = 12
 FACTOR_GAIN = 0.1  # a further categorical input must explain a tenth of what is left
