@@ -18,7 +18,7 @@ import pandas as pd
 
 from syngen import artifacts
 from syngen.adapters import sql
-from syngen.adapters.sql import Constraint, TableSchema
+from syngen.adapters.sql import TableSchema
 from syngen.errors import SyngenError
 from syngen.manifest import MANIFEST_FILE, Links, Manifest, Schema
 from syngen.metadata.model import Key, Metadata
@@ -70,10 +70,6 @@ def detach(metadata: Metadata, empty: set[str]) -> tuple[Metadata, dict[str, lis
         links[name] = [k for k in table.foreign_keys if k.parent in empty]
         tables[name] = replace(table, keys=[k for k in table.keys if k not in links[name]])
     return Metadata(tables, metadata.path), {n: keys for n, keys in links.items() if keys}
-
-
-def constraints(keys: list[Key]) -> list[Constraint]:
-    return [Constraint("FK", k.columns, k.parent, k.parent_columns) for k in keys]
 
 
 def null_links(name: str, frame: pd.DataFrame, declared: TableSchema | None, keys: list[Key]) -> list[str]:

@@ -18,7 +18,7 @@ import pandas as pd
 from syngen import artifacts
 from syngen.adapters.files import HEADERS, WRITTEN
 from syngen.adapters.sources import describe_source, read_source
-from syngen.adapters.sql import ColumnSpec, Constraint, is_database_url
+from syngen.adapters.sql import ColumnSpec, is_database_url
 from syngen.adapters.sql_write import TableSpec
 from syngen.adapters.stored import column_specs
 from syngen.adapters.targets import check_location, describe_target, existing_rows, open_targets
@@ -81,11 +81,7 @@ def train_table(
     if on_start:
         on_start(data)
     # a database's PRIMARY KEY / UNIQUE columns are generated unique, never learned
-    keys = [
-        Key(f"{c.type}{i}", c.type, c.columns)
-        for i, c in enumerate(loaded.declared.constraints if loaded.declared else [])
-        if c.type in ("PK", "UQ")
-    ]
+    keys = [k for k in (loaded.declared.keys if loaded.declared else []) if k.type in ("PK", "UQ")]
     try:
         model = Synthesizer(
             epochs=epochs,
@@ -125,15 +121,13 @@ def schema_of(model: Synthesizer, frame: pd.DataFrame, declared, keys: list[Key]
     )
 
 
-def table_spec(name: str, schema: Schema, constraints: list[Constraint] | None = None, closing=()) -> TableSpec:
-    """What a database target needs to create and fill the table; ``constraints`` replace
-    the PK/UQ keys the model was trained with (a linked run knows its FKs too)."""
-    if constraints is None:
-        constraints = [Constraint(k.type, k.columns) for k in schema.keys]
+def table_spec(name: str, schema: Schema, keys: list[Key] | None = None, closing=()) -> TableSpec:
+    """What a database target needs to create and fill the table; ``keys`` replace the PK/UQ
+    keys the model was trained with (a linked run knows its FKs too)."""
     return TableSpec(
         name,
         [ColumnSpec.from_dict(c) for c in schema.columns],
-        constraints,
+        list(schema.keys) if keys is None else keys,
         dict(schema.formats),
         set(closing),
         list(schema.checks),

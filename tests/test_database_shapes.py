@@ -191,7 +191,7 @@ def _indexed_source(dialect: str, folder, request) -> str:
 def test_unique_indexes_are_read_as_unique_keys(dialect, tmp_path, request):
     url = _indexed_source(dialect, tmp_path, request)
     frame, notes, declared = sql.read_table(url, "person")
-    keys = {(k.type, k.columns) for k in declared.constraints}
+    keys = {(k.type, k.columns) for k in declared.keys}
     assert keys == {("PK", ("id",)), ("UQ", ("code",)), ("UQ", ("shop", "seat"))}
     skipped = " ".join(notes)
     if dialect != "duckdb":
@@ -209,7 +209,7 @@ def test_a_unique_index_is_generated_unique_and_created_in_the_target(tmp_path, 
         target = _target(dialect, tmp_path, request)
         infer_table("person", 400, output=target, random_seed=3, artifacts_dir=tmp_path / "artifacts")
         out = sql.describe(target, ["person"])["person"]
-        assert {(k.type, k.columns) for k in out.constraints} >= {("UQ", ("code",)), ("UQ", ("shop", "seat"))}
+        assert {(k.type, k.columns) for k in out.keys} >= {("UQ", ("code",)), ("UQ", ("shop", "seat"))}
         frame = _read(target, "person")
         assert len(frame) == 400 and frame["code"].is_unique and not frame[["shop", "seat"]].duplicated().any()
 
@@ -218,19 +218,20 @@ def test_a_unique_index_is_generated_unique_and_created_in_the_target(tmp_path, 
 
 
 def _store_specs():
-    from syngen.adapters.sql import ColumnSpec, Constraint
+    from syngen.adapters.sql import ColumnSpec
     from syngen.adapters.sql_write import TableSpec
+    from syngen.metadata import Key
 
     store = TableSpec(
         "store",
         [ColumnSpec("store_id", {"type": "Integer"}, False), ColumnSpec("manager_staff_id", {"type": "Integer"})],
-        [Constraint("PK", ("store_id",)), Constraint("FK", ("manager_staff_id",), "staff", ("staff_id",))],
+        [Key.declared("PK", ("store_id",)), Key.declared("FK", ("manager_staff_id",), "staff", ("staff_id",))],
         closing={("manager_staff_id",)},
     )
     staff = TableSpec(
         "staff",
         [ColumnSpec("staff_id", {"type": "Integer"}, False), ColumnSpec("store_id", {"type": "Integer"})],
-        [Constraint("PK", ("staff_id",)), Constraint("FK", ("store_id",), "store", ("store_id",))],
+        [Key.declared("PK", ("staff_id",)), Key.declared("FK", ("store_id",), "store", ("store_id",))],
     )
     return [store, staff]
 
@@ -254,7 +255,7 @@ def test_replace_drops_a_key_cycle_children_first_and_never_a_table_it_does_not_
     _write_stores(url, "fail", 2)
     _write_stores(url, "replace", 3)  # staff <-> store (DuckDB: staff -> store; it cannot close a loop)
     assert len(_read(url, "store")) == 3 and len(_read(url, "staff")) == 6
-    fks = {k.parent for s in sql.describe(url, ["store", "staff"]).values() for k in s.constraints if k.type == "FK"}
+    fks = {k.parent for s in sql.describe(url, ["store", "staff"]).values() for k in s.keys if k.type == "FK"}
     assert fks == ({"store"} if dialect == "duckdb" else {"store", "staff"})
 
     engine = sa.create_engine(url)
@@ -468,7 +469,7 @@ def test_empty_tables_are_created_empty_with_their_keys(with_empty, dialect, req
     reports = {r.table: r for r in infer_tables(metadata, {"random_seed": 2}, folder / "artifacts", output=url)}
     assert reports["demographic"].rows == 0 and reports["customer_demo"].rows == 0
     declared = sql.describe(url)
-    keys = {name: {(k.type, k.columns, k.parent) for k in s.constraints} for name, s in declared.items()}
+    keys = {name: {(k.type, k.columns, k.parent) for k in s.keys} for name, s in declared.items()}
     assert keys["demographic"] == {("PK", ("type_id",), None)}
     assert keys["customer_demo"] == {
         ("PK", ("customer_id", "type_id"), None),
@@ -611,7 +612,7 @@ def test_a_schema_is_read_with_its_keys(sales):
     assert "sales.customer:" in text and "sales.orders:" in text and "\nregion:" not in text
     assert "references: {table: sales.customer, columns: [id]}" in text
     declared = sql.describe(url, ["sales.orders"])["sales.orders"]
-    assert {(k.type, k.parent) for k in declared.constraints} == {
+    assert {(k.type, k.parent) for k in declared.keys} == {
         ("PK", None),
         ("FK", "sales.customer"),
         ("FK", "region"),
@@ -630,7 +631,7 @@ def test_a_schema_is_recreated_in_the_target(sales, dialect, request):
     infer_tables(metadata, {"random_seed": 2}, folder / "artifacts", output=url)
     assert sql.table_names(url) == [] and sql.table_names(url, schema="sales") == ["sales.customer", "sales.orders"]
     declared = sql.describe(url, ["sales.orders"])["sales.orders"]
-    assert ("FK", ("customer_id",), "sales.customer") in {(k.type, k.columns, k.parent) for k in declared.constraints}
+    assert ("FK", ("customer_id",), "sales.customer") in {(k.type, k.columns, k.parent) for k in declared.keys}
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         orders = pd.read_sql(sa.select(sa.text("*")).select_from(sa.table("orders", schema="sales")), connection)
@@ -677,7 +678,7 @@ def test_schema_on_the_command_line_and_in_duckdb(sales, tmp_path):
     duck = f"duckdb:///{tmp_path / 's.duckdb'}"
     declared = sql.describe(duck, schema="shop")
     assert list(declared) == ["shop.child", "shop.parent"]
-    assert [(k.type, k.parent) for k in declared["shop.child"].constraints] == [("PK", None), ("FK", "shop.parent")]
+    assert [(k.type, k.parent) for k in declared["shop.child"].keys] == [("PK", None), ("FK", "shop.parent")]
     assert sql.read_table(duck, "shop.parent")[0]["name"].tolist() == ["a", "b"]
 
 

@@ -11,7 +11,8 @@ import tempfile
 import pandas as pd
 import sqlalchemy as sa
 
-from syngen.adapters.sql import ColumnSpec, Constraint, TableSchema
+from syngen.adapters.sql import ColumnSpec, TableSchema
+from syngen.metadata.model import Key
 
 _TYPES = {
     "TINYINT": "SmallInteger",
@@ -97,8 +98,8 @@ def describe(connection: sa.Connection, names: list[str]) -> dict[str, TableSche
         if name in wanted and kind == "CHECK":
             checks.append((name, expression))
         if name in wanted and kind in kinds:
-            schemas[name].constraints.append(
-                Constraint(
+            schemas[name].keys.append(
+                Key.declared(
                     kinds[kind],
                     tuple(columns),
                     named(schema, parent) if kind == "FOREIGN KEY" else None,

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from syngen.adapters.files import decimal_numbers, numeric_or_text
 from syngen.errors import SyngenError
+from syngen.metadata.model import Key
 
 READ_CHUNK_ROWS = 50_000
 CONNECT_TIMEOUT = 10  # seconds; a URL's own ?connect_timeout= wins
@@ -208,28 +209,19 @@ class ColumnSpec:
         return cls(data["name"], data["type"], data["nullable"], data.get("default"))
 
 
-@dataclass(frozen=True)
-class Constraint:
-    type: str  # PK, UQ or FK
-    columns: tuple[str, ...]
-    parent: str | None = None
-    parent_columns: tuple[str, ...] = ()
-    name: str | None = field(default=None, compare=False)  # as the database calls it, when read from one
-
-
 @dataclass
 class TableSchema:
     name: str
     columns: list[ColumnSpec]
-    constraints: list[Constraint] = field(default_factory=list)
+    keys: list[Key] = field(default_factory=list)  # PK, UQ and FK
     notes: list[str] = field(default_factory=list)  # what the database declares that is not kept
     checks: list[str] = field(default_factory=list)  # CHECK constraints, portable SQL (adapters.checks)
 
     def add_check(self, sql: str, dialect: str) -> None:
         from syngen.adapters.checks import portable_check
 
-        keys = {c for k in self.constraints for c in k.columns}
-        portable, why = portable_check(sql, dialect, [c.name for c in self.columns], keys)
+        keyed = {c for k in self.keys for c in k.columns}
+        portable, why = portable_check(sql, dialect, [c.name for c in self.columns], keyed)
         if portable is None:
             self.notes.append(f"CHECK ({sql}) of table '{self.name}' is left out of the target: {why}")
         else:
@@ -253,8 +245,8 @@ class TableSchema:
         if partial or len(named) < len(columns) or not columns:
             how = "partial (WHERE)" if partial else "on an expression"
             self.notes.append(f"unique index '{index}' of table '{self.name}' is {how}: not kept as a key")
-        elif not any(k.type in ("PK", "UQ") and set(k.columns) == set(named) for k in self.constraints):
-            self.constraints.append(Constraint("UQ", tuple(named)))
+        elif not any(k.type in ("PK", "UQ") and set(k.columns) == set(named) for k in self.keys):
+            self.keys.append(Key.declared("UQ", tuple(named)))
 
 
 _GENERIC_TYPES = {
@@ -382,16 +374,16 @@ def _describe_table(inspector, name: str, dialect: str) -> TableSchema:
     where = {"table_name": table, "schema": schema_name}
     reflected = inspector.get_columns(**where)
     columns = [ColumnSpec(c["name"], type_spec(c["type"]), bool(c["nullable"])) for c in reflected]
-    constraints = []
+    keys = []
     primary = inspector.get_pk_constraint(**where).get("constrained_columns") or []
     if primary:
-        constraints.append(Constraint("PK", tuple(primary)))
+        keys.append(Key.declared("PK", tuple(primary)))
         for column in columns:
             column.nullable = column.nullable and column.name not in primary
     for foreign in inspector.get_foreign_keys(**where):  # a parent in another schema keeps its schema
         parent = qualified(foreign.get("referred_schema"), foreign["referred_table"])
-        constraints.append(
-            Constraint(
+        keys.append(
+            Key.declared(
                 "FK",
                 tuple(foreign["constrained_columns"]),
                 parent,
@@ -399,7 +391,7 @@ def _describe_table(inspector, name: str, dialect: str) -> TableSchema:
                 foreign.get("name"),
             )
         )
-    schema = TableSchema(name, columns, constraints)
+    schema = TableSchema(name, columns, keys)
     _unique_keys(inspector, schema, where)
     for column, found in zip(columns, reflected):
         schema.add_default(column, found.get("default"), dialect)
@@ -423,7 +415,7 @@ def _unique_keys(inspector, schema: TableSchema, where: dict) -> None:
         uniques = inspector.get_unique_constraints(**where)
         indexes = inspector.get_indexes(**where)
     for unique in uniques:
-        schema.constraints.append(Constraint("UQ", tuple(unique["column_names"])))
+        schema.keys.append(Key.declared("UQ", tuple(unique["column_names"])))
     for skipped in dict.fromkeys(re.findall(r"expression-based index (\S+)", " ".join(str(w.message) for w in caught))):
         schema.add_unique(skipped, [None])
     for index in indexes:
@@ -490,7 +482,7 @@ def read_table(
         statement = sa.select(*selectable.columns)
         if drop_null:
             statement = statement.where(sa.and_(*[c.isnot(None) for c in selectable.columns]))
-        primary = next((k.columns for k in schema.constraints if k.type == "PK"), ())
+        primary = next((k.columns for k in schema.keys if k.type == "PK"), ())
         if keys is not None:
             frame = _rows_by_key(connection, statement, selectable.columns[keys[0]], list(keys[1]))
         elif head is not None:
@@ -518,7 +510,7 @@ def read_table(
     declared = TableSchema(
         table,
         columns,
-        [k for k in schema.constraints if all(c in learnable for c in k.columns)],
+        [k for k in schema.keys if all(c in learnable for c in k.columns)],
         checks=[c for c in schema.checks if check_columns(c) <= learnable],
     )
     return frame, notes + found, declared

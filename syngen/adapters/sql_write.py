@@ -26,7 +26,6 @@ from syngen.adapters.files import hex_text, staging_file
 from syngen.adapters.sql import (
     BINARY,
     ColumnSpec,
-    Constraint,
     check_target,
     connection_tables,
     database_error,
@@ -42,6 +41,7 @@ from syngen.adapters.stored import boolean_like
 from syngen.adapters.views import View, create_views, drop_views
 from syngen.errors import FULL_DISK, SyngenError, os_error
 from syngen.keys import key_tuples
+from syngen.metadata.model import Key
 
 IF_EXISTS = ("fail", "replace", "append")
 INSERT_CHUNK_ROWS = 10_000
@@ -50,11 +50,11 @@ DUCKDB_MEMORY_LIMIT = "256MB"
 
 @dataclass
 class TableSpec:
-    """A table to create and fill: columns, constraints, text formats of its date columns."""
+    """A table to create and fill: columns, keys, text formats of its date columns."""
 
     name: str
     columns: list[ColumnSpec]
-    constraints: list[Constraint] = field(default_factory=list)
+    keys: list[Key] = field(default_factory=list)  # PK, UQ and FK
     formats: dict[str, str] = field(default_factory=dict)
     closing: set[tuple[str, ...]] = field(default_factory=set)  # FK columns that close a loop
     checks: list[str] = field(default_factory=list)  # CHECK constraints, portable SQL (adapters.checks)
@@ -205,7 +205,7 @@ class DatabaseWriter:
         them stops the run before anything changes: it is the user's, and would be broken."""
         declared = describe_connection(self._open, existing)
         links = {
-            name: [k for k in schema.constraints if k.type == "FK" and k.parent in replaced]
+            name: [k for k in schema.keys if k.type == "FK" and k.parent in replaced]
             for name, schema in declared.items()
         }
         for name in existing:
@@ -226,20 +226,20 @@ class DatabaseWriter:
         for name in order:
             self._bare(name, sa.MetaData()).drop(self._open)
 
-    def _drop_links(self, tables: list[str], links: dict[str, list[Constraint]]) -> None:
+    def _drop_links(self, tables: list[str], links: dict[str, list[Key]]) -> None:
         if self.dialect == "sqlite":
             self._open.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
             return
         for name in tables:
             for key in links[name]:
-                if key.name and key.parent != name:
+                if key.declared_as and key.parent != name:
                     table = self._bare(name, sa.MetaData(), sa.Column(key.columns[0]))
                     self._open.execute(
                         sa.schema.DropConstraint(
                             sa.ForeignKeyConstraint(
                                 [table.c[key.columns[0]]],
                                 [f"{key.parent}.{key.parent_columns[0]}"],
-                                name=key.name,
+                                name=key.declared_as,
                                 table=table,
                             )
                         )
@@ -268,7 +268,7 @@ class DatabaseWriter:
         constraints: list[sa.Constraint] = [
             sa.CheckConstraint(sa.text(to_dialect(check, self.dialect))) for check in spec.checks
         ]
-        for key in spec.constraints:
+        for key in spec.keys:
             if key.type == "PK":
                 constraints.append(sa.PrimaryKeyConstraint(*key.columns))
             elif key.type == "UQ":
@@ -311,9 +311,7 @@ class DatabaseWriter:
         """Insert the table's rows; a self-referencing table arrives whole and goes in by levels."""
         self._table = name
         spec = self.specs[name]
-        self_links = [
-            k for k in spec.constraints if k.type == "FK" and k.parent == name and k.columns not in spec.closing
-        ]
+        self_links = [k for k in spec.keys if k.type == "FK" and k.parent == name and k.columns not in spec.closing]
         rows = 0
         if self_links:
             frame = pd.concat(list(batches), ignore_index=True)
@@ -330,7 +328,7 @@ class DatabaseWriter:
         inserted empty; totals of children), by primary key."""
         self._table = name
         spec = self.specs[name]
-        key = next((k for k in spec.constraints if k.type in ("PK", "UQ")), None)
+        key = next((k for k in spec.keys if k.type in ("PK", "UQ")), None)
         if key is None:
             raise SyngenError(
                 f"table '{name}' closes a foreign-key loop but has no PRIMARY KEY or UNIQUE "
@@ -421,7 +419,7 @@ def _driver_errors() -> tuple:
 _DriverError = _driver_errors()
 
 
-def _levels(frame: pd.DataFrame, links: list[Constraint]) -> Iterable[np.ndarray]:
+def _levels(frame: pd.DataFrame, links: list[Key]) -> Iterable[np.ndarray]:
     """Boolean row masks, roots first, each level referencing only rows of earlier levels."""
     own = {key: key_tuples(frame, key.parent_columns) for key in links}
     parent = {key: key_tuples(frame, key.columns).where(frame[list(key.columns)].notna().all(axis=1)) for key in links}

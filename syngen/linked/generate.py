@@ -15,7 +15,7 @@ import pandas as pd
 
 from syngen import artifacts, empty_tables
 from syngen.adapters import views
-from syngen.adapters.sql import Constraint, is_database_url
+from syngen.adapters.sql import is_database_url
 from syngen.adapters.targets import describe_target, existing_rows, open_targets
 from syngen.engine.synthesizer import Synthesizer, resolve_seed
 from syngen.errors import SyngenError
@@ -115,7 +115,7 @@ def infer_tables(
         name: table_spec(
             name,
             manifests[name].schema,
-            _constraints(metadata.tables[name]) + empty_tables.constraints(detached.get(name, [])),
+            [k for k in metadata.tables[name].keys if k.type != "TKN"] + detached.get(name, []),
             [k.columns for k in _closing_keys(metadata, plan, name)],
         )
         for name in plan.order
@@ -289,10 +289,6 @@ def _align_link_types(metadata, specs) -> None:
 def _closing_keys(metadata, plan: Plan, name: str) -> list[Key]:
     """The table's late links to other tables: FKs whose parent is generated after it."""
     return [k for k in metadata.tables[name].foreign_keys if plan.is_late(name, k) and k.parent != name]
-
-
-def _constraints(table) -> list[Constraint]:
-    return [Constraint(k.type, k.columns, k.parent, k.parent_columns) for k in table.keys if k.type != "TKN"]
 
 
 def _table_seed(run_seed: int, name: str) -> int:

@@ -4,35 +4,13 @@ same key, the file wins."""
 
 from __future__ import annotations
 
-import re
-
 from syngen.adapters import sql
 from syngen.metadata.model import Key, Metadata
 
 
-def _snake(columns) -> str:
-    return "_".join(re.sub(r"[^a-z0-9]+", "_", str(c).lower()).strip("_") for c in columns)
-
-
 def declared_keys(schema: sql.TableSchema, tables) -> list[Key]:
     """The table's declared keys; FKs only towards ``tables`` (the ones in the run)."""
-    keys = []
-    for constraint in schema.constraints:
-        if constraint.type == "PK":
-            keys.append(Key("pk", "PK", constraint.columns))
-        elif constraint.type == "UQ":
-            keys.append(Key(f"uq_{_snake(constraint.columns)}", "UQ", constraint.columns))
-        elif constraint.parent in tables:
-            keys.append(
-                Key(
-                    f"fk_{_snake(constraint.columns)}",
-                    "FK",
-                    constraint.columns,
-                    constraint.parent,
-                    constraint.parent_columns,
-                )
-            )
-    return keys
+    return [k for k in schema.keys if k.type != "FK" or k.parent in tables]
 
 
 def merge_declared(metadata: Metadata) -> list[str]:

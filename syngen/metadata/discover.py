@@ -61,7 +61,7 @@ def _from_database(url: str, schema: str | None) -> str:
         for name, rows in counts.items()
         if rows == 0
     }
-    if any(schema.constraints for schema in schemas.values()):
+    if any(schema.keys for schema in schemas.values()):
         header = [f"# Keys declared by the database {sql.safe_url(url)}, read by 'syngen metadata infer'."]
         entries = {
             name: [

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 
 @dataclass(frozen=True)
 class Key:
+    """A key of a table, as metadata names it or as a database declares it (a constraint)."""
+
     name: str
     type: str  # PK, UQ, FK or TKN
     columns: tuple[str, ...]
     parent: str | None = None  # FK only: the referenced table and its columns
     parent_columns: tuple[str, ...] = ()
     min_children: int = 0  # FK only: the fewest rows of this table each parent row has
+    declared_as: str | None = field(default=None, compare=False)  # the constraint's name in its database
+
+    @classmethod
+    def declared(
+        cls,
+        type: str,
+        columns: tuple[str, ...],
+        parent: str | None = None,
+        parent_columns: tuple[str, ...] = (),
+        declared_as: str | None = None,
+    ) -> "Key":
+        """A key a database declares, named as metadata would name it: ``pk``, ``uq_<columns>``,
+        ``fk_<columns>``."""
+        name = "pk" if type == "PK" else f"{type.lower()}_{snake(columns)}"
+        return cls(name, type, tuple(columns), parent, tuple(parent_columns), declared_as=declared_as)
 
     @property
     def parent_table(self) -> str:
@@ -64,3 +82,8 @@ class Metadata:
         if not beside.exists() and Path(location).exists():
             return location
         return str(beside)
+
+
+def snake(columns) -> str:
+    """Column names as one lower-case identifier: ``("OrderID", "Line No")`` -> ``orderid_line_no``."""
+    return "_".join(re.sub(r"[^a-z0-9]+", "_", str(c).lower()).strip("_") for c in columns)
