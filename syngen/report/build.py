@@ -14,7 +14,7 @@ from syngen import artifacts
 from syngen.adapters.sources import read_source
 from syngen.adapters.sql import is_database_url
 from syngen.errors import SyngenError
-from syngen.linked.links import COUNT_PREFIX, children_per_parent
+from syngen.linked.links import children_per_parent
 from syngen.privacy import RARE_THRESHOLD
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.report import figures
@@ -41,6 +41,23 @@ UNAVAILABLE = {
     "median accuracy": "fewer than two learned columns",
     "exact copies": "no rows to compare",
 }
+
+
+@dataclass
+class TableView:
+    """What the report needs of a table's model: the kinds of the columns it compares (the
+    table's own learned ones, not keys a run generates nor what a model learns beside them),
+    the text formats of its dates, and the columns made anew (never copies by design)."""
+
+    kinds: dict[str, str]
+    text_formats: dict[str, str]
+    made_anew: set[str]
+
+    @classmethod
+    def of(cls, model, columns, generated=()) -> "TableView":
+        """The view of ``model`` over the table's ``columns``, less the ``generated`` ones."""
+        kinds = {c: k for c, k in model.kinds.items() if c in set(columns) - set(generated)}
+        return cls(kinds, model.text_formats, model.made_anew & set(kinds))
 
 
 @dataclass
@@ -82,14 +99,13 @@ def _table_section(
     name: str,
     real: pd.DataFrame,
     synthetic: pd.DataFrame,
-    model,
+    view: TableView,
     target: str | None,
     extra: str = "",
     with_cards: bool = True,
 ) -> tuple[TableMetrics, str]:
-    # a parent's model also learns its children counts: the model's own columns, not the table's
-    kinds = {c: k for c, k in model.kinds.items() if not str(c).startswith(COUNT_PREFIX)}
-    metrics = measure(real, synthetic, kinds, model.text_formats, target, made_anew=model.made_anew)
+    kinds = view.kinds
+    metrics = measure(real, synthetic, kinds, view.text_formats, target, made_anew=view.made_anew)
     parts = [
         f'<section id="{esc(name)}"><h2>{esc(name)}</h2>',
         f'<div class="muted">{len(real):,} real rows and {len(synthetic):,} synthetic rows compared '
@@ -104,7 +120,7 @@ def _table_section(
             number(shape, why="no values on one side")
             if shape is not None
             else f"format {number(metrics.formats[column])}"
-            + (", values mostly rare, made anew" if column in model.made_anew else "")
+            + (", values mostly rare, made anew" if column in view.made_anew else "")
             if column in metrics.formats
             else "generated, not compared"
         )
@@ -257,16 +273,12 @@ def report_table(
     says where."""
     from syngen.runs import load_manifest, load_model
 
-    model = load_model(table_name, artifacts_dir)
     location = str(synthetic or artifacts.default_output(table_name, artifacts_dir))
     source = _real_location(real, load_manifest(table_name, artifacts_dir).source, table_name)
+    real_rows = _read(source, table_name, "real")
+    view = TableView.of(load_model(table_name, artifacts_dir), real_rows.columns)
     metrics, section = _table_section(
-        table_name,
-        _read(source, table_name, "real"),
-        _read(location, table_name, "synthetic"),
-        model,
-        target,
-        with_cards=False,
+        table_name, real_rows, _read(location, table_name, "synthetic"), view, target, with_cards=False
     )
     headline = _headline([metrics])
     path = Path(output) if output else artifacts.report_path(table_name, artifacts_dir)
@@ -317,7 +329,6 @@ def report_tables(
     sections, metrics, keys_rows, count_charts = [], {}, [], []
     real_keys, fake_keys = {}, {}
     for name, table_meta in metadata.tables.items():
-        model = load_model(name, artifacts_dir)
         source = _real_location(real, metadata.resolve(table_meta.source), name)
         real_full = _read(source, name, "real", None, table_meta.csv_options)
         fake_full = _read(locations[name], name, "synthetic", None)
@@ -326,9 +337,8 @@ def report_tables(
         real_rows, fake_rows = (
             frame.sample(min(len(frame), REPORT_ROWS), random_state=0) for frame in (real_full, fake_full)
         )
-        learned = {c: k for c, k in model.kinds.items() if c not in key_columns}
-        model_view = _ModelView(learned, model.text_formats, model.made_anew & set(learned))
-        metrics[name], section = _table_section(name, real_rows, fake_rows, model_view, None)
+        view = TableView.of(load_model(name, artifacts_dir), real_full.columns, key_columns)
+        metrics[name], section = _table_section(name, real_rows, fake_rows, view, None)
         sections.append(section)
     for name, table_meta in metadata.tables.items():
         frame = fake_keys[name]
@@ -378,15 +388,6 @@ def report_tables(
         page(f"syngen report: {len(metadata.tables)} linked tables", _summary(headline), [keys_section] + sections),
     )
     return ReportResult(path, headline, metrics)
-
-
-@dataclass
-class _ModelView:
-    """What a table section needs of a model, here without the key columns (generated)."""
-
-    kinds: dict[str, str]
-    text_formats: dict[str, str]
-    made_anew: set[str]
 
 
 def _flag(problems: int, text: str) -> str:
