@@ -227,12 +227,15 @@ def test_a_sum_of_amounts_keeps_its_inputs_and_the_sources_decimals():
     ]
     model = Synthesizer(**FAST).fit(loans)
     found = {r.target: r for r in model.relations}
-    assert sorted(found["loan_amount"].inputs) == ["balance", "paid_principal"]
-    assert found["loan_amount"].coefficients == [0.0, 1.0, 1.0]
+    # the amount (in steps of 25) is no sum of the cents: one of those is what the others leave
+    (summed,) = [r for r in found.values() if r.form == "sum" and "loan_amount" in r.inputs]
+    assert sorted([summed.target, *summed.inputs]) == ["balance", "loan_amount", "paid_principal"]
+    assert sorted(summed.coefficients) == [-1.0, 0.0, 1.0]
     synthetic = model.sample(4000, random_seed=2)
-    for frame, share in ((loans, 0.001), (synthetic, 0.003)):
-        assert ((frame["loan_amount"] - frame["balance"] - frame["paid_principal"]).abs() > 1).mean() <= share
+    for frame, share in ((loans, 0.001), (synthetic, 0.003)):  # to the cent
+        assert ((frame["loan_amount"] - frame["balance"] - frame["paid_principal"]).abs() > 0.011).mean() <= share
     assert synthetic["loan_amount"].max() <= loans["loan_amount"].max()
+    assert (synthetic["loan_amount"] % 25 == 0).mean() > 0.9 * (loans["loan_amount"] % 25 == 0).mean()
 
     def noisy(column: pd.Series) -> float:  # share of values not at two decimals
         return float((np.abs(column * 100 - np.round(column * 100)) > 1e-6).mean())
@@ -355,3 +358,32 @@ def test_generated_batting_keeps_its_rates_orders_and_blanks(tmp_path):
     both = ~no_at_bat
     assert np.allclose(synthetic.loc[both, "avg"], synthetic.loc[both, "h"] / synthetic.loc[both, "ab"], atol=0.002)
     assert abs(synthetic["avg"].isna().mean() - batting["avg"].isna().mean()) < 0.03
+
+
+def test_a_total_never_below_a_sum_of_counts_keeps_it(tmp_path):
+    """openintro's mlb_teams: a team's games are never fewer than its wins and losses together
+    (but for 4 of 2,784 seasons, data errors); each count alone is a looser rule, and the wins
+    follow the games and losses loosely (R² 0.994), which would take the sum apart."""
+    from test_text_values import rdata
+
+    teams = rdata("openintro", "mlb_teams", tmp_path)
+    columns = ["games_played", "wins", "losses", "complete_games", "hits", "saves"]
+    numbers = _numbers(teams[columns])
+    found = {r.target: r for r in find_relations(numbers, dict.fromkeys(numbers, "integer"))}
+    assert sorted(found["games_played"].sums) == ["losses", "wins"]
+    rng = np.random.default_rng(0)  # shuffled, no sum is a rule
+    shuffled = {c: rng.permutation(x) for c, x in numbers.items()}
+    assert all(not r.sums for r in find_relations(shuffled, dict.fromkeys(numbers, "integer")))
+    synthetic = Synthesizer(**FAST).fit(teams).sample(3000, random_seed=1)
+    assert (synthetic["wins"] + synthetic["losses"] <= synthetic["games_played"]).all()
+    ties = synthetic["games_played"] - synthetic["wins"] - synthetic["losses"]  # a few, as in the source
+    real_ties = teams["games_played"] - teams["wins"] - teams["losses"]
+    assert ties.mean() < real_ties.mean() + 0.5 and ties.quantile(0.9) <= real_ties.quantile(0.9) + 1
+
+
+def test_hits_are_never_fewer_than_their_doubles_triples_and_home_runs(tmp_path):
+    """A player's season (plyr's baseball): the extra-base hits are hits."""
+    batting = _batting(tmp_path)
+    numbers = _numbers(batting[["h", "X2b", "X3b", "hr", "ab", "so"]])
+    found = {r.target: r for r in find_relations(numbers, dict.fromkeys(numbers, "integer"))}
+    assert sorted(found["h"].sums) == ["X2b", "X3b", "hr"]

@@ -34,6 +34,18 @@ _EPS = 1e-6
 _SECONDS_PER_DAY = 86400
 # stamps of at least this many rows keep the source's shares of the hours of the day (see _in_hours)
 MIN_CLOCK_ROWS = 500
+# whole numbers that are all multiples of a step (loan amounts in steps of 25) keep it, given
+# this many values of this many distinct ones
+MIN_STEP_ROWS = 50
+MIN_STEP_VALUES = 5
+
+
+def _step_of(x: np.ndarray) -> int:
+    """The step every whole number is a multiple of (1 unless enough values share one)."""
+    x = np.abs(x[np.isfinite(x)])
+    if len(x) < MIN_STEP_ROWS or len(np.unique(x)) < MIN_STEP_VALUES or x.max() >= 2**62:
+        return 1
+    return max(int(np.gcd.reduce(x.astype(np.int64))), 1)
 
 
 def _hour_of_day(seconds: np.ndarray) -> np.ndarray:
@@ -163,6 +175,7 @@ class NumericCodec(LearnedCodec):
     def __init__(self, name, kind):
         super().__init__(name, kind)
         self.decimals = 0
+        self.step = 1  # integers: every value a multiple of it
         self.resolution = 0.0  # datetimes: output rounded to this many seconds (0: as is)
         self.timezone: str | None = None
         self.support = np.zeros(0)  # the observed values, when few enough to snap to
@@ -230,6 +243,8 @@ class NumericCodec(LearnedCodec):
         self.count = len(x)
         if self.kind == "float":
             self.decimals = decimals_of(x)
+        elif self.kind == "integer":
+            self.step = _step_of(x)
         elif self.kind in DATE_KINDS + ("duration",):
             self.resolution = next((r for r in (_SECONDS_PER_DAY, 3600, 60, 1) if np.allclose(np.mod(x, r), 0)), 0.0)
             if self.kind in ("datetime", "time") and self.resolution < _SECONDS_PER_DAY:
@@ -513,7 +528,7 @@ class NumericCodec(LearnedCodec):
         if snap and len(self.support) > 1:
             x = self._snap(x)
         if self.kind == "integer":
-            return np.rint(x)
+            return np.rint(x / self.step) * self.step
         if self.kind == "float":  # the extremes rounded to fewer decimals stay inside the range
             low, high = self.step_range()
             grained = np.round(np.clip(np.round(x, self.decimals), low * self._unit, high * self._unit), self.decimals)
@@ -522,7 +537,9 @@ class NumericCodec(LearnedCodec):
             # nor is a composed 2003.4166666666665 the source's 2003.4166666666667)
             if len(self.support) > 1:
                 nearest = self._nearest(x)
-                held = np.abs(nearest - x) <= 1e-12 * np.maximum(np.abs(x), 1.0)
+                bits = 1e-12 * np.maximum(np.abs(x), 1.0)
+                # where the shared value is itself at the grain (float32's 9.68000031 is 9.68)
+                held = (np.abs(nearest - x) <= bits) & (np.abs(np.round(nearest, self.decimals) - nearest) <= bits)
                 return np.where(held, nearest, grained)
             return grained
         return np.round(x / self.resolution) * self.resolution if self.resolution else x
@@ -533,7 +550,7 @@ class NumericCodec(LearnedCodec):
         """One step: a second (or the source's coarser grain) for dates and times, one for
         integers, the last kept decimal for floats."""
         if self.kind in ("integer", "float"):
-            return 10.0**-self.decimals if self.kind == "float" else 1.0
+            return 10.0**-self.decimals if self.kind == "float" else float(self.step)
         return self.resolution or 1.0
 
     def as_steps(self, values: pd.Series) -> np.ndarray:
@@ -599,6 +616,7 @@ class NumericCodec(LearnedCodec):
     def _state(self):
         meta: dict = {
             "decimals": self.decimals,
+            "step": self.step,
             "text_format": self.text_format,
             "resolution": self.resolution,
             "timezone": self.timezone,
@@ -622,6 +640,7 @@ class NumericCodec(LearnedCodec):
 
     def _load(self, meta, arrays):
         self.decimals = meta["decimals"]
+        self.step = meta.get("step", 1)
         self.text_format = meta["text_format"]
         self.resolution = meta["resolution"]
         self.timezone = meta["timezone"]

@@ -19,7 +19,8 @@ Forms (``t`` the target, ``x`` the inputs, ``r`` the residual the autoencoder le
 - ``order``: ``t = max(x_i) + r`` with ``r >= 0`` in every source row: a column never below
   others (dates too), kept because generated residuals stay inside the source's range. An
   input may be blank where the target is not (strikeouts not yet counted): it then stands at
-  its lowest value.
+  its lowest value. The target may also be never below a sum of its inputs (games played,
+  never fewer than the wins and losses together): ``t = max(max(x_i), sum(x_j)) + r``.
 
 A loose relation keeps the orders between its target and its inputs too: a number of hits
 that follows the at-bats is never above them.
@@ -44,6 +45,8 @@ from typing import TYPE_CHECKING, Collection, Sequence
 import numpy as np
 import pandas as pd
 
+from syngen.engine.columns import decimals_of
+
 if TYPE_CHECKING:
     from syngen.engine.encoders import NumericCodec
 
@@ -51,14 +54,18 @@ FIT_ROWS = 5000  # relations are searched on a sample of this many rows
 REFIT_ROWS = 50_000  # and a price list of categories fitted again on this many
 MAX_COLUMNS = 40  # numeric columns searched (the first ones)
 MAX_INPUTS = 3
+PAIRED = 20  # inputs tried in pairs (the most correlated), where one at a time finds no exact relation
 MIN_ROWS = 30  # complete rows needed, and this many per coefficient / 3
 MIN_R2 = 0.9  # share of the target's variance the relation explains
+WHOLE_SLACK = 1.25  # an exact relation's whole slopes may leave this much more than the fitted ones
 EXACT_R2 = 0.999  # so tight a relation keeps its composed values (a marginal map would move them)
 FACTORS_BELOW = 0.99  # categorical inputs are searched where numbers alone explain less, or
 # where they make the relation exact (FIXED_LEFT): a date from its year and month
 TRIM = 0.01  # share of rows a fit leaves out as outliers
 STEP_GAIN = 0.5  # a further input must halve the unexplained variance
 MIN_COVERAGE = 0.98  # of the target's non-null rows inside a product's domain (all positive)
+SUM_HOLDS = 0.995  # share of rows a sum of an order's inputs must keep (a few are data errors)
+MAX_SUMMED = 4  # inputs in such a sum, at most
 MIN_CROSSING = 0.01  # share of rows an order must rule out once columns are shuffled (a mother no younger
 # than her number of prenatal visits, 0.5 %, is a matter of ranges)
 MAX_LEVELS = 30  # a categorical input's kept values; a column with more is not one
@@ -134,11 +141,19 @@ class Relation:
     factors: list[Factor] = field(default_factory=list)  # categorical inputs, after the numeric ones
     floors: list[str] = field(default_factory=list)  # inputs the target is never below in a source row
     ceilings: list[str] = field(default_factory=list)  # inputs the target is never above in a source row
+    sums: list[str] = field(default_factory=list)  # an order's inputs whose sum the target is never below
 
     @property
     def exact(self) -> bool:
         """Whether the inputs nearly fix the target: its composed values are kept as they are."""
         return self.form != "order" and self.r2 >= EXACT_R2
+
+    @property
+    def mapped(self) -> bool:
+        """Whether composed values are mapped onto the source's distribution of the target:
+        not where the inputs fix it, nor where an order's inputs explain nearly all of it
+        (games played: the wins, the losses and a few ties, which a map would spread)."""
+        return not self.exact and not (self.form == "order" and self.r2 >= MIN_R2)
 
     @property
     def gap(self) -> float:
@@ -159,8 +174,10 @@ class Relation:
                 zero |= (x == 0) & (b > 0)  # 0 times anything is 0
                 log += b * np.log(np.where(x > 0, x, fill))
             return np.where(zero, 0.0, np.exp(np.clip(log, -700, 700)))
-        if self.form == "order":  # never below the highest of its inputs
-            return np.max([np.where(np.isfinite(x), x, fill) for x, fill in zip(inputs, self.fills)], axis=0)
+        if self.form == "order":  # never below the highest of its inputs, nor their sum's
+            filled = {n: np.where(np.isfinite(x), x, fill) for n, x, fill in zip(self.inputs, inputs, self.fills)}
+            floor = np.max(list(filled.values()), axis=0)
+            return np.maximum(floor, sum(filled[n] for n in self.sums)) if self.sums else floor
         total = b0 + offset
         for x, b, fill in zip(inputs, slopes, self.fills):
             total += b * np.where(np.isfinite(x), x, fill)
@@ -215,8 +232,20 @@ class Relation:
         (the one that moves the target most, see ``_fit``) solved from the rest (of a price list
         of categories alone, none: the candidates' scores pick those)."""
         if self.form == "order":
-            return [np.minimum(x, target - self.gap) for x in inputs]
+            solved = [np.minimum(x, target - self.gap) for x in inputs]
+            if self.sums:  # the summed ones not in keep give up the excess, each its share
+                at = [self.inputs.index(n) for n in self.sums]
+                movable = [i for i in at if self.inputs[i] not in keep]
+                excess = np.maximum(sum(solved[i] for i in at) - (target - self.gap), 0.0)
+                room = sum((solved[i] for i in movable), np.zeros(len(target)))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    for i in movable:
+                        share = np.where(room > 0, solved[i] / room, 0.0)
+                        solved[i] = np.maximum(solved[i] - excess * share, 0.0)
+            return solved
         slopes, solved = self.coefficients[1:], list(inputs)
+        if self.rounding_only:  # composed without it
+            residual = np.zeros(len(target))
         moving = [i for i in np.flatnonzero(np.abs(slopes) > 1e-12) if self.inputs[i] not in keep]
         if not len(moving):
             return solved
@@ -243,7 +272,8 @@ class Relation:
     def describe(self) -> str:
         """The rule in words, for the training summary."""
         if self.form == "order":
-            return f"{self.target} is never below {', '.join(self.inputs)}"
+            rest = [n for n in self.inputs if n not in self.sums]
+            return f"{self.target} is never below {', '.join(([' + '.join(self.sums)] if self.sums else []) + rest)}"
         by = f"amounts by {', '.join(f.name for f in self.factors)}" if self.factors else ""
         if self.form == "product":
             terms = [f"{math.exp(self.coefficients[0]):.3g}"] + [
@@ -269,6 +299,7 @@ class Relation:
             "factors": [f.state() for f in self.factors],
             "floors": self.floors,
             "ceilings": self.ceilings,
+            "sums": self.sums,
             "blank_follows": self.blank_follows,
             "blank_on_zero": self.blank_on_zero,
             "rounding_only": self.rounding_only,
@@ -287,6 +318,7 @@ class Relation:
             factors=[Factor(**f) for f in state["factors"]],
             floors=list(state.get("floors", [])),
             ceilings=list(state.get("ceilings", [])),
+            sums=list(state.get("sums", [])),
             blank_follows=state.get("blank_follows", True),
             blank_on_zero=state.get("blank_on_zero", False),
             rounding_only=state.get("rounding_only", False),
@@ -317,6 +349,9 @@ def find_relations(
     # a rule every row keeps wins over a loose relation (a family income and its log); an
     # exact one keeps the order too (the longest duration of a war, never below the shortest)
     found = [r for r in found if r.exact or r.target not in orders]
+    # and a sum every row keeps over a loose relation that would take it apart (wins from the
+    # games and the losses, where the games are never fewer than the wins and losses)
+    found = [r for r in found if r.exact or not any(r.target in o.sums and t in r.inputs for t, o in orders.items())]
     for relation in found:
         if relation.target in orders:
             relation.floors = [n for n in orders[relation.target].inputs if n in relation.inputs]
@@ -324,7 +359,16 @@ def find_relations(
     kept = _acyclic(found + [orders[n] for n in below_first if n in orders])
     for relation in kept:
         _learn_blanks(relation, numbers)
+        if relation.form == "order":
+            relation.r2 = _explained(numbers[relation.target], relation.predict([numbers[n] for n in relation.inputs]))
     return kept
+
+
+def _explained(t: np.ndarray, predicted: np.ndarray) -> float:
+    """Share of the target's variance its prediction explains (the ``TRIM`` extremes aside)."""
+    both = np.isfinite(t) & np.isfinite(predicted)
+    total = float(np.var(_trimmed(t[both]))) if both.sum() >= MIN_ROWS else 0.0
+    return 1.0 - float(np.var(_trimmed(t[both] - predicted[both]))) / total if total > 0 else 0.0
 
 
 def _learn_blanks(relation: Relation, numbers: dict[str, np.ndarray]) -> None:
@@ -376,16 +420,20 @@ def _arithmetic(
         ]
         return max(fits, key=lambda r: (r.r2, -len(r.inputs) - len(r.factors)), default=None)
 
-    def rank(target: str) -> tuple[float, bool, int]:
-        """Best explained first; of relations the inputs fix, a total before a difference (a
-        loan's amount from its balance and the principal paid), then the target of more
-        values (a date composed from its year and month, not a year from the date and the
-        month)."""
+    def rank(target: str) -> tuple[float, int, bool, int]:
+        """Best explained first; of relations the inputs fix, the target of the finer grain
+        (a batting average of hits per at-bat, to 3 decimals, not the hits from it; a balance
+        in cents, the loan's amount less the principal paid, not the amount in steps of 25
+        from them), then a total before a difference, then the target of more values (a date
+        composed from its year and month, not a year from the date and the month)."""
         relation = pending[target]
         assert relation is not None  # ranked among the targets that have one
-        exact = 1.0 - relation.r2 <= FIXED_LEFT
+        exact = 1.0 - relation.r2 <= FIXED_LEFT or _rounds_to(relation, sample, decimals[target])
         total = exact and all(b > 0 for b in relation.coefficients[1:])
-        return (1.0 if exact else relation.r2, total, len(np.unique(sample[target])) if exact else 0)
+        grain = decimals[target] if exact else 0
+        return (1.0 if exact else relation.r2, grain, total, len(np.unique(sample[target])) if exact else 0)
+
+    decimals = {t: decimals_of(sample[t]) for t in targets}
 
     pending = {t: best(t) for t in targets}
     while any(pending.values()):
@@ -400,6 +448,17 @@ def _arithmetic(
         if relation.factors and len(rows) < len(numbers[relation.target]):
             _refit(relation, numbers, coded, seed)
     return list(kept.values())
+
+
+def _rounds_to(relation: Relation, sample: dict[str, np.ndarray], decimals: int) -> bool:
+    """Whether the target is its prediction rounded to its ``decimals`` in nearly every row
+    (``ROUNDED``): the inputs fix it, the rest is rounding (an average to 3 decimals)."""
+    if relation.factors or relation.r2 < EXACT_R2:
+        return False
+    t, predicted = sample[relation.target], relation.predict([sample[n] for n in relation.inputs])
+    both = np.isfinite(t) & np.isfinite(predicted)
+    same = np.isclose(np.round(predicted[both], decimals), t[both], rtol=1e-9, atol=1e-12)
+    return bool(both.any() and same.mean() >= ROUNDED)
 
 
 def _heaped(x: np.ndarray) -> bool:
@@ -502,6 +561,12 @@ def _fit(
         best_var, coefficients, rows = step[1], step[2], step[3]
         if best_var <= EXACT_LEFT * total_var:
             break  # what is left is rounding: a further input would only fit that
+    exact_left = (1.0 - EXACT_R2) * total_var
+    if best_var is None or best_var > exact_left:  # an exact pair that one at a time misses
+        pair = _unit_pair(y, space, usable, domain, MIN_COVERAGE * present.sum() - zeros.sum(), exact_left)
+        if pair is not None:
+            chosen, rows = list(pair), domain & np.isfinite(space[pair[0]]) & np.isfinite(space[pair[1]])
+            coefficients, best_var = _trimmed_fit(np.column_stack([space[c][rows] for c in chosen]), y[rows])
     factors: list[Factor] = []
     if codes and (best_var is None or best_var > FIXED_LEFT * total_var):
         numeric = [space[c][rows] for c in chosen]
@@ -532,7 +597,7 @@ def _fit(
     if form == "product" and not _zeros_follow(t, [sample[c] for c in chosen], coefficients[1:], domain, zeros):
         return None
     if not factors:
-        coefficients = _snapped(np.column_stack([space[c][rows] for c in chosen]), y[rows], coefficients)
+        coefficients = _snapped(np.column_stack([space[c][rows] for c in chosen]), y[rows], coefficients, total_var)
     # the input that moves the target most goes last: a given target is solved for it
     # (a diamond's width from its carat, not its depth)
     order = sorted(
@@ -547,6 +612,34 @@ def _fit(
     return Relation(
         target, chosen, form, [float(b) for b in ordered], fills, 1.0 - best_var / total_var, factors=factors
     )
+
+
+def _unit_pair(
+    y: np.ndarray, space: dict[str, np.ndarray], names: list[str], domain: np.ndarray, rows: float, within: float
+) -> tuple[str, str] | None:
+    """Two inputs whose plain sum or difference the target is, up to a constant, leaving at
+    most ``within`` of variance, on at least ``rows`` rows: a batting average, hits over at-bats,
+    neither of which explains much alone (the greedy search took on-base percentage first).
+    The ``PAIRED`` inputs most correlated with the target are tried."""
+
+    def spread(x: np.ndarray) -> float:
+        ok = domain & np.isfinite(x)
+        return float(np.var(_trimmed(x[ok]))) if ok.sum() >= max(rows, MIN_ROWS) else math.inf
+
+    def kin(name: str) -> float:
+        ok = domain & np.isfinite(space[name])
+        if ok.sum() < MIN_ROWS or np.std(space[name][ok]) == 0:
+            return 0.0
+        return abs(float(np.corrcoef(space[name][ok], y[ok])[0, 1]))
+
+    tried = sorted(names, key=kin, reverse=True)[:PAIRED]
+    best, pair = within, None
+    for i, a in enumerate(tried):
+        for b in tried[i + 1 :]:
+            for left in (y - space[a] - space[b], y - space[a] + space[b], y + space[a] - space[b]):
+                if (v := spread(left)) <= best:
+                    best, pair = v, (a, b)
+    return pair
 
 
 def _zeros_follow(
@@ -665,19 +758,28 @@ def _trimmed_fit(inputs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return b, float(np.var(y[kept] - design[kept] @ b))
 
 
-def _snapped(inputs: np.ndarray, y: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _snapped(inputs: np.ndarray, y: np.ndarray, b: np.ndarray, total_var: float) -> np.ndarray:
     """The coefficients with slopes of four significant digits and the median offset as the
     intercept, where those fit as well: ``20 * packs`` and a sum of two amounts with no
     intercept, not 19.9999999 * packs + 0.0000043, whose digits would show in a target
-    written with the source's six decimals."""
-    slopes = np.array([float(f"{x:.4g}") for x in b[1:]])
-    offset = y - inputs @ slopes
-    snapped = np.concatenate([[np.median(offset)], slopes])
+    written with the source's six decimals. Whole slopes are taken where they keep the
+    relation exact and fit nearly as well (``WHOLE_SLACK``): a batting average is hits over
+    at-bats, not hits^0.999 over at-bats^0.999, which its rounding to 3 decimals suggests."""
 
     def left(coefficients: np.ndarray) -> float:
         error = np.abs(y - coefficients[0] - inputs @ coefficients[1:])
         return float(np.mean(np.square(error[error <= np.quantile(error, 1.0 - TRIM)])))
 
+    def with_slopes(slopes: np.ndarray) -> np.ndarray:
+        return np.concatenate([[np.median(y - inputs @ slopes)], slopes])
+
+    whole = np.round(b[1:])
+    if (whole != 0).all() and (np.abs(b[1:] - whole) <= 0.01).all():
+        candidate = with_slopes(whole)
+        fit = left(candidate)
+        if fit <= WHOLE_SLACK * left(b) + 1e-24 and fit <= (1.0 - EXACT_R2) * total_var:
+            return candidate
+    snapped = with_slopes(np.array([float(f"{x:.4g}") for x in b[1:]]))
     return snapped if left(snapped) <= 1.01 * left(b) + 1e-24 else b
 
 
@@ -690,8 +792,10 @@ def _trimmed(y: np.ndarray) -> np.ndarray:
 def _orders(names: list[str], numbers: dict[str, np.ndarray], kinds: dict[str, str]) -> list[Relation]:
     """For each column, the other columns it is never below in any source row (dates with
     dates, numbers with numbers), where that is a rule of rows and not of ranges."""
+    if not names:
+        return []
     family = {n: kinds[n] in TIME_KINDS for n in names}
-    shuffle = np.random.default_rng(11).permutation(len(numbers[names[0]])) if names else None
+    shuffle = np.random.default_rng(11).permutation(len(numbers[names[0]]))
     below: dict[str, list[str]] = {}
     for high in names:
         t = numbers[high]
@@ -713,8 +817,42 @@ def _orders(names: list[str], numbers: dict[str, np.ndarray], kinds: dict[str, s
     for high, lows in below.items():
         if lows:
             fills = [float(np.nanmin(numbers[n])) for n in lows]  # a blank input stands at its lowest
-            relations.append(Relation(high, lows, "order", [0.0] + [1.0] * len(lows), fills))
+            summed = _summed(numbers[high], {n: numbers[n] for n in lows}, shuffle)
+            relations.append(Relation(high, lows, "order", [0.0] + [1.0] * len(lows), fills, sums=summed))
     return relations
+
+
+def _summed(t: np.ndarray, lows: dict[str, np.ndarray], shuffle: np.ndarray) -> list[str]:
+    """The inputs of ``t``'s order (columns it is never below) whose sum it is never below
+    either, in all but a few rows (``SUM_HOLDS``): a pair first, grown while each further
+    column holds and rules out ``MIN_CROSSING`` more of the shuffled rows. Counts, amounts:
+    never negative."""
+    counts = {n: x for n, x in lows.items() if np.nanmin(x) >= 0}
+    if len(counts) < 2:
+        return []
+
+    def crossing(group: list[str]) -> float:
+        """Share of rows the group's sum holds in (0 if under SUM_HOLDS), less the share the
+        shuffled sum breaks beyond the shuffled highest member (what the sum adds)."""
+        x = np.column_stack([counts[n] for n in group])
+        present = np.isfinite(x).all(axis=1) & np.isfinite(t)
+        if present.sum() < MIN_ROWS or np.mean(x[present].sum(axis=1) <= t[present]) < SUM_HOLDS:
+            return 0.0
+        with np.errstate(invalid="ignore"):
+            return float(np.mean(x[shuffle].sum(axis=1) > t) - np.mean(x[shuffle].max(axis=1) > t))
+
+    names = list(counts)
+    pairs = [[a, b] for i, a in enumerate(names) for b in names[i + 1 :]]
+    group = max(pairs, key=crossing)
+    gain = crossing(group)
+    if gain < MIN_CROSSING:
+        return []
+    while len(group) < MAX_SUMMED:
+        more = max(([*group, n] for n in names if n not in group), key=crossing, default=None)
+        if more is None or crossing(more) < gain + MIN_CROSSING:
+            break
+        group, gain = more, crossing(more)
+    return group
 
 
 def _acyclic(candidates: list[Relation]) -> list[Relation]:
@@ -727,13 +865,19 @@ def _acyclic(candidates: list[Relation]) -> list[Relation]:
             continue
         if relation.form == "order":
             inputs = [n for n in relation.inputs if relation.target not in _upstream(n, kept)]
+            sums = relation.sums if set(relation.sums) <= set(inputs) else []  # a cycle takes the sum apart
             implied = {m for n in inputs for m in _upstream(n, kept, "order")}
-            inputs = [n for n in inputs if n not in implied]
+            inputs = [n for n in inputs if n not in implied or n in sums]
             if not inputs:
                 continue
             index = [relation.inputs.index(n) for n in inputs]
             relation = Relation(
-                relation.target, inputs, "order", [0.0] + [1.0] * len(inputs), [relation.fills[i] for i in index]
+                relation.target,
+                inputs,
+                "order",
+                [0.0] + [1.0] * len(inputs),
+                [relation.fills[i] for i in index],
+                sums=sums,
             )
         if any(relation.target in _upstream(n, kept) for n in relation.inputs):
             continue  # it would close a cycle

@@ -662,7 +662,7 @@ class Synthesizer:
             blank = relation.blanks(values, len(residual))
             nulls = blank if nulls is None or not relation.blank_alone else nulls | blank
             x = relation.compose(residual, values, levels)
-            if calibrating and not relation.exact:
+            if calibrating and relation.mapped:
                 kept = x[np.isfinite(x) & ~nulls]
                 relation.generated = (
                     encoders.calibration_quantiles(kept, target.count) if len(kept) > 1 else np.zeros(0)
@@ -680,11 +680,16 @@ class Synthesizer:
             numbers[relation.target] = _blanked(x, nulls)
             if given is not None and relation.target in given.values:
                 self._agree(relation, given.given(relation.target), given, decoded, numbers, outputs)
-            elif relation.exact and not calibrating:  # a total past the source's range: an input moves to it,
-                # one no other relation reads (loans' balance, not the principal paid that paid_total adds up)
+            elif (relation.exact or relation.form == "order") and not calibrating:
+                # a total past the source's range, or an order the range keeps it from: an input
+                # moves to it, one no other relation reads (loans' balance, not the principal paid
+                # that paid_total adds up; the wins and losses under the most games there are)
                 shared = {n for other in self.relations if other is not relation for n in other.inputs}
                 shared |= {part.column for part in self.date_parts}  # its date sets it again
-                self._agree(relation, target.outside(composed), given, decoded, numbers, outputs, keep=shared)
+                # nor one a link or another exact relation composes (pounds are ounces over 16)
+                shared |= {d.dependent for d in self.dependencies} | {r.target for r in self.relations if r.exact}
+                moved = target.outside(composed) if relation.exact else x < relation.predict(values) + relation.gap
+                self._agree(relation, moved, given, decoded, numbers, outputs, keep=shared)
             outputs[relation.target] = target.output(x, nulls)
         return settled
 
@@ -801,7 +806,10 @@ class Synthesizer:
             if given is not None and name in given.values:
                 continue
             codec, before = expect(by_name[name], NumericCodec), numbers[name]
-            moved = np.where(rows & np.isfinite(before), codec.within(x), before)
+            value = codec.within(x)
+            if relation.form == "order":  # rounded under the target, never past it
+                value = codec.at_most(value, x)
+            moved = np.where(rows & np.isfinite(before), value, before)
             numbers[name] = moved
             outputs[name] = codec.output(np.nan_to_num(moved), np.isnan(moved) if np.isnan(moved).any() else None)
             if name in composed:
