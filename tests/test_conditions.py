@@ -199,3 +199,26 @@ def test_a_whole_number_written_with_decimals_names_its_category(churn_model):
     """``--condition female=1.0`` reaches the model as the text '1.0': churn's 0/1 column takes it."""
     made = churn_model.sample(20, conditions={"female": "1.0", "senior_citizen": "0"}, random_seed=1)
     assert (made["female"].astype(int) == 1).all() and (made["senior_citizen"].astype(int) == 0).all()
+
+
+def test_rounds_of_candidates_draw_from_all_of_them_by_likelihood():
+    """A row's draw over two rounds of candidates is one draw from both rounds together: a
+    candidate three times as likely as the only other possible one is kept three times in
+    four; a row is drawn again while its candidates carry too few (Kish's effective number)."""
+    from syngen.engine.conditions import MIN_EFFECTIVE, Draw
+
+    rows, rng = 8000, np.random.default_rng(0)
+    draw = Draw(rows, 1, np.dtype(np.float64))
+    index = np.arange(rows)
+    first = np.full((rows, 4), -np.inf)
+    first[:, 0] = 0.0  # likelihood 1
+    draw.add(index, first, np.zeros((rows, 4, 1)), rng)
+    assert len(draw.thin()) == rows  # one possible candidate is too few
+    second = np.full((rows, 4), -np.inf)
+    second[:, 2] = np.log(3.0)  # likelihood 3
+    draw.add(index, second, np.ones((rows, 4, 1)), rng)
+    assert abs(draw.chosen[:, 0].mean() - 0.75) < 0.02
+    even = np.zeros((rows, int(2 * MIN_EFFECTIVE)))  # twice as many equally likely candidates carry it
+    fresh = Draw(rows, 1, np.dtype(np.float64))
+    fresh.add(index, even, np.zeros((rows, int(2 * MIN_EFFECTIVE), 1)), rng)
+    assert len(fresh.thin()) == 0

@@ -3,7 +3,10 @@
 Each given row draws ``CANDIDATES`` latent codes; every learned column with a given value
 scores each code by how likely the decoder makes that value there (a category's calibrated
 probability, a number's density around the decoder's prediction), and the row keeps one code
-drawn by those likelihoods (importance resampling). Its other columns are decoded from that
+drawn by those likelihoods (importance resampling). A row whose codes are too few to carry
+the draw (a value, or a pair of values, that few source rows hold: their likelihoods'
+effective number under ``MIN_EFFECTIVE``) draws codes again, up to ``MAX_ROUNDS`` times;
+the Gumbel-max draw keeps one code over all rounds without holding them. Its other columns are decoded from that
 code, so they follow the source's rows that hold such values; the given values are then set
 exactly, before relations are composed and exact links applied (so those follow them too).
 
@@ -25,7 +28,9 @@ from syngen.engine.encoders import CategoricalCodec, MixedCodec, NumericCodec
 from syngen.engine.generators import ConstantCodec
 from syngen.errors import SyngenError
 
-CANDIDATES = 64  # latent codes drawn per conditioned row
+CANDIDATES = 64  # latent codes drawn per conditioned row, in each round
+MIN_EFFECTIVE = 8.0  # effective number of candidates a row's draw needs (Kish's, of the likelihoods)
+MAX_ROUNDS = 16  # rounds of candidates at most
 CHUNK_ROWS = 2048  # conditioned rows decoded at once (times CANDIDATES codes)
 MIN_SPREAD = 0.05  # a number's likelihood never narrower than this (normal scale)
 TARGET_SPREAD = 0.2  # the same for a relation's target, predicted from its inputs' predictions
@@ -51,6 +56,10 @@ class Conditions:
 
     def batch(self, start: int, n: int) -> "Conditions":
         return Conditions({c: v[start : start + n] for c, v in self.values.items()}, max(0, min(n, self.rows - start)))
+
+    def take(self, rows: np.ndarray) -> "Conditions":
+        """The conditions of ``rows`` (indexes) alone."""
+        return Conditions({c: v[rows] for c, v in self.values.items()}, len(rows))
 
     def given(self, column: str) -> np.ndarray:
         """Rows where ``column`` has a given value."""
@@ -244,7 +253,45 @@ def target_score(target: NumericCodec, composed: np.ndarray, values: np.ndarray,
     return score
 
 
-def pick(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """For each row (of ``scores``: rows x candidates), one candidate drawn by its likelihood."""
-    gumbel = -np.log(-np.log(rng.random(scores.shape).clip(1e-300, 1.0)))
-    return np.argmax(scores + gumbel, axis=1)
+class Draw:
+    """One candidate per row drawn by likelihood over rounds of candidates (Gumbel-max: the
+    highest of log-likelihood plus Gumbel noise over every round is a draw from them all),
+    and the effective number of candidates so far (``(sum w)^2 / sum w^2``)."""
+
+    def __init__(self, rows: int, width: int, dtype: np.dtype):
+        self.chosen = np.zeros((rows, width), dtype=dtype)
+        self._key = np.full(rows, -np.inf)
+        self._total = np.full(rows, -np.inf)  # log of the likelihoods' sum
+        self._squares = np.full(rows, -np.inf)  # and of their squares' sum
+        self._drawn = np.zeros(rows, dtype=bool)
+
+    def add(self, rows: np.ndarray, scores: np.ndarray, candidates: np.ndarray, rng: np.random.Generator) -> None:
+        """Offer ``rows`` (indexes) their ``candidates`` (rows x k x width) with log-likelihood
+        ``scores`` (rows x k)."""
+        gumbel = -np.log(-np.log(rng.random(scores.shape).clip(1e-300, 1.0)))
+        keys = scores + gumbel
+        top = np.argmax(keys, axis=1)
+        key = keys[np.arange(len(rows)), top]
+        better = (key > self._key[rows]) | ~self._drawn[rows]
+        self.chosen[rows[better]] = candidates[np.flatnonzero(better), top[better]]
+        self._key[rows[better]] = key[better]
+        self._drawn[rows] = True
+        with np.errstate(invalid="ignore"):
+            self._total[rows] = np.logaddexp(self._total[rows], _log_sum(scores))
+            self._squares[rows] = np.logaddexp(self._squares[rows], _log_sum(2.0 * scores))
+
+    def thin(self) -> np.ndarray:
+        """Rows whose likelihoods carry fewer than ``MIN_EFFECTIVE`` candidates (or none)."""
+        with np.errstate(invalid="ignore"):
+            effective = np.exp(2.0 * self._total - self._squares)
+        return np.flatnonzero(~(effective >= MIN_EFFECTIVE))
+
+
+def _log_sum(scores: np.ndarray) -> np.ndarray:
+    """Each row's log of the sum of exp(scores), -inf where every score is."""
+    top = scores.max(axis=1)
+    finite = np.isfinite(top)
+    shifted = np.exp(scores[finite] - top[finite, None]).sum(axis=1)
+    out = np.full(len(scores), -np.inf)
+    out[finite] = top[finite] + np.log(shifted)
+    return out

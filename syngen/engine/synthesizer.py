@@ -529,32 +529,50 @@ class Synthesizer:
     def _conditioned(
         self, learned: list[LearnedCodec], conditions: conditional.Conditions, rng: np.random.Generator
     ) -> np.ndarray:
-        """Decoder outputs of latent codes drawn by how likely each makes the given values."""
-        k, residuals = conditional.CANDIDATES, {r.codec for r in self.relations}
-        scored = [c for c in learned if c.name in conditions.values and c not in residuals]
+        """Decoder outputs of latent codes drawn by how likely each makes the given values
+        (in rounds while a row's candidates are too few to carry the draw, ``conditions.py``)."""
+        k = conditional.CANDIDATES
         chosen = []
         for first in range(0, conditions.rows, conditional.CHUNK_ROWS):
             part = conditions.batch(first, conditional.CHUNK_ROWS)
-            raw = self._decoded(part.rows * k, rng)
-            score = np.zeros(part.rows * k)
-            for codec, (outputs, _) in zip(learned, _split(learned, raw, raw)):
-                if codec in scored:
-                    score += conditional.log_likelihood(
-                        codec, outputs, np.repeat(part.values[codec.name], k), np.repeat(part.given(codec.name), k)
-                    )
-            targets = [r.target for r in self.relations if r.target in part.values]
-            if targets:
-                composed = self._expected_targets(learned, raw, rng)
-                for name in targets:
-                    score += conditional.target_score(
-                        expect(self._by_name[name], NumericCodec),
-                        composed[name],
-                        np.repeat(part.values[name], k),
-                        np.repeat(part.given(name), k),
-                    )
-            best = conditional.pick(score.reshape(part.rows, k), rng)
-            chosen.append(raw.reshape(part.rows, k, -1)[np.arange(part.rows), best])
+            draw: conditional.Draw | None = None
+            rows = np.arange(part.rows)
+            for _ in range(conditional.MAX_ROUNDS):
+                raw = self._decoded(len(rows) * k, rng)
+                if draw is None:
+                    draw = conditional.Draw(part.rows, raw.shape[1], raw.dtype)
+                scores = self._condition_scores(learned, raw, part.take(rows), rng).reshape(len(rows), k)
+                draw.add(rows, scores, raw.reshape(len(rows), k, -1), rng)
+                rows = draw.thin()
+                if not len(rows):
+                    break
+            if draw is not None:
+                chosen.append(draw.chosen)
         return np.vstack(chosen) if chosen else self._decoded(0, rng)
+
+    def _condition_scores(
+        self, learned: list[LearnedCodec], raw: np.ndarray, part: conditional.Conditions, rng: np.random.Generator
+    ) -> np.ndarray:
+        """The log-likelihood of each row's given values at each of its ``CANDIDATES`` codes
+        (``raw``: the decoder's outputs, a row's candidates one after another)."""
+        k, residuals = conditional.CANDIDATES, {r.codec for r in self.relations}
+        score = np.zeros(part.rows * k)
+        for codec, (outputs, _) in zip(learned, _split(learned, raw, raw)):
+            if codec.name in part.values and codec not in residuals:
+                score += conditional.log_likelihood(
+                    codec, outputs, np.repeat(part.values[codec.name], k), np.repeat(part.given(codec.name), k)
+                )
+        targets = [r.target for r in self.relations if r.target in part.values]
+        if targets:
+            composed = self._expected_targets(learned, raw, rng)
+            for name in targets:
+                score += conditional.target_score(
+                    expect(self._by_name[name], NumericCodec),
+                    composed[name],
+                    np.repeat(part.values[name], k),
+                    np.repeat(part.given(name), k),
+                )
+        return score
 
     def _expected_targets(
         self, learned: list[LearnedCodec], raw: np.ndarray, rng: np.random.Generator
