@@ -4,6 +4,7 @@ themselves asked whether every constraint holds."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -341,10 +342,13 @@ def test_declared_composite_keys_are_reflected_from_duckdb_and_the_file_wins(tmp
 batch: {{source: "{url}", keys: {{own_pk: {{type: PK, columns: [plant, batch_no]}}}}}}
 sample: {{source: "{url}"}}
 """)
-    metadata = load_metadata(tmp_path / "m.yaml")
-    merge_declared(metadata)
+    loaded = load_metadata(tmp_path / "m.yaml")
+    metadata, _ = merge_declared(loaded)
     assert [k.name for k in metadata.tables["batch"].keys] == ["own_pk"]
     assert {k.type for k in metadata.tables["sample"].keys} == {"PK", "FK"}
+    assert loaded.tables["sample"].keys == []  # metadata is never changed: the merge is a new one
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.tables["sample"].source = "elsewhere.csv"  # type: ignore[misc]
 
 
 def test_a_loop_of_not_null_foreign_keys_is_written_to_every_target(tmp_path, postgres):

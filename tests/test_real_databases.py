@@ -247,12 +247,16 @@ def test_a_row_limit_samples_linked_tables_closed_under_their_keys(tmp_path):
 
 def test_the_closed_sample_is_seeded_and_keeps_whole_families():
     url = read_only("chinook.sqlite")
-    metadata = Metadata({name: Table(name, url) for name in ("Invoice", "InvoiceLine")})
-    metadata.tables["Invoice"].keys.append(Key("pk", "PK", ("InvoiceId",)))
-    metadata.tables["InvoiceLine"].keys += [
-        Key("pk", "PK", ("InvoiceLineId",)),
-        Key("fk", "FK", ("InvoiceId",), "Invoice", ("InvoiceId",)),
-    ]
+    metadata = Metadata(
+        {
+            "Invoice": Table("Invoice", url, keys=[Key("pk", "PK", ("InvoiceId",))]),
+            "InvoiceLine": Table(
+                "InvoiceLine",
+                url,
+                keys=[Key("pk", "PK", ("InvoiceLineId",)), Key("fk", "FK", ("InvoiceId",), "Invoice", ("InvoiceId",))],
+            ),
+        }
+    )
     keys = {name: sql.read_table(url, name, only=key_columns(metadata, name))[0] for name in metadata.tables}
     order = plan(metadata)
     first = closed_sample(metadata, order, keys, {"InvoiceLine": 500}, seed=3)

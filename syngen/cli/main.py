@@ -268,9 +268,8 @@ def _train_database(url, given: dict, schema: str | None = None) -> None:
     text = discover(url, schema)
     target.parent.mkdir(parents=True, exist_ok=True)
     drafted.write_text(text)
-    metadata = _load_metadata(drafted, check_sources=False)
-    for table in metadata.tables.values():
-        table.source = url  # the file shows it without its password
+    # the file shows the database without its password; the run reads it with one
+    metadata = _load_metadata(drafted, check_sources=False).read_from(url)
     _say(f"Found {len(metadata.tables)} tables; their keys go to {target}")
     _train_linked(metadata, given)
     os.replace(drafted, target)

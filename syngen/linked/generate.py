@@ -33,7 +33,7 @@ from syngen.linked.parents import parent_rows, picked
 from syngen.linked.run import TableReport, destinations, foreign_key, table_settings
 from syngen.linked.siblings import places
 from syngen.manifest import Links, Manifest
-from syngen.metadata.declared import add_unspoken
+from syngen.metadata.declared import with_unspoken
 from syngen.metadata.graph import Plan
 from syngen.metadata.graph import plan as plan_of
 from syngen.metadata.model import Key, Metadata
@@ -99,7 +99,9 @@ def infer_tables(
                 f"run: train --metadata_path {metadata.path}"
             )
         # keys the sources declared at training (a database's constraints) hold here too
-        add_unspoken(metadata.tables[name], manifest.links.keys)
+        metadata = replace(
+            metadata, tables={**metadata.tables, name: with_unspoken(metadata.tables[name], manifest.links.keys)}
+        )
     metadata, detached = empty_tables.detach(metadata, {n for n, m in models.items() if m is None})
     runs = {m.run for m in manifests.values()}
     if len(runs) > 1:

@@ -20,20 +20,18 @@ from syngen.adapters import sql, views
 from syngen.adapters.sources import Loaded, describe_source, read_source
 from syngen.adapters.sql import is_database_url
 from syngen.closed_sample import closed_sample, key_columns
-from syngen.engine.synthesizer import Synthesizer
-from syngen.errors import SyngenError
-from syngen.keys import key_kinds, key_tuples, mark_keys
+from syngen.keys import key_kinds, key_tuples
 from syngen.linked.aggregates import Aggregate, find_aggregates
 from syngen.linked.links import COUNT_PREFIX, children_per_parent, count_column, count_quantiles
 from syngen.linked.parents import CONTEXT_PREFIX, context_columns, copied_columns, parent_rows, picked
 from syngen.linked.run import TableReport, foreign_key, table_settings
 from syngen.linked.siblings import numbered_columns
-from syngen.manifest import MANIFEST_FILE, Links, Manifest
+from syngen.manifest import Links
 from syngen.metadata.declared import merge_declared
 from syngen.metadata.graph import Plan
 from syngen.metadata.graph import plan as plan_of
 from syngen.metadata.model import Key, Metadata
-from syngen.runs import schema_of
+from syngen.runs import TableJob, learn_table
 from syngen.settings import TrainSettings
 
 
@@ -56,7 +54,8 @@ def train_tables(
 
 def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[TableReport]:
     run = artifacts_dir.name  # the staging folder's unique name is the run's id
-    for note in merge_declared(metadata):
+    metadata, notes = merge_declared(metadata)
+    for note in notes:
         log(note)
     metadata, detached = _without_empty(metadata, artifacts_dir, run, log)
     plan = plan_of(metadata)
@@ -96,29 +95,24 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
             **{c: "integer" for c in counts.get(name, {})},
             **{c: learned_kinds[k.parent][p] for k in table.foreign_keys for c, p in context.get(k.name, {}).items()},
         }
-        s = settings[name]
-        try:
-            model = Synthesizer(
-                epochs=s.epochs,
-                batch_size=s.batch_size,
-                verbatim=s.copy,
-                random_seed=s.random_seed,
-                columns=kinds,
-                formats={c: f for c, f in table.formats.items() if c in learned.columns},
-                rare_threshold=s.rare_threshold,
-                rare_thresholds={c: k for c, k in table.rare_thresholds.items() if c in learned.columns},
-                as_decoded={c for k in table.keys for c in k.columns} | set(counts.get(name, {})),
-                given={c for columns in context.values() for c in columns},
-            ).fit(learned, on_epoch=on_epoch)
-        except SyngenError as error:
-            raise SyngenError(f"table '{name}': {error}") from None
-        mark_keys(model, table.keys, fk_columns)
-        manifest = Manifest(
+        job = TableJob(
+            name,
             describe_source(metadata.resolve(table.source)),
-            len(frame),
-            schema_of(model, frame, declared[name], table.keys),
-            run,
-            Links(
+            frame,
+            learned,
+            table.keys,
+            declared[name],
+            settings[name],
+            kinds,
+            formats={c: f for c, f in table.formats.items() if c in learned.columns},
+            rare_thresholds={c: k for c, k in table.rare_thresholds.items() if c in learned.columns},
+            as_decoded={c for k in table.keys for c in k.columns} | set(counts.get(name, {})),
+            given={c for columns in context.values() for c in columns},
+            fk_columns=fk_columns,
+        )
+
+        def links_of(model, name=name, table=table, frame=frame, context=context) -> Links:
+            return Links(
                 columns=[str(c) for c in frame.columns],
                 foreign_keys=links[name],
                 keys=table.keys + detached.get(name, []),
@@ -128,15 +122,12 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
                 context=context,
                 numbered=numbered[name],
                 aggregates=[a.state() for a in totals.get(name, [])],
-            ),
-        )
+            )
+
+        model = learn_table(job, artifacts_dir, on_epoch, named=f"table '{name}'", run=run, links=links_of)
         learned_kinds[name] = {c.name: c.kind for c in model.codecs if c.learned}
         made_as[name] = {c.name: c.kind for c in model.codecs}
-        model.save(
-            artifacts.model_dir(name, artifacts_dir),
-            artifacts.secret_path(name, artifacts_dir),
-            {MANIFEST_FILE: manifest.to_json()},
-        )
+        s = settings[name]
         report = reports[name]
         report.identifying = model.identifying
         report.notes += _readable(model.notes, frame.columns, context, metadata.tables[name])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -40,7 +40,7 @@ class Key:
         return self.parent
 
 
-@dataclass
+@dataclass(frozen=True)
 class Table:
     name: str
     source: str | None
@@ -67,10 +67,17 @@ class Table:
         return [k for k in self.keys if k.type in ("PK", "UQ")]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Metadata:
+    """The metadata of a run, as read (and completed by what its databases declare): never
+    changed once made; a step that adds to it makes a new one (``dataclasses.replace``)."""
+
     tables: dict[str, Table]
     path: Path | None = None
+
+    def read_from(self, source: str) -> "Metadata":
+        """The same tables, every one read from ``source`` (a database URL)."""
+        return replace(self, tables={n: replace(t, source=source) for n, t in self.tables.items()})
 
     def resolve(self, location: str) -> str:
         """A source or destination path: relative ones are read from the metadata file's
