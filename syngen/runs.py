@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterator
@@ -18,7 +18,7 @@ import pandas as pd
 from syngen import artifacts
 from syngen.adapters.files import HEADERS, WRITTEN
 from syngen.adapters.sources import describe_source, read_source
-from syngen.adapters.sql import ColumnSpec, is_database_url
+from syngen.adapters.sql import ColumnSpec, TableSchema, is_database_url
 from syngen.adapters.sql_write import TableSpec
 from syngen.adapters.stored import column_specs
 from syngen.adapters.targets import check_location, describe_target, existing_rows, open_targets
@@ -26,7 +26,7 @@ from syngen.engine.conditions import Conditions
 from syngen.engine.synthesizer import MODEL_FILE, Synthesizer, batch_plan, resolve_seed
 from syngen.errors import SyngenError
 from syngen.keys import UniqueRows, continue_keys, key_kinds, mark_keys
-from syngen.manifest import MANIFEST_FILE, Manifest, Schema
+from syngen.manifest import MANIFEST_FILE, Links, Manifest, Schema
 from syngen.manifest import load as read_manifest
 from syngen.metadata.model import Key
 from syngen.settings import TrainSettings
@@ -82,20 +82,21 @@ def train_table(
         on_start(data)
     # a database's PRIMARY KEY / UNIQUE columns are generated unique, never learned
     keys = [k for k in (loaded.declared.keys if loaded.declared else []) if k.type in ("PK", "UQ")]
-    try:
-        model = Synthesizer(
-            epochs=epochs,
-            batch_size=batch_size,
-            random_seed=random_seed,
-            columns={**key_kinds(keys, data, (), columns or {}), **(columns or {})},
-            rare_threshold=rare_threshold,
-        ).fit(data, on_epoch=on_epoch)
-    except SyngenError as error:
-        raise SyngenError(f"table '{table_name}' ({describe_source(source)}): {error}") from None
-    mark_keys(model, keys, ())
+    settings = TrainSettings(
+        epochs=epochs, batch_size=batch_size, random_seed=random_seed, rare_threshold=rare_threshold
+    )
+    job = TableJob(
+        table_name,
+        describe_source(source),
+        data,
+        data,
+        keys,
+        loaded.declared,
+        settings,
+        {**key_kinds(keys, data, (), columns or {}), **(columns or {})},
+    )
+    model = learn_table(job, artifacts_dir, on_epoch, named=f"table '{table_name}' ({describe_source(source)})")
     assert model.fitted is not None  # fit() sets it
-    manifest = Manifest(describe_source(source), len(data), schema_of(model, data, loaded.declared, keys))
-    model.save(target, artifacts.secret_path(table_name, artifacts_dir), {MANIFEST_FILE: manifest.to_json()})
     return TrainResult(
         table_name,
         target,
@@ -106,6 +107,64 @@ def train_table(
         model.identifying,
         loaded.notes + model.notes,
     )
+
+
+@dataclass
+class TableJob:
+    """One table to learn, as a single-table run and a linked run both describe it."""
+
+    name: str
+    source: str  # as described (a URL without its password)
+    frame: pd.DataFrame  # the table as read: its schema is written from it
+    learned: pd.DataFrame  # what the model learns (a linked run: FKs out, children counts and parents' columns in)
+    keys: list[Key]
+    declared: TableSchema | None  # what its database declares
+    settings: TrainSettings
+    kinds: dict[str, str]  # given kinds (keys', the user's)
+    formats: dict[str, str] = field(default_factory=dict)
+    rare_thresholds: dict[str, int] = field(default_factory=dict)
+    as_decoded: set[str] = field(default_factory=set)  # columns generated as decoded (keys, counts)
+    given: set[str] = field(default_factory=set)  # columns set from the parent row at generation
+    fk_columns: set[str] = field(default_factory=set)
+
+
+def learn_table(
+    job: TableJob,
+    artifacts_dir,
+    on_epoch: Callable[[int, int, dict], None] | None = None,
+    *,
+    named: str,
+    run: str | None = None,
+    links: Callable[[Synthesizer], Links] | None = None,
+) -> Synthesizer:
+    """Fit a table's model and save it with its manifest (``links``: a linked run's, from the
+    fitted model): the one job behind single-table and linked training. An error names the
+    table as ``named``."""
+    s = job.settings
+    try:
+        model = Synthesizer(
+            epochs=s.epochs,
+            batch_size=s.batch_size,
+            verbatim=s.copy,
+            random_seed=s.random_seed,
+            columns=job.kinds,
+            formats=job.formats,
+            rare_threshold=s.rare_threshold,
+            rare_thresholds=job.rare_thresholds,
+            as_decoded=job.as_decoded,
+            given=job.given,
+        ).fit(job.learned, on_epoch=on_epoch)
+    except SyngenError as error:
+        raise SyngenError(f"{named}: {error}") from None
+    mark_keys(model, job.keys, job.fk_columns)
+    schema = schema_of(model, job.frame, job.declared, job.keys)
+    manifest = Manifest(job.source, len(job.frame), schema, run, links(model) if links else None)
+    model.save(
+        artifacts.model_dir(job.name, artifacts_dir),
+        artifacts.secret_path(job.name, artifacts_dir),
+        {MANIFEST_FILE: manifest.to_json()},
+    )
+    return model
 
 
 def schema_of(model: Synthesizer, frame: pd.DataFrame, declared, keys: list[Key]) -> Schema:
