@@ -40,7 +40,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from graphlib import TopologicalSorter
-from typing import TYPE_CHECKING, Collection, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -457,9 +457,15 @@ def _rounds_to(relation: Relation, sample: dict[str, np.ndarray], decimals: int)
     (``ROUNDED``): the inputs fix it, the rest is rounding (an average to 3 decimals)."""
     if relation.factors or relation.r2 < EXACT_R2:
         return False
-    t, predicted = sample[relation.target], relation.predict([sample[n] for n in relation.inputs])
+    predicted = relation.predict([sample[n] for n in relation.inputs])
+    return rounds_to(sample[relation.target], predicted, lambda x: np.round(x, decimals))
+
+
+def rounds_to(t: np.ndarray, predicted: np.ndarray, rounding: Callable[[np.ndarray], np.ndarray]) -> bool:
+    """Whether ``t`` is its ``predicted`` values, ``rounding`` as the source's are, in nearly
+    every row where both are present (``ROUNDED``)."""
     both = np.isfinite(t) & np.isfinite(predicted)
-    same = np.isclose(np.round(predicted[both], decimals), t[both], rtol=1e-9, atol=1e-12)
+    same = np.isclose(rounding(predicted[both]), t[both], rtol=1e-9, atol=1e-12)
     return bool(both.any() and same.mean() >= ROUNDED)
 
 

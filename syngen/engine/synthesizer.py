@@ -36,7 +36,7 @@ from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
 from syngen.engine.order import RowOrder
 from syngen.engine.redraws import MAX_LEVELS, MAX_TAIL_SHARE, Redraw, fit_redraws, needed, sweep
-from syngen.engine.relations import ROUNDED, Relation, find_relations
+from syngen.engine.relations import Relation, find_relations, rounds_to
 from syngen.errors import SyngenError, os_error
 from syngen.privacy import RARE_THRESHOLD, Protection, guard
 from syngen.privacy.codecs import LocationCodec  # importing registers the personal codecs
@@ -258,8 +258,9 @@ class Synthesizer:
             relation.codec = NumericCodec(relation.target, "float").fit(residual)
             residuals[relation.codec] = residual
             numbers[relation.target] = relation.compose(residual.to_numpy(), inputs, levels)
-            relation.rounding_only = relation.exact and _rounded(
-                numeric[relation.target], numbers[relation.target], relation.predict(inputs, levels)
+            # its residual no more than the target's rounding: composed without it
+            relation.rounding_only = relation.exact and rounds_to(
+                numbers[relation.target], relation.predict(inputs, levels), numeric[relation.target].within
             )
         return residuals
 
@@ -1032,14 +1033,6 @@ def _given_numbers(
     mask = given.given(name)
     x = np.where(mask, given.values[name], x)
     return x, (nulls & ~mask if nulls is not None else None)
-
-
-def _rounded(codec: NumericCodec, target: np.ndarray, predicted: np.ndarray) -> bool:
-    """Whether the source's target is its prediction rounded to the target's grain in nearly
-    every row (``relations.ROUNDED``), its residual no more than that rounding."""
-    both = np.isfinite(target) & np.isfinite(predicted)
-    same = np.isclose(codec.within(predicted[both]), target[both], rtol=1e-9, atol=1e-12)
-    return bool(both.any() and same.mean() >= ROUNDED)
 
 
 def _blanked(x: np.ndarray, nulls: np.ndarray | None) -> np.ndarray:

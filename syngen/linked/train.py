@@ -111,7 +111,7 @@ def _train_all(metadata, cli, artifacts_dir, log, on_table, on_epoch) -> list[Ta
             fk_columns=fk_columns,
         )
 
-        def links_of(model, name=name, table=table, frame=frame, context=context) -> Links:
+        def links_of(model) -> Links:  # called at once, in this loop's turn
             return Links(
                 columns=[str(c) for c in frame.columns],
                 foreign_keys=links[name],
