@@ -72,13 +72,13 @@ def tables() -> dict[str, pd.DataFrame]:
 
 def evaluate(name: str, real: pd.DataFrame, epochs: int | None, workdir: Path) -> dict:
     from syngen import Synthesizer
-    from syngen.engine.columns import detect_kind
     from syngen.privacy import guard
     from syngen.privacy.codecs import calling_code_of
     from syngen.privacy.meaning import IDENTIFYING, LOCATION, first_names
     from syngen.privacy.persona import pair_text
     from syngen.privacy.places import calling_code, codes_of
     from syngen.report.metrics import format_shape
+    from syngen.values.kinds import detect_kind
 
     started = time.perf_counter()
     after = Synthesizer(epochs=epochs, random_seed=0).fit(real)

@@ -102,6 +102,19 @@ def score(train: Path, holdout: Path, synthetic: Path, target: str) -> dict:
     }
 
 
+def split_table(package: str, item: str, folder: Path) -> tuple[Path, Path]:
+    """The table exported as R would write it and split 80/20 by the shared ``split.py`` into
+    ``folder`` (kept from an earlier run): its training and held-out files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / f"{item}.csv"
+    train, holdout = folder / f"{item}_train.csv", folder / f"{item}_holdout.csv"
+    if not train.exists():  # an earlier run stopped before its split
+        corpus.write_source(corpus.load(package, item), source)
+        split = [sys.executable, str(SHARED / "bench" / "split.py"), str(source), str(folder)]
+        subprocess.run(split, check=True, capture_output=True)
+    return train, holdout
+
+
 def peer(tool: str, item: str, train: Path, folder: Path, mostlyai_python: str) -> tuple[Path, float]:
     """Fit ``tool`` with its defaults on ``train`` and generate as many rows, through ``run.py``'s
     jobs (each step in a process of its own); the rows' file and the fit's seconds."""
@@ -164,13 +177,7 @@ def main() -> int:
     workdir = args.workdir.resolve()  # the peers' steps run in folders of their own
     for package, item, target in chosen:
         folder = workdir / f"{package}-{item}"
-        folder.mkdir(parents=True, exist_ok=True)
-        source = folder / f"{item}.csv"
-        train, holdout = folder / f"{item}_train.csv", folder / f"{item}_holdout.csv"
-        if not train.exists():  # an earlier run stopped before its split
-            corpus.write_source(corpus.load(package, item), source)
-            split = [sys.executable, str(SHARED / "bench" / "split.py"), str(source), str(folder)]
-            subprocess.run(split, check=True, capture_output=True)
+        train, holdout = split_table(package, item, folder)
         cells, floor = [], None
         for checkout, commit in zip(checkouts, commits):
             synthetic = folder / f"synthetic-{commit}.csv"

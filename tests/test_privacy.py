@@ -15,12 +15,12 @@ from conftest import FAST, ROOT, real
 from pii_table import customers
 
 from syngen import SyngenError, Synthesizer
-from syngen.engine.columns import KINDS, detect_kinds
 from syngen.privacy import guard
 from syngen.privacy.codecs import calling_code_of
 from syngen.privacy.meaning import IDENTIFYING, first_names, luhn_valid
 from syngen.privacy.persona import pair_text
 from syngen.privacy.places import calling_code, codes_of
+from syngen.values.kinds import KINDS, detect_kinds
 
 CHINOOK = ROOT / "examples" / "chinook"
 PERSONAL = IDENTIFYING + ("email",)

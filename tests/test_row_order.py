@@ -10,8 +10,8 @@ import pytest
 from conftest import FAST
 
 from syngen import Synthesizer
-from syngen.engine.columns import numbering
 from syngen.engine.order import RowOrder
+from syngen.values.kinds import numbering
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from conftest import FAST, real
 
 from syngen import SyngenError, Synthesizer
 from syngen.adapters.files import read_table
-from syngen.engine.columns import detect_kind, detect_text_format
-from syngen.engine.dates import strftime
+from syngen.values.dates import detect_text_format, strftime
+from syngen.values.kinds import detect_kind
 
 QUICK = {"epochs": 3, "random_seed": 1}
 

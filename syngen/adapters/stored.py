@@ -16,7 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from syngen.adapters.sql import ColumnSpec, TableSchema
-from syngen.engine.columns import detect_text_format
+from syngen.values.dates import detect_text_format
 
 _TRUE = frozenset({"t", "true", "y", "yes", "1"})
 _FALSE = frozenset({"f", "false", "n", "no", "0"})

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from syngen.engine import dates
 from syngen.engine.codec import Codec, expect, register
-from syngen.engine.columns import DATE_KINDS, NUMBER_TEXT, decimals_of
 from syngen.errors import SyngenError
 from syngen.privacy import RARE, Protection, pending
+from syngen.values import dates
+from syngen.values.kinds import DATE_KINDS, NUMBER_TEXT, decimals_of
 
 MAX_QUANTILES = 10000  # fine enough that rare extremes stay rare
 MAX_CALIBRATION_QUANTILES = 2000

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from syngen.engine.codec import Codec, register
-from syngen.engine.columns import numbering
 from syngen.errors import SyngenError
 from syngen.privacy import fake, guard
 from syngen.privacy.persona import Rows
+from syngen.values.kinds import numbering
 
 _MAX_TEMPLATES = 20
 _CLASS_OF = str.maketrans(

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Callable, Collection, Sequence
 import numpy as np
 import pandas as pd
 
-from syngen.engine.columns import decimals_of
+from syngen.values.kinds import decimals_of
 
 if TYPE_CHECKING:
     from syngen.engine.encoders import NumericCodec

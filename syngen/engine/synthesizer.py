@@ -25,10 +25,8 @@ from syngen.adapters.files import default_mode, staging_folder
 from syngen.engine import conditions as conditional
 from syngen.engine import encoders, generators  # noqa: F401  (registers the codecs)
 from syngen.engine.codec import Codec, codec_for, expect
-from syngen.engine.columns import DATE_KINDS, TEXT_KINDS, detect_kinds
 from syngen.engine.date_parts import DatePart, DayOfMonth, find_date_parts, find_days_of_month
 from syngen.engine.date_parts import stamps as date_stamps
-from syngen.engine.dates import parse_format, strays
 from syngen.engine.dependencies import Dependency, find_dependencies
 from syngen.engine.distinct import Distinct, apart_from, find_distinct
 from syngen.engine.encoders import CategoricalCodec, LearnedCodec, NumericCodec, QuantileNormal
@@ -42,6 +40,8 @@ from syngen.privacy import RARE_THRESHOLD, Protection, guard
 from syngen.privacy.codecs import LocationCodec  # importing registers the personal codecs
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.privacy.persona import Persona, source_people, source_regions
+from syngen.values.dates import parse_format, strays
+from syngen.values.kinds import DATE_KINDS, TEXT_KINDS, detect_kinds
 
 FORMAT_VERSION = 8
 MODEL_FILE = "model.json"
@@ -76,7 +76,7 @@ class Synthesizer:
 
     Parameters mirror the CLI: ``epochs`` (None: automatic, with early stopping),
     ``batch_size`` (training rows per step), ``random_seed`` (reproducible training),
-    ``columns`` (column -> kind overrides, see ``syngen.engine.columns.KINDS``),
+    ``columns`` (column -> kind overrides, see ``syngen.values.kinds.KINDS``),
     ``formats`` (column -> strftime format of a text date/time column, instead of the detected one),
     ``rare_threshold`` (category values seen fewer times are never generated as they are),
     ``rare_thresholds`` (column -> its own threshold), ``verbatim`` (keep a reference

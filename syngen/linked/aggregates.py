@@ -16,7 +16,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from syngen.engine.columns import decimals_of
+from syngen.values.kinds import decimals_of
 
 MIN_ROWS = 10  # parent rows with children, at least, to tell
 SHARE = 0.99  # of the parent rows, those the rule holds in

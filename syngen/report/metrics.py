@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 
-from syngen.engine.dates import duration_seconds
 from syngen.privacy import RARE_THRESHOLD
 from syngen.privacy.meaning import IDENTIFYING, LOCATION
 from syngen.privacy.patterns import patterns_of
+from syngen.values.dates import duration_seconds
 
 NUMERIC_KINDS = ("float", "integer", "datetime", "date", "time", "duration")
 CATEGORY_KINDS = ("categorical", "boolean", "constant") + LOCATION

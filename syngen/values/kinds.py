@@ -15,11 +15,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from syngen.engine import dates
-from syngen.engine.dates import detect_text_format
 from syngen.errors import SyngenError
 from syngen.privacy import RARE_THRESHOLD
 from syngen.privacy.meaning import IDENTIFYING, LOCATION, detect_meanings, name_tokens
+from syngen.values import dates
+from syngen.values.dates import detect_text_format
 
 DATE_KINDS = ("datetime", "date", "time")  # learned as seconds (a time of day: since midnight)
 # a duration: elapsed hours, minutes and seconds as text (121:36:00), learned as seconds too
