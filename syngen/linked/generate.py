@@ -1,14 +1,23 @@
-"""Generate the tables of a metadata file, parents first, with every key valid: each table's
-size from its parents, its FK values drawn from its generated parents' keys, its context
-from their rows; loop-closing links and totals of children filled once the tables they
-need exist; all tables written in one transaction (databases) or at the end (files)."""
+"""Generate the tables of a metadata file, in named steps:
+
+1. ``_load``: each table's model and manifest, checked against the metadata file;
+2. ``_prepare``: the order (parents first), each table's settings, destination and seed, and
+   what children take from their parents;
+3. ``_streams``: each table's batch stream, parents first: its size from its parents, its FK
+   values drawn from its generated parents' keys (``linked.assign``), its context from their
+   rows; reading a stream to its end keeps what the table's children need;
+4. ``_write``: a stream into its target, or, for a table with late links or totals, whole
+   in memory (its links to itself filled now);
+5. ``_close_loops``: loop-closing links and totals of children, once the tables they need exist.
+
+All tables are written in one transaction (databases) or at the end (files)."""
 
 from __future__ import annotations
 
 import zlib
 from collections import deque
-from dataclasses import dataclass, field, replace
-from typing import Callable
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -16,19 +25,14 @@ import pandas as pd
 from syngen import artifacts, empty_tables
 from syngen.adapters import views
 from syngen.adapters.sql import is_database_url
+from syngen.adapters.sql_write import TableSpec
 from syngen.adapters.targets import describe_target, existing_rows, open_targets
 from syngen.engine.synthesizer import Synthesizer, resolve_seed
 from syngen.errors import SyngenError
-from syngen.keys import UniqueRows, continue_keys, key_tuples
+from syngen.keys import UniqueRows, continue_keys
 from syngen.linked.aggregates import Aggregate
-from syngen.linked.links import (
-    COUNT_PREFIX,
-    avoid_self_links,
-    calibrated_counts,
-    count_column,
-    link_rows,
-    tree_links,
-)
+from syngen.linked.assign import Generated, assign_links, fill_late_links, key_values
+from syngen.linked.links import COUNT_PREFIX
 from syngen.linked.parents import parent_rows, picked
 from syngen.linked.run import TableReport, destinations, foreign_key, table_settings
 from syngen.linked.siblings import places
@@ -40,20 +44,45 @@ from syngen.metadata.model import Key, Metadata
 from syngen.runs import generate_batches, load_manifest, load_model, schema_only, table_spec
 from syngen.settings import InferSettings
 
-_DEDUPE_ROUNDS = 100
+
+@dataclass(frozen=True)
+class _Trained:
+    """What training left for each table, checked against the metadata file (step 1)."""
+
+    metadata: Metadata  # with the keys the sources declared at training; empty tables detached
+    models: dict[str, Synthesizer | None]  # None: a table empty in its source, schema only
+    manifests: dict[str, Manifest]
+    links: dict[str, Links]
+    detached: dict[str, list[Key]]  # FKs to empty tables, kept for the targets' schema
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every table's steps read (step 2)."""
+
+    plan: Plan
+    settings: dict[str, InferSettings]
+    locations: dict[str, str]  # parents first: tables are created in this order
+    specs: dict[str, TableSpec]  # of the tables that go to a database
+    seed: int
+    owners: dict[str, tuple[str, tuple[str, ...]]]  # TKN key -> the table whose tokens the others draw
+    referenced: dict[str, set[tuple[str, ...]]]  # per table, the columns its children read of its rows
+    totals: dict[str, list[Aggregate]]  # per table, its columns that total its children
+    feeding: dict[str, set[str]]  # per child table, the columns parents' totals are made of
+    appending_to: dict[str, pd.DataFrame | None]  # the rows already in a target, for keys after theirs
+    artifacts_dir: object = None  # where the models are (None: the default folder)
 
 
 @dataclass
-class _Generated:
-    """What children need of a generated table: its rows, referenced keys, children counts."""
+class _Stream:
+    """One table's batches (step 3). Reading them to the end seals what its children need."""
 
-    rows: int = 0
-    keys: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
-    counts: dict[str, np.ndarray] = field(default_factory=dict)
-    key_parts: dict[tuple[str, ...], list[pd.DataFrame]] = field(default_factory=dict)  # batch by batch, until sealed
-    count_parts: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    expected: float = 0.0  # the rows it stands for: a copied table's scaled size, a table rounded up its share
-    source_rows: int = 0  # the source's rows (not a sample's)
+    name: str
+    report: TableReport
+    batches: Iterator[pd.DataFrame]
+    seed: int
+    late: list[Key]  # its FKs to tables made after it, or to itself
+    kept_as_is: bool = False  # a copied table already in the target: its rows are read, not written
 
 
 def infer_tables(
@@ -69,7 +98,38 @@ def infer_tables(
     """Generate every table of ``metadata``, parents first, with valid keys, into each
     table's ``destination``, else ``output`` (a database URL), else CSV files in the
     artifacts folder. The run is all-or-nothing: files appear and databases commit at the end."""
-    models: dict[str, Synthesizer | None] = {}  # None: a table empty in its source, schema only
+    trained = _load(metadata, artifacts_dir)
+    run = _prepare(trained, cli, artifacts_dir, output, if_exists, log)
+    generated: dict[str, Generated] = {}
+    fed: dict[str, list[pd.DataFrame]] = {}  # per child table, its columns that parents' totals read
+    held: dict[str, tuple[pd.DataFrame, int]] = {}  # tables waiting for a loop to close or for totals
+    reports = []
+    kept_views = views.within(views.load(artifacts.views_path(artifacts_dir)), trained.metadata.tables)
+    with open_targets(
+        run.locations,
+        run.specs,
+        if_exists,
+        kept_views,
+        {name: trained.manifests[name].schema.headers for name in run.plan.order},
+        {name: trained.manifests[name].schema.written for name in run.plan.order},
+    ) as targets:
+        for stream in _streams(trained, run, generated, fed, on_table, on_rows):
+            frame = _write(stream, targets[stream.name], trained, run, generated)
+            if frame is not None:
+                held[stream.name] = (frame, stream.seed)
+            reports.append(stream.report)
+        _close_loops(held, trained, run, generated, fed, targets)
+    for report in reports:
+        report.notes += targets[report.table].notes.get(report.table, [])
+    for note in dict.fromkeys(n for t in targets.values() for n in getattr(t, "view_notes", [])):
+        log(note)
+    return reports
+
+
+def _load(metadata: Metadata, artifacts_dir) -> _Trained:
+    """Each table's model and manifest; an error naming the command to run where a table was
+    trained on its own, without a key the file declares, or in another run."""
+    models: dict[str, Synthesizer | None] = {}
     manifests: dict[str, Manifest] = {}
     for name in metadata.tables:
         try:
@@ -109,170 +169,188 @@ def infer_tables(
             f"the models of the tables come from {len(runs)} different training runs (one was "
             f"interrupted, or trained other tables); run: train --metadata_path {metadata.path}"
         )
+    return _Trained(metadata, models, manifests, links_of, detached)
+
+
+def _prepare(trained: _Trained, cli: dict, artifacts_dir, output: str | None, if_exists: str, log) -> _Run:
+    """The order, settings, destinations and seed of the run, and what tables read of others."""
+    metadata = trained.metadata
     plan = plan_of(metadata)
-    settings = table_settings(metadata, plan, InferSettings, cli, log)
-    places = destinations(metadata, output, artifacts_dir)
-    locations = {name: places[name] for name in plan.order}  # parents first: tables are created in this order
+    places_of = destinations(metadata, output, artifacts_dir)
+    locations = {name: places_of[name] for name in plan.order}
     specs = {
         name: table_spec(
             name,
-            manifests[name].schema,
-            [k for k in metadata.tables[name].keys if k.type != "TKN"] + detached.get(name, []),
+            trained.manifests[name].schema,
+            [k for k in metadata.tables[name].keys if k.type != "TKN"] + trained.detached.get(name, []),
             [k.columns for k in _closing_keys(metadata, plan, name)],
         )
         for name in plan.order
         if is_database_url(locations[name])
     }
     _align_link_types(metadata, specs)
-    run_seed = resolve_seed(cli.get("random_seed"))
     owners = _token_owners(metadata, plan)
     referenced = _referenced_keys(metadata)
     for owner, owned in owners.values():
         referenced.setdefault(owner, set()).add(owned)
     for name in plan.order:  # the parent columns children take travel with the parent's keys
         keys = {k.name: k for k in metadata.tables[name].foreign_keys}
-        for by_key in _taken(links_of[name], models[name]).values():
+        for by_key in _taken(trained.links[name], trained.models[name]).values():
             for key_name, taken in by_key.items():
                 referenced.setdefault(keys[key_name].parent_table, set()).add(_parent_columns(taken))
-    generated: dict[str, _Generated] = {}
-    held: dict[str, tuple[pd.DataFrame, int]] = {}  # tables waiting for a loop to close or for totals, and seeds
-    totals = {name: _aggregates(links_of[name], models[name]) for name in plan.order}
-    feeding: dict[str, set[str]] = {}  # per child table, the columns parents' totals are made of
+    totals = {name: _aggregates(trained.links[name], trained.models[name]) for name in plan.order}
+    feeding: dict[str, set[str]] = {}
     for aggregates in totals.values():
         for a in aggregates:
             key = foreign_key(metadata.tables[a.child], a.key)
             feeding.setdefault(a.child, set()).update(key.columns + a.of)
-    fed: dict[str, list[pd.DataFrame]] = {}
-    reports = []
     appending_to = (
         {}
         if if_exists != "append"
-        else {  # the rows already there, for keys after theirs
+        else {
             name: existing_rows(
                 locations[name], name, [c for k in metadata.tables[name].unique_keys for c in k.columns]
             )
             for name in plan.order
         }
     )
-    kept_views = views.within(views.load(artifacts.views_path(artifacts_dir)), metadata.tables)
-    with open_targets(
+    return _Run(
+        plan,
+        table_settings(metadata, plan, InferSettings, cli, log),
         locations,
         specs,
-        if_exists,
-        kept_views,
-        {name: manifests[name].schema.headers for name in plan.order},
-        {name: manifests[name].schema.written for name in plan.order},
-    ) as targets:
-        for name in plan.order:
-            table, model, links_in, s = metadata.tables[name], models[name], links_of[name], settings[name]
-            # one seed per table, so that tables sharing a run seed do not share random draws
-            seed = _table_seed(s.random_seed if s.random_seed is not None else run_seed, name)
-            rng = np.random.default_rng([seed, 7])
-            report = TableReport(name, output=describe_target(locations[name]))
-            if model is None:  # schema only: created, and left empty
-                generated[name] = _Generated()
-                targets[name].write(name, [pd.DataFrame(columns=links_in.columns)])
-                reports.append(report)
-                continue
-            # a table with parents takes its size from them, unless its own settings give one
-            driving = plan.driving_key(metadata, name)
-            size = s.size if driving is None else table.infer_settings.get("size")
-            if model.is_verbatim:
-                if size is not None and size != manifests[name].rows:
-                    report.notes.append(f"size {size} ignored: the table is copied as it is (train_settings.copy)")
-                size = manifests[name].rows
-            size, expected, links, indices = _assign_links(
-                metadata, plan, name, links_in, size, s.scale, generated, rng, report
-            )
-            copied, context = _from_parents(table, links_in, model, indices, generated)
-            if model.is_verbatim:  # copied as it is, but its children scale
-                expected = manifests[name].rows * s.scale
-            links.update(_shared_tokens(table, links_in, owners, generated, size, rng))
-            if size < 1:
-                raise SyngenError(
-                    f"table '{name}': its parents got no children in this run, so it would "
-                    "be empty; set infer_settings.size"
-                )
-            columns = links_in.columns
-            state = _Generated(rows=size, expected=expected, source_rows=links_in.source_rows)
-            generated[name] = state
-            if on_table:
-                on_table(name, size)
+        resolve_seed(cli.get("random_seed")),
+        owners,
+        referenced,
+        totals,
+        feeding,
+        appending_to,
+        artifacts_dir,
+    )
 
-            existing = appending_to.get(name)
-            kept_as_is = model.is_verbatim and existing is not None  # the copy is there already
-            if existing is not None and not kept_as_is:  # appended rows take keys after the rows there
-                continue_keys(model, existing)
-                s = replace(s, run_parallel=False)  # workers would load the model unchanged
-            unique = UniqueRows(model, table.unique_keys, None if kept_as_is else existing)
 
-            def finished(batches, links=links, copied=copied, columns=columns, state=state, name=name, unique=unique):
-                for batch in batches:
-                    batch = _finish_batch(
-                        batch, links, copied, columns, state, referenced.get(name, ()), on_rows, unique
-                    )
-                    if name in feeding:
-                        fed.setdefault(name, []).append(batch[sorted(feeding[name])])
-                    yield batch
+def _streams(
+    trained: _Trained,
+    run: _Run,
+    generated: dict[str, Generated],
+    fed: dict[str, list[pd.DataFrame]],
+    on_table: Callable[[str, int], None] | None,
+    on_rows: Callable[[int], None] | None,
+) -> Iterator[_Stream]:
+    """Each table's stream, parents first; a stream must be read to its end before the next
+    is asked for, since a child's links are drawn from its parents' generated rows."""
+    for name in run.plan.order:
+        stream = _stream(name, trained, run, generated, fed, on_table, on_rows)
+        yield stream
+        assert generated[name].sealed, f"the batches of '{name}' were not read to the end"
 
-            given = model.read_conditions(context, lenient=True) if len(context.columns) else None
-            batches = finished(
-                generate_batches(
-                    model,
-                    artifacts.model_dir(name, artifacts_dir),
-                    size,
-                    seed,
-                    s.batch_size,
-                    s.run_parallel,
-                    given,
-                )
+
+def _stream(name: str, trained: _Trained, run: _Run, generated, fed, on_table, on_rows) -> _Stream:
+    """One table's size, links and context from its generated parents, and its batches."""
+    metadata = trained.metadata
+    table, model, links_in, s = metadata.tables[name], trained.models[name], trained.links[name], run.settings[name]
+    # one seed per table, so that tables sharing a run seed do not share random draws
+    seed = _table_seed(s.random_seed if s.random_seed is not None else run.seed, name)
+    rng = np.random.default_rng([seed, 7])
+    report = TableReport(name, output=describe_target(run.locations[name]))
+    if model is None:  # schema only: created, and left empty
+        state = generated[name] = Generated()
+        empty = [pd.DataFrame(columns=links_in.columns)]
+        return _Stream(name, report, _sealing(empty, state), seed, late=[])
+    # a table with parents takes its size from them, unless its own settings give one
+    driving = run.plan.driving_key(metadata, name)
+    size = s.size if driving is None else table.infer_settings.get("size")
+    if model.is_verbatim:
+        if size is not None and size != trained.manifests[name].rows:
+            report.notes.append(f"size {size} ignored: the table is copied as it is (train_settings.copy)")
+        size = trained.manifests[name].rows
+    size, expected, links, indices = assign_links(
+        metadata, run.plan, name, links_in, size, s.scale, generated, rng, report
+    )
+    copied, context = _from_parents(table, links_in, model, indices, generated)
+    if model.is_verbatim:  # copied as it is, but its children scale
+        expected = trained.manifests[name].rows * s.scale
+    links.update(_shared_tokens(table, links_in, run.owners, generated, size, rng))
+    if size < 1:
+        raise SyngenError(
+            f"table '{name}': its parents got no children in this run, so it would be empty; set infer_settings.size"
+        )
+    state = generated[name] = Generated(rows=size, expected=expected, source_rows=links_in.source_rows)
+    if on_table:
+        on_table(name, size)
+    existing = run.appending_to.get(name)
+    kept_as_is = model.is_verbatim and existing is not None  # the copy is there already
+    if existing is not None and not kept_as_is:  # appended rows take keys after the rows there
+        continue_keys(model, existing)
+        s = replace(s, run_parallel=False)  # workers would load the model unchanged
+    unique = UniqueRows(model, table.unique_keys, None if kept_as_is else existing)
+    given = model.read_conditions(context, lenient=True) if len(context.columns) else None
+    made = generate_batches(
+        model, artifacts.model_dir(name, run.artifacts_dir), size, seed, s.batch_size, s.run_parallel, given
+    )
+    report.rows = size
+
+    def finished() -> Iterator[pd.DataFrame]:
+        for batch in made:
+            batch = _finish_batch(
+                batch, links, copied, links_in.columns, state, run.referenced.get(name, ()), on_rows, unique
             )
-            report.rows = size
-            late = [k for k in table.foreign_keys if plan.is_late(name, k)]
-            if kept_as_is:  # its rows are read for the children's links, not written twice
-                deque(batches, maxlen=0)
-                _seal(state)
-                report.rows = 0
-                report.notes.append("copied table already in the target: its rows were kept, not added again")
-            elif not late and not totals[name]:
-                targets[name].write(name, batches)
-                _seal(state)
-            else:  # whole in memory: its self-references now, its loop-closing links at the end
-                frame = pd.concat(list(batches), ignore_index=True)
-                _seal(state)
-                _fill_late_links(
-                    metadata,
-                    name,
-                    frame,
-                    links_in,
-                    generated,
-                    np.random.default_rng([seed, 8]),
-                    [k for k in late if k.parent == name],
-                )
-                if _closing_keys(metadata, plan, name) or totals[name]:
-                    targets[name].hold(name, frame)
-                    held[name] = (frame, seed)
-                else:
-                    targets[name].write(name, [frame])
-            _count_left_out(unique, state, report)
-            reports.append(report)
-        for name, (frame, seed) in held.items():
-            _fill_late_links(
-                metadata,
-                name,
-                frame,
-                links_of[name],
-                generated,
-                np.random.default_rng([seed, 9]),
-                _closing_keys(metadata, plan, name),
-            )
-            _fill_totals(metadata, frame, totals[name], fed)
-            targets[name].complete(name, frame, [a.column for a in totals[name]])
-    for report in reports:
-        report.notes += targets[report.table].notes.get(report.table, [])
-    for note in dict.fromkeys(n for t in targets.values() for n in getattr(t, "view_notes", [])):
-        log(note)
-    return reports
+            if name in run.feeding:
+                fed.setdefault(name, []).append(batch[sorted(run.feeding[name])])
+            yield batch
+        _count_left_out(unique, state, report)
+
+    late = [k for k in table.foreign_keys if run.plan.is_late(name, k)]
+    return _Stream(name, report, _sealing(finished(), state), seed, late, kept_as_is)
+
+
+def _sealing(batches: Iterable[pd.DataFrame], state: Generated) -> Iterator[pd.DataFrame]:
+    """``batches``, then ``state`` sealed: what children need is whole once the last is read."""
+    yield from batches
+    state.seal()
+
+
+def _write(stream: _Stream, target, trained: _Trained, run: _Run, generated) -> pd.DataFrame | None:
+    """The stream into its target; a table with late links or totals is made whole in
+    memory instead, its links to itself filled now, and returned where it waits for others."""
+    name = stream.name
+    if stream.kept_as_is:  # its rows are read for the children's links, not written twice
+        deque(stream.batches, maxlen=0)
+        stream.report.rows = 0
+        stream.report.notes.append("copied table already in the target: its rows were kept, not added again")
+        return None
+    closing = _closing_keys(trained.metadata, run.plan, name)
+    if not stream.late and not run.totals[name]:
+        target.write(name, stream.batches)
+        return None
+    frame = pd.concat(list(stream.batches), ignore_index=True)
+    _fill_late(
+        trained,
+        generated,
+        name,
+        frame,
+        np.random.default_rng([stream.seed, 8]),
+        [k for k in stream.late if k.parent == name],
+    )
+    if not closing and not run.totals[name]:
+        target.write(name, [frame])
+        return None
+    target.hold(name, frame)
+    return frame
+
+
+def _close_loops(held: dict[str, tuple[pd.DataFrame, int]], trained: _Trained, run: _Run, generated, fed, targets):
+    """The held tables' links to tables made after them, and their totals of children."""
+    for name, (frame, seed) in held.items():
+        closing = _closing_keys(trained.metadata, run.plan, name)
+        _fill_late(trained, generated, name, frame, np.random.default_rng([seed, 9]), closing)
+        _fill_totals(trained.metadata, frame, run.totals[name], fed)
+        targets[name].complete(name, frame, [a.column for a in run.totals[name]])
+
+
+def _fill_late(trained: _Trained, generated, name: str, frame: pd.DataFrame, rng, keys: list[Key]) -> None:
+    """The FK columns of ``keys``, late links of ``frame`` (its table, whole), from their generated parents."""
+    fill_late_links(trained.metadata, name, frame, trained.links[name], generated, rng, keys)
 
 
 def _align_link_types(metadata, specs) -> None:
@@ -327,7 +405,7 @@ def _shared_tokens(table, links: Links, owners, generated, size, rng) -> dict[st
             rows = rng.integers(0, len(pool), size)
         rows[rng.random(size) < stats.get(key.name, {}).get("null_share", 0.0)] = -1
         shared = Key(key.name, "TKN", key.columns, owner, owner_columns)
-        values.update(_key_values(pool, shared, rows))
+        values.update(key_values(pool, shared, rows))
     return values
 
 
@@ -339,7 +417,7 @@ def _referenced_keys(metadata) -> dict[str, set[tuple[str, ...]]]:
     return referenced
 
 
-def _finish_batch(batch, links, copied, columns, state: _Generated, referenced, on_rows, unique) -> pd.DataFrame:
+def _finish_batch(batch, links, copied, columns, state: Generated, referenced, on_rows, unique) -> pd.DataFrame:
     """Put the FK values in and the parents' copied columns (``copied``: values and rows with
     a parent), make keys with learned columns unique, keep what children need, and restore
     the source's columns."""
@@ -361,79 +439,6 @@ def _finish_batch(batch, links, copied, columns, state: _Generated, referenced, 
     if on_rows:
         on_rows(len(batch))
     return batch[columns].reset_index(drop=True)
-
-
-def _count_left_out(unique: UniqueRows, state: _Generated, report: TableReport) -> None:
-    for key, rows in unique.dropped.items():
-        report.notes.append(
-            f"{key}: {rows} row(s) left out: their key repeated an earlier row's and no free value was found for it"
-        )
-        state.rows -= rows
-        report.rows -= rows
-
-
-def _seal(state: _Generated) -> None:
-    state.counts = {c: np.concatenate(parts) for c, parts in state.count_parts.items()}
-    state.keys = {k: pd.concat(parts, ignore_index=True) for k, parts in state.key_parts.items()}
-    state.count_parts, state.key_parts = {}, {}
-
-
-def _assign_links(
-    metadata, plan: Plan, name, links: Links, size, scale, generated, rng, report
-) -> tuple[int, float, dict[str, pd.Series], dict[str, np.ndarray]]:
-    """The table's size, the size it stands for (its children follow that one), the values
-    of its (not late) FK columns, row by row, and per FK each row's parent row (-1: none).
-    Without a size, a table without parents has ``scale`` times its source's rows; a child
-    follows its parents."""
-    table = metadata.tables[name]
-    stats = {link["name"]: link for link in links.foreign_keys}
-    driving = plan.driving_key(metadata, name)
-    if size is not None:
-        expected = float(size)
-    elif driving is None:  # the source's size, also when a sample of it was learned
-        expected = links.source_rows * scale
-    else:
-        # the source's rows times the share of its parents' source rows the parents stand
-        # for: the counts drawn for a handful of parents would make the size of a whole
-        # branch a lottery, a parent table rounded up to one row must not give its children
-        # a whole table's worth, and a sample learned (row_limit) is not the source's size
-        parent = generated[driving.parent]
-        expected = links.source_rows * parent.expected / max(parent.source_rows, 1)
-    if size is None:
-        size = max(1, int(round(expected)))
-    size = _room_for_least_children(table, plan, name, stats, generated, size, report)
-    indices: dict[str, np.ndarray] = {}
-    redraws: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
-    for key in table.foreign_keys:
-        if plan.is_late(name, key):
-            continue
-        parent = generated[key.parent]
-        link = stats[key.name]
-        earlier = _sharing(table, key, indices)
-        if earlier:  # columns it shares with links drawn before decide its parent's group
-            redraws[key.name] = _within_groups(key, earlier, indices, generated, rng)
-            indices[key.name] = redraws[key.name](np.arange(size))
-            continue
-        least = link.get("min_children", 0)
-        counts = calibrated_counts(parent.counts[count_column(name, key)], link.get("count_quantiles", []), rng, least)
-        caps = [c for c in (_partners(table, key, generated), _most_children(link, size, len(counts))) if c is not None]
-        indices[key.name] = link_rows(
-            counts,
-            size,
-            link["null_share"],
-            rng,
-            keep_together=key == driving,
-            cap=max(min(caps), least) if caps else None,
-            least=least,
-        )
-    size, indices = _unique_fk_tuples(table, indices, generated, size, rng, report, redraws)
-    values: dict[str, pd.Series] = {}
-    for key in table.foreign_keys:
-        if key.name in indices:
-            made = _key_values(generated[key.parent].keys[key.parent_columns], key, indices[key.name])
-            # a grouped link agrees on the shared columns, or has no parent: those stay the earlier link's
-            values.update({c: v for c, v in made.items() if key.name not in redraws or c not in values})
-    return size, expected, values, indices
 
 
 def _aggregates(links: Links, model: Synthesizer | None) -> list[Aggregate]:
@@ -498,155 +503,14 @@ def _from_parents(
 
 
 def _parent_columns(columns: dict[str, str]) -> tuple[str, ...]:
-    """The parent's columns a child takes, as children's needs are kept (``_Generated.keys``)."""
+    """The parent's columns a child takes, as children's needs are kept (``Generated.keys``)."""
     return tuple(dict.fromkeys(columns.values()))
 
 
-def _room_for_least_children(table, plan: Plan, name, stats, generated, size: int, report) -> int:
-    """The table's size, raised where an FK's min_children needs more rows than that for
-    every generated parent row to get its least number of children."""
-    for key in table.foreign_keys:
-        link = stats[key.name]
-        least = link.get("min_children", 0)
-        if not least or plan.is_late(name, key):
-            continue
-        needed = int(np.ceil(least * generated[key.parent].rows / max(1 - link["null_share"], 1e-9)))
-        if needed > size:
-            report.notes.append(
-                f"{needed} rows instead of {size}, so that every '{key.parent}' row has at "
-                f"least {least} (FK {key.name}: min_children)"
-            )
-            size = needed
-    return size
-
-
-def _most_children(link: dict, size: int, parents: int) -> int | None:
-    """The most children a parent row may get: the source's most, times how much more
-    children than parents were asked for (a copied parent whose children scale), so that
-    a few parents do not take more than the source ever held (an airport's every hour)."""
-    if not link.get("count_quantiles"):
-        return None
-    expected = link["children_per_parent"] * parents / max(1 - link["null_share"], 1e-9)
-    return int(np.ceil(link["count_quantiles"][-1] * max(1.0, size / max(expected, 1e-9))))
-
-
-def _partners(table, key: Key, generated) -> int | None:
-    """When ``key`` is part of a PK/UQ made only of FKs, how many distinct partners a parent
-    can have: the rows of the other parents in that key (a playlist holds each track once)."""
-    fk_of = {c: k for k in table.foreign_keys for c in k.columns}
-    for unique in table.unique_keys:
-        if key.columns[0] in unique.columns and all(c in fk_of for c in unique.columns):
-            others = {fk_of[c].name: fk_of[c] for c in unique.columns if fk_of[c] != key}
-            if others and all(k.parent in generated for k in others.values()):
-                return int(np.prod([generated[k.parent].rows for k in others.values()]))
-    return None
-
-
-def _sharing(table, key: Key, indices) -> list[Key]:
-    """The links already drawn that share columns with ``key`` (a contestant's and an
-    episode's season in a row of both)."""
-    return [k for k in table.foreign_keys if k.name in indices and set(k.columns) & set(key.columns)]
-
-
-def _within_groups(key: Key, earlier: list[Key], indices, generated, rng) -> Callable[[np.ndarray], np.ndarray]:
-    """Parent rows for ``key``, drawn for some child rows among the parents that agree with
-    the values the ``earlier`` links gave the shared columns (-1 where none does)."""
-    shared = {}  # child column -> its values, from the earlier links' parents
-    for other in earlier:
-        for column, values in _key_values(
-            generated[other.parent].keys[other.parent_columns], other, indices[other.name]
-        ).items():
-            if column in key.columns:
-                shared[column] = values
-    columns = list(shared)
-    parents = generated[key.parent].keys[key.parent_columns]
-    parent_groups = key_tuples(parents.rename(columns=dict(zip(key.parent_columns, key.columns))), columns)
-    child_groups = key_tuples(pd.DataFrame(shared), columns)
-    unknown = pd.DataFrame(shared).isna().any(axis=1).to_numpy()
-    codes, uniques = pd.factorize(parent_groups)
-    order = np.argsort(codes, kind="stable")
-    sizes = np.bincount(codes, minlength=len(uniques))
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    group = pd.Index(uniques).get_indexer(child_groups)
-    group[unknown] = -1
-
-    def draw(rows: np.ndarray) -> np.ndarray:
-        found = group[rows]
-        picked = np.full(len(rows), -1, dtype=np.int64)
-        ok = found >= 0
-        offsets = (rng.random(int(ok.sum())) * sizes[found[ok]]).astype(np.int64)
-        picked[ok] = order[starts[found[ok]] + offsets]
-        return picked
-
-    return draw
-
-
-def _unique_fk_tuples(table, indices, generated, size, rng, report, redraws=None):
-    """Make a PK/UQ made only of FK columns unique (a playlist holding a track twice) by
-    swapping the repeated rows' last link with other rows' links: every parent keeps its
-    number of children. A link drawn within the groups of links it shares columns with is
-    drawn again there instead. Rows still repeated after the last round are left out, and
-    reported."""
-    redraws = redraws or {}
-    fk_of = {c: k for k in table.foreign_keys if k.name in indices for c in k.columns}
-    for key in table.unique_keys:
-        if not all(c in fk_of for c in key.columns):
-            continue
-        keys = list(
-            dict.fromkeys(k for k in table.foreign_keys if k.name in indices and set(k.columns) & set(key.columns))
+def _count_left_out(unique: UniqueRows, state: Generated, report: TableReport) -> None:
+    for key, rows in unique.dropped.items():
+        report.notes.append(
+            f"{key}: {rows} row(s) left out: their key repeated an earlier row's and no free value was found for it"
         )
-        if len(keys) < 2:
-            continue
-        keys.sort(key=lambda k: k.name in redraws)  # a grouped link moves, the others keep theirs
-        moving = indices[keys[-1].name]
-        parent_rows = generated[keys[-1].parent].rows
-        for round_ in range(2 * _DEDUPE_ROUNDS):
-            repeated = np.flatnonzero(_repeated(indices, keys))
-            if not len(repeated):
-                break
-            if keys[-1].name in redraws:
-                moving[repeated] = redraws[keys[-1].name](repeated)
-            elif round_ < _DEDUPE_ROUNDS:
-                partners = rng.integers(0, len(moving), len(repeated))
-                moving[repeated], moving[partners] = moving[partners], moving[repeated]
-            else:  # swapping cannot help (a parent needs more distinct partners than exist twice)
-                moving[repeated] = rng.integers(0, parent_rows, len(repeated))
-        keep = ~_repeated(indices, keys)
-        if key.type == "PK":  # a primary key has no nulls: a row no parent had room for goes too
-            keep &= np.all([indices[k.name] >= 0 for k in keys], axis=0)
-        if not keep.all():
-            report.notes.append(
-                f"{key.type} {key.name}: {int((~keep).sum())} row(s) left out: "
-                "no unused parent combination was found for them"
-            )
-            indices = {k: v[keep] for k, v in indices.items()}
-            size = int(keep.sum())
-    return size, indices
-
-
-def _repeated(indices, keys) -> np.ndarray:
-    frame = pd.DataFrame({k.name: indices[k.name] for k in keys})
-    return frame.duplicated().to_numpy() & (frame >= 0).all(axis=1).to_numpy()
-
-
-def _key_values(parent_keys: pd.DataFrame, key: Key, rows: np.ndarray) -> dict[str, pd.Series]:
-    return {c: picked(parent_keys[p], rows) for c, p in zip(key.columns, key.parent_columns)}
-
-
-def _fill_late_links(metadata, name, frame, links: Links, generated, rng, keys: list[Key]) -> None:
-    """Fill the FK columns of ``keys`` (late links) once their parent table exists."""
-    stats = {link["name"]: link for link in links.foreign_keys}
-    for key in keys:
-        parent = generated[key.parent]
-        counts = calibrated_counts(
-            parent.counts[count_column(name, key)], stats[key.name].get("count_quantiles", []), rng
-        )
-        null_share = stats[key.name]["null_share"]
-        if key.parent == name and null_share > 0:
-            rows = tree_links(counts, null_share, rng)
-        else:
-            rows = link_rows(counts, len(frame), null_share, rng, keep_together=False)
-            if key.parent == name:
-                avoid_self_links(rows, rng)
-        for column, values in _key_values(parent.keys[key.parent_columns], key, rows).items():
-            frame[column] = values.set_axis(frame.index)
+        state.rows -= rows
+        report.rows -= rows
