@@ -157,6 +157,11 @@ def test_incompatible_model_says_to_retrain(tmp_path, trained_cwd):
     model.write_text(json.dumps(document))
     error = _fails(tmp_path, "infer", "10", "churn")
     assert "format 999" in error and "train --source PATH --table_name churn" in error
+    from syngen import Synthesizer
+
+    document["format_version"] = 8  # before measures were redrawn: read as it is
+    model.write_text(json.dumps(document))
+    assert Synthesizer.load(model.parent).sample(10, random_seed=0).shape[0] == 10
 
 
 def test_row_limit_and_drop_null(tmp_path):

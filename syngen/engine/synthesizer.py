@@ -33,7 +33,7 @@ from syngen.engine.encoders import CategoricalCodec, LearnedCodec, NumericCodec,
 from syngen.engine.latent import LatentMixture
 from syngen.engine.network import Mlp
 from syngen.engine.order import RowOrder
-from syngen.engine.redraws import MAX_LEVELS, MAX_TAIL_SHARE, Redraw, fit_redraws, needed, sweep
+from syngen.engine.redraws import MAX_LEVELS, MAX_TAIL_SHARE, Measure, Redraw, fit_redraws, needed, sweep
 from syngen.engine.relations import Relation, find_relations, rounds_to
 from syngen.errors import SyngenError, os_error
 from syngen.privacy import RARE_THRESHOLD, Protection, guard
@@ -43,7 +43,8 @@ from syngen.privacy.persona import Persona, source_people, source_regions
 from syngen.values.dates import parse_format, strays
 from syngen.values.kinds import DATE_KINDS, TEXT_KINDS, detect_kinds
 
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9  # 9: redraws of measures (an older syngen would read them as categories)
+OLDEST_FORMAT = 8  # the oldest format this one reads: what 9 added, 8 lacks harmlessly
 MODEL_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
 MIN_ROWS = 2
@@ -351,39 +352,53 @@ class Synthesizer:
 
     def _fit_redraws(self, named: pd.DataFrame, residuals: dict[Codec, pd.Series], seed: int) -> list[Redraw]:
         """A tree for each category the decoder draws, and each number of few values (a
-        household's standard expenses), over the other columns it learns (``redraws.py``).
+        household's standard expenses), over the other columns it learns; and one for each
+        number of many values (a measure), over the columns but the measures after it
+        (``redraws.py``).
         A column that fixes others by a link keeps its decoded value: the columns it fixes
         only where it has some values were decoded beside it (redrawn, a customer without
         internet got DSL beside six "No internet service")."""
-        columns, levels = {}, {}
+        columns, levels, measures = {}, {}, {}
         fixing = {n for d in self.dependencies for n in d.determinants} | self.as_decoded
+        loose = {_residual(r): r.target for r in self.relations if not r.exact and r.target not in fixing}
         for name, codec in self._redraw_inputs.items():
             if codec in residuals:
                 columns[name] = residuals[codec].to_numpy(dtype=np.float64)
             elif isinstance(codec, NumericCodec):
                 columns[name] = codec.numbers(named[name])
-                if (
-                    1 < len(codec.support) <= MAX_LEVELS
-                    and name not in fixing
-                    and codec.in_tail(columns[name]).mean() <= MAX_TAIL_SHARE
-                ):  # the values it snaps to
-                    levels[name] = np.append(codec.support, [np.nan] * (codec.null_share > 0))
+                if name in fixing:
+                    continue
+                if 1 < len(codec.support) <= MAX_LEVELS and codec.in_tail(columns[name]).mean() <= MAX_TAIL_SHARE:
+                    levels[name] = np.append(codec.support, [np.nan] * (codec.null_share > 0))  # the values it snaps to
+                elif codec.kind in ("float", "integer"):  # a measure
+                    measures[name] = codec.transform
             else:
                 assert isinstance(codec, CategoricalCodec)  # redrawn, and no number: a category
                 columns[name] = codec.slots(named[name]).astype(np.float64)
-                if codec.width > 1 and name not in fixing:
+                if codec.width > 1 and name not in fixing and codec.redrawn:
                     levels[name] = np.arange(codec.width, dtype=np.float64)
-        return fit_redraws(columns, levels, self.rare_threshold, seed)
+        # a loose relation's residual is a measure too, after the others: a city's houses dearer
+        # than their number says
+        measures.update({target: codec.transform for codec, target in loose.items()})
+        composed = [codec.name for codec in self._redraw_inputs.values() if codec in residuals]
+        return fit_redraws(columns, levels, self.rare_threshold, seed, measures, composed)
 
     @property
     def _redraw_inputs(self) -> dict[str, LearnedCodec]:
-        """The learned columns the redraws' trees read: categories and numbers (a relation's
-        residual in its target's place), none a link fixes (they follow the others anyway)."""
+        """The learned columns the redraws' trees read: categories, places (read, never
+        redrawn: a city's sales follow it) and numbers (a relation's residual in its target's
+        place), none a link fixes (they follow the others anyway)."""
         fixed = {d.dependent for d in self.dependencies}
         return {
             c.name: c
             for c in self._learned
-            if c.name not in fixed and (getattr(c, "redrawn", False) or isinstance(c, NumericCodec) and c.zones is None)
+            if c.name not in fixed
+            and (
+                getattr(c, "redrawn", False)
+                or isinstance(c, LocationCodec)
+                or isinstance(c, NumericCodec)
+                and c.zones is None
+            )
         }
 
     @property
@@ -745,8 +760,8 @@ class Synthesizer:
                 decoded_values = tails[name]  # a value in a tail, where no level is, stays as decoded
                 values = np.where(number.in_tail(decoded_values), decoded_values, values)
                 blank = np.isnan(values)  # the source's values as read (9.640000343), in its grain (9.64)
-                decoded[name] = (
-                    number.rounded(np.where(blank, 0.0, values), snap=False),
+                decoded[id(number) if number in residuals else name] = (
+                    number.rounded(np.where(blank, 0.0, values), snap=isinstance(redraw, Measure)),
                     blank if number.null_share > 0 else None,
                 )
 
@@ -965,10 +980,11 @@ class Synthesizer:
             version = document.get("format_version")
         except (json.JSONDecodeError, AttributeError) as error:
             raise SyngenError(f"the model file '{model_file}' is damaged ({error}); train again") from None
-        if version != FORMAT_VERSION:
+        if not isinstance(version, int) or not OLDEST_FORMAT <= version <= FORMAT_VERSION:
             raise SyngenError(
                 f"the model in '{folder}' has format {version} (made by syngen "
-                f"{document.get('syngen_version')}); this syngen reads format {FORMAT_VERSION}: train again"
+                f"{document.get('syngen_version')}); this syngen reads formats {OLDEST_FORMAT} to "
+                f"{FORMAT_VERSION}: train again"
             )
         try:
             model = cls._from_files(folder, document, secret_path)
