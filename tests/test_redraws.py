@@ -168,3 +168,19 @@ def test_housing_sales_keep_each_city_s_years(tmp_path):
     made = synthetic[keep].groupby(["city", "year"])["sales"].median()
     both = pd.concat([real, made], axis=1, keys=["real", "made"]).dropna()
     assert np.corrcoef(np.log1p(both["real"]), np.log1p(both["made"]))[0, 1] > 0.95
+
+
+def test_measures_are_kept_as_one_chain_or_not_at_all(tmp_path):
+    """Redrawn alone, a measure would leave the measures after it beside its old value (a
+    hawk's weight drawn anew, its wing as decoded): the chain goes whole, judged by its trees'
+    mean gain, so sales that the trees know well do not carry five noise columns they do not."""
+    columns, scales = _housing(tmp_path)
+    rng = np.random.default_rng(4)
+    for i in range(5):
+        columns[f"noise{i}"] = rng.normal(size=len(columns["sales"]))
+        scales[f"noise{i}"] = QuantileNormal.fit(columns[f"noise{i}"])
+    chain = fit_redraws(columns, {}, min_rows=5, seed=0, measures=scales)
+    assert [m.column for m in chain] == ["sales"] + [f"noise{i}" for i in range(5)]
+    blind = dict(columns, sales=rng.permutation(columns["sales"]))
+    assert needed(chain[:1], blind) == chain[:1]
+    assert needed(chain, blind) == []
