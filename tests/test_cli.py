@@ -211,3 +211,10 @@ def test_adapters_and_metadata_load_without_the_engine():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_module_runs_as_the_command_group():
+    """``python -m syngen.cli.main`` is the command group, as ``python -m syngen`` is: never a
+    silent exit that looks like success."""
+    done = subprocess.run([sys.executable, "-m", "syngen.cli.main", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "train" in done.stdout and "infer" in done.stdout

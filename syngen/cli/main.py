@@ -808,3 +808,7 @@ def schema():
     path = schema_path()
     _say(f"# {path}")
     click.echo(path.read_text())
+
+
+if __name__ == "__main__":  # python -m syngen.cli.main, as python -m syngen
+    cli()
