@@ -163,9 +163,6 @@ class Measure(Redraw):
         normal = self.odds[self.leaves(rows[present], columns)].astype(np.float64)
         return _normal_log_likelihood(self._scale.transform(values[present]), normal)
 
-    def shift(self, rows: np.ndarray, columns: list[int]) -> float:
-        return 0.0  # a number's spread is the codec's to keep: its draws go through its quantiles
-
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
         meta, arrays = super().state()
         return {**meta, "measure": True}, arrays

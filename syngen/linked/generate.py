@@ -14,6 +14,7 @@ All tables are written in one transaction (databases) or at the end (files)."""
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections import deque
 from dataclasses import dataclass, replace
@@ -70,7 +71,7 @@ class _Run:
     totals: dict[str, list[Aggregate]]  # per table, its columns that total its children
     feeding: dict[str, set[str]]  # per child table, the columns parents' totals are made of
     appending_to: dict[str, pd.DataFrame | None]  # the rows already in a target, for keys after theirs
-    artifacts_dir: object = None  # where the models are (None: the default folder)
+    artifacts_dir: str | os.PathLike | None = None  # where the models are (None: the default folder)
 
 
 @dataclass
@@ -319,7 +320,6 @@ def _write(stream: _Stream, target, trained: _Trained, run: _Run, generated) -> 
         stream.report.rows = 0
         stream.report.notes.append("copied table already in the target: its rows were kept, not added again")
         return None
-    closing = _closing_keys(trained.metadata, run.plan, name)
     if not stream.late and not run.totals[name]:
         target.write(name, stream.batches)
         return None
@@ -332,7 +332,7 @@ def _write(stream: _Stream, target, trained: _Trained, run: _Run, generated) -> 
         np.random.default_rng([stream.seed, 8]),
         [k for k in stream.late if k.parent == name],
     )
-    if not closing and not run.totals[name]:
+    if not _closing_keys(trained.metadata, run.plan, name) and not run.totals[name]:
         target.write(name, [frame])
         return None
     target.hold(name, frame)
