@@ -76,6 +76,7 @@ else
         mount --bind "$folder" "$root/src/model_artifacts" && mounts=("$root/src/model_artifacts" "${mounts[@]}")
         mount -t proc proc "$root/proc" && mounts=("$root/proc" "${mounts[@]}")
         mount --rbind /dev "$root/dev" && mounts=("$root/dev" "${mounts[@]}")
+        mount --rbind /sys "$root/sys" && mounts=("$root/sys" "${mounts[@]}")  # CPU counts (joblib)
         mount -t tmpfs tmpfs "$root/tmp" && mounts=("$root/tmp" "${mounts[@]}")
         cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
         config=$(podman image inspect --format '{{json .Config}}' "$image")
