@@ -346,7 +346,7 @@ def stage_batches(
     rows = 0
     try:
         if kind == "parquet":
-            rows = _write_parquet(batches, staging, headers, written.get("arrow", {}))
+            rows = write_parquet(batches, staging, headers, written.get("arrow", {}))
         else:
             sep = written.get("sep", ",") if kind == "csv" else "\t"
             numbers = written.get("numbers", {})
@@ -463,7 +463,7 @@ def discard(staging: str) -> None:
         os.remove(staging)
 
 
-def _write_parquet(batches: Iterable[pd.DataFrame], path: str, headers: dict, decimals: dict) -> int:
+def write_parquet(batches: Iterable[pd.DataFrame], path: str, headers: dict, decimals: dict) -> int:
     """The batches as one Parquet file; columns the source holds as decimals (``decimals``:
     {column: [precision, scale]}) written as such."""
     import pyarrow as pa

@@ -381,6 +381,21 @@ def _print_identifying(tables: dict[str, dict[str, str]]) -> None:
     metavar="FILE",
     help="A CSV or Parquet file of seed rows: one generated row each, keeping its values (blank cells left free).",
 )
+@_option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Where batches are generated: this machine, or an Apache Spark job (pip install 'syngen[spark]'), "
+    "written as a folder of Parquet parts (--output, local or s3://), the same rows as a local run.",
+)
+@_option(
+    "--spark_master",
+    default=None,
+    metavar="URL",
+    help="With --engine spark: the cluster (spark://host:7077, yarn, local[4]; default: the running "
+    "session, or local[*]).",
+)
 @click.pass_context
 def infer(
     ctx,
@@ -398,8 +413,26 @@ def infer(
     scale,
     conditions,
     conditions_file,
+    engine,
+    spark_master,
 ):
     """Generate synthetic rows of a trained table: infer 5000 TABLE_NAME."""
+    if engine == "spark":
+        others = _given(ctx, "run_parallel", "print_report", "metadata_path", "scale", "conditions", "conditions_file")
+        if others:
+            flag = next(p.opts[0] for p in ctx.command.params if p.name in others)
+            raise SyngenError(f"--engine spark generates one table from --size: leave out {flag}")
+        return _infer_on_spark(
+            table_name or table_arg,
+            size if size is not None else size_arg,
+            output,
+            if_exists,
+            batch_size,
+            random_seed,
+            spark_master,
+        )
+    if spark_master:
+        raise SyngenError("--spark_master goes with --engine spark")
     if scale is not None and (size is not None or size_arg is not None):
         raise SyngenError("give --size or --scale, not both")
     if metadata_path and (conditions or conditions_file):
@@ -462,6 +495,34 @@ def infer(
     _summary(result.preview)
     if print_report:
         _report(lambda report_table, _: report_table(table_name, output or None))
+
+
+def _infer_on_spark(table_name, size, output, if_exists, batch_size, random_seed, master) -> None:
+    from syngen.spark import generate_on_spark
+
+    if not table_name:
+        raise SyngenError("which table? give it as 'infer SIZE TABLE_NAME' or --table_name NAME")
+    if not output:
+        raise SyngenError("--engine spark writes a folder of Parquet parts: give it as --output FOLDER")
+    started = time.perf_counter()
+    with console.status(f"Generating {table_name} on Spark"):
+        rows, seed, parts = generate_on_spark(
+            table_name,
+            size if size is not None else 100,
+            output,
+            batch_size=batch_size,
+            random_seed=random_seed,
+            master=master,
+            if_exists=if_exists,
+        )
+    seconds = time.perf_counter() - started
+    _say(
+        "Wrote ",
+        _bold(f"{rows:,}"),
+        " rows to ",
+        _bold(output),
+        f" as {parts:,} Parquet parts in {seconds:.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s, seed {seed})",
+    )
 
 
 def _conditions(pairs: tuple[str, ...], path: str | None):
