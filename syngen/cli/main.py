@@ -484,14 +484,7 @@ def infer(
             on_rows=on_rows,
             conditions=given,
         )
-    seconds = time.perf_counter() - started
-    _say(
-        "Wrote ",
-        _bold(f"{result.rows:,}"),
-        " rows to ",
-        _bold(result.output),
-        f" in {seconds:.1f} s ({result.rows / max(seconds, 1e-9):,.0f} rows/s, seed {result.seed})",
-    )
+    _wrote(result.rows, result.output, started, result.seed)
     _summary(result.preview)
     if print_report:
         _report(lambda report_table, _: report_table(table_name, output or None))
@@ -505,7 +498,7 @@ def _infer_on_spark(table_name, size, output, if_exists, batch_size, random_seed
     if not output:
         raise SyngenError("--engine spark writes a folder of Parquet parts: give it as --output FOLDER")
     started = time.perf_counter()
-    with console.status(f"Generating {table_name} on Spark"):
+    with console.status(Text(f"Generating {table_name} on Spark")):
         rows, seed, parts = generate_on_spark(
             table_name,
             size if size is not None else 100,
@@ -515,13 +508,17 @@ def _infer_on_spark(table_name, size, output, if_exists, batch_size, random_seed
             master=master,
             if_exists=if_exists,
         )
+    _wrote(rows, output, started, seed, f" as {parts:,} Parquet parts")
+
+
+def _wrote(rows: int, output: str, started: float, seed: int, how: str = "") -> None:
     seconds = time.perf_counter() - started
     _say(
         "Wrote ",
         _bold(f"{rows:,}"),
         " rows to ",
         _bold(output),
-        f" as {parts:,} Parquet parts in {seconds:.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s, seed {seed})",
+        f"{how} in {seconds:.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s, seed {seed})",
     )
 
 
