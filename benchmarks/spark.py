@@ -107,7 +107,7 @@ def main() -> None:
         f"- Command: `python benchmarks/spark.py --rows {a.rows} --batch_size {a.batch_size}`",
         f"- Date (UTC): {time.strftime('%Y-%m-%d %H:%M', time.gmtime())}; machine: {platform.platform()}, "
         f"{os.cpu_count()} CPUs; pyspark {__import__('pyspark').__version__}",
-        f"- churn ({REPO.name}'s `examples/churn.csv`, default training), {a.rows:,} rows in batches of "
+        f"- churn (`examples/churn.csv`, default training), {a.rows:,} rows in batches of "
         f"{a.batch_size:,}, seed 1; each figure is the whole `infer` command (Spark's start included) and "
         "the peak resident memory of everything it started (driver, JVM, Python workers).",
         "",
@@ -119,7 +119,7 @@ def main() -> None:
         f"job, without Spark's start ({start[0]:.1f} s: a run of one row). The Spark output equals the "
         f"single-process one row for row: {'yes' if same else 'NO'}.",
         "",
-        "Each task holds one batch at a time (its rows, then its Parquet part), so an executor's memory is "
+        "By design each task holds one batch at a time (its rows, then its Parquet part), so an executor's memory is "
         "bounded by the batch size, not the table's: `--batch_size` sets it. Batches are independent, so "
         "a cluster's throughput grows with its cores until the storage the parts go to is the limit: at "
         f"the {a.rows / (figures['Spark local[2]'][0] - start[0]) / 2:,.0f} rows/s a core made here, 16 cores "
