@@ -24,6 +24,7 @@ from typing import Iterator
 
 from syngen import artifacts
 from syngen.adapters.files import is_remote
+from syngen.adapters.sql import is_database_url
 from syngen.errors import SyngenError
 
 DEFAULT_MASTER = "local[*]"
@@ -82,6 +83,8 @@ def generate_on_spark(
             f"table '{table_name}' has a primary or unique key of learned columns, which a run keeps "
             "unique batch after batch, in order; generate it without --engine spark"
         )
+    if is_database_url(output) or output.lower().endswith((".csv", ".tsv")):
+        raise SyngenError(f"--engine spark writes a folder of Parquet parts, not '{output}': give a folder")
     fs, path = fsspec.core.url_to_fs(output)
     if fs.exists(path) and (not fs.isdir(path) or fs.ls(path)):
         if if_exists != "replace":
@@ -101,21 +104,32 @@ def generate_on_spark(
         headers=manifest.schema.headers,
         decimals=manifest.schema.written.get("arrow", {}),
     )
-    spark = _session(master)
     try:
-        context = spark.sparkContext
+        context = _session(master).sparkContext
         slices = min(len(plan), max(1, context.defaultParallelism) * 4)
         batches = [(i, start, n) for i, (start, n) in enumerate(plan)]
         rows = sum(context.parallelize(batches, slices).mapPartitions(job.write).collect())
         if fs.exists(path):
             fs.rm(path, recursive=True)
-        fs.mv(staging_path, path, recursive=True)
+        if is_remote(output):  # object stores have no folders to rename: each part moves
+            for part in fs.ls(staging_path, detail=False):
+                fs.mv(part, posixpath.join(path, posixpath.basename(part)))
+            _remove(fs, staging_path)
+        else:
+            fs.mv(staging_path, path, recursive=True)
     except BaseException as error:
-        fs.rm(staging_path, recursive=True)
+        _remove(fs, staging_path)
         if type(error).__module__.startswith(("py4j", "pyspark")):
             raise SyngenError(f"the Spark job generating '{table_name}' failed: {_first_line(error)}") from None
         raise
     return rows, seed, len(plan)
+
+
+def _remove(fs, path: str) -> None:
+    """Remove a folder if it is still there (an object store drops an emptied prefix itself)."""
+    fs.invalidate_cache(path)
+    if fs.exists(path):
+        fs.rm(path, recursive=True)
 
 
 def _session(master: str | None):

@@ -64,6 +64,8 @@ def test_spark_writes_the_rows_of_a_local_run(planes_cwd, spark_ready):
         (("--table_name", "planes", "--output", "x", "--run_parallel", "true"), "leave out --run_parallel"),
         (("--table_name", "planes", "--output", "x", "--condition", "engines=2"), "leave out --condition"),
         (("--table_name", "never_trained", "--output", "x"), "no trained model for table 'never_trained'"),
+        (("--table_name", "planes", "--output", "x.csv"), "writes a folder of Parquet parts, not 'x.csv'"),
+        (("--table_name", "planes", "--output", "duckdb:///x.duckdb"), "not 'duckdb:///x.duckdb'"),
     ],
 )
 def test_spark_refuses_in_one_line(planes_cwd, args, says):
