@@ -145,10 +145,8 @@ def _on_month_day(seconds: np.ndarray, month_day: int) -> np.ndarray:
         ],
         axis=1,
     )
-    exact = seconds[:, None] / _SECONDS_PER_DAY
-    nearest = candidates[
-        np.arange(len(days)), np.argmin(np.abs(candidates - np.where(finite, exact[:, 0], 0.0)[:, None]), axis=1)
-    ]
+    exact = np.where(finite, seconds, 0.0)[:, None] / _SECONDS_PER_DAY  # in days, as the candidates
+    nearest = candidates[np.arange(len(days)), np.argmin(np.abs(candidates - exact), axis=1)]
     return np.where(finite, nearest * float(_SECONDS_PER_DAY), seconds)
 
 
