@@ -29,7 +29,7 @@ from syngen.keys import UniqueRows, continue_keys, key_kinds, mark_keys
 from syngen.manifest import MANIFEST_FILE, Links, Manifest, Schema
 from syngen.manifest import load as read_manifest
 from syngen.metadata.model import Key
-from syngen.settings import TrainSettings
+from syngen.settings import Spark, TrainSettings
 
 PREVIEW_ROWS = 2000
 
@@ -239,11 +239,12 @@ def infer_table(
     artifacts_dir=None,
     on_rows: Callable[[int], None] | None = None,
     conditions: dict | pd.DataFrame | None = None,
+    spark: Spark | None = None,
 ) -> InferResult:
     """Generate ``size`` rows in batches, streamed to ``output``: a CSV/TSV/Parquet file
     (local or remote) or a database URL (the table created there, in one transaction).
     ``conditions``: values every row keeps, or seed rows (one generated row each; see
-    ``Synthesizer.sample``)."""
+    ``Synthesizer.sample``). ``spark``: the batches made by Spark tasks, written here."""
     if size is not None and size < 1:
         raise SyngenError(f"size must be at least 1, got {size}")
     if batch_size is not None and batch_size < 1:
@@ -264,10 +265,11 @@ def infer_table(
         existing_rows(target, table_name, [c for k in keys for c in k.columns]) if if_exists == "append" else None
     )
     if existing is not None:  # keys after the rows already there; workers would load the model unchanged
+        refuse_spark_append(spark)
         continue_keys(model, existing)
         run_parallel = False
     batches = generate_batches(
-        model, artifacts.model_dir(table_name, artifacts_dir), size, seed, batch_size, run_parallel, given
+        model, artifacts.model_dir(table_name, artifacts_dir), size, seed, batch_size, run_parallel, given, spark
     )
     unique = UniqueRows(model, keys, existing)
     if unique:
@@ -293,15 +295,30 @@ def generate_batches(
     batch_size: int | None,
     run_parallel: bool,
     conditions: Conditions | None = None,
+    spark: Spark | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """The run's batches in order, from this process or from workers that load ``folder``."""
+    """The run's batches in order, from this process, from worker processes or from Spark
+    tasks (``spark``), which load ``folder``."""
     plan = batch_plan(size, batch_size)
+    if spark is not None:
+        from syngen.spark import spark_batches
+
+        return spark_batches(folder.name, folder.resolve(), model.secret, plan, size, seed, conditions, spark.master)
     if run_parallel and len(plan) > 1:
         return _parallel_batches(folder, model.secret, plan, size, seed, conditions)
     return (
         model.generate_batch(start, n, size, seed, conditions.batch(start, n) if conditions else None)
         for start, n in plan
     )
+
+
+def refuse_spark_append(spark: Spark | None) -> None:
+    """Appended rows take keys after the rows already there, which only this process's model knows."""
+    if spark is not None:
+        raise SyngenError(
+            "--if_exists append continues the keys of the rows already there, which Spark's "
+            "workers would not know; append without --engine spark"
+        )
 
 
 def _observed(batches: Iterator[pd.DataFrame], on_rows, preview: list) -> Iterator[pd.DataFrame]:

@@ -26,12 +26,20 @@ class TrainSettings:
 
 
 @dataclass(frozen=True)
+class Spark:
+    """Batches made by Apache Spark tasks (``infer --engine spark``); a run's, not a table's."""
+
+    master: str | None = None  # None: the running session, spark-submit's master, or local[*]
+
+
+@dataclass(frozen=True)
 class InferSettings:
     size: int | None = None  # None: the source's rows times ``scale`` (children follow their parents)
     scale: float = 1.0
     run_parallel: bool = False
     batch_size: int | None = None  # None: the engine's batch (bounded memory)
     random_seed: int | None = None
+    spark: Spark | None = None  # None: batches made on this machine
 
 
 Settings = TypeVar("Settings", TrainSettings, InferSettings)

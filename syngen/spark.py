@@ -1,13 +1,20 @@
-"""Generation on Apache Spark: a table's batches as one Spark job, for runs past one machine.
+"""Generation on Apache Spark, for runs past one machine.
 
-A batch depends only on the model, the run's seed and its first row (``generate_batch``), so
-batch k is the same wherever it is made. The driver plans the batches; each Spark task
-loads the model from its folder (NumPy only: executors need no TensorFlow), generates its
-batches and writes each as one Parquet part (``part-00000.parquet``, ...) into a staging
-folder beside the output; only when every task has succeeded does the folder take the
-output's name, so a failed job leaves an earlier output as it was. Rows never travel to the
-driver, only each part's row count. Read in the parts' order, the folder holds exactly the
-rows a single-process run with the same seed and batch size writes.
+A batch depends only on the model, the run's seed, its first row and its given values
+(``generate_batch``), so batch k is the same wherever it is made. Spark tasks load the model
+from its folder (NumPy only: executors need no TensorFlow) and generate batches, two ways:
+
+- ``generate_on_spark``: one table into a folder of Parquet parts. Each task writes its
+  batches as parts (``part-00000.parquet``, ...) into a staging folder beside the output;
+  only when every task has succeeded does the folder take the output's name, so a failed
+  job leaves an earlier output as it was. Rows never travel to the driver, only each part's
+  row count.
+- ``spark_batches``: the batches of any run (linked tables, conditions, keys kept unique
+  batch after batch, files and databases), made by Spark a window at a time and returned
+  to this process in order, which finishes and writes them as a local run does. The next
+  window is made while this one is written; memory holds two windows.
+
+Either way the rows are those a single-process run with the same seed and batch size makes.
 
 The model folder and the output must be reachable from every executor: local paths on one
 machine (``local[N]``), shared storage (``s3://``, a cluster file system) on a cluster.
@@ -15,19 +22,32 @@ machine (``local[N]``), shared storage (``s3://``, a cluster file system) on a c
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
+import signal
 import sys
+import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from syngen import artifacts
-from syngen.adapters.files import is_remote
+from syngen.adapters.files import is_remote, output_format
 from syngen.adapters.sql import is_database_url
 from syngen.errors import SyngenError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from syngen.engine.conditions import Conditions
+    from syngen.engine.synthesizer import Synthesizer
+
 DEFAULT_MASTER = "local[*]"
+IN_FLIGHT_ROWS = 1_000_000  # rows a window of batches returned to this process holds at most
 
 
 @dataclass(frozen=True)
@@ -47,10 +67,8 @@ class _Job:
         import fsspec
 
         from syngen.adapters.files import write_parquet
-        from syngen.engine.synthesizer import Synthesizer
 
-        model = Synthesizer.load(self.folder)
-        model.secret = self.secret
+        model = _loaded(self.folder, _stamp(self.folder), self.secret)
         for index, start, n in batches:
             batch = model.generate_batch(start, n, self.total, self.seed)
             with fsspec.open(posixpath.join(self.staging, f"part-{index:05d}.parquet"), "wb") as out:
@@ -80,11 +98,15 @@ def generate_on_spark(
     manifest = load_manifest(table_name, artifacts_dir)
     if UniqueRows(model, manifest.schema.keys):
         raise SyngenError(
-            f"table '{table_name}' has a primary or unique key of learned columns, which a run keeps "
-            "unique batch after batch, in order; generate it without --engine spark"
+            f"table '{table_name}' has a primary or unique key of learned columns, which this process "
+            "keeps unique batch after batch, in order: give a .parquet or .csv file or a database URL "
+            "as the output, and it writes the rows Spark makes"
         )
-    if is_database_url(output) or output.lower().endswith((".csv", ".tsv")):
-        raise SyngenError(f"--engine spark writes a folder of Parquet parts, not '{output}': give a folder")
+    if not parts_folder(output):
+        raise SyngenError(
+            f"Spark tasks write a folder of Parquet parts, not '{output}': give a folder, or make "
+            "Spark's batches into a file or database with infer_table(..., spark=Spark(master))"
+        )
     fs, path = fsspec.core.url_to_fs(output)
     if fs.exists(path) and (not fs.isdir(path) or fs.ls(path)):
         if if_exists != "replace":
@@ -105,10 +127,12 @@ def generate_on_spark(
         decimals=manifest.schema.written.get("arrow", {}),
     )
     try:
-        context = _session(master).sparkContext
+        with _spark_errors(table_name):
+            context, owned = _context(master)
         slices = min(len(plan), max(1, context.defaultParallelism) * 4)
         batches = [(i, start, n) for i, (start, n) in enumerate(plan)]
-        rows = sum(context.parallelize(batches, slices).mapPartitions(job.write).collect())
+        with _jobs(context, owned) as submit, _spark_errors(table_name):
+            rows = sum(submit(context.parallelize(batches, slices).mapPartitions(job.write).collect).result())
         if fs.exists(path):
             fs.rm(path, recursive=True)
         if is_remote(output):  # object stores have no folders to rename: each part moves
@@ -117,12 +141,119 @@ def generate_on_spark(
             _remove(fs, staging_path)
         else:
             fs.mv(staging_path, path, recursive=True)
-    except BaseException as error:
+    except BaseException:
         _remove(fs, staging_path)
+        raise
+    return rows, seed, len(plan)
+
+
+@dataclass(frozen=True)
+class _Maker:
+    """Makes batches in Spark tasks for ``spark_batches``: plain values only."""
+
+    folder: str
+    secret: str | None
+    total: int
+    seed: int
+
+    def make(self, batches: Iterator[tuple[int, int, Conditions | None]]) -> Iterator[pd.DataFrame]:
+        model = _loaded(self.folder, _stamp(self.folder), self.secret)
+        for start, n, given in batches:
+            yield model.generate_batch(start, n, self.total, self.seed, given)
+
+
+def spark_batches(
+    table_name: str,
+    folder,
+    secret: str | None,
+    plan: list[tuple[int, int]],
+    total: int,
+    seed: int,
+    conditions: Conditions | None,
+    master: str | None,
+) -> Iterator[pd.DataFrame]:
+    """The batches of ``plan``, made by Spark tasks and returned in order, a window of batches
+    at a time (as many as the cluster has cores, at most ``IN_FLIGHT_ROWS`` rows), the next
+    window made while this one is used."""
+    maker = _Maker(str(folder), secret, total, seed)
+    with _spark_errors(table_name):
+        context, owned = _context(master)
+    largest = max((n for _, n in plan), default=1)
+    window = max(1, min(context.defaultParallelism, IN_FLIGHT_ROWS // max(largest, 1)))
+    windows = [plan[i : i + window] for i in range(0, len(plan), window)]
+
+    def made(part: list[tuple[int, int]]) -> list[pd.DataFrame]:
+        jobs = [(start, n, conditions.batch(start, n) if conditions else None) for start, n in part]
+        return context.parallelize(jobs, len(jobs)).mapPartitions(maker.make).collect()
+
+    with _jobs(context, owned) as submit:
+        pending = submit(made, windows[0]) if windows else None
+        for i in range(len(windows)):
+            assert pending is not None
+            with _spark_errors(table_name):
+                batches = pending.result()
+            pending = submit(made, windows[i + 1]) if i + 1 < len(windows) else None
+            yield from batches
+
+
+@contextmanager
+def _jobs(context, owned: bool) -> Iterator[Callable[..., Future]]:
+    """Spark actions submitted to a thread of their own: Ctrl-C then reaches this process's
+    main thread while it waits, not a call into the JVM (which would print py4j's
+    tracebacks), and the jobs still running are cancelled quietly; also on an error, or
+    when a stream of batches is closed early. A session this run started (``owned``) is
+    stopped then, so its workers end before this process does."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="syngen-spark")
+    try:
+        yield pool.submit
+    except BaseException:
+        context.setLogLevel("OFF")  # cancelled tasks would log their end as errors
+        context.cancelAllJobs()
+        if owned:
+            context.stop()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _spark_errors(table_name: str) -> Iterator[None]:
+    """A failed Spark job as one line naming the table; other errors as they are."""
+    try:
+        yield
+    except Exception as error:
         if type(error).__module__.startswith(("py4j", "pyspark")):
             raise SyngenError(f"the Spark job generating '{table_name}' failed: {_first_line(error)}") from None
         raise
-    return rows, seed, len(plan)
+
+
+@functools.lru_cache(maxsize=4)
+def _loaded(folder: str, stamp: int, secret: str | None) -> Synthesizer:
+    """A model loaded once per Spark worker process (workers are reused from task to task);
+    ``stamp`` tells a model trained again into the same folder."""
+    from syngen.engine.synthesizer import Synthesizer
+
+    model = Synthesizer.load(folder)
+    model.secret = secret  # the driver's key, wherever its file lives
+    return model
+
+
+def _stamp(folder: str) -> int:
+    return os.stat(folder).st_mtime_ns
+
+
+def parts_folder(output: str) -> bool:
+    """Whether ``output`` names a folder of Parquet parts (no file suffix, or a trailing
+    slash) rather than one file or a database."""
+    if is_database_url(output):
+        return False
+    if output.endswith("/"):
+        return True
+    try:
+        output_format(output)
+    except SyngenError:
+        return True
+    return False
 
 
 def _remove(fs, path: str) -> None:
@@ -132,7 +263,15 @@ def _remove(fs, path: str) -> None:
         fs.rm(path, recursive=True)
 
 
-def _session(master: str | None):
+def _context(master: str | None):
+    """The Spark context of ``session(master)``, and whether this call started it."""
+    from pyspark import SparkContext
+
+    running = SparkContext._active_spark_context is not None
+    return session(master).sparkContext, not running
+
+
+def session(master: str | None):
     """A Spark session on ``master``; without one, the running session (a notebook's), the
     master spark-submit gave (it starts this Python with a gateway), or else ``local[*]``.
     Local masters run this Python on their workers."""
@@ -147,8 +286,15 @@ def _session(master: str | None):
         builder = builder.master(chosen)
         if chosen.startswith("local"):  # workers run this Python (pyspark reads it from the environment)
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-            builder = builder.config("spark.ui.enabled", "false")
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # one machine: no warning on its address
+            logging = Path(__file__).with_name("spark-log4j2.properties")  # errors only, from the start
+            builder = builder.config("spark.ui.enabled", "false").config(
+                "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging.as_uri()}"
+            )
+    interrupt = signal.getsignal(signal.SIGINT)
     session = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
+    if interrupt is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, interrupt)  # pyspark's own would call the JVM mid-call (see _jobs)
     session.sparkContext.setLogLevel("ERROR")  # the run's own line says what was written
     return session
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from syngen.errors import SyngenError, os_error
-from syngen.settings import TrainSettings
+from syngen.settings import Spark, TrainSettings
 
 # Names, paths, values and messages are users' text: shown as written, never read as markup
 # or emoji codes (a '[/]' in a column name crashed, 'amount [usd]' lost its '[usd]').
@@ -386,8 +386,9 @@ def _print_identifying(tables: dict[str, dict[str, str]]) -> None:
     type=click.Choice(["local", "spark"]),
     default="local",
     show_default=True,
-    help="Where batches are generated: this machine, or an Apache Spark job (pip install 'syngen[spark]'), "
-    "written as a folder of Parquet parts (--output, local or s3://), the same rows as a local run.",
+    help="Where batches are generated: this machine, or Apache Spark tasks (pip install 'syngen[spark]'), "
+    "the same rows as a local run. An --output without a file suffix is a folder the tasks write Parquet "
+    "parts into (local or s3://); files, databases and --metadata_path runs are written by this process.",
 )
 @_option(
     "--spark_master",
@@ -417,22 +418,32 @@ def infer(
     spark_master,
 ):
     """Generate synthetic rows of a trained table: infer 5000 TABLE_NAME."""
-    if engine == "spark":
-        others = _given(ctx, "run_parallel", "print_report", "metadata_path", "scale", "conditions", "conditions_file")
-        if others:
-            flag = next(p.opts[0] for p in ctx.command.params if p.name in others)
-            raise SyngenError(f"--engine spark generates one table from --size: leave out {flag}")
-        return _infer_on_spark(
-            table_name or table_arg,
-            size if size is not None else size_arg,
-            output,
-            if_exists,
-            batch_size,
-            random_seed,
-            spark_master,
-        )
-    if spark_master:
+    if spark_master and engine != "spark":
         raise SyngenError("--spark_master goes with --engine spark")
+    spark = None
+    if engine == "spark":
+        from syngen.spark import parts_folder
+
+        if run_parallel:
+            raise SyngenError("--run_parallel makes batches on this machine: leave it out with --engine spark")
+        spark = Spark(spark_master)
+        if not metadata_path and output and parts_folder(output):
+            others = _given(ctx, "print_report", "conditions", "conditions_file")
+            if others:
+                flag = next(p.opts[0] for p in ctx.command.params if p.name in others)
+                raise SyngenError(
+                    f"--engine spark into a folder of Parquet parts takes no {flag}: give a "
+                    ".parquet or .csv file or a database URL as --output"
+                )
+            return _infer_on_spark(
+                table_name or table_arg,
+                size if size is not None else size_arg,
+                output,
+                if_exists,
+                batch_size,
+                random_seed,
+                spark_master,
+            )
     if scale is not None and (size is not None or size_arg is not None):
         raise SyngenError("give --size or --scale, not both")
     if metadata_path and (conditions or conditions_file):
@@ -441,6 +452,8 @@ def infer(
         given = _given(ctx, "size", "run_parallel", "batch_size", "random_seed", "print_report", "scale")
         if size_arg is not None:
             given["size"] = size_arg
+        if spark is not None:
+            given["spark"] = spark
         if output is None and ctx.parent is not None:  # 'syngen infer': one embedded database
             output = f"duckdb:///{DEFAULT_DATABASE}"
         return _infer_linked(metadata_path, given, table_name or table_arg, output, if_exists)
@@ -483,6 +496,7 @@ def infer(
             if_exists=if_exists,
             on_rows=on_rows,
             conditions=given,
+            spark=spark,
         )
     _wrote(result.rows, result.output, started, result.seed)
     _summary(result.preview)
@@ -495,8 +509,6 @@ def _infer_on_spark(table_name, size, output, if_exists, batch_size, random_seed
 
     if not table_name:
         raise SyngenError("which table? give it as 'infer SIZE TABLE_NAME' or --table_name NAME")
-    if not output:
-        raise SyngenError("--engine spark writes a folder of Parquet parts: give it as --output FOLDER")
     started = time.perf_counter()
     with console.status(Text(f"Generating {table_name} on Spark")):
         rows, seed, parts = generate_on_spark(

@@ -42,7 +42,7 @@ from syngen.metadata.declared import with_unspoken
 from syngen.metadata.graph import Plan
 from syngen.metadata.graph import plan as plan_of
 from syngen.metadata.model import Key, Metadata
-from syngen.runs import generate_batches, load_manifest, load_model, schema_only, table_spec
+from syngen.runs import generate_batches, load_manifest, load_model, refuse_spark_append, schema_only, table_spec
 from syngen.settings import InferSettings
 
 
@@ -282,12 +282,13 @@ def _stream(name: str, trained: _Trained, run: _Run, generated, fed, on_table, o
     existing = run.appending_to.get(name)
     kept_as_is = model.is_verbatim and existing is not None  # the copy is there already
     if existing is not None and not kept_as_is:  # appended rows take keys after the rows there
+        refuse_spark_append(s.spark)
         continue_keys(model, existing)
         s = replace(s, run_parallel=False)  # workers would load the model unchanged
     unique = UniqueRows(model, table.unique_keys, None if kept_as_is else existing)
     given = model.read_conditions(context, lenient=True) if len(context.columns) else None
     made = generate_batches(
-        model, artifacts.model_dir(name, run.artifacts_dir), size, seed, s.batch_size, s.run_parallel, given
+        model, artifacts.model_dir(name, run.artifacts_dir), size, seed, s.batch_size, s.run_parallel, given, s.spark
     )
     report.rows = size
 
