@@ -48,6 +48,12 @@ if TYPE_CHECKING:
 
 DEFAULT_MASTER = "local[*]"
 IN_FLIGHT_ROWS = 1_000_000  # rows a window of batches returned to this process holds at most
+TABLE_PREFIX = "spark:"  # an output in the session's catalog: spark:db.table
+_KEPT_UNIQUE = (
+    "table '{}' has a primary or unique key of learned columns, which this process keeps unique batch "
+    "after batch, in order: give a .parquet or .csv file or a database URL as the output, and it writes "
+    "the rows Spark makes"
+)
 
 
 @dataclass(frozen=True)
@@ -97,11 +103,7 @@ def generate_on_spark(
     model = load_model(table_name, artifacts_dir)
     manifest = load_manifest(table_name, artifacts_dir)
     if UniqueRows(model, manifest.schema.keys):
-        raise SyngenError(
-            f"table '{table_name}' has a primary or unique key of learned columns, which this process "
-            "keeps unique batch after batch, in order: give a .parquet or .csv file or a database URL "
-            "as the output, and it writes the rows Spark makes"
-        )
+        raise SyngenError(_KEPT_UNIQUE.format(table_name))
     if not parts_folder(output):
         raise SyngenError(
             f"Spark tasks write a folder of Parquet parts, not '{output}': give a folder, or make "
@@ -145,6 +147,93 @@ def generate_on_spark(
         _remove(fs, staging_path)
         raise
     return rows, seed, len(plan)
+
+
+@dataclass(frozen=True)
+class _ArrowMaker:
+    """Makes batches as Arrow record batches in Spark tasks for ``write_spark_table``."""
+
+    folder: str
+    secret: str | None
+    plan: list[tuple[int, int]]
+    total: int
+    seed: int
+    headers: dict
+    decimals: dict
+    schema: object  # pyarrow.Schema: every batch is cast to the table's types
+
+    def make(self, indexes):
+        from syngen.adapters.files import arrow_table
+
+        model = _loaded(self.folder, _stamp(self.folder), self.secret)
+        for record in indexes:
+            for index in record.column(0).to_pylist():
+                start, n = self.plan[index]
+                batch = model.generate_batch(start, n, self.total, self.seed)
+                yield from arrow_table(batch, self.headers, self.decimals).cast(self.schema).to_batches()
+
+
+def write_spark_table(
+    table_name: str,
+    size: int,
+    target: str,
+    *,
+    batch_size: int | None = None,
+    random_seed: int | None = None,
+    master: str | None = None,
+    if_exists: str = "fail",
+    artifacts_dir=None,
+) -> tuple[int, int, int]:
+    """Generate ``size`` rows of a trained table into the Spark table ``target`` (``db.table``
+    or ``table``, in the session's catalog: a local run keeps it in a Hive metastore in the
+    working folder), one DataFrame whose partitions make the batches, written by Spark.
+    Returns (rows, seed, batches)."""
+    import pyarrow as pa
+
+    from syngen.adapters.files import arrow_table
+    from syngen.engine.synthesizer import batch_plan, resolve_seed
+    from syngen.keys import UniqueRows
+    from syngen.runs import load_manifest, load_model
+
+    model = load_model(table_name, artifacts_dir)
+    manifest = load_manifest(table_name, artifacts_dir)
+    if UniqueRows(model, manifest.schema.keys):
+        raise SyngenError(_KEPT_UNIQUE.format(table_name))
+    if if_exists == "append" and manifest.schema.keys:
+        raise SyngenError(
+            f"table '{table_name}' has keys, which rows appended to a Spark table would repeat; "
+            "give --if_exists replace, or another table"
+        )
+    seed = resolve_seed(random_seed)
+    plan = batch_plan(size, batch_size)
+    headers, decimals = manifest.schema.headers, manifest.schema.written.get("arrow", {})
+    sample = arrow_table(model.generate_batch(0, min(size, 2000), size, seed), headers, decimals).schema
+    schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in sample])
+    maker = _ArrowMaker(
+        str(artifacts.model_dir(table_name, artifacts_dir).resolve()),
+        model.secret,
+        plan,
+        size,
+        seed,
+        headers,
+        decimals,
+        schema,
+    )
+    with _spark_errors(table_name):
+        spark = session(master, tables=True)
+        context, owned = spark.sparkContext, False
+        if spark.catalog.tableExists(target) and if_exists == "fail":
+            raise SyngenError(f"the Spark table '{target}' exists; give --if_exists replace to replace it")
+        if "." in target:
+            spark.sql(f"CREATE DATABASE IF NOT EXISTS `{target.rsplit('.', 1)[0].replace('`', '``')}`")
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    slices = min(len(plan), max(1, context.defaultParallelism) * 4)
+    frame = spark.range(0, len(plan), 1, slices).mapInArrow(maker.make, from_arrow_schema(schema))
+    mode = {"fail": "errorifexists", "replace": "overwrite", "append": "append"}[if_exists]
+    with _jobs(context, owned) as submit, _spark_errors(table_name):
+        submit(frame.write.mode(mode).saveAsTable, target).result()
+    return size, seed, len(plan)
 
 
 @dataclass(frozen=True)
@@ -244,8 +333,8 @@ def _stamp(folder: str) -> int:
 
 def parts_folder(output: str) -> bool:
     """Whether ``output`` names a folder of Parquet parts (no file suffix, or a trailing
-    slash) rather than one file or a database."""
-    if is_database_url(output):
+    slash) rather than one file, a database or a Spark table."""
+    if is_database_url(output) or output.startswith(TABLE_PREFIX):
         return False
     if output.endswith("/"):
         return True
@@ -271,10 +360,11 @@ def _context(master: str | None):
     return session(master).sparkContext, not running
 
 
-def session(master: str | None):
+def session(master: str | None, tables: bool = False):
     """A Spark session on ``master``; without one, the running session (a notebook's), the
     master spark-submit gave (it starts this Python with a gateway), or else ``local[*]``.
-    Local masters run this Python on their workers."""
+    Local masters run this Python on their workers; with ``tables``, a session this starts
+    keeps its tables in a Hive metastore in the working folder, so later sessions find them."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -291,6 +381,8 @@ def session(master: str | None):
             builder = builder.config("spark.ui.enabled", "false").config(
                 "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging.as_uri()}"
             )
+    if tables:
+        builder = builder.enableHiveSupport()
     interrupt = signal.getsignal(signal.SIGINT)
     session = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
     if interrupt is not None and threading.current_thread() is threading.main_thread():

@@ -61,6 +61,23 @@ def test_spark_writes_the_rows_of_a_local_run(planes_cwd, spark_ready):
     assert len(pd.read_parquet(trained_cwd / "on_spark")) == 100
 
 
+def test_a_spark_table_holds_the_rows_of_a_local_run(planes_cwd, spark_ready):
+    run = ("--size", "6000", "--table_name", "planes", "--batch_size", "1500", "--random_seed", "9")
+    run_cli("infer", *run, "--output", "local9.parquet", cwd=planes_cwd)
+    on_spark = ("--engine", "spark", "--spark_master", "local[2]", "--output", "spark:synthetic.planes")
+    done = run_cli("infer", *run, *on_spark, cwd=planes_cwd)
+    assert "Wrote 6,000 rows to spark:synthetic.planes (4 batches)" in done.stderr
+    # a local session keeps the table in a Hive metastore and warehouse in the working folder
+    assert (planes_cwd / "metastore_db").is_dir()
+    parts = sorted((planes_cwd / "spark-warehouse" / "synthetic.db" / "planes").glob("part-*.parquet"))
+    spark = pd.concat([pd.read_parquet(part) for part in parts], ignore_index=True)
+    pd.testing.assert_frame_equal(spark, pd.read_parquet(planes_cwd / "local9.parquet"))
+    again = run_cli("infer", *run, *on_spark, cwd=planes_cwd, check=False)
+    assert (
+        again.returncode == 1 and "the Spark table 'synthetic.planes' exists; give --if_exists replace" in again.stderr
+    )
+
+
 def test_spark_batches_written_to_a_file_with_conditions_are_a_local_runs(planes_cwd, spark_ready):
     run = ("--size", "3000", "--table_name", "planes", "--batch_size", "700", "--random_seed", "3")
     given = ("--condition", "engines=2")
@@ -157,6 +174,13 @@ def test_spark_refuses_in_one_line(planes_cwd, args, says):
     assert len(lines) == 1, done.stderr
 
 
-def test_spark_master_needs_the_spark_engine(planes_cwd):
-    done = run_cli("infer", "10", "planes", "--spark_master", "local[2]", cwd=planes_cwd, check=False)
-    assert done.returncode == 1 and "--spark_master goes with --engine spark" in done.stderr
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (("--spark_master", "local[2]"), "--spark_master goes with --engine spark"),
+        (("--output", "spark:db.planes"), "'spark:db.planes' is a Spark table: add --engine spark"),
+    ],
+)
+def test_spark_options_need_the_spark_engine(planes_cwd, args, says):
+    done = run_cli("infer", "10", "planes", *args, cwd=planes_cwd, check=False)
+    assert done.returncode == 1 and says in done.stderr

@@ -463,35 +463,40 @@ def discard(staging: str) -> None:
         os.remove(staging)
 
 
-def write_parquet(batches: Iterable[pd.DataFrame], path: str, headers: dict, decimals: dict) -> int:
-    """The batches as one Parquet file; columns the source holds as decimals (``decimals``:
-    {column: [precision, scale]}) written as such."""
+def arrow_table(batch: pd.DataFrame, headers: dict, decimals: dict):
+    """A batch as an Arrow table: columns the source holds as decimals (``decimals``:
+    {column: [precision, scale]}) written as such, columns named as the source wrote them."""
     import pyarrow as pa
+
+    table = pa.Table.from_pandas(batch, preserve_index=False)
+    for name, (precision, scale) in decimals.items():
+        if name in batch.columns and pd.api.types.is_numeric_dtype(batch[name]):
+            exact = pa.array(
+                batch[name]
+                .round(scale)
+                .map(lambda x: f"{x:.{scale}f}", na_action="ignore")
+                .astype(object)
+                .where(batch[name].notna(), None),
+                pa.string(),
+            )
+            table = table.set_column(
+                list(batch.columns).index(name),
+                name,
+                exact.cast(pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)),
+            )
+    if headers:  # Arrow takes repeated names, a DataFrame would not
+        table = table.rename_columns([headers.get(c, c) for c in batch.columns])
+    return table
+
+
+def write_parquet(batches: Iterable[pd.DataFrame], path: str, headers: dict, decimals: dict) -> int:
+    """The batches as one Parquet file (see ``arrow_table``), every batch in the first's types."""
     import pyarrow.parquet as pq
 
     writer, rows = None, 0
     try:
         for batch in batches:
-            table = pa.Table.from_pandas(batch, preserve_index=False)
-            for name, (precision, scale) in decimals.items():
-                if name in batch.columns and pd.api.types.is_numeric_dtype(batch[name]):
-                    exact = pa.array(
-                        batch[name]
-                        .round(scale)
-                        .map(lambda x: f"{x:.{scale}f}", na_action="ignore")
-                        .astype(object)
-                        .where(batch[name].notna(), None),
-                        pa.string(),
-                    )
-                    table = table.set_column(
-                        list(batch.columns).index(name),
-                        name,
-                        exact.cast(
-                            pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)
-                        ),
-                    )
-            if headers:  # Arrow takes repeated names, a DataFrame would not
-                table = table.rename_columns([headers.get(c, c) for c in batch.columns])
+            table = arrow_table(batch, headers, decimals)
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema)
             writer.write_table(table.cast(writer.schema))

@@ -388,7 +388,8 @@ def _print_identifying(tables: dict[str, dict[str, str]]) -> None:
     show_default=True,
     help="Where batches are generated: this machine, or Apache Spark tasks (pip install 'syngen[spark]'), "
     "the same rows as a local run. An --output without a file suffix is a folder the tasks write Parquet "
-    "parts into (local or s3://); files, databases and --metadata_path runs are written by this process.",
+    "parts into (local or s3://), spark:DB.TABLE a table of the session's catalog; files, databases and "
+    "--metadata_path runs are written by this process.",
 )
 @_option(
     "--spark_master",
@@ -422,18 +423,18 @@ def infer(
         raise SyngenError("--spark_master goes with --engine spark")
     spark = None
     if engine == "spark":
-        from syngen.spark import parts_folder
+        from syngen.spark import TABLE_PREFIX, parts_folder
 
         if run_parallel:
             raise SyngenError("--run_parallel makes batches on this machine: leave it out with --engine spark")
         spark = Spark(spark_master)
-        if not metadata_path and output and parts_folder(output):
+        if not metadata_path and output and (parts_folder(output) or output.startswith(TABLE_PREFIX)):
             others = _given(ctx, "print_report", "conditions", "conditions_file")
             if others:
                 flag = next(p.opts[0] for p in ctx.command.params if p.name in others)
                 raise SyngenError(
-                    f"--engine spark into a folder of Parquet parts takes no {flag}: give a "
-                    ".parquet or .csv file or a database URL as --output"
+                    f"--engine spark into a folder of Parquet parts or a Spark table takes no {flag}: "
+                    "give a .parquet or .csv file or a database URL as --output"
                 )
             return _infer_on_spark(
                 table_name or table_arg,
@@ -444,6 +445,8 @@ def infer(
                 random_seed,
                 spark_master,
             )
+    elif output and output.startswith("spark:"):
+        raise SyngenError(f"'{output}' is a Spark table: add --engine spark")
     if scale is not None and (size is not None or size_arg is not None):
         raise SyngenError("give --size or --scale, not both")
     if metadata_path and (conditions or conditions_file):
@@ -505,22 +508,26 @@ def infer(
 
 
 def _infer_on_spark(table_name, size, output, if_exists, batch_size, random_seed, master) -> None:
-    from syngen.spark import generate_on_spark
+    """One table made and written by Spark tasks: a folder of Parquet parts or a Spark table."""
+    from syngen.spark import TABLE_PREFIX, generate_on_spark, write_spark_table
 
     if not table_name:
         raise SyngenError("which table? give it as 'infer SIZE TABLE_NAME' or --table_name NAME")
     started = time.perf_counter()
+    into_table = output.startswith(TABLE_PREFIX)
+    write = write_spark_table if into_table else generate_on_spark
     with console.status(Text(f"Generating {table_name} on Spark")):
-        rows, seed, parts = generate_on_spark(
+        rows, seed, parts = write(
             table_name,
             size if size is not None else 100,
-            output,
+            output[len(TABLE_PREFIX) :] if into_table else output,
             batch_size=batch_size,
             random_seed=random_seed,
             master=master,
             if_exists=if_exists,
         )
-    _wrote(rows, output, started, seed, f" as {parts:,} Parquet parts")
+    how = f" ({parts:,} batch{'es' if parts != 1 else ''})" if into_table else f" as {parts:,} Parquet parts"
+    _wrote(rows, output, started, seed, how)
 
 
 def _wrote(rows: int, output: str, started: float, seed: int, how: str = "") -> None:
