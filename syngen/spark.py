@@ -25,18 +25,16 @@ from __future__ import annotations
 import functools
 import os
 import posixpath
-import signal
-import sys
-import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from syngen import artifacts
 from syngen.adapters.files import is_remote, output_format
+from syngen.adapters.spark_tables import PREFIX, session
+from syngen.adapters.spark_tables import context as spark_context
 from syngen.adapters.sql import is_database_url
 from syngen.errors import SyngenError
 
@@ -46,9 +44,8 @@ if TYPE_CHECKING:
     from syngen.engine.conditions import Conditions
     from syngen.engine.synthesizer import Synthesizer
 
-DEFAULT_MASTER = "local[*]"
 IN_FLIGHT_ROWS = 1_000_000  # rows a window of batches returned to this process holds at most
-TABLE_PREFIX = "spark:"  # an output in the session's catalog: spark:db.table
+TABLE_PREFIX = PREFIX  # an output in the session's catalog: spark:db.table
 _KEPT_UNIQUE = (
     "table '{}' has a primary or unique key of learned columns, which this process keeps unique batch "
     "after batch, in order: give a .parquet or .csv file or a database URL as the output, and it writes "
@@ -57,16 +54,25 @@ _KEPT_UNIQUE = (
 
 
 @dataclass(frozen=True)
-class _Job:
-    """What each task needs, shipped to executors: plain values only."""
+class _Tasks:
+    """What every Spark task needs to make batches, shipped to executors: plain values only."""
 
     folder: str  # the model's
     secret: str | None  # the key rare values are hashed with (checks made values are not real)
-    staging: str
     total: int
     seed: int
-    headers: dict
-    decimals: dict
+
+    def model(self) -> Synthesizer:
+        return _loaded(self.folder, _stamp(self.folder), self.secret)
+
+
+@dataclass(frozen=True)
+class _Job(_Tasks):
+    """Tasks that write their batches as Parquet parts into ``staging``."""
+
+    staging: str = ""
+    headers: dict = field(default_factory=dict)
+    decimals: dict = field(default_factory=dict)
 
     def write(self, batches: Iterator[tuple[int, int, int]]) -> Iterator[int]:
         """Generate and write this task's batches (index, first row, rows); yield their row counts."""
@@ -74,7 +80,7 @@ class _Job:
 
         from syngen.adapters.files import write_parquet
 
-        model = _loaded(self.folder, _stamp(self.folder), self.secret)
+        model = self.model()
         for index, start, n in batches:
             batch = model.generate_batch(start, n, self.total, self.seed)
             with fsspec.open(posixpath.join(self.staging, f"part-{index:05d}.parquet"), "wb") as out:
@@ -130,7 +136,7 @@ def generate_on_spark(
     )
     try:
         with _spark_errors(table_name):
-            context, owned = _context(master)
+            context, owned = spark_context(master)
         slices = min(len(plan), max(1, context.defaultParallelism) * 4)
         batches = [(i, start, n) for i, (start, n) in enumerate(plan)]
         with _jobs(context, owned) as submit, _spark_errors(table_name):
@@ -150,22 +156,18 @@ def generate_on_spark(
 
 
 @dataclass(frozen=True)
-class _ArrowMaker:
-    """Makes batches as Arrow record batches in Spark tasks for ``write_spark_table``."""
+class _ArrowMaker(_Tasks):
+    """Tasks that make batches as Arrow record batches, for ``write_spark_table``."""
 
-    folder: str
-    secret: str | None
-    plan: list[tuple[int, int]]
-    total: int
-    seed: int
-    headers: dict
-    decimals: dict
-    schema: object  # pyarrow.Schema: every batch is cast to the table's types
+    plan: list[tuple[int, int]] = field(default_factory=list)
+    headers: dict = field(default_factory=dict)
+    decimals: dict = field(default_factory=dict)
+    schema: object = None  # pyarrow.Schema: every batch is cast to the table's types
 
     def make(self, indexes):
         from syngen.adapters.files import arrow_table
 
-        model = _loaded(self.folder, _stamp(self.folder), self.secret)
+        model = self.model()
         for record in indexes:
             for index in record.column(0).to_pylist():
                 start, n = self.plan[index]
@@ -210,18 +212,18 @@ def write_spark_table(
     sample = arrow_table(model.generate_batch(0, min(size, 2000), size, seed), headers, decimals).schema
     schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in sample])
     maker = _ArrowMaker(
-        str(artifacts.model_dir(table_name, artifacts_dir).resolve()),
-        model.secret,
-        plan,
-        size,
-        seed,
-        headers,
-        decimals,
-        schema,
+        folder=str(artifacts.model_dir(table_name, artifacts_dir).resolve()),
+        secret=model.secret,
+        total=size,
+        seed=seed,
+        plan=plan,
+        headers=headers,
+        decimals=decimals,
+        schema=schema,
     )
     with _spark_errors(table_name):
-        spark = session(master, tables=True)
-        context, owned = spark.sparkContext, False
+        context, owned = spark_context(master, tables=True)
+        spark = session(master, tables=True)  # the session just started, or the running one
         if spark.catalog.tableExists(target) and if_exists == "fail":
             raise SyngenError(f"the Spark table '{target}' exists; give --if_exists replace to replace it")
         if "." in target:
@@ -237,16 +239,11 @@ def write_spark_table(
 
 
 @dataclass(frozen=True)
-class _Maker:
-    """Makes batches in Spark tasks for ``spark_batches``: plain values only."""
-
-    folder: str
-    secret: str | None
-    total: int
-    seed: int
+class _Maker(_Tasks):
+    """Tasks that make batches returned to this process, for ``spark_batches``."""
 
     def make(self, batches: Iterator[tuple[int, int, Conditions | None]]) -> Iterator[pd.DataFrame]:
-        model = _loaded(self.folder, _stamp(self.folder), self.secret)
+        model = self.model()
         for start, n, given in batches:
             yield model.generate_batch(start, n, self.total, self.seed, given)
 
@@ -266,7 +263,7 @@ def spark_batches(
     window made while this one is used."""
     maker = _Maker(str(folder), secret, total, seed)
     with _spark_errors(table_name):
-        context, owned = _context(master)
+        context, owned = spark_context(master)
     largest = max((n for _, n in plan), default=1)
     window = max(1, min(context.defaultParallelism, IN_FLIGHT_ROWS // max(largest, 1)))
     windows = [plan[i : i + window] for i in range(0, len(plan), window)]
@@ -350,45 +347,6 @@ def _remove(fs, path: str) -> None:
     fs.invalidate_cache(path)
     if fs.exists(path):
         fs.rm(path, recursive=True)
-
-
-def _context(master: str | None):
-    """The Spark context of ``session(master)``, and whether this call started it."""
-    from pyspark import SparkContext
-
-    running = SparkContext._active_spark_context is not None
-    return session(master).sparkContext, not running
-
-
-def session(master: str | None, tables: bool = False):
-    """A Spark session on ``master``; without one, the running session (a notebook's), the
-    master spark-submit gave (it starts this Python with a gateway), or else ``local[*]``.
-    Local masters run this Python on their workers; with ``tables``, a session this starts
-    keeps its tables in a Hive metastore in the working folder, so later sessions find them."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise SyngenError("--engine spark needs pyspark: pip install 'syngen[spark]'") from None
-    builder = SparkSession.builder.appName("syngen")
-    submitted = SparkSession.getActiveSession() is not None or "PYSPARK_GATEWAY_PORT" in os.environ
-    chosen = master or (None if submitted else DEFAULT_MASTER)
-    if chosen:
-        builder = builder.master(chosen)
-        if chosen.startswith("local"):  # workers run this Python (pyspark reads it from the environment)
-            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # one machine: no warning on its address
-            logging = Path(__file__).with_name("spark-log4j2.properties")  # errors only, from the start
-            builder = builder.config("spark.ui.enabled", "false").config(
-                "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging.as_uri()}"
-            )
-    if tables:
-        builder = builder.enableHiveSupport()
-    interrupt = signal.getsignal(signal.SIGINT)
-    session = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
-    if interrupt is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, interrupt)  # pyspark's own would call the JVM mid-call (see _jobs)
-    session.sparkContext.setLogLevel("ERROR")  # the run's own line says what was written
-    return session
 
 
 def _first_line(error: BaseException) -> str:

@@ -5,6 +5,7 @@ Spark's batches, and one clear line for what it does not take."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -73,9 +74,56 @@ def test_a_spark_table_holds_the_rows_of_a_local_run(planes_cwd, spark_ready):
     spark = pd.concat([pd.read_parquet(part) for part in parts], ignore_index=True)
     pd.testing.assert_frame_equal(spark, pd.read_parquet(planes_cwd / "local9.parquet"))
     again = run_cli("infer", *run, *on_spark, cwd=planes_cwd, check=False)
-    assert (
-        again.returncode == 1 and "the Spark table 'synthetic.planes' exists; give --if_exists replace" in again.stderr
-    )
+    assert again.returncode == 1 and "the Spark table 'synthetic.planes' exists; give --if_exists" in again.stderr
+
+    # a big source: Spark counts and samples it, and only the sample travels
+    source = ("--source", "spark:synthetic.planes", "--table_name", "planes_again", "--epochs", "1")
+    learned = run_cli("train", *source, "--row_limit", "1000", cwd=planes_cwd)
+    assert "Read 1,000 rows x 9 columns from spark:synthetic.planes" in learned.stderr
+    assert "learned from a sample of 1,000 of its 6,000 rows, drawn by Spark" in learned.stderr
+    missing = run_cli("train", "--source", "spark:synthetic.jets", "--table_name", "jets", cwd=planes_cwd, check=False)
+    assert missing.returncode == 1 and "cannot read 'spark:synthetic.jets' through Spark" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+_FAMILIES = """
+    Customer:
+      source: spark:parquet:{folder}/Customer
+      keys:
+        pk_customer: {{type: PK, columns: [CustomerId]}}
+    Invoice:
+      source: spark:parquet:{folder}/Invoice
+      train_settings: {{row_limit: 60}}
+      keys:
+        pk_invoice: {{type: PK, columns: [InvoiceId]}}
+        fk_invoice_customer: {{type: FK, columns: [CustomerId], references: {{table: Customer, columns: [CustomerId]}}}}
+    InvoiceLine:
+      source: spark:parquet:{folder}/InvoiceLine
+      keys:
+        pk_invoice_line: {{type: PK, columns: [InvoiceLineId]}}
+        fk_line_invoice: {{type: FK, columns: [InvoiceId], references: {{table: Invoice, columns: [InvoiceId]}}}}
+"""
+
+
+def test_a_linked_sample_of_spark_folders_is_closed_under_its_keys(tmp_path, spark_ready):
+    """Folders of Parquet parts read through Spark: the key columns first, a sample closed under
+    the FKs chosen here, its rows fetched by primary key in Spark."""
+    examples = Path(__file__).parents[1] / "examples" / "chinook"
+    for table in ("Customer", "Invoice", "InvoiceLine"):
+        (tmp_path / table).mkdir()
+        pd.read_csv(examples / f"{table}.csv").to_parquet(tmp_path / table / "part-00000.parquet")
+    (tmp_path / "sales.yaml").write_text(textwrap.dedent(_FAMILIES.format(folder=tmp_path)))
+    done = run_cli("train", "--metadata_path", "sales.yaml", "--epochs", "1", cwd=tmp_path)
+    said = " ".join(re.sub("[│┃]", " ", done.stderr).split())  # the notes, out of their table
+    invoices = int(re.search(r"learned from (\d+) of its 412 rows, sampled with the rows they link to", said)[1])
+    lines = int(re.search(r"learned from (\d+) of its 2,240 rows", said)[1])
+    assert 30 < invoices <= 60 and 3 * invoices < lines < 9 * invoices  # the sampled invoices' lines, no others
+    run_cli("infer", "--metadata_path", "sales.yaml", "--output", "duckdb:///out.duckdb", cwd=tmp_path)
+    with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as out:
+        orphans = out.execute(
+            'SELECT count(*) FROM "InvoiceLine" l LEFT JOIN "Invoice" i USING ("InvoiceId") WHERE i."InvoiceId" IS NULL'
+        ).fetchone()
+    assert orphans == (0,)
 
 
 def test_spark_batches_written_to_a_file_with_conditions_are_a_local_runs(planes_cwd, spark_ready):

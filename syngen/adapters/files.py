@@ -120,7 +120,6 @@ def read_table(
 def _read_parquet(path) -> pd.DataFrame:
     """A Parquet file's rows; a name it repeats is read as pandas reads one from a CSV file.
     Its decimal columns' types are kept (``WRITTEN``) for a Parquet output."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -137,13 +136,31 @@ def _read_parquet(path) -> pd.DataFrame:
     except Exception as error:  # pyarrow raises several types for damaged files
         raise SyngenError(f"cannot read Parquet file '{path}': {error}") from None
     data.attrs[HEADERS] = {name: written for name, written in zip(inside, names) if name != written}
+    data.attrs[WRITTEN] = _decimal_types(inside, schema)
+    return data
+
+
+def frame_of_arrow(table) -> pd.DataFrame:
+    """An Arrow table's rows as a Parquet file's are read for training (a Spark source's):
+    names it repeats made unique, decimal columns as numbers with their types kept."""
+    names, inside = table.schema.names, unique_names(table.schema.names)
+    data = table.rename_columns(inside).replace_schema_metadata(None).to_pandas()
+    data = data.apply(lambda c: decimal_numbers(c) if pd.api.types.infer_dtype(c, skipna=True) == "decimal" else c)
+    data.attrs[HEADERS] = {name: written for name, written in zip(inside, names) if name != written}
+    data.attrs[WRITTEN] = _decimal_types(inside, table.schema)
+    return data
+
+
+def _decimal_types(names: list[str], schema) -> dict:
+    """The decimal columns' precision and scale (``WRITTEN``), for a Parquet output."""
+    import pyarrow as pa
+
     decimals = {
         name: [field.type.precision, field.type.scale]
-        for name, field in zip(inside, schema)
+        for name, field in zip(names, schema)
         if pa.types.is_decimal(field.type)
     }
-    data.attrs[WRITTEN] = {"arrow": decimals} if decimals else {}
-    return data
+    return {"arrow": decimals} if decimals else {}
 
 
 def unique_names(names: list[str]) -> list[str]:

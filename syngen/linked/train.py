@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from syngen import artifacts, empty_tables
-from syngen.adapters import sql, views
-from syngen.adapters.sources import Loaded, describe_source, read_source
+from syngen.adapters import views
+from syngen.adapters.sources import Loaded, by_key, describe_source, read_by_key, read_keys, read_source
 from syngen.adapters.sql import is_database_url
 from syngen.closed_sample import closed_sample, key_columns
 from syngen.keys import key_kinds, key_tuples
@@ -180,7 +180,7 @@ def _read_sources(metadata, plan: Plan, settings, reports) -> tuple[dict, dict, 
     for name in plan.order:
         table, source = metadata.tables[name], metadata.resolve(metadata.tables[name].source)
         if any(limits.values()) and _by_primary_key(table, source):
-            keys[name] = sql.read_table(source, name, only=key_columns(metadata, name))[0]  # keys travel first
+            keys[name] = read_keys(source, name, key_columns(metadata, name))  # keys travel first
         else:
             loaded[name] = read_source(source, name, drop_null=settings[name].drop_null, csv_options=table.csv_options)
             keys[name] = loaded[name].frame[key_columns(metadata, name)]
@@ -195,8 +195,8 @@ def _read_sources(metadata, plan: Plan, settings, reports) -> tuple[dict, dict, 
 
 
 def _by_primary_key(table, source) -> bool:
-    """Whether a sample of the table can be fetched from its database by a one-column PK."""
-    return is_database_url(source) and table.primary_key is not None and len(table.primary_key.columns) == 1
+    """Whether a sample of the table can be fetched where it lives (a database, Spark) by a one-column PK."""
+    return by_key(source) and table.primary_key is not None and len(table.primary_key.columns) == 1
 
 
 def _sampled(metadata, name, s, loaded: Loaded | None, keys: pd.DataFrame, kept: np.ndarray) -> Loaded:
@@ -205,10 +205,8 @@ def _sampled(metadata, name, s, loaded: Loaded | None, keys: pd.DataFrame, kept:
     table = metadata.tables[name]
     if loaded is None:
         primary = table.primary_key.columns[0]
-        frame, notes, declared = sql.read_table(
-            metadata.resolve(table.source), name, drop_null=s.drop_null, keys=(primary, keys[primary][kept].tolist())
-        )
-        loaded = Loaded(frame, notes, declared)
+        source = metadata.resolve(table.source)
+        loaded = read_by_key(source, name, primary, keys[primary][kept].tolist(), s.drop_null)
     else:
         loaded.frame = loaded.frame[kept].reset_index(drop=True)
     if len(loaded.frame) < len(keys):
