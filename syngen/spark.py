@@ -350,6 +350,6 @@ def _remove(fs, path: str) -> None:
 
 
 def _first_line(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    lines = [line.strip().lstrip(": ") for line in str(error).splitlines() if line.strip().lstrip(": ")]
     errors = [line for line in lines if "Error:" in line or "Exception:" in line]
     return (errors[-1] if errors else lines[0] if lines else type(error).__name__)[:500]

@@ -180,6 +180,33 @@ def test_a_reference_table_is_copied_as_it_is_and_its_children_scale(tmp_path):
     assert track["GenreId"].notna().all() and track["GenreId"].isin(genre["GenreId"]).all()
 
 
+def test_a_copied_table_makes_its_pictures_anew(tmp_path):
+    """Northwind's categories, copied (train suggests it), hold a BLOB picture each: the labels
+    are kept, the bytes are never copied (a picture may show a person), only their lengths."""
+    url = read_only("northwind.sqlite")
+    (tmp_path / "metadata.yaml").write_text(f"""
+Categories:
+  source: '{url}'
+  train_settings: {{copy: true}}
+  keys: {{pk: {{type: PK, columns: [CategoryID]}}}}
+""")
+    metadata = load_metadata(tmp_path / "metadata.yaml")
+    reports = train_tables(metadata, {}, tmp_path / "models")
+    assert any("'Picture': binary values are made anew" in n for n in reports[0].notes)
+    infer_tables(metadata, {"random_seed": 3}, tmp_path / "models", output=f"duckdb:///{tmp_path / 'out.duckdb'}")
+    real = sql.read_table(url, "Categories")[0]
+    with duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True) as out:
+        made = out.execute('SELECT * FROM "Categories" ORDER BY "CategoryID"').df()
+    pd.testing.assert_frame_equal(made.drop(columns="Picture"), real.drop(columns="Picture"), check_dtype=False)
+    assert (
+        made["Picture"].map(len).between(0.5 * real["Picture"].map(len).min(), 2 * real["Picture"].map(len).max()).all()
+    )
+    assert not set(map(bytes, made["Picture"])) & set(map(bytes, real["Picture"]))
+    assert not list((tmp_path / "models").rglob("*.npz")) or all(
+        bytes(real["Picture"][0][:64]) not in f.read_bytes() for f in (tmp_path / "models").rglob("*.npz")
+    )
+
+
 def test_a_lookup_is_suggested_for_copy_and_scale_applies_to_every_table(tmp_path):
     url = _genres(tmp_path)
     metadata = _music_metadata(tmp_path, url, "{epochs: 1}")

@@ -46,6 +46,15 @@ def test_an_output_file_that_cannot_grow_keeps_the_earlier_one(trained_cwd, tmp_
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no staging file left
 
 
+def test_a_failed_write_into_new_folders_leaves_no_folder(trained_cwd, tmp_path):
+    target = tmp_path / "made" / "for" / "it" / "out.csv"
+    done = run_cli(
+        "infer", "20000", "churn", "--output", str(target), cwd=trained_cwd, check=False, preexec_fn=_size_limit(30_000)
+    )
+    assert f"cannot write '{target}'" in _one_line_error(done)
+    assert list(tmp_path.iterdir()) == []  # the folders the run made for its output are gone with it
+
+
 @pytest.mark.slow
 def test_a_model_that_cannot_be_saved_keeps_the_earlier_one(trained_cwd, tmp_path):
     shutil.copytree(trained_cwd / "model_artifacts", tmp_path / "model_artifacts")

@@ -475,6 +475,13 @@ def _staging_prefix(target: Path) -> str:
     return f"{prefix}{os.getpid()}-"
 
 
+def missing_folders(path: str | os.PathLike) -> list[Path]:
+    """The folders above a local ``path`` that do not exist yet (writing it makes them)."""
+    if is_remote(path):
+        return []
+    return [folder for folder in Path(path).absolute().parents if not folder.exists()]
+
+
 def discard(staging: str) -> None:
     if os.path.exists(staging):
         os.remove(staging)

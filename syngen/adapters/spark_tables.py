@@ -10,10 +10,13 @@ primary key through a join in Spark.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import signal
+import re
+import shutil
+import socket
 import sys
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +36,11 @@ def session(master: str | None = None, tables: bool = False):
     """A Spark session on ``master``; without one, the running session (a notebook's), the
     master spark-submit gave (it starts this Python with a gateway), or else ``local[*]``.
     Local masters run this Python on their workers; with ``tables``, a session this starts
-    keeps its tables in a Hive metastore in the working folder, so later sessions find them."""
+    keeps its tables in a Hive metastore in the working folder, so later sessions find them.
+
+    The session starts in a thread of its own: Ctrl-C then reaches this process's main thread
+    while it waits, and the JVM being started (which pyspark starts deaf to Ctrl-C) is
+    stopped once up, not left running; pyspark sets no Ctrl-C handler of its own there."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -42,22 +49,57 @@ def session(master: str | None = None, tables: bool = False):
     submitted = SparkSession.getActiveSession() is not None or "PYSPARK_GATEWAY_PORT" in os.environ
     chosen = master or (None if submitted else DEFAULT_MASTER)
     if chosen:
+        check_master(chosen)
         builder = builder.master(chosen)
         if chosen.startswith("local"):  # workers run this Python (pyspark reads it from the environment)
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # one machine: no warning on its address
-            logging = Path(__file__).with_name("spark-log4j2.properties")  # errors only, from the start
+            logging = Path(__file__).with_name("spark-log4j2.properties")  # this run's lines say what failed
             builder = builder.config("spark.ui.enabled", "false").config(
                 "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={logging.as_uri()}"
             )
+    if not submitted and not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        raise SyngenError("Spark needs Java 17 or newer: install it (apt-get install openjdk-17-jre-headless)")
     if tables:
         builder = builder.enableHiveSupport()
-    interrupt = signal.getsignal(signal.SIGINT)
-    started = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
-    if interrupt is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, interrupt)  # pyspark's own calls the JVM mid-call (see spark._jobs)
-    started.sparkContext.setLogLevel("ERROR")  # the run's own lines say what was read and written
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
+    with ThreadPoolExecutor(1, thread_name_prefix="syngen-spark-start") as pool:
+        starting = pool.submit(builder.getOrCreate)
+        try:
+            started = starting.result()
+        except KeyboardInterrupt:
+            with contextlib.suppress(Exception):
+                starting.result().stop()
+            raise
+    if not submitted:  # a session of its own: this run's lines say what failed (a notebook's is left as it is)
+        started.sparkContext.setLogLevel("FATAL")
     return started
+
+
+_LOCAL = re.compile(r"local(\[(\*|[1-9][0-9]*)(,\s*[1-9][0-9]*)?\])?")
+
+
+def check_master(master: str) -> None:
+    """One line for a master Spark cannot use, before a JVM starts (or, for a standalone
+    cluster's ``spark://`` address no one answers at, a minute of retries)."""
+    if master.startswith("local") and not master.startswith("local-cluster["):
+        if not _LOCAL.fullmatch(master):
+            raise SyngenError(f"--spark_master '{master}': write local, local[N] (N cores, 1 or more) or local[*]")
+        return
+    if master == "yarn" or master.startswith(("k8s://", "local-cluster[")):
+        return
+    if not master.startswith("spark://"):
+        raise SyngenError(
+            f"--spark_master '{master}' is not a Spark master: give local[N], spark://HOST:PORT, yarn or k8s://URL"
+        )
+    for address in master[len("spark://") :].split(","):  # several masters: high availability
+        host, _, port = address.rpartition(":")
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+            return
+        except (OSError, ValueError):
+            continue
+    raise SyngenError(f"cannot reach the Spark master at {master}: is it running, and is the address right?")
 
 
 def context(master: str | None = None, tables: bool = False):

@@ -485,9 +485,7 @@ def _python_values(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
         if kind == "Date" and pd.api.types.is_datetime64_any_dtype(frame[name]):
             out[name] = pd.Series(frame[name].dt.date, index=frame.index).where(frame[name].notna(), None)
         elif kind == "DateTime" and pd.api.types.is_datetime64_any_dtype(frame[name]):
-            out[name] = pd.Series(frame[name].dt.to_pydatetime(), index=frame.index, dtype=object).where(
-                frame[name].notna(), None
-            )
+            out[name] = frame[name].astype(object).where(frame[name].notna(), None)  # Timestamps: datetimes
         elif kind == "Time":
             times = pd.to_datetime(frame[name], format=spec.formats.get(name), errors="coerce")
             out[name] = pd.Series(times.dt.time, index=frame.index).where(times.notna(), None)

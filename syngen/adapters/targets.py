@@ -10,7 +10,7 @@ database transactions committed only when the whole run succeeded.
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from syngen.adapters import sql
-from syngen.adapters.files import discard, is_remote, output_format, publish, stage_batches
+from syngen.adapters.files import discard, is_remote, missing_folders, output_format, publish, stage_batches
 from syngen.adapters.sql import is_database_url, safe_url
 from syngen.adapters.sql_write import DatabaseWriter, TableSpec
 from syngen.adapters.views import View, within
@@ -36,8 +36,10 @@ class FileTargets:
         self.written = written or {}  # per table, how its source file writes numbers
         self.notes: dict[str, list[str]] = {}
         self._staged: dict[str, str] = {}
+        self._made: list[Path] = []  # folders the staging made, removed again if the run fails
 
     def write(self, name: str, batches: Iterable[pd.DataFrame]) -> int:
+        self._made += missing_folders(self.paths[name])
         self._staged[name], rows = stage_batches(
             batches, self.paths[name], self.headers.get(name), self.written.get(name)
         )
@@ -57,6 +59,9 @@ class FileTargets:
     def abort(self) -> None:
         for staging in self._staged.values():
             discard(staging)
+        for folder in sorted(set(self._made), key=lambda f: len(f.parts), reverse=True):  # deepest first
+            with suppress(OSError):  # not empty: something else was put there
+                folder.rmdir()
 
 
 class DatabaseTarget:

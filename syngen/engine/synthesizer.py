@@ -419,14 +419,23 @@ class Synthesizer:
                 f"personal data ({kind}); train the table instead, or give the column "
                 "another kind if it is not personal"
             )
-        self.codecs = [codec_for(str(c), "verbatim").fit(data[c]) for c in data.columns]
+        # bytes (a category's picture, an employee's photo) are never kept: made anew at their lengths
+        self.codecs = [
+            codec_for(str(c), "binary" if kinds.get(c) == "binary" else "verbatim").fit(data[c]) for c in data.columns
+        ]
+        self.notes = [
+            f"column '{c}': binary values are made anew (random bytes at the source's lengths), not copied"
+            for c in data.columns
+            if kinds.get(c) == "binary"
+        ]
         self.fitted = FitSummary(int(len(data)), 0, 0, round(time.perf_counter() - started, 2))
         return self
 
     @property
     def is_verbatim(self) -> bool:
-        """Whether the model keeps a reference table as it is (its rows, in order)."""
-        return bool(self.codecs) and all(c.kind == "verbatim" for c in self.codecs)
+        """Whether the model keeps a reference table as it is (its rows, in order; its bytes made anew)."""
+        kinds = {c.kind for c in self.codecs}
+        return "verbatim" in kinds and kinds <= {"verbatim", "binary"}
 
     def _calibrate(self, learned: list[LearnedCodec], matrix: np.ndarray, codes: np.ndarray, seed: int) -> None:
         """Fit the latent sampler, then let each codec measure the model's output against
