@@ -22,6 +22,7 @@ machine (``local[N]``), shared storage (``s3://``, a cluster file system) on a c
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import posixpath
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from syngen import artifacts
-from syngen.adapters.files import is_remote, output_format
+from syngen.adapters.files import is_remote, missing_folders, output_format
 from syngen.adapters.spark_tables import PREFIX, session
 from syngen.adapters.spark_tables import context as spark_context
 from syngen.adapters.sql import is_database_url
@@ -124,6 +125,9 @@ def generate_on_spark(
     parent, name = posixpath.split(path.rstrip("/"))
     staging_path = posixpath.join(parent, f".{name}.syngen-{uuid.uuid4().hex[:8]}")
     staging = fs.unstrip_protocol(staging_path) if is_remote(output) else staging_path
+    with _spark_errors(table_name):  # a bad master says so before any folder is made
+        context, owned = spark_context(master)
+    made = missing_folders(output)  # removed again if the job fails, as a file's are
     fs.makedirs(staging_path, exist_ok=True)
     job = _Job(
         folder=str(artifacts.model_dir(table_name, artifacts_dir).resolve()),
@@ -135,8 +139,6 @@ def generate_on_spark(
         decimals=manifest.schema.written.get("arrow", {}),
     )
     try:
-        with _spark_errors(table_name):
-            context, owned = spark_context(master)
         slices = min(len(plan), max(1, context.defaultParallelism) * 4)
         batches = [(i, start, n) for i, (start, n) in enumerate(plan)]
         with _jobs(context, owned) as submit, _spark_errors(table_name):
@@ -151,6 +153,9 @@ def generate_on_spark(
             fs.mv(staging_path, path, recursive=True)
     except BaseException:
         _remove(fs, staging_path)
+        for folder in made:  # deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
     return rows, seed, len(plan)
 
@@ -350,6 +355,7 @@ def _remove(fs, path: str) -> None:
 
 
 def _first_line(error: BaseException) -> str:
-    lines = [line.strip().lstrip(": ") for line in str(error).splitlines() if line.strip().lstrip(": ")]
+    lines = [line.strip().lstrip(": ").removeprefix("Caused by: ") for line in str(error).splitlines()]
+    lines = [line for line in lines if line]
     errors = [line for line in lines if "Error:" in line or "Exception:" in line]
     return (errors[-1] if errors else lines[0] if lines else type(error).__name__)[:500]

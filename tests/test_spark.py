@@ -213,7 +213,7 @@ def test_linked_tables_on_spark_are_the_rows_of_a_local_run(tmp_path, spark_read
         (("--table_name", "planes", "--output", "x", "--condition", "engines=2"), "takes no --condition"),
         (("--table_name", "never_trained", "--output", "x"), "no trained model for table 'never_trained'"),
         (("--table_name", "planes", "--output", "x.csv", "--spark_master", "local[x]"), "write local, local[N]"),
-        (("--table_name", "planes", "--output", "x", "--spark_master", "bogus"), "'bogus' is not a Spark master"),
+        (("--table_name", "planes", "--output", "made/x", "--spark_master", "bogus"), "'bogus' is not a Spark master"),
         (
             ("--table_name", "planes", "--output", "x", "--spark_master", "spark://127.0.0.1:9"),
             "cannot reach the Spark master at spark://127.0.0.1:9",
@@ -226,6 +226,7 @@ def test_spark_refuses_in_one_line(planes_cwd, args, says):
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, done.stderr
+    assert not (planes_cwd / "made").exists()  # no folder made for an output that was never written
 
 
 @pytest.mark.parametrize(

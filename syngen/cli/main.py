@@ -246,7 +246,8 @@ def train(
     for note in result.notes:
         _log(note)
     _say(
-        f"Trained on {result.rows:,} rows in {result.seconds:.1f} s ({result.epochs_run} epochs); model saved to ",
+        f"Trained on {result.rows:,} rows in {result.seconds:.1f} s ({_count(result.epochs_run, 'epoch')}); "
+        "model saved to ",
         _bold(result.model_dir),
     )
 
@@ -526,8 +527,13 @@ def _infer_on_spark(table_name, size, output, if_exists, batch_size, random_seed
             master=master,
             if_exists=if_exists,
         )
-    how = f" ({parts:,} batch{'es' if parts != 1 else ''})" if into_table else f" as {parts:,} Parquet parts"
+    how = f" ({_count(parts, 'batch')})" if into_table else f" as {_count(parts, 'Parquet part')}"
     _wrote(rows, output, started, seed, how)
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and its noun, plural unless one: 1 epoch, 5 Parquet parts, 2 batches."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}{'es' if noun.endswith(('ch', 'sh', 's', 'x')) else 's'}"
 
 
 def _wrote(rows: int, output: str, started: float, seed: int, how: str = "") -> None:
@@ -595,7 +601,7 @@ def _infer_linked(metadata_path, given: dict, table_name, output, if_exists) -> 
     for report in reports:
         summary.add_row(report.table, f"{report.rows:,}", str(report.output), "\n".join(report.notes))
     console.print(summary)
-    _say(f"Generated {len(reports)} tables in {time.perf_counter() - started:.1f} s")
+    _say(f"Generated {_count(len(reports), 'table')} in {time.perf_counter() - started:.1f} s")
     from syngen.linked.run import destinations, wants_report
 
     if wants_report(metadata, given):
