@@ -214,6 +214,7 @@ def test_linked_tables_on_spark_are_the_rows_of_a_local_run(tmp_path, spark_read
         (("--table_name", "never_trained", "--output", "x"), "no trained model for table 'never_trained'"),
         (("--table_name", "planes", "--output", "x.csv", "--spark_master", "local[x]"), "write local, local[N]"),
         (("--table_name", "planes", "--output", "made/x", "--spark_master", "bogus"), "'bogus' is not a Spark master"),
+        (("--table_name", "planes", "--output", "x", "--spark_master", "yarn"), "set HADOOP_CONF_DIR or YARN_CONF_DIR"),
         (
             ("--table_name", "planes", "--output", "x", "--spark_master", "spark://127.0.0.1:9"),
             "cannot reach the Spark master at spark://127.0.0.1:9",

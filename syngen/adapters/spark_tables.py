@@ -86,7 +86,11 @@ def check_master(master: str) -> None:
         if not _LOCAL.fullmatch(master):
             raise SyngenError(f"--spark_master '{master}': write local, local[N] (N cores, 1 or more) or local[*]")
         return
-    if master == "yarn" or master.startswith(("k8s://", "local-cluster[")):
+    if master == "yarn":
+        if not (os.environ.get("HADOOP_CONF_DIR") or os.environ.get("YARN_CONF_DIR")):
+            raise SyngenError("--spark_master yarn reads the cluster's settings: set HADOOP_CONF_DIR or YARN_CONF_DIR")
+        return
+    if master.startswith(("k8s://", "local-cluster[")):
         return
     if not master.startswith("spark://"):
         raise SyngenError(
