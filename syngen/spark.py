@@ -47,11 +47,6 @@ if TYPE_CHECKING:
 
 IN_FLIGHT_ROWS = 1_000_000  # rows a window of batches returned to this process holds at most
 TABLE_PREFIX = PREFIX  # an output in the session's catalog: spark:db.table
-_KEPT_UNIQUE = (
-    "table '{}' has a primary or unique key of learned columns, which this process keeps unique batch "
-    "after batch, in order: give a .parquet or .csv file or a database URL as the output, and it writes "
-    "the rows Spark makes"
-)
 
 
 @dataclass(frozen=True)
@@ -104,13 +99,8 @@ def generate_on_spark(
     import fsspec
 
     from syngen.engine.synthesizer import batch_plan, resolve_seed
-    from syngen.keys import UniqueRows
-    from syngen.runs import load_manifest, load_model
 
-    model = load_model(table_name, artifacts_dir)
-    manifest = load_manifest(table_name, artifacts_dir)
-    if UniqueRows(model, manifest.schema.keys):
-        raise SyngenError(_KEPT_UNIQUE.format(table_name))
+    model, manifest = _written_by_tasks(table_name, artifacts_dir)
     if not parts_folder(output):
         raise SyngenError(
             f"Spark tasks write a folder of Parquet parts, not '{output}': give a folder, or make "
@@ -199,13 +189,8 @@ def write_spark_table(
 
     from syngen.adapters.files import arrow_table
     from syngen.engine.synthesizer import batch_plan, resolve_seed
-    from syngen.keys import UniqueRows
-    from syngen.runs import load_manifest, load_model
 
-    model = load_model(table_name, artifacts_dir)
-    manifest = load_manifest(table_name, artifacts_dir)
-    if UniqueRows(model, manifest.schema.keys):
-        raise SyngenError(_KEPT_UNIQUE.format(table_name))
+    model, manifest = _written_by_tasks(table_name, artifacts_dir)
     if if_exists == "append" and manifest.schema.keys:
         raise SyngenError(
             f"table '{table_name}' has keys, which rows appended to a Spark table would repeat; "
@@ -241,6 +226,23 @@ def write_spark_table(
     with _jobs(context, owned) as submit, _spark_errors(table_name):
         submit(frame.write.mode(mode).saveAsTable, target).result()
     return size, seed, len(plan)
+
+
+def _written_by_tasks(table_name: str, artifacts_dir):
+    """The table's model and manifest, for a run whose Spark tasks write the rows themselves:
+    refused for a key of learned columns, which this process keeps unique batch after batch."""
+    from syngen.keys import UniqueRows
+    from syngen.runs import load_manifest, load_model
+
+    model = load_model(table_name, artifacts_dir)
+    manifest = load_manifest(table_name, artifacts_dir)
+    if UniqueRows(model, manifest.schema.keys):
+        raise SyngenError(
+            f"table '{table_name}' has a primary or unique key of learned columns, which this process keeps "
+            "unique batch after batch, in order: give a .parquet or .csv file or a database URL as the output, "
+            "and it writes the rows Spark makes"
+        )
+    return model, manifest
 
 
 @dataclass(frozen=True)
