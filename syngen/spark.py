@@ -22,7 +22,6 @@ machine (``local[N]``), shared storage (``s3://``, a cluster file system) on a c
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import posixpath
@@ -33,9 +32,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from syngen import artifacts
-from syngen.adapters.files import is_remote, missing_folders, output_format
-from syngen.adapters.spark_tables import PREFIX, session
-from syngen.adapters.spark_tables import context as spark_context
+from syngen.adapters.files import is_remote, missing_folders, output_format, remove_made
+from syngen.adapters.spark_tables import is_spark, started
 from syngen.adapters.sql import is_database_url
 from syngen.errors import SyngenError
 
@@ -46,7 +44,6 @@ if TYPE_CHECKING:
     from syngen.engine.synthesizer import Synthesizer
 
 IN_FLIGHT_ROWS = 1_000_000  # rows a window of batches returned to this process holds at most
-TABLE_PREFIX = PREFIX  # an output in the session's catalog: spark:db.table
 
 
 @dataclass(frozen=True)
@@ -116,7 +113,8 @@ def generate_on_spark(
     staging_path = posixpath.join(parent, f".{name}.syngen-{uuid.uuid4().hex[:8]}")
     staging = fs.unstrip_protocol(staging_path) if is_remote(output) else staging_path
     with _spark_errors(table_name):  # a bad master says so before any folder is made
-        context, owned = spark_context(master)
+        spark, owned = started(master)
+    context = spark.sparkContext
     made = missing_folders(output)  # removed again if the job fails, as a file's are
     fs.makedirs(staging_path, exist_ok=True)
     job = _Job(
@@ -143,9 +141,7 @@ def generate_on_spark(
             fs.mv(staging_path, path, recursive=True)
     except BaseException:
         _remove(fs, staging_path)
-        for folder in made:  # deepest first
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        remove_made(made)
         raise
     return rows, seed, len(plan)
 
@@ -212,14 +208,14 @@ def write_spark_table(
         schema=schema,
     )
     with _spark_errors(table_name):
-        context, owned = spark_context(master, tables=True)
-        spark = session(master, tables=True)  # the session just started, or the running one
+        spark, owned = started(master, tables=True)
         if spark.catalog.tableExists(target) and if_exists == "fail":
             raise SyngenError(f"the Spark table '{target}' exists; give --if_exists replace to replace it")
         if "." in target:
             spark.sql(f"CREATE DATABASE IF NOT EXISTS `{target.rsplit('.', 1)[0].replace('`', '``')}`")
     from pyspark.sql.pandas.types import from_arrow_schema
 
+    context = spark.sparkContext
     slices = min(len(plan), max(1, context.defaultParallelism) * 4)
     frame = spark.range(0, len(plan), 1, slices).mapInArrow(maker.make, from_arrow_schema(schema))
     mode = {"fail": "errorifexists", "replace": "overwrite", "append": "append"}[if_exists]
@@ -270,7 +266,8 @@ def spark_batches(
     window made while this one is used."""
     maker = _Maker(str(folder), secret, total, seed)
     with _spark_errors(table_name):
-        context, owned = spark_context(master)
+        spark, owned = started(master)
+    context = spark.sparkContext
     largest = max((n for _, n in plan), default=1)
     window = max(1, min(context.defaultParallelism, IN_FLIGHT_ROWS // max(largest, 1)))
     windows = [plan[i : i + window] for i in range(0, len(plan), window)]
@@ -338,7 +335,7 @@ def _stamp(folder: str) -> int:
 def parts_folder(output: str) -> bool:
     """Whether ``output`` names a folder of Parquet parts (no file suffix, or a trailing
     slash) rather than one file, a database or a Spark table."""
-    if is_database_url(output) or output.startswith(TABLE_PREFIX):
+    if is_database_url(output) or is_spark(output):
         return False
     if output.endswith("/"):
         return True

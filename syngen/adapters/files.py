@@ -482,6 +482,13 @@ def missing_folders(path: str | os.PathLike) -> list[Path]:
     return [folder for folder in Path(path).absolute().parents if not folder.exists()]
 
 
+def remove_made(folders: list[Path]) -> None:
+    """Remove the folders ``missing_folders`` named, deepest first, where they are still empty."""
+    for folder in sorted(set(folders), key=lambda f: len(f.parts), reverse=True):
+        with contextlib.suppress(OSError):  # not empty: something else was put there
+            folder.rmdir()
+
+
 def discard(staging: str) -> None:
     if os.path.exists(staging):
         os.remove(staging)

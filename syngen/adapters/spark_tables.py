@@ -18,10 +18,12 @@ import socket
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from syngen.errors import SyngenError
+
+if TYPE_CHECKING:  # pandas only where rows are read: the prefix is checked at start-up
+    import pandas as pd
 
 PREFIX = "spark:"
 DEFAULT_MASTER = "local[*]"
@@ -106,12 +108,12 @@ def check_master(master: str) -> None:
     raise SyngenError(f"cannot reach the Spark master at {master}: is it running, and is the address right?")
 
 
-def context(master: str | None = None, tables: bool = False):
-    """The Spark context of ``session(master)``, and whether this call started it."""
+def started(master: str | None = None, tables: bool = False):
+    """``session(master, tables)``, and whether this call started it (so a run stops it on Ctrl-C)."""
     from pyspark import SparkContext
 
     running = SparkContext._active_spark_context is not None
-    return session(master, tables).sparkContext, not running
+    return session(master, tables), not running
 
 
 def _frame(source: str, columns: list[str] | None = None):
@@ -179,9 +181,12 @@ def spark_keys(source: str, columns: list[str]) -> pd.DataFrame:
 
 def spark_rows_by_key(source: str, column: str, values: list, drop_null: bool = False) -> pd.DataFrame:
     """The rows whose ``column`` holds one of ``values`` (a sample chosen here), joined in Spark."""
+    import pandas as pd
+
     frame = _frame(source)
-    spark = session(tables=True)
-    wanted = spark.createDataFrame(pd.DataFrame({column: values})).withColumnRenamed(column, "__syngen_key")
+    wanted = frame.sparkSession.createDataFrame(pd.DataFrame({column: values})).withColumnRenamed(
+        column, "__syngen_key"
+    )
     chosen = frame.join(wanted, frame[column] == wanted["__syngen_key"], "left_semi")
     if drop_null:
         chosen = chosen.dropna()

@@ -10,7 +10,7 @@ database transactions committed only when the whole run succeeded.
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -18,7 +18,15 @@ import pandas as pd
 import sqlalchemy as sa
 
 from syngen.adapters import sql
-from syngen.adapters.files import discard, is_remote, missing_folders, output_format, publish, stage_batches
+from syngen.adapters.files import (
+    discard,
+    is_remote,
+    missing_folders,
+    output_format,
+    publish,
+    remove_made,
+    stage_batches,
+)
 from syngen.adapters.sql import is_database_url, safe_url
 from syngen.adapters.sql_write import DatabaseWriter, TableSpec
 from syngen.adapters.views import View, within
@@ -59,9 +67,7 @@ class FileTargets:
     def abort(self) -> None:
         for staging in self._staged.values():
             discard(staging)
-        for folder in sorted(set(self._made), key=lambda f: len(f.parts), reverse=True):  # deepest first
-            with suppress(OSError):  # not empty: something else was put there
-                folder.rmdir()
+        remove_made(self._made)
 
 
 class DatabaseTarget:

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from syngen.adapters.spark_tables import is_spark
 from syngen.errors import SyngenError, os_error
 from syngen.settings import Spark, TrainSettings
 
@@ -424,12 +425,12 @@ def infer(
         raise SyngenError("--spark_master goes with --engine spark")
     spark = None
     if engine == "spark":
-        from syngen.spark import TABLE_PREFIX, parts_folder
+        from syngen.spark import parts_folder
 
         if run_parallel:
             raise SyngenError("--run_parallel makes batches on this machine: leave it out with --engine spark")
         spark = Spark(spark_master)
-        if not metadata_path and output and (parts_folder(output) or output.startswith(TABLE_PREFIX)):
+        if not metadata_path and output and (parts_folder(output) or is_spark(output)):
             others = _given(ctx, "print_report", "conditions", "conditions_file")
             if others:
                 flag = next(p.opts[0] for p in ctx.command.params if p.name in others)
@@ -446,7 +447,7 @@ def infer(
                 random_seed,
                 spark_master,
             )
-    elif output and output.startswith("spark:"):
+    elif output and is_spark(output):
         raise SyngenError(f"'{output}' is a Spark table: add --engine spark")
     if scale is not None and (size is not None or size_arg is not None):
         raise SyngenError("give --size or --scale, not both")
@@ -510,18 +511,19 @@ def infer(
 
 def _infer_on_spark(table_name, size, output, if_exists, batch_size, random_seed, master) -> None:
     """One table made and written by Spark tasks: a folder of Parquet parts or a Spark table."""
-    from syngen.spark import TABLE_PREFIX, generate_on_spark, write_spark_table
+    from syngen.adapters.spark_tables import PREFIX
+    from syngen.spark import generate_on_spark, write_spark_table
 
     if not table_name:
         raise SyngenError("which table? give it as 'infer SIZE TABLE_NAME' or --table_name NAME")
     started = time.perf_counter()
-    into_table = output.startswith(TABLE_PREFIX)
+    into_table = is_spark(output)
     write = write_spark_table if into_table else generate_on_spark
     with console.status(Text(f"Generating {table_name} on Spark")):
         rows, seed, parts = write(
             table_name,
             size if size is not None else 100,
-            output[len(TABLE_PREFIX) :] if into_table else output,
+            output[len(PREFIX) :] if into_table else output,
             batch_size=batch_size,
             random_seed=random_seed,
             master=master,

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from syngen.adapters.spark_tables import is_spark
+
 
 @dataclass(frozen=True)
 class Key:
@@ -83,7 +85,7 @@ class Metadata:
         """A source or destination path: relative ones are read from the metadata file's
         folder, or, for a source found only there, from the working folder (as the
         original syngen's files expect)."""
-        if self.path is None or "://" in location or location.startswith("spark:") or Path(location).is_absolute():
+        if self.path is None or "://" in location or is_spark(location) or Path(location).is_absolute():
             return location
         beside = self.path.parent / location
         if not beside.exists() and Path(location).exists():
